@@ -1,0 +1,100 @@
+/**
+ * The execution plan: the intermediate representation between the pipeline language (lib/pipeline)
+ * and everything that executes it (worker/orchestrator, worker/executors, the CLI, the server).
+ * Executors and the orchestrator only ever see these types, never KDL or the parsed spec.
+ * Everything here is plain JSON (no Dates, no class instances) so a plan can be stored and sent.
+ */
+
+export type StageKind = 'run' | 'build' | 'deploy' | 'stack';
+export type ExecutorName = 'local' | 'docker' | 'kubernetes';
+export type TriggerEvent = 'push' | 'pull_request' | 'schedule' | 'manual';
+
+/** What started a run: the input of `plan()`. */
+export interface TriggerContext {
+  event: TriggerEvent;
+  branch?: string;
+  tag?: string;
+  sha?: string;
+  message?: string;
+  author?: string;
+  /** Values for the pipeline's `variable`s; unknown names are a planning error. */
+  variables?: Record<string, string>;
+  /** Injected, never random, so plans are deterministic (`${run.id}`, `${run.number}`). */
+  runId: string;
+  runNumber: number;
+}
+
+/** An env value that contains `${secrets.NAME}`: text parts and secret references, resolved at execution time. */
+export type SecretTemplate = Array<{ text: string } | { secret: string }>;
+
+export interface PlannedCache {
+  /** The `cache "name"` declared at top level. */
+  name: string;
+  /** The interpolated key: one stored copy per key. */
+  key: string;
+  /** Paths inside the stage's filesystem (absolute in a container, relative to the workspace on `local`). */
+  paths: string[];
+}
+
+export interface PlannedService {
+  name: string;
+  image: string;
+  env: Record<string, string>;
+}
+
+export interface PlannedStage {
+  /** Unique in the plan: the stage name, plus matrix values in key order: `test[node=18,os=linux]`. */
+  id: string;
+  /** The `stage "name"` it came from. */
+  name: string;
+  /** Matrix values of this combination (empty object when the stage has no matrix). */
+  matrix: Record<string, string>;
+  /** Ids of the planned stages this one waits for (a matrix stage's need expands to all its combinations). */
+  needs: string[];
+  /** Topological level: 0 for stages with no needs, else 1 + the highest level among its needs. */
+  level: number;
+  kind: StageKind;
+  /** Set when the stage will not run in this plan (its `when` is false); the orchestrator marks it skipped. */
+  skip: { reason: string } | null;
+  /** Container image (interpolated); null for `local` stages without an image. */
+  image: string | null;
+  /** Shell scripts, one per `run`, interpolated; each runs with `sh -e`. */
+  commands: string[];
+  /** Pipeline env merged with stage env (stage wins), interpolated. Does not contain secret values. */
+  env: Record<string, string>;
+  /** Env entries whose value references `${secrets.NAME}`; resolved by the orchestrator. */
+  secretEnv: Record<string, SecretTemplate>;
+  /** Secrets declared with `secret "NAME"`: injected as env var NAME. Also lists every `${secrets.X}` used. */
+  secrets: string[];
+  caches: PlannedCache[];
+  /** Glob patterns (relative to the workspace) collected after success and given to dependents. */
+  artifacts: string[];
+  services: PlannedService[];
+  timeoutMs: number | null;
+  /** Extra attempts after a failed one (`retry 2` = up to 3 attempts). */
+  retry: number;
+  allowFailure: boolean;
+  /** Waits for a person's approval before it starts. */
+  approval: boolean;
+  /** Executor requested by the stage; null = the run's default. */
+  executor: ExecutorName | null;
+  build: { context: string; dockerfile: string; tag: string } | null;
+  deploy: { environment: string; service: string } | null;
+  stack: { name: string; action: string } | null;
+}
+
+export interface ExecutionPlan {
+  pipeline: string;
+  /** False when the trigger filters (`on ...`) do not match: nothing should run. */
+  triggered: boolean;
+  /** Why the pipeline does not run for this trigger (set when `triggered` is false). */
+  notTriggeredReason: string | null;
+  /** Most stages running at once; null = the executor host's default (number of cores). */
+  concurrency: number | null;
+  /** Whole-run timeout. */
+  timeoutMs: number | null;
+  /** Every planned stage, sorted by (level, declaration order, matrix order): deterministic. */
+  stages: PlannedStage[];
+  /** Stage ids by topological level. */
+  levels: string[][];
+}
