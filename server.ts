@@ -1,0 +1,50 @@
+/**
+ * The web process: one Node HTTP server that serves Next.js (pages and /api route handlers)
+ * and, from the server-mode release on, hosts Socket.IO on the same port.
+ * Started by `npm start` (scripts/start.ts) with DATABASE_URL already resolved and migrated.
+ */
+import { createServer } from 'node:http';
+import next from 'next';
+import { createLogger } from './lib/log';
+
+const log = createLogger('web');
+const dev = process.env.NODE_ENV !== 'production';
+const port = Number(process.env.PORT ?? 3000);
+const hostname = process.env.HOST ?? '0.0.0.0';
+
+async function main(): Promise<void> {
+  const app = next({ dev, hostname, port, dir: import.meta.dirname });
+  const handle = app.getRequestHandler();
+  await app.prepare();
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      log.error({ err: error, url: req.url }, 'request failed');
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: { code: 'internal', message: 'internal server error' } }));
+    });
+  });
+  server.on('error', (error: NodeJS.ErrnoException) => {
+    log.fatal({ err: error }, error.code === 'EADDRINUSE' ? `port ${port} is already in use: set PORT to a free port` : 'server error');
+    process.exit(1);
+  });
+  server.listen(port, hostname, () => log.info({ port, dev }, `web ready on http://localhost:${port}`));
+
+  let closing = false;
+  const shutdown = (signal: string) => {
+    if (closing) return;
+    closing = true;
+    log.info({ signal }, 'web shutting down');
+    server.close(() => process.exit(0));
+    server.closeIdleConnections();
+    // Open keep-alive or streaming connections must not hold the shutdown forever.
+    setTimeout(() => process.exit(0), 5000).unref();
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  log.fatal({ err: error }, 'web failed to start');
+  process.exit(1);
+});
