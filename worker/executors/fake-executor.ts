@@ -14,8 +14,8 @@
  * It records what happened (`jobs`, `cancelled`, `destroyed`) so tests can assert on it.
  * Real executors are tested against real engines; this one never replaces them there.
  */
-import type { Executor, ExecutorHandle, ExitResult, HandleStatus, LogLine, StageJob } from './types.ts';
-import { ExecutorError } from './types.ts';
+import type { Executor, ExecutorHandle, ExitResult, HandleStatus, LogLine, StageJob } from './types';
+import { ExecutorError } from './types';
 
 interface FakeProcess {
   job: StageJob;

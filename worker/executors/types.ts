@@ -23,6 +23,8 @@ export interface ServiceJob {
   name: string;
   image: string;
   env: Record<string, string>;
+  /** Optional command (Docker Cmd) overriding the image's default; most services (postgres, redis) need none. */
+  command?: string[];
 }
 
 export interface StageJob {

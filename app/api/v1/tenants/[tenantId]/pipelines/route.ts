@@ -1,0 +1,14 @@
+import { clientIp } from '../../../../../../lib/api/access';
+import { createPipeline, listPipelines } from '../../../../../../lib/api/schemas/pipelines';
+import * as pipelines from '../../../../../../lib/api/services/pipelines';
+import { json, withApi } from '../../../../../../lib/api/with-api';
+
+export const dynamic = 'force-dynamic';
+
+export const GET = withApi(listPipelines, async ({ prisma, actor, params, query }) =>
+  json(await pipelines.listPipelines(prisma, actor, params.tenantId, query)),
+);
+
+export const POST = withApi(createPipeline, async ({ prisma, actor, params, body, request }) =>
+  json(await pipelines.createPipeline(prisma, actor, params.tenantId, body, clientIp(request)), 201),
+);

@@ -1,0 +1,54 @@
+/**
+ * Pipeline language cost: parse + validate + plan of a generated 1,000-stage pipeline, as a ratio to
+ * a bare KDL parse of the same text. The baseline keeps source locations, as our parse must (every
+ * diagnostic needs line:column); a second line shows the ratio to a parse without locations.
+ * Goal: under 3x.
+ */
+import { parse as parseKdl } from '@bgotink/kdl';
+import { loadPipeline, plan } from '../lib/pipeline/index';
+import { compare } from './support';
+
+const STAGES = 1000;
+
+/** A realistic mix: env, cache, matrix, needs fan-in, interpolation, services, when. */
+export function generatePipeline(stages: number): string {
+  const lines = [
+    'pipeline "bench" {',
+    '    on "push" branches="main" "release/*"',
+    '    on "manual"',
+    '    concurrency 8',
+    '    timeout "2h"',
+    '}',
+    'env { NODE_ENV "test"; REGION "${var.region}"; }',
+    'variable "region" default="eu-west-1"',
+    'cache "npm" key="npm-${git.branch}" path="/root/.npm"',
+  ];
+  for (let i = 0; i < stages; i++) {
+    const needs = i === 0 ? '' : ` needs="s${Math.floor(i / 2)}"`;
+    lines.push(`stage "s${i}"${needs} {`);
+    if (i > 2) lines.push(`    needs "s${i - 1}" "s${i - 2}"`);
+    lines.push('    image "node:${matrix.node}"', '    cache "npm"');
+    lines.push(`    run "npm ci && npm test -- --shard=${i} --sha=\${git.short_sha}"`);
+    lines.push('    env { DATABASE_URL "postgres://db:5432/test"; TOKEN "${secrets.NPM_TOKEN}"; }');
+    if (i % 10 === 0) lines.push('    service "db" image="postgres:16" { env { POSTGRES_PASSWORD "test"; } }');
+    lines.push(i % 3 === 0 ? '    matrix { node "18" "20"; }' : '    matrix { node "20"; }');
+    if (i % 7 === 0) lines.push('    when branch="main"');
+    lines.push('    timeout "10m"', '    retry 1', '}');
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+const text = generatePipeline(STAGES);
+const trigger = { event: 'push' as const, branch: 'main', sha: '0123456789abcdef0123456789abcdef01234567', runId: 'bench', runNumber: 1 };
+
+function candidate(): unknown {
+  const { spec, diagnostics } = loadPipeline(text, 'bench.kdl');
+  if (spec === null) throw new Error(`generated pipeline is invalid: ${diagnostics[0]?.message}`);
+  return plan(spec, trigger);
+}
+
+const planned = candidate() as { stages: unknown[] };
+console.log(`${STAGES} stages, ${text.length} bytes, ${planned.stages.length} planned stages`);
+const result = await compare('pipeline parse+validate+plan vs KDL parse (with locations)', candidate, () => parseKdl(text, { storeLocations: true }), { runs: 30, warmup: 3, goal: 3 });
+await compare('pipeline parse+validate+plan vs KDL parse (no locations)', candidate, () => parseKdl(text), { runs: 30, warmup: 3 });
+process.exitCode = result.ratio < 3 ? 0 : 1;

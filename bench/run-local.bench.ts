@@ -1,0 +1,94 @@
+/**
+ * `buildit run` cost on the local executor: a 50-stage DAG of `true` stages (10 levels of 5, each
+ * level needing the whole previous one) through the orchestrator + LocalExecutor, against a shell
+ * script that spawns the same 50 `sh -c true` in the same order, level by level, with the same
+ * parallelism (a `wait -n` pool of `concurrency` slots). Goal: under 1.5x.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { availableParallelism, tmpdir } from 'node:os';
+import path from 'node:path';
+import type { ExecutionPlan } from '../lib/pipeline/plan-types';
+import { LocalExecutor } from '../worker/executors/local';
+import { runPlan } from '../worker/orchestrator';
+import { planOf, stage } from '../worker/orchestrator/test-support';
+import { compare } from './support';
+
+const LEVELS = 10;
+const WIDTH = 5;
+const CONCURRENCY = availableParallelism();
+
+function dagPlan(): ExecutionPlan {
+  const stages = [];
+  for (let level = 0; level < LEVELS; level++) {
+    for (let i = 0; i < WIDTH; i++) {
+      const needs = level === 0 ? [] : Array.from({ length: WIDTH }, (_, j) => `s${level - 1}-${j}`);
+      stages.push(stage(`s${level}-${i}`, { needs, commands: ['true'] }));
+    }
+  }
+  return planOf(stages, { concurrency: CONCURRENCY });
+}
+
+const BASELINE_SCRIPT = `
+set -e
+for level in $(seq 1 ${LEVELS}); do
+  running=0
+  for i in $(seq 1 ${WIDTH}); do
+    if [ "$running" -ge ${CONCURRENCY} ]; then wait -n; running=$((running - 1)); fi
+    sh -c true &
+    running=$((running + 1))
+  done
+  wait
+done
+`;
+
+function baseline(cwd: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('bash', ['-c', BASELINE_SCRIPT], { cwd, stdio: 'ignore' });
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`baseline exited ${code}`))));
+  });
+}
+
+const workspace = await mkdtemp(path.join(tmpdir(), 'buildit-bench-local-'));
+const executor = new LocalExecutor();
+const plan = dagPlan();
+let runs = 0;
+const candidate = async () => {
+  const result = await runPlan({
+    plan,
+    runId: `bench-${++runs}`,
+    executors: { local: executor },
+    defaultExecutor: 'local',
+    sink: { emit() {} },
+    workspace,
+  });
+  if (result.status !== 'succeeded') throw new Error(`run ${result.status}: ${JSON.stringify(result.stages.find((s) => s.status !== 'succeeded'))}`);
+};
+
+/**
+ * Attribution: the same DAG driven straight through the LocalExecutor (a bare pool, no orchestrator,
+ * no events), so the report shows how much of the ratio is the orchestrator and how much the executor.
+ */
+async function executorOnly(): Promise<void> {
+  const runOne = async (stageId: string) => {
+    const handle = await executor.spawn({ runId: 'bench', stageId, attempt: 1, image: null, commands: ['true'], env: {}, workspace, services: [], mounts: [], labels: {} });
+    for await (const _line of executor.logs(handle)) void _line;
+    await executor.wait(handle);
+    await executor.destroy(handle);
+  };
+  for (const level of plan.levels) {
+    let next = 0;
+    await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
+      while (next < level.length) await runOne(level[next++]!);
+    }));
+  }
+}
+
+console.log(`50-stage DAG (${LEVELS} levels x ${WIDTH}), concurrency ${CONCURRENCY}`);
+try {
+  await compare('run-local: 50 `true` stages vs shell script', candidate, () => baseline(workspace), { runs: 15, warmup: 2, goal: 1.5 });
+  await compare('run-local (attribution): orchestrator vs the bare LocalExecutor', candidate, executorOnly, { runs: 10, warmup: 1 });
+} finally {
+  await rm(workspace, { recursive: true, force: true });
+}

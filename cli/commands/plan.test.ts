@@ -1,0 +1,66 @@
+/** `buildit plan`: text and JSON output, not-triggered plans, invalid pipelines and usage errors. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { buildit } from './validate.test';
+
+test('prints stages by level with needs and skips', () => {
+  const result = buildit(['plan', 'examples/release.kdl', '--branch', 'main', '--sha', '0123456789abcdef']);
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(
+    result.stdout,
+    [
+      'pipeline release',
+      'level 0:',
+      '  image: build',
+      'level 1:',
+      '  smoke: run in registry.local/shop:0123456 (needs image)',
+      'level 2:',
+      '  staging: deploy (needs smoke)',
+      '  deploy-custom: deploy (needs smoke) — skipped: when event="manual" does not match event "push"',
+      'level 3:',
+      '  production: deploy (needs staging) [approval]',
+      '5 stages, 1 skipped',
+      '',
+    ].join('\n'),
+  );
+});
+
+test('a trigger that does not match prints the reason and exits 0', () => {
+  const result = buildit(['plan', 'examples/node-app.kdl', '--branch', 'feature/x']);
+  assert.equal(result.code, 0);
+  assert.equal(result.stdout, 'pipeline node-app\nnot triggered: branch "feature/x" does not match the `on "push"` branch filter "main"\n');
+});
+
+test('--format json prints the ExecutionPlan with run id "local" and number 1 by default', () => {
+  const result = buildit(['plan', 'examples/minimal.kdl', '--format', 'json', '--event', 'manual', '--branch', 'dev']);
+  assert.equal(result.code, 0, result.stderr);
+  const plan = JSON.parse(result.stdout);
+  assert.deepEqual(Object.keys(plan), ['pipeline', 'concurrency', 'timeoutMs', 'triggered', 'notTriggeredReason', 'stages', 'levels']);
+  assert.deepEqual(plan.levels, [['greet']]);
+  assert.deepEqual(plan.stages[0].commands, ['echo hello from hello run 1 on dev']);
+});
+
+test('--var, --run-id and --run-number reach the plan', () => {
+  const result = buildit(['plan', 'examples/local.kdl', '--event', 'manual', '--var', 'target=docs', '--run-number', '7', '--format', 'json']);
+  assert.equal(result.code, 0, result.stderr);
+  assert.deepEqual(JSON.parse(result.stdout).stages[0].commands, ['make check TARGET=docs']);
+});
+
+test('an unknown variable exits 1 with the planning error', () => {
+  const result = buildit(['plan', 'examples/local.kdl', '--event', 'manual', '--var', 'targte=x']);
+  assert.equal(result.code, 1);
+  assert.equal(result.stderr, 'examples/local.kdl: error: unknown variable "targte" (declared: target); did you mean "target"?\n');
+});
+
+test('an invalid pipeline prints diagnostics on stderr and exits 1', () => {
+  const result = buildit(['plan', 'lib/pipeline/testdata/err/cycle-self.kdl']);
+  assert.equal(result.code, 1);
+  assert.equal(result.stdout, '');
+  assert.match(result.stderr, /^lib\/pipeline\/testdata\/err\/cycle-self\.kdl:2:17: error: dependency cycle: a -> a\n/);
+});
+
+test('usage errors exit 2', () => {
+  assert.equal(buildit(['plan', 'examples/minimal.kdl', '--event', 'tag']).code, 2);
+  assert.equal(buildit(['plan']).code, 2);
+  assert.equal(buildit(['plan', 'missing.kdl']).code, 2);
+});

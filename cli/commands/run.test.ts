@@ -1,0 +1,245 @@
+/** `buildit run` end to end: the real binary in a child process, in a scratch directory. */
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { RunEvent } from '../../lib/events/types';
+import { dockerOrSkip } from '../../tests/support/engines';
+import { findContainersByLabel } from '../../worker/executors/docker';
+
+const BIN = path.resolve(import.meta.dirname, '..', 'bin.mjs');
+const EVENT_TYPES = new Set(['run.started', 'stage.queued', 'stage.started', 'stage.log', 'stage.finished', 'run.finished']);
+
+interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+async function scratch(t: TestContext, files: Record<string, string>): Promise<string> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'buildit-cli-run-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  for (const [name, content] of Object.entries(files)) await writeFile(path.join(dir, name), content);
+  return dir;
+}
+
+function start(args: string[], cwd: string, env: Record<string, string> = {}) {
+  const child = spawn(process.execPath, [BIN, 'run', ...args], {
+    cwd,
+    env: { ...process.env, NO_COLOR: '', FORCE_COLOR: '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
+  const done = new Promise<CliResult>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+  return { child, done, output: () => stdout };
+}
+
+function runCli(args: string[], cwd: string, env: Record<string, string> = {}): Promise<CliResult> {
+  return start(args, cwd, env).done;
+}
+
+function parseNdjson(stdout: string): RunEvent[] {
+  return stdout
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line) as RunEvent);
+}
+
+const IMAGE = 'image "local/busybox:latest"';
+const PIPELINE = `
+pipeline "cli"
+stage "lint" {
+  ${IMAGE}
+  run "echo lint ok"
+}
+stage "build" {
+  needs "lint"
+  ${IMAGE}
+  run "mkdir -p dist && echo artifact-content > dist/out.txt"
+  artifacts "dist/out.txt"
+}
+stage "test" {
+  needs "build"
+  ${IMAGE}
+  run "cat dist/out.txt; cat input.txt"
+}
+stage "deploy" {
+  needs "test"
+  ${IMAGE}
+  approval
+  run "echo deploying"
+}
+`;
+
+test('a successful run exits 0 and prints prefixed lines, stage ends with durations, and a summary', async (t) => {
+  const dir = await scratch(t, { 'buildit.kdl': PIPELINE, 'input.txt': 'from-the-source-dir' });
+  const { code, stdout, stderr } = await runCli(['--approve', 'deploy'], dir);
+  assert.equal(code, 0, stderr);
+  assert.match(stdout, /^\[lint\] +lint ok$/m);
+  assert.match(stdout, /^\[test\] +artifact-content$/m, 'artifacts reach dependents');
+  assert.match(stdout, /^\[test\] +from-the-source-dir$/m, 'the workspace is a copy of the current directory');
+  assert.match(stdout, /^\[deploy\] +✔ succeeded in \d/m);
+  assert.match(stdout, /^STAGE +STATUS +ATTEMPTS +DURATION/m);
+  assert.match(stdout, /^build +succeeded +1 +\d/m);
+  assert.match(stdout, /run succeeded in/);
+  assert.ok(!stdout.includes('\u001b['), 'no colour when stdout is not a TTY');
+  assert.ok(!existsSync(path.join(dir, 'dist')), 'the source directory is left untouched');
+});
+
+test('colour: FORCE_COLOR turns it on for a non-TTY, NO_COLOR always wins', async (t) => {
+  const dir = await scratch(t, { 'buildit.kdl': PIPELINE, 'input.txt': 'x' });
+  const coloured = await runCli(['--only', 'lint'], dir, { FORCE_COLOR: '1' });
+  assert.equal(coloured.code, 0, coloured.stderr);
+  assert.match(coloured.stdout, /\u001b\[\d+m\[lint\]/);
+  const plain = await runCli(['--only', 'lint'], dir, { FORCE_COLOR: '1', NO_COLOR: '1' });
+  assert.ok(!plain.stdout.includes('\u001b['));
+});
+
+test('--json prints only NDJSON events of the documented union, seq per stage from 1', async (t) => {
+  const dir = await scratch(t, { 'buildit.kdl': PIPELINE, 'input.txt': 'x' });
+  const { code, stdout, stderr } = await runCli(['--json', '--approve', 'all'], dir);
+  assert.equal(code, 0, stderr);
+  const events = parseNdjson(stdout);
+  assert.equal(events[0]!.type, 'run.started');
+  assert.equal(events.at(-1)!.type, 'run.finished');
+  const runId = events[0]!.runId;
+  const seqs = new Map<string, number[]>();
+  for (const event of events) {
+    assert.ok(EVENT_TYPES.has(event.type), event.type);
+    assert.equal(event.runId, runId);
+    assert.ok(!Number.isNaN(Date.parse(event.time)));
+    if (event.type === 'stage.log') seqs.set(event.stage, [...(seqs.get(event.stage) ?? []), event.seq]);
+  }
+  for (const [stage, list] of seqs) assert.deepEqual(list, list.map((_, i) => i + 1), stage);
+  assert.deepEqual(
+    events.filter((e) => e.type === 'stage.finished').map((e) => (e.type === 'stage.finished' ? [e.stage, e.status] : [])),
+    [['lint', 'succeeded'], ['build', 'succeeded'], ['test', 'succeeded'], ['deploy', 'succeeded']],
+  );
+});
+
+test('without --approve and without a terminal, approval stages are skipped with the reason', async (t) => {
+  const dir = await scratch(t, { 'buildit.kdl': PIPELINE, 'input.txt': 'x' });
+  const { code, stdout } = await runCli(['--json'], dir);
+  assert.equal(code, 0);
+  const deploy = parseNdjson(stdout).find((e) => e.type === 'stage.finished' && e.stage === 'deploy');
+  assert.deepEqual(deploy && deploy.type === 'stage.finished' ? [deploy.status, deploy.reason] : null, ['skipped', 'approval required: pass --approve all|STAGE']);
+});
+
+test('--only runs the named stages and what they need', async (t) => {
+  const dir = await scratch(t, { 'buildit.kdl': PIPELINE, 'input.txt': 'x' });
+  const { code, stdout } = await runCli(['--json', '--only', 'build'], dir);
+  assert.equal(code, 0);
+  const started = parseNdjson(stdout).filter((e) => e.type === 'stage.started').map((e) => (e.type === 'stage.started' ? e.stage : ''));
+  assert.deepEqual(started, ['lint', 'build']);
+});
+
+test('exit codes: 1 failed, 2 invalid pipeline or usage', async (t) => {
+  const failing = `pipeline "f"\nstage "bad" {\n  ${IMAGE}\n  run "exit 4"\n}\nstage "fine" {\n  ${IMAGE}\n  run "true"\n}\n`;
+  const dir = await scratch(t, { 'buildit.kdl': PIPELINE, 'failing.kdl': failing, 'invalid.kdl': 'pipeline "x"\nstage "a" {\n  needs "nope"\n  run "true"\n}\n' });
+  const failed = await runCli(['failing.kdl'], dir);
+  assert.equal(failed.code, 1);
+  assert.match(failed.stdout, /\[bad\] +✖ failed in .*: exit code 4/);
+  assert.match(failed.stdout, /run failed/);
+
+  const invalid = await runCli(['invalid.kdl'], dir);
+  assert.equal(invalid.code, 2);
+  assert.match(invalid.stderr, /^invalid\.kdl:3:\d+: error: .*nope/m);
+
+  assert.equal((await runCli(['missing.kdl'], dir)).code, 2);
+  const unknownStage = await runCli(['--only', 'nope'], dir);
+  assert.equal(unknownStage.code, 2);
+  assert.match(unknownStage.stderr, /no stage "nope"/);
+  assert.equal((await runCli(['--var', 'novalue'], dir)).code, 2);
+  assert.equal((await runCli(['--executor', 'podman'], dir)).code, 2);
+  assert.equal((await runCli(['--approve', 'nope'], dir)).code, 2);
+});
+
+test('--fail-fast cancels the other stages and exits 1', async (t) => {
+  const pipeline = `pipeline "ff"\nstage "bad" {\n  ${IMAGE}\n  run "sleep 0.2; exit 1"\n}\nstage "long" {\n  ${IMAGE}\n  run "sleep 30"\n}\n`;
+  const dir = await scratch(t, { 'buildit.kdl': pipeline });
+  const { code, stdout } = await runCli(['--fail-fast', '--json'], dir);
+  assert.equal(code, 1);
+  const long = parseNdjson(stdout).find((e) => e.type === 'stage.finished' && e.stage === 'long');
+  assert.equal(long?.type === 'stage.finished' ? long.status : null, 'cancelled');
+});
+
+test('a multi-line secret from --secret-file never appears in stdout, stderr or NDJSON', async (t) => {
+  const key = ['-----BEGIN PRIVATE KEY-----', 'TXVsdGktbGluZS1zZWNyZXQtb25l', 'TXVsdGktbGluZS1zZWNyZXQtdHdv', '-----END PRIVATE KEY-----'];
+  const pipeline = `pipeline "s"\nstage "leak" {\n  ${IMAGE}\n  secret "KEY" "TOKEN"\n  run "echo \\"$KEY\\"; echo \\"$KEY\\" >&2; echo token=$TOKEN; exit 1"\n}\n`;
+  const dir = await scratch(t, {
+    'buildit.kdl': pipeline,
+    'secrets.env': `# test secrets\nKEY<<EOF\n${key.join('\n')}\nEOF\n`,
+    'secrets.json': JSON.stringify({ TOKEN: 'json-token-value' }),
+  });
+  for (const mode of [[], ['--json']]) {
+    const { code, stdout, stderr } = await runCli([...mode, '--secret-file', 'secrets.env', '--secret-file', 'secrets.json'], dir);
+    assert.equal(code, 1);
+    assert.match(stdout, /token=\*\*\*/);
+    for (const fragment of [...key, 'json-token-value']) {
+      assert.ok(!stdout.includes(fragment) && !stderr.includes(fragment), `${fragment} leaked (${mode.join(' ')})`);
+    }
+  }
+  const missing = await runCli(['--json'], dir);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stdout, /missing secrets \\"KEY\\", \\"TOKEN\\"/);
+});
+
+test('a second run reuses the cache; --workspace runs in place', async (t) => {
+  const pipeline = `pipeline "c"\ncache "deps" key="k1" path="deps"\nstage "use" {\n  ${IMAGE}\n  cache "deps"\n  run "cat deps/stamp 2>/dev/null || echo miss"\n  run "echo stamped > deps/stamp; echo written > here.txt"\n}\n`;
+  const dir = await scratch(t, { 'buildit.kdl': pipeline });
+  const cacheDir = path.join(dir, '.cache-root');
+  const first = await runCli([], dir, { BUILDIT_CACHE_DIR: cacheDir });
+  assert.equal(first.code, 0, first.stderr);
+  assert.match(first.stdout, /\[use\] +miss/);
+  const second = await runCli(['--workspace', dir], dir, { BUILDIT_CACHE_DIR: cacheDir });
+  assert.equal(second.code, 0, second.stderr);
+  assert.match(second.stdout, /\[use\] +stamped/);
+  assert.equal(await readFile(path.join(dir, 'here.txt'), 'utf8'), 'written\n');
+});
+
+/** Waits until the child printed a `stage.log` line containing `text` (NDJSON). */
+async function waitForLog(output: () => string, text: string): Promise<RunEvent[]> {
+  for (let i = 0; i < 300; i++) {
+    const events = parseNdjson(output().split('\n').slice(0, -1).join('\n'));
+    if (events.some((e) => e.type === 'stage.log' && e.line.includes(text))) return events;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`no log line "${text}" in time:\n${output()}`);
+}
+
+const SLEEPER = `pipeline "sleepy"\nstage "sleeper" {\n  ${IMAGE}\n  run "echo started-sleeping; sleep 60"\n}\nstage "later" {\n  needs "sleeper"\n  ${IMAGE}\n  run "true"\n}\n`;
+
+test('SIGINT cancels a local run: stages stopped, exit 130 within 5 s', async (t) => {
+  const dir = await scratch(t, { 'buildit.kdl': SLEEPER });
+  const run = start(['--json'], dir);
+  await waitForLog(run.output, 'started-sleeping');
+  const interruptedAt = Date.now();
+  run.child.kill('SIGINT');
+  const { code, stdout } = await run.done;
+  assert.equal(code, 130);
+  assert.ok(Date.now() - interruptedAt < 5_000);
+  const finished = parseNdjson(stdout).filter((e) => e.type === 'stage.finished');
+  assert.deepEqual(finished.map((e) => (e.type === 'stage.finished' ? [e.stage, e.status] : [])), [['sleeper', 'cancelled'], ['later', 'cancelled']]);
+});
+
+test('SIGINT cancels a docker run: exit 130 within 5 s, no container of the run is left', async (t) => {
+  const docker = await dockerOrSkip(t);
+  if (!docker) return;
+  const dir = await scratch(t, { 'buildit.kdl': SLEEPER });
+  const run = start(['--json', '--executor', 'docker'], dir);
+  const events = await waitForLog(run.output, 'started-sleeping');
+  const runId = events[0]!.runId;
+  assert.equal((await findContainersByLabel(docker, { 'buildit.run': runId })).length, 1);
+  const interruptedAt = Date.now();
+  run.child.kill('SIGINT');
+  const { code } = await run.done;
+  assert.equal(code, 130);
+  assert.ok(Date.now() - interruptedAt < 5_000, `took ${Date.now() - interruptedAt} ms`);
+  assert.deepEqual(await findContainersByLabel(docker, { 'buildit.run': runId }), []);
+});

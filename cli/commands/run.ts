@@ -1,0 +1,256 @@
+/**
+ * `buildit run`: runs a pipeline on this machine exactly as a worker would: the same planner, the
+ * same orchestrator, the same executors. Only the sink (terminal or NDJSON) and the inputs (git,
+ * flags, files) are the CLI's own. Documented in docs/cli-run.md; the event format in docs/events.md.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { homedir, tmpdir } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline/promises';
+import { Command, Option } from 'commander';
+import type { EventSink } from '../../lib/events/types';
+import { formatDiagnostic, loadPipeline, plan as planPipeline, PlanError, type ExecutionPlan, type TriggerContext, type TriggerEvent } from '../../lib/pipeline';
+import { createExecutor } from '../../worker/executors';
+import type { Executor } from '../../worker/executors/types';
+import { runPlan, selectStages, UnknownStageError, workspaceArtifactStore, type ApprovalPolicy, type RunResult } from '../../worker/orchestrator';
+import { CacheStore, createRunWorkspace, type RunWorkspace } from '../../worker/workspace';
+import { colorEnabled, createPalette } from '../output/color';
+import { HumanPrinter, NdjsonSink } from '../output/sinks';
+import { parsePairs, parseSecretArgs, parseSecretFile, readGit, UsageError } from './run-inputs';
+
+export const EXIT_SUCCEEDED = 0;
+export const EXIT_FAILED = 1;
+export const EXIT_INVALID = 2;
+export const EXIT_CANCELLED = 130;
+
+const EXECUTORS = ['local', 'docker'] as const;
+const EVENTS: TriggerEvent[] = ['push', 'pull_request', 'schedule', 'manual'];
+/** The project's offline image; stages that pick `executor "docker"` in a local run use it when they name none. */
+const LOCAL_DEFAULT_IMAGE = 'local/busybox:latest';
+const ZERO_SHA = '0'.repeat(40);
+
+export interface RunCommandOptions {
+  executor: (typeof EXECUTORS)[number];
+  only?: string[];
+  var: string[];
+  secret: string[];
+  secretFile: string[];
+  event?: TriggerEvent;
+  branch?: string;
+  sha?: string;
+  approve: string[];
+  failFast?: boolean;
+  json?: boolean;
+  workspace?: string;
+  defaultImage?: string;
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+export function register(program: Command): void {
+  program
+    .command('run')
+    .description('run a pipeline on this machine, exactly as the server would')
+    .argument('[file]', 'pipeline file', 'buildit.kdl')
+    .addOption(new Option('--executor <name>', 'default executor of the stages').choices(EXECUTORS).default('local'))
+    .option('--only <stage...>', 'run only these stages and what they need')
+    .option('--var <name=value>', 'value of a pipeline variable (repeatable)', collect, [])
+    .option('--secret <name[=value]>', 'a secret; without a value it is read from the environment variable NAME (repeatable)', collect, [])
+    .option('--secret-file <file>', 'secrets from a file: NAME=VALUE lines, NAME<<EOF blocks, or a JSON object (repeatable)', collect, [])
+    .addOption(new Option('--event <event>', 'trigger event (default: push when git knows the branch, else manual)').choices(EVENTS))
+    .option('--branch <branch>', 'branch (default: the current git branch, else "local")')
+    .option('--sha <sha>', 'commit (default: git HEAD, else zeros)')
+    .option('--approve <stage>', 'approve `all` stages or this one without asking (repeatable)', collect, [])
+    .option('--fail-fast', 'cancel everything at the first failure')
+    .option('--json', 'print only NDJSON events on stdout (docs/events.md)')
+    .option('--workspace <dir>', 'run in this directory in place (default: a copy of the current directory)')
+    .option('--default-image <image>', 'image of container stages that name none (default: $BUILDIT_DEFAULT_IMAGE)')
+    .action(async (file: string, options: RunCommandOptions) => {
+      process.exitCode = await runCommand(file, options);
+    });
+}
+
+/** Returns the exit code. Usage and pipeline errors are printed here; nothing is thrown for them. */
+export async function runCommand(file: string, options: RunCommandOptions): Promise<number> {
+  const stderr = (text: string) => process.stderr.write(`${text}\n`);
+  let prepared: PreparedRun;
+  try {
+    prepared = await prepareRun(file, options, stderr);
+  } catch (error) {
+    if (error instanceof UsageError || error instanceof PlanError || error instanceof UnknownStageError) {
+      stderr(`buildit run: ${error.message}`);
+      return EXIT_INVALID;
+    }
+    throw error;
+  }
+  return execute(prepared, options, stderr);
+}
+
+interface PreparedRun {
+  plan: ExecutionPlan;
+  runId: string;
+  secrets: Record<string, string>;
+}
+
+/** Everything that can be wrong with the input, checked before anything runs. */
+async function prepareRun(file: string, options: RunCommandOptions, stderr: (text: string) => void): Promise<PreparedRun> {
+  const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    throw new UsageError(error.code === 'ENOENT' ? `${file} does not exist (pass the pipeline file, default ./buildit.kdl)` : `cannot read ${file}: ${error.message}`);
+  });
+  const defaultImage = options.defaultImage ?? process.env.BUILDIT_DEFAULT_IMAGE ?? (options.executor === 'local' ? LOCAL_DEFAULT_IMAGE : undefined);
+  const { spec, diagnostics } = loadPipeline(text, file, defaultImage === undefined ? {} : { defaultImage });
+  for (const diagnostic of diagnostics) stderr(formatDiagnostic(diagnostic));
+  if (!spec) throw new UsageError(`${file} is not a valid pipeline (${diagnostics.filter((d) => d.severity === 'error').length} error(s) above)`);
+
+  const runId = newRunId();
+  const git = readGit(process.cwd());
+  const branch = options.branch ?? git.branch;
+  const trigger: TriggerContext = {
+    // A known branch means this is what a push of it would run on the server; otherwise a manual run.
+    event: options.event ?? (branch ? 'push' : 'manual'),
+    branch: branch ?? 'local',
+    sha: options.sha ?? git.sha ?? ZERO_SHA,
+    ...(git.message ? { message: git.message } : {}),
+    ...(git.author ? { author: git.author } : {}),
+    variables: parsePairs(options.var, '--var'),
+    runId,
+    runNumber: 1,
+  };
+  let plan = planPipeline(spec, trigger);
+  if (!plan.triggered) {
+    stderr(`buildit run: pipeline "${plan.pipeline}" does not run for this trigger: ${plan.notTriggeredReason} (use --event/--branch to simulate another)`);
+  }
+  if (options.only?.length) plan = selectStages(plan, options.only);
+  checkApprovalNames(plan, options.approve);
+
+  const secrets: Record<string, string> = {};
+  for (const secretFile of options.secretFile) {
+    const content = await readFile(secretFile, 'utf8').catch((error: Error) => {
+      throw new UsageError(`cannot read secret file ${secretFile}: ${error.message}`);
+    });
+    Object.assign(secrets, parseSecretFile(content, secretFile));
+  }
+  Object.assign(secrets, parseSecretArgs(options.secret, process.env));
+  return { plan, runId, secrets };
+}
+
+async function execute(prepared: PreparedRun, options: RunCommandOptions, stderr: (text: string) => void): Promise<number> {
+  const { plan, runId, secrets } = prepared;
+  const sink: EventSink = options.json ? new NdjsonSink(process.stdout) : new HumanPrinter(process.stdout, createPalette(colorEnabled(process.stdout)));
+  const workspace = await openWorkspace(runId, options.workspace);
+  const cancel = new AbortController();
+  const stopSignals = handleInterrupts(cancel, stderr);
+  // Whoever reads our output went away (`buildit run | head`): nobody can see the run, so cancel it.
+  const onStdoutError = (error: NodeJS.ErrnoException): void => {
+    if (error.code === 'EPIPE') cancel.abort();
+  };
+  process.stdout.on('error', onStdoutError);
+  try {
+    const result = await runPlan({
+      plan,
+      runId,
+      executors: createExecutors(plan, options.executor),
+      defaultExecutor: options.executor,
+      sink,
+      workspace: workspace.dir,
+      artifacts: workspaceArtifactStore({ workspace: workspace.dir, artifactsDir: workspace.artifactsDir }),
+      cacheStore: new CacheStore(process.env.BUILDIT_CACHE_DIR ?? path.join(homedir(), '.cache', 'buildit', 'caches')),
+      secrets,
+      approvals: approvalPolicy(plan, options.approve, stderr),
+      signal: cancel.signal,
+      failFast: options.failFast ?? false,
+      labels: { 'buildit.origin': 'cli' },
+    });
+    return exitCodeOf(result);
+  } finally {
+    stopSignals();
+    process.stdout.off('error', onStdoutError);
+    await workspace.remove().catch(() => {});
+  }
+}
+
+function exitCodeOf(result: RunResult): number {
+  return result.status === 'succeeded' ? EXIT_SUCCEEDED : result.status === 'cancelled' ? EXIT_CANCELLED : EXIT_FAILED;
+}
+
+/** Sortable and readable (`local-20261123T180601-3f9a1c`), and a valid directory and label value. */
+function newRunId(): string {
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
+  return `local-${stamp}-${randomBytes(3).toString('hex')}`;
+}
+
+/** A copy of the current directory (a run cannot touch the user's files), or `--workspace DIR` in place. */
+async function openWorkspace(runId: string, inPlace: string | undefined): Promise<RunWorkspace> {
+  const root = path.join(tmpdir(), 'buildit-runs');
+  if (!inPlace) return createRunWorkspace({ root, runId, sourceDir: process.cwd() });
+  // In place: the run directory only holds the artifacts; remove() never touches DIR.
+  const run = await createRunWorkspace({ root, runId });
+  return { ...run, dir: path.resolve(inPlace) };
+}
+
+/** Only the executors the plan uses are created (a local run never talks to Docker). */
+function createExecutors(plan: ExecutionPlan, defaultExecutor: string): Record<string, Executor> {
+  const names = new Set(plan.stages.map((stage) => stage.executor ?? defaultExecutor));
+  const executors: Record<string, Executor> = {};
+  for (const name of names) if (name === 'local' || name === 'docker') executors[name] = createExecutor(name);
+  return executors;
+}
+
+function checkApprovalNames(plan: ExecutionPlan, approve: string[]): void {
+  for (const name of approve) {
+    if (name !== 'all' && !plan.stages.some((stage) => stage.id === name || stage.name === name)) {
+      throw new UsageError(`--approve ${name}: no such stage in this run`);
+    }
+  }
+}
+
+/**
+ * `--approve all|STAGE` approves without asking; otherwise a person at a terminal is asked
+ * (one question at a time, on stderr so `--json` stays clean); with nobody to ask the stage is skipped.
+ */
+function approvalPolicy(plan: ExecutionPlan, approve: string[], stderr: (text: string) => void): ApprovalPolicy {
+  const interactive = process.stdin.isTTY === true && process.stderr.isTTY === true;
+  let questions: Promise<unknown> = Promise.resolve();
+  return async (stageId) => {
+    const stage = plan.stages.find((candidate) => candidate.id === stageId);
+    if (approve.includes('all') || approve.includes(stageId) || (stage && approve.includes(stage.name))) {
+      return true;
+    }
+    if (!interactive) return { approved: false, reason: 'approval required: pass --approve all|STAGE' };
+    const answer = questions.then(() => ask(`Approve stage ${stageId}? [y/N] `));
+    questions = answer.catch(() => {});
+    const approved = /^y(es)?$/i.test((await answer).trim());
+    if (!approved) stderr(`stage ${stageId} not approved`);
+    return approved ? true : { approved: false, reason: 'approval denied' };
+  };
+}
+
+async function ask(question: string): Promise<string> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  // In raw mode readline swallows Ctrl-C; pass it on so it still cancels the run.
+  rl.on('SIGINT', () => process.emit('SIGINT'));
+  try {
+    return await rl.question(question);
+  } finally {
+    rl.close();
+  }
+}
+
+/** First Ctrl-C (or SIGTERM) cancels the run cleanly; a second Ctrl-C exits at once with 130. */
+function handleInterrupts(cancel: AbortController, stderr: (text: string) => void): () => void {
+  const onSignal = (): void => {
+    if (cancel.signal.aborted) {
+      stderr('buildit run: interrupted again, exiting now');
+      process.exit(EXIT_CANCELLED);
+    }
+    stderr('buildit run: cancelling (stopping running stages; press Ctrl-C again to exit at once)');
+    cancel.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
+}

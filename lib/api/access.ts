@@ -1,0 +1,40 @@
+/**
+ * `authorize()` (lib/auth) turned into API answers. Someone who may not see a tenant gets 404 for
+ * everything in it, exactly as for an id that does not exist, so ids of other tenants reveal nothing.
+ * Someone who sees it but may not do this gets 403.
+ */
+import { authorize, type Action, type Actor, type Resource } from '../auth/authorize';
+import { ApiError, notFound } from './errors';
+
+export function tenantResource(tenant: { id: string; organizationId: string }): Resource {
+  return { type: 'tenant', organizationId: tenant.organizationId, tenantId: tenant.id };
+}
+
+function denied(reason: string, action: Action): ApiError {
+  if (reason === 'scope') {
+    return new ApiError('insufficient_scope', 403, `the API token's scopes do not allow ${action}: use a token with a broader scope`, { action });
+  }
+  return new ApiError('forbidden', 403, `your role does not allow ${action}`, { action });
+}
+
+/** Throws 404 when the actor may not see the tenant, 403 when it sees it but may not do `action`. */
+export function requireTenantAction(actor: Actor, action: Action, tenant: { id: string; organizationId: string }, what = 'resource'): void {
+  const resource = tenantResource(tenant);
+  const decision = authorize(actor, action, resource);
+  if (decision.allowed) return;
+  const visibility = action === 'tenant.read' ? decision : authorize(actor, 'tenant.read', resource);
+  if (!visibility.allowed && visibility.reason !== 'scope') throw notFound(what);
+  throw denied(decision.reason, action);
+}
+
+export function requireOrganizationAction(actor: Actor, action: Action): void {
+  const decision = authorize(actor, action, { type: 'organization', organizationId: actor.organizationId });
+  if (!decision.allowed) throw denied(decision.reason, action);
+}
+
+/** The client address as reported by the proxy in front (for audit rows only; not trusted for anything). */
+export function clientIp(request: Request): string | null {
+  const forwarded = request.headers.get('x-forwarded-for');
+  const first = forwarded?.split(',')[0]?.trim() || request.headers.get('x-real-ip')?.trim();
+  return first ? first.slice(0, 100) : null;
+}

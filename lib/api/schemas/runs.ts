@@ -1,0 +1,155 @@
+/** Runs, their stages and logs: request/response schemas and operations. */
+import { z } from 'zod';
+import { defineOperation } from '../operation';
+import { Id, PageQuery, Timestamp, pageOf } from './common';
+import { BranchName, PipelineParams } from './pipelines';
+
+export const RUN_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
+export const STAGE_STATUSES = ['pending', 'queued', 'waiting_approval', 'running', 'succeeded', 'failed', 'skipped', 'cancelled'] as const;
+export const TRIGGER_EVENTS = ['manual', 'push', 'pull_request', 'schedule'] as const;
+
+export const RunParams = z.object({ runId: Id });
+export const StageLogParams = z.object({ runId: Id, stageRunId: Id });
+
+export const TriggerRunBody = z
+  .object({
+    event: z.enum(TRIGGER_EVENTS).default('manual'),
+    branch: BranchName.optional().meta({ description: "defaults to the pipeline's default branch (except for tag pushes)" }),
+    tag: z.string().min(1).max(255).optional(),
+    sha: z.string().regex(/^[0-9a-f]{7,64}$/i, 'a hex commit id').optional(),
+    message: z.string().max(10_000).optional(),
+    author: z.string().max(500).optional(),
+    variables: z
+      .record(z.string().min(1).max(128), z.string().max(64 * 1024))
+      .refine((vars) => Object.keys(vars).length <= 200, { message: 'at most 200 variables' })
+      .default({}),
+  })
+  .strict();
+
+export const ListRunsQuery = PageQuery.extend({
+  status: z.enum(RUN_STATUSES).optional().meta({ description: 'only runs in this status' }),
+});
+
+export const LogsQuery = z.object({
+  after: z.coerce.number().int().min(-1).max(2 ** 31 - 1).optional().meta({ description: 'return chunks with seq greater than this (the last seq you have)' }),
+  limit: z.coerce.number().int().min(1).max(1000).default(200).meta({ description: 'most chunks returned' }),
+  format: z.enum(['json', 'text']).default('json').meta({ description: '`text`: the chunks concatenated as text/plain' }),
+});
+
+export const StageRun = z
+  .object({
+    id: Id,
+    stageId: z.string().meta({ description: 'planned stage id, matrix values included: `test[node=18]`' }),
+    name: z.string(),
+    matrix: z.record(z.string(), z.string()).nullable(),
+    needs: z.array(z.string()),
+    status: z.enum(STAGE_STATUSES),
+    attempt: z.number().int(),
+    exitCode: z.number().int().nullable(),
+    executor: z.string().nullable(),
+    reason: z.string().nullable(),
+    createdAt: Timestamp,
+    startedAt: Timestamp.nullable(),
+    finishedAt: Timestamp.nullable(),
+  })
+  .meta({ id: 'StageRun' });
+
+const runFields = {
+  id: Id,
+  pipelineId: Id,
+  number: z.number().int(),
+  status: z.enum(RUN_STATUSES),
+  event: z.string(),
+  branch: z.string().nullable(),
+  tag: z.string().nullable(),
+  commitSha: z.string().nullable(),
+  commitMessage: z.string().nullable(),
+  commitAuthor: z.string().nullable(),
+  variables: z.record(z.string(), z.string()),
+  triggeredById: z.string().nullable(),
+  triggeredBy: z.string().nullable(),
+  cancelRequestedAt: Timestamp.nullable(),
+  createdAt: Timestamp,
+  startedAt: Timestamp.nullable(),
+  finishedAt: Timestamp.nullable(),
+};
+
+export const RunSummary = z.object(runFields).meta({ id: 'RunSummary' });
+export const Run = z.object({ ...runFields, stages: z.array(StageRun) }).meta({ id: 'Run' });
+
+export const LogChunk = z.object({ seq: z.number().int(), text: z.string(), createdAt: Timestamp }).meta({ id: 'LogChunk' });
+export const LogPage = z
+  .object({
+    chunks: z.array(LogChunk),
+    next: z.number().int().nullable().meta({ description: 'pass as `after` to continue (null when no chunk has been written yet)' }),
+    stageStatus: z.enum(STAGE_STATUSES),
+    complete: z.boolean().meta({ description: 'true when the stage has finished and every chunk up to now was returned' }),
+  })
+  .meta({ id: 'LogPage' });
+
+export const triggerRun = defineOperation({
+  operationId: 'triggerRun',
+  method: 'POST',
+  path: '/api/v1/pipelines/{pipelineId}/runs',
+  tag: 'runs',
+  summary: 'Trigger a run of a pipeline',
+  description:
+    'Plans the pipeline for the trigger and, in one transaction, creates the run (next number of the pipeline), one stage run per planned stage and the `run` job. 422 `not_triggered` when the pipeline does not run for this event/branch; 422 `plan_failed` when planning fails.',
+  auth: 'token',
+  params: PipelineParams,
+  body: TriggerRunBody,
+  responses: { 201: { description: 'the queued run with its planned stages', schema: Run } },
+});
+
+export const listRuns = defineOperation({
+  operationId: 'listRuns',
+  method: 'GET',
+  path: '/api/v1/pipelines/{pipelineId}/runs',
+  tag: 'runs',
+  summary: 'List the runs of a pipeline, newest first',
+  auth: 'token',
+  params: PipelineParams,
+  query: ListRunsQuery,
+  responses: { 200: { description: 'a page of runs', schema: pageOf(RunSummary) } },
+});
+
+export const getRun = defineOperation({
+  operationId: 'getRun',
+  method: 'GET',
+  path: '/api/v1/runs/{runId}',
+  tag: 'runs',
+  summary: 'Get a run with its stages',
+  auth: 'token',
+  params: RunParams,
+  responses: { 200: { description: 'the run', schema: Run } },
+});
+
+export const cancelRun = defineOperation({
+  operationId: 'cancelRun',
+  method: 'POST',
+  path: '/api/v1/runs/{runId}/cancel',
+  tag: 'runs',
+  summary: 'Cancel a run',
+  description:
+    'A queued run is cancelled at once; a running one gets `cancelRequestedAt` and the worker stops it. 409 `run_finished` when it has already finished.',
+  auth: 'token',
+  params: RunParams,
+  responses: { 200: { description: 'the run after the request', schema: Run } },
+});
+
+export const getStageLogs = defineOperation({
+  operationId: 'getStageLogs',
+  method: 'GET',
+  path: '/api/v1/runs/{runId}/stages/{stageRunId}/logs',
+  tag: 'runs',
+  summary: 'Read the log of a stage run from an offset',
+  description: 'Chunks in `seq` order after `after`. With `format=text` the chunks are returned concatenated as text/plain, and the last seq in the `BuildIt-Log-Next` header.',
+  auth: 'token',
+  params: StageLogParams,
+  query: LogsQuery,
+  responses: {
+    200: { description: 'log chunks', schema: LogPage },
+  },
+});
+
+export const runOperations = [triggerRun, listRuns, getRun, cancelRun, getStageLogs];

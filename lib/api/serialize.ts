@@ -1,0 +1,82 @@
+/** Database rows → the JSON shapes documented in lib/api/schemas (dates become ISO strings via JSON). */
+import type { LogChunk, Pipeline, PipelineRun, StageRun, Tenant } from '../generated/prisma/client';
+
+export function tenantDto(t: Tenant) {
+  return { id: t.id, organizationId: t.organizationId, slug: t.slug, name: t.name, createdAt: t.createdAt, updatedAt: t.updatedAt };
+}
+
+export function pipelineSummaryDto(p: Pipeline) {
+  return {
+    id: p.id,
+    tenantId: p.tenantId,
+    name: p.name,
+    slug: p.slug,
+    repository: p.repository,
+    defaultBranch: p.defaultBranch,
+    configPath: p.configPath,
+    nextRunNumber: p.nextRunNumber,
+    createdAt: p.createdAt,
+    updatedAt: p.updatedAt,
+  };
+}
+
+export function pipelineDto(p: Pipeline) {
+  return { ...pipelineSummaryDto(p), config: p.config };
+}
+
+export function stageRunDto(s: StageRun) {
+  return {
+    id: s.id,
+    stageId: s.stageId,
+    name: s.name,
+    matrix: (s.matrix ?? null) as Record<string, string> | null,
+    needs: s.needs,
+    status: s.status,
+    attempt: s.attempt,
+    exitCode: s.exitCode,
+    executor: s.executor,
+    reason: s.reason,
+    createdAt: s.createdAt,
+    startedAt: s.startedAt,
+    finishedAt: s.finishedAt,
+  };
+}
+
+export function runSummaryDto(r: PipelineRun) {
+  return {
+    id: r.id,
+    pipelineId: r.pipelineId,
+    number: r.number,
+    status: r.status,
+    event: r.event,
+    branch: r.branch,
+    tag: r.tag,
+    commitSha: r.commitSha,
+    commitMessage: r.commitMessage,
+    commitAuthor: r.commitAuthor,
+    variables: (r.variables ?? {}) as Record<string, string>,
+    triggeredById: r.triggeredById,
+    triggeredBy: r.triggeredBy,
+    cancelRequestedAt: r.cancelRequestedAt,
+    createdAt: r.createdAt,
+    startedAt: r.startedAt,
+    finishedAt: r.finishedAt,
+  };
+}
+
+/** A run with its stages in plan order (level, declaration, matrix), not insertion order. */
+export function runDto(r: PipelineRun, stages: StageRun[]) {
+  const planned = (r.plan as { stages?: Array<{ id?: unknown }> } | null)?.stages ?? [];
+  const order = new Map<string, number>();
+  planned.forEach((stage, index) => {
+    if (typeof stage.id === 'string') order.set(stage.id, index);
+  });
+  const sorted = [...stages].sort(
+    (a, b) => (order.get(a.stageId) ?? Number.MAX_SAFE_INTEGER) - (order.get(b.stageId) ?? Number.MAX_SAFE_INTEGER) || (a.stageId < b.stageId ? -1 : 1),
+  );
+  return { ...runSummaryDto(r), stages: sorted.map(stageRunDto) };
+}
+
+export function logChunkDto(c: Pick<LogChunk, 'seq' | 'text' | 'createdAt'>) {
+  return { seq: c.seq, text: c.text, createdAt: c.createdAt };
+}

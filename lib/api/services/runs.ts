@@ -1,0 +1,206 @@
+/**
+ * Runs: trigger (plan + persist in one transaction), list, get, cancel, and stage logs.
+ * The run number comes from Pipeline.nextRunNumber, incremented in the trigger's transaction: the
+ * UPDATE's row lock serializes concurrent triggers of one pipeline, so numbers are unique and gapless
+ * (a trigger that fails later rolls its increment back).
+ */
+import type { z } from 'zod';
+import type { Actor } from '../../auth/authorize';
+import type { Prisma } from '../../generated/prisma/client';
+import { plan, PlanError, type ExecutionPlan, type TriggerContext } from '../../pipeline';
+import { enqueueJob } from '../../queue/enqueue';
+import type { PrismaClient } from '../db';
+import { requireTenantAction } from '../access';
+import { recordAudit } from '../audit';
+import { ApiError, notFound } from '../errors';
+import { keysetArgs, toPage } from '../pagination';
+import type { ListRunsQuery, LogsQuery, TriggerRunBody } from '../schemas/runs';
+import { logChunkDto, runDto, runSummaryDto } from '../serialize';
+import { checkConfig, loadPipelineFor } from './pipelines';
+
+/** Interactive transactions of a trigger wait for the pipeline row lock; give them room under bursts. */
+const TRIGGER_TX = { maxWait: 15_000, timeout: 20_000 };
+
+const FINISHED = ['succeeded', 'failed', 'cancelled'] as const;
+const FINISHED_STAGE = ['succeeded', 'failed', 'skipped', 'cancelled'] as const;
+
+export async function triggerRun(prisma: PrismaClient, actor: Actor, pipelineId: string, body: z.output<typeof TriggerRunBody>, ip: string | null) {
+  const pipeline = await loadPipelineFor(prisma, actor, pipelineId, 'run.trigger');
+  if (pipeline.config === null) {
+    throw new ApiError(
+      'config_unavailable',
+      422,
+      'this pipeline has no stored config; reading it from the repository is not supported yet: store the KDL in `config`',
+    );
+  }
+  const spec = checkConfig(pipeline.config, pipeline.configPath);
+  const branch = body.branch ?? (body.tag ? undefined : pipeline.defaultBranch);
+
+  const { run, stages } = await prisma.$transaction(async (tx) => {
+    const counter = await tx.pipeline.update({ where: { id: pipelineId }, data: { nextRunNumber: { increment: 1 } }, select: { nextRunNumber: true } });
+    const number = counter.nextRunNumber - 1;
+    const created = await tx.pipelineRun.create({
+      data: {
+        pipelineId,
+        number,
+        status: 'queued',
+        event: body.event,
+        branch: branch ?? null,
+        tag: body.tag ?? null,
+        commitSha: body.sha ?? null,
+        commitMessage: body.message ?? null,
+        commitAuthor: body.author ?? null,
+        variables: body.variables,
+        // Replaced below: the plan needs the run's id.
+        plan: {},
+        configSource: pipeline.config,
+        triggeredById: actor.userId,
+      },
+    });
+
+    const trigger: TriggerContext = {
+      event: body.event,
+      ...(branch !== undefined ? { branch } : {}),
+      ...(body.tag !== undefined ? { tag: body.tag } : {}),
+      ...(body.sha !== undefined ? { sha: body.sha } : {}),
+      ...(body.message !== undefined ? { message: body.message } : {}),
+      ...(body.author !== undefined ? { author: body.author } : {}),
+      variables: body.variables,
+      runId: created.id,
+      runNumber: number,
+    };
+    const executionPlan = planOrThrow(spec, trigger);
+
+    const run = await tx.pipelineRun.update({ where: { id: created.id }, data: { plan: executionPlan as unknown as Prisma.InputJsonValue } });
+    await tx.stageRun.createMany({
+      data: executionPlan.stages.map((stage) => ({
+        runId: run.id,
+        stageId: stage.id,
+        name: stage.name,
+        matrix: stage.matrix,
+        needs: stage.needs,
+        status: stage.skip ? ('skipped' as const) : ('pending' as const),
+        reason: stage.skip?.reason ?? null,
+        executor: stage.executor,
+      })),
+    });
+    await enqueueJob(tx, { kind: 'run', payload: { runId: run.id }, dedupeKey: `run:${run.id}` });
+    await recordAudit(tx, actor, {
+      action: 'run.trigger',
+      tenantId: pipeline.tenantId,
+      targetType: 'pipeline_run',
+      targetId: run.id,
+      details: { pipelineId, number, event: body.event, branch: branch ?? null, tag: body.tag ?? null },
+      ip,
+    });
+    const stages = await tx.stageRun.findMany({ where: { runId: run.id } });
+    return { run, stages };
+  }, TRIGGER_TX);
+  return runDto(run, stages);
+}
+
+function planOrThrow(spec: Parameters<typeof plan>[0], trigger: TriggerContext): ExecutionPlan {
+  let executionPlan: ExecutionPlan;
+  try {
+    executionPlan = plan(spec, trigger);
+  } catch (error) {
+    if (error instanceof PlanError) throw new ApiError('plan_failed', 422, error.message);
+    throw error;
+  }
+  if (!executionPlan.triggered) {
+    throw new ApiError('not_triggered', 422, `the pipeline does not run for this trigger: ${executionPlan.notTriggeredReason ?? 'its filters do not match'}`, {
+      reason: executionPlan.notTriggeredReason,
+    });
+  }
+  return executionPlan;
+}
+
+export async function listRuns(prisma: PrismaClient, actor: Actor, pipelineId: string, query: z.output<typeof ListRunsQuery>) {
+  await loadPipelineFor(prisma, actor, pipelineId, 'run.read');
+  const keyset = keysetArgs(query);
+  const rows = await prisma.pipelineRun.findMany({
+    where: { AND: [{ pipelineId }, query.status ? { status: query.status } : {}, keyset.where] },
+    orderBy: keyset.orderBy,
+    take: keyset.take,
+  });
+  return toPage(rows, query, runSummaryDto);
+}
+
+/** The run, after checking the actor may do `action` on it (404 when it may not see it). */
+async function loadRunFor(prisma: PrismaClient, actor: Actor, runId: string, action: 'run.read' | 'run.cancel') {
+  const run = await prisma.pipelineRun.findUnique({
+    where: { id: runId },
+    include: { pipeline: { select: { tenantId: true, tenant: { select: { organizationId: true } } } } },
+  });
+  if (!run) throw notFound('run');
+  requireTenantAction(actor, action, { id: run.pipeline.tenantId, organizationId: run.pipeline.tenant.organizationId }, 'run');
+  return run;
+}
+
+export async function getRun(prisma: PrismaClient, actor: Actor, runId: string) {
+  const run = await loadRunFor(prisma, actor, runId, 'run.read');
+  const stages = await prisma.stageRun.findMany({ where: { runId } });
+  return runDto(run, stages);
+}
+
+/**
+ * A queued run is cancelled at once (with its not-started stages); a running one gets `cancelRequestedAt`
+ * and the worker stops it. Each step is a conditional update, so a run that changes state meanwhile
+ * (claimed, finished) is handled by the branch that matches its new state.
+ */
+export async function cancelRun(prisma: PrismaClient, actor: Actor, runId: string, ip: string | null) {
+  const loaded = await loadRunFor(prisma, actor, runId, 'run.cancel');
+  const now = new Date();
+  const result = await prisma.$transaction(async (tx) => {
+    const cancelledQueued = await tx.pipelineRun.updateMany({
+      where: { id: runId, status: 'queued' },
+      data: { status: 'cancelled', cancelRequestedAt: now, finishedAt: now },
+    });
+    if (cancelledQueued.count === 1) {
+      await tx.stageRun.updateMany({
+        where: { runId, status: { in: ['pending', 'queued', 'waiting_approval'] } },
+        data: { status: 'cancelled', reason: 'run cancelled before it started', finishedAt: now },
+      });
+    } else {
+      const requested = await tx.pipelineRun.updateMany({ where: { id: runId, status: 'running', cancelRequestedAt: null }, data: { cancelRequestedAt: now } });
+      if (requested.count === 0) {
+        const current = await tx.pipelineRun.findUnique({ where: { id: runId }, select: { status: true } });
+        if (!current) throw notFound('run');
+        if ((FINISHED as readonly string[]).includes(current.status)) {
+          throw new ApiError('run_finished', 409, `run #${loaded.number} has already finished (${current.status}); there is nothing to cancel`, { status: current.status });
+        }
+        // Running with a cancel already requested: asking again changes nothing.
+      }
+    }
+    await recordAudit(tx, actor, {
+      action: 'run.cancel',
+      tenantId: loaded.pipeline.tenantId,
+      targetType: 'pipeline_run',
+      targetId: runId,
+      details: { pipelineId: loaded.pipelineId, number: loaded.number, statusBefore: loaded.status },
+      ip,
+    });
+    const run = await tx.pipelineRun.findUniqueOrThrow({ where: { id: runId } });
+    const stages = await tx.stageRun.findMany({ where: { runId } });
+    return { run, stages };
+  });
+  return runDto(result.run, result.stages);
+}
+
+export async function readStageLogs(prisma: PrismaClient, actor: Actor, runId: string, stageRunId: string, query: z.output<typeof LogsQuery>) {
+  await loadRunFor(prisma, actor, runId, 'run.read');
+  const stage = await prisma.stageRun.findFirst({ where: { id: stageRunId, runId }, select: { status: true } });
+  if (!stage) throw notFound('stage run');
+  const chunks = await prisma.logChunk.findMany({
+    where: { stageRunId, ...(query.after !== undefined ? { seq: { gt: query.after } } : {}) },
+    orderBy: { seq: 'asc' },
+    take: query.limit + 1,
+    select: { seq: true, text: true, createdAt: true },
+  });
+  const hasMore = chunks.length > query.limit;
+  const page = hasMore ? chunks.slice(0, query.limit) : chunks;
+  const next = page.at(-1)?.seq ?? query.after ?? null;
+  // Status was read before the chunks: a finished stage has written all its chunks, so none can be missed.
+  const complete = !hasMore && (FINISHED_STAGE as readonly string[]).includes(stage.status);
+  return { chunks: page.map(logChunkDto), next, stageStatus: stage.status, complete };
+}

@@ -1,0 +1,126 @@
+/**
+ * One fail-closed authorization check for every entry point (API routes, server actions, Socket.IO
+ * room joins): `authorize(actor, action, resource)`. Anything not explicitly granted by the tables
+ * below is denied: unknown actions, unknown roles, unknown scopes, another organization, another
+ * tenant than a tenant-restricted token's.
+ */
+import type { OrgRole, TenantRole } from '../generated/prisma/enums';
+
+export const ACTIONS = [
+  'tenant.list',
+  'tenant.create',
+  'tenant.read',
+  'pipeline.read',
+  'pipeline.create',
+  'pipeline.update',
+  'pipeline.delete',
+  'run.read',
+  'run.trigger',
+  'run.cancel',
+] as const;
+export type Action = (typeof ACTIONS)[number];
+
+/** Token scopes; each implies the ones before it (`admin` ⊇ `write` ⊇ `read`). */
+export const SCOPES = ['read', 'write', 'admin'] as const;
+export type Scope = (typeof SCOPES)[number];
+
+/** Actions on the organization itself; every other action is on one tenant. */
+const ORG_ACTIONS: ReadonlySet<Action> = new Set<Action>(['tenant.list', 'tenant.create']);
+
+/** The scope a token needs for each action. */
+const ACTION_SCOPE: Readonly<Record<Action, Scope>> = {
+  'tenant.list': 'read',
+  'tenant.create': 'admin',
+  'tenant.read': 'read',
+  'pipeline.read': 'read',
+  'pipeline.create': 'write',
+  'pipeline.update': 'write',
+  'pipeline.delete': 'write',
+  'run.read': 'read',
+  'run.trigger': 'write',
+  'run.cancel': 'write',
+};
+
+const VIEWER: readonly Action[] = ['tenant.read', 'pipeline.read', 'run.read'];
+const MEMBER: readonly Action[] = [...VIEWER, 'run.trigger', 'run.cancel'];
+const TENANT_ADMIN: readonly Action[] = [...MEMBER, 'pipeline.create', 'pipeline.update', 'pipeline.delete'];
+
+/** What a tenant role may do inside its tenant. */
+const TENANT_ROLE_ACTIONS: Readonly<Record<TenantRole, readonly Action[]>> = {
+  viewer: VIEWER,
+  member: MEMBER,
+  admin: TENANT_ADMIN,
+};
+
+/** What an organization role may do: owners and admins act on every tenant of the organization. */
+const ORG_ROLE_ACTIONS: Readonly<Record<OrgRole, readonly Action[]>> = {
+  owner: ACTIONS,
+  admin: ACTIONS,
+  member: ['tenant.list'],
+};
+
+/** Who is asking: resolved from an API token (lib/auth/authenticate.ts) or, later, a session. */
+export interface Actor {
+  kind: 'api_key';
+  userId: string;
+  apiKeyId: string;
+  organizationId: string;
+  orgRole: OrgRole | null;
+  /** The actor's role in each tenant of the organization where it has a membership. */
+  tenantRoles: Readonly<Record<string, TenantRole>>;
+  /** Set when the token is valid for this one tenant only. */
+  tenantRestriction: string | null;
+  scopes: readonly Scope[];
+}
+
+export type Resource =
+  | { type: 'organization'; organizationId: string }
+  | { type: 'tenant'; organizationId: string; tenantId: string };
+
+export type DenialReason = 'unknown_action' | 'organization' | 'tenant_restriction' | 'scope' | 'role';
+export type Decision = { allowed: true } | { allowed: false; reason: DenialReason };
+
+function grants<K extends string>(table: Readonly<Record<K, readonly Action[]>>, role: string | null | undefined, action: Action): boolean {
+  if (role === null || role === undefined || !Object.hasOwn(table, role)) return false;
+  return table[role as K].includes(action);
+}
+
+export function hasScope(scopes: readonly string[], needed: Scope): boolean {
+  const neededRank = SCOPES.indexOf(needed);
+  return scopes.some((scope) => {
+    const rank = (SCOPES as readonly string[]).indexOf(scope);
+    return rank >= 0 && rank >= neededRank;
+  });
+}
+
+export function isAction(value: string): value is Action {
+  return (ACTIONS as readonly string[]).includes(value);
+}
+
+/** The decision, with the reason of a denial (the API turns `organization`/`tenant_restriction` into 404). */
+export function authorize(actor: Actor, action: Action, resource: Resource): Decision {
+  if (!isAction(action)) return { allowed: false, reason: 'unknown_action' };
+  const onOrganization = ORG_ACTIONS.has(action);
+  if (onOrganization !== (resource.type === 'organization')) return { allowed: false, reason: 'unknown_action' };
+  if (resource.organizationId !== actor.organizationId) return { allowed: false, reason: 'organization' };
+  if (actor.tenantRestriction !== null) {
+    if (resource.type === 'tenant' ? resource.tenantId !== actor.tenantRestriction : action !== 'tenant.list') {
+      return { allowed: false, reason: 'tenant_restriction' };
+    }
+  }
+  if (!hasScope(actor.scopes, ACTION_SCOPE[action])) return { allowed: false, reason: 'scope' };
+  if (grants(ORG_ROLE_ACTIONS, actor.orgRole, action)) return { allowed: true };
+  if (resource.type === 'tenant' && Object.hasOwn(actor.tenantRoles, resource.tenantId)) {
+    if (grants(TENANT_ROLE_ACTIONS, actor.tenantRoles[resource.tenantId], action)) return { allowed: true };
+  }
+  return { allowed: false, reason: 'role' };
+}
+
+export function can(actor: Actor, action: Action, resource: Resource): boolean {
+  return authorize(actor, action, resource).allowed;
+}
+
+/** Whether the actor sees every tenant of its organization (org owner/admin with an unrestricted token). */
+export function seesAllTenants(actor: Actor): boolean {
+  return actor.tenantRestriction === null && grants(ORG_ROLE_ACTIONS, actor.orgRole, 'tenant.read');
+}

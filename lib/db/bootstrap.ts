@@ -1,0 +1,32 @@
+// Which PostgreSQL BuildIt uses: DATABASE_URL if set, otherwise the embedded one under the data dir.
+import { defaultDataDir, startEmbeddedPostgres } from './embedded';
+
+export interface ResolvedDatabase {
+  url: string;
+  source: 'env' | 'embedded';
+  /** true when this is the embedded PostgreSQL (started here or reused from another BuildIt process). */
+  embedded: boolean;
+  /** Stops the embedded server if this process started it; no-op otherwise. */
+  stop(): Promise<void>;
+}
+
+export interface ResolveDatabaseOptions {
+  /** BuildIt data dir (embedded cluster lives in `<dataDir>/postgres`); default $BUILDIT_DATA_DIR or `.data`. */
+  dataDir?: string;
+  /** Defaults to process.env. */
+  env?: NodeJS.ProcessEnv;
+  onLog?: (line: string) => void;
+}
+
+export async function resolveDatabase(options: ResolveDatabaseOptions = {}): Promise<ResolvedDatabase> {
+  const env = options.env ?? process.env;
+  const fromEnv = env.DATABASE_URL?.trim();
+  if (fromEnv) {
+    if (!/^postgres(ql)?:\/\//.test(fromEnv)) {
+      throw new Error('DATABASE_URL must be a PostgreSQL URL (postgresql://user:password@host:port/database)');
+    }
+    return { url: fromEnv, source: 'env', embedded: false, stop: async () => {} };
+  }
+  const embedded = await startEmbeddedPostgres({ dataDir: options.dataDir ?? defaultDataDir(), onLog: options.onLog });
+  return { url: embedded.url, source: 'embedded', embedded: true, stop: () => embedded.stop() };
+}

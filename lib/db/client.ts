@@ -1,0 +1,114 @@
+// Prisma client + pg pool. Prisma runs on @prisma/adapter-pg over a pg.Pool we own, so hot paths
+// (job claims, log chunk inserts) can run plain SQL on the SAME pool (see lib/queue/claim.ts).
+import pg from 'pg';
+import { PrismaPg } from '@prisma/adapter-pg';
+import { PrismaClient } from '../generated/prisma/client';
+
+export { PrismaClient };
+export type { Prisma } from '../generated/prisma/client';
+
+/** Default pool size per process; override with DATABASE_POOL_SIZE. */
+export const DEFAULT_POOL_SIZE = 10;
+
+export interface PoolOptions {
+  /** Max connections in the pool (default DATABASE_POOL_SIZE or 10). */
+  max?: number;
+  /** Shown in pg_stat_activity.application_name (default "buildit"). */
+  applicationName?: string;
+}
+
+function poolSizeFromEnv(): number {
+  const raw = process.env.DATABASE_POOL_SIZE;
+  if (!raw) return DEFAULT_POOL_SIZE;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new Error(`DATABASE_POOL_SIZE must be a positive integer, got "${raw}"`);
+  }
+  return n;
+}
+
+export function createPool(url: string, options: PoolOptions = {}): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.max ?? poolSizeFromEnv(),
+    application_name: options.applicationName ?? 'buildit',
+    idleTimeoutMillis: 30_000,
+    connectionTimeoutMillis: 10_000,
+  });
+  // An idle client losing its connection (server restart) must not crash the process: the pool
+  // drops it and the next query opens a new one.
+  pool.on('error', () => {});
+  return pool;
+}
+
+/**
+ * A PrismaClient for `urlOrPool`. Given a URL it owns its pool (closed by `$disconnect()`); given a pool,
+ * it shares it and leaves closing it to the caller.
+ */
+export function createPrismaClient(urlOrPool: string | pg.Pool, options: PoolOptions = {}): PrismaClient {
+  const owned = typeof urlOrPool === 'string';
+  const pool = owned ? createPool(urlOrPool, options) : urlOrPool;
+  const adapter = new PrismaPg(pool, { disposeExternalPool: owned });
+  return new PrismaClient({ adapter });
+}
+
+interface SharedDb {
+  url: string;
+  pool: pg.Pool;
+  prisma: PrismaClient;
+}
+
+// Kept on globalThis so Next's dev-mode module reloading does not open a new pool on every edit.
+const globalForDb = globalThis as typeof globalThis & { __builditDb?: SharedDb };
+
+function shared(): SharedDb {
+  if (globalForDb.__builditDb) return globalForDb.__builditDb;
+  const url = process.env.DATABASE_URL;
+  if (!url) {
+    throw new Error(
+      'DATABASE_URL is not set. Start BuildIt through its entry point (which starts the embedded PostgreSQL ' +
+        'when no DATABASE_URL is given, see lib/db/bootstrap.ts), or set DATABASE_URL=postgresql://...',
+    );
+  }
+  const pool = createPool(url);
+  const db = { url, pool, prisma: createPrismaClient(pool) };
+  globalForDb.__builditDb = db;
+  return db;
+}
+
+/** The process-wide PrismaClient, created on first use from DATABASE_URL. */
+export function getPrisma(): PrismaClient {
+  return shared().prisma;
+}
+
+/** The process-wide pg pool (the one under getPrisma()), for hand-written SQL on hot paths. */
+export function getPool(): pg.Pool {
+  return shared().pool;
+}
+
+/** Closes the shared client and pool (for shutdown and tests); the next getPrisma() starts over. */
+export async function closeSharedDb(): Promise<void> {
+  const db = globalForDb.__builditDb;
+  if (!db) return;
+  globalForDb.__builditDb = undefined;
+  await db.prisma.$disconnect();
+  await db.pool.end();
+}
+
+/** Something we can run SQL on: a pool, a checked-out client, or a PrismaClient / transaction client. */
+export type Queryable = pg.Pool | pg.PoolClient | pg.Client | SqlPrisma;
+
+/** The part of PrismaClient (and of a $transaction client) used to run raw SQL. */
+export interface SqlPrisma {
+  $queryRawUnsafe<T = unknown>(query: string, ...values: unknown[]): Promise<T>;
+}
+
+function isPg(db: Queryable): db is pg.Pool | pg.PoolClient | pg.Client {
+  return typeof (db as pg.Pool).query === 'function';
+}
+
+/** Runs one parameterized statement ($1, $2, ...) on either kind of connection; returns the rows. */
+export async function queryRows<T extends Record<string, unknown>>(db: Queryable, sql: string, values: unknown[] = []): Promise<T[]> {
+  if (isPg(db)) return (await db.query<T>(sql, values)).rows;
+  return db.$queryRawUnsafe<T[]>(sql, ...values);
+}

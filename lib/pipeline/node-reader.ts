@@ -1,0 +1,206 @@
+/**
+ * Typed access to one KDL node's arguments, properties and children, reporting every mismatch
+ * (missing, extra, unknown, wrong type) as a diagnostic instead of throwing.
+ */
+import type { Entry, Node, Value } from '@bgotink/kdl';
+import { didYouMean, type DiagnosticCollector, type Span } from './diagnostics';
+import { countOpenings } from './interpolate';
+import { getLocation, spanOf } from './kdl';
+import type { Text } from './spec-types';
+
+export interface ReadContext {
+  source: string;
+  diagnostics: DiagnosticCollector;
+}
+
+export interface StringValue {
+  value: string;
+  span: Span;
+  entry: Entry;
+}
+
+export class NodeReader {
+  readonly name: string;
+  readonly span: Span;
+  private readonly argumentEntries: Entry[];
+  private readonly propertyEntries = new Map<string, Entry>();
+
+  constructor(
+    readonly node: Node,
+    private readonly ctx: ReadContext,
+    allowedProperties: readonly string[],
+  ) {
+    this.name = node.getName();
+    this.span = spanOf(node.name);
+    this.argumentEntries = node.entries.filter((entry) => entry.isArgument());
+    this.collectProperties(allowedProperties);
+  }
+
+  get diagnostics(): DiagnosticCollector {
+    return this.ctx.diagnostics;
+  }
+
+  get argumentCount(): number {
+    return this.argumentEntries.length;
+  }
+
+  /** A required string argument (`what` names it in the message), or null after reporting. */
+  requireString(index: number, what: string): StringValue | null {
+    const entry = this.argumentEntries[index];
+    if (entry === undefined) {
+      this.ctx.diagnostics.error(this.span, 'missing-argument', `\`${this.name}\` needs ${what}`, `write \`${this.name} "..."\``);
+      return null;
+    }
+    return this.stringOf(entry, `\`${this.name}\` takes ${what} as a string`);
+  }
+
+  /** All arguments from `from` on, each a string (wrong ones reported and left out). */
+  stringArguments(from: number, what: string): StringValue[] {
+    const out: StringValue[] = [];
+    for (const entry of this.argumentEntries.slice(from)) {
+      const value = this.stringOf(entry, `${what} of \`${this.name}\` must be strings`);
+      if (value) out.push(value);
+    }
+    return out;
+  }
+
+  /** Reports arguments past `max` (for nodes whose arguments are fixed). */
+  noArgumentsAfter(max: number): void {
+    for (const entry of this.argumentEntries.slice(max)) {
+      const message = max === 0 ? `\`${this.name}\` takes no arguments` : `\`${this.name}\` takes ${max} argument${max === 1 ? '' : 's'}; unexpected ${describe(entry.value)}`;
+      this.ctx.diagnostics.error(spanOf(entry), 'unexpected-argument', message);
+    }
+  }
+
+  property(name: string): Entry | undefined {
+    return this.propertyEntries.get(name);
+  }
+
+  stringProperty(name: string): StringValue | null {
+    const entry = this.propertyEntries.get(name);
+    return entry ? this.stringOf(entry, `\`${name}\` must be a string`) : null;
+  }
+
+  requireStringProperty(name: string, example: string): StringValue | null {
+    const entry = this.propertyEntries.get(name);
+    if (entry === undefined) {
+      this.ctx.diagnostics.error(this.span, 'missing-property', `\`${this.name}\` needs a \`${name}\` property`, `write \`${name}=${example}\``);
+      return null;
+    }
+    return this.stringOf(entry, `\`${name}\` must be a string`);
+  }
+
+  /** A whole-number argument within [min, max], or null after reporting. */
+  requireInteger(index: number, min: number, max: number): number | null {
+    const entry = this.argumentEntries[index];
+    if (entry === undefined) {
+      this.ctx.diagnostics.error(this.span, 'missing-argument', `\`${this.name}\` needs a number`, `write \`${this.name} ${min}\``);
+      return null;
+    }
+    const value = entry.getValue();
+    const span = spanOf(entry.value);
+    if (typeof value !== 'number' || !Number.isInteger(value)) {
+      this.ctx.diagnostics.error(span, 'type', `\`${this.name}\` takes a whole number, got ${describe(entry.value)}`, `write e.g. \`${this.name} ${min}\``);
+      return null;
+    }
+    if (value < min || value > max) {
+      this.ctx.diagnostics.error(span, 'range', `\`${this.name}\` must be between ${min} and ${max}, got ${value}`);
+      return null;
+    }
+    return value;
+  }
+
+  /** For flags like `allow-failure`: no argument = true, or one `#true`/`#false`. */
+  flag(): boolean {
+    const entry = this.argumentEntries[0];
+    if (entry === undefined) return true;
+    this.noArgumentsAfter(1);
+    const value = entry.getValue();
+    if (typeof value === 'boolean') return value;
+    this.ctx.diagnostics.error(spanOf(entry.value), 'type', `\`${this.name}\` takes no value or #true/#false, got ${describe(entry.value)}`);
+    return false;
+  }
+
+  /** The child nodes; reports a missing block when `required`. */
+  children(required: boolean, example: string): Node[] {
+    const children = this.node.children?.nodes ?? [];
+    if (required && this.node.children === null) {
+      this.ctx.diagnostics.error(this.span, 'missing-block', `\`${this.name}\` needs a block`, `write \`${example}\``);
+    }
+    return children;
+  }
+
+  noChildren(): void {
+    if (this.node.children === null) return;
+    const first = this.node.children.nodes[0];
+    const span = first ? spanOf(first.name) : this.span;
+    this.ctx.diagnostics.error(span, 'unexpected-block', `\`${this.name}\` takes no block`);
+  }
+
+  text(value: StringValue): Text {
+    return makeText(value.value, value.entry.value, this.ctx.source);
+  }
+
+  /** `expectation` is the message up to ", got ...". */
+  private stringOf(entry: Entry, expectation: string): StringValue | null {
+    const value = entry.getValue();
+    const span = spanOf(entry.value);
+    if (typeof value !== 'string') {
+      const hint = typeof value === 'number' ? `quote it: "${entry.value.representation ?? String(value)}"` : undefined;
+      this.ctx.diagnostics.error(span, 'type', `${expectation}, got ${describe(entry.value)}`, hint);
+      return null;
+    }
+    return { value, span, entry };
+  }
+
+  private collectProperties(allowed: readonly string[]): void {
+    for (const entry of this.node.entries) {
+      const name = entry.getName();
+      if (name === null) continue;
+      const span = spanOf(entry);
+      if (!allowed.includes(name)) {
+        const known = allowed.length === 0 ? `\`${this.name}\` takes no properties` : `\`${this.name}\` takes ${allowed.map((p) => `\`${p}\``).join(', ')}`;
+        this.ctx.diagnostics.error(span, 'unknown-property', `unknown property \`${name}\` on \`${this.name}\``, didYouMean(name, allowed) ?? known);
+        continue;
+      }
+      if (this.propertyEntries.has(name)) {
+        this.ctx.diagnostics.error(span, 'duplicate-property', `duplicate property \`${name}\` on \`${this.name}\``);
+        continue;
+      }
+      this.propertyEntries.set(name, entry);
+    }
+  }
+}
+
+export function describe(value: Value): string {
+  const primitive = value.getValue();
+  if (typeof primitive === 'string') return `string ${JSON.stringify(truncate(primitive))}`;
+  if (typeof primitive === 'number') return `number ${value.representation ?? String(primitive)}`;
+  return `#${String(primitive)}`;
+}
+
+function truncate(text: string): string {
+  return text.length > 40 ? `${text.slice(0, 37)}...` : text;
+}
+
+/** A `Text`, with each `${` mapped back to its source position when the raw text allows it. */
+export function makeText(value: string, element: Value, source: string): Text {
+  const span = spanOf(element);
+  const count = countOpenings(value);
+  if (count === 0) return { value, span, refSpans: [] };
+  const location = getLocation(element);
+  const raw = location ? source.slice(location.start.offset, location.end.offset) : '';
+  const rawOffsets: number[] = [];
+  for (let i = raw.indexOf('${'); i !== -1; i = raw.indexOf('${', i + 2)) rawOffsets.push(i);
+  // Escapes can create or hide `${` (e.g. `\u{24}{`); then only the value's own position is reliable.
+  if (rawOffsets.length !== count) return { value, span, refSpans: Array.from({ length: count }, () => span) };
+  return { value, span, refSpans: rawOffsets.map((offset) => advance(span, raw, offset)) };
+}
+
+function advance(start: Span, raw: string, offset: number): Span {
+  const before = raw.slice(0, offset);
+  const lastNewline = before.lastIndexOf('\n');
+  if (lastNewline === -1) return { line: start.line, column: start.column + offset };
+  const newlines = before.split('\n').length - 1;
+  return { line: start.line + newlines, column: offset - lastNewline };
+}

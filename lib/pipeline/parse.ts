@@ -1,0 +1,468 @@
+/**
+ * KDL document → `PipelineSpec` (best effort). Schema problems (unknown nodes and properties,
+ * wrong types, missing arguments, duplicates) are reported here; cross-references and graph checks
+ * are in validate.ts. The spec is built even when there are errors so validation can still run and
+ * report everything at once; the caller drops it when there are errors.
+ */
+import type { Node } from '@bgotink/kdl';
+import { didYouMean, START_OF_FILE, type DiagnosticCollector, type Span } from './diagnostics';
+import { cronError } from './cron';
+import { DURATION_HINT, parseDuration } from './duration';
+import { readKdl, spanOf } from './kdl';
+import { NodeReader, type ReadContext, type StringValue } from './node-reader';
+import type { ExecutorName, TriggerEvent } from './plan-types';
+import type {
+  CacheSpec, EnvEntry, MatrixAxis, Named, PipelineSpec, ServiceSpec, StackAction, StageSpec, TriggerSpec, VariableSpec, WhenSpec,
+} from './spec-types';
+
+export const TRIGGER_EVENTS: readonly TriggerEvent[] = ['push', 'pull_request', 'schedule', 'manual'];
+export const EXECUTORS: readonly ExecutorName[] = ['local', 'docker', 'kubernetes'];
+export const STACK_ACTIONS: readonly StackAction[] = ['plan', 'apply', 'destroy'];
+export const TOP_LEVEL_NODES = ['pipeline', 'env', 'variable', 'cache', 'stage'] as const;
+export const PIPELINE_NODES = ['on', 'concurrency', 'timeout'] as const;
+export const STAGE_NODES = [
+  'needs', 'image', 'run', 'env', 'secret', 'cache', 'artifacts', 'service', 'matrix', 'when',
+  'timeout', 'retry', 'allow-failure', 'approval', 'executor', 'build', 'deploy', 'stack',
+] as const;
+/** Stage children that may appear once. */
+const SINGLE_STAGE_NODES = new Set(['image', 'matrix', 'when', 'timeout', 'retry', 'allow-failure', 'approval', 'executor', 'build', 'deploy', 'stack']);
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_-]*$/;
+const STAGE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
+export const MAX_RETRY = 10;
+export const MAX_CONCURRENCY = 1000;
+
+export function parsePipeline(source: string, file: string, diagnostics: DiagnosticCollector): PipelineSpec | null {
+  const kdl = readKdl(source, diagnostics);
+  if (kdl === null) return null;
+  const ctx: ReadContext = { source, diagnostics };
+  const spec: PipelineSpec = {
+    file, name: '', span: START_OF_FILE, triggers: [], concurrency: null, timeoutMs: null, env: [], variables: [], caches: [], stages: [],
+  };
+  let pipelineSeen: Span | null = null;
+  for (const node of kdl.document.nodes) {
+    const name = node.getName();
+    if (name === 'pipeline') {
+      if (pipelineSeen) diagnostics.error(spanOf(node.name), 'duplicate', 'duplicate `pipeline` node', `the first one is at line ${pipelineSeen.line}`);
+      else pipelineSeen = readPipelineNode(node, ctx, spec);
+    } else if (name === 'env') readEnvBlock(node, ctx, spec.env);
+    else if (name === 'variable') readVariable(node, ctx, spec.variables);
+    else if (name === 'cache') readCacheDeclaration(node, ctx, spec.caches);
+    else if (name === 'stage') readStage(node, ctx, spec.stages);
+    else reportUnknownNode(node, diagnostics, TOP_LEVEL_NODES, 'at the top level');
+  }
+  if (!pipelineSeen) diagnostics.error(START_OF_FILE, 'missing-pipeline', 'missing `pipeline "NAME"` node', 'start the file with e.g. `pipeline "my-app"`');
+  return spec;
+}
+
+/** Reported at the node's name; its entries are not checked, as they would only add noise. */
+function reportUnknownNode(node: Node, diagnostics: DiagnosticCollector, known: readonly string[], where: string): void {
+  const name = node.getName();
+  let hint = didYouMean(name, known);
+  if (hint === undefined && (STAGE_NODES as readonly string[]).includes(name)) hint = `\`${name}\` belongs inside a \`stage\` block`;
+  if (hint === undefined && (PIPELINE_NODES as readonly string[]).includes(name)) hint = `\`${name}\` belongs inside the \`pipeline\` block`;
+  hint ??= `expected one of ${known.map((n) => `\`${n}\``).join(', ')}`;
+  diagnostics.error(spanOf(node.name), 'unknown-node', `unknown node \`${name}\` ${where}`, hint);
+}
+
+function readPipelineNode(node: Node, ctx: ReadContext, spec: PipelineSpec): Span {
+  const reader = new NodeReader(node, ctx, []);
+  spec.span = reader.span;
+  const name = reader.requireString(0, 'a name');
+  if (name) spec.name = name.value;
+  reader.noArgumentsAfter(1);
+  const seen = new Map<string, Span>();
+  for (const child of reader.children(false, '')) {
+    const childName = child.getName();
+    if (childName === 'on') readTrigger(child, ctx, spec.triggers);
+    else if (childName === 'concurrency' || childName === 'timeout') {
+      const childReader = new NodeReader(child, ctx, []);
+      if (reportDuplicate(childReader, seen, 'the `pipeline` block')) continue;
+      childReader.noChildren();
+      childReader.noArgumentsAfter(1);
+      if (childName === 'concurrency') spec.concurrency = childReader.requireInteger(0, 1, MAX_CONCURRENCY);
+      else spec.timeoutMs = readDuration(childReader);
+    } else reportUnknownNode(child, ctx.diagnostics, PIPELINE_NODES, 'in the `pipeline` block');
+  }
+  return reader.span;
+}
+
+/** True (after reporting) when this single-valued node was already seen in the same block. */
+function reportDuplicate(reader: NodeReader, seen: Map<string, Span>, where: string): boolean {
+  const first = seen.get(reader.name);
+  if (first) {
+    reader.diagnostics.error(reader.span, 'duplicate', `duplicate \`${reader.name}\` in ${where}`, `the first one is at line ${first.line}`);
+    return true;
+  }
+  seen.set(reader.name, reader.span);
+  return false;
+}
+
+function readTrigger(node: Node, ctx: ReadContext, triggers: TriggerSpec[]): void {
+  const reader = new NodeReader(node, ctx, ['branches', 'cron']);
+  reader.noChildren();
+  const event = reader.requireString(0, 'an event');
+  const branchProperty = reader.stringProperty('branches');
+  const branches = [...(branchProperty ? [branchProperty] : []), ...reader.stringArguments(1, 'branch globs')];
+  const cron = reader.stringProperty('cron');
+  if (event === null) return;
+  if (!(TRIGGER_EVENTS as readonly string[]).includes(event.value)) {
+    const hint = didYouMean(event.value, TRIGGER_EVENTS, (s) => `"${s}"`) ?? `events are ${TRIGGER_EVENTS.map((e) => `"${e}"`).join(', ')}`;
+    ctx.diagnostics.error(event.span, 'trigger', `unknown trigger event "${event.value}"`, hint);
+    return;
+  }
+  const trigger: TriggerSpec = { event: event.value as TriggerEvent, branches: branches.map((b) => b.value), cron: cron?.value ?? null, span: reader.span };
+  checkTriggerFilters(trigger, branches, cron, reader);
+  triggers.push(trigger);
+}
+
+function checkTriggerFilters(trigger: TriggerSpec, branches: StringValue[], cron: StringValue | null, reader: NodeReader): void {
+  const diagnostics = reader.diagnostics;
+  const branchFiltered = trigger.event === 'push' || trigger.event === 'pull_request';
+  if (!branchFiltered && branches.length > 0) {
+    diagnostics.error(branches[0]!.span, 'trigger', `\`on "${trigger.event}"\` takes no branch filter`, 'branch filters apply to "push" and "pull_request"');
+  }
+  if (trigger.event === 'schedule') {
+    if (cron === null && reader.property('cron') === undefined) {
+      diagnostics.error(reader.span, 'trigger', '`on "schedule"` needs a `cron` property', 'write `on "schedule" cron="0 3 * * *"`');
+    }
+    const problem = cron ? cronError(cron.value) : null;
+    if (problem && cron) diagnostics.error(cron.span, 'cron', problem, 'five fields: minute hour day-of-month month day-of-week, e.g. "0 3 * * *"');
+  } else if (cron) {
+    diagnostics.error(cron.span, 'trigger', `\`cron\` only applies to \`on "schedule"\`, not \`on "${trigger.event}"\``);
+  }
+}
+
+function readDuration(reader: NodeReader): number | null {
+  const raw = reader.node.getArgument(0);
+  if (typeof raw === 'number') {
+    const span = reader.node.getArgumentEntry(0)!.value;
+    reader.diagnostics.error(spanOf(span), 'duration', `\`${reader.name}\` takes a duration as a string, got number ${raw}`, `add a unit, e.g. "${raw}s" or "${raw}m"`);
+    return null;
+  }
+  const value = reader.requireString(0, 'a duration');
+  if (value === null) return null;
+  const result = parseDuration(value.value);
+  if ('error' in result) {
+    reader.diagnostics.error(value.span, 'duration', result.error, DURATION_HINT);
+    return null;
+  }
+  return result.ms;
+}
+
+function readEnvBlock(node: Node, ctx: ReadContext, env: EnvEntry[]): void {
+  const reader = new NodeReader(node, ctx, []);
+  reader.noArgumentsAfter(0);
+  for (const child of reader.children(true, 'env { NAME "value"; }')) {
+    const entryReader = new NodeReader(child, ctx, []);
+    entryReader.noChildren();
+    entryReader.noArgumentsAfter(1);
+    if (!ENV_NAME.test(entryReader.name)) {
+      ctx.diagnostics.error(entryReader.span, 'env', `invalid environment variable name \`${entryReader.name}\``, 'use letters, digits and `_`, not starting with a digit');
+      continue;
+    }
+    const duplicate = env.find((entry) => entry.name === entryReader.name);
+    if (duplicate) {
+      ctx.diagnostics.error(entryReader.span, 'duplicate', `duplicate environment variable \`${entryReader.name}\``, `the first one is at line ${duplicate.span.line}`);
+      continue;
+    }
+    const value = entryReader.requireString(0, 'a value');
+    if (value) env.push({ name: entryReader.name, value: entryReader.text(value), span: entryReader.span });
+  }
+}
+
+function readVariable(node: Node, ctx: ReadContext, variables: VariableSpec[]): void {
+  const reader = new NodeReader(node, ctx, ['default', 'description']);
+  reader.noChildren();
+  reader.noArgumentsAfter(1);
+  const name = reader.requireString(0, 'a name');
+  const defaultValue = reader.stringProperty('default');
+  const description = reader.stringProperty('description');
+  if (name === null) return;
+  if (!IDENTIFIER.test(name.value)) {
+    ctx.diagnostics.error(name.span, 'variable', `invalid variable name "${name.value}"`, 'use letters, digits, `_` and `-`, starting with a letter or `_`');
+    return;
+  }
+  const duplicate = variables.find((v) => v.name === name.value);
+  if (duplicate) {
+    ctx.diagnostics.error(name.span, 'duplicate', `duplicate variable "${name.value}"`, `the first one is at line ${duplicate.span.line}`);
+    return;
+  }
+  variables.push({ name: name.value, default: defaultValue?.value ?? null, description: description?.value ?? null, span: reader.span });
+}
+
+function readCacheDeclaration(node: Node, ctx: ReadContext, caches: CacheSpec[]): void {
+  const reader = new NodeReader(node, ctx, ['key', 'path']);
+  reader.noChildren();
+  const name = reader.requireString(0, 'a name');
+  const key = reader.requireStringProperty('key', '"npm-${git.branch}"');
+  const pathProperty = reader.stringProperty('path');
+  const paths = [...(pathProperty ? [pathProperty] : []), ...reader.stringArguments(1, 'paths')];
+  if (pathProperty === null && paths.length === 0 && reader.property('path') === undefined) {
+    ctx.diagnostics.error(reader.span, 'missing-property', '`cache` needs a `path` property', 'write `path="/root/.npm"`');
+  }
+  if (name === null || key === null) return;
+  const duplicate = caches.find((c) => c.name === name.value);
+  if (duplicate) {
+    ctx.diagnostics.error(name.span, 'duplicate', `duplicate cache "${name.value}"`, `the first one is at line ${duplicate.span.line}`);
+    return;
+  }
+  caches.push({ name: name.value, key: reader.text(key), paths: paths.map((p) => reader.text(p)), span: reader.span });
+}
+
+function emptyStage(name: string, span: Span): StageSpec {
+  return {
+    name, span, needs: [], kind: null, image: null, commands: [], env: [], secrets: [], caches: [], artifacts: [], services: [],
+    matrix: [], when: null, timeoutMs: null, retry: 0, allowFailure: false, approval: false, executor: null, build: null, deploy: null, stack: null,
+  };
+}
+
+function readStage(node: Node, ctx: ReadContext, stages: StageSpec[]): void {
+  const reader = new NodeReader(node, ctx, ['needs']);
+  const name = reader.requireString(0, 'a name');
+  reader.noArgumentsAfter(1);
+  const stage = emptyStage(name?.value ?? '', name?.span ?? reader.span);
+  const needsProperty = reader.stringProperty('needs');
+  if (needsProperty) addNeed(stage, needsProperty);
+  if (name && !STAGE_NAME.test(name.value)) {
+    ctx.diagnostics.error(name.span, 'stage-name', `invalid stage name "${name.value}"`, 'use letters, digits, `_`, `-` and `.`');
+  }
+  const kindNodes: NodeReader[] = [];
+  const seen = new Map<string, Span>();
+  for (const child of reader.children(true, `stage "${name?.value ?? 'name'}" { run "..." }`)) {
+    readStageChild(child, ctx, stage, seen, kindNodes);
+  }
+  decideKind(stage, reader, kindNodes);
+  if (name) stages.push(stage);
+}
+
+function addNeed(stage: StageSpec, need: StringValue): void {
+  if (!stage.needs.some((n) => n.name === need.value)) stage.needs.push({ name: need.value, span: need.span });
+}
+
+function decideKind(stage: StageSpec, reader: NodeReader, kindNodes: NodeReader[]): void {
+  const kinds = [...new Set(kindNodes.map((k) => k.name))];
+  if (kinds.length === 0) {
+    // Without a block, "needs a block" was already reported.
+    if (reader.node.children !== null) {
+      reader.diagnostics.error(stage.span, 'stage-kind', `stage "${stage.name}" has nothing to do`, 'add `run "..."`, `build`, `deploy` or `stack`');
+    }
+    return;
+  }
+  stage.kind = kinds[0] as StageSpec['kind'];
+  const first = kindNodes[0]!;
+  for (const other of kindNodes.filter((k) => k.name !== first.name)) {
+    reader.diagnostics.error(other.span, 'stage-kind', `\`${other.name}\` cannot be combined with \`${first.name}\` in one stage`, 'a stage does one thing: split it into two stages and connect them with `needs`');
+  }
+}
+
+function readStageChild(child: Node, ctx: ReadContext, stage: StageSpec, seen: Map<string, Span>, kindNodes: NodeReader[]): void {
+  const name = child.getName();
+  if (!(STAGE_NODES as readonly string[]).includes(name)) {
+    reportUnknownNode(child, ctx.diagnostics, STAGE_NODES, `in stage "${stage.name}"`);
+    return;
+  }
+  const reader = new NodeReader(child, ctx, STAGE_PROPERTIES[name] ?? []);
+  if (SINGLE_STAGE_NODES.has(name) && reportDuplicate(reader, seen, `stage "${stage.name}"`)) return;
+  if (name === 'run' || name === 'build' || name === 'deploy' || name === 'stack') kindNodes.push(reader);
+  if (name !== 'service' && name !== 'env' && name !== 'matrix') reader.noChildren();
+  STAGE_CHILD_READERS[name]!(reader, stage, ctx);
+}
+
+const STAGE_PROPERTIES: Record<string, readonly string[]> = {
+  service: ['image'],
+  when: ['branch', 'event'],
+  build: ['context', 'dockerfile', 'tag'],
+  deploy: ['environment', 'service'],
+  stack: ['action'],
+};
+
+type StageChildReader = (reader: NodeReader, stage: StageSpec, ctx: ReadContext) => void;
+
+const STAGE_CHILD_READERS: Record<string, StageChildReader> = {
+  needs(reader, stage) {
+    if (reader.argumentCount === 0) reader.requireString(0, 'stage names');
+    for (const need of reader.stringArguments(0, 'stage names')) addNeed(stage, need);
+  },
+  image(reader, stage) {
+    reader.noArgumentsAfter(1);
+    const image = reader.requireString(0, 'an image');
+    if (image) stage.image = reader.text(image);
+  },
+  run(reader, stage) {
+    reader.noArgumentsAfter(1);
+    const command = reader.requireString(0, 'a command');
+    if (command) stage.commands.push(reader.text(command));
+  },
+  env(reader, stage, ctx) {
+    readEnvBlockInto(reader, ctx, stage.env);
+  },
+  secret(reader, stage) {
+    if (reader.argumentCount === 0) reader.requireString(0, 'a secret name');
+    for (const secret of reader.stringArguments(0, 'secret names')) addSecret(reader, stage.secrets, secret);
+  },
+  cache(reader, stage) {
+    if (reader.argumentCount === 0) reader.requireString(0, 'a cache name');
+    for (const cache of reader.stringArguments(0, 'cache names')) stage.caches.push({ name: cache.value, span: cache.span });
+  },
+  artifacts(reader, stage) {
+    if (reader.argumentCount === 0) reader.requireString(0, 'a glob');
+    for (const glob of reader.stringArguments(0, 'globs')) stage.artifacts.push(reader.text(glob));
+  },
+  service(reader, stage, ctx) {
+    const service = readService(reader, ctx, stage);
+    if (service) stage.services.push(service);
+  },
+  matrix(reader, stage, ctx) {
+    stage.matrix = readMatrix(reader, ctx);
+  },
+  when(reader, stage) {
+    stage.when = readWhen(reader);
+  },
+  timeout(reader, stage) {
+    reader.noArgumentsAfter(1);
+    stage.timeoutMs = readDuration(reader);
+  },
+  retry(reader, stage) {
+    reader.noArgumentsAfter(1);
+    stage.retry = reader.requireInteger(0, 0, MAX_RETRY) ?? 0;
+  },
+  'allow-failure'(reader, stage) {
+    stage.allowFailure = reader.flag();
+  },
+  approval(reader, stage) {
+    stage.approval = reader.flag();
+  },
+  executor(reader, stage) {
+    reader.noArgumentsAfter(1);
+    const executor = reader.requireString(0, 'an executor name');
+    if (executor === null) return;
+    if ((EXECUTORS as readonly string[]).includes(executor.value)) stage.executor = executor.value as ExecutorName;
+    else {
+      const hint = didYouMean(executor.value, EXECUTORS, (s) => `"${s}"`) ?? `executors are ${EXECUTORS.map((e) => `"${e}"`).join(', ')}`;
+      reader.diagnostics.error(executor.span, 'executor', `unknown executor "${executor.value}"`, hint);
+    }
+  },
+  build(reader, stage) {
+    reader.noArgumentsAfter(0);
+    const tag = reader.requireStringProperty('tag', '"app:${git.short_sha}"');
+    const context = reader.stringProperty('context');
+    const dockerfile = reader.stringProperty('dockerfile');
+    if (tag === null) return;
+    stage.build = {
+      context: context ? reader.text(context) : literal('.', reader.span),
+      dockerfile: dockerfile ? reader.text(dockerfile) : literal('Dockerfile', reader.span),
+      tag: reader.text(tag),
+      span: reader.span,
+    };
+  },
+  deploy(reader, stage) {
+    reader.noArgumentsAfter(0);
+    const environment = reader.requireStringProperty('environment', '"staging"');
+    const service = reader.requireStringProperty('service', '"web"');
+    if (environment && service) stage.deploy = { environment: reader.text(environment), service: reader.text(service), span: reader.span };
+  },
+  stack(reader, stage) {
+    reader.noArgumentsAfter(1);
+    const name = reader.requireString(0, 'a stack name');
+    const action = reader.stringProperty('action');
+    if (action && !(STACK_ACTIONS as readonly string[]).includes(action.value)) {
+      const hint = didYouMean(action.value, STACK_ACTIONS, (s) => `"${s}"`) ?? `actions are ${STACK_ACTIONS.map((a) => `"${a}"`).join(', ')}`;
+      reader.diagnostics.error(action.span, 'stack', `unknown stack action "${action.value}"`, hint);
+      return;
+    }
+    if (name) stage.stack = { name: reader.text(name), action: (action?.value as StackAction | undefined) ?? 'plan', span: reader.span };
+  },
+};
+
+function literal(value: string, span: Span) {
+  return { value, span, refSpans: [] };
+}
+
+function addSecret(reader: NodeReader, secrets: Named[], secret: StringValue): void {
+  if (!ENV_NAME.test(secret.value)) {
+    reader.diagnostics.error(secret.span, 'secret', `invalid secret name "${secret.value}"`, 'secrets are injected as environment variables: use letters, digits and `_`');
+    return;
+  }
+  if (!secrets.some((s) => s.name === secret.value)) secrets.push({ name: secret.value, span: secret.span });
+}
+
+function readEnvBlockInto(reader: NodeReader, ctx: ReadContext, env: EnvEntry[]): void {
+  readEnvBlock(reader.node, ctx, env);
+}
+
+function readService(reader: NodeReader, ctx: ReadContext, stage: StageSpec): ServiceSpec | null {
+  reader.noArgumentsAfter(1);
+  const name = reader.requireString(0, 'a name');
+  const image = reader.requireStringProperty('image', '"postgres:16"');
+  const env: EnvEntry[] = [];
+  for (const child of reader.children(false, '')) {
+    if (child.getName() === 'env') readEnvBlock(child, ctx, env);
+    else reportUnknownNode(child, ctx.diagnostics, ['env'], `in service "${name?.value ?? ''}"`);
+  }
+  if (name === null || image === null) return null;
+  if (!IDENTIFIER.test(name.value)) {
+    ctx.diagnostics.error(name.span, 'service', `invalid service name "${name.value}"`, 'the name is the service\'s host name: use letters, digits, `_` and `-`');
+    return null;
+  }
+  const duplicate = stage.services.find((s) => s.name === name.value);
+  if (duplicate) {
+    ctx.diagnostics.error(name.span, 'duplicate', `duplicate service "${name.value}" in stage "${stage.name}"`, `the first one is at line ${duplicate.span.line}`);
+    return null;
+  }
+  return { name: name.value, image: reader.text(image), env, span: reader.span };
+}
+
+function readMatrix(reader: NodeReader, ctx: ReadContext): MatrixAxis[] {
+  reader.noArgumentsAfter(0);
+  const axes: MatrixAxis[] = [];
+  const children = reader.children(true, 'matrix { node "18" "20"; }');
+  if (reader.node.children !== null && children.length === 0) {
+    ctx.diagnostics.error(reader.span, 'matrix', '`matrix` needs at least one key', 'write `matrix { node "18" "20"; }`');
+  }
+  for (const child of children) {
+    const axis = readMatrixAxis(new NodeReader(child, ctx, []), axes);
+    if (axis) axes.push(axis);
+  }
+  return axes;
+}
+
+function readMatrixAxis(reader: NodeReader, axes: MatrixAxis[]): MatrixAxis | null {
+  reader.noChildren();
+  if (!IDENTIFIER.test(reader.name)) {
+    reader.diagnostics.error(reader.span, 'matrix', `invalid matrix key \`${reader.name}\``, 'use letters, digits, `_` and `-`');
+    return null;
+  }
+  const duplicate = axes.find((a) => a.key === reader.name);
+  if (duplicate) {
+    reader.diagnostics.error(reader.span, 'duplicate', `duplicate matrix key \`${reader.name}\``, `the first one is at line ${duplicate.span.line}`);
+    return null;
+  }
+  if (reader.argumentCount === 0) {
+    reader.diagnostics.error(reader.span, 'matrix', `matrix key \`${reader.name}\` has no values`, `write \`${reader.name} "a" "b"\``);
+    return null;
+  }
+  const values: string[] = [];
+  for (const value of reader.stringArguments(0, 'values')) {
+    if (values.includes(value.value)) reader.diagnostics.error(value.span, 'duplicate', `duplicate value "${value.value}" for matrix key \`${reader.name}\``);
+    else values.push(value.value);
+  }
+  return { key: reader.name, values, span: reader.span };
+}
+
+function readWhen(reader: NodeReader): WhenSpec | null {
+  reader.noArgumentsAfter(0);
+  const branch = reader.stringProperty('branch');
+  const event = reader.stringProperty('event');
+  if (branch === null && event === null && reader.property('branch') === undefined && reader.property('event') === undefined) {
+    reader.diagnostics.error(reader.span, 'when', '`when` needs a `branch` or `event` property', 'write e.g. `when branch="main" event="push"`');
+    return null;
+  }
+  if (event && !(TRIGGER_EVENTS as readonly string[]).includes(event.value)) {
+    const hint = didYouMean(event.value, TRIGGER_EVENTS, (s) => `"${s}"`) ?? `events are ${TRIGGER_EVENTS.map((e) => `"${e}"`).join(', ')}`;
+    reader.diagnostics.error(event.span, 'trigger', `unknown trigger event "${event.value}"`, hint);
+    return null;
+  }
+  return { branch: branch?.value ?? null, event: (event?.value as TriggerEvent | undefined) ?? null, span: reader.span };
+}

@@ -1,0 +1,275 @@
+/**
+ * `plan(spec, trigger)`: one trigger's concrete DAG. Applies trigger filters, expands matrices,
+ * evaluates `when`, interpolates, computes levels. Deterministic: no clock, no randomness; ids and
+ * numbers come in through the trigger, so the same input gives byte-identical JSON.
+ */
+import picomatch from 'picomatch';
+import { didYouMean } from './diagnostics';
+import { topologicalLevels } from './graph';
+import { parseTemplate, renderTemplate, type Reference } from './interpolate';
+import { TRIGGER_EVENTS } from './parse';
+import type { ExecutionPlan, PlannedStage, SecretTemplate, TriggerContext } from './plan-types';
+import type { EnvEntry, PipelineSpec, StageSpec, Text, TriggerSpec, WhenSpec } from './spec-types';
+
+/** The trigger cannot be planned (unknown or missing variables, a spec with errors): a user error. */
+export class PlanError extends Error {
+  override readonly name = 'PlanError';
+}
+
+export function plan(spec: PipelineSpec, trigger: TriggerContext): ExecutionPlan {
+  checkTrigger(trigger);
+  const notTriggeredReason = triggerMismatch(spec.triggers, trigger);
+  const base = { pipeline: spec.name, concurrency: spec.concurrency, timeoutMs: spec.timeoutMs };
+  if (notTriggeredReason !== null) return { ...base, triggered: false, notTriggeredReason, stages: [], levels: [] };
+  const variables = resolveVariables(spec, trigger);
+  const stageLevels = levelsOf(spec.stages);
+  const idsByStage = new Map<string, string[]>();
+  const planned: Array<{ stage: PlannedStage; order: number }> = [];
+  spec.stages.forEach((stage, declaration) => {
+    const combinations = matrixCombinations(stage);
+    idsByStage.set(stage.name, combinations.map((matrix) => stageId(stage.name, matrix)));
+    for (const matrix of combinations) {
+      const context = new StageContext(spec, stage, matrix, trigger, variables);
+      planned.push({ stage: planStage(context, stageLevels.get(stage.name)!), order: declaration });
+    }
+  });
+  for (const { stage } of planned) stage.needs = stage.needs.flatMap((name) => idsByStage.get(name) ?? []);
+  // Stable sort: equal (level, declaration) keeps matrix order.
+  const stages = planned.sort((a, b) => a.stage.level - b.stage.level || a.order - b.order).map((p) => p.stage);
+  return { ...base, triggered: true, notTriggeredReason: null, stages, levels: groupByLevel(stages) };
+}
+
+function checkTrigger(trigger: TriggerContext): void {
+  if (!(TRIGGER_EVENTS as readonly string[]).includes(trigger.event)) {
+    throw new PlanError(`unknown trigger event "${String(trigger.event)}" (events are ${TRIGGER_EVENTS.join(', ')})`);
+  }
+}
+
+const matchers = new Map<string, (text: string) => boolean>();
+
+export function globMatches(glob: string, text: string): boolean {
+  let matcher = matchers.get(glob);
+  if (matcher === undefined) {
+    matcher = picomatch(glob, { dot: true });
+    matchers.set(glob, matcher);
+  }
+  return matcher(text);
+}
+
+/** Null when the pipeline runs for this trigger, else why not. No `on` at all accepts every event. */
+export function triggerMismatch(triggers: TriggerSpec[], trigger: TriggerContext): string | null {
+  if (triggers.length === 0) return null;
+  const forEvent = triggers.filter((t) => t.event === trigger.event);
+  if (forEvent.length === 0) {
+    const declared = [...new Set(triggers.map((t) => `"${t.event}"`))].join(', ');
+    return `the pipeline has no \`on "${trigger.event}"\` trigger (it runs on ${declared})`;
+  }
+  const branch = trigger.branch;
+  if (forEvent.some((t) => t.branches.length === 0 || (branch !== undefined && t.branches.some((glob) => globMatches(glob, branch))))) return null;
+  const globs = [...new Set(forEvent.flatMap((t) => t.branches))].map((g) => `"${g}"`).join(', ');
+  if (branch === undefined) return `"${trigger.event}" without a branch does not match the branch filter ${globs}`;
+  return `branch "${branch}" does not match the \`on "${trigger.event}"\` branch filter ${globs}`;
+}
+
+function resolveVariables(spec: PipelineSpec, trigger: TriggerContext): Map<string, string> {
+  const given = trigger.variables ?? {};
+  const declared = spec.variables.map((v) => v.name);
+  for (const name of Object.keys(given).sort()) {
+    if (declared.includes(name)) continue;
+    const suggestion = didYouMean(name, declared, (s) => `"${s}"`);
+    const known = declared.length === 0 ? 'the pipeline declares no variables' : `declared: ${declared.join(', ')}`;
+    throw new PlanError(`unknown variable "${name}" (${known})${suggestion ? `; ${suggestion}` : ''}`);
+  }
+  const values = new Map<string, string>();
+  for (const variable of spec.variables) {
+    const value = Object.hasOwn(given, variable.name) ? given[variable.name] : variable.default;
+    if (value === null || value === undefined) {
+      throw new PlanError(`variable "${variable.name}" is required (it has no default): give it a value when triggering the run, e.g. --var ${variable.name}=...`);
+    }
+    values.set(variable.name, value);
+  }
+  return values;
+}
+
+function levelsOf(stages: StageSpec[]): Map<string, number> {
+  const index = new Map(stages.map((stage, i) => [stage.name, i]));
+  const levels = topologicalLevels(stages.map((stage) => stage.needs.map((need) => index.get(need.name) ?? -1).filter((i) => i >= 0)));
+  const byName = new Map<string, number>();
+  stages.forEach((stage, i) => {
+    const level = levels[i];
+    if (level === null || level === undefined) throw new PlanError(`stage "${stage.name}" is on a dependency cycle; validate the pipeline first`);
+    byName.set(stage.name, level);
+  });
+  return byName;
+}
+
+/** Every combination, first key outermost, values in declaration order. */
+export function matrixCombinations(stage: StageSpec): Array<Record<string, string>> {
+  let combinations: Array<Record<string, string>> = [{}];
+  for (const axis of stage.matrix) {
+    combinations = combinations.flatMap((partial) => axis.values.map((value) => ({ ...partial, [axis.key]: value })));
+  }
+  return combinations;
+}
+
+export function stageId(name: string, matrix: Record<string, string>): string {
+  const pairs = Object.entries(matrix).map(([key, value]) => `${key}=${value}`);
+  return pairs.length === 0 ? name : `${name}[${pairs.join(',')}]`;
+}
+
+function groupByLevel(stages: PlannedStage[]): string[][] {
+  const levels: string[][] = [];
+  for (const stage of stages) (levels[stage.level] ??= []).push(stage.id);
+  return levels;
+}
+
+function whenSkipReason(when: WhenSpec | null, trigger: TriggerContext): string | null {
+  if (when === null) return null;
+  if (when.event !== null && when.event !== trigger.event) return `when event="${when.event}" does not match event "${trigger.event}"`;
+  if (when.branch === null) return null;
+  if (trigger.branch === undefined) return `when branch="${when.branch}": the trigger has no branch`;
+  return globMatches(when.branch, trigger.branch) ? null : `when branch="${when.branch}" does not match branch "${trigger.branch}"`;
+}
+
+/** Everything `${...}` can see in one planned stage. */
+class StageContext {
+  readonly env = new Map<string, EnvEntry>();
+  private readonly renderedEnv = new Map<string, string>();
+
+  constructor(
+    readonly spec: PipelineSpec,
+    readonly stage: StageSpec,
+    readonly matrix: Record<string, string>,
+    readonly trigger: TriggerContext,
+    private readonly variables: Map<string, string>,
+  ) {
+    for (const entry of spec.env) this.env.set(entry.name, entry);
+    for (const entry of stage.env) this.env.set(entry.name, entry);
+  }
+
+  render(text: Text): string {
+    return renderTemplate(parseTemplate(text.value), (ref) => this.resolve(ref));
+  }
+
+  /** An env value: plain text, or a template when it references secrets (resolved at execution). */
+  renderEnv(entry: EnvEntry): string | SecretTemplate {
+    const template = parseTemplate(entry.value.value);
+    if (!template.parts.some((part) => 'ref' in part && part.ref.namespace === 'secrets')) return this.render(entry.value);
+    const out: SecretTemplate = [];
+    for (const part of template.parts) {
+      if ('ref' in part && part.ref.namespace === 'secrets') out.push({ secret: part.ref.key });
+      else appendText(out, 'text' in part ? part.text : this.resolve(part.ref));
+    }
+    return out;
+  }
+
+  private resolve(ref: Reference): string {
+    const { trigger } = this;
+    switch (ref.namespace) {
+      case 'git':
+        return gitValue(ref.key, trigger);
+      case 'pipeline':
+        return this.spec.name;
+      case 'run':
+        return ref.key === 'id' ? trigger.runId : String(trigger.runNumber);
+      case 'stage':
+        return this.stage.name;
+      case 'matrix':
+        return this.matrix[ref.key] ?? '';
+      case 'var':
+        return this.variables.get(ref.key) ?? '';
+      case 'env':
+        return this.envValue(ref.key);
+      default:
+        // Validation rejects anything else; an unknown reference stays as written rather than vanish.
+        return `\${${ref.expression}}`;
+    }
+  }
+
+  /** Validation guarantees env references are acyclic and never lead to a secret. */
+  private envValue(name: string): string {
+    let value = this.renderedEnv.get(name);
+    if (value === undefined) {
+      const entry = this.env.get(name);
+      value = entry ? this.render(entry.value) : '';
+      this.renderedEnv.set(name, value);
+    }
+    return value;
+  }
+}
+
+function appendText(template: SecretTemplate, text: string): void {
+  if (text === '') return;
+  const last = template[template.length - 1];
+  if (last && 'text' in last) last.text += text;
+  else template.push({ text });
+}
+
+function gitValue(key: string, trigger: TriggerContext): string {
+  switch (key) {
+    case 'sha':
+      return trigger.sha ?? '';
+    case 'short_sha':
+      return (trigger.sha ?? '').slice(0, 7);
+    case 'branch':
+      return trigger.branch ?? '';
+    case 'tag':
+      return trigger.tag ?? '';
+    case 'message':
+      return trigger.message ?? '';
+    case 'author':
+      return trigger.author ?? '';
+    default:
+      return '';
+  }
+}
+
+function planStage(context: StageContext, level: number): PlannedStage {
+  const { stage, spec } = context;
+  if (stage.kind === null) throw new PlanError(`stage "${stage.name}" has nothing to do; validate the pipeline first`);
+  // Entries, then Object.fromEntries: a variable named `__proto__` must stay a plain key.
+  const env: Array<[string, string]> = [];
+  const secretEnv: Array<[string, SecretTemplate]> = [];
+  const secrets = new Set(stage.secrets.map((s) => s.name));
+  for (const entry of context.env.values()) {
+    const value = context.renderEnv(entry);
+    if (typeof value === 'string') env.push([entry.name, value]);
+    else {
+      secretEnv.push([entry.name, value]);
+      for (const part of value) if ('secret' in part) secrets.add(part.secret);
+    }
+  }
+  const skipReason = whenSkipReason(stage.when, context.trigger);
+  return {
+    id: stageId(stage.name, context.matrix),
+    name: stage.name,
+    matrix: context.matrix,
+    needs: stage.needs.map((need) => need.name),
+    level,
+    kind: stage.kind,
+    skip: skipReason === null ? null : { reason: skipReason },
+    image: stage.image ? context.render(stage.image) : null,
+    commands: stage.commands.map((command) => context.render(command)),
+    env: Object.fromEntries(env),
+    secretEnv: Object.fromEntries(secretEnv),
+    secrets: [...secrets].sort(),
+    caches: [...new Set(stage.caches.map((c) => c.name))].flatMap((name) => {
+      const cache = spec.caches.find((c) => c.name === name);
+      return cache ? [{ name, key: context.render(cache.key), paths: cache.paths.map((p) => context.render(p)) }] : [];
+    }),
+    artifacts: stage.artifacts.map((glob) => context.render(glob)),
+    services: stage.services.map((service) => ({
+      name: service.name,
+      image: context.render(service.image),
+      env: Object.fromEntries(service.env.map((entry) => [entry.name, context.render(entry.value)])),
+    })),
+    timeoutMs: stage.timeoutMs,
+    retry: stage.retry,
+    allowFailure: stage.allowFailure,
+    approval: stage.approval,
+    executor: stage.executor,
+    build: stage.build ? { context: context.render(stage.build.context), dockerfile: context.render(stage.build.dockerfile), tag: context.render(stage.build.tag) } : null,
+    deploy: stage.deploy ? { environment: context.render(stage.deploy.environment), service: context.render(stage.deploy.service) } : null,
+    stack: stage.stack ? { name: context.render(stage.stack.name), action: stage.stack.action } : null,
+  };
+}

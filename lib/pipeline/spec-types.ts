@@ -1,0 +1,126 @@
+/**
+ * The typed pipeline, as parsed from KDL. Every element keeps the span of the KDL it came from, so the
+ * validator can point at it. Strings that may contain `${...}` are `Text`: value plus the position of
+ * each `${` in the source, so interpolation errors point at the reference itself.
+ */
+import type { Span } from './diagnostics';
+import type { ExecutorName, StageKind, TriggerEvent } from './plan-types';
+
+export interface Text {
+  value: string;
+  span: Span;
+  /** Source position of the n-th `${` of `value` (falls back to `span` when it cannot be mapped). */
+  refSpans: Span[];
+}
+
+export interface Named {
+  name: string;
+  span: Span;
+}
+
+export interface TriggerSpec {
+  event: TriggerEvent;
+  /** Branch globs (picomatch); empty = every branch. */
+  branches: string[];
+  cron: string | null;
+  span: Span;
+}
+
+export interface EnvEntry {
+  name: string;
+  value: Text;
+  span: Span;
+}
+
+export interface VariableSpec {
+  name: string;
+  default: string | null;
+  description: string | null;
+  span: Span;
+}
+
+export interface CacheSpec {
+  name: string;
+  key: Text;
+  paths: Text[];
+  span: Span;
+}
+
+export interface MatrixAxis {
+  key: string;
+  values: string[];
+  span: Span;
+}
+
+export interface WhenSpec {
+  branch: string | null;
+  event: TriggerEvent | null;
+  span: Span;
+}
+
+export interface ServiceSpec {
+  name: string;
+  image: Text;
+  env: EnvEntry[];
+  span: Span;
+}
+
+export interface BuildSpec {
+  context: Text;
+  dockerfile: Text;
+  tag: Text;
+  span: Span;
+}
+
+export interface DeploySpec {
+  environment: Text;
+  service: Text;
+  span: Span;
+}
+
+export type StackAction = 'plan' | 'apply' | 'destroy';
+
+export interface StackSpec {
+  name: Text;
+  action: StackAction;
+  span: Span;
+}
+
+export interface StageSpec {
+  name: string;
+  span: Span;
+  /** From the `needs=` property and `needs` children, in order, duplicates removed. */
+  needs: Named[];
+  /** Null only in a spec with errors (a stage needs one of run/build/deploy/stack). */
+  kind: StageKind | null;
+  image: Text | null;
+  commands: Text[];
+  env: EnvEntry[];
+  secrets: Named[];
+  caches: Named[];
+  artifacts: Text[];
+  services: ServiceSpec[];
+  matrix: MatrixAxis[];
+  when: WhenSpec | null;
+  timeoutMs: number | null;
+  retry: number;
+  allowFailure: boolean;
+  approval: boolean;
+  executor: ExecutorName | null;
+  build: BuildSpec | null;
+  deploy: DeploySpec | null;
+  stack: StackSpec | null;
+}
+
+export interface PipelineSpec {
+  file: string;
+  name: string;
+  span: Span;
+  triggers: TriggerSpec[];
+  concurrency: number | null;
+  timeoutMs: number | null;
+  env: EnvEntry[];
+  variables: VariableSpec[];
+  caches: CacheSpec[];
+  stages: StageSpec[];
+}

@@ -1,0 +1,246 @@
+/**
+ * Checks across the whole spec, after parsing: stage names and `needs`, cycles, images, caches,
+ * matrix size and every `${...}` reference. Each check reports into the collector and goes on.
+ */
+import { didYouMean, type DiagnosticCollector, type Span } from './diagnostics';
+import { findCycles } from './graph';
+import { FIXED_KEYS, parseTemplate, type Reference } from './interpolate';
+import type { EnvEntry, PipelineSpec, StageSpec, Text } from './spec-types';
+
+export const MAX_MATRIX_COMBINATIONS = 256;
+
+export interface ValidateOptions {
+  /** Image for container stages that name none; without it such stages are an error. */
+  defaultImage?: string;
+}
+
+export function validatePipeline(spec: PipelineSpec, diagnostics: DiagnosticCollector, options: ValidateOptions = {}): void {
+  const stagesByName = checkStageNames(spec, diagnostics);
+  checkNeeds(spec, stagesByName, diagnostics);
+  checkCycles(spec, stagesByName, diagnostics);
+  for (const stage of spec.stages) {
+    checkImage(stage, diagnostics, options);
+    checkMatrixSize(stage, diagnostics);
+    checkStageCaches(spec, stage, diagnostics);
+  }
+  new ReferenceChecker(spec, diagnostics).checkAll();
+  warnUnusedCaches(spec, diagnostics);
+}
+
+function checkStageNames(spec: PipelineSpec, diagnostics: DiagnosticCollector): Map<string, StageSpec> {
+  const byName = new Map<string, StageSpec>();
+  for (const stage of spec.stages) {
+    const first = byName.get(stage.name);
+    if (first) diagnostics.error(stage.span, 'duplicate', `duplicate stage "${stage.name}"`, `the first one is at line ${first.span.line}`);
+    else byName.set(stage.name, stage);
+  }
+  return byName;
+}
+
+function checkNeeds(spec: PipelineSpec, byName: Map<string, StageSpec>, diagnostics: DiagnosticCollector): void {
+  for (const stage of spec.stages) {
+    for (const need of stage.needs) {
+      if (byName.has(need.name)) continue;
+      const hint = didYouMean(need.name, byName.keys(), (s) => `"${s}"`) ?? (byName.size === 0 ? undefined : `stages are ${[...byName.keys()].slice(0, 8).map((s) => `"${s}"`).join(', ')}`);
+      diagnostics.error(need.span, 'needs', `stage "${stage.name}" needs "${need.name}", which does not exist`, hint);
+    }
+  }
+}
+
+function checkCycles(spec: PipelineSpec, byName: Map<string, StageSpec>, diagnostics: DiagnosticCollector): void {
+  const stages = [...byName.values()];
+  const index = new Map(stages.map((stage, i) => [stage.name, i]));
+  const edges = stages.map((stage) => stage.needs.flatMap((need) => (index.has(need.name) ? [index.get(need.name)!] : [])));
+  for (const cycle of findCycles(edges)) {
+    const names = cycle.map((i) => stages[i]!.name);
+    const first = stages[cycle[0]!]!;
+    const next = names[1] ?? names[0]!;
+    const span = first.needs.find((need) => need.name === next)?.span ?? first.span;
+    diagnostics.error(span, 'cycle', `dependency cycle: ${[...names, names[0]!].join(' -> ')}`, '`a -> b` means stage a needs stage b: remove one of these needs');
+  }
+}
+
+function checkImage(stage: StageSpec, diagnostics: DiagnosticCollector, options: ValidateOptions): void {
+  if (stage.kind !== 'run' || stage.image !== null || stage.executor === 'local' || options.defaultImage !== undefined) return;
+  diagnostics.error(stage.span, 'image', `stage "${stage.name}" runs in a container but has no \`image\``, 'add e.g. `image "node:20"`, or `executor "local"` to run on the host');
+}
+
+function checkMatrixSize(stage: StageSpec, diagnostics: DiagnosticCollector): void {
+  if (stage.matrix.length === 0) return;
+  const combinations = stage.matrix.reduce((product, axis) => product * Math.max(1, axis.values.length), 1);
+  if (combinations <= MAX_MATRIX_COMBINATIONS) return;
+  diagnostics.error(stage.matrix[0]!.span, 'matrix', `the matrix of stage "${stage.name}" has ${combinations} combinations; at most ${MAX_MATRIX_COMBINATIONS} are allowed`, 'split the stage or drop some values');
+}
+
+function checkStageCaches(spec: PipelineSpec, stage: StageSpec, diagnostics: DiagnosticCollector): void {
+  const declared = spec.caches.map((cache) => cache.name);
+  for (const cache of stage.caches) {
+    if (declared.includes(cache.name)) continue;
+    const hint = didYouMean(cache.name, declared, (s) => `"${s}"`) ?? `declare it at the top level: \`cache "${cache.name}" key="..." path="..."\``;
+    diagnostics.error(cache.span, 'cache', `stage "${stage.name}" uses cache "${cache.name}", which is not declared`, hint);
+  }
+}
+
+function warnUnusedCaches(spec: PipelineSpec, diagnostics: DiagnosticCollector): void {
+  const used = new Set(spec.stages.flatMap((stage) => stage.caches.map((cache) => cache.name)));
+  for (const cache of spec.caches) {
+    if (!used.has(cache.name)) diagnostics.warning(cache.span, 'unused', `cache "${cache.name}" is declared but no stage uses it`, `add \`cache "${cache.name}"\` to a stage, or remove it`);
+  }
+}
+
+/** Where a template sits decides what it may reference. */
+interface Scope {
+  stage: StageSpec | null;
+  /** Env visible to `${env.X}`: the pipeline env merged with the stage's (stage wins). */
+  env: Map<string, EnvEntry>;
+  inEnv: boolean;
+  /** For pipeline-level text checked once: matrix and env depend on the stage and are checked per stage. */
+  deferStageRefs: boolean;
+  /** For pipeline-level text checked per stage: only the stage-dependent references. */
+  onlyStageRefs: boolean;
+}
+
+class ReferenceChecker {
+  private readonly variables: Set<string>;
+  private readonly usedVariables = new Set<string>();
+  /** Pipeline-level text is checked in every stage; report each of its problems once. */
+  private readonly reported = new Set<string>();
+
+  constructor(private readonly spec: PipelineSpec, private readonly diagnostics: DiagnosticCollector) {
+    this.variables = new Set(spec.variables.map((v) => v.name));
+  }
+
+  checkAll(): void {
+    const pipelineEnv = new Map(this.spec.env.map((entry) => [entry.name, entry]));
+    const top: Scope = { stage: null, env: pipelineEnv, inEnv: false, deferStageRefs: true, onlyStageRefs: false };
+    for (const entry of this.spec.env) this.check(entry.value, { ...top, inEnv: true });
+    for (const cache of this.spec.caches) [cache.key, ...cache.paths].forEach((text) => this.check(text, top));
+    const seen = new Set<string>();
+    for (const stage of this.spec.stages) {
+      if (seen.has(stage.name)) continue;
+      seen.add(stage.name);
+      this.checkStage(stage, pipelineEnv);
+    }
+    for (const variable of this.spec.variables) {
+      if (!this.usedVariables.has(variable.name)) {
+        this.diagnostics.warning(variable.span, 'unused', `variable "${variable.name}" is declared but never used`, `reference it as \`\${var.${variable.name}}\`, or remove it`);
+      }
+    }
+  }
+
+  private checkStage(stage: StageSpec, pipelineEnv: Map<string, EnvEntry>): void {
+    const env = new Map(pipelineEnv);
+    for (const entry of stage.env) env.set(entry.name, entry);
+    const scope: Scope = { stage, env, inEnv: false, deferStageRefs: false, onlyStageRefs: false };
+    for (const text of stageTexts(stage)) this.check(text, scope);
+    for (const entry of stage.env) this.check(entry.value, { ...scope, inEnv: true });
+    for (const service of stage.services) for (const entry of service.env) this.check(entry.value, scope);
+    for (const entry of this.spec.env) this.check(entry.value, { ...scope, inEnv: true, onlyStageRefs: true });
+    for (const name of new Set(stage.caches.map((c) => c.name))) {
+      const cache = this.spec.caches.find((c) => c.name === name);
+      if (cache) [cache.key, ...cache.paths].forEach((text) => this.check(text, { ...scope, onlyStageRefs: true }));
+    }
+    this.checkEnvCycles(env);
+  }
+
+  private check(text: Text, scope: Scope): void {
+    const template = parseTemplate(text.value);
+    for (const error of template.errors) this.report(spanAt(text, error.occurrence), error.message);
+    for (const part of template.parts) {
+      if (!('ref' in part)) continue;
+      const stageDependent = part.ref.namespace === 'matrix' || part.ref.namespace === 'env';
+      if ((scope.deferStageRefs && stageDependent) || (scope.onlyStageRefs && !stageDependent)) continue;
+      const problem = this.problemWith(part.ref, scope);
+      if (problem) this.report(spanAt(text, part.occurrence), problem.message, problem.hint);
+    }
+  }
+
+  private report(span: Span, message: string, hint?: string): void {
+    const key = `${span.line}:${span.column}:${message}`;
+    if (this.reported.has(key)) return;
+    this.reported.add(key);
+    this.diagnostics.error(span, 'interpolation', message, hint);
+  }
+
+  private problemWith(ref: Reference, scope: Scope): { message: string; hint?: string } | null {
+    const written = `\`\${${ref.expression}}\``;
+    const fixed = FIXED_KEYS[ref.namespace];
+    if (fixed) return fixed.includes(ref.key) ? null : { message: `unknown reference ${written}`, hint: this.suggest(ref, scope) };
+    switch (ref.namespace) {
+      case 'var':
+        this.usedVariables.add(ref.key);
+        return this.variables.has(ref.key) ? null : { message: `unknown reference ${written}: no variable "${ref.key}" is declared`, hint: didYouMean(ref.key, this.variables, (s) => `\`\${var.${s}}\``) ?? `declare it: \`variable "${ref.key}" default="..."\`` };
+      case 'matrix':
+        return this.matrixProblem(ref, scope, written);
+      case 'env':
+        return this.envProblem(ref, scope, written);
+      case 'secrets':
+        if (!scope.inEnv) return { message: `${written} can only be used in \`env\` values`, hint: `set it in the stage's env, e.g. \`env { ${ref.key || 'NAME'} "\${secrets.${ref.key || 'NAME'}}"; }\`, and use \`$${ref.key || 'NAME'}\` in the command` };
+        return /^[A-Za-z_][A-Za-z0-9_]*$/.test(ref.key) ? null : { message: `invalid secret name in ${written}` };
+      default:
+        return { message: `unknown reference ${written}`, hint: this.suggest(ref, scope) };
+    }
+  }
+
+  private matrixProblem(ref: Reference, scope: Scope, written: string): { message: string; hint?: string } | null {
+    const keys = scope.stage?.matrix.map((axis) => axis.key) ?? [];
+    if (keys.includes(ref.key)) return null;
+    const where = scope.stage ? `stage "${scope.stage.name}" has no matrix key "${ref.key}"` : 'there is no matrix here';
+    return { message: `unknown reference ${written}: ${where}`, hint: didYouMean(ref.key, keys, (s) => `\`\${matrix.${s}}\``) };
+  }
+
+  private envProblem(ref: Reference, scope: Scope, written: string): { message: string; hint?: string } | null {
+    const entry = scope.env.get(ref.key);
+    if (entry === undefined) {
+      if (scope.stage?.secrets.some((s) => s.name === ref.key)) {
+        return { message: `${written} names a secret; secrets are not substituted into text`, hint: `use \`$${ref.key}\` in the command, or \`\${secrets.${ref.key}}\` in an \`env\` value` };
+      }
+      return { message: `unknown reference ${written}: no environment variable "${ref.key}" is set in the pipeline or stage \`env\``, hint: didYouMean(ref.key, scope.env.keys(), (s) => `\`\${env.${s}}\``) };
+    }
+    if (parseTemplate(entry.value.value).parts.some((part) => 'ref' in part && part.ref.namespace === 'secrets')) {
+      return { message: `${written} holds a secret, which is never substituted into text`, hint: `use \`$${ref.key}\` in the command instead` };
+    }
+    return null;
+  }
+
+  private suggest(ref: Reference, scope: Scope): string | undefined {
+    const candidates = [
+      ...Object.entries(FIXED_KEYS).flatMap(([namespace, keys]) => keys.map((key) => `${namespace}.${key}`)),
+      ...(scope.stage?.matrix.map((axis) => `matrix.${axis.key}`) ?? []),
+      ...[...scope.env.keys()].map((name) => `env.${name}`),
+      ...[...this.variables].map((name) => `var.${name}`),
+    ];
+    return didYouMean(ref.expression, candidates, (s) => `\`\${${s}}\``);
+  }
+
+  /** `${env.A}` inside B and `${env.B}` inside A can never be resolved. */
+  private checkEnvCycles(env: Map<string, EnvEntry>): void {
+    const envRefs = (entry: EnvEntry) =>
+      parseTemplate(entry.value.value).parts.flatMap((part) => ('ref' in part && part.ref.namespace === 'env' && env.has(part.ref.key) ? [part.ref.key] : []));
+    const names = [...env.keys()];
+    const index = new Map(names.map((name, i) => [name, i]));
+    const edges = names.map((name) => envRefs(env.get(name)!).map((ref) => index.get(ref)!));
+    for (const cycle of findCycles(edges)) {
+      const cycleNames = cycle.map((i) => names[i]!);
+      const entry = env.get(cycleNames[0]!)!;
+      this.report(entry.value.span, `environment variable cycle: ${[...cycleNames, cycleNames[0]!].join(' -> ')}`, 'an `${env.X}` reference cannot lead back to itself');
+    }
+  }
+}
+
+/** Every interpolated text of a stage, except env values (which may hold secrets). */
+function stageTexts(stage: StageSpec): Text[] {
+  return [
+    ...(stage.image ? [stage.image] : []),
+    ...stage.commands,
+    ...stage.artifacts,
+    ...stage.services.map((service) => service.image),
+    ...(stage.build ? [stage.build.context, stage.build.dockerfile, stage.build.tag] : []),
+    ...(stage.deploy ? [stage.deploy.environment, stage.deploy.service] : []),
+    ...(stage.stack ? [stage.stack.name] : []),
+  ];
+}
+
+function spanAt(text: Text, occurrence: number): Span {
+  return text.refSpans[occurrence] ?? text.span;
+}

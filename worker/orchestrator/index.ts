@@ -1,0 +1,14 @@
+export { runPlan } from './run-plan';
+export { formatDuration } from './duration';
+export type {
+  ApprovalDecision,
+  ApprovalPolicy,
+  ArtifactStore,
+  CacheProvider,
+  PreparedCache,
+  RunPlanOptions,
+  RunResult,
+  StageResult,
+} from './types';
+export { selectStages, UnknownStageError } from './select';
+export { workspaceArtifactStore } from './workspace-stores';

@@ -1,0 +1,283 @@
+/**
+ * The orchestrator: runs an ExecutionPlan on executors and reports everything as events.
+ * It is the same in `buildit run` and in the worker; only the sink and the executors differ.
+ *
+ * Each stage has exactly one typed state (StageState) and moves forward only:
+ *
+ *   pending ──needs ok──▶ [waiting_approval ──approved──▶] queued ──slot free──▶ running ──▶ finished
+ *      │                        │ denied                     │                      │
+ *      └── skip / need failed / run stopped ──────────────────┴──────────────────────┴──▶ finished
+ *
+ * Policies (documented in docs/cli-run.md):
+ * - A stage starts when every need has succeeded, or failed with `allow-failure` (as GitLab does:
+ *   an allowed failure does not block the pipeline, so its dependents run).
+ * - A need that failed, was skipped or cancelled skips the stage, with the reason; independent
+ *   branches go on. With failFast, the first failure stops the whole run instead.
+ * - Stopping the run (cancel, fail-fast, pipeline timeout) cancels running stages and marks every
+ *   stage that has not started `cancelled`: none of them starts afterwards.
+ * - Run outcome: `cancelled` if cancelled; `failed` on fail-fast, pipeline timeout or any failed
+ *   stage without allow-failure; otherwise `succeeded` (skipped stages do not fail a run).
+ */
+import os from 'node:os';
+import type { StageOutcome } from '../../lib/events/types';
+import type { PlannedStage } from '../../lib/pipeline/plan-types';
+import { createMasker } from '../../lib/secrets/mask';
+import { messageOf, type StopRequest } from './attempt';
+import { formatDuration } from './duration';
+import { EventStream } from './events';
+import { executeStage, type StageContext } from './stage';
+import type { ApprovalDecision, RunPlanOptions, RunResult, StageResult } from './types';
+
+type StageState =
+  | { phase: 'pending' }
+  | { phase: 'waiting_approval' }
+  | { phase: 'queued' }
+  | { phase: 'running'; stop: AbortController }
+  | { phase: 'finished'; result: StageResult };
+
+/** Why the whole run stopped early: decides the run's outcome and the reasons given to stages. */
+interface RunStop {
+  outcome: 'cancelled' | 'failed';
+  /** For the run and for stages that were running. */
+  reason: string;
+}
+
+export async function runPlan(options: RunPlanOptions): Promise<RunResult> {
+  return new PlanRun(options).execute();
+}
+
+class PlanRun {
+  private readonly stages: PlannedStage[];
+  private readonly byId: Map<string, PlannedStage>;
+  private readonly states = new Map<string, StageState>();
+  private readonly inflight = new Set<Promise<void>>();
+  private readonly events: EventStream;
+  private readonly stageContext: StageContext;
+  private readonly now: () => number;
+  private readonly concurrency: number;
+  /** Aborted when the run stops; approval waits race against it. */
+  private readonly stopped = new AbortController();
+  private stop: RunStop | null = null;
+
+  constructor(private readonly options: RunPlanOptions) {
+    this.stages = options.plan.stages;
+    this.byId = new Map(this.stages.map((stage) => [stage.id, stage]));
+    for (const stage of this.stages) this.states.set(stage.id, { phase: 'pending' });
+    this.now = options.now ?? Date.now;
+    this.events = new EventStream(options.sink, options.runId, this.now);
+    this.concurrency = Math.max(1, options.plan.concurrency ?? options.concurrency ?? os.availableParallelism());
+    const secrets = options.secrets ?? {};
+    this.stageContext = {
+      runId: options.runId,
+      workspace: options.workspace,
+      executors: options.executors,
+      defaultExecutor: options.defaultExecutor,
+      secrets,
+      labels: options.labels ?? {},
+      artifacts: options.artifacts,
+      cacheStore: options.cacheStore,
+      events: this.events,
+      mask: createMasker(Object.values(secrets)),
+      now: this.now,
+      cancelDeadlineMs: options.cancelDeadlineMs ?? 4000,
+    };
+  }
+
+  async execute(): Promise<RunResult> {
+    const startedAt = this.now();
+    const { plan } = this.options;
+    await this.events.emit({
+      type: 'run.started',
+      pipeline: plan.pipeline,
+      stages: this.stages.map((stage) => ({ id: stage.id, name: stage.name, needs: [...stage.needs] })),
+    });
+    const detach = this.watchStopSignals();
+    try {
+      while (true) {
+        await this.advance();
+        if (this.inflight.size === 0) break;
+        await Promise.race(this.inflight);
+      }
+    } finally {
+      detach();
+    }
+    const result: RunResult = {
+      status: this.outcome(),
+      ...(this.stop ? { reason: this.stop.reason } : {}),
+      durationMs: this.now() - startedAt,
+      stages: this.stages.map((stage) => this.resultOf(stage.id)!),
+    };
+    await this.events.emit({ type: 'run.finished', status: result.status, durationMs: result.durationMs });
+    return result;
+  }
+
+  /** Cancel (AbortSignal) and the pipeline timeout both stop the run; returns a function that detaches them. */
+  private watchStopSignals(): () => void {
+    const { signal, plan } = this.options;
+    const onAbort = (): void => this.requestStop({ outcome: 'cancelled', reason: 'run cancelled' });
+    signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal?.aborted) onAbort();
+    const timer =
+      plan.timeoutMs === null
+        ? undefined
+        : setTimeout(() => this.requestStop({ outcome: 'failed', reason: `pipeline timed out after ${formatDuration(plan.timeoutMs!)}` }), plan.timeoutMs);
+    return () => {
+      signal?.removeEventListener('abort', onAbort);
+      clearTimeout(timer);
+    };
+  }
+
+  /** The first stop wins. Running stages are cancelled now; the others are finished by advance(). */
+  private requestStop(stop: RunStop): void {
+    if (this.stop) return;
+    this.stop = stop;
+    this.stopped.abort();
+    const request: StopRequest = { status: 'cancelled', reason: stop.reason };
+    for (const state of this.states.values()) if (state.phase === 'running') state.stop.abort(request);
+  }
+
+  /**
+   * Moves every stage as far as it can go right now. Stages are in topological order, so one pass
+   * sees a need's new state before its dependents (a skip cascades down in a single pass).
+   */
+  private async advance(): Promise<void> {
+    if (!this.options.plan.triggered) {
+      const reason = this.options.plan.notTriggeredReason ?? 'the pipeline is not triggered by this event';
+      for (const stage of this.stages) if (this.phaseOf(stage.id) === 'pending') await this.finishUnstarted(stage, 'skipped', reason);
+      return;
+    }
+    for (const stage of this.stages) {
+      const phase = this.phaseOf(stage.id);
+      if (this.stop && (phase === 'pending' || phase === 'queued' || phase === 'waiting_approval')) {
+        await this.finishUnstarted(stage, 'cancelled', `not started: ${this.stop.reason}`);
+        continue;
+      }
+      if (phase !== 'pending') continue;
+      const readiness = this.readiness(stage);
+      if (readiness.kind === 'blocked') await this.finishUnstarted(stage, 'skipped', readiness.reason);
+      else if (readiness.kind === 'ready') stage.approval ? this.askApproval(stage) : await this.enqueue(stage);
+    }
+    for (const stage of this.stages) {
+      if (this.stop || this.runningCount() >= this.concurrency) break;
+      if (this.phaseOf(stage.id) === 'queued') this.start(stage);
+    }
+  }
+
+  private readiness(stage: PlannedStage): { kind: 'ready' } | { kind: 'waiting' } | { kind: 'blocked'; reason: string } {
+    if (stage.skip) return { kind: 'blocked', reason: stage.skip.reason };
+    let waiting = false;
+    for (const need of stage.needs) {
+      if (!this.byId.has(need)) return { kind: 'blocked', reason: `needs "${need}", which is not in this run` };
+      const result = this.resultOf(need);
+      if (!result) waiting = true;
+      else if (!needSatisfied(result)) return { kind: 'blocked', reason: `needs "${need}" ${needVerb(result.status)}` };
+    }
+    return waiting ? { kind: 'waiting' } : { kind: 'ready' };
+  }
+
+  private async enqueue(stage: PlannedStage): Promise<void> {
+    this.states.set(stage.id, { phase: 'queued' });
+    await this.events.emit({ type: 'stage.queued', stage: stage.id });
+  }
+
+  /** Approval can take minutes; it runs as an in-flight task that a stop interrupts. */
+  private askApproval(stage: PlannedStage): void {
+    this.states.set(stage.id, { phase: 'waiting_approval' });
+    const ask = this.options.approvals;
+    const decision: Promise<ApprovalDecision> = ask
+      ? ask(stage.id)
+      : Promise.resolve({ approved: false, reason: 'approval required, and nobody can approve stages in this run' });
+    const interrupted = new Promise<'stopped'>((resolve) => {
+      if (this.stopped.signal.aborted) resolve('stopped');
+      this.stopped.signal.addEventListener('abort', () => resolve('stopped'), { once: true });
+    });
+    this.track(
+      Promise.race([decision, interrupted])
+        .catch((error: unknown) => ({ approved: false, reason: `approval failed: ${messageOf(error)}` }))
+        .then(async (answer) => {
+          if (answer === 'stopped' || this.phaseOf(stage.id) !== 'waiting_approval') return; // advance() cancels it
+          const { approved, reason } = typeof answer === 'boolean' ? { approved: answer, reason: undefined } : answer;
+          if (approved) await this.enqueue(stage);
+          else await this.finishUnstarted(stage, 'skipped', reason ?? 'approval denied');
+        }),
+    );
+  }
+
+  private start(stage: PlannedStage): void {
+    const stop = new AbortController();
+    this.states.set(stage.id, { phase: 'running', stop });
+    const artifactSources = stage.needs.filter((need) => this.resultOf(need)?.status === 'succeeded');
+    this.track(
+      executeStage(this.stageContext, stage, artifactSources, stop.signal).then(async (result) => {
+        await this.finish(result);
+        if (result.status === 'failed' && !result.allowFailure && this.options.failFast) {
+          this.requestStop({ outcome: 'failed', reason: `stage "${stage.id}" failed (fail-fast)` });
+        }
+      }),
+    );
+  }
+
+  private track(task: Promise<void>): void {
+    const tracked = task.finally(() => this.inflight.delete(tracked));
+    this.inflight.add(tracked);
+  }
+
+  private async finishUnstarted(stage: PlannedStage, status: 'skipped' | 'cancelled', reason: string): Promise<void> {
+    await this.finish({
+      id: stage.id,
+      name: stage.name,
+      status,
+      reason,
+      exitCode: null,
+      attempts: 0,
+      durationMs: 0,
+      executor: null,
+      allowFailure: stage.allowFailure,
+    });
+  }
+
+  private async finish(result: StageResult): Promise<void> {
+    this.states.set(result.id, { phase: 'finished', result });
+    await this.events.emit({
+      type: 'stage.finished',
+      stage: result.id,
+      status: result.status,
+      exitCode: result.exitCode,
+      attempt: result.attempts,
+      durationMs: result.durationMs,
+      ...(result.reason === undefined ? {} : { reason: result.reason }),
+    });
+  }
+
+  private outcome(): RunResult['status'] {
+    if (this.stop) return this.stop.outcome;
+    const failed = [...this.states.values()].some(
+      (state) => state.phase === 'finished' && state.result.status === 'failed' && !state.result.allowFailure,
+    );
+    return failed ? 'failed' : 'succeeded';
+  }
+
+  private phaseOf(id: string): StageState['phase'] {
+    return this.states.get(id)!.phase;
+  }
+
+  private resultOf(id: string): StageResult | undefined {
+    const state = this.states.get(id);
+    return state?.phase === 'finished' ? state.result : undefined;
+  }
+
+  private runningCount(): number {
+    let count = 0;
+    for (const state of this.states.values()) if (state.phase === 'running') count++;
+    return count;
+  }
+}
+
+/** A need lets its dependents run when it succeeded, or failed but was allowed to (GitLab's rule). */
+function needSatisfied(result: StageResult): boolean {
+  return result.status === 'succeeded' || (result.status === 'failed' && result.allowFailure);
+}
+
+function needVerb(status: StageOutcome): string {
+  return status === 'failed' ? 'failed' : status === 'skipped' ? 'was skipped' : 'was cancelled';
+}

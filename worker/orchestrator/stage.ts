@@ -1,0 +1,150 @@
+/**
+ * Everything that happens to one stage once it has a slot: attempt 1 starts, its secrets, artifacts
+ * and caches are prepared, attempts run until one succeeds or `retry` is used up, then artifacts are
+ * collected and caches saved. Returns the stage's final result; `stage.finished` is emitted by the
+ * scheduler (run-plan.ts), which owns the stage's state.
+ */
+import type { LogStream } from '../../lib/events/types';
+import type { PlannedStage } from '../../lib/pipeline/plan-types';
+import type { Masker } from '../../lib/secrets/mask';
+import type { Executor, StageJob } from '../executors/types';
+import { messageOf, runAttempt, type AttemptOutcome } from './attempt';
+import type { EventStream } from './events';
+import { resolveSecretEnv } from './secrets';
+import type { ArtifactStore, CacheProvider, PreparedCache, StageResult } from './types';
+
+/** What a stage run needs from its run (shared by all stages). */
+export interface StageContext {
+  runId: string;
+  workspace: string;
+  executors: Record<string, Executor>;
+  defaultExecutor: string;
+  secrets: Record<string, string>;
+  labels: Record<string, string>;
+  artifacts?: ArtifactStore;
+  cacheStore?: CacheProvider;
+  events: EventStream;
+  mask: Masker;
+  now: () => number;
+  cancelDeadlineMs: number;
+}
+
+/** Thrown by the preparation steps: fails the stage with this reason, no retry. */
+class StageSetupError extends Error {}
+
+export async function executeStage(
+  ctx: StageContext,
+  stage: PlannedStage,
+  /** Needs whose artifacts should be restored (those that succeeded). */
+  artifactSources: string[],
+  signal: AbortSignal,
+): Promise<StageResult> {
+  const executorName = stage.executor ?? ctx.defaultExecutor;
+  const startedAt = ctx.now();
+  let seq = 0;
+  const log = (stream: LogStream, line: string): Promise<void> =>
+    ctx.events.emit({ type: 'stage.log', stage: stage.id, stream, line: ctx.mask(line), seq: ++seq });
+  const result = (attempts: number, outcome: AttemptOutcome): StageResult => ({
+    id: stage.id,
+    name: stage.name,
+    status: outcome.status,
+    ...(outcome.reason === undefined ? {} : { reason: ctx.mask(outcome.reason) }),
+    exitCode: outcome.exitCode,
+    attempts,
+    durationMs: ctx.now() - startedAt,
+    executor: executorName,
+    allowFailure: stage.allowFailure,
+  });
+
+  await ctx.events.emit({ type: 'stage.started', stage: stage.id, attempt: 1, executor: executorName });
+  const caches: PreparedCache[] = [];
+  let attempt = 1;
+  try {
+    const executor = ctx.executors[executorName];
+    if (!executor) throw new StageSetupError(`executor "${executorName}" is not available in this run (available: ${Object.keys(ctx.executors).join(', ') || 'none'})`);
+    const secretEnv = resolveSecretEnv(stage, ctx.secrets);
+    if (!secretEnv.ok) throw new StageSetupError(secretEnv.reason);
+    await setupStep('restoring artifacts', async () => {
+      if (ctx.artifacts && artifactSources.length > 0) await ctx.artifacts.restore(artifactSources);
+    });
+    await setupStep('preparing caches', async () => {
+      const store = ctx.cacheStore;
+      if (!store) return;
+      for (const cache of stage.caches) {
+        const prepared = await store.prepare({ key: cache.key, paths: cache.paths, executor: executorName });
+        caches.push(prepared);
+        if (prepared.hit !== undefined) await log('system', `cache "${cache.name}" (key ${cache.key}): ${prepared.hit ? 'restored' : 'empty, saved after success'}`);
+      }
+    });
+
+    const baseJob: Omit<StageJob, 'attempt' | 'env' | 'labels'> = {
+      runId: ctx.runId,
+      stageId: stage.id,
+      image: stage.image,
+      commands: stage.commands,
+      workspace: ctx.workspace,
+      services: stage.services.map((service) => ({ ...service })),
+      mounts: caches.flatMap((cache) => cache.mounts),
+    };
+    const maxAttempts = stage.retry + 1;
+    let outcome: AttemptOutcome;
+    for (; ; attempt++) {
+      if (attempt > 1) await ctx.events.emit({ type: 'stage.started', stage: stage.id, attempt, executor: executorName });
+      outcome = await runAttempt({
+        executor,
+        job: { ...baseJob, attempt, env: jobEnv(ctx, stage, attempt, secretEnv.env), labels: jobLabels(ctx, stage, attempt) },
+        timeoutMs: stage.timeoutMs,
+        signal,
+        cancelDeadlineMs: ctx.cancelDeadlineMs,
+        log,
+      });
+      if (outcome.status !== 'failed' || attempt >= maxAttempts || signal.aborted) {
+        if (outcome.status === 'succeeded') await finishSucceeded(ctx, stage, caches);
+        return result(attempt, outcome);
+      }
+      await log('system', `attempt ${attempt} of ${maxAttempts} failed (${outcome.reason}); retrying`);
+    }
+  } catch (error) {
+    const reason = error instanceof StageSetupError ? error.message : `internal error: ${messageOf(error)}`;
+    await log('system', reason).catch(() => {});
+    return result(attempt, { status: signal.aborted ? 'cancelled' : 'failed', exitCode: null, reason });
+  } finally {
+    await Promise.all(caches.map((cache) => cache.release().catch(() => {})));
+  }
+}
+
+async function setupStep(what: string, step: () => Promise<void>, enabled = true): Promise<void> {
+  if (!enabled) return;
+  try {
+    await step();
+  } catch (error) {
+    throw new StageSetupError(`${what} failed: ${messageOf(error)}`);
+  }
+}
+
+/** After success: artifacts for dependents, caches for the next run. A failure here fails the stage. */
+async function finishSucceeded(ctx: StageContext, stage: PlannedStage, caches: PreparedCache[]): Promise<void> {
+  await setupStep('collecting artifacts', async () => {
+    if (ctx.artifacts && stage.artifacts.length > 0) await ctx.artifacts.collect(stage.id, stage.artifacts);
+  });
+  await setupStep('saving caches', async () => {
+    for (const cache of caches) await cache.save();
+  });
+}
+
+/** Built-in variables first, so the pipeline can override them; secrets last, so it cannot shadow them. */
+function jobEnv(ctx: StageContext, stage: PlannedStage, attempt: number, secretEnv: Record<string, string>): Record<string, string> {
+  return {
+    CI: 'true',
+    BUILDIT: 'true',
+    BUILDIT_RUN_ID: ctx.runId,
+    BUILDIT_STAGE: stage.id,
+    BUILDIT_ATTEMPT: String(attempt),
+    ...stage.env,
+    ...secretEnv,
+  };
+}
+
+function jobLabels(ctx: StageContext, stage: PlannedStage, attempt: number): Record<string, string> {
+  return { ...ctx.labels, 'buildit.run': ctx.runId, 'buildit.stage': stage.id, 'buildit.attempt': String(attempt) };
+}

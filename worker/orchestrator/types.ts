@@ -1,0 +1,87 @@
+/**
+ * Inputs and outputs of the orchestrator. The orchestrator knows nothing about terminals or databases:
+ * everything it needs comes in through these options, and everything it does goes out as events.
+ */
+import type { EventSink, RunOutcome, StageOutcome } from '../../lib/events/types';
+import type { ExecutionPlan } from '../../lib/pipeline/plan-types';
+import type { Executor, StageJob } from '../executors/types';
+
+/** Moves artifacts between stages of one run (see worker/workspace). */
+export interface ArtifactStore {
+  /** Before a stage starts: puts the artifacts collected from these (succeeded) stages into the workspace. */
+  restore(stageIds: string[]): Promise<void>;
+  /** After a stage succeeds: keeps the workspace files that match its patterns. */
+  collect(stageId: string, patterns: string[]): Promise<void>;
+}
+
+/** One cache prepared for one stage: mounted before it runs, saved after it succeeds, always released. */
+export interface PreparedCache {
+  mounts: StageJob['mounts'];
+  /** True when a saved copy was restored (reported in the stage's log). */
+  hit?: boolean;
+  save(): Promise<void>;
+  release(): Promise<void>;
+}
+
+/** The part of worker/workspace's `CacheStore` the orchestrator uses. */
+export interface CacheProvider {
+  prepare(request: { key: string; paths: string[]; executor: string }): Promise<PreparedCache>;
+}
+
+/** `false` or `{approved: false, reason}` skips the stage; the reason is shown to the user. */
+export type ApprovalDecision = boolean | { approved: boolean; reason?: string };
+/** Asked once per `approval` stage when its needs have succeeded; may wait for a person. */
+export type ApprovalPolicy = (stageId: string) => Promise<ApprovalDecision>;
+
+export interface RunPlanOptions {
+  plan: ExecutionPlan;
+  runId: string;
+  /** Executors by name (`local`, `docker`, ...). A stage uses its own `executor` or `defaultExecutor`. */
+  executors: Record<string, Executor>;
+  defaultExecutor: string;
+  sink: EventSink;
+  /** Host directory of the run's workspace (the stage's cwd on local, /workspace in containers). */
+  workspace: string;
+  artifacts?: ArtifactStore;
+  cacheStore?: CacheProvider;
+  /** Secret values by name; only the names a stage declares are injected into it, all are masked. */
+  secrets?: Record<string, string>;
+  /** Absent = nobody can approve: approval stages are skipped. */
+  approvals?: ApprovalPolicy;
+  /** Aborting cancels the run: running stages are stopped, pending ones never start. */
+  signal?: AbortSignal;
+  /** Cancel everything at the first failure instead of letting independent branches go on. */
+  failFast?: boolean;
+  /** Used when the plan does not set `concurrency`; default os.availableParallelism(). */
+  concurrency?: number;
+  /** Labels added to every job (the orchestrator always adds buildit.run / buildit.stage / buildit.attempt). */
+  labels?: Record<string, string>;
+  /** Milliseconds clock, injectable for tests. Default Date.now. */
+  now?: () => number;
+  /** After asking an executor to cancel, how long to wait before giving up on it. Default 4000 ms (< 5 s promise). */
+  cancelDeadlineMs?: number;
+}
+
+export interface StageResult {
+  id: string;
+  name: string;
+  status: StageOutcome;
+  /** Why it failed, was skipped or cancelled; absent on success. */
+  reason?: string;
+  exitCode: number | null;
+  /** Attempts started (0 when it never started). */
+  attempts: number;
+  durationMs: number;
+  /** Executor it ran on; null when it never started. */
+  executor: string | null;
+  allowFailure: boolean;
+}
+
+export interface RunResult {
+  status: RunOutcome;
+  /** Set when the run was stopped as a whole (cancel, fail-fast, pipeline timeout). */
+  reason?: string;
+  durationMs: number;
+  /** In plan order. */
+  stages: StageResult[];
+}
