@@ -104,7 +104,7 @@ async function main(): Promise<void> {
   try {
     await migrateDeploy(database.url);
     say('db', 'migrations applied');
-    const env = { ...process.env, DATABASE_URL: database.url, NODE_ENV: dev ? 'development' : 'production' };
+    const env = { ...process.env, DATABASE_URL: database.url, NODE_ENV: dev ? ('development' as const) : ('production' as const) };
     await buildWebIfNeeded(env);
     if (stopping) return;
     children.push(startChild('web', ['--import', 'tsx', 'server.ts'], env));

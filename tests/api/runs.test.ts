@@ -90,10 +90,12 @@ describe('trigger', () => {
 
   test('a PlanError (unknown variable) → 422 plan_failed, nothing written', async () => {
     const pipelineId = await newPipeline();
+    const jobsBefore = await database.prisma.job.count();
     const error = assertError(await trigger(pipelineId, { variables: { NOPE: '1' } }), 422, 'plan_failed');
     assert.match(error.message, /NOPE/);
     assert.equal(await database.prisma.pipelineRun.count({ where: { pipelineId } }), 0);
-    assert.equal(await database.prisma.job.count({ where: { kind: 'run', payload: { equals: { runId: 'x' } } } }), 0);
+    assert.equal(await database.prisma.stageRun.count({ where: { run: { pipelineId } } }), 0);
+    assert.equal(await database.prisma.job.count(), jobsBefore);
   });
 
   test('a pipeline without stored config → 422 config_unavailable', async () => {

@@ -98,7 +98,7 @@ function embeddedUrl(dataDir: string): string {
   return `postgresql://${state.user}:${encodeURIComponent(state.password)}@127.0.0.1:${state.port}/${state.database}`;
 }
 
-function envWithout(names: string[], extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+function envWithout(names: string[], extra: Record<string, string>): NodeJS.ProcessEnv {
   const env = { ...process.env, ...extra };
   for (const name of names) delete env[name];
   return env;

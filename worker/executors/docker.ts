@@ -157,7 +157,7 @@ export class DockerExecutor implements Executor {
   readonly networkMode: DockerNetworkMode;
   readonly pullPolicy: PullPolicy;
   private readonly stopGraceSeconds: number;
-  /** Exit results remembered so `wait` after `destroy` still answers. */
+  /** Exit results of waited attempts until `destroy` (wait may be called more than once). */
   private readonly results = new Map<string, ExitResult>();
 
   constructor(dockerOrOptions: Docker | DockerExecutorOptions = {}) {
@@ -346,6 +346,10 @@ export class DockerExecutor implements Executor {
     try {
       const waited = (await container.wait()) as { StatusCode: number };
       const info = await container.inspect();
+      if (!info.State.StartedAt || info.State.StartedAt.startsWith('0001-')) {
+        // Created but never started (a worker died between create and start): not a success.
+        return { exitCode: -1, oomKilled: false, error: `container ${handle.id.slice(0, 12)} was created but never started` };
+      }
       const result: ExitResult = { exitCode: waited.StatusCode, oomKilled: info.State.OOMKilled === true };
       this.results.set(handle.id, result);
       return result;
@@ -360,7 +364,7 @@ export class DockerExecutor implements Executor {
   async status(handle: ExecutorHandle): Promise<HandleStatus> {
     try {
       const info = await this.docker.getContainer(handle.id).inspect();
-      return info.State.Running || info.State.Restarting || info.State.Status === 'created' ? 'running' : 'exited';
+      return info.State.Running || info.State.Restarting ? 'running' : 'exited';
     } catch (error) {
       if (statusCodeOf(error) === 404) return 'gone';
       throw error;
@@ -384,5 +388,6 @@ export class DockerExecutor implements Executor {
   async destroy(handle: ExecutorHandle): Promise<void> {
     const ids = [handle.id, ...handle.related].filter((id) => id);
     await Promise.all(ids.map((id) => removeQuietly(this.docker, id)));
+    this.results.delete(handle.id);
   }
 }

@@ -62,7 +62,9 @@ export class FakeExecutor implements Executor {
       ignoreCancel: env.FAKE_IGNORE_CANCEL === '1',
     };
     const sleepMs = Number(env.FAKE_SLEEP_MS ?? 0);
-    proc.timer = setTimeout(() => proc.finish(), sleepMs);
+    // setTimeout(0) would wait at least 1 ms: an instant stage exits on the next turn of the loop.
+    if (sleepMs > 0) proc.timer = setTimeout(() => proc.finish(), sleepMs);
+    else setImmediate(() => proc.finish());
     this.processes.set(id, proc);
     return { executor: this.name, id, related: [] };
   }

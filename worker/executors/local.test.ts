@@ -188,6 +188,15 @@ test('local: mounts are symlinked (writable) or copied (read-only) into the work
   await assert.rejects(lstat(path.join(dir, '.cache/dir')), { code: 'ENOENT' });
   await assert.rejects(lstat(path.join(dir, 'conf')), { code: 'ENOENT' });
 
+  // A real directory of the workspace is kept; the mount is skipped with a notice on stderr.
+  await mkdir(path.join(dir, 'node_modules'));
+  await writeFile(path.join(dir, 'node_modules', 'own.txt'), 'own\n');
+  const kept = await runToEnd(executor, job(dir, ['cat node_modules/own.txt'], { mounts: [{ hostPath: path.join(outside, 'cache'), containerPath: 'node_modules' }] }));
+  assert.equal(kept.result.exitCode, 0);
+  assert.deepEqual(kept.lines.filter((l) => l.stream === 'stdout').map((l) => l.line), ['own']);
+  assert.match(kept.lines.find((l) => l.stream === 'stderr')?.line ?? '', /node_modules already exists in the workspace/);
+  assert.equal(await readFile(path.join(dir, 'node_modules', 'own.txt'), 'utf8'), 'own\n');
+
   await assert.rejects(
     executor.spawn(job(dir, ['true'], { mounts: [{ hostPath: outside, containerPath: '/abs' }] })),
     (error: unknown) => error instanceof ExecutorError && error.code === 'spawn_failed' && /must be relative/.test(error.message),

@@ -16,8 +16,9 @@
  *   Strategy: a writable mount becomes a SYMLINK workspace/containerPath -> hostPath (zero copy; what
  *   the stage writes lands in hostPath, which is what caches need). A `readOnly` mount is COPIED into
  *   the workspace (writes cannot reach the source). Both are removed again by `destroy()`. A path
- *   that already exists in the workspace as a real file/directory is an error (we never delete user
- *   files); an existing symlink is replaced.
+ *   that already exists in the workspace as a real file/directory is kept and the mount is skipped,
+ *   with a `buildit: ...` line on stderr (we never delete the user's files, e.g. node_modules in an
+ *   in-place run); an existing symlink (left by a crashed attempt) is replaced.
  * - Re-attaching after a worker crash: a handle this process did not spawn can be `status`ed and
  *   `cancel`led through its pgid; its output and exit code are not recoverable (the pipes died with
  *   the old worker), so `logs` yields nothing and `wait` resolves with `error` once the group is gone.
@@ -232,7 +233,8 @@ export class LocalExecutor implements Executor {
     } catch {
       throw new ExecutorError(`workspace ${workspace} of stage ${job.stageId} does not exist or is not a directory`, 'spawn_failed');
     }
-    const mounts = await this.materializeMounts(workspace, job);
+    const notices: string[] = [];
+    const mounts = await this.materializeMounts(workspace, job, notices);
 
     const env: Record<string, string> = { ...job.env };
     for (const name of ['PATH', 'HOME'] as const) {
@@ -261,6 +263,7 @@ export class LocalExecutor implements Executor {
     }
     const pgid = child.pid;
     const queue = new LogLineQueue();
+    for (const line of notices) queue.push({ stream: 'stderr', line });
     let openStreams = 2;
     const streamDone = () => {
       openStreams--;
@@ -389,7 +392,7 @@ export class LocalExecutor implements Executor {
     this.attempts.delete(handle.id);
   }
 
-  private async materializeMounts(workspace: string, job: StageJob): Promise<MaterializedMount[]> {
+  private async materializeMounts(workspace: string, job: StageJob, notices: string[]): Promise<MaterializedMount[]> {
     const done: MaterializedMount[] = [];
     try {
       for (const mount of job.mounts) {
@@ -407,10 +410,9 @@ export class LocalExecutor implements Executor {
         if (existing?.isSymbolicLink()) {
           await unlink(target);
         } else if (existing) {
-          throw new ExecutorError(
-            `mount ${mount.containerPath} of stage ${job.stageId}: ${target} already exists in the workspace; remove it or mount elsewhere`,
-            'spawn_failed',
-          );
+          // The workspace's own directory wins (e.g. node_modules in an in-place run): never delete it.
+          notices.push(`buildit: ${mount.containerPath} already exists in the workspace; it is used as is and the mount from ${mount.hostPath} is not applied`);
+          continue;
         }
         await mkdir(path.dirname(target), { recursive: true });
         await mkdir(mount.hostPath, { recursive: true }).catch(() => undefined);

@@ -8,8 +8,9 @@
  *
  * `prepare` copies the saved content for the key into a fresh per-attempt scratch directory and
  * returns it as `mounts`; the executor binds it at each path (docker: the path as given, a relative
- * path under /workspace) or links it into the workspace (local: the path must be relative; the local
- * executor symlinks workspace/PATH -> scratch). Because every attempt has its own scratch copy,
+ * path under /workspace) or links it into the workspace (local: the local executor symlinks
+ * workspace/PATH -> scratch; an ABSOLUTE path on local is the host's own directory, which persists by
+ * itself, so it is left alone: no mount, no restore, no save). Because every attempt has its own scratch copy,
  * concurrent stages with the same key never see each other's half-written state.
  *
  * `save()` (after the stage succeeded) copies the scratch into a new version directory, then swaps
@@ -195,15 +196,15 @@ export class CacheStore {
       if (!cachePath || cachePath.split(/[\\/]/).includes('..')) {
         throw new Error(`cache path ${JSON.stringify(cachePath)} must not be empty or contain '..'`);
       }
-      if (options.executor === 'local' && path.isAbsolute(cachePath)) {
-        throw new Error(`cache path ${cachePath}: on the local executor cache paths must be relative to the workspace`);
-      }
     }
+    // On local, an absolute path (`/root/.npm`) IS the host's own directory, which already persists
+    // between runs: it is neither mounted, restored nor saved.
+    const paths = options.executor === 'local' ? options.paths.filter((p) => !path.isAbsolute(p)) : options.paths;
     const scratch = path.join(this.root, 'scratch', `${Date.now().toString(36)}-${randomBytes(6).toString('hex')}`);
     const version = await this.currentVersionDir(options.key);
     let hit = false;
     const mounts: StageJob['mounts'] = [];
-    for (const cachePath of options.paths) {
+    for (const cachePath of paths) {
       const hostPath = path.join(scratch, encodePath(cachePath));
       await mkdir(hostPath, { recursive: true });
       const saved = version ? path.join(version, 'p', encodePath(cachePath)) : null;
@@ -220,7 +221,8 @@ export class CacheStore {
       hit,
       save: async () => {
         if (released) throw new Error(`cache ${options.key}: save() after release()`);
-        await this.withKeyLock(options.key, () => this.store(options.key, options.paths, scratch));
+        if (paths.length === 0) return;
+        await this.withKeyLock(options.key, () => this.store(options.key, paths, scratch));
       },
       release: async () => {
         released = true;

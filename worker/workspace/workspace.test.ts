@@ -148,7 +148,10 @@ test('cache: a second run with the same key gets what the first saved (local exe
   assert.equal(other.hit, false);
   await other.release();
 
-  await assert.rejects(store.prepare({ key: 'k', paths: ['/root/.npm'], executor: 'local' }), /must be relative/);
+  // On local an absolute path is the host's own (persistent) directory: left alone.
+  const hostDir = await store.prepare({ key: 'k', paths: ['/root/.npm', 'vendor'], executor: 'local' });
+  assert.deepEqual(hostDir.mounts.map((m) => m.containerPath), ['vendor']);
+  await hostDir.release();
   await assert.rejects(store.prepare({ key: 'k', paths: ['../x'], executor: 'docker' }), /'\.\.'/);
   const docker = await store.prepare({ key: 'k', paths: ['/root/.npm'], executor: 'docker' });
   assert.equal(docker.mounts[0]!.containerPath, '/root/.npm');
