@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+/* global WebAssembly */
 // Stand-in for Prisma's native `schema-engine` binary, for installs where it cannot be downloaded
 // (air-gapped machines, CI with only the npm registry reachable). `scripts/prisma.ts` points
 // PRISMA_SCHEMA_ENGINE_BINARY here ONLY when no native engine is installed.

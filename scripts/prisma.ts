@@ -15,7 +15,7 @@ export {
   runPrisma,
   schemaEngineStandinPath,
 } from '../lib/db/prisma-cli';
-export type { RunPrismaOptions, RunPrismaResult, SchemaEngineChoice } from '../lib/db/prisma-cli';
+export type { Env, RunPrismaOptions, RunPrismaResult, SchemaEngineChoice } from '../lib/db/prisma-cli';
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);

@@ -1,7 +1,16 @@
 /** `buildit plan`: text and JSON output, not-triggered plans, invalid pipelines and usage errors. */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
 import { test } from 'node:test';
-import { buildit } from './validate.test';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+function buildit(args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, [path.join(ROOT, 'cli/bin.mjs'), ...args], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
 
 test('prints stages by level with needs and skips', () => {
   const result = buildit(['plan', 'examples/release.kdl', '--branch', 'main', '--sha', '0123456789abcdef']);

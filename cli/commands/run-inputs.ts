@@ -24,7 +24,7 @@ export function parsePairs(pairs: string[], what: string): Record<string, string
  * `--secret NAME=VALUE`, or `--secret NAME` to take the value from the environment variable NAME
  * (keeps the value out of the shell history and `ps`).
  */
-export function parseSecretArgs(args: string[], env: NodeJS.ProcessEnv): Record<string, string> {
+export function parseSecretArgs(args: string[], env: Record<string, string | undefined>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const arg of args) {
     const eq = arg.indexOf('=');

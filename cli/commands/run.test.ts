@@ -96,7 +96,7 @@ test('colour: FORCE_COLOR turns it on for a non-TTY, NO_COLOR always wins', asyn
   const dir = await scratch(t, { 'buildit.kdl': PIPELINE, 'input.txt': 'x' });
   const coloured = await runCli(['--only', 'lint'], dir, { FORCE_COLOR: '1' });
   assert.equal(coloured.code, 0, coloured.stderr);
-  assert.match(coloured.stdout, /\u001b\[\d+m\[lint\]/);
+  assert.match(coloured.stdout, new RegExp(String.raw`\u001b\[\d+m\[lint\]`));
   const plain = await runCli(['--only', 'lint'], dir, { FORCE_COLOR: '1', NO_COLOR: '1' });
   assert.ok(!plain.stdout.includes('\u001b['));
 });
@@ -242,4 +242,33 @@ test('SIGINT cancels a docker run: exit 130 within 5 s, no container of the run 
   assert.equal(code, 130);
   assert.ok(Date.now() - interruptedAt < 5_000, `took ${Date.now() - interruptedAt} ms`);
   assert.deepEqual(await findContainersByLabel(docker, { 'buildit.run': runId }), []);
+});
+
+/** Kills the process group of the stage that wrote its shell's pid to `pidFile` (if it still runs). */
+async function killStageGroup(pidFile: string): Promise<void> {
+  const pid = Number((await readFile(pidFile, 'utf8').catch(() => '')).trim());
+  const stat = pid ? await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '') : '';
+  const pgid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+  if (pgid > 1) process.kill(-pgid, 'SIGKILL');
+}
+
+test('a second SIGINT exits at once with 130, even while a stage ignores SIGTERM', async (t) => {
+  const stubborn = `pipeline "stubborn"\nstage "stuck" {\n  ${IMAGE}\n  run "echo $$ > pid.txt; trap '' TERM; echo started-sleeping; while true; do sleep 0.1; done"\n}\n`;
+  const dir = await scratch(t, { 'buildit.kdl': stubborn });
+  const run = start(['--json', '--workspace', dir], dir);
+  try {
+    await waitForLog(run.output, 'started-sleeping');
+    run.child.kill('SIGINT');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const secondAt = Date.now();
+    run.child.kill('SIGINT');
+    const { code, stderr } = await run.done;
+    assert.equal(code, 130);
+    assert.ok(Date.now() - secondAt < 1_000, `took ${Date.now() - secondAt} ms`);
+    assert.match(stderr, /interrupted again, exiting now/);
+  } finally {
+    // "Exit at once" leaves the stage's processes behind by design; they are ours to clean up.
+    run.child.kill('SIGKILL');
+    await killStageGroup(path.join(dir, 'pid.txt'));
+  }
 });

@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline/promises';
-import { Command, Option } from 'commander';
+import { Option, type Command } from 'commander';
 import type { EventSink } from '../../lib/events/types';
 import { formatDiagnostic, loadPipeline, plan as planPipeline, PlanError, type ExecutionPlan, type TriggerContext, type TriggerEvent } from '../../lib/pipeline';
 import { createExecutor } from '../../worker/executors';

@@ -17,7 +17,7 @@ export interface Palette {
 /** Not red or green: those mean failure and success. */
 const STAGE_COLOURS = [36, 35, 33, 34, 96, 95, 93, 94];
 
-export function colorEnabled(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): boolean {
+export function colorEnabled(stream: { isTTY?: boolean }, env: Record<string, string | undefined> = process.env): boolean {
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
   if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '' && env.FORCE_COLOR !== '0') return true;
   if (env.TERM === 'dumb') return false;

@@ -48,10 +48,10 @@ export function withApi<
   return async (request, routeContext) => {
     const logger = apiLog();
     try {
-      // Path params first: a malformed id names no resource, so it is a 404 whoever asks.
+      // Authentication first: without a valid token every answer is 401, whatever else is wrong.
+      const actor = config.auth === 'token' ? await authenticateRequest(db(), request) : null;
+      // A malformed id names no resource: 404 before any query.
       const params = config.params ? parseParams(config.params, (await routeContext?.params) ?? {}) : undefined;
-      const prisma = db();
-      const actor = config.auth === 'token' ? await authenticateRequest(prisma, request) : null;
       const query = config.query ? parseQuery(config.query, new URL(request.url).searchParams) : undefined;
       const body = config.body ? parseBody(config.body, await readJsonBody(request)) : undefined;
       return await handler({
@@ -60,7 +60,10 @@ export function withApi<
         body: body as Infer<B>,
         query: query as Infer<Q>,
         params: params as Infer<P>,
-        prisma,
+        // Resolved on use: routes without auth (the OpenAPI document) must work without a database.
+        get prisma() {
+          return db();
+        },
         log: logger,
       });
     } catch (error) {
@@ -77,7 +80,8 @@ function parseParams(schema: z.ZodType, raw: Record<string, unknown>): unknown {
 
 function parseQuery(schema: z.ZodType, searchParams: URLSearchParams): unknown {
   const raw: Record<string, string> = {};
-  for (const [key, value] of searchParams) raw[key] = value;
+  // `?status=` means "no filter", not "the empty status".
+  for (const [key, value] of searchParams) if (value !== '') raw[key] = value;
   const result = schema.safeParse(raw);
   if (!result.success) throw new ApiError('invalid_query', 400, 'invalid query parameters: see details', formatIssues(result.error.issues));
   return result.data;

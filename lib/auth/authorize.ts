@@ -110,6 +110,10 @@ export function authorize(actor: Actor, action: Action, resource: Resource): Dec
   }
   if (!hasScope(actor.scopes, ACTION_SCOPE[action])) return { allowed: false, reason: 'scope' };
   if (grants(ORG_ROLE_ACTIONS, actor.orgRole, action)) return { allowed: true };
+  // Listing is filtered to the visible tenants, so a tenant member without an org role may list too.
+  if (action === 'tenant.list' && Object.values(actor.tenantRoles).some((role) => Object.hasOwn(TENANT_ROLE_ACTIONS, role))) {
+    return { allowed: true };
+  }
   if (resource.type === 'tenant' && Object.hasOwn(actor.tenantRoles, resource.tenantId)) {
     if (grants(TENANT_ROLE_ACTIONS, actor.tenantRoles[resource.tenantId], action)) return { allowed: true };
   }

@@ -26,7 +26,7 @@ export type BootstrapResult =
 
 export async function bootstrapFromEnv(
   prisma: PrismaClient,
-  env: NodeJS.ProcessEnv = process.env,
+  env: Readonly<Record<string, string | undefined>> = process.env,
   log: Logger = createLogger('bootstrap'),
 ): Promise<BootstrapResult> {
   const token = env.BUILDIT_BOOTSTRAP_TOKEN?.trim();

@@ -14,7 +14,7 @@ export interface ResolveDatabaseOptions {
   /** BuildIt data dir (embedded cluster lives in `<dataDir>/postgres`); default $BUILDIT_DATA_DIR or `.data`. */
   dataDir?: string;
   /** Defaults to process.env. */
-  env?: NodeJS.ProcessEnv;
+  env?: Record<string, string | undefined>;
   onLog?: (line: string) => void;
 }
 

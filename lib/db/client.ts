@@ -2,10 +2,12 @@
 // (job claims, log chunk inserts) can run plain SQL on the SAME pool (see lib/queue/claim.ts).
 import pg from 'pg';
 import { PrismaPg } from '@prisma/adapter-pg';
-import { PrismaClient } from '../generated/prisma/client';
+import { Prisma, PrismaClient } from '../generated/prisma/client';
 
-export { PrismaClient };
-export type { Prisma } from '../generated/prisma/client';
+// The generated client (lib/generated/prisma, made by `prisma generate` on postinstall), re-exported so the
+// rest of the code imports the database from one place.
+export { Prisma, PrismaClient };
+export { JobStatus, OrgRole, RunStatus, StageStatus, TenantRole } from '../generated/prisma/enums';
 
 /** Default pool size per process; override with DATABASE_POOL_SIZE. */
 export const DEFAULT_POOL_SIZE = 10;

@@ -35,12 +35,15 @@ export function findNativeSchemaEngine(): string | null {
   return null;
 }
 
+/** An environment map (NodeJS.ProcessEnv without Next's required NODE_ENV). */
+export type Env = Record<string, string | undefined>;
+
 export type SchemaEngineChoice =
   | { kind: 'env'; path: string }
   | { kind: 'native'; path: string }
   | { kind: 'standin'; path: string };
 
-export function chooseSchemaEngine(env: NodeJS.ProcessEnv = process.env): SchemaEngineChoice {
+export function chooseSchemaEngine(env: Env = process.env): SchemaEngineChoice {
   const fromEnv = env.PRISMA_SCHEMA_ENGINE_BINARY;
   if (fromEnv) return { kind: 'env', path: fromEnv };
   const native = findNativeSchemaEngine();
@@ -58,9 +61,9 @@ function ensureExecutable(file: string): void {
 }
 
 /** The environment the Prisma CLI runs with. `databaseUrl` overrides DATABASE_URL (read by prisma.config.ts). */
-export function prismaEnv(options: { databaseUrl?: string; env?: NodeJS.ProcessEnv } = {}): NodeJS.ProcessEnv {
+export function prismaEnv(options: { databaseUrl?: string; env?: Env } = {}): Env {
   const base = options.env ?? process.env;
-  const env: NodeJS.ProcessEnv = { ...base, CHECKPOINT_DISABLE: '1', PRISMA_HIDE_UPDATE_MESSAGE: '1' };
+  const env: Env = { ...base, CHECKPOINT_DISABLE: '1', PRISMA_HIDE_UPDATE_MESSAGE: '1' };
   if (options.databaseUrl) env.DATABASE_URL = options.databaseUrl;
   const engine = chooseSchemaEngine(base);
   if (engine.kind === 'standin') {
@@ -79,7 +82,7 @@ export interface RunPrismaOptions {
   databaseUrl?: string;
   /** Defaults to the repository root (where prisma.config.ts is). */
   cwd?: string;
-  env?: NodeJS.ProcessEnv;
+  env?: Env;
   /** Capture stdout/stderr instead of inheriting the terminal (default: capture). */
   stdio?: 'capture' | 'inherit';
   timeoutMs?: number;
@@ -102,7 +105,7 @@ export function runPrisma(args: readonly string[], options: RunPrismaOptions = {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [prismaCliPath, ...args], {
       cwd: options.cwd ?? repoRoot,
-      env,
+      env: env as NodeJS.ProcessEnv,
       stdio: inherit ? 'inherit' : ['ignore', 'pipe', 'pipe'],
       timeout: options.timeoutMs,
     });

@@ -1,7 +1,8 @@
 /** Cron expressions for `on "schedule" cron="..."`: the classic five fields, checked by cron-parser. */
 import { CronExpressionParser } from 'cron-parser';
 
-const MACROS = new Set(['@yearly', '@annually', '@monthly', '@weekly', '@daily', '@midnight', '@hourly']);
+/** The macros cron-parser understands (it rejects e.g. `@midnight`). */
+const MACROS = new Set(['@yearly', '@annually', '@monthly', '@weekly', '@daily', '@hourly']);
 
 /** Null when valid, else what is wrong. */
 export function cronError(expression: string): string | null {

@@ -64,7 +64,9 @@ test('random bytes never make loadPipeline throw', () => {
   const deadline = Date.now() + BUDGET_MS / 4;
   let cases = 0;
   for (; cases < 3000 && Date.now() < deadline; cases++) assertNeverThrows(randomBytes(random), `bytes case ${cases} (seed ${SEED})`);
-  assert.ok(cases >= 500, `only ${cases} cases ran in the time budget`);
+  // Lower bounds far below a quiet machine's numbers, so a loaded CI host does not make this flaky.
+  assert.ok(cases >= 300, `only ${cases} cases ran in the time budget`);
+  console.log(`# ${cases} random inputs`);
 });
 
 test('mutated examples never make loadPipeline or plan throw', () => {
@@ -77,7 +79,7 @@ test('mutated examples never make loadPipeline or plan throw', () => {
     const text = mutate(examples[cases % examples.length]!, random);
     if (assertNeverThrows(text, `mutation case ${cases} (seed ${SEED + 1})`)) stillValid++;
   }
-  assert.ok(cases >= 1000, `only ${cases} cases ran in the time budget`);
+  assert.ok(cases >= 300, `only ${cases} cases ran in the time budget`);
   // Mutations must exercise both paths: broken files and files that still plan.
   assert.ok(stillValid > 0 && stillValid < cases, `valid mutations: ${stillValid} of ${cases}`);
   console.log(`# ${cases} mutations, ${stillValid} still valid`);

@@ -22,6 +22,7 @@ export function validatePipeline(spec: PipelineSpec, diagnostics: DiagnosticColl
     checkImage(stage, diagnostics, options);
     checkMatrixSize(stage, diagnostics);
     checkStageCaches(spec, stage, diagnostics);
+    warnUnreachableWhen(spec, stage, diagnostics);
   }
   new ReferenceChecker(spec, diagnostics).checkAll();
   warnUnusedCaches(spec, diagnostics);
@@ -79,6 +80,13 @@ function checkStageCaches(spec: PipelineSpec, stage: StageSpec, diagnostics: Dia
     const hint = didYouMean(cache.name, declared, (s) => `"${s}"`) ?? `declare it at the top level: \`cache "${cache.name}" key="..." path="..."\``;
     diagnostics.error(cache.span, 'cache', `stage "${stage.name}" uses cache "${cache.name}", which is not declared`, hint);
   }
+}
+
+/** `when event="manual"` in a pipeline without `on "manual"` can never hold. */
+function warnUnreachableWhen(spec: PipelineSpec, stage: StageSpec, diagnostics: DiagnosticCollector): void {
+  const event = stage.when?.event;
+  if (!event || spec.triggers.length === 0 || spec.triggers.some((t) => t.event === event)) return;
+  diagnostics.warning(stage.when!.span, 'unreachable', `stage "${stage.name}" never runs: the pipeline has no \`on "${event}"\` trigger`, `add \`on "${event}"\` to the \`pipeline\` block, or change the \`when\``);
 }
 
 function warnUnusedCaches(spec: PipelineSpec, diagnostics: DiagnosticCollector): void {

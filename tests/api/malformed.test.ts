@@ -79,6 +79,14 @@ describe('authentication', () => {
     });
   }
 
+  test('without a token even malformed ids and bodies get 401 (authentication comes first)', async () => {
+    for (const route of ID_ROUTES) {
+      const params = Object.fromEntries(Object.keys(route.params()).map((name) => [name, 'x']));
+      const result = await call(route.handler, route.method, '/', { params, rawBody: route.body ? '{' : undefined });
+      assertError(result, 401, 'unauthenticated');
+    }
+  });
+
   test('a token with the right prefix but a wrong secret → 401', async () => {
     const forged = world.owner.token.slice(0, 12) + 'x'.repeat(world.owner.token.length - 12);
     assertError(await call(tenantsRoute.GET, 'GET', '/', { token: forged }), 401, 'invalid_token');
@@ -244,7 +252,7 @@ describe('ids and query strings', () => {
     }
     const run = await database.prisma.pipelineRun.create({ data: { pipelineId, number: 999, event: 'manual', plan: {} } });
     const stage = await database.prisma.stageRun.create({ data: { runId: run.id, stageId: 's', name: 's' } });
-    for (const query of [{ after: 'x' }, { after: '-5' }, { after: '99999999999' }, { limit: '100000' }, { format: 'xml' }]) {
+    for (const query of <Array<Record<string, string>>>[{ after: 'x' }, { after: '-5' }, { after: '99999999999' }, { limit: '100000' }, { format: 'xml' }]) {
       assertError(await call(logsRoute.GET, 'GET', '/', { token: world.owner.token, params: { runId: run.id, stageRunId: stage.id }, query }), 400, 'invalid_query');
     }
   });

@@ -224,6 +224,9 @@ describe('logs', () => {
     assert.equal(text.headers.get('buildit-log-next'), '3');
     assert.equal(text.headers.get('buildit-log-complete'), 'true');
 
+    const blank = await call(logsRoute.GET, 'GET', '/', { token: world.viewerA.token, params, query: { after: '', limit: '', format: '' } });
+    assert.deepEqual((blank.body as typeof page).chunks.map((c) => c.seq), [0, 1, 2, 3], 'empty query values are absent values');
+
     const empty = await call(logsRoute.GET, 'GET', '/', { token: world.viewerA.token, params, query: { after: '3' } });
     assert.deepEqual((empty.body as typeof page).chunks, []);
     assert.equal((empty.body as typeof page).next, 3);

@@ -12,6 +12,7 @@ import {
   repoRoot,
   runPrisma,
   schemaEngineStandinPath,
+  type Env,
   type RunPrismaResult,
 } from '../../scripts/prisma';
 import { checkDatabaseReady } from '../../lib/db/ready';
@@ -32,8 +33,8 @@ function installedVersion(pkg: string): string {
 }
 
 /** Env for the CLI: the stand-in, no network (any HTTP(S) request goes to a closed loopback port), a trace file. */
-function offlineEnv(traceFile: string): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
+function offlineEnv(traceFile: string): Env {
+  const env: Env = { ...process.env };
   delete env.PRISMA_SCHEMA_ENGINE_BINARY;
   // On a machine that has the native engine, still test the stand-in.
   if (findNativeSchemaEngine()) env.PRISMA_SCHEMA_ENGINE_BINARY = schemaEngineStandinPath;
@@ -51,7 +52,7 @@ const show = (r: RunPrismaResult) => `exit ${r.code}\n--- stdout\n${r.stdout}\n-
 describe('schema-engine stand-in', () => {
   let dir: string;
   let traceFile: string;
-  let env: NodeJS.ProcessEnv;
+  let env: Env;
   let db: TestDatabase;
 
   before(async () => {

@@ -155,7 +155,8 @@ class PlanRun {
       if (phase !== 'pending') continue;
       const readiness = this.readiness(stage);
       if (readiness.kind === 'blocked') await this.finishUnstarted(stage, 'skipped', readiness.reason);
-      else if (readiness.kind === 'ready') stage.approval ? this.askApproval(stage) : await this.enqueue(stage);
+      else if (readiness.kind === 'ready' && stage.approval) this.askApproval(stage);
+      else if (readiness.kind === 'ready') await this.enqueue(stage);
     }
     for (const stage of this.stages) {
       if (this.stop || this.runningCount() >= this.concurrency) break;

@@ -1,0 +1,116 @@
+// The embedded PostgreSQL (no DATABASE_URL): starts as root, keeps its data and port across restarts, and a
+// second BuildIt process on the same data dir reuses the running server.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../lib/db/embedded';
+import { resolveDatabase } from '../../lib/db/bootstrap';
+
+async function query<T extends pg.QueryResultRow>(url: string, sql: string): Promise<T[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query<T>(sql)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+function postmasterPid(dataDir: string): number | null {
+  const file = path.join(dataDir, 'postgres', 'postmaster.pid');
+  return existsSync(file) ? Number(readFileSync(file, 'utf8').split('\n')[0]) : null;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('embedded PostgreSQL', () => {
+  let dataDir: string;
+  const running: EmbeddedPostgres[] = [];
+  before(() => {
+    dataDir = mkdtempSync(path.join(os.tmpdir(), 'buildit-data-'));
+  });
+  after(async () => {
+    for (const server of running) await server.stop().catch(() => {});
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  test('start, write, stop, start again: same URL, the data survived, nothing left running', async (t) => {
+    let started = performance.now();
+    const first = await startEmbeddedPostgres({ dataDir });
+    running.push(first);
+    t.diagnostic(`first start (initdb + start): ${(performance.now() - started).toFixed(0)} ms`);
+    assert.equal(first.started, true);
+    assert.match(first.url, /^postgresql:\/\/postgres:[^@]+@127\.0\.0\.1:\d+\/buildit$/);
+    await query(first.url, 'CREATE TABLE survivors (name text)');
+    await query(first.url, "INSERT INTO survivors VALUES ('row from the first run')");
+    const pid = postmasterPid(dataDir);
+    assert.ok(pid && isAlive(pid));
+
+    if (process.getuid?.() === 0) {
+      // PostgreSQL refuses root: it must run as the postgres user, which owns the cluster.
+      const postgresUid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
+      const uidLine = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('Uid:'))!;
+      assert.equal(Number(uidLine.split(/\s+/)[1]), postgresUid);
+      assert.equal(statSync(path.join(dataDir, 'postgres')).uid, postgresUid);
+    }
+    assert.equal(statSync(path.join(dataDir, 'postgres.json')).mode & 0o777, 0o600, 'the password file is private');
+
+    await first.stop();
+    assert.equal(isAlive(pid), false, 'postgres stopped');
+
+    started = performance.now();
+    const second = await startEmbeddedPostgres({ dataDir });
+    running.push(second);
+    t.diagnostic(`second start (existing cluster): ${(performance.now() - started).toFixed(0)} ms`);
+    assert.equal(second.started, true);
+    assert.equal(second.url, first.url, 'same port and password');
+    assert.deepEqual(await query(second.url, 'SELECT name FROM survivors'), [{ name: 'row from the first run' }]);
+    await second.stop();
+  });
+
+  test('a second BuildIt on the same data dir reuses the running server', async () => {
+    const owner = await startEmbeddedPostgres({ dataDir });
+    running.push(owner);
+    const other = await startEmbeddedPostgres({ dataDir });
+    assert.equal(other.started, false);
+    assert.equal(other.url, owner.url);
+    await other.stop(); // not its server: a no-op
+    assert.deepEqual(await query(owner.url, 'SELECT count(*)::int AS n FROM survivors'), [{ n: 1 }]);
+    await owner.stop();
+  });
+
+  test('a stale postmaster.pid (postgres killed, pid gone) does not prevent a start', async () => {
+    writeFileSync(path.join(dataDir, 'postgres', 'postmaster.pid'), `4194000\n${path.join(dataDir, 'postgres')}\n0\n1\n`);
+    const server = await startEmbeddedPostgres({ dataDir });
+    running.push(server);
+    assert.equal(server.started, true);
+    assert.deepEqual(await query(server.url, 'SELECT count(*)::int AS n FROM survivors'), [{ n: 1 }]);
+    await server.stop();
+  });
+
+  test('resolveDatabase: DATABASE_URL wins; without it, the embedded server of the data dir', async () => {
+    const fromEnv = await resolveDatabase({ dataDir, env: { DATABASE_URL: 'postgresql://u:p@db.internal:5432/buildit' } });
+    assert.deepEqual({ url: fromEnv.url, source: fromEnv.source, embedded: fromEnv.embedded }, {
+      url: 'postgresql://u:p@db.internal:5432/buildit', source: 'env', embedded: false,
+    });
+    await assert.rejects(resolveDatabase({ dataDir, env: { DATABASE_URL: 'mysql://x' } }), /PostgreSQL URL/);
+
+    const embedded = await resolveDatabase({ dataDir, env: {} });
+    running.push({ url: embedded.url, started: true, stop: embedded.stop });
+    assert.equal(embedded.source, 'embedded');
+    assert.equal(embedded.embedded, true);
+    assert.deepEqual(await query(embedded.url, 'SELECT count(*)::int AS n FROM survivors'), [{ n: 1 }]);
+    await embedded.stop();
+  });
+});
