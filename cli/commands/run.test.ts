@@ -160,6 +160,18 @@ test('exit codes: 1 failed, 2 invalid pipeline or usage', async (t) => {
   assert.equal((await runCli(['--approve', 'nope'], dir)).code, 2);
 });
 
+test('a pipeline whose triggers do not match runs nothing, says why, and exits 0', async (t) => {
+  const pipeline = `pipeline "gated" {\n  on "push" branches="main"\n}\nstage "a" {\n  ${IMAGE}\n  run "echo ran"\n}\n`;
+  const dir = await scratch(t, { 'buildit.kdl': pipeline });
+  const offBranch = await runCli(['--branch', 'dev', '--event', 'push'], dir);
+  assert.equal(offBranch.code, 0, offBranch.stderr);
+  assert.match(offBranch.stderr, /does not run for this trigger/);
+  assert.ok(!offBranch.stdout.includes('ran'));
+  const onMain = await runCli(['--branch', 'main', '--event', 'push'], dir);
+  assert.equal(onMain.code, 0, onMain.stderr);
+  assert.match(onMain.stdout, /\[a\] +ran/);
+});
+
 test('--fail-fast cancels the other stages and exits 1', async (t) => {
   const pipeline = `pipeline "ff"\nstage "bad" {\n  ${IMAGE}\n  run "sleep 0.2; exit 1"\n}\nstage "long" {\n  ${IMAGE}\n  run "sleep 30"\n}\n`;
   const dir = await scratch(t, { 'buildit.kdl': pipeline });
@@ -201,6 +213,34 @@ test('a second run reuses the cache; --workspace runs in place', async (t) => {
   assert.equal(second.code, 0, second.stderr);
   assert.match(second.stdout, /\[use\] +stamped/);
   assert.equal(await readFile(path.join(dir, 'here.txt'), 'utf8'), 'written\n');
+});
+
+test('at a terminal, approval stages are asked one at a time: y runs, anything else skips', async (t) => {
+  const pipeline = `pipeline "ask"\nstage "deploy" {\n  ${IMAGE}\n  approval\n  run "echo deploying-now"\n}\nstage "other" {\n  ${IMAGE}\n  approval\n  run "echo other-now"\n}\n`;
+  const dir = await scratch(t, { 'buildit.kdl': pipeline });
+  // `script` gives the child a pseudo-terminal, so stdin and stderr are TTYs as for a person.
+  const child = spawn('script', ['-qefc', `${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} run`, '/dev/null'], {
+    cwd: dir,
+    env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '' },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const answers = new Map([['Approve stage deploy? [y/N]', 'y\n'], ['Approve stage other? [y/N]', 'no\n']]);
+  child.stdout.on('data', (chunk: Buffer) => {
+    output += chunk;
+    for (const [question, answer] of answers) {
+      if (output.includes(question)) {
+        answers.delete(question);
+        child.stdin.write(answer);
+      }
+    }
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  assert.equal(code, 0, output);
+  assert.equal(answers.size, 0, 'both questions were asked');
+  assert.match(output, /\[deploy\] +deploying-now/);
+  assert.match(output, /\[other\] +○ skipped: approval denied/);
+  assert.ok(!output.includes('other-now'));
 });
 
 /** Waits until the child printed a `stage.log` line containing `text` (NDJSON). */

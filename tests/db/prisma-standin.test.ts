@@ -3,7 +3,7 @@
 // versions, so this file is the gate for upgrading Prisma: it pins the versions and runs the real commands.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, cpSync, readdirSync, existsSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
@@ -118,21 +118,21 @@ describe('schema-engine stand-in', () => {
 
   test('migrate dev creates a migration for a schema change (createMigration and shadow database workarounds)', async () => {
     const target = await createTestDatabase({ empty: true });
-    const work = mkdtempSync(path.join(repoRoot, 'tmp-standin-'));
+    // Inside the repository (its gitignored tmp/) so the copied prisma.config.ts resolves `prisma/config`.
+    mkdirSync(path.join(repoRoot, 'tmp'), { recursive: true });
+    const work = mkdtempSync(path.join(repoRoot, 'tmp', 'standin-'));
     try {
       cpSync(path.join(repoRoot, 'prisma'), path.join(work, 'prisma'), { recursive: true });
       const schemaFile = path.join(work, 'prisma', 'schema.prisma');
       const schema = readFileSync(schemaFile, 'utf8')
-        .replace('output          = "../lib/generated/prisma"', `output = "${path.join(work, 'generated')}"`);
+        .replace(/output\s*=\s*"[^"]*"/, `output = "${path.join(work, 'generated')}"`);
+      assert.ok(schema.includes(path.join(work, 'generated')), 'generator output redirected');
       writeFileSync(schemaFile, `${schema}\nmodel StandinProbe {\n  id   Int    @id @default(autoincrement())\n  note String\n\n  @@map("standin_probes")\n}\n`);
       const config = path.join(work, 'prisma.config.ts');
       writeFileSync(config, `import { defineConfig } from 'prisma/config';\nexport default defineConfig({ schema: ${JSON.stringify(schemaFile)}, migrations: { path: ${JSON.stringify(path.join(work, 'prisma', 'migrations'))} }, datasource: { url: process.env.DATABASE_URL! } });\n`);
       resetTrace();
-      const r = await runPrisma(['migrate', 'dev', '--name', 'probe', '--skip-generate', '--config', config], { env, databaseUrl: target.url, cwd: work });
-      // --skip-generate is gone in Prisma 7: retry without it if the CLI rejects it.
-      const result = /unknown or unexpected option: --skip-generate/i.test(r.stdout + r.stderr)
-        ? await runPrisma(['migrate', 'dev', '--name', 'probe', '--config', config], { env, databaseUrl: target.url, cwd: work })
-        : r;
+      // (The schema copy generates its client into the temp dir, not over lib/generated.)
+      const result = await runPrisma(['migrate', 'dev', '--name', 'probe', '--config', config], { env, databaseUrl: target.url, cwd: work });
       assert.equal(result.code, 0, show(result));
       const created = readdirSync(path.join(work, 'prisma', 'migrations')).filter((m) => m.endsWith('_probe'));
       assert.equal(created.length, 1, show(result));

@@ -107,12 +107,18 @@ function envWithout(names: string[], extra: Record<string, string>): NodeJS.Proc
 test('npm start on the embedded PostgreSQL: ready, Ctrl-C leaves no process, a second start reuses the data', async () => {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'buildit-start-'));
   try {
-    const env = envWithout(['DATABASE_URL'], { BUILDIT_DATA_DIR: dataDir });
+    const token = `bk_${'start-test-token'.padEnd(43, 'x')}`;
+    const env = envWithout(['DATABASE_URL'], { BUILDIT_DATA_DIR: dataDir, BUILDIT_BOOTSTRAP_TOKEN: token });
 
     const first = startBuildIt(env, await getFreePort());
     await waitForReady(first);
     assert.equal(await fetchStatus(`http://127.0.0.1:${first.port}/health`), 200);
     assert.ok(first.output.some((line) => line.startsWith('[worker]') && line.includes('worker ready')), 'the worker reports ready');
+    // The API answers through the real Next server with the bootstrap token, and refuses without it.
+    const tenants = await fetch(`http://127.0.0.1:${first.port}/api/v1/tenants`, { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(tenants.status, 200);
+    assert.deepEqual(((await tenants.json()) as { items: Array<{ slug: string }> }).items.map((tenant) => tenant.slug), ['default']);
+    assert.equal(await fetchStatus(`http://127.0.0.1:${first.port}/api/v1/tenants`), 401);
     await withClient(embeddedUrl(dataDir), (client) =>
       client.query(`INSERT INTO organizations (id, slug, name, updated_at) VALUES ('org-start-test', 'kept', 'Kept', now())`),
     );

@@ -107,7 +107,7 @@ test('local: retry numbers attempts and keeps seq contiguous; a timeout stops th
     ['attempt 1', 'attempt 1 of 3 failed (exit code 1); retrying', 'attempt 2', 'attempt 2 of 3 failed (exit code 1); retrying', 'attempt 3'],
   );
   assert.equal(sink.finished('slow').status, 'failed');
-  assert.equal(sink.finished('slow').reason, 'timed out after 2s');
+  assert.equal(sink.finished('slow').reason, 'timed out after 4s');
   assert.ok(sink.finished('slow').durationMs < 10_000);
   assert.equal(sink.finished('after-slow').reason, 'needs "slow" failed');
 });

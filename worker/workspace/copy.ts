@@ -3,14 +3,14 @@
  * systems); Node's `fs.cp` is the fallback where that `cp` is missing.
  */
 import { execFile } from 'node:child_process';
-import { cp } from 'node:fs/promises';
+import { cp, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 
 let nativeCp: boolean | undefined;
 
-function run(file: string, args: string[]): Promise<void> {
+function run(file: string, args: string[], cwd?: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    execFile(file, args, { maxBuffer: 16 * 1024 * 1024 }, (error, _stdout, stderr) => {
+    execFile(file, args, { maxBuffer: 16 * 1024 * 1024, cwd }, (error, _stdout, stderr) => {
       if (error) {
         const message = String(stderr).trim() || error.message;
         reject(Object.assign(new Error(message), { code: (error as NodeJS.ErrnoException).code }));
@@ -37,6 +37,29 @@ export async function copyEntriesInto(entries: string[], destDir: string): Promi
   }
   for (const entry of entries) {
     await cp(entry, path.join(destDir, path.basename(entry)), { recursive: true, preserveTimestamps: true, verbatimSymlinks: true, force: true });
+  }
+}
+
+/** Copies files given relative to `srcDir` into `destDir`, keeping their relative paths. */
+export async function copyRelativePathsInto(srcDir: string, relativePaths: string[], destDir: string): Promise<void> {
+  if (relativePaths.length === 0) return;
+  if (nativeCp !== false) {
+    try {
+      for (let i = 0; i < relativePaths.length; i += 500) {
+        // --parents recreates each path's folders under destDir; cwd makes the paths relative to srcDir.
+        await run('cp', ['-a', '--reflink=auto', '--parents', '-t', destDir, '--', ...relativePaths.slice(i, i + 500)], srcDir);
+      }
+      nativeCp = true;
+      return;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      nativeCp = false;
+    }
+  }
+  for (const relativePath of relativePaths) {
+    const target = path.join(destDir, relativePath);
+    await mkdir(path.dirname(target), { recursive: true });
+    await cp(path.join(srcDir, relativePath), target, { preserveTimestamps: true, verbatimSymlinks: true, force: true });
   }
 }
 

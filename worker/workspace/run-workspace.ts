@@ -2,16 +2,19 @@
  * The run workspace: one directory per run, shared by all its stages (the local executor's cwd, the
  * docker executor's /workspace), and the run's artifact store beside it:
  *
- *   ROOT/RUN_ID/workspace/   a copy of the source (everything except the top-level `.git`)
+ *   ROOT/RUN_ID/workspace/   a copy of the source
  *   ROOT/RUN_ID/artifacts/   STAGE/...   (see artifacts.ts)
  *
- * `.git` is skipped because stages get the commit as a tree, not a repository (and it is often the
- * biggest part); everything else, node_modules included, is copied so a local run sees exactly what
- * the developer has. The copy is `cp -a --reflink=auto` (native, block clones on CoW file systems).
+ * What is copied: in a git work tree, the files git would see — tracked and untracked ones, minus
+ * what .gitignore excludes (as `act` does) — so a run sees what CI would get from the repository, not
+ * node_modules or build output (copying those made `buildit run` here take 23 s for 900 MB). Outside git,
+ * everything except a top-level `.git`. The copy is `cp -a --reflink=auto` (native, block clones on CoW
+ * file systems).
  */
-import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { lstat, mkdir, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { copyEntriesInto } from './copy';
+import { copyEntriesInto, copyRelativePathsInto } from './copy';
 
 export interface RunWorkspace {
   /** Host path of the workspace (StageJob.workspace). */
@@ -37,13 +40,14 @@ export async function createRunWorkspace(options: { root: string; runId: string;
     const source = path.resolve(options.sourceDir);
     const info = await stat(source).catch(() => null);
     if (!info?.isDirectory()) throw new Error(`source directory ${source} does not exist or is not a directory`);
-    if (dir.startsWith(source + path.sep)) {
-      // Copying a tree into itself would recurse; the workspace root must be outside the source.
-      const runsInSource = path.relative(source, path.resolve(options.root)).split(path.sep)[0]!;
-      const entries = (await readdir(source)).filter((name) => name !== '.git' && name !== runsInSource);
-      await copyEntriesInto(entries.map((name) => path.join(source, name)), dir);
+    // Copying a tree into itself would recurse: never copy the folder that holds the workspaces.
+    const runsInSource = dir.startsWith(source + path.sep) ? path.relative(source, path.resolve(options.root)).split(path.sep)[0]! : null;
+    const gitFiles = await listGitVisibleFiles(source);
+    if (gitFiles) {
+      const files = gitFiles.filter((file) => runsInSource === null || file.split('/')[0] !== runsInSource);
+      await copyRelativePathsInto(source, await existingPaths(source, files), dir);
     } else {
-      const entries = (await readdir(source)).filter((name) => name !== '.git');
+      const entries = (await readdir(source)).filter((name) => name !== '.git' && name !== runsInSource);
       await copyEntriesInto(entries.map((name) => path.join(source, name)), dir);
     }
   }
@@ -52,4 +56,29 @@ export async function createRunWorkspace(options: { root: string; runId: string;
     artifactsDir,
     remove: () => rm(runDir, { recursive: true, force: true, maxRetries: 3 }),
   };
+}
+
+/**
+ * Files git sees in `source` (tracked, plus untracked ones not ignored), relative to it; null when
+ * `source` is not the top of a git work tree or git is not installed.
+ */
+function listGitVisibleFiles(source: string): Promise<string[] | null> {
+  return new Promise((resolve) => {
+    execFile('git', ['-C', source, 'rev-parse', '--show-prefix'], (error, prefix) => {
+      // A non-empty prefix means `source` is a subfolder of a repository: copy it as a plain folder.
+      if (error || prefix.trim() !== '') return resolve(null);
+      execFile(
+        'git',
+        ['-C', source, 'ls-files', '-z', '--cached', '--others', '--exclude-standard'],
+        { maxBuffer: 256 * 1024 * 1024 },
+        (listError, stdout) => resolve(listError ? null : stdout.split('\0').filter(Boolean)),
+      );
+    });
+  });
+}
+
+/** Drops files deleted in the work tree but still in git's index. */
+async function existingPaths(source: string, files: string[]): Promise<string[]> {
+  const present = await Promise.all(files.map((file) => lstat(path.join(source, file)).then(() => true, () => false)));
+  return files.filter((_, index) => present[index]);
 }

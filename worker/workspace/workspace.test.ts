@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -51,6 +51,28 @@ test('createRunWorkspace copies the source except .git, keeps modes and symlinks
 
   await assert.rejects(createRunWorkspace({ root: base, runId: '../escape' }), /cannot be used as a directory name/);
   await assert.rejects(createRunWorkspace({ root: base, runId: 'r', sourceDir: path.join(base, 'missing') }), /does not exist/);
+});
+
+test('createRunWorkspace in a git work tree copies what git sees: tracked and untracked files, not ignored ones', async (t) => {
+  const base = await tempDir(t);
+  const source = path.join(base, 'repo');
+  await write(path.join(source, '.gitignore'), 'node_modules/\ndist/\n');
+  await write(path.join(source, 'src/index.ts'), 'export {};\n');
+  await write(path.join(source, 'gone.txt'), 'deleted after commit\n');
+  const git = (...args: string[]) => execFileSync('git', ['-C', source, ...args], { stdio: 'pipe' });
+  git('init', '-q');
+  git('add', '.');
+  git('-c', 'user.email=t@example.com', '-c', 'user.name=t', 'commit', '-qm', 'init');
+  await rm(path.join(source, 'gone.txt'));
+  await write(path.join(source, 'notes/new.md'), 'untracked, not ignored\n');
+  await write(path.join(source, 'node_modules/dep/index.js'), 'ignored\n');
+  await write(path.join(source, 'dist/app.js'), 'ignored\n');
+
+  const ws = await createRunWorkspace({ root: path.join(source, '.buildit-runs'), runId: 'run-git', sourceDir: source });
+  assert.deepEqual((await readdir(ws.dir)).sort(), ['.gitignore', 'notes', 'src']);
+  assert.equal(await readFile(path.join(ws.dir, 'notes/new.md'), 'utf8'), 'untracked, not ignored\n');
+  assert.equal(await readFile(path.join(ws.dir, 'src/index.ts'), 'utf8'), 'export {};\n');
+  await ws.remove();
 });
 
 test('artifacts: collect by glob under the stage id, then restore into another workspace', async (t) => {
