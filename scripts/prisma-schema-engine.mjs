@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 /* global WebAssembly */
 // Stand-in for Prisma's native `schema-engine` binary, for installs where it cannot be downloaded
-// (air-gapped machines, CI with only the npm registry reachable). `scripts/prisma.ts` points
-// PRISMA_SCHEMA_ENGINE_BINARY here ONLY when no native engine is installed.
+// (air-gapped machines, CI with only the npm registry reachable). `npm run prisma` (scripts/prisma.ts, logic
+// in lib/db/prisma-cli.ts) points PRISMA_SCHEMA_ENGINE_BINARY here ONLY when no native engine is installed
+// and the variable is not already set.
 //
 // What it does: speaks the protocol the Prisma CLI speaks to its engine process
 //   - `schema-engine --version`                      (prisma --version)
@@ -14,8 +15,18 @@
 //
 // It relies on internals of exact versions: prisma 7.10.1, @prisma/adapter-pg 7.10.1,
 // @prisma/driver-adapter-utils 7.10.1, @prisma/schema-engine-wasm 8.1.0-2.59be4fda12412a79eeb9c2ae727b6aa723593323.
-// tests/db/prisma-standin.test.ts asserts those pins and runs migrate deploy/status through it. When upgrading
-// any of them, re-run that test; every workaround below fails loudly (never silently) when its premise breaks.
+// tests/db/prisma-standin.test.ts asserts those pins and runs migrate deploy/status/dev through it
+// (tests/db/migrations.test.ts runs migrate diff). When upgrading any of them, re-run those tests; the
+// workarounds check their premises and fail loudly (an error the CLI prints, non-zero exit) when one breaks.
+//
+// Workarounds (details where each is implemented):
+//   1. adapter-pg cannot type the `"char"` column of pg_catalog queries      -> reported as Character
+//   2. adapter-pg splits scripts on every `;` (breaks functions, comments)   -> one simple-protocol query
+//   3. adapter-pg's shadow database connects to the MAIN database             -> our own shadow database
+//   4. the WASM engine refuses createMigration/evaluateDataLoss on Postgres   -> computed with diff
+//   5. the WASM engine returns diff output instead of printing it            -> sent as a `print` request
+//   6. the pg pool keeps the process alive ~10 s after stdin closes          -> exit when the queue drains
+// Not covered: data-loss warnings of `migrate dev` (see 4), `migrate dev` prompts that need them.
 import { appendFileSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
@@ -350,8 +361,8 @@ lines.on('line', (line) => {
     inFlight = request;
     try {
       const result = (await callEngine(request.method, request.params)) ?? {};
+      trace(`rpc ${request.method} ok`); // before replying: the CLI may kill us as soon as it has the reply
       write({ jsonrpc: '2.0', id: request.id, result });
-      trace(`rpc ${request.method} ok`);
     } catch (e) {
       replyWithError(request, e);
     } finally {

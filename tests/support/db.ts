@@ -8,11 +8,13 @@
 //
 // Server: BUILDIT_TEST_PG_URL (an admin URL; the test harness starts one server for the whole run), or,
 // when unset, a throwaway server started for this test file and stopped by the last drop().
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import pg from 'pg';
 import { createPool, createPrismaClient, type PrismaClient } from '../../lib/db/client';
 import { migrateDeploy } from '../../lib/db/migrate';
-import { checkDatabaseReady } from '../../lib/db/ready';
+import { checkDatabaseReady, defaultMigrationsDir, listMigrations } from '../../lib/db/ready';
 import { startThrowawayPostgres, type ThrowawayPostgres } from './postgres';
 
 export const TEMPLATE_DATABASE = 'buildit_template';
@@ -54,6 +56,27 @@ async function adminQuery<T extends pg.QueryResultRow>(adminUrl: string, fn: (c:
   }
 }
 
+/**
+ * Every migration applied, and applied from the same migration.sql as on disk (Prisma stores its sha256):
+ * a long-lived test server must not keep serving a template made from an edited migration.
+ */
+async function templateIsCurrent(templateUrl: string): Promise<boolean> {
+  const pool = new pg.Pool({ connectionString: templateUrl, max: 1 });
+  try {
+    if (!(await checkDatabaseReady(pool)).ok) return false;
+    const { rows } = await pool.query<{ migration_name: string; checksum: string }>(
+      'SELECT migration_name, checksum FROM _prisma_migrations WHERE rolled_back_at IS NULL',
+    );
+    const applied = new Map(rows.map((r) => [r.migration_name, r.checksum]));
+    return listMigrations().every((name) => {
+      const sql = readFileSync(path.join(defaultMigrationsDir, name, 'migration.sql'));
+      return applied.get(name) === createHash('sha256').update(sql).digest('hex');
+    });
+  } finally {
+    await pool.end();
+  }
+}
+
 async function buildTemplate(adminUrl: string): Promise<void> {
   const client = new pg.Client({ connectionString: adminUrl });
   await client.connect();
@@ -62,9 +85,7 @@ async function buildTemplate(adminUrl: string): Promise<void> {
     const templateUrl = withDatabase(adminUrl, TEMPLATE_DATABASE);
     const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [TEMPLATE_DATABASE]);
     if (rowCount) {
-      const pool = new pg.Pool({ connectionString: templateUrl, max: 1 });
-      const readiness = await checkDatabaseReady(pool).finally(() => pool.end());
-      if (readiness.ok) return;
+      if (await templateIsCurrent(templateUrl)) return;
       await client.query(`DROP DATABASE ${quote(TEMPLATE_DATABASE)} WITH (FORCE)`);
     }
     await client.query(`CREATE DATABASE ${quote(TEMPLATE_DATABASE)}`);

@@ -2,7 +2,7 @@
  * DockerExecutor against a real engine (scripts/docker-engine.sh up; DOCKER_HOST). Image:
  * local/busybox:latest only. Skipped without an engine unless BUILDIT_REQUIRE_ENGINES=1.
  */
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -13,8 +13,7 @@ import { dockerOrSkip, TEST_IMAGE } from '../../tests/support/engines';
 import { DockerExecutor, findContainersByLabel, recoverDockerHandle, removeContainersByLabel } from './docker';
 import { ExecutorError, type ExecutorHandle, type LogLine, type StageJob } from './types';
 
-
-async function setup(t: import('node:test').TestContext) {
+async function setup(t: TestContext) {
   const docker = await dockerOrSkip(t);
   if (!docker) return null;
   const dir = await mkdtemp(path.join(tmpdir(), 'buildit-docker-'));

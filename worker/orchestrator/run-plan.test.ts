@@ -352,3 +352,45 @@ test('an injected clock drives timestamps and durations', async () => {
   assert.equal(sink.events[0]!.time, '2026-01-01T00:00:02.000Z');
   assert.ok(result.durationMs > 0 && result.durationMs % 1000 === 0);
 });
+
+test('a failing sink rejects the run, but only after running stages were stopped and destroyed', async () => {
+  const fake = new FakeExecutor();
+  const sink = {
+    emit(event: { type: string; stage?: string }) {
+      if (event.type === 'stage.finished' && event.stage === 'talks') throw new Error('database is gone');
+    },
+  };
+  const plan = planOf([stage('talks', { env: { FAKE_OUTPUT: 'hello' } }), stage('sleeps', { env: sleep(10_000) }), stage('after', { needs: ['talks'] })]);
+  await assert.rejects(
+    runPlan({ plan, runId: 'r', executors: { fake }, defaultExecutor: 'fake', sink, workspace: '/nonexistent', concurrency: 4 }),
+    /database is gone/,
+  );
+  assert.equal(fake.jobs.length, 2);
+  assert.equal(fake.destroyed.length, 2);
+  assert.equal(fake.cancelled.length, 1);
+});
+
+test('the shared workspace gets the artifacts of each need once, before the first dependent starts', async () => {
+  const restores: string[] = [];
+  let releaseRestore!: () => void;
+  const restoreGate = new Promise<void>((resolve) => (releaseRestore = resolve));
+  const plan = planOf([
+    stage('build', { artifacts: ['dist'] }),
+    stage('test-a', { needs: ['build'] }),
+    stage('test-b', { needs: ['build'] }),
+  ]);
+  const { fake, run } = setup(plan, {
+    artifacts: {
+      restore: async (ids) => {
+        restores.push(ids.join(','));
+        await restoreGate;
+      },
+      collect: async () => {},
+    },
+  });
+  setTimeout(() => releaseRestore(), 30);
+  const result = await run;
+  assert.equal(result.status, 'succeeded');
+  assert.deepEqual(restores, ['build']);
+  assert.deepEqual(fake.jobs.map((job) => job.stageId).sort(), ['build', 'test-a', 'test-b']);
+});

@@ -25,6 +25,7 @@ import { createMasker } from '../../lib/secrets/mask';
 import { messageOf, type StopRequest } from './attempt';
 import { formatDuration } from './duration';
 import { EventStream } from './events';
+import { restoreEachOnce } from './shared-workspace';
 import { executeStage, type StageContext } from './stage';
 import type { ApprovalDecision, RunPlanOptions, RunResult, StageResult } from './types';
 
@@ -74,7 +75,7 @@ class PlanRun {
       defaultExecutor: options.defaultExecutor,
       secrets,
       labels: options.labels ?? {},
-      artifacts: options.artifacts,
+      artifacts: options.artifacts && restoreEachOnce(options.artifacts),
       cacheStore: options.cacheStore,
       events: this.events,
       mask: createMasker(Object.values(secrets)),
@@ -98,6 +99,12 @@ class PlanRun {
         if (this.inflight.size === 0) break;
         await Promise.race(this.inflight);
       }
+    } catch (error) {
+      // A bug or a failing sink: never leave stages running unsupervised. Stop them, wait for their
+      // cleanup (their own errors no longer matter), then report the original error.
+      this.requestStop({ outcome: 'failed', reason: `internal error: ${messageOf(error)}` });
+      while (this.inflight.size > 0) await Promise.allSettled(this.inflight);
+      throw error;
     } finally {
       detach();
     }

@@ -87,10 +87,9 @@ export async function executeStage(
       mounts: caches.flatMap((cache) => cache.mounts),
     };
     const maxAttempts = stage.retry + 1;
-    let outcome: AttemptOutcome;
     for (; ; attempt++) {
       if (attempt > 1) await ctx.events.emit({ type: 'stage.started', stage: stage.id, attempt, executor: executorName });
-      outcome = await runAttempt({
+      const outcome = await runAttempt({
         executor,
         job: { ...baseJob, attempt, env: jobEnv(ctx, stage, attempt, secretEnv.env), labels: jobLabels(ctx, stage, attempt) },
         timeoutMs: stage.timeoutMs,
@@ -98,6 +97,7 @@ export async function executeStage(
         cancelDeadlineMs: ctx.cancelDeadlineMs,
         log,
       });
+      // Only a failed attempt is retried; a cancelled one (or one failed by a cancel) is final.
       if (outcome.status !== 'failed' || attempt >= maxAttempts || signal.aborted) {
         if (outcome.status === 'succeeded') await finishSucceeded(ctx, stage, caches);
         return result(attempt, outcome);
@@ -113,8 +113,7 @@ export async function executeStage(
   }
 }
 
-async function setupStep(what: string, step: () => Promise<void>, enabled = true): Promise<void> {
-  if (!enabled) return;
+async function setupStep(what: string, step: () => Promise<void>): Promise<void> {
   try {
     await step();
   } catch (error) {

@@ -14,7 +14,7 @@
 import { execFile } from 'node:child_process';
 import { lstat, mkdir, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { copyEntriesInto, copyRelativePathsInto } from './copy';
+import { copyRelativePathsInto } from './copy';
 
 export interface RunWorkspace {
   /** Host path of the workspace (StageJob.workspace). */
@@ -48,7 +48,7 @@ export async function createRunWorkspace(options: { root: string; runId: string;
       await copyRelativePathsInto(source, await existingPaths(source, files), dir);
     } else {
       const entries = (await readdir(source)).filter((name) => name !== '.git' && name !== runsInSource);
-      await copyEntriesInto(entries.map((name) => path.join(source, name)), dir);
+      await copyRelativePathsInto(source, entries, dir);
     }
   }
   return {
