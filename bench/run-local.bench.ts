@@ -85,10 +85,27 @@ async function executorOnly(): Promise<void> {
   }
 }
 
+/** The floor of any executor in this process: Node's own spawn of the same 50 `sh -c true`, same pool. */
+async function nodeSpawnOnly(): Promise<void> {
+  const runOne = () =>
+    new Promise<void>((resolve, reject) => {
+      const child = spawn('sh', ['-c', 'true'], { cwd: workspace, stdio: ['ignore', 'pipe', 'pipe'] });
+      child.on('error', reject);
+      child.on('close', () => resolve());
+    });
+  for (const level of plan.levels) {
+    let next = 0;
+    await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
+      while (next++ < level.length) await runOne();
+    }));
+  }
+}
+
 console.log(`50-stage DAG (${LEVELS} levels x ${WIDTH}), concurrency ${CONCURRENCY}`);
 try {
   await compare('run-local: 50 `true` stages vs shell script', candidate, () => baseline(workspace), { runs: 15, warmup: 2, goal: 1.5 });
   await compare('run-local (attribution): orchestrator vs the bare LocalExecutor', candidate, executorOnly, { runs: 10, warmup: 1 });
+  await compare('run-local (floor): bare Node spawn of the same 50 `sh -c true` vs shell script', nodeSpawnOnly, () => baseline(workspace), { runs: 10, warmup: 1 });
 } finally {
   await rm(workspace, { recursive: true, force: true });
 }

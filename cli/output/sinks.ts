@@ -85,8 +85,11 @@ export class HumanPrinter implements EventSink {
         const reason = event.reason ? `: ${event.reason}` : '';
         return `${this.prefix(event.stage)} ${mark}${took}${reason}`;
       }
-      case 'run.finished':
-        return `${this.summary()}\n${p.bold(this.statusText(event.status, `run ${event.status}`))} in ${humanDuration(event.durationMs)}`;
+      case 'run.finished': {
+        const summary = this.summary();
+        const verdict = `${p.bold(this.statusText(event.status, `run ${event.status}`))} in ${humanDuration(event.durationMs)}`;
+        return summary ? `${summary}\n${verdict}` : verdict;
+      }
     }
   }
 
@@ -100,6 +103,7 @@ export class HumanPrinter implements EventSink {
   }
 
   private summary(): string {
+    if (this.stageOrder.length === 0) return '';
     const rows = this.stageOrder.map((id) => {
       const event = this.finished.get(id);
       return [id, event?.status ?? 'pending', String(event?.attempt ?? 0), event && event.attempt > 0 ? humanDuration(event.durationMs) : '-', event?.reason ?? ''];

@@ -394,3 +394,13 @@ test('the shared workspace gets the artifacts of each need once, before the firs
   assert.deepEqual(restores, ['build']);
   assert.deepEqual(fake.jobs.map((job) => job.stageId).sort(), ['build', 'test-a', 'test-b']);
 });
+
+test('a plan that is not in topological order still settles every stage', async () => {
+  const plan = planOf([stage('a', { env: { FAKE_EXIT_CODE: '1' } }), stage('b', { needs: ['a'] }), stage('c', { needs: ['b'] })]);
+  plan.stages.reverse();
+  const { sink, run } = setup(plan);
+  const result = await run;
+  assert.equal(result.status, 'failed');
+  assert.deepEqual(result.stages.map((s) => [s.id, s.status]), [['c', 'skipped'], ['b', 'skipped'], ['a', 'failed']]);
+  assert.equal(sink.finished('c').reason, 'needs "b" was skipped');
+});

@@ -144,31 +144,42 @@ class PlanRun {
   }
 
   /**
-   * Moves every stage as far as it can go right now. Stages are in topological order, so one pass
-   * sees a need's new state before its dependents (a skip cascades down in a single pass).
+   * Moves every stage as far as it can go right now. Plans are in topological order, so one pass
+   * normally settles everything (a skip cascades down within the pass); the pass repeats until
+   * nothing changes, so an unsorted plan cannot leave a stage pending forever.
    */
   private async advance(): Promise<void> {
-    if (!this.options.plan.triggered) {
-      const reason = this.options.plan.notTriggeredReason ?? 'the pipeline is not triggered by this event';
-      for (const stage of this.stages) if (this.phaseOf(stage.id) === 'pending') await this.finishUnstarted(stage, 'skipped', reason);
-      return;
-    }
-    for (const stage of this.stages) {
-      const phase = this.phaseOf(stage.id);
-      if (this.stop && (phase === 'pending' || phase === 'queued' || phase === 'waiting_approval')) {
-        await this.finishUnstarted(stage, 'cancelled', `not started: ${this.stop.reason}`);
-        continue;
-      }
-      if (phase !== 'pending') continue;
-      const readiness = this.readiness(stage);
-      if (readiness.kind === 'blocked') await this.finishUnstarted(stage, 'skipped', readiness.reason);
-      else if (readiness.kind === 'ready' && stage.approval) this.askApproval(stage);
-      else if (readiness.kind === 'ready') await this.enqueue(stage);
+    while (await this.settlePending()) {
+      // another pass: something moved
     }
     for (const stage of this.stages) {
       if (this.stop || this.runningCount() >= this.concurrency) break;
       if (this.phaseOf(stage.id) === 'queued') this.start(stage);
     }
+  }
+
+  /** One pass over the stages that have not started; true when any of them moved. */
+  private async settlePending(): Promise<boolean> {
+    const { plan } = this.options;
+    let moved = false;
+    for (const stage of this.stages) {
+      const phase = this.phaseOf(stage.id);
+      if (!plan.triggered && phase === 'pending') {
+        await this.finishUnstarted(stage, 'skipped', plan.notTriggeredReason ?? 'the pipeline is not triggered by this event');
+      } else if (this.stop && (phase === 'pending' || phase === 'queued' || phase === 'waiting_approval')) {
+        await this.finishUnstarted(stage, 'cancelled', `not started: ${this.stop.reason}`);
+      } else if (phase === 'pending') {
+        const readiness = this.readiness(stage);
+        if (readiness.kind === 'waiting') continue;
+        if (readiness.kind === 'blocked') await this.finishUnstarted(stage, 'skipped', readiness.reason);
+        else if (stage.approval) this.askApproval(stage);
+        else await this.enqueue(stage);
+      } else {
+        continue;
+      }
+      moved = true;
+    }
+    return moved;
   }
 
   private readiness(stage: PlannedStage): { kind: 'ready' } | { kind: 'waiting' } | { kind: 'blocked'; reason: string } {
@@ -193,7 +204,7 @@ class PlanRun {
     this.states.set(stage.id, { phase: 'waiting_approval' });
     const ask = this.options.approvals;
     const decision: Promise<ApprovalDecision> = ask
-      ? ask(stage.id)
+      ? Promise.resolve().then(() => ask(stage.id))
       : Promise.resolve({ approved: false, reason: 'approval required, and nobody can approve stages in this run' });
     const interrupted = new Promise<'stopped'>((resolve) => {
       if (this.stopped.signal.aborted) resolve('stopped');
