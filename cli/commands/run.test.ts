@@ -172,6 +172,19 @@ test('a pipeline whose triggers do not match runs nothing, says why, and exits 0
   assert.match(onMain.stdout, /\[a\] +ran/);
 });
 
+test('without --event, a pipeline a push of this branch would not run, but that has on "manual", runs as a manual trigger', async (t) => {
+  const pipeline = `pipeline "by-hand" {\n  on "push" branches="main"\n  on "manual"\n}\nstage "a" {\n  ${IMAGE}\n  run "echo ran"\n}\n`;
+  const dir = await scratch(t, { 'buildit.kdl': pipeline });
+  const implicit = await runCli(['--branch', 'dev'], dir);
+  assert.equal(implicit.code, 0, implicit.stderr);
+  assert.match(implicit.stderr, /running it as a manual trigger/);
+  assert.match(implicit.stdout, /\[a\] +ran/);
+  // An explicit --event is taken as asked, never swapped.
+  const explicit = await runCli(['--branch', 'dev', '--event', 'push'], dir);
+  assert.match(explicit.stderr, /does not run for this trigger/);
+  assert.ok(!explicit.stdout.includes('ran'));
+});
+
 test('--fail-fast cancels the other stages and exits 1', async (t) => {
   const pipeline = `pipeline "ff"\nstage "bad" {\n  ${IMAGE}\n  run "sleep 0.2; exit 1"\n}\nstage "long" {\n  ${IMAGE}\n  run "sleep 30"\n}\n`;
   const dir = await scratch(t, { 'buildit.kdl': pipeline });

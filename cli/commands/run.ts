@@ -118,6 +118,15 @@ async function prepareRun(file: string, options: RunCommandOptions, stderr: (tex
     runNumber: 1,
   };
   let plan = planPipeline(spec, trigger);
+  if (!plan.triggered && !options.event && trigger.event !== 'manual') {
+    // A local run is an explicit request: a pipeline that a push of this branch would not run,
+    // but that can be started by hand on the server, runs as a manual trigger.
+    const manual = planPipeline(spec, { ...trigger, event: 'manual' });
+    if (manual.triggered) {
+      stderr(`buildit run: a push of "${trigger.branch}" would not run "${plan.pipeline}" (${plan.notTriggeredReason}); running it as a manual trigger`);
+      plan = manual;
+    }
+  }
   if (!plan.triggered) {
     const hint = options.event ? 'use --event/--branch to simulate another trigger' : `this was a ${trigger.event} of branch "${trigger.branch}"; pass --event manual (or --event/--branch) to simulate another trigger`;
     stderr(`buildit run: pipeline "${plan.pipeline}" does not run for this trigger: ${plan.notTriggeredReason} (${hint})`);
