@@ -1,26 +1,68 @@
 /**
- * The worker process. It connects to the database, reports ready, and shuts down cleanly on
- * SIGTERM/SIGINT. The job loop (claim → run pipeline → heartbeat) arrives with server mode.
+ * The worker process: waits until the database is reachable and migrated, then runs a JobRunner with the
+ * handlers of worker/jobs. SIGTERM/SIGINT → graceful stop: no new claims, running jobs get
+ * BUILDIT_WORKER_GRACE_MS (default 30 s) to finish, then are handed back to the queue; exit 0.
+ *
+ * Environment: DATABASE_URL (required), BUILDIT_WORKER_CONCURRENCY (jobs at once, default 4),
+ * BUILDIT_WORKER_GRACE_MS (default 30000), BUILDIT_WORKER_ID (default host-pid-random).
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { getPrisma } from '../lib/db/client';
+import { closeSharedDb, getPool } from '../lib/db/client';
+import { checkDatabaseReady } from '../lib/db/ready';
 import { createLogger } from '../lib/log';
+import { JobRunner } from '../lib/queue/runner';
+import { jobHandlers } from './jobs/index';
 
 const workerId = process.env.BUILDIT_WORKER_ID ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
 const log = createLogger('worker', { workerId });
 
-async function main(): Promise<void> {
-  const prisma = getPrisma();
-  await prisma.$queryRaw`SELECT 1`;
-  log.info('worker ready');
+function intFromEnv(name: string, fallback: number, min: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be an integer >= ${min}, got "${raw}"`);
+  return n;
+}
 
-  await new Promise<void>((resolve) => {
-    process.once('SIGTERM', () => resolve());
-    process.once('SIGINT', () => resolve());
+async function main(): Promise<void> {
+  const concurrency = intFromEnv('BUILDIT_WORKER_CONCURRENCY', 4, 1);
+  const graceMs = intFromEnv('BUILDIT_WORKER_GRACE_MS', 30_000, 0);
+
+  let signalled = false;
+  let onSignal: () => void = () => {};
+  const stopRequested = new Promise<void>((resolve) => {
+    onSignal = () => {
+      signalled = true;
+      resolve();
+    };
   });
-  log.info('worker shutting down');
-  await prisma.$disconnect();
+  process.once('SIGTERM', () => onSignal());
+  process.once('SIGINT', () => onSignal());
+
+  const pool = getPool();
+  // A worker on an old schema must not claim jobs; the database may also still be starting.
+  for (let attempt = 1; !signalled; attempt++) {
+    const readiness = await checkDatabaseReady(pool);
+    if (readiness.ok) break;
+    if (attempt === 1 || attempt % 10 === 0) log.warn({ reason: readiness.reason, attempt }, 'database not ready; waiting');
+    await Promise.race([stopRequested, new Promise((resolve) => setTimeout(resolve, Math.min(5_000, 200 * attempt)))]);
+  }
+  if (signalled) {
+    log.info('worker stopped before the database was ready');
+    await closeSharedDb();
+    return;
+  }
+
+  const runner = new JobRunner({ pool, workerId, handlers: jobHandlers, concurrency, log });
+  await runner.start();
+  log.info({ concurrency, kinds: Object.keys(jobHandlers) }, 'worker ready');
+
+  await stopRequested;
+  log.info({ graceMs, activeJobs: runner.activeJobs }, 'worker shutting down');
+  await runner.stop({ graceMs });
+  await closeSharedDb();
+  log.info('worker stopped');
 }
 
 main()

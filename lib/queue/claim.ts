@@ -1,17 +1,34 @@
 // Claim the next runnable job: ONE statement, safe with any number of concurrent workers.
 //
-// Shape taken from graphile-worker's getJobs: a CTE picks the oldest runnable row with
-// `FOR UPDATE SKIP LOCKED` (a row another transaction is claiming is skipped, not waited for, so claimers
-// never block each other nor get the same row), and the UPDATE in the same statement marks it running,
-// counts the attempt and takes a lease. A worker that dies keeps the job only until lease_expires_at;
-// the lease takeover, heartbeats and retries come with the full queue (a later issue).
-// Uses the (status, run_at) index.
+// Shape taken from graphile-worker's getJobs: a CTE picks a row with `FOR UPDATE SKIP LOCKED` (a row
+// another transaction is claiming is skipped, not waited for, so claimers never block each other nor get
+// the same row), and the UPDATE in the same statement marks it running, counts the attempt and takes a
+// lease.
+//
+// Two sources, tried in this order:
+// 1. `expired`: a running job whose lease ran out (its worker crashed, hung or lost the database for longer
+//    than the lease). Taking it over is what makes a crashed worker cost seconds, not hours (graphile's
+//    stale locks wait 4 hours; we have short leases renewed by heartbeats, see lease.ts). Uses the
+//    (status, lease_expires_at) index. Tried first because there is rarely one, and when there is, it has
+//    already waited a whole lease.
+// 2. `runnable`: the oldest queued job with run_at <= now(), via the (status, run_at) index.
+// Two single-index CTEs glued by `UNION ALL ... LIMIT 1` rather than one `WHERE (a) OR (b) ORDER BY`:
+// the OR turns into a bitmap OR plus a sort of EVERY runnable row on each claim, which gets slow with a
+// backlog. CTE scans are lazy, so when `expired` yields a row, `runnable` is never run (nor locks a row).
+//
+// Every claim counts an attempt. A taken-over job that has already used all its attempts is not run
+// again: the same statement marks it `failed` with `lease expired N times (worker crashed?)`, where N is
+// the number of CONSECUTIVE lease expirations (kept in last_error, so no extra column: a failJob or a
+// success in between writes another last_error and the count starts over). claimNextJob then claims
+// again, so the caller still gets a runnable job if there is one.
 import { queryRows, type Queryable } from '../db/client';
+import { toDate } from './rows';
 
 export interface ClaimedJob {
   id: string;
   kind: string;
   payload: unknown;
+  /** Attempts so far, this one included (1 on the first claim). */
   attempts: number;
   maxAttempts: number;
   runAt: Date;
@@ -19,6 +36,18 @@ export interface ClaimedJob {
   leaseExpiresAt: Date;
   dedupeKey: string | null;
   createdAt: Date;
+  /** The error of the previous attempt (e.g. `lease expired 1 times (worker crashed?)`), or null. */
+  lastError: string | null;
+  /** True when this claim took the job over from a worker whose lease expired. */
+  takenOver: boolean;
+}
+
+/** A job whose lease expired once too often, failed by a claim instead of being run again. */
+export interface ExhaustedJob {
+  id: string;
+  kind: string;
+  attempts: number;
+  lastError: string;
 }
 
 export interface ClaimOptions {
@@ -28,11 +57,27 @@ export interface ClaimOptions {
   kinds?: readonly string[];
   /** Lease length; the worker must finish or heartbeat before it runs out. */
   leaseMs: number;
+  /** Told about every job this claim failed because its lease expired with no attempts left (for logs). */
+  onExhausted?: (job: ExhaustedJob) => void;
 }
 
+export const LEASE_EXPIRED_ERROR = /^lease expired (\d+) times \(worker crashed\?\)$/;
+
 const CLAIM_SQL = `
-WITH next_job AS (
-  SELECT id
+WITH expired AS MATERIALIZED (
+  SELECT id,
+         true AS takeover,
+         attempts >= max_attempts AS exhausted,
+         COALESCE(substring(last_error FROM '^lease expired (\\d+) times')::int, 0) + 1 AS expirations
+  FROM jobs
+  WHERE status = 'running'
+    AND lease_expires_at < now()
+    AND ($1::text[] IS NULL OR kind = ANY($1::text[]))
+  ORDER BY lease_expires_at
+  LIMIT 1
+  FOR UPDATE SKIP LOCKED
+), runnable AS MATERIALIZED (
+  SELECT id, false AS takeover, false AS exhausted, 0 AS expirations
   FROM jobs
   WHERE status = 'queued'
     AND run_at <= now()
@@ -40,22 +85,34 @@ WITH next_job AS (
   ORDER BY run_at, created_at
   LIMIT 1
   FOR UPDATE SKIP LOCKED
+), next_job AS (
+  SELECT * FROM expired
+  UNION ALL
+  SELECT * FROM runnable
+  LIMIT 1
 )
 UPDATE jobs
-SET status = 'running',
-    attempts = jobs.attempts + 1,
-    locked_by = $2,
-    lease_expires_at = now() + make_interval(secs => $3::double precision / 1000),
+SET status = CASE WHEN next_job.exhausted THEN 'failed'::job_status ELSE 'running'::job_status END,
+    attempts = CASE WHEN next_job.exhausted THEN jobs.attempts ELSE jobs.attempts + 1 END,
+    locked_by = CASE WHEN next_job.exhausted THEN NULL ELSE $2 END,
+    lease_expires_at = CASE WHEN next_job.exhausted THEN NULL
+                            ELSE now() + make_interval(secs => $3::double precision / 1000) END,
+    last_error = CASE WHEN next_job.takeover
+                      THEN format('lease expired %s times (worker crashed?)', next_job.expirations)
+                      ELSE jobs.last_error END,
+    finished_at = CASE WHEN next_job.exhausted THEN now() ELSE NULL END,
     updated_at = now()
 FROM next_job
 WHERE jobs.id = next_job.id
-RETURNING jobs.id::text AS id, jobs.kind, jobs.payload, jobs.attempts, jobs.max_attempts, jobs.run_at,
-          jobs.locked_by, jobs.lease_expires_at, jobs.dedupe_key, jobs.created_at`;
+RETURNING jobs.id::text AS id, jobs.kind, jobs.payload, jobs.status::text AS status, jobs.attempts, jobs.max_attempts,
+          jobs.run_at, jobs.locked_by, jobs.lease_expires_at, jobs.dedupe_key, jobs.created_at, jobs.last_error,
+          next_job.takeover`;
 
 interface ClaimRow extends Record<string, unknown> {
   id: string;
   kind: string;
   payload: unknown;
+  status: string;
   attempts: number;
   max_attempts: number;
   run_at: Date | string;
@@ -63,27 +120,36 @@ interface ClaimRow extends Record<string, unknown> {
   lease_expires_at: Date | string;
   dedupe_key: string | null;
   created_at: Date | string;
+  last_error: string | null;
+  takeover: boolean;
 }
-
-const toDate = (v: Date | string) => (v instanceof Date ? v : new Date(v));
 
 /** Claims one job, or returns null when none is runnable now. */
 export async function claimNextJob(db: Queryable, options: ClaimOptions): Promise<ClaimedJob | null> {
   if (!options.workerId) throw new Error('claimNextJob: workerId is required');
   if (!(options.leaseMs > 0)) throw new Error(`claimNextJob: leaseMs must be > 0, got ${options.leaseMs}`);
   const kinds = options.kinds && options.kinds.length > 0 ? [...options.kinds] : null;
-  const [row] = await queryRows<ClaimRow>(db, CLAIM_SQL, [kinds, options.workerId, options.leaseMs]);
-  if (!row) return null;
-  return {
-    id: row.id,
-    kind: row.kind,
-    payload: row.payload,
-    attempts: Number(row.attempts),
-    maxAttempts: Number(row.max_attempts),
-    runAt: toDate(row.run_at),
-    lockedBy: row.locked_by,
-    leaseExpiresAt: toDate(row.lease_expires_at),
-    dedupeKey: row.dedupe_key,
-    createdAt: toDate(row.created_at),
-  };
+  // Each exhausted row is failed for good by the statement that returns it, so this loop ends.
+  for (;;) {
+    const [row] = await queryRows<ClaimRow>(db, CLAIM_SQL, [kinds, options.workerId, options.leaseMs]);
+    if (!row) return null;
+    if (row.status === 'failed') {
+      options.onExhausted?.({ id: row.id, kind: row.kind, attempts: Number(row.attempts), lastError: row.last_error ?? '' });
+      continue;
+    }
+    return {
+      id: row.id,
+      kind: row.kind,
+      payload: row.payload,
+      attempts: Number(row.attempts),
+      maxAttempts: Number(row.max_attempts),
+      runAt: toDate(row.run_at),
+      lockedBy: row.locked_by,
+      leaseExpiresAt: toDate(row.lease_expires_at),
+      dedupeKey: row.dedupe_key,
+      createdAt: toDate(row.created_at),
+      lastError: row.last_error,
+      takenOver: Boolean(row.takeover),
+    };
+  }
 }

@@ -17,6 +17,15 @@ export interface ThrowawayPostgres {
   kind: 'system' | 'embedded';
   /** Stops the server and deletes its directory; safe to call twice. */
   stop(): Promise<void>;
+  /**
+   * Stops the server (every connection drops), keeps it down for `downMs` (default 0), and starts it again
+   * on the same port with the same data. For crash/restart tests. `mode` is pg_ctl's shutdown mode:
+   * 'fast' (default, a clean restart) or 'immediate' (a crash: the server runs with
+   * synchronous_commit=off, so transactions committed in the last few hundred ms can be lost unless the
+   * database sets synchronous_commit=on). Only the system binaries support it (the embedded server deletes
+   * its data on stop): with kind 'embedded' it throws.
+   */
+  restart(options?: { downMs?: number; mode?: 'fast' | 'immediate' }): Promise<void>;
 }
 
 /** Settings for speed: a test cluster never needs to survive a crash. */
@@ -122,6 +131,12 @@ async function startSystemPostgres(bin: string): Promise<ThrowawayPostgres> {
       return {
         adminUrl: `postgresql://postgres@127.0.0.1:${port}/postgres`,
         kind: 'system',
+        async restart({ downMs = 0, mode = 'fast' } = {}) {
+          if (stopped) throw new Error('restart(): the server was stopped for good');
+          await run(pgCtl, ['-D', dataDir, '-m', mode, '-w', 'stop'], 30_000);
+          if (downMs > 0) await new Promise((resolve) => setTimeout(resolve, downMs));
+          await run(pgCtl, ['-D', dataDir, '-l', path.join(dir, 'postgres.log'), '-o', options, '-w', '-t', '30', 'start']);
+        },
         async stop() {
           if (stopped) return;
           stopped = true;
@@ -176,6 +191,9 @@ async function startEmbeddedPostgres(): Promise<ThrowawayPostgres> {
   return {
     adminUrl: `postgresql://postgres:${password}@127.0.0.1:${port}/postgres`,
     kind: 'embedded',
+    async restart() {
+      throw new Error('restart() needs the system PostgreSQL binaries (the embedded server deletes its data on stop)');
+    },
     async stop() {
       if (stopped) return;
       stopped = true;

@@ -30,14 +30,19 @@ export interface AttemptContext {
   cancelDeadlineMs: number;
   /** Emits one (already split) log line; the caller masks and numbers it. */
   log: (stream: LogStream, line: string) => Promise<void>;
+  /** Continue this already spawned attempt (crash recovery) instead of spawning one; its log skips `skipLines`. */
+  resume?: { handle: ExecutorHandle; skipLines: number };
+  /** Told the handle right after spawn (see RunPlanOptions.onSpawned); errors are ignored. */
+  onSpawned?: (handle: ExecutorHandle) => void | Promise<void>;
 }
 
 export async function runAttempt(ctx: AttemptContext): Promise<AttemptOutcome> {
   const { executor, job, signal } = ctx;
-  if (signal.aborted) return stopOutcome(signal.reason, null);
+  // (A resumed attempt's work exists already: it goes on below, to be cancelled and destroyed.)
+  if (signal.aborted && !ctx.resume) return stopOutcome(signal.reason, null);
   let handle: ExecutorHandle;
   try {
-    handle = await executor.spawn(job);
+    handle = ctx.resume ? ctx.resume.handle : await executor.spawn(job);
   } catch (error) {
     if (signal.aborted) return stopOutcome(signal.reason, null);
     return { status: 'failed', exitCode: null, reason: `could not start: ${messageOf(error)}` };
@@ -66,7 +71,8 @@ export async function runAttempt(ctx: AttemptContext): Promise<AttemptOutcome> {
   // nothing may be logged for a stage after its attempt ended.
   let open = true;
   const follow = async (): Promise<ExitResult> => {
-    for await (const { stream, line } of executor.logs(handle)) {
+    const lines = ctx.resume ? executor.logs(handle, { skipLines: ctx.resume.skipLines }) : executor.logs(handle);
+    for await (const { stream, line } of lines) {
       if (!open) break;
       await ctx.log(stream, line);
     }
@@ -74,6 +80,7 @@ export async function runAttempt(ctx: AttemptContext): Promise<AttemptOutcome> {
   };
 
   try {
+    if (ctx.onSpawned && !ctx.resume) await Promise.resolve().then(() => ctx.onSpawned!(handle)).catch(() => {});
     const exit = await Promise.race([follow(), gaveUp]);
     open = false;
     if (stopped) return { ...(stopped as AttemptOutcome), exitCode: exit === 'gave-up' ? null : exit.exitCode };

@@ -7,7 +7,10 @@ export type {
   CacheProvider,
   PreparedCache,
   RunPlanOptions,
+  ResumedRunningStage,
+  ResumedStage,
   RunResult,
+  SpawnedAttempt,
   StageResult,
 } from './types';
 export { selectStages, UnknownStageError } from './select';

@@ -27,7 +27,7 @@ import { formatDuration } from './duration';
 import { EventStream } from './events';
 import { restoreEachOnce } from './shared-workspace';
 import { executeStage, type StageContext } from './stage';
-import type { ApprovalDecision, RunPlanOptions, RunResult, StageResult } from './types';
+import type { ApprovalDecision, ResumedRunningStage, RunPlanOptions, RunResult, StageResult } from './types';
 
 type StageState =
   | { phase: 'pending' }
@@ -63,7 +63,10 @@ class PlanRun {
   constructor(private readonly options: RunPlanOptions) {
     this.stages = options.plan.stages;
     this.byId = new Map(this.stages.map((stage) => [stage.id, stage]));
-    for (const stage of this.stages) this.states.set(stage.id, { phase: 'pending' });
+    for (const stage of this.stages) {
+      const resumed = options.resume?.[stage.id];
+      this.states.set(stage.id, resumed?.state === 'finished' ? { phase: 'finished', result: resumed.result } : { phase: 'pending' });
+    }
     this.now = options.now ?? Date.now;
     this.events = new EventStream(options.sink, options.runId, this.now);
     this.concurrency = Math.max(1, options.plan.concurrency ?? options.concurrency ?? os.availableParallelism());
@@ -81,6 +84,7 @@ class PlanRun {
       mask: createMasker(Object.values(secrets)),
       now: this.now,
       cancelDeadlineMs: options.cancelDeadlineMs ?? 4000,
+      ...(options.onSpawned ? { onSpawned: options.onSpawned } : {}),
     };
   }
 
@@ -94,6 +98,11 @@ class PlanRun {
     });
     const detach = this.watchStopSignals();
     try {
+      // Crash recovery: attempts that were running go on first, on the handles found again.
+      for (const stage of this.stages) {
+        const resumed = this.options.resume?.[stage.id];
+        if (resumed?.state === 'running' && this.phaseOf(stage.id) === 'pending') this.start(stage, resumed);
+      }
       while (true) {
         await this.advance();
         if (this.inflight.size === 0) break;
@@ -222,12 +231,14 @@ class PlanRun {
     );
   }
 
-  private start(stage: PlannedStage): void {
+  private start(stage: PlannedStage, resumed?: ResumedRunningStage): void {
     const stop = new AbortController();
     this.states.set(stage.id, { phase: 'running', stop });
+    // A resumed attempt's work is already running: a run stopped before it was taken over stops it too.
+    if (resumed && this.stop) stop.abort({ status: 'cancelled', reason: this.stop.reason } satisfies StopRequest);
     const artifactSources = stage.needs.filter((need) => this.resultOf(need)?.status === 'succeeded');
     this.track(
-      executeStage(this.stageContext, stage, artifactSources, stop.signal).then(async (result) => {
+      executeStage(this.stageContext, stage, artifactSources, stop.signal, resumed).then(async (result) => {
         await this.finish(result);
         if (result.status === 'failed' && !result.allowFailure && this.options.failFast) {
           this.requestStop({ outcome: 'failed', reason: `stage "${stage.id}" failed (fail-fast)` });

@@ -11,7 +11,7 @@ import type { Executor, StageJob } from '../executors/types';
 import { messageOf, runAttempt, type AttemptOutcome } from './attempt';
 import type { EventStream } from './events';
 import { resolveSecretEnv } from './secrets';
-import type { ArtifactStore, CacheProvider, PreparedCache, StageResult } from './types';
+import type { ArtifactStore, CacheProvider, PreparedCache, ResumedRunningStage, SpawnedAttempt, StageResult } from './types';
 
 /** What a stage run needs from its run (shared by all stages). */
 export interface StageContext {
@@ -27,6 +27,7 @@ export interface StageContext {
   mask: Masker;
   now: () => number;
   cancelDeadlineMs: number;
+  onSpawned?: (spawned: SpawnedAttempt) => void | Promise<void>;
 }
 
 /** Thrown by the preparation steps: fails the stage with this reason, no retry. */
@@ -38,9 +39,11 @@ export async function executeStage(
   /** Needs whose artifacts should be restored (those that succeeded). */
   artifactSources: string[],
   signal: AbortSignal,
+  /** Crash recovery: continue this attempt (see RunPlanOptions.resume) instead of starting attempt 1. */
+  resumed?: ResumedRunningStage,
 ): Promise<StageResult> {
   const executorName = stage.executor ?? ctx.defaultExecutor;
-  const startedAt = ctx.now();
+  const startedAt = resumed?.startedAt ?? ctx.now();
   let seq = 0;
   const log = (stream: LogStream, line: string): Promise<void> =>
     ctx.events.emit({ type: 'stage.log', stage: stage.id, stream, line: ctx.mask(line), seq: ++seq });
@@ -56,20 +59,22 @@ export async function executeStage(
     allowFailure: stage.allowFailure,
   });
 
-  await ctx.events.emit({ type: 'stage.started', stage: stage.id, attempt: 1, executor: executorName });
+  // A resumed attempt was already reported started (and prepared) by the worker that began it.
+  if (!resumed) await ctx.events.emit({ type: 'stage.started', stage: stage.id, attempt: 1, executor: executorName });
   const caches: PreparedCache[] = [];
-  let attempt = 1;
+  let attempt = resumed?.attempt ?? 1;
   try {
     const executor = ctx.executors[executorName];
     if (!executor) throw new StageSetupError(`executor "${executorName}" is not available in this run (available: ${Object.keys(ctx.executors).join(', ') || 'none'})`);
     const secretEnv = resolveSecretEnv(stage, ctx.secrets);
     if (!secretEnv.ok) throw new StageSetupError(secretEnv.reason);
     await setupStep('restoring artifacts', async () => {
-      if (ctx.artifacts && artifactSources.length > 0) await ctx.artifacts.restore(artifactSources);
+      if (ctx.artifacts && artifactSources.length > 0 && !resumed) await ctx.artifacts.restore(artifactSources);
     });
     await setupStep('preparing caches', async () => {
       const store = ctx.cacheStore;
-      if (!store) return;
+      // A resumed attempt's caches were prepared by the stopped worker (they cannot be saved any more).
+      if (!store || resumed) return;
       for (const cache of stage.caches) {
         const prepared = await store.prepare({ key: cache.key, paths: cache.paths, executor: executorName });
         caches.push(prepared);
@@ -88,7 +93,15 @@ export async function executeStage(
     };
     const maxAttempts = stage.retry + 1;
     for (; ; attempt++) {
-      if (attempt > 1) await ctx.events.emit({ type: 'stage.started', stage: stage.id, attempt, executor: executorName });
+      const resuming = resumed !== undefined && attempt === resumed.attempt;
+      if (resuming && !resumed.handle) {
+        const lost: AttemptOutcome = { status: 'failed', exitCode: null, reason: resumed.lostReason ?? 'lost: the worker running this stage stopped and its work is gone' };
+        await log('system', lost.reason!);
+        if (!resumed.retryLost || attempt >= maxAttempts || signal.aborted) return result(attempt, lost);
+        await log('system', `attempt ${attempt} of ${maxAttempts} failed (${lost.reason}); retrying`);
+        continue;
+      }
+      if (attempt > 1 && !resuming) await ctx.events.emit({ type: 'stage.started', stage: stage.id, attempt, executor: executorName });
       const outcome = await runAttempt({
         executor,
         job: { ...baseJob, attempt, env: jobEnv(ctx, stage, attempt, secretEnv.env), labels: jobLabels(ctx, stage, attempt) },
@@ -96,6 +109,8 @@ export async function executeStage(
         signal,
         cancelDeadlineMs: ctx.cancelDeadlineMs,
         log,
+        ...(resuming ? { resume: { handle: resumed.handle!, skipLines: resumed.skipLines } } : {}),
+        ...(ctx.onSpawned ? { onSpawned: (handle) => ctx.onSpawned!({ stageId: stage.id, attempt, handle }) } : {}),
       });
       // Only a failed attempt is retried; a cancelled one (or one failed by a cancel) is final.
       if (outcome.status !== 'failed' || attempt >= maxAttempts || signal.aborted) {

@@ -4,7 +4,7 @@
  */
 import type { EventSink, RunOutcome, StageOutcome } from '../../lib/events/types';
 import type { ExecutionPlan } from '../../lib/pipeline/plan-types';
-import type { Executor, StageJob } from '../executors/types';
+import type { Executor, ExecutorHandle, StageJob } from '../executors/types';
 
 /** Moves artifacts between stages of one run (see worker/workspace). */
 export interface ArtifactStore {
@@ -60,6 +60,41 @@ export interface RunPlanOptions {
   now?: () => number;
   /** After asking an executor to cancel, how long to wait before giving up on it. Default 4000 ms (< 5 s promise). */
   cancelDeadlineMs?: number;
+  /**
+   * Called when an attempt's work exists on its executor, before its logs are read (the worker stores
+   * the handle so a restarted worker can find it). Awaited; an error is ignored (the stage goes on).
+   */
+  onSpawned?: (spawned: SpawnedAttempt) => void | Promise<void>;
+  /**
+   * Crash recovery: stages taken over from a worker that stopped, by stage id. `finished` stages keep
+   * their result (no event is emitted for them again); `running` stages continue their attempt on the
+   * found handle instead of spawning one. Stages not listed start from `pending` as usual.
+   */
+  resume?: Record<string, ResumedStage>;
+}
+
+export type ResumedStage = { state: 'finished'; result: StageResult } | ResumedRunningStage;
+
+export interface ResumedRunningStage {
+  state: 'running';
+  /** The attempt that was running. */
+  attempt: number;
+  /** Its work found again on the executor, or null when it is gone: the attempt then fails with `lostReason`. */
+  handle: ExecutorHandle | null;
+  /** Lines of this attempt already stored: the re-attached log skips them. */
+  skipLines: number;
+  /** Whether a lost attempt may be retried (`retry`); false when its work may still be running unsupervised. */
+  retryLost: boolean;
+  /** Default `lost: the worker running this stage stopped and its work is gone`. */
+  lostReason?: string;
+  /** When the stage started (ms, for its duration); default now. */
+  startedAt?: number;
+}
+
+export interface SpawnedAttempt {
+  stageId: string;
+  attempt: number;
+  handle: ExecutorHandle;
 }
 
 export interface StageResult {

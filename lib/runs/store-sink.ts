@@ -1,0 +1,337 @@
+/**
+ * The worker's EventSink: every transition of a run is written to the database FIRST, then published
+ * (Socket.IO, through a RunEventPublisher), so a client that reads the database after an event has
+ * arrived always sees at least what the event said.
+ *
+ * - run.started / run.finished → PipelineRun (status, started_at, finished_at).
+ * - stage.queued / stage.started / stage.finished → StageRun (status, attempt, exit code, executor,
+ *   reason, timestamps).
+ * - stage.log lines (already masked by the orchestrator) are batched per stage run into LogChunk rows:
+ *   a chunk is written when a stage's buffer reaches `chunkBytes` (64 KiB) or `flushIntervalMs`
+ *   (100 ms) after the first buffered line, whichever comes first, with `seq` 1, 2, 3... per stage run
+ *   and contiguous line numbers; each stored chunk is published as one `stage.log_chunk`. A chunk never
+ *   spans two attempts. Before a stage's `stage.finished` is written, its buffered lines are stored, so a
+ *   finished stage's log in the database is complete.
+ * - The per-stage log cap (./log-cap.ts) keeps the head and the tail of a huge log with a marker line.
+ *
+ * Everything (orchestrator events and timer flushes) runs one operation at a time, in order. A failed
+ * database write is thrown to the orchestrator (at once, or at the next event for a timer flush): it then
+ * stops the run. A failed publish only loses the live event (the database has it): it is logged.
+ */
+import type { ServerRunEvent, RunEventPublisher, StageLogChunkEvent } from '../events/server-events';
+import type { EventSink, LogStream, RunEvent } from '../events/types';
+import { queryRows } from '../db/client';
+import type { PrismaClient } from '../generated/prisma/client';
+import { createLogger, type Logger } from '../log';
+import { DEFAULT_LOG_TAIL_BYTES, lineBytes, logCapFromEnv, StageLogCap, type CappedLine } from './log-cap';
+
+export const DEFAULT_FLUSH_INTERVAL_MS = 100;
+export const DEFAULT_CHUNK_BYTES = 64 * 1024;
+
+const STREAM_CODES: Record<LogStream, string> = { stdout: 'o', stderr: 'e', system: 's' };
+const STREAMS_BY_CODE: Record<string, LogStream> = { o: 'stdout', e: 'stderr', s: 'system' };
+
+/** Where a stage run's stored log stands (a recovering worker continues from it). */
+export interface StoredLogPosition {
+  /** Chunks stored so far (the next chunk is `chunks + 1`). */
+  chunks: number;
+  /** Lines stored so far (the next line number is `lines + 1`). */
+  lines: number;
+  /** Bytes of `text` stored so far (counted against the cap). */
+  bytes: number;
+}
+
+export interface StoreSinkOptions {
+  prisma: PrismaClient;
+  publisher: RunEventPublisher;
+  runId: string;
+  tenantId: string;
+  /** StageRun ids by planned stage id. */
+  stageRunIds: ReadonlyMap<string, string>;
+  flushIntervalMs?: number;
+  chunkBytes?: number;
+  /** Per stage; default BUILDIT_LOG_CAP_BYTES or 100 MiB. */
+  logCapBytes?: number;
+  /** Kept tail of a capped log; default 1 MiB (at most half the cap). */
+  logTailBytes?: number;
+  /** Current attempt by stage id (recovery: the attempt being resumed); default 1. */
+  attempts?: ReadonlyMap<string, number>;
+  /** Stored log positions by StageRun id (recovery); stages not listed start empty. */
+  storedLogs?: ReadonlyMap<string, StoredLogPosition>;
+  logger?: Logger;
+}
+
+interface StageLogState {
+  stageId: string;
+  stageRunId: string;
+  attempt: number;
+  nextSeq: number;
+  nextLine: number;
+  buffer: CappedLine[];
+  bufferBytes: number;
+  cap: StageLogCap;
+}
+
+export class StoreSink implements EventSink {
+  private readonly prisma: PrismaClient;
+  private readonly publisher: RunEventPublisher;
+  private readonly target: { tenantId: string; runId: string };
+  private readonly flushIntervalMs: number;
+  private readonly chunkBytes: number;
+  private readonly capBytes: number;
+  private readonly tailBytes: number;
+  private readonly logger: Logger;
+  private readonly logs = new Map<string, StageLogState>();
+  private tail: Promise<void> = Promise.resolve();
+  private timer: NodeJS.Timeout | null = null;
+  private failure: unknown = null;
+  private closed = false;
+  private detached = false;
+
+  constructor(private readonly options: StoreSinkOptions) {
+    this.prisma = options.prisma;
+    this.publisher = options.publisher;
+    this.target = { tenantId: options.tenantId, runId: options.runId };
+    this.flushIntervalMs = options.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS;
+    this.chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
+    this.capBytes = options.logCapBytes ?? logCapFromEnv();
+    this.tailBytes = options.logTailBytes ?? DEFAULT_LOG_TAIL_BYTES;
+    this.logger = options.logger ?? createLogger('store-sink', { runId: options.runId });
+  }
+
+  emit(event: RunEvent): Promise<void> {
+    return this.exclusive(async () => {
+      if (this.detached) return;
+      if (this.failure) throw this.failure;
+      await this.handle(event);
+    });
+  }
+
+  /**
+   * This worker no longer owns the run (shutdown hand-back, lost lease): from now on nothing is written
+   * or published, and buffered lines are dropped (the next worker reads them again from the executor).
+   */
+  detach(): void {
+    this.detached = true;
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    for (const state of this.logs.values()) {
+      state.buffer = [];
+      state.bufferBytes = 0;
+    }
+  }
+
+  /** Stores every buffered line (not the held tails of capped logs: those wait for their stage's end). */
+  flush(): Promise<void> {
+    return this.exclusive(() => this.flushAll());
+  }
+
+  /** Stops the timer and stores what is buffered; later timer flushes do not happen. */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.flush();
+  }
+
+  /** Runs `operation` after every operation before it (events and timer flushes never interleave). */
+  private exclusive(operation: () => Promise<void>): Promise<void> {
+    const result = this.tail.then(operation);
+    this.tail = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    return result;
+  }
+
+  private async handle(event: RunEvent): Promise<void> {
+    const at = new Date(event.time);
+    switch (event.type) {
+      case 'run.started':
+        await this.prisma.pipelineRun.updateMany({
+          where: { id: event.runId, status: { in: ['queued', 'running'] } },
+          data: { status: 'running' },
+        });
+        // started_at is the first start (a recovered run keeps it).
+        await this.prisma.pipelineRun.updateMany({ where: { id: event.runId, startedAt: null }, data: { startedAt: at } });
+        break;
+      case 'stage.queued':
+        await this.prisma.stageRun.update({ where: { id: this.stageRunId(event.stage) }, data: { status: 'queued' } });
+        break;
+      case 'stage.started': {
+        const state = this.logState(event.stage);
+        if (event.attempt !== state.attempt) {
+          // A chunk never spans two attempts (a recovering worker counts the lines of one attempt).
+          await this.flushStage(state);
+          state.attempt = event.attempt;
+        }
+        const id = this.stageRunId(event.stage);
+        await this.prisma.stageRun.update({
+          where: { id },
+          data: { status: 'running', attempt: event.attempt, executor: event.executor, exitCode: null, reason: null, handleId: null },
+        });
+        await this.prisma.stageRun.updateMany({ where: { id, startedAt: null }, data: { startedAt: at } });
+        break;
+      }
+      case 'stage.log': {
+        const state = this.logState(event.stage);
+        // One stored line per line: a line with newlines in it (a multi-line reason) is split.
+        for (const part of event.line.split('\n')) {
+          for (const line of state.cap.push({ stream: event.stream, line: part, attempt: state.attempt })) this.buffer(state, line);
+        }
+        if (state.bufferBytes >= this.chunkBytes) await this.flushStage(state);
+        else if (state.buffer.length > 0) this.armTimer();
+        // stage.log itself is not published: the stored chunk is.
+        return;
+      }
+      case 'stage.finished': {
+        const state = this.logState(event.stage);
+        for (const line of state.cap.finish()) this.buffer(state, line);
+        await this.flushStage(state);
+        await this.prisma.stageRun.update({
+          where: { id: state.stageRunId },
+          data: {
+            status: event.status,
+            exitCode: event.exitCode,
+            reason: event.reason ?? null,
+            finishedAt: at,
+            // 0 = never started: keep the row's attempt (1) rather than store an attempt that never was.
+            ...(event.attempt > 0 ? { attempt: event.attempt } : {}),
+          },
+        });
+        break;
+      }
+      case 'run.finished':
+        await this.flushAll();
+        await this.prisma.pipelineRun.update({ where: { id: event.runId }, data: { status: event.status, finishedAt: at } });
+        break;
+    }
+    await this.publish(event);
+  }
+
+  private stageRunId(stageId: string): string {
+    const id = this.options.stageRunIds.get(stageId);
+    if (!id) throw new Error(`stage "${stageId}" has no StageRun row in run ${this.options.runId}`);
+    return id;
+  }
+
+  private logState(stageId: string): StageLogState {
+    let state = this.logs.get(stageId);
+    if (!state) {
+      const stageRunId = this.stageRunId(stageId);
+      const stored = this.options.storedLogs?.get(stageRunId) ?? { chunks: 0, lines: 0, bytes: 0 };
+      state = {
+        stageId,
+        stageRunId,
+        attempt: this.options.attempts?.get(stageId) ?? 1,
+        nextSeq: stored.chunks + 1,
+        nextLine: stored.lines + 1,
+        buffer: [],
+        bufferBytes: 0,
+        cap: new StageLogCap(this.capBytes, this.tailBytes, stored.bytes),
+      };
+      this.logs.set(stageId, state);
+    }
+    return state;
+  }
+
+  private buffer(state: StageLogState, line: CappedLine): void {
+    state.buffer.push(line);
+    state.bufferBytes += lineBytes(line.line);
+  }
+
+  private armTimer(): void {
+    if (this.timer || this.closed) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.exclusive(() => this.flushAll()).catch((error: unknown) => {
+        // Reported to the orchestrator at the next event.
+        this.failure ??= error;
+      });
+    }, this.flushIntervalMs);
+    this.timer.unref();
+  }
+
+  private async flushAll(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    if (this.detached) return;
+    for (const state of this.logs.values()) await this.flushStage(state);
+  }
+
+  /** Stores the stage's buffered lines as chunks of at most ~chunkBytes, one attempt per chunk. */
+  private async flushStage(state: StageLogState): Promise<void> {
+    while (state.buffer.length > 0) {
+      const attempt = state.buffer[0]!.attempt;
+      const lines: CappedLine[] = [];
+      let bytes = 0;
+      for (const line of state.buffer) {
+        if (line.attempt !== attempt) break;
+        const size = lineBytes(line.line);
+        if (lines.length > 0 && bytes + size > this.chunkBytes) break;
+        lines.push(line);
+        bytes += size;
+      }
+      await this.writeChunk(state, lines, attempt);
+      state.buffer.splice(0, lines.length);
+      state.bufferBytes -= bytes;
+    }
+    state.bufferBytes = 0;
+  }
+
+  private async writeChunk(state: StageLogState, lines: CappedLine[], attempt: number): Promise<void> {
+    const seq = state.nextSeq;
+    const firstLine = state.nextLine;
+    const text = lines.map((l) => `${l.line}\n`).join('');
+    const streams = lines.map((l) => STREAM_CODES[l.stream]).join('');
+    const [row] = await queryRows<{ created_at: Date }>(
+      this.prisma,
+      `INSERT INTO log_chunks (stage_run_id, seq, text, first_line, line_count, streams, attempt)
+       VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING created_at`,
+      [state.stageRunId, seq, text, firstLine, lines.length, streams, attempt],
+    );
+    state.nextSeq = seq + 1;
+    state.nextLine = firstLine + lines.length;
+    const event: StageLogChunkEvent = {
+      type: 'stage.log_chunk',
+      time: (row?.created_at ?? new Date()).toISOString(),
+      runId: this.target.runId,
+      stage: state.stageId,
+      stageRunId: state.stageRunId,
+      seq,
+      firstLine,
+      lines: lines.map(({ stream, line }) => ({ stream, line })),
+    };
+    await this.publish(event);
+  }
+
+  private async publish(event: ServerRunEvent): Promise<void> {
+    try {
+      await this.publisher.publish(this.target, event);
+    } catch (error) {
+      this.logger.warn({ err: error, event: event.type }, 'could not publish a run event (it is stored; live viewers miss it)');
+    }
+  }
+}
+
+/** The lines of a stored chunk, with their streams (the inverse of what StoreSink writes). */
+export function chunkLines(chunk: { text: string; streams: string }): Array<{ stream: LogStream; line: string }> {
+  const lines = chunk.text.split('\n');
+  lines.pop(); // every line ends with "\n": the last element is empty
+  return lines.map((line, index) => ({ stream: STREAMS_BY_CODE[chunk.streams[index] ?? 'o'] ?? 'stdout', line }));
+}
+
+/** Where each stage run's stored log stands (for a recovering worker). */
+export async function readStoredLogPositions(prisma: PrismaClient, runId: string): Promise<Map<string, StoredLogPosition>> {
+  const rows = await queryRows<{ stage_run_id: string; chunks: number; lines: number; bytes: string }>(
+    prisma,
+    `SELECT c.stage_run_id, count(*)::int AS chunks, COALESCE(sum(c.line_count), 0)::int AS lines,
+            COALESCE(sum(octet_length(c.text)), 0)::text AS bytes
+       FROM log_chunks c JOIN stage_runs s ON s.id = c.stage_run_id
+      WHERE s.run_id = $1
+      GROUP BY c.stage_run_id`,
+    [runId],
+  );
+  return new Map(rows.map((r) => [r.stage_run_id, { chunks: r.chunks, lines: r.lines, bytes: Number(r.bytes) }]));
+}

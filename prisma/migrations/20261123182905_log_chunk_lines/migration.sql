@@ -1,0 +1,5 @@
+-- AlterTable
+ALTER TABLE "log_chunks" ADD COLUMN     "attempt" INTEGER NOT NULL DEFAULT 1,
+ADD COLUMN     "first_line" INTEGER NOT NULL DEFAULT 1,
+ADD COLUMN     "line_count" INTEGER NOT NULL DEFAULT 0,
+ADD COLUMN     "streams" TEXT NOT NULL DEFAULT '';

@@ -1,0 +1,396 @@
+/**
+ * The `run` job (payload `{ runId }`, enqueued by the API with the run): executes a PipelineRun's stored
+ * plan with the orchestrator, storing every transition and log line through the StoreSink
+ * (lib/runs/store-sink.ts) before it is published.
+ *
+ * - A run that is already finished or cancelled (the API cancels queued runs itself) is left alone.
+ * - Executors: `local` always, `docker` when an engine answers at DOCKER_HOST. A stage's own `executor`
+ *   is honoured; a stage without one runs on docker when it has an image and docker is available, else
+ *   locally.
+ * - Workspace: `$BUILDIT_DATA_DIR/workspaces/RUN_ID/workspace`, EMPTY for now (no source checkout yet:
+ *   the repository/commit checkout is a later issue). Removed when the run ends.
+ * - Secrets: none yet; a stage that declares one fails with the orchestrator's clear reason.
+ * - Approvals: not possible from the web yet; `approval` stages are skipped with APPROVAL_PENDING_REASON.
+ * - Cancel: `cancelRequestedAt` (set by the API) is polled every `cancelPollMs` (1 s); when set, the
+ *   orchestrator's signal is aborted and the run ends `cancelled` (running stages stopped, no container left).
+ * - The executor handle (container id, pgid) is stored in StageRun.handleId when an attempt has spawned;
+ *   containers carry the labels buildit.run / buildit.stage / buildit.attempt.
+ * - ctx.signal (worker shutdown hand-back, lost lease): the handler DETACHES instead of cancelling: nothing
+ *   more is written, docker containers keep running for the next worker to recover, local processes
+ *   (which cannot be recovered) are stopped. The handler then throws (the runner drops the outcome).
+ * - Recovery (the job claimed again after a crash, run status `running`): see `prepareResume`.
+ */
+import path from 'node:path';
+import { z } from 'zod';
+import type Docker from 'dockerode';
+import type { RunEventPublisher } from '../../lib/events/server-events';
+import { queryRows } from '../../lib/db/client';
+import type { PrismaClient, StageRun } from '../../lib/generated/prisma/client';
+import type { ExecutionPlan, PlannedStage } from '../../lib/pipeline/plan-types';
+import { createLogger, type Logger } from '../../lib/log';
+import { readStoredLogPositions, StoreSink, type StoreSinkOptions } from '../../lib/runs/store-sink';
+import { createExecutor, detectDockerAvailable, DockerExecutor, ExecutorError, recoverDockerHandle } from '../executors';
+import type { Executor, ExecutorHandle, ExitResult, HandleStatus, LogLine, StageJob } from '../executors/types';
+import { runPlan, workspaceArtifactStore, type ResumedStage, type RunResult } from '../orchestrator';
+import { CacheStore, createRunWorkspace } from '../workspace';
+
+export const APPROVAL_PENDING_REASON = 'approval required (approval from the web arrives later)';
+
+const RunJobPayload = z.object({ runId: z.string().min(1) });
+
+export interface RunPipelineJob {
+  id: string;
+  payload: unknown;
+  /** 1 for the first claim; more after a crash or a hand-back. */
+  attempts: number;
+}
+
+export interface RunPipelineContext {
+  signal: AbortSignal;
+}
+
+export interface RunPipelineDeps {
+  prisma: PrismaClient;
+  publisher: RunEventPublisher;
+  /** Default $BUILDIT_DATA_DIR or `.data`. */
+  dataDir?: string;
+  /** Executors by name (tests); default: local, plus docker when an engine answers. */
+  executors?: Record<string, Executor>;
+  /** Milliseconds between checks of cancelRequestedAt. Default 1000. */
+  cancelPollMs?: number;
+  /** Log batching and cap (defaults: 100 ms, 64 KiB, BUILDIT_LOG_CAP_BYTES or 100 MiB, 1 MiB tail). */
+  sink?: Partial<Pick<StoreSinkOptions, 'flushIntervalMs' | 'chunkBytes' | 'logCapBytes' | 'logTailBytes'>>;
+  concurrency?: number;
+  cancelDeadlineMs?: number;
+  logger?: Logger;
+}
+
+export type RunPipelineOutcome =
+  | { kind: 'nothing_to_do'; reason: string }
+  | { kind: 'ran'; result: RunResult; resumed: boolean };
+
+/** The `run` job handler, for the job registry: `run: createRunPipelineHandler(deps)`. */
+export function createRunPipelineHandler(deps: RunPipelineDeps): (job: RunPipelineJob, ctx: RunPipelineContext) => Promise<void> {
+  return async (job, ctx) => {
+    await runPipelineJob(job, ctx, deps);
+  };
+}
+
+export async function runPipelineJob(job: RunPipelineJob, ctx: RunPipelineContext, deps: RunPipelineDeps): Promise<RunPipelineOutcome> {
+  const parsed = RunJobPayload.safeParse(job.payload);
+  if (!parsed.success) throw new Error(`run job ${job.id}: payload must be {"runId": "..."}, got ${JSON.stringify(job.payload)}`);
+  const { runId } = parsed.data;
+  const { prisma } = deps;
+  const log = deps.logger ?? createLogger('worker', { runId, jobId: job.id });
+
+  const loaded = await prisma.pipelineRun.findUnique({
+    where: { id: runId },
+    include: { pipeline: { select: { tenantId: true } }, stages: true },
+  });
+  if (!loaded) return { kind: 'nothing_to_do', reason: 'the run no longer exists' };
+  let status = loaded.status;
+  if (status === 'queued') {
+    // Claim the run: queued → running. The API may cancel a queued run at the same moment; the
+    // conditional update decides who wins.
+    const claimed = await prisma.pipelineRun.updateMany({ where: { id: runId, status: 'queued' }, data: { status: 'running' } });
+    if (claimed.count === 0) status = (await prisma.pipelineRun.findUniqueOrThrow({ where: { id: runId }, select: { status: true } })).status;
+    else status = 'running';
+  }
+  if (status !== 'running') return { kind: 'nothing_to_do', reason: `the run is ${status}` };
+  // Claimed again while running: the worker that ran it died (or handed it back).
+  const resuming = loaded.status === 'running';
+
+  const plan = loaded.plan as unknown as ExecutionPlan;
+  if (!plan || !Array.isArray(plan.stages)) throw new Error(`run ${runId} has no valid plan`);
+  const stageRunIds = new Map(loaded.stages.map((stage) => [stage.stageId, stage.id]));
+
+  const executors = deps.executors ?? (await defaultExecutors());
+  const detachable = Object.fromEntries(Object.entries(executors).map(([name, executor]) => [name, new DetachableExecutor(executor, name === 'docker')]));
+  const runPlanStages = plan.stages.map((stage) => withExecutor(stage, executors));
+
+  const dataDir = path.resolve(deps.dataDir ?? (process.env.BUILDIT_DATA_DIR || '.data'));
+  // Same directory for a resumed run: its running containers have it mounted.
+  const workspace = await createRunWorkspace({ root: path.join(dataDir, 'workspaces'), runId });
+
+  let resume: Record<string, ResumedStage> | undefined;
+  let storedLogs: StoreSinkOptions['storedLogs'];
+  if (resuming) {
+    storedLogs = await readStoredLogPositions(prisma, runId);
+    resume = await prepareResume({ prisma, runId, plan: { ...plan, stages: runPlanStages }, stages: loaded.stages, executors });
+    log.info({ resumed: Object.keys(resume ?? {}) }, 'resuming a run whose worker stopped');
+  }
+
+  const sink = new StoreSink({
+    prisma,
+    publisher: deps.publisher,
+    runId,
+    tenantId: loaded.pipeline.tenantId,
+    stageRunIds,
+    attempts: new Map(loaded.stages.map((stage) => [stage.stageId, stage.attempt])),
+    ...(storedLogs ? { storedLogs } : {}),
+    ...deps.sink,
+    logger: log,
+  });
+
+  const cancel = new AbortController();
+  const checkCancel = async (): Promise<void> => {
+    const row = await prisma.pipelineRun.findUnique({ where: { id: runId }, select: { cancelRequestedAt: true } });
+    if (row?.cancelRequestedAt) cancel.abort();
+  };
+  const poller = setInterval(() => {
+    if (!cancel.signal.aborted) checkCancel().catch((error: unknown) => log.warn({ err: error }, 'could not check for a cancel request'));
+  }, deps.cancelPollMs ?? 1000);
+
+  let detached = false;
+  let onDetach: (error: Error) => void = () => {};
+  const detachedPromise = new Promise<never>((_, reject) => (onDetach = reject));
+  detachedPromise.catch(() => {});
+  const detach = (): void => {
+    if (detached) return;
+    detached = true;
+    sink.detach();
+    for (const executor of Object.values(detachable)) executor.detach();
+    // The orchestrator winds down in the background without side effects: nothing is written (the sink
+    // is detached), docker containers are left alone, and no further stage starts (no artifact restore
+    // into a workspace the next worker may already use).
+    cancel.abort();
+    onDetach(new Error(`run ${runId}: this worker stopped supervising the run (${describeReason(ctx.signal.reason)}); the next worker resumes it`));
+  };
+  ctx.signal.addEventListener('abort', detach, { once: true });
+
+  try {
+    await checkCancel();
+    if (ctx.signal.aborted) detach();
+    const orchestration = runPlan({
+      plan: { ...plan, stages: runPlanStages },
+      runId,
+      executors: detachable,
+      defaultExecutor: executors.docker ? 'docker' : 'local',
+      sink,
+      workspace: workspace.dir,
+      artifacts: workspaceArtifactStore({ workspace: workspace.dir, artifactsDir: workspace.artifactsDir }),
+      cacheStore: new CacheStore(path.join(dataDir, 'caches')),
+      secrets: {},
+      approvals: () => Promise.resolve({ approved: false, reason: APPROVAL_PENDING_REASON }),
+      signal: cancel.signal,
+      labels: { 'buildit.origin': 'server' },
+      ...(deps.concurrency !== undefined ? { concurrency: deps.concurrency } : {}),
+      ...(deps.cancelDeadlineMs !== undefined ? { cancelDeadlineMs: deps.cancelDeadlineMs } : {}),
+      ...(resume ? { resume } : {}),
+      onSpawned: async ({ stageId, handle }) => {
+        const id = stageRunIds.get(stageId);
+        if (!id || detached) return;
+        await prisma.stageRun.update({ where: { id }, data: { handleId: handle.id } });
+      },
+    });
+    orchestration.catch(() => {});
+    const result = await Promise.race([orchestration, detachedPromise]);
+    await sink.close();
+    await workspace.remove().catch((error: unknown) => log.warn({ err: error }, 'could not remove the run workspace'));
+    return { kind: 'ran', result, resumed: resuming };
+  } catch (error) {
+    if (!detached) await markRunFailed(prisma, runId, error).catch((markError: unknown) => log.error({ err: markError }, 'could not mark the run failed'));
+    throw error;
+  } finally {
+    clearInterval(poller);
+    ctx.signal.removeEventListener('abort', detach);
+  }
+}
+
+const FINISHED_STAGE = new Set(['succeeded', 'failed', 'skipped', 'cancelled']);
+
+/**
+ * Crash recovery: what the new worker takes over from the one that stopped.
+ * - Finished stages keep their stored result (they are never run again).
+ * - Running docker stages: the attempt's container is found by its labels (buildit.run / buildit.stage /
+ *   buildit.attempt). Running or exited, the orchestrator re-attaches to its log, skipping the lines of
+ *   that attempt already stored, and takes its exit code. Gone: the attempt fails `lost` (retried when the
+ *   stage has `retry` left: the old attempt cannot be running any more).
+ * - Running local stages: the process cannot be re-attached (its pipes died with the worker) and may still
+ *   run, so the stage fails `lost` and is not retried.
+ * - Stages that had not started begin again from pending.
+ */
+async function prepareResume(options: {
+  prisma: PrismaClient;
+  runId: string;
+  plan: ExecutionPlan;
+  stages: StageRun[];
+  executors: Record<string, Executor>;
+}): Promise<Record<string, ResumedStage>> {
+  const planned = new Map(options.plan.stages.map((stage) => [stage.id, stage]));
+  const resume: Record<string, ResumedStage> = {};
+  for (const row of options.stages) {
+    const stage = planned.get(row.stageId);
+    if (!stage) continue;
+    if (FINISHED_STAGE.has(row.status)) {
+      resume[row.stageId] = {
+        state: 'finished',
+        result: {
+          id: row.stageId,
+          name: row.name,
+          status: row.status as 'succeeded' | 'failed' | 'skipped' | 'cancelled',
+          ...(row.reason === null ? {} : { reason: row.reason }),
+          exitCode: row.exitCode,
+          attempts: row.startedAt ? row.attempt : 0,
+          durationMs: row.startedAt && row.finishedAt ? row.finishedAt.getTime() - row.startedAt.getTime() : 0,
+          executor: row.startedAt ? (row.executor ?? stage.executor) : null,
+          allowFailure: stage.allowFailure,
+        },
+      };
+      continue;
+    }
+    if (row.status !== 'running') continue;
+    const base = { state: 'running' as const, attempt: row.attempt, ...(row.startedAt ? { startedAt: row.startedAt.getTime() } : {}) };
+    const executorName = row.executor ?? stage.executor ?? 'local';
+    if (executorName === 'docker') {
+      const docker = dockerOf(options.executors.docker);
+      if (!docker) {
+        resume[row.stageId] = { ...base, handle: null, skipLines: 0, retryLost: false, lostReason: 'lost: the worker that resumed this run has no Docker engine to find the stage container on' };
+        continue;
+      }
+      const handle = await recoverDockerHandle(docker, { runId: options.runId, stageId: row.stageId, attempt: row.attempt });
+      const skipLines = handle ? await storedExecutorLines(options.prisma, row.id, row.attempt) : 0;
+      resume[row.stageId] = { ...base, handle, skipLines, retryLost: true, lostReason: 'lost: the worker running this stage stopped and its container is gone' };
+    } else {
+      resume[row.stageId] = {
+        ...base,
+        handle: null,
+        skipLines: 0,
+        retryLost: false,
+        lostReason: `lost: the worker running this stage stopped, and a ${executorName} stage cannot be recovered`,
+      };
+    }
+  }
+  return resume;
+}
+
+/** Lines of the attempt's own output (stdout/stderr, not BuildIt's system lines) already stored. */
+async function storedExecutorLines(prisma: PrismaClient, stageRunId: string, attempt: number): Promise<number> {
+  const [row] = await queryRows<{ lines: number }>(
+    prisma,
+    `SELECT COALESCE(sum(length(replace(streams, 's', ''))), 0)::int AS lines FROM log_chunks WHERE stage_run_id = $1 AND attempt = $2`,
+    [stageRunId, attempt],
+  );
+  return row?.lines ?? 0;
+}
+
+/** After an internal error (e.g. the database went away mid-run): the run and its unfinished stages fail. */
+async function markRunFailed(prisma: PrismaClient, runId: string, error: unknown): Promise<void> {
+  const reason = `internal error: ${error instanceof Error ? error.message : String(error)}`.slice(0, 2000);
+  const now = new Date();
+  await prisma.$transaction([
+    prisma.stageRun.updateMany({
+      where: { runId, status: { in: ['pending', 'queued', 'waiting_approval', 'running'] } },
+      data: { status: 'failed', reason, finishedAt: now },
+    }),
+    prisma.pipelineRun.updateMany({ where: { id: runId, status: 'running' }, data: { status: 'failed', finishedAt: now } }),
+  ]);
+}
+
+function describeReason(reason: unknown): string {
+  if (reason instanceof Error) return reason.message;
+  return typeof reason === 'string' ? reason : 'worker shutting down or lease lost';
+}
+
+async function defaultExecutors(): Promise<Record<string, Executor>> {
+  const executors: Record<string, Executor> = { local: createExecutor('local') };
+  if (await detectDockerAvailable()) executors.docker = createExecutor('docker');
+  return executors;
+}
+
+/** A stage without an executor runs on docker when it has an image and docker is here, else locally. */
+function withExecutor(stage: PlannedStage, executors: Record<string, Executor>): PlannedStage {
+  if (stage.executor) return stage;
+  return { ...stage, executor: stage.image && executors.docker ? 'docker' : 'local' };
+}
+
+/** The Docker client behind an executor, when it is the docker executor (for recovery by labels). */
+export function dockerOf(executor: Executor | undefined): Docker | null {
+  return executor instanceof DockerExecutor ? executor.docker : null;
+}
+
+/**
+ * Wraps an executor so the worker can let go of a run: after `detach()` nothing new starts, the
+ * orchestrator's log reads and waits end at once, and — for executors whose work survives the worker
+ * (`keepOnDetach`: docker) — cancel and destroy do nothing, so the next worker finds the containers.
+ * Executors whose work cannot be recovered (local) have their running attempts cancelled.
+ */
+class DetachableExecutor implements Executor {
+  private detached = false;
+  private release: () => void = () => {};
+  private readonly released = new Promise<void>((resolve) => (this.release = resolve));
+  private readonly live = new Map<string, ExecutorHandle>();
+
+  constructor(
+    private readonly inner: Executor,
+    private readonly keepOnDetach: boolean,
+  ) {}
+
+  get name(): string {
+    return this.inner.name;
+  }
+
+  detach(): void {
+    if (this.detached) return;
+    this.detached = true;
+    this.release();
+    if (!this.keepOnDetach) {
+      for (const handle of this.live.values()) {
+        this.inner
+          .cancel(handle)
+          .then(() => this.inner.destroy(handle))
+          .catch(() => {});
+      }
+    }
+  }
+
+  async spawn(job: StageJob): Promise<ExecutorHandle> {
+    if (this.detached) throw new ExecutorError('the worker stopped supervising this run', 'lost');
+    const handle = await this.inner.spawn(job);
+    this.live.set(handle.id, handle);
+    if (this.detached && !this.keepOnDetach) await this.inner.cancel(handle).catch(() => {});
+    return handle;
+  }
+
+  logs(handle: ExecutorHandle, options?: { skipLines?: number }): AsyncIterable<LogLine> {
+    const inner = this.inner.logs(handle, options);
+    const released = this.released;
+    const isDetached = () => this.detached;
+    return {
+      async *[Symbol.asyncIterator]() {
+        const iterator = inner[Symbol.asyncIterator]();
+        const stop = released.then(() => 'detached' as const);
+        try {
+          while (!isDetached()) {
+            const next = await Promise.race([iterator.next(), stop]);
+            if (next === 'detached' || next.done) return;
+            yield next.value;
+          }
+        } finally {
+          void Promise.resolve(iterator.return?.()).catch(() => {});
+        }
+      },
+    };
+  }
+
+  async wait(handle: ExecutorHandle): Promise<ExitResult> {
+    const detachedExit: ExitResult = { exitCode: -1, oomKilled: false, error: 'the worker stopped supervising this stage' };
+    if (this.detached) return detachedExit;
+    return Promise.race([this.inner.wait(handle), this.released.then(() => detachedExit)]);
+  }
+
+  status(handle: ExecutorHandle): Promise<HandleStatus> {
+    return this.inner.status(handle);
+  }
+
+  async cancel(handle: ExecutorHandle): Promise<void> {
+    if (this.detached && this.keepOnDetach) return;
+    await this.inner.cancel(handle);
+  }
+
+  async destroy(handle: ExecutorHandle): Promise<void> {
+    if (this.detached && this.keepOnDetach) return;
+    this.live.delete(handle.id);
+    await this.inner.destroy(handle);
+  }
+}
