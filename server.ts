@@ -6,8 +6,9 @@
 import { createServer } from 'node:http';
 import next from 'next';
 import { bootstrapFromEnv } from './lib/auth';
-import { getPrisma } from './lib/db/client';
+import { getPool, getPrisma } from './lib/db/client';
 import { createLogger } from './lib/log';
+import { attachRealtime } from './lib/realtime/server';
 
 const log = createLogger('web');
 const dev = process.env.NODE_ENV !== 'production';
@@ -30,6 +31,8 @@ async function main(): Promise<void> {
       res.end(JSON.stringify({ error: { code: 'internal', message: 'internal server error' } }));
     });
   });
+  // Socket.IO on the same port (/socket.io): live run events; rooms shared by replicas through PostgreSQL.
+  const realtime = await attachRealtime(server, { pool: getPool(), prisma: getPrisma(), log: log.child({ component: 'realtime' }) });
   server.on('error', (error: NodeJS.ErrnoException) => {
     log.fatal({ err: error }, error.code === 'EADDRINUSE' ? `port ${port} is already in use: set PORT to a free port` : 'server error');
     process.exit(1);
@@ -43,6 +46,8 @@ async function main(): Promise<void> {
     log.info({ signal }, 'web shutting down');
     server.close(() => process.exit(0));
     server.closeIdleConnections();
+    // Socket.IO connections are not idle HTTP connections: drop them (clients reconnect to another replica).
+    realtime.close().catch((error: unknown) => log.warn({ err: error }, 'closing Socket.IO failed'));
     // Open keep-alive or streaming connections must not hold the shutdown forever.
     setTimeout(() => process.exit(0), 5000).unref();
   };

@@ -3,6 +3,10 @@ import { readFileSync } from 'node:fs';
 import { register as registerValidate } from './commands/validate';
 import { register as registerPlan } from './commands/plan';
 import { register as registerRun } from './commands/run';
+import { register as registerLogin } from './commands/remote/login';
+import { register as registerPipelines } from './commands/remote/pipelines';
+import { register as registerTrigger } from './commands/remote/trigger';
+import { register as registerRuns } from './commands/remote/runs';
 
 /** Exit codes shared by every command: 0 ok, 1 failed/invalid, 2 usage or I/O error, 130 cancelled. */
 export const EXIT_USAGE = 2;
@@ -22,6 +26,10 @@ export function buildProgram(): Command {
   registerValidate(program);
   registerPlan(program);
   registerRun(program);
+  registerLogin(program);
+  registerPipelines(program);
+  registerTrigger(program);
+  registerRuns(program);
   return program;
 }
 

@@ -325,3 +325,69 @@ test('a second SIGINT exits at once with 130, even while a stage ignores SIGTERM
     await killStageGroup(path.join(dir, 'pid.txt'));
   }
 });
+
+/** Alive and not a zombie (an orphaned zombie may wait a while for PID 1 to reap it). */
+async function processAlive(pid: number): Promise<boolean> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  return stat !== '' && stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+}
+
+test('a second SIGINT kills the local stage processes at once and exits 130', async (t) => {
+  // The sleep ignores SIGTERM (inherited through exec), so the first Ctrl-C alone cannot stop it.
+  const pipeline = `pipeline "killed"\nstage "sleeper" {\n  ${IMAGE}\n  run "trap '' TERM; echo pid=$$; exec sleep 300"\n}\n`;
+  const dir = await scratch(t, { 'buildit.kdl': pipeline });
+  const run = start(['--json', '--workspace', dir], dir);
+  let pid = 0;
+  try {
+    const events = await waitForLog(run.output, 'pid=');
+    const line = events.find((e) => e.type === 'stage.log' && e.line.startsWith('pid='));
+    pid = Number(line?.type === 'stage.log' ? line.line.slice(4) : 0);
+    assert.ok(pid > 1 && (await processAlive(pid)), `stage pid ${pid} runs`);
+    run.child.kill('SIGINT');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const secondAt = Date.now();
+    run.child.kill('SIGINT');
+    const { code, stderr } = await run.done;
+    assert.equal(code, 130, stderr);
+    assert.ok(Date.now() - secondAt < 2_000, `took ${Date.now() - secondAt} ms`);
+    assert.match(stderr, /interrupted again/);
+    let alive = true;
+    for (let i = 0; i < 50 && alive; i++) {
+      alive = await processAlive(pid);
+      if (alive) await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assert.equal(alive, false, `the stage's sleep (pid ${pid}) is gone`);
+  } finally {
+    run.child.kill('SIGKILL');
+    if (pid > 1 && (await processAlive(pid))) process.kill(pid, 'SIGKILL');
+  }
+});
+
+test('a second SIGINT force-removes the containers of a docker run and exits 130', async (t) => {
+  const docker = await dockerOrSkip(t);
+  if (!docker) return;
+  const dir = await scratch(t, { 'buildit.kdl': SLEEPER });
+  const run = start(['--json', '--executor', 'docker'], dir);
+  let runId = '';
+  try {
+    const events = await waitForLog(run.output, 'started-sleeping');
+    runId = events[0]!.runId;
+    assert.equal((await findContainersByLabel(docker, { 'buildit.run': runId })).length, 1);
+    run.child.kill('SIGINT');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const secondAt = Date.now();
+    run.child.kill('SIGINT');
+    const { code, stderr } = await run.done;
+    assert.equal(code, 130, stderr);
+    assert.ok(Date.now() - secondAt < 3_000, `took ${Date.now() - secondAt} ms`);
+    assert.match(stderr, /interrupted again/);
+    assert.deepEqual(await findContainersByLabel(docker, { 'buildit.run': runId }), []);
+  } finally {
+    run.child.kill('SIGKILL');
+    if (runId) {
+      for (const container of await findContainersByLabel(docker, { 'buildit.run': runId })) {
+        await docker.getContainer(container.id).remove({ force: true }).catch(() => {});
+      }
+    }
+  }
+});

@@ -11,7 +11,8 @@ import { createInterface } from 'node:readline/promises';
 import { Option, type Command } from 'commander';
 import type { EventSink } from '../../lib/events/types';
 import { formatDiagnostic, loadPipeline, plan as planPipeline, PlanError, type ExecutionPlan, type TriggerContext, type TriggerEvent } from '../../lib/pipeline';
-import { createExecutor } from '../../worker/executors';
+import { createExecutor, DockerExecutor, LocalExecutor, removeContainersByLabel } from '../../worker/executors';
+import { LABEL_RUN } from '../../worker/executors/docker';
 import type { Executor } from '../../worker/executors/types';
 import { runPlan, selectStages, UnknownStageError, workspaceArtifactStore, type ApprovalPolicy, type RunResult } from '../../worker/orchestrator';
 import { CacheStore, createRunWorkspace, type RunWorkspace } from '../../worker/workspace';
@@ -150,7 +151,8 @@ async function execute(prepared: PreparedRun, options: RunCommandOptions, stderr
   const sink: EventSink = options.json ? new NdjsonSink(process.stdout) : new HumanPrinter(process.stdout, createPalette(colorEnabled(process.stdout)));
   const workspace = await openWorkspace(runId, options.workspace);
   const cancel = new AbortController();
-  const stopSignals = handleInterrupts(cancel, stderr);
+  const executors = createExecutors(plan, options.executor);
+  const stopSignals = handleInterrupts(cancel, stderr, () => killRun(executors, runId));
   // Whoever reads our output went away (`buildit run | head`): nobody can see the run, so cancel it.
   const onStdoutError = (error: NodeJS.ErrnoException): void => {
     if (error.code === 'EPIPE') cancel.abort();
@@ -160,7 +162,7 @@ async function execute(prepared: PreparedRun, options: RunCommandOptions, stderr
     const result = await runPlan({
       plan,
       runId,
-      executors: createExecutors(plan, options.executor),
+      executors,
       defaultExecutor: options.executor,
       sink,
       workspace: workspace.dir,
@@ -247,12 +249,21 @@ async function ask(question: string): Promise<string> {
   }
 }
 
-/** First Ctrl-C (or SIGTERM) cancels the run cleanly; a second Ctrl-C exits at once with 130. */
-function handleInterrupts(cancel: AbortController, stderr: (text: string) => void): () => void {
+/**
+ * First Ctrl-C (or SIGTERM) cancels the run cleanly; a second one kills everything of the run at once
+ * (`killRun`) and exits 130. A third one during that exits without waiting any longer.
+ */
+function handleInterrupts(cancel: AbortController, stderr: (text: string) => void, killNow: () => Promise<void>): () => void {
+  let killing = false;
   const onSignal = (): void => {
+    if (killing) process.exit(EXIT_CANCELLED);
     if (cancel.signal.aborted) {
-      stderr('buildit run: interrupted again, exiting now');
-      process.exit(EXIT_CANCELLED);
+      killing = true;
+      stderr('buildit run: interrupted again, exiting now (killing the stages of the run)');
+      void killNow()
+        .catch(() => {})
+        .finally(() => process.exit(EXIT_CANCELLED));
+      return;
     }
     stderr('buildit run: cancelling (stopping running stages; press Ctrl-C again to exit at once)');
     cancel.abort();
@@ -263,4 +274,26 @@ function handleInterrupts(cancel: AbortController, stderr: (text: string) => voi
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   };
+}
+
+/** How long a second Ctrl-C waits for the Docker engine to remove the run's containers. */
+const KILL_CAP_MS = 2000;
+
+/**
+ * Kills every process and container of the run now, no grace period: local process groups are
+ * SIGKILLed (synchronously), containers labelled `buildit.run=<runId>` force-removed (twice, to catch
+ * one created while the first listing ran), all within KILL_CAP_MS.
+ */
+async function killRun(executors: Record<string, Executor>, runId: string): Promise<void> {
+  for (const executor of Object.values(executors)) if (executor instanceof LocalExecutor) executor.killAll();
+  const removals: Array<Promise<unknown>> = [];
+  for (const executor of Object.values(executors)) {
+    if (!(executor instanceof DockerExecutor)) continue;
+    const remove = () => removeContainersByLabel(executor.docker, { [LABEL_RUN]: runId });
+    removals.push(remove().then(remove).catch(() => {}));
+  }
+  if (removals.length === 0) return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([Promise.all(removals), new Promise<void>((resolve) => (timer = setTimeout(resolve, KILL_CAP_MS)))]);
+  clearTimeout(timer);
 }

@@ -37,6 +37,10 @@ export class DiagnosticCollector {
     this.push('warning', span, rule, message, hint);
   }
 
+  get isEmpty(): boolean {
+    return this.items.length === 0;
+  }
+
   get hasErrors(): boolean {
     return this.items.some((d) => d.severity === 'error');
   }

@@ -3,6 +3,7 @@
  * Pure: no I/O. Used by the CLI, the API server and the worker.
  */
 import { DiagnosticCollector, type Diagnostic } from './diagnostics';
+import { KdlSource } from './kdl';
 import { parsePipeline } from './parse';
 import type { PipelineSpec } from './spec-types';
 import { validatePipeline, type ValidateOptions } from './validate';
@@ -22,20 +23,37 @@ export interface LoadResult {
   diagnostics: Diagnostic[];
 }
 
-/** Parses and validates; never throws, whatever the input. */
+/**
+ * Parses and validates; never throws, whatever the input.
+ *
+ * Two passes, because a KDL parse that stores source locations costs 2–3x a bare one and only
+ * diagnostics need positions. The first pass parses without locations; a file without any diagnostic
+ * (the common case: the server and the worker load files that were valid when saved) is done, and
+ * its spec's spans are resolved by one located re-parse only if something reads them. Any diagnostic
+ * at all, error or warning, discards the first pass; the second redoes everything on a located parse,
+ * so every diagnostic has its exact position.
+ */
 export function loadPipeline(text: string, file: string, options: LoadOptions = {}): LoadResult {
+  const source = new KdlSource(text);
+  const fast = check(source, file, options, false);
+  if (fast.diagnostics.isEmpty) return { spec: fast.spec, diagnostics: [] };
+  const located = check(source, file, options, true);
+  return { spec: located.spec, diagnostics: located.diagnostics.result() };
+}
+
+function check(source: KdlSource, file: string, options: LoadOptions, storeLocations: boolean): { spec: PipelineSpec | null; diagnostics: DiagnosticCollector } {
   const diagnostics = new DiagnosticCollector(file);
   try {
-    const spec = parsePipeline(text, file, diagnostics);
+    const spec = parsePipeline(source, file, diagnostics, storeLocations);
     if (spec !== null) validatePipeline(spec, diagnostics, options);
-    if (spec === null || diagnostics.hasErrors) return { spec: null, diagnostics: diagnostics.result() };
+    if (spec === null || diagnostics.hasErrors) return { spec: null, diagnostics };
     applyDefaultImage(spec, options.defaultImage);
-    return { spec, diagnostics: diagnostics.result() };
+    return { spec, diagnostics };
   } catch (error) {
     // A bug of ours must not take the caller down with it; it still makes the file unusable.
     const reason = error instanceof Error ? error.message : String(error);
     diagnostics.error({ line: 1, column: 1 }, 'internal', `internal error while checking the pipeline: ${reason}`, 'please report this with the file');
-    return { spec: null, diagnostics: diagnostics.result() };
+    return { spec: null, diagnostics };
   }
 }
 

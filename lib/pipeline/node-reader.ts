@@ -4,13 +4,12 @@
  */
 import type { Entry, Node, Value } from '@bgotink/kdl';
 import { didYouMean, type DiagnosticCollector, type Span } from './diagnostics';
-import { countOpenings } from './interpolate';
-import { getLocation, spanOf } from './kdl';
+import type { Locatable, Locator } from './kdl';
 import type { Text } from './spec-types';
 
 export interface ReadContext {
-  source: string;
   diagnostics: DiagnosticCollector;
+  locator: Locator;
 }
 
 export interface StringValue {
@@ -31,7 +30,7 @@ export class NodeReader {
     allowedProperties: readonly string[],
   ) {
     this.name = node.getName();
-    this.span = spanOf(node.name);
+    this.span = ctx.locator.spanOf(node.name);
     this.argumentEntries = node.entries.filter((entry) => entry.isArgument());
     this.collectProperties(allowedProperties);
   }
@@ -68,7 +67,7 @@ export class NodeReader {
   noArgumentsAfter(max: number): void {
     for (const entry of this.argumentEntries.slice(max)) {
       const message = max === 0 ? `\`${this.name}\` takes no arguments` : `\`${this.name}\` takes ${max} argument${max === 1 ? '' : 's'}; unexpected ${describe(entry.value)}`;
-      this.ctx.diagnostics.error(spanOf(entry), 'unexpected-argument', message);
+      this.ctx.diagnostics.error(this.spanOf(entry), 'unexpected-argument', message);
     }
   }
 
@@ -98,7 +97,7 @@ export class NodeReader {
       return null;
     }
     const value = entry.getValue();
-    const span = spanOf(entry.value);
+    const span = this.spanOf(entry.value);
     if (typeof value !== 'number' || !Number.isInteger(value)) {
       this.ctx.diagnostics.error(span, 'type', `\`${this.name}\` takes a whole number, got ${describe(entry.value)}`, `write e.g. \`${this.name} ${min}\``);
       return null;
@@ -117,7 +116,7 @@ export class NodeReader {
     this.noArgumentsAfter(1);
     const value = entry.getValue();
     if (typeof value === 'boolean') return value;
-    this.ctx.diagnostics.error(spanOf(entry.value), 'type', `\`${this.name}\` takes no value or #true/#false, got ${describe(entry.value)}`);
+    this.ctx.diagnostics.error(this.spanOf(entry.value), 'type', `\`${this.name}\` takes no value or #true/#false, got ${describe(entry.value)}`);
     return false;
   }
 
@@ -133,18 +132,23 @@ export class NodeReader {
   noChildren(): void {
     if (this.node.children === null) return;
     const first = this.node.children.nodes[0];
-    const span = first ? spanOf(first.name) : this.span;
+    const span = first ? this.spanOf(first.name) : this.span;
     this.ctx.diagnostics.error(span, 'unexpected-block', `\`${this.name}\` takes no block`);
   }
 
   text(value: StringValue): Text {
-    return makeText(value.value, value.entry.value, this.ctx.source);
+    const { locator } = this.ctx;
+    return { value: value.value, span: locator.spanOf(value.entry.value), refSpans: locator.refSpansOf(value.entry.value, value.value) };
+  }
+
+  spanOf(element: Locatable): Span {
+    return this.ctx.locator.spanOf(element);
   }
 
   /** `expectation` is the message up to ", got ...". */
   private stringOf(entry: Entry, expectation: string): StringValue | null {
     const value = entry.getValue();
-    const span = spanOf(entry.value);
+    const span = this.spanOf(entry.value);
     if (typeof value !== 'string') {
       const hint = typeof value === 'number' ? `quote it: "${entry.value.representation ?? String(value)}"` : undefined;
       this.ctx.diagnostics.error(span, 'type', `${expectation}, got ${describe(entry.value)}`, hint);
@@ -157,14 +161,13 @@ export class NodeReader {
     for (const entry of this.node.entries) {
       const name = entry.getName();
       if (name === null) continue;
-      const span = spanOf(entry);
       if (!allowed.includes(name)) {
         const known = allowed.length === 0 ? `\`${this.name}\` takes no properties` : `\`${this.name}\` takes ${allowed.map((p) => `\`${p}\``).join(', ')}`;
-        this.ctx.diagnostics.error(span, 'unknown-property', `unknown property \`${name}\` on \`${this.name}\``, didYouMean(name, allowed) ?? known);
+        this.ctx.diagnostics.error(this.spanOf(entry), 'unknown-property', `unknown property \`${name}\` on \`${this.name}\``, didYouMean(name, allowed) ?? known);
         continue;
       }
       if (this.propertyEntries.has(name)) {
-        this.ctx.diagnostics.error(span, 'duplicate-property', `duplicate property \`${name}\` on \`${this.name}\``);
+        this.ctx.diagnostics.error(this.spanOf(entry), 'duplicate-property', `duplicate property \`${name}\` on \`${this.name}\``);
         continue;
       }
       this.propertyEntries.set(name, entry);
@@ -181,26 +184,4 @@ export function describe(value: Value): string {
 
 function truncate(text: string): string {
   return text.length > 40 ? `${text.slice(0, 37)}...` : text;
-}
-
-/** A `Text`, with each `${` mapped back to its source position when the raw text allows it. */
-export function makeText(value: string, element: Value, source: string): Text {
-  const span = spanOf(element);
-  const count = countOpenings(value);
-  if (count === 0) return { value, span, refSpans: [] };
-  const location = getLocation(element);
-  const raw = location ? source.slice(location.start.offset, location.end.offset) : '';
-  const rawOffsets: number[] = [];
-  for (let i = raw.indexOf('${'); i !== -1; i = raw.indexOf('${', i + 2)) rawOffsets.push(i);
-  // Escapes can create or hide `${` (e.g. `\u{24}{`); then only the value's own position is reliable.
-  if (rawOffsets.length !== count) return { value, span, refSpans: Array.from({ length: count }, () => span) };
-  return { value, span, refSpans: rawOffsets.map((offset) => advance(span, raw, offset)) };
-}
-
-function advance(start: Span, raw: string, offset: number): Span {
-  const before = raw.slice(0, offset);
-  const lastNewline = before.lastIndexOf('\n');
-  if (lastNewline === -1) return { line: start.line, column: start.column + offset };
-  const newlines = before.split('\n').length - 1;
-  return { line: start.line + newlines, column: offset - lastNewline };
 }

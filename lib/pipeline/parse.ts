@@ -8,7 +8,7 @@ import type { Node } from '@bgotink/kdl';
 import { didYouMean, START_OF_FILE, type DiagnosticCollector, type Span } from './diagnostics';
 import { cronError } from './cron';
 import { DURATION_HINT, parseDuration } from './duration';
-import { readKdl, spanOf } from './kdl';
+import { LazyLocations, readKdl, StoredLocations, type KdlSource } from './kdl';
 import { NodeReader, type ReadContext, type StringValue } from './node-reader';
 import type { ExecutorName, TriggerEvent } from './plan-types';
 import type {
@@ -24,6 +24,7 @@ export const STAGE_NODES = [
   'needs', 'image', 'run', 'env', 'secret', 'cache', 'artifacts', 'service', 'matrix', 'when',
   'timeout', 'retry', 'allow-failure', 'approval', 'executor', 'build', 'deploy', 'stack',
 ] as const;
+const STAGE_NODE_NAMES = new Set<string>(STAGE_NODES);
 /** Stage children that may appear once. */
 const SINGLE_STAGE_NODES = new Set(['image', 'matrix', 'when', 'timeout', 'retry', 'allow-failure', 'approval', 'executor', 'build', 'deploy', 'stack']);
 
@@ -33,10 +34,12 @@ const STAGE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 export const MAX_RETRY = 10;
 export const MAX_CONCURRENCY = 1000;
 
-export function parsePipeline(source: string, file: string, diagnostics: DiagnosticCollector): PipelineSpec | null {
-  const kdl = readKdl(source, diagnostics);
+/** With `storeLocations` false, the spec's spans are resolved lazily (see `LazyLocations`). */
+export function parsePipeline(source: KdlSource, file: string, diagnostics: DiagnosticCollector, storeLocations: boolean): PipelineSpec | null {
+  const kdl = readKdl(source, diagnostics, storeLocations);
   if (kdl === null) return null;
-  const ctx: ReadContext = { source, diagnostics };
+  const locator = storeLocations ? new StoredLocations(source.text) : new LazyLocations(source, kdl.version, kdl.document);
+  const ctx: ReadContext = { diagnostics, locator };
   const spec: PipelineSpec = {
     file, name: '', span: START_OF_FILE, triggers: [], concurrency: null, timeoutMs: null, env: [], variables: [], caches: [], stages: [],
   };
@@ -44,26 +47,26 @@ export function parsePipeline(source: string, file: string, diagnostics: Diagnos
   for (const node of kdl.document.nodes) {
     const name = node.getName();
     if (name === 'pipeline') {
-      if (pipelineSeen) diagnostics.error(spanOf(node.name), 'duplicate', 'duplicate `pipeline` node', `the first one is at line ${pipelineSeen.line}`);
+      if (pipelineSeen) diagnostics.error(locator.spanOf(node.name), 'duplicate', 'duplicate `pipeline` node', `the first one is at line ${pipelineSeen.line}`);
       else pipelineSeen = readPipelineNode(node, ctx, spec);
     } else if (name === 'env') readEnvBlock(node, ctx, spec.env);
     else if (name === 'variable') readVariable(node, ctx, spec.variables);
     else if (name === 'cache') readCacheDeclaration(node, ctx, spec.caches);
     else if (name === 'stage') readStage(node, ctx, spec.stages);
-    else reportUnknownNode(node, diagnostics, TOP_LEVEL_NODES, 'at the top level');
+    else reportUnknownNode(node, ctx, TOP_LEVEL_NODES, 'at the top level');
   }
   if (!pipelineSeen) diagnostics.error(START_OF_FILE, 'missing-pipeline', 'missing `pipeline "NAME"` node', 'start the file with e.g. `pipeline "my-app"`');
   return spec;
 }
 
 /** Reported at the node's name; its entries are not checked, as they would only add noise. */
-function reportUnknownNode(node: Node, diagnostics: DiagnosticCollector, known: readonly string[], where: string): void {
+function reportUnknownNode(node: Node, ctx: ReadContext, known: readonly string[], where: string): void {
   const name = node.getName();
   let hint = didYouMean(name, known);
   if (hint === undefined && (STAGE_NODES as readonly string[]).includes(name)) hint = `\`${name}\` belongs inside a \`stage\` block`;
   if (hint === undefined && (PIPELINE_NODES as readonly string[]).includes(name)) hint = `\`${name}\` belongs inside the \`pipeline\` block`;
   hint ??= `expected one of ${known.map((n) => `\`${n}\``).join(', ')}`;
-  diagnostics.error(spanOf(node.name), 'unknown-node', `unknown node \`${name}\` ${where}`, hint);
+  ctx.diagnostics.error(ctx.locator.spanOf(node.name), 'unknown-node', `unknown node \`${name}\` ${where}`, hint);
 }
 
 function readPipelineNode(node: Node, ctx: ReadContext, spec: PipelineSpec): Span {
@@ -83,7 +86,7 @@ function readPipelineNode(node: Node, ctx: ReadContext, spec: PipelineSpec): Spa
       childReader.noArgumentsAfter(1);
       if (childName === 'concurrency') spec.concurrency = childReader.requireInteger(0, 1, MAX_CONCURRENCY);
       else spec.timeoutMs = readDuration(childReader);
-    } else reportUnknownNode(child, ctx.diagnostics, PIPELINE_NODES, 'in the `pipeline` block');
+    } else reportUnknownNode(child, ctx, PIPELINE_NODES, 'in the `pipeline` block');
   }
   return reader.span;
 }
@@ -138,7 +141,7 @@ function readDuration(reader: NodeReader): number | null {
   const raw = reader.node.getArgument(0);
   if (typeof raw === 'number') {
     const span = reader.node.getArgumentEntry(0)!.value;
-    reader.diagnostics.error(spanOf(span), 'duration', `\`${reader.name}\` takes a duration as a string, got number ${raw}`, `add a unit, e.g. "${raw}s" or "${raw}m"`);
+    reader.diagnostics.error(reader.spanOf(span), 'duration', `\`${reader.name}\` takes a duration as a string, got number ${raw}`, `add a unit, e.g. "${raw}s" or "${raw}m"`);
     return null;
   }
   const value = reader.requireString(0, 'a duration');
@@ -242,25 +245,25 @@ function addNeed(stage: StageSpec, need: StringValue): void {
 }
 
 function decideKind(stage: StageSpec, reader: NodeReader, kindNodes: NodeReader[]): void {
-  const kinds = [...new Set(kindNodes.map((k) => k.name))];
-  if (kinds.length === 0) {
+  const first = kindNodes[0];
+  if (first === undefined) {
     // Without a block, "needs a block" was already reported.
     if (reader.node.children !== null) {
       reader.diagnostics.error(stage.span, 'stage-kind', `stage "${stage.name}" has nothing to do`, 'add `run "..."`, `build`, `deploy` or `stack`');
     }
     return;
   }
-  stage.kind = kinds[0] as StageSpec['kind'];
-  const first = kindNodes[0]!;
-  for (const other of kindNodes.filter((k) => k.name !== first.name)) {
+  stage.kind = first.name as StageSpec['kind'];
+  for (const other of kindNodes) {
+    if (other.name === first.name) continue;
     reader.diagnostics.error(other.span, 'stage-kind', `\`${other.name}\` cannot be combined with \`${first.name}\` in one stage`, 'a stage does one thing: split it into two stages and connect them with `needs`');
   }
 }
 
 function readStageChild(child: Node, ctx: ReadContext, stage: StageSpec, seen: Map<string, Span>, kindNodes: NodeReader[]): void {
   const name = child.getName();
-  if (!(STAGE_NODES as readonly string[]).includes(name)) {
-    reportUnknownNode(child, ctx.diagnostics, STAGE_NODES, `in stage "${stage.name}"`);
+  if (!STAGE_NODE_NAMES.has(name)) {
+    reportUnknownNode(child, ctx, STAGE_NODES, `in stage "${stage.name}"`);
     return;
   }
   const reader = new NodeReader(child, ctx, STAGE_PROPERTIES[name] ?? []);
@@ -395,7 +398,7 @@ function readService(reader: NodeReader, ctx: ReadContext, stage: StageSpec): Se
   const env: EnvEntry[] = [];
   for (const child of reader.children(false, '')) {
     if (child.getName() === 'env') readEnvBlock(child, ctx, env);
-    else reportUnknownNode(child, ctx.diagnostics, ['env'], `in service "${name?.value ?? ''}"`);
+    else reportUnknownNode(child, ctx, ['env'], `in service "${name?.value ?? ''}"`);
   }
   if (name === null || image === null) return null;
   if (!IDENTIFIER.test(name.value)) {

@@ -9,7 +9,7 @@ import { topologicalLevels } from './graph';
 import { parseTemplate, renderTemplate, type Reference } from './interpolate';
 import { TRIGGER_EVENTS } from './parse';
 import type { ExecutionPlan, PlannedStage, SecretTemplate, TriggerContext } from './plan-types';
-import type { EnvEntry, PipelineSpec, StageSpec, Text, TriggerSpec, WhenSpec } from './spec-types';
+import type { CacheSpec, EnvEntry, PipelineSpec, StageSpec, Text, TriggerSpec, WhenSpec } from './spec-types';
 
 /** The trigger cannot be planned (unknown or missing variables, a spec with errors): a user error. */
 export class PlanError extends Error {
@@ -22,16 +22,19 @@ export function plan(spec: PipelineSpec, trigger: TriggerContext): ExecutionPlan
   const base = { pipeline: spec.name, concurrency: spec.concurrency, timeoutMs: spec.timeoutMs };
   if (notTriggeredReason !== null) return { ...base, triggered: false, notTriggeredReason, stages: [], levels: [] };
   const variables = resolveVariables(spec, trigger);
+  const caches = new Map<string, CacheSpec>();
+  for (const cache of spec.caches) if (!caches.has(cache.name)) caches.set(cache.name, cache);
   const stageLevels = levelsOf(spec.stages);
   const idsByStage = new Map<string, string[]>();
   const planned: Array<{ stage: PlannedStage; order: number }> = [];
   spec.stages.forEach((stage, declaration) => {
     const combinations = matrixCombinations(stage);
-    idsByStage.set(stage.name, combinations.map((matrix) => stageId(stage.name, matrix)));
-    for (const matrix of combinations) {
+    const ids = combinations.map((matrix) => stageId(stage.name, matrix));
+    idsByStage.set(stage.name, ids);
+    combinations.forEach((matrix, i) => {
       const context = new StageContext(spec, stage, matrix, trigger, variables);
-      planned.push({ stage: planStage(context, stageLevels.get(stage.name)!), order: declaration });
-    }
+      planned.push({ stage: planStage(context, ids[i]!, stageLevels.get(stage.name)!, caches), order: declaration });
+    });
   });
   for (const { stage } of planned) stage.needs = stage.needs.flatMap((name) => idsByStage.get(name) ?? []);
   // Stable sort: equal (level, declaration) keeps matrix order.
@@ -148,8 +151,12 @@ class StageContext {
   }
 
   render(text: Text): string {
-    return renderTemplate(parseTemplate(text.value), (ref) => this.resolve(ref));
+    // Most strings have no `${` at all: nothing to parse or substitute.
+    if (!text.value.includes('${')) return text.value;
+    return renderTemplate(parseTemplate(text.value), this.resolver);
   }
+
+  private readonly resolver = (ref: Reference): string => this.resolve(ref);
 
   /** An env value: plain text, or a template when it references secrets (resolved at execution). */
   renderEnv(entry: EnvEntry): string | SecretTemplate {
@@ -224,8 +231,8 @@ function gitValue(key: string, trigger: TriggerContext): string {
   }
 }
 
-function planStage(context: StageContext, level: number): PlannedStage {
-  const { stage, spec } = context;
+function planStage(context: StageContext, id: string, level: number, caches: Map<string, CacheSpec>): PlannedStage {
+  const { stage } = context;
   if (stage.kind === null) throw new PlanError(`stage "${stage.name}" has nothing to do; validate the pipeline first`);
   // Entries, then Object.fromEntries: a variable named `__proto__` must stay a plain key.
   const env: Array<[string, string]> = [];
@@ -241,7 +248,7 @@ function planStage(context: StageContext, level: number): PlannedStage {
   }
   const skipReason = whenSkipReason(stage.when, context.trigger);
   return {
-    id: stageId(stage.name, context.matrix),
+    id,
     name: stage.name,
     matrix: context.matrix,
     needs: stage.needs.map((need) => need.name),
@@ -254,7 +261,7 @@ function planStage(context: StageContext, level: number): PlannedStage {
     secretEnv: Object.fromEntries(secretEnv),
     secrets: [...secrets].sort(),
     caches: [...new Set(stage.caches.map((c) => c.name))].flatMap((name) => {
-      const cache = spec.caches.find((c) => c.name === name);
+      const cache = caches.get(name);
       return cache ? [{ name, key: context.render(cache.key), paths: cache.paths.map((p) => context.render(p)) }] : [];
     }),
     artifacts: stage.artifacts.map((glob) => context.render(glob)),

@@ -5,7 +5,7 @@
 import { didYouMean, type DiagnosticCollector, type Span } from './diagnostics';
 import { findCycles } from './graph';
 import { FIXED_KEYS, parseTemplate, type Reference } from './interpolate';
-import type { EnvEntry, PipelineSpec, StageSpec, Text } from './spec-types';
+import type { CacheSpec, EnvEntry, PipelineSpec, StageSpec, Text } from './spec-types';
 
 export const MAX_MATRIX_COMBINATIONS = 256;
 
@@ -18,10 +18,11 @@ export function validatePipeline(spec: PipelineSpec, diagnostics: DiagnosticColl
   const stagesByName = checkStageNames(spec, diagnostics);
   checkNeeds(spec, stagesByName, diagnostics);
   checkCycles(spec, stagesByName, diagnostics);
+  const declaredCaches = spec.caches.map((cache) => cache.name);
   for (const stage of spec.stages) {
     checkImage(stage, diagnostics, options);
     checkMatrixSize(stage, diagnostics);
-    checkStageCaches(spec, stage, diagnostics);
+    checkStageCaches(declaredCaches, stage, diagnostics);
     warnUnreachableWhen(spec, stage, diagnostics);
   }
   new ReferenceChecker(spec, diagnostics).checkAll();
@@ -73,8 +74,7 @@ function checkMatrixSize(stage: StageSpec, diagnostics: DiagnosticCollector): vo
   diagnostics.error(stage.matrix[0]!.span, 'matrix', `the matrix of stage "${stage.name}" has ${combinations} combinations; at most ${MAX_MATRIX_COMBINATIONS} are allowed`, 'split the stage or drop some values');
 }
 
-function checkStageCaches(spec: PipelineSpec, stage: StageSpec, diagnostics: DiagnosticCollector): void {
-  const declared = spec.caches.map((cache) => cache.name);
+function checkStageCaches(declared: string[], stage: StageSpec, diagnostics: DiagnosticCollector): void {
   for (const cache of stage.caches) {
     if (declared.includes(cache.name)) continue;
     const hint = didYouMean(cache.name, declared, (s) => `"${s}"`) ?? `declare it at the top level: \`cache "${cache.name}" key="..." path="..."\``;
@@ -110,12 +110,14 @@ interface Scope {
 
 class ReferenceChecker {
   private readonly variables: Set<string>;
+  private readonly caches = new Map<string, CacheSpec>();
   private readonly usedVariables = new Set<string>();
   /** Pipeline-level text is checked in every stage; report each of its problems once. */
   private readonly reported = new Set<string>();
 
   constructor(private readonly spec: PipelineSpec, private readonly diagnostics: DiagnosticCollector) {
     this.variables = new Set(spec.variables.map((v) => v.name));
+    for (const cache of spec.caches) if (!this.caches.has(cache.name)) this.caches.set(cache.name, cache);
   }
 
   checkAll(): void {
@@ -140,18 +142,22 @@ class ReferenceChecker {
     const env = new Map(pipelineEnv);
     for (const entry of stage.env) env.set(entry.name, entry);
     const scope: Scope = { stage, env, inEnv: false, deferStageRefs: false, onlyStageRefs: false };
+    const envScope: Scope = { ...scope, inEnv: true };
     for (const text of stageTexts(stage)) this.check(text, scope);
-    for (const entry of stage.env) this.check(entry.value, { ...scope, inEnv: true });
+    for (const entry of stage.env) this.check(entry.value, envScope);
     for (const service of stage.services) for (const entry of service.env) this.check(entry.value, scope);
-    for (const entry of this.spec.env) this.check(entry.value, { ...scope, inEnv: true, onlyStageRefs: true });
+    const pipelineEnvScope: Scope = { ...envScope, onlyStageRefs: true };
+    for (const entry of this.spec.env) this.check(entry.value, pipelineEnvScope);
+    const cacheScope: Scope = { ...scope, onlyStageRefs: true };
     for (const name of new Set(stage.caches.map((c) => c.name))) {
-      const cache = this.spec.caches.find((c) => c.name === name);
-      if (cache) [cache.key, ...cache.paths].forEach((text) => this.check(text, { ...scope, onlyStageRefs: true }));
+      const cache = this.caches.get(name);
+      if (cache) [cache.key, ...cache.paths].forEach((text) => this.check(text, cacheScope));
     }
     this.checkEnvCycles(env);
   }
 
   private check(text: Text, scope: Scope): void {
+    if (!text.value.includes('${')) return; // plain text: nothing to check
     const template = parseTemplate(text.value);
     for (const error of template.errors) this.report(spanAt(text, error.occurrence), error.message);
     for (const part of template.parts) {
@@ -223,11 +229,18 @@ class ReferenceChecker {
 
   /** `${env.A}` inside B and `${env.B}` inside A can never be resolved. */
   private checkEnvCycles(env: Map<string, EnvEntry>): void {
-    const envRefs = (entry: EnvEntry) =>
-      parseTemplate(entry.value.value).parts.flatMap((part) => ('ref' in part && part.ref.namespace === 'env' && env.has(part.ref.key) ? [part.ref.key] : []));
     const names = [...env.keys()];
     const index = new Map(names.map((name, i) => [name, i]));
-    const edges = names.map((name) => envRefs(env.get(name)!).map((ref) => index.get(ref)!));
+    let anyEdge = false;
+    const edges = names.map((name) => {
+      const needs: number[] = [];
+      for (const part of parseTemplate(env.get(name)!.value.value).parts) {
+        if ('ref' in part && part.ref.namespace === 'env' && index.has(part.ref.key)) needs.push(index.get(part.ref.key)!);
+      }
+      anyEdge ||= needs.length > 0;
+      return needs;
+    });
+    if (!anyEdge) return; // the common case: no env value references another
     for (const cycle of findCycles(edges)) {
       const cycleNames = cycle.map((i) => names[i]!);
       const entry = env.get(cycleNames[0]!)!;

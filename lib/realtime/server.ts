@@ -20,7 +20,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Server as HttpServer } from 'node:http';
 import { createAdapter } from '@socket.io/postgres-adapter';
-import { Emitter } from '@socket.io/postgres-emitter';
 import type pg from 'pg';
 import { Server, type Namespace, type Socket } from 'socket.io';
 import { z } from 'zod';
@@ -30,6 +29,7 @@ import type { ServerRunEvent } from '../events/server-events';
 import type { PrismaClient } from '../generated/prisma/client';
 import type { Logger } from '../log';
 import { ATTACHMENTS_TABLE, ensureAttachmentsTable } from './attachments';
+import { createPostgresEmitter } from './emitter';
 import { canReadTenantRuns, findReadableRun, readChunksAfter, readRunSnapshot, CATCH_UP_PAGE } from './catch-up';
 import {
   RUN_EVENT,
@@ -380,7 +380,7 @@ export async function attachRealtime(httpServer: HttpServer, options: RealtimeOp
  */
 async function waitUntilListening(io: RealtimeServer, pool: pg.Pool): Promise<void> {
   const nonce = randomUUID();
-  const emitter = new Emitter(pool, '/', { tableName: ATTACHMENTS_TABLE });
+  const emitter = createPostgresEmitter(pool);
   const nsp = io.of('/') as unknown as { on(event: string, listener: (value: unknown) => void): void; off(event: string, listener: (value: unknown) => void): void };
   let listener: ((value: unknown) => void) | undefined;
   const received = new Promise<void>((resolve) => {
@@ -400,7 +400,7 @@ async function waitUntilListening(io: RealtimeServer, pool: pg.Pool): Promise<vo
             reject(new Error(`realtime: the Socket.IO Postgres adapter did not start listening within ${READY_TIMEOUT_MS / 1000} s`));
             return;
           }
-          (emitter as unknown as { serverSideEmit(event: string, value: string): void }).serverSideEmit(PROBE_EVENT, nonce);
+          emitter.serverSideEmit(PROBE_EVENT, nonce).catch(() => {});
           timer = setTimeout(probe, 50);
         };
         probe();

@@ -4,10 +4,11 @@
  * then they go through a ring buffer holding the last `tailBytes` (default 1 MiB); what falls out of the
  * ring is counted, and when the stage ends a marker line saying how much was dropped is stored, then the
  * ring. The end of a log (where the error usually is) is therefore never lost, and the stored log never
- * exceeds the cap by more than the marker line.
+ * exceeds the cap by more than the notice and marker lines (a few hundred bytes).
  *
- * Lines held in the ring are not live: they are stored (and published) when the stage ends. A stage
- * whose log stays under the cap never has lines held back.
+ * Lines held in the ring are not live: they are stored (and published) when the stage ends. So that a
+ * live viewer does not take the silence for a hung stage, a notice line is stored when the head is full.
+ * A stage whose log stays under the head size never has lines held back.
  */
 import type { LogStream } from '../events/types';
 
@@ -81,7 +82,21 @@ export class StageLogCap {
       this.stored += bytes;
       return [line];
     }
-    this.ringMode = true;
+    if (!this.ringMode) {
+      this.ringMode = true;
+      // A resumed stage whose head was already full has had its notice.
+      if (this.stored <= this.headLimit) {
+        const notice: CappedLine = { stream: 'system', attempt: line.attempt, line: this.notice() };
+        this.stored += lineBytes(notice.line);
+        this.pushRing(line, bytes);
+        return [notice];
+      }
+    }
+    this.pushRing(line, bytes);
+    return [];
+  }
+
+  private pushRing(line: CappedLine, bytes: number): void {
     this.ring.push({ ...line, bytes });
     this.ringBytes += bytes;
     // The newest line always stays, even when it alone is bigger than the tail.
@@ -91,7 +106,6 @@ export class StageLogCap {
       this.droppedLines++;
       this.droppedBytes += dropped.bytes;
     }
-    return [];
   }
 
   /** At the end of the stage: the marker (when lines were dropped) and the held tail, in order. */
@@ -110,6 +124,13 @@ export class StageLogCap {
 
   get dropped(): { lines: number; bytes: number } {
     return { lines: this.droppedLines, bytes: this.droppedBytes };
+  }
+
+  private notice(): string {
+    return (
+      `[buildit] the log reached ${formatBytes(this.headLimit)} of its ${formatBytes(this.capBytes)} cap (BUILDIT_LOG_CAP_BYTES): ` +
+      `further output is held back, and its last ${formatBytes(this.tailLimit)} is stored when the stage ends`
+    );
   }
 
   private marker(): string {

@@ -135,7 +135,11 @@ describe('StageLogCap', () => {
   test('past the cap: head, marker with the dropped count and size, tail; nothing else', () => {
     const cap = new StageLogCap(100, 30);
     const all = Array.from({ length: 50 }, (_, i) => `l${String(i).padStart(2, '0')}`); // 4 bytes each
-    const head = all.flatMap((text) => cap.push(l(text))).map((s) => s.line);
+    const stored = all.flatMap((text) => cap.push(l(text)));
+    const notice = stored.pop()!;
+    assert.deepEqual(notice.stream, 'system');
+    assert.match(notice.line, /^\[buildit\] the log reached 70 B of its 100 B cap \(BUILDIT_LOG_CAP_BYTES\): further output is held back/);
+    const head = stored.map((s) => s.line);
     const end = cap.finish().map((s) => s.line);
     assert.equal(head.length, 17, '70 bytes of head: 17 lines of 4 bytes');
     assert.match(end[0]!, /^\[buildit\] 26 lines \(104 B\) dropped: the log exceeded the 100 B cap/);
@@ -147,7 +151,7 @@ describe('StageLogCap', () => {
 
   test('a resumed count goes on from the bytes already stored; one huge line is kept whole in the tail', () => {
     const cap = new StageLogCap(100, 30, 95);
-    assert.deepEqual(cap.push(l('x'.repeat(500))), []);
+    assert.deepEqual(cap.push(l('x'.repeat(500))), [], 'no second notice: the head was full before');
     const end = cap.finish();
     assert.deepEqual(end.map((s) => s.line), ['x'.repeat(500)]);
   });

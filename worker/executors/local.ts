@@ -24,14 +24,13 @@
  *   the old worker), so `logs` yields nothing and `wait` resolves with `error` once the group is gone.
  */
 import { spawn as spawnProcess, type ChildProcess } from 'node:child_process';
-import { closeSync, constants as fsConstants, open as fsOpen } from 'node:fs';
-import { cp, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, symlink, unlink } from 'node:fs/promises';
+import { closeSync, constants as fsConstants, openSync } from 'node:fs';
+import { access, cp, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, symlink, unlink } from 'node:fs/promises';
 import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
-import { promisify } from 'node:util';
 import {
   ExecutorError,
   type Executor,
@@ -203,6 +202,8 @@ sub reap {
     my $status = $?;
     POSIX::close(delete $pidfd{$pid}) if exists $pidfd{$pid};
     my $id = delete $running{$pid};
+    # Background jobs left in the group die with the stage (the pgid cannot be reused before this).
+    kill('KILL', -$pid) if defined $id;
     reply('X', $id, $status) if defined $id;
   }
 }
@@ -259,7 +260,8 @@ sub start {
     my $err;
     my $sid = POSIX::setsid();
     if (!defined $sid || $sid < 0) { $err = "setsid: $!"; }
-    elsif (!chdir($cwd)) { $err = "cannot enter $cwd: $!"; }
+    elsif (-l $cwd || !-d _) { $err = "workspace: not a directory"; }
+    elsif (!chdir($cwd)) { $err = "workspace: $!"; }
     elsif (!open(STDIN, '<', '/dev/null')) { $err = "cannot open /dev/null: $!"; }
     elsif (!defined POSIX::dup2(fileno($out[0]), 1) || !defined POSIX::dup2(fileno($out[1]), 2)) { $err = "dup2: $!"; }
     else {
@@ -298,6 +300,8 @@ type ProcessEnd = { code: number | null; signal: number | null } | null;
 /** A started stage process: pgid === pid, its output pipes and its end. */
 interface Launched {
   pid: number;
+  /** The launcher already SIGKILLed what was left of the group when the leader exited. */
+  groupKilled: boolean;
   stdout: Readable;
   stderr: Readable;
   ended: Promise<ProcessEnd>;
@@ -309,8 +313,6 @@ interface HelperRequest {
   reject: (error: Error) => void;
   onEnd: (end: ProcessEnd) => void;
 }
-
-const openFile = promisify(fsOpen);
 
 class SpawnHelper {
   private readonly requests = new Map<number, HelperRequest>();
@@ -330,7 +332,12 @@ class SpawnHelper {
 
   /** Starts perl; resolves null when it cannot run here (no perl, no POSIX module). */
   static async start(): Promise<SpawnHelper | null> {
-    const dir = await mkdtemp(path.join(tmpdir(), 'buildit-spawn-'));
+    // FIFOs are made and removed per stage: on tmpfs that costs no filesystem journal.
+    const base = await access('/dev/shm', fsConstants.W_OK).then(
+      () => '/dev/shm',
+      () => tmpdir(),
+    );
+    const dir = await mkdtemp(path.join(base, 'buildit-spawn-'));
     const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C' };
     let child: ChildProcess;
     try {
@@ -446,9 +453,18 @@ class SpawnHelper {
     for (const stream of streams) (busy ? stream?.ref : stream?.unref)?.call(stream);
   }
 
+  private outbox: Buffer[] = [];
+
+  /** Requests made in the same tick go out in one write. */
   private send(fields: string[]): void {
     const payload = Buffer.from(fields.join('\0'), 'utf8');
-    this.child.stdin!.write(Buffer.concat([Buffer.from(`${payload.length}\n`), payload]));
+    this.outbox.push(Buffer.from(`${payload.length}\n`), payload);
+    if (this.outbox.length > 2) return;
+    queueMicrotask(() => {
+      const chunks = this.outbox;
+      this.outbox = [];
+      if (!this.exited) this.child.stdin!.write(Buffer.concat(chunks));
+    });
   }
 
   private ask(request: HelperRequest, phase: HelperRequest['phase'], fields: string[]): Promise<string[]> {
@@ -483,10 +499,8 @@ class SpawnHelper {
       await this.ask(request, 'fifo', ['F', String(id)]);
       this.requests.delete(id);
       this.updateRef();
-      const opened = await Promise.allSettled(this.fifoPaths(id).map((fifo) => openFile(fifo, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK)));
-      for (const result of opened) if (result.status === 'fulfilled') fds.push(result.value);
-      const failed = opened.find((result) => result.status === 'rejected');
-      if (failed) throw failed.reason;
+      // Non-blocking: a FIFO's read end opens at once, even with no writer yet.
+      for (const fifo of this.fifoPaths(id)) fds.push(openSync(fifo, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK));
       return { id, fds };
     } catch (error) {
       this.requests.delete(id);
@@ -529,7 +543,7 @@ class SpawnHelper {
       const [pid] = await started;
       // Read only now: the helper opened the write ends before the fork, so an early EOF is impossible.
       const [stdout, stderr] = fds.map((fd) => new Socket({ fd, readable: true, writable: false }));
-      return { pid: Number(pid), stdout: stdout!, stderr: stderr!, ended };
+      return { pid: Number(pid), groupKilled: true, stdout: stdout!, stderr: stderr!, ended };
     } catch (error) {
       this.requests.delete(id);
       this.updateRef();
@@ -641,11 +655,16 @@ export class LocalExecutor implements Executor {
 
   async spawn(job: StageJob): Promise<ExecutorHandle> {
     const workspace = path.resolve(job.workspace);
-    try {
-      const stat = await lstat(workspace);
-      if (!stat.isDirectory()) throw new Error('not a directory');
-    } catch {
-      throw new ExecutorError(`workspace ${workspace} of stage ${job.stageId} does not exist or is not a directory`, 'spawn_failed');
+    const noWorkspace = () => new ExecutorError(`workspace ${workspace} of stage ${job.stageId} does not exist or is not a directory`, 'spawn_failed');
+    const helper = await this.spawnHelper();
+    // The spawn helper checks the workspace itself (same test), which saves a round trip per stage.
+    if (!helper || job.mounts.length > 0) {
+      try {
+        const stat = await lstat(workspace);
+        if (!stat.isDirectory()) throw new Error('not a directory');
+      } catch {
+        throw noWorkspace();
+      }
     }
     const notices: string[] = [];
     const mounts = await this.materializeMounts(workspace, job, notices);
@@ -662,9 +681,10 @@ export class LocalExecutor implements Executor {
 
     let launched: Launched;
     try {
-      launched = await this.launch(argv, workspace, env);
+      launched = await this.launch(helper, argv, workspace, env);
     } catch (error) {
       await this.removeMounts(mounts);
+      if ((error as Error).message.startsWith('workspace: ')) throw noWorkspace();
       throw new ExecutorError(`could not start ${this.shell} for stage ${job.stageId}: ${(error as Error).message}`, 'spawn_failed');
     }
     const pgid = launched.pid;
@@ -698,7 +718,7 @@ export class LocalExecutor implements Executor {
         attempt.exited = true;
         // Background jobs left in the group die with the stage (like processes in a container).
         try {
-          signalGroup(pgid, 'SIGKILL');
+          if (!launched.groupKilled) signalGroup(pgid, 'SIGKILL');
         } catch {
           /* ignore */
         }
@@ -715,17 +735,21 @@ export class LocalExecutor implements Executor {
     return { executor: this.name, id: String(pgid), related: [] };
   }
 
-  /** Starts `argv` in its own session and process group: through the spawn helper, else from Node. */
-  private async launch(argv: string[], cwd: string, env: Record<string, string>): Promise<Launched> {
-    const file = argv[0] === 'sh' ? this.shell : argv[0]!;
-    if (this.useHelper) {
-      let helper = await (this.helper ??= SpawnHelper.start());
-      if (helper && !helper.alive) {
-        this.helper = SpawnHelper.start();
-        helper = await this.helper;
-      }
-      if (helper) return helper.launch(file, argv, cwd, env);
+  /** The spawn helper, started on first use (and again if it died); null when not used or not available. */
+  private async spawnHelper(): Promise<SpawnHelper | null> {
+    if (!this.useHelper) return null;
+    let helper = await (this.helper ??= SpawnHelper.start());
+    if (helper && !helper.alive) {
+      this.helper = SpawnHelper.start();
+      helper = await this.helper;
     }
+    return helper;
+  }
+
+  /** Starts `argv` in its own session and process group: through the spawn helper, else from Node. */
+  private async launch(helper: SpawnHelper | null, argv: string[], cwd: string, env: Record<string, string>): Promise<Launched> {
+    const file = argv[0] === 'sh' ? this.shell : argv[0]!;
+    if (helper) return helper.launch(file, argv, cwd, env);
     const child = spawnProcess(file, argv.slice(1), {
       argv0: argv[0],
       cwd,
@@ -741,7 +765,7 @@ export class LocalExecutor implements Executor {
     const ended = new Promise<ProcessEnd>((resolve) => {
       child.once('exit', (code, signal) => resolve({ code, signal: signal ? (SIGNAL_NUMBERS[signal] ?? 0) : null }));
     });
-    return { pid: child.pid, stdout: child.stdout!, stderr: child.stderr!, ended };
+    return { pid: child.pid, groupKilled: false, stdout: child.stdout!, stderr: child.stderr!, ended };
   }
 
   logs(handle: ExecutorHandle, options: { skipLines?: number } = {}): AsyncIterable<LogLine> {

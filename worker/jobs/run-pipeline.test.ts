@@ -7,12 +7,13 @@ import os from 'node:os';
 import path from 'node:path';
 import Docker from 'dockerode';
 import pino from 'pino';
-import { cancelRun } from '../../lib/api/services/runs';
+import { cancelRun, readStageLogs } from '../../lib/api/services/runs';
+import type { JobHandler } from '../../lib/queue/runner';
 import { chunkLines } from '../../lib/runs/store-sink';
 import { createTestDatabase, type TestDatabase } from '../../tests/support/db';
 import { RecordingPublisher, runJob, seedTenant, storedLog, triggerPipeline, type Seeded } from '../../tests/runs/helpers';
 import { detectDockerAvailable, findContainersByLabel, removeContainersByLabel } from '../executors';
-import { APPROVAL_PENDING_REASON, runPipelineJob, type RunPipelineDeps } from './run-pipeline';
+import { APPROVAL_PENDING_REASON, createRunPipelineHandler, runPipelineJob, type RunPipelineDeps } from './run-pipeline';
 
 const IMAGE = 'local/busybox:latest';
 let db: TestDatabase;
@@ -222,6 +223,23 @@ stage "many" {
     assertContiguous(log.chunks);
     assert.ok(log.chunks.length <= 10, `${log.chunks.length} chunks for 1,500 lines`);
     assert.equal(publisher.ofType('stage.log_chunk').length, log.chunks.length);
+
+    // The logs endpoint's service reads what the worker wrote, page by page, as raw text.
+    const stageRunId = stageRunIds.get('many')!;
+    let text = '';
+    let after: number | undefined;
+    for (;;) {
+      const page = await readStageLogs(db.prisma, seeded.actor, runId, stageRunId, { limit: 2, format: 'text', ...(after === undefined ? {} : { after }) });
+      text += page.chunks.map((chunk) => chunk.text).join('');
+      after = page.next ?? undefined;
+      if (page.complete) break;
+    }
+    assert.equal(text, log.text);
+  });
+
+  test('the handler fits the job registry (JobHandler)', () => {
+    const handler: JobHandler = createRunPipelineHandler(deps(new RecordingPublisher(db.prisma)));
+    assert.equal(typeof handler, 'function');
   });
 
   test('64 KiB chunks: a big log is cut at the size limit', async () => {
@@ -251,15 +269,18 @@ stage "noisy" {
     await runPipelineJob(runJob(runId), neverAborted, deps(publisher, { sink: { logCapBytes: 4096, logTailBytes: 1024 } }));
     const log = await storedLog(db.prisma, stageRunIds.get('noisy')!);
     assertContiguous(log.chunks);
-    assert.ok(Buffer.byteLength(log.text) <= 4096 + 300, `stored ${Buffer.byteLength(log.text)} bytes`);
+    assert.ok(Buffer.byteLength(log.text) <= 4096 + 500, `stored ${Buffer.byteLength(log.text)} bytes`);
     assert.equal(log.lines[0], 'line-1', 'the head is kept');
     assert.equal(log.lines.at(-1), 'FATAL: the real error', 'the final error is never lost');
-    const markerIndex = log.lines.findIndex((l) => l.startsWith('[buildit] '));
-    assert.ok(markerIndex > 0, 'a marker line');
+    // Live viewers are told when output starts being held back.
+    const noticeIndex = log.lines.findIndex((l) => l.startsWith('[buildit] the log reached 3 KiB of its 4 KiB cap'));
+    assert.ok(noticeIndex > 0, 'a notice when the head is full');
+    const markerIndex = log.lines.findIndex((l) => l.includes(' dropped: '));
+    assert.equal(markerIndex, noticeIndex + 1, 'the marker follows the head (and the notice)');
     const marker = log.lines[markerIndex]!;
     assert.match(marker, /^\[buildit\] (\d+) lines \(([\d.]+ (B|KiB))\) dropped: the log exceeded the 4 KiB cap/);
     const dropped = Number(/\] (\d+) lines/.exec(marker)![1]);
-    const head = log.lines.slice(0, markerIndex);
+    const head = log.lines.slice(0, noticeIndex);
     const tail = log.lines.slice(markerIndex + 1);
     // head + dropped + tail = everything printed, in order, nothing duplicated.
     assert.equal(head.length + dropped + tail.length, 2001);
@@ -269,6 +290,11 @@ stage "noisy" {
     assert.equal(stage.status, 'failed');
     assert.equal(stage.exitCode, 1);
     assertWrittenBeforePublished(publisher);
+    // The notice was published live, before the stage ended.
+    const chunkEvents = publisher.published.map((p) => p.event);
+    const noticeAt = chunkEvents.findIndex((e) => e.type === 'stage.log_chunk' && e.lines.some((l) => l.line.startsWith('[buildit] the log reached')));
+    const finishedAt = chunkEvents.findIndex((e) => e.type === 'stage.finished');
+    assert.ok(noticeAt >= 0 && noticeAt < finishedAt);
   });
 
   test('a run already cancelled (or finished) is left alone', async () => {
@@ -402,7 +428,11 @@ stage "after" needs="long" {
     const stages = await stageRows(runId);
     assert.equal(stages.get('long')!.status, 'cancelled');
     assert.equal(stages.get('after')!.status, 'cancelled');
-    assert.deepEqual((await storedLog(db.prisma, stageRunIds.get('long')!)).lines, ['waiting']);
+    // (busybox sh may add "Terminated" when its sleep gets SIGTERM: that is the stage's own output.)
+    const lines = (await storedLog(db.prisma, stageRunIds.get('long')!)).lines;
+    assert.equal(lines[0], 'waiting');
+    assert.ok(!lines.includes('never'));
+    assert.deepEqual(lines.filter((l) => l !== 'waiting' && l !== 'Terminated'), []);
     assert.deepEqual(await findContainersByLabel(docker, { 'buildit.run': runId }), [], 'no container is left');
   });
 

@@ -47,6 +47,8 @@ export interface RunPipelineJob {
 
 export interface RunPipelineContext {
   signal: AbortSignal;
+  /** The job runner's logger (JobContext.log), used when deps.logger is not set. */
+  log?: Logger;
 }
 
 export interface RunPipelineDeps {
@@ -81,7 +83,7 @@ export async function runPipelineJob(job: RunPipelineJob, ctx: RunPipelineContex
   if (!parsed.success) throw new Error(`run job ${job.id}: payload must be {"runId": "..."}, got ${JSON.stringify(job.payload)}`);
   const { runId } = parsed.data;
   const { prisma } = deps;
-  const log = deps.logger ?? createLogger('worker', { runId, jobId: job.id });
+  const log = deps.logger ?? ctx.log?.child({ runId }) ?? createLogger('worker', { runId, jobId: job.id });
 
   const loaded = await prisma.pipelineRun.findUnique({
     where: { id: runId },
