@@ -7,7 +7,9 @@
  * fetched from the attachments table by the adapter while a small one overtakes it). Chunks ahead of a gap
  * are held; a gap that does not close within `gapTimeoutMs` is filled by subscribing again (the catch-up
  * reads the database). After `run.finished` the client subscribes once more, so chunks still on their way
- * are read from the database rather than waited for.
+ * are read from the database rather than waited for. And after `idleResyncMs` without any event it
+ * subscribes again too: events published while a web server's LISTEN connection was down are lost for
+ * good, and this bounds how long a follower can stay behind (or miss the end of the run).
  */
 import { io, type Socket } from 'socket.io-client';
 import type { ServerRunEvent, StageLogChunkEvent } from '../events/server-events';
@@ -50,6 +52,8 @@ export interface FollowOptions {
   /** Connection trouble worth telling a person about (reconnecting...). */
   onNotice?(message: string): void;
   gapTimeoutMs?: number;
+  /** Re-subscribe (catch up from the database) after this long without any event (default 30 s). */
+  idleResyncMs?: number;
   /** Give up reconnecting after this long without a connection (default 60 s). */
   disconnectedTimeoutMs?: number;
   /** Socket.IO path (default `/socket.io`). */
@@ -68,6 +72,8 @@ export interface FollowHandle {
 export function followRun(options: FollowOptions): FollowHandle {
   const gapTimeoutMs = options.gapTimeoutMs ?? 2000;
   const disconnectedTimeoutMs = options.disconnectedTimeoutMs ?? 60_000;
+  const idleResyncMs = options.idleResyncMs ?? 30_000;
+  let idleTimer: NodeJS.Timeout | undefined;
   const last = new Map<string, number>(Object.entries(options.after ?? {}));
   const ahead = new Map<string, Map<number, StageLogChunkEvent>>();
   let snapshot: RunSnapshot | null = null;
@@ -100,6 +106,7 @@ export function followRun(options: FollowOptions): FollowHandle {
     settled = true;
     clearTimeout(gapTimer);
     clearTimeout(disconnectedTimer);
+    clearTimeout(idleTimer);
     socket.close();
     if (error) rejectDone(error);
     else resolveDone(snapshot!);
@@ -192,11 +199,22 @@ export function followRun(options: FollowOptions): FollowHandle {
       );
     } else finish(new RealtimeError(error.data?.code ?? 'connect_error', error.data?.message ?? error.message));
   });
+  const resetIdle = () => {
+    clearTimeout(idleTimer);
+    if (settled) return;
+    idleTimer = setTimeout(() => {
+      resubscribe();
+      resetIdle();
+    }, idleResyncMs);
+  };
+
   socket.on(RUN_SNAPSHOT, (received) => {
+    resetIdle();
     snapshot = received;
     options.onSnapshot?.(received);
   });
   socket.on(RUN_EVENT, (event) => {
+    resetIdle();
     if (event.type === 'stage.log_chunk') {
       deliver(event);
       return;

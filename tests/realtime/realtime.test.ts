@@ -337,6 +337,19 @@ describe('followRun (the CLI client)', () => {
     assert.deepEqual(seen, [1, 2, 3, 4, 5]);
   });
 
+  test('events lost entirely (nothing published) are caught up by the idle re-subscription', async () => {
+    const run = await seedRun(database.prisma, world.tenantA);
+    await insertChunk(database, run, 1);
+    const seen: number[] = [];
+    const follow = followRun({ url: server.url, token: world.viewerA.token, runId: run.runId, idleResyncMs: 300, onChunk: (chunk) => seen.push(chunk.seq) });
+    await waitFor(() => seen.length === 1, 'catch-up');
+    await insertChunk(database, run, 2);
+    await database.prisma.pipelineRun.update({ where: { id: run.runId }, data: { status: 'failed', finishedAt: new Date() } });
+    const final = await follow.done;
+    assert.equal(final.status, 'failed');
+    assert.deepEqual(seen, [1, 2]);
+  });
+
   test('a refused token ends with `unauthorized`; an unknown run with `not_found`', async () => {
     const refused = followRun({ url: server.url, token: 'bk_' + 'z'.repeat(40), runId: 'x' });
     await assert.rejects(refused.done, { code: 'unauthorized' });

@@ -210,3 +210,93 @@ test('local: a missing workspace is a spawn_failed ExecutorError', async () => {
     (error: unknown) => error instanceof ExecutorError && error.code === 'spawn_failed',
   );
 });
+
+// Both ways of starting a stage (the spawn helper, and Node's own spawn as the fallback) behave the same.
+for (const spawnHelper of [true, false]) {
+  const mode = spawnHelper ? 'spawn helper' : 'node spawn';
+
+  test(`local (${mode}): exit codes, signals, lines of concurrent stages kept apart, env and cwd`, async (t) => {
+    const dir = await workspace(t);
+    const executor = new LocalExecutor({ spawnHelper });
+    t.after(() => executor.close());
+    const runs = await Promise.all(
+      Array.from({ length: 6 }, (_, i) =>
+        runToEnd(executor, job(dir, [`for n in 1 2 3; do echo s${i}-$n; echo e${i}-$n >&2; done; test "$X" = x${i}; test "$(pwd)" = "${dir}"; exit ${i}`], { env: { X: `x${i}` } })),
+      ),
+    );
+    runs.forEach((run, i) => {
+      assert.equal(run.result.exitCode, i, JSON.stringify(run.lines));
+      assert.deepEqual(run.lines.filter((l) => l.stream === 'stdout').map((l) => l.line), [`s${i}-1`, `s${i}-2`, `s${i}-3`]);
+      assert.deepEqual(run.lines.filter((l) => l.stream === 'stderr').map((l) => l.line), [`e${i}-1`, `e${i}-2`, `e${i}-3`]);
+    });
+    const signalled = await runToEnd(executor, job(dir, ['kill -KILL $$']));
+    assert.equal(signalled.result.exitCode, 137);
+    // Several commands: each in its own `sh -e`, stopping at the first failure (the runner).
+    const multi = await runToEnd(executor, job(dir, ['A=1; cd /', 'echo "a=${A:-unset} $(pwd)"; exit 4', 'echo not-reached']));
+    assert.deepEqual(multi.lines.map((l) => l.line), [`a=unset ${dir}`]);
+    assert.equal(multi.result.exitCode, 4);
+    const none = await runToEnd(executor, job(dir, []));
+    assert.equal(none.result.exitCode, 0);
+    const big = await runToEnd(executor, job(dir, ['head -c 300000 /dev/zero | tr "\\0" a; echo']));
+    assert.equal(big.lines.length, 1);
+    assert.equal(big.lines[0]!.line.length, 300000);
+  });
+
+  test(`local (${mode}): a background job left behind dies when the stage ends`, async (t) => {
+    const dir = await workspace(t);
+    const executor = new LocalExecutor({ spawnHelper });
+    t.after(() => executor.close());
+    const run = await runToEnd(executor, job(dir, ['sleep 300 >/dev/null 2>&1 & echo $! > bg.pid']));
+    assert.equal(run.result.exitCode, 0);
+    const pid = Number((await readFile(path.join(dir, 'bg.pid'), 'utf8')).trim());
+    let alive = true;
+    for (let i = 0; i < 50 && alive; i++) {
+      alive = await processAlive(pid);
+      if (alive) await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.equal(alive, false);
+  });
+
+  test(`local (${mode}): cancel of a multi-command stage stops it with 143; killAll kills at once`, async (t) => {
+    const dir = await workspace(t);
+    const executor = new LocalExecutor({ spawnHelper, graceMs: 3000 });
+    t.after(() => executor.close());
+    const handle = await executor.spawn(job(dir, ['true', 'echo started; sleep 300', 'echo not-reached']));
+    t.after(() => executor.destroy(handle));
+    const iterator = executor.logs(handle)[Symbol.asyncIterator]();
+    assert.deepEqual((await iterator.next()).value, { stream: 'stdout', line: 'started' });
+    const started = Date.now();
+    await executor.cancel(handle);
+    assert.equal((await executor.wait(handle)).exitCode, 143);
+    assert.ok(Date.now() - started < 2000);
+    const rest: string[] = [];
+    for (let next = await iterator.next(); !next.done; next = await iterator.next()) rest.push(next.value.line);
+    assert.ok(!rest.includes('not-reached'), rest.join('\n'));
+
+    const stubborn = await executor.spawn(job(dir, ["trap '' TERM; echo $$ > stubborn.pid; echo ready; exec sleep 300"]));
+    t.after(() => executor.destroy(stubborn));
+    const lines = executor.logs(stubborn)[Symbol.asyncIterator]();
+    assert.deepEqual((await lines.next()).value, { stream: 'stdout', line: 'ready' });
+    const pid = Number((await readFile(path.join(dir, 'stubborn.pid'), 'utf8')).trim());
+    void executor.cancel(stubborn); // would wait out the 3 s grace period
+    const killedAt = Date.now();
+    executor.killAll();
+    assert.equal((await executor.wait(stubborn)).exitCode, 137);
+    assert.ok(Date.now() - killedAt < 1000, `took ${Date.now() - killedAt} ms`);
+    assert.equal(await processAlive(pid), false);
+  });
+}
+
+test('local: the spawn helper reports a workspace that is a file, and a shell that cannot run, as spawn_failed', async (t) => {
+  const dir = await workspace(t);
+  await writeFile(path.join(dir, 'file'), '');
+  const executor = new LocalExecutor();
+  t.after(() => executor.close());
+  await assert.rejects(executor.spawn(job(path.join(dir, 'file'), ['true'])), (error: unknown) => error instanceof ExecutorError && error.code === 'spawn_failed' && /not a directory/.test(error.message));
+  const noShell = new LocalExecutor({ shell: '/nonexistent/sh' });
+  t.after(() => noShell.close());
+  await assert.rejects(noShell.spawn(job(dir, ['true'])), (error: unknown) => error instanceof ExecutorError && error.code === 'spawn_failed' && /nonexistent/.test(error.message));
+  // And it still works afterwards.
+  const ok = await runToEnd(executor, job(dir, ['echo fine']));
+  assert.deepEqual(ok.lines.map((l) => l.line), ['fine']);
+});
