@@ -53,6 +53,11 @@ export interface RealtimeOptions {
   log: Logger;
   /** Socket.IO path (default `/socket.io`). */
   path?: string;
+  /**
+   * How often a connected socket's token is checked again (default 5 min): a revoked or expired token, or
+   * a user removed from the organization, loses its live connection within this time.
+   */
+  reauthenticateMs?: number;
   /** Test hooks: awaited at the points of a catch-up where races happen. */
   hooks?: CatchUpHooks;
 }
@@ -315,7 +320,26 @@ export async function attachRealtime(httpServer: HttpServer, options: RealtimeOp
     }
   }
 
+  const reauthenticateMs = options.reauthenticateMs ?? 5 * 60_000;
+
   io.on('connection', (socket) => {
+    const token = (socket.handshake.auth as { token: string }).token;
+    const recheck = setInterval(() => {
+      authenticateToken(prisma, token).then(
+        (actor) => {
+          // New roles apply to later joins; rooms already joined stay until the client leaves or reconnects.
+          socket.data.actor = actor;
+        },
+        (error: unknown) => {
+          if ((error as { status?: number }).status !== 401) return; // database trouble: try again next time
+          log.info({ socketId: socket.id }, 'realtime: token no longer valid, disconnecting');
+          socket.disconnect(true);
+        },
+      );
+    }, reauthenticateMs);
+    recheck.unref();
+    socket.on('disconnect', () => clearInterval(recheck));
+
     socket.on(SUBSCRIBE, (raw, ack) => {
       const reply = typeof ack === 'function' ? ack : () => {};
       subscribe(socket, raw, reply).catch((error: unknown) => replyError(error, reply, 'subscribe'));

@@ -11,7 +11,7 @@ import { createPool } from '../../lib/db/client';
 import { followRun } from '../../lib/realtime/client';
 import { RUN_EVENT, RUN_SNAPSHOT, SUBSCRIBE, SUBSCRIBE_TENANT, type RunSnapshot, type SubscribeAck, type SimpleAck } from '../../lib/realtime/protocol';
 import { createRunEventPublisher } from '../../lib/realtime/publisher';
-import { seedWorld, type World } from '../api/helpers';
+import { createUserWithToken, seedWorld, type World } from '../api/helpers';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { connect, connected, insertChunk, seedRun, sleep, startRealtimeServer, waitFor, type ClientSocket, type RunningServer, type SeededRun } from './support';
 
@@ -84,6 +84,26 @@ describe('handshake', () => {
     const good = client(world.viewerA.token);
     await connected(good);
     assert.ok(good.connected);
+  });
+});
+
+describe('token revoked while connected', () => {
+  test('the socket is disconnected at the next check, and cannot connect again', async () => {
+    const checking = await startRealtimeServer(database, { reauthenticateMs: 150 });
+    try {
+      const user = await createUserWithToken(database.prisma, { organizationId: world.orgId, tenantRoles: { [world.tenantA]: 'viewer' } });
+      const socket = client(user.token, checking.url);
+      await connected(socket);
+      const reason = new Promise<string>((resolve) => socket.once('disconnect', resolve));
+      await sleep(400);
+      assert.ok(socket.connected, 'a valid token stays connected across checks');
+      await database.prisma.apiKey.update({ where: { id: user.apiKeyId }, data: { revokedAt: new Date() } });
+      assert.equal(await reason, 'io server disconnect');
+      const again = client(user.token, checking.url);
+      await assert.rejects(connected(again), (error: Error & { data?: { message: string } }) => error.message === 'unauthorized' && /revoked/.test(error.data?.message ?? ''));
+    } finally {
+      await checking.stop();
+    }
   });
 });
 

@@ -25,11 +25,14 @@ export interface RunningServer {
 
 export const silentLog = pino({ level: 'silent' });
 
-export async function startRealtimeServer(database: TestDatabase, options: { port?: number; hooks?: CatchUpHooks } = {}): Promise<RunningServer> {
+export async function startRealtimeServer(
+  database: TestDatabase,
+  options: { port?: number; hooks?: CatchUpHooks; reauthenticateMs?: number } = {},
+): Promise<RunningServer> {
   const http = createServer((_req, res) => {
     res.writeHead(404).end();
   });
-  const realtime = await attachRealtime(http, { pool: database.pool, prisma: database.prisma, log: silentLog, hooks: options.hooks ?? {} });
+  const realtime = await attachRealtime(http, { pool: database.pool, prisma: database.prisma, log: silentLog, hooks: options.hooks ?? {}, ...(options.reauthenticateMs ? { reauthenticateMs: options.reauthenticateMs } : {}) });
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
     http.listen(options.port ?? 0, '127.0.0.1', () => resolve());
