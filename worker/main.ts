@@ -8,11 +8,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { closeSharedDb, getPool } from '../lib/db/client';
+import { closeSharedDb, getPool, getPrisma } from '../lib/db/client';
 import { checkDatabaseReady } from '../lib/db/ready';
 import { createLogger } from '../lib/log';
 import { JobRunner } from '../lib/queue/runner';
-import { jobHandlers } from './jobs/index';
+import { createJobHandlers } from './jobs/index';
 
 const workerId = process.env.BUILDIT_WORKER_ID ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
 const log = createLogger('worker', { workerId });
@@ -54,9 +54,10 @@ async function main(): Promise<void> {
     return;
   }
 
-  const runner = new JobRunner({ pool, workerId, handlers: jobHandlers, concurrency, log });
+  const handlers = createJobHandlers({ prisma: getPrisma(), pool });
+  const runner = new JobRunner({ pool, workerId, handlers, concurrency, log });
   await runner.start();
-  log.info({ concurrency, kinds: Object.keys(jobHandlers) }, 'worker ready');
+  log.info({ concurrency, kinds: Object.keys(handlers) }, 'worker ready');
 
   await stopRequested;
   log.info({ graceMs, activeJobs: runner.activeJobs }, 'worker shutting down');

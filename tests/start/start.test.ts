@@ -4,82 +4,15 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import pg from 'pg';
 import { getFreePort } from '../support/postgres';
 import { withDatabase } from '../support/db';
+import { fetchStatus, processesMentioning, startBuildIt, stopWith, waitForReady } from '../support/buildit-process';
 
 const root = path.resolve(import.meta.dirname, '../..');
-const READY_TIMEOUT_MS = 240_000;
-const STOP_TIMEOUT_MS = 30_000;
-
-interface StartedBuildIt {
-  process: ChildProcess;
-  port: number;
-  output: string[];
-}
-
-function startBuildIt(env: NodeJS.ProcessEnv, port: number): StartedBuildIt {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
-    cwd: root,
-    env: { ...env, PORT: String(port), HOST: '127.0.0.1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const output: string[] = [];
-  for (const stream of [child.stdout!, child.stderr!]) createInterface({ input: stream }).on('line', (line) => output.push(line));
-  return { process: child, port, output };
-}
-
-async function fetchStatus(url: string): Promise<number | null> {
-  try {
-    const response = await fetch(url);
-    await response.body?.cancel();
-    return response.status;
-  } catch {
-    return null;
-  }
-}
-
-async function waitForReady(started: StartedBuildIt): Promise<void> {
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    if (started.process.exitCode !== null) {
-      assert.fail(`npm start exited early (${started.process.exitCode}):\n${started.output.join('\n')}`);
-    }
-    if ((await fetchStatus(`http://127.0.0.1:${started.port}/health/ready`)) === 200) return;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  assert.fail(`/health/ready did not answer 200 within ${READY_TIMEOUT_MS} ms:\n${started.output.join('\n')}`);
-}
-
-async function stopWith(started: StartedBuildIt, signal: NodeJS.Signals): Promise<number | null> {
-  const exited = new Promise<number | null>((resolve) => started.process.once('exit', (code) => resolve(code)));
-  started.process.kill(signal);
-  const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), STOP_TIMEOUT_MS).unref());
-  const result = await Promise.race([exited, timeout]);
-  assert.notEqual(result, 'timeout', `npm start did not stop within ${STOP_TIMEOUT_MS} ms after ${signal}`);
-  return result as number | null;
-}
-
-/** Every process whose command line or environment mentions `marker` (a unique temp path). */
-function processesMentioning(marker: string): string[] {
-  const found: string[] = [];
-  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
-    if (Number(pid) === process.pid) continue;
-    try {
-      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-      const environ = readFileSync(`/proc/${pid}/environ`, 'utf8');
-      if (cmdline.includes(marker) || environ.includes(marker)) found.push(`${pid}: ${cmdline.replaceAll('\0', ' ')}`);
-    } catch {
-      // The process ended while we looked.
-    }
-  }
-  return found;
-}
 
 async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: url });

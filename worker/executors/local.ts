@@ -24,7 +24,7 @@
  *   the old worker), so `logs` yields nothing and `wait` resolves with `error` once the group is gone.
  */
 import { spawn as spawnProcess, type ChildProcess } from 'node:child_process';
-import { closeSync, constants as fsConstants, openSync } from 'node:fs';
+import { closeSync, constants as fsConstants, openSync, writeSync } from 'node:fs';
 import { access, cp, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, symlink, unlink } from 'node:fs/promises';
 import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -164,28 +164,31 @@ export class LogLineQueue {
  * (perl-base is Essential) and most CI images, and it has fork/setsid/dup2/exec/mkfifo; without it
  * the executor spawns from Node as before (identical behaviour, only slower).
  *
- * Protocol (Node -> helper on stdin): `LENGTH\n` then LENGTH bytes of NUL-separated fields:
- *   `F id`                                    create the two FIFOs DIR/id.1 and DIR/id.2
- *   `S id cwd file argc argv... NAME=VALUE...` start the process (Node has opened the FIFOs' read ends)
- * Replies (helper -> Node on stdout, one short line each):
- *   `R pid` ready; `F id` FIFOs made; `P id pid` started (exec succeeded; pid is the pgid);
- *   `X id status` exited (raw wait status); `E id message` that request failed (nothing runs).
+ * Protocol. Node -> helper on stdin: `LENGTH\n` then LENGTH bytes `F\0id`: fork a spare for request
+ * `id`. Helper -> Node on stdout, one line each: `R pid` ready; `F id pid` the spare is waiting;
+ * `P id pid` its exec succeeded (pid is the stage's pgid); `X id status` it exited (raw wait status;
+ * the helper has SIGKILLed what was left of its process group); `E id message` it failed, nothing runs.
  *
- * For `S` the helper opens the FIFOs' write ends (blocking mode for the stage), unlinks them and
- * forks the stage process, which does setsid (its own session and process group, like
- * `detached: true`), chdir, stdin </dev/null, stdout/stderr to the FIFOs, the job's environment
- * only, and exec. A close-on-exec pipe tells the helper whether exec worked (as libuv does). The
- * helper reaps its children (SIGCHLD wakes its select loop) and reports each exit. It is in its own
- * session (a terminal's Ctrl-C never reaches it); when its stdin closes (the worker exited, or
- * `close()`) it stops taking requests and exits once its running stages have ended.
+ * For `F` the helper makes three FIFOs DIR/id.{1,2,0} (stdout, stderr, request) and forks a spare,
+ * which does setsid (its own session and process group, like `detached: true`) and waits on the
+ * request FIFO. Node opens the stdout/stderr read ends and the request write end, and keeps up to
+ * two spares ready. To start a stage, Node writes `cwd\0file\0argc\0argv...\0NAME=VALUE...` to the
+ * request FIFO of a spare and closes it; the spare opens the output FIFOs as its stdout/stderr
+ * (stdin is /dev/null), unlinks the FIFOs, checks and enters the workspace, takes the job's
+ * environment only, and execs. So the fork is off the critical path, and a start is one write. A
+ * close-on-exec pipe tells the helper whether exec worked (as libuv does). The helper reaps its
+ * children (a pidfd, else SIGCHLD, wakes its select loop). It is in its own session (a terminal's
+ * Ctrl-C never reaches it); when its stdin closes (the worker exited, or `close()`) it takes no more
+ * requests and exits once its stages have ended; an idle spare exits when its request FIFO closes.
  */
 const SPAWN_HELPER_SCRIPT = String.raw`
 use strict;
 use POSIX ();
-use Fcntl qw(F_GETFL F_SETFL O_NONBLOCK O_WRONLY);
+use Fcntl qw(F_GETFL F_SETFL O_NONBLOCK O_RDONLY O_WRONLY);
 my $dir = shift @ARGV;
-my %running;
-my %pidfd;
+my %spare;    # pid -> { id, status }: forked, waiting for its request or not yet known to have exec'd
+my %running;  # pid -> id: exec'd, reported with P
+my %pidfd;    # pid -> pidfd
 # A child's exit makes its pidfd readable (Linux >= 5.3), which wakes select(). Without pidfds, the
 # SIGCHLD handler makes select() return (EINTR), and a short timeout covers a signal that arrives
 # between reaping and select().
@@ -194,30 +197,54 @@ my $pidfds = $^O eq 'linux' && $arch =~ /^(x86_64|i[3-6]86|aarch64|arm|riscv64|p
 $SIG{CHLD} = sub {};
 $SIG{PIPE} = 'DEFAULT';
 sub reply { my $m = join(' ', @_); $m =~ s/[\r\n]+/ /g; syswrite(STDOUT, "$m\n"); }
-sub fifos { my $id = shift; return ("$dir/$id.1", "$dir/$id.2"); }
+sub fifos { my $id = shift; return ("$dir/$id.1", "$dir/$id.2", "$dir/$id.0"); }
+sub drain {
+  my $fh = shift;
+  my $text = '';
+  while (1) {
+    my $n = sysread($fh, my $chunk, 65536);
+    if ($n) { $text .= $chunk; next; }
+    last if defined $n || $! != POSIX::EINTR();
+  }
+  return $text;
+}
+# A spare's status pipe is close-on-exec: EOF with nothing written means exec succeeded.
+sub settle {
+  my $pid = shift;
+  my $s = delete $spare{$pid} or return;
+  my $err = drain($s->{status});
+  close($s->{status});
+  if ($err eq '') { $running{$pid} = $s->{id}; reply('P', $s->{id}, $pid); }
+  elsif ($err ne 'idle') { reply('E', $s->{id}, $err); }
+}
 sub reap {
   while (1) {
     my $pid = waitpid(-1, POSIX::WNOHANG());
     last if $pid <= 0;
     my $status = $?;
+    settle($pid);
     POSIX::close(delete $pidfd{$pid}) if exists $pidfd{$pid};
     my $id = delete $running{$pid};
+    next unless defined $id;
     # Background jobs left in the group die with the stage (the pgid cannot be reused before this).
-    kill('KILL', -$pid) if defined $id;
-    reply('X', $id, $status) if defined $id;
+    kill('KILL', -$pid);
+    reply('X', $id, $status);
   }
 }
 reply('R', $$);
 my $buf = '';
 my $open = 1;
-while ($open || %running) {
+while ($open || %running || %spare) {
   reap();
   my $rin = '';
   vec($rin, 0, 1) = 1 if $open;
   vec($rin, $_, 1) = 1 for values %pidfd;
-  my $polling = grep { !exists $pidfd{$_} } keys %running;
+  vec($rin, fileno($_->{status}), 1) = 1 for values %spare;
+  my $polling = grep { !exists $pidfd{$_} } (keys %running, keys %spare);
   my $n = select(my $rout = $rin, undef, undef, $polling ? 0.02 : undef);
-  next if $n <= 0 || !$open || !vec($rout, 0, 1);
+  next if $n <= 0;
+  for my $pid (keys %spare) { settle($pid) if vec($rout, fileno($spare{$pid}{status}), 1); }
+  next if !$open || !vec($rout, 0, 1);
   my $got = sysread(STDIN, $buf, 65536, length($buf));
   next if !defined $got && $! == POSIX::EINTR();
   if (!$got) { $open = 0; next; }
@@ -226,71 +253,80 @@ while ($open || %running) {
     last if length($buf) < $nl + 1 + $len;
     my $msg = substr($buf, $nl + 1, $len);
     substr($buf, 0, $nl + 1 + $len) = '';
-    my ($op, $id, @rest) = split /\0/, $msg, -1;
-    if ($op eq 'F') {
-      my @f = fifos($id);
-      if (POSIX::mkfifo($f[0], 0600) && POSIX::mkfifo($f[1], 0600)) { reply('F', $id); }
-      else { my $e = "$!"; unlink @f; reply('E', $id, "cannot create pipes in $dir: $e"); }
-    } elsif ($op eq 'S') {
-      start($id, @rest);
-    }
+    my ($op, $id) = split /\0/, $msg, -1;
+    fork_spare($id) if $op eq 'F';
   }
 }
 if (opendir(my $d, $dir)) { unlink map { "$dir/$_" } grep { $_ ne '.' && $_ ne '..' } readdir($d); closedir($d); rmdir($dir); }
 exit 0;
 
-sub start {
-  my ($id, $cwd, $file, $argc, @rest) = @_;
-  my @argv = splice(@rest, 0, $argc);
+# A spare: forked ahead of time, in its own session, waiting on its request FIFO for the worker to
+# write the job (cwd, file, argc, argv..., NAME=VALUE...) and close it; then it execs the job.
+sub fork_spare {
+  my $id = shift;
   my @f = fifos($id);
-  my @out;
-  for my $path (@f) {
-    my $fh;
-    unless (sysopen($fh, $path, O_WRONLY | O_NONBLOCK)) { my $e = "$!"; unlink @f; reply('E', $id, "cannot open pipe: $e"); return; }
-    fcntl($fh, F_SETFL, fcntl($fh, F_GETFL, 0) & ~O_NONBLOCK);
-    push @out, $fh;
+  my ($req, $r, $w);
+  unless (POSIX::mkfifo($f[0], 0600) && POSIX::mkfifo($f[1], 0600) && POSIX::mkfifo($f[2], 0600)) {
+    my $e = "$!"; unlink @f; reply('E', $id, "cannot create pipes in $dir: $e"); return;
   }
-  unlink @f;
-  my ($r, $w);
-  unless (pipe($r, $w)) { reply('E', $id, "pipe: $!"); return; }
+  unless (sysopen($req, $f[2], O_RDONLY | O_NONBLOCK) && pipe($r, $w)) { my $e = "$!"; unlink @f; reply('E', $id, "cannot open pipes: $e"); return; }
   my $pid = fork();
-  unless (defined $pid) { reply('E', $id, "fork: $!"); return; }
-  if ($pid == 0) {
-    close($r);
-    my $err;
-    my $sid = POSIX::setsid();
-    if (!defined $sid || $sid < 0) { $err = "setsid: $!"; }
-    elsif (-l $cwd || !-d _) { $err = "workspace: not a directory"; }
-    elsif (!chdir($cwd)) { $err = "workspace: $!"; }
-    elsif (!open(STDIN, '<', '/dev/null')) { $err = "cannot open /dev/null: $!"; }
-    elsif (!defined POSIX::dup2(fileno($out[0]), 1) || !defined POSIX::dup2(fileno($out[1]), 2)) { $err = "dup2: $!"; }
-    else {
-      $SIG{CHLD} = 'DEFAULT';
-      %ENV = ();
-      for my $pair (@rest) { my $i = index($pair, '='); $ENV{substr($pair, 0, $i)} = substr($pair, $i + 1) if $i > 0; }
-      exec { $file } @argv;
-      $err = "cannot run $file: $!";
-    }
-    syswrite($w, $err);
-    POSIX::_exit(127);
-  }
+  unless (defined $pid) { my $e = "$!"; unlink @f; reply('E', $id, "fork: $e"); return; }
+  if ($pid == 0) { close($r); spare($req, $w, @f); }
   close($w);
-  close($_) for @out;
-  # The pipe is close-on-exec: EOF means exec succeeded; a message means it did not.
-  my $err = '';
-  while (1) {
-    my $n = sysread($r, my $chunk, 4096);
-    if ($n) { $err .= $chunk; next; }
-    last if defined $n || $! != POSIX::EINTR();
-  }
-  close($r);
-  if ($err ne '') { reply('E', $id, $err); return; }
-  $running{$pid} = $id;
+  close($req);
+  $spare{$pid} = { id => $id, status => $r };
   if ($pidfds) {
     my $fd = syscall(434, $pid + 0, 0);
     if (defined $fd && $fd >= 0) { $pidfd{$pid} = $fd; } else { $pidfds = 0; }
   }
-  reply('P', $id, $pid);
+  reply('F', $id, $pid);
+}
+
+sub spare {
+  my ($req, $w, @f) = @_;
+  $SIG{CHLD} = 'DEFAULT';
+  # The helper's stdin/stdout/stderr are its pipes to the worker: not ours to hold.
+  open(STDIN, '<', '/dev/null');
+  open(STDOUT, '>', '/dev/null');
+  open(STDERR, '>', '/dev/null');
+  my $err;
+  my $sid = POSIX::setsid();
+  $err = "setsid: $!" if !defined $sid || $sid < 0;
+  # select() reports the FIFO readable only once the worker has connected (data or its close).
+  my $rin = '';
+  vec($rin, fileno($req), 1) = 1;
+  my $msg = '';
+  while (1) {
+    my $n = select(my $rout = $rin, undef, undef, undef);
+    next if $n < 0 && $! == POSIX::EINTR();
+    my $got = sysread($req, $msg, 65536, length($msg));
+    last if defined $got && $got == 0;
+    last if !defined $got && $! != POSIX::EAGAIN() && $! != POSIX::EINTR();
+  }
+  if ($msg eq '') { unlink @f; syswrite($w, 'idle'); POSIX::_exit(0); }
+  my ($cwd, $file, $argc, @rest) = split /\0/, $msg, -1;
+  my @argv = splice(@rest, 0, $argc);
+  my @out;
+  for my $path (@f[0, 1]) {
+    my $fh;
+    last if $err;
+    if (sysopen($fh, $path, O_WRONLY | O_NONBLOCK)) { fcntl($fh, F_SETFL, fcntl($fh, F_GETFL, 0) & ~O_NONBLOCK); push @out, $fh; }
+    else { $err = "cannot open pipe: $!"; }
+  }
+  unlink @f;
+  if ($err) { }
+  elsif (-l $cwd || !-d _) { $err = "workspace: not a directory"; }
+  elsif (!chdir($cwd)) { $err = "workspace: $!"; }
+  elsif (!defined POSIX::dup2(fileno($out[0]), 1) || !defined POSIX::dup2(fileno($out[1]), 2)) { $err = "dup2: $!"; }
+  else {
+    %ENV = ();
+    for my $pair (@rest) { my $i = index($pair, '='); $ENV{substr($pair, 0, $i)} = substr($pair, $i + 1) if $i > 0; }
+    exec { $file } @argv;
+    $err = "cannot run $file: $!";
+  }
+  syswrite($w, $err);
+  POSIX::_exit(127);
 }
 `;
 
@@ -398,7 +434,7 @@ class SpawnHelper {
         if (request.phase === 'running') request.onEnd(null);
         else request.reject(new Error(`the spawn helper exited${this.diagnostics()}`));
       }
-      for (const slot of this.ready.splice(0)) for (const fd of slot.fds) closeSync(fd);
+      for (const spare of this.ready.splice(0)) SpawnHelper.discard(spare);
       this.updateRef();
       void rm(this.dir, { recursive: true, force: true }).catch(() => {});
     });
@@ -467,57 +503,72 @@ class SpawnHelper {
     });
   }
 
-  private ask(request: HelperRequest, phase: HelperRequest['phase'], fields: string[]): Promise<string[]> {
+  /** Registers what `request` waits for next; rejected at once if the helper is gone. */
+  private expect(request: HelperRequest, phase: HelperRequest['phase']): Promise<string[]> {
     return new Promise<string[]>((resolve, reject) => {
       request.phase = phase;
       request.resolve = resolve;
       request.reject = reject;
-      if (this.exited) {
-        reject(new Error(`the spawn helper exited${this.diagnostics()}`));
-        return;
-      }
-      this.send(fields);
+      if (this.exited) reject(new Error(`the spawn helper exited${this.diagnostics()}`));
     });
   }
 
-  /** FIFO pairs made and opened ahead of time, so a launch costs one round trip to the helper. */
-  private readonly ready: Array<{ id: number; fds: number[] }> = [];
+  /** Spares forked ahead of time, their FIFOs open on our side, so a launch is one write to the spare. */
+  private readonly ready: Spare[] = [];
   private preparing = 0;
+  private closing = false;
 
   private fifoPaths(id: number): string[] {
-    return [path.join(this.dir, `${id}.1`), path.join(this.dir, `${id}.2`)];
+    return [path.join(this.dir, `${id}.1`), path.join(this.dir, `${id}.2`), path.join(this.dir, `${id}.0`)];
   }
 
-  /** Has the helper make the FIFOs of a new request id, and opens their read ends (non-blocking: no writer yet). */
-  private async prepare(): Promise<{ id: number; fds: number[] }> {
+  private static discard(spare: Spare): void {
+    for (const fd of [...spare.output, spare.request]) {
+      if (fd < 0) continue;
+      try {
+        closeSync(fd);
+      } catch {
+        /* already closed */
+      }
+    }
+    spare.request = -1;
+    spare.output = [];
+  }
+
+  /** Has the helper fork a spare, and opens its FIFOs: output read ends, request write end (all non-blocking: they open at once). */
+  private async prepare(): Promise<Spare> {
     const id = this.nextId++;
     const request: HelperRequest = { phase: 'fifo', resolve: () => {}, reject: () => {}, onEnd: () => {} };
     this.requests.set(id, request);
     this.updateRef();
-    const fds: number[] = [];
+    const spare: Spare = { id, output: [], request: -1 };
     try {
-      await this.ask(request, 'fifo', ['F', String(id)]);
+      const forked = this.expect(request, 'fifo');
+      this.send(['F', String(id)]);
+      await forked;
       this.requests.delete(id);
       this.updateRef();
-      // Non-blocking: a FIFO's read end opens at once, even with no writer yet.
-      for (const fifo of this.fifoPaths(id)) fds.push(openSync(fifo, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK));
-      return { id, fds };
+      const [out, err, req] = this.fifoPaths(id) as [string, string, string];
+      spare.output.push(openSync(out, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK));
+      spare.output.push(openSync(err, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK));
+      spare.request = openSync(req, fsConstants.O_WRONLY | fsConstants.O_NONBLOCK);
+      return spare;
     } catch (error) {
       this.requests.delete(id);
       this.updateRef();
-      for (const fd of fds) closeSync(fd);
+      SpawnHelper.discard(spare);
       for (const fifo of this.fifoPaths(id)) await unlink(fifo).catch(() => {});
       throw error;
     }
   }
 
   private refill(): void {
-    while (!this.exited && this.ready.length + this.preparing < 2) {
+    while (!this.exited && !this.closing && this.ready.length + this.preparing < 2) {
       this.preparing++;
       this.prepare()
-        .then((slot) => {
-          if (this.exited) for (const fd of slot.fds) closeSync(fd);
-          else this.ready.push(slot);
+        .then((spare) => {
+          if (this.exited || this.closing) SpawnHelper.discard(spare);
+          else this.ready.push(spare);
         })
         .catch(() => {})
         .finally(() => this.preparing--);
@@ -528,35 +579,73 @@ class SpawnHelper {
     const fields = [cwd, file, String(argv.length), ...argv, ...Object.entries(env).map(([name, value]) => `${name}=${value}`)];
     if (fields.some((field) => field.includes('\0'))) throw new Error('a command, the workspace path or an environment variable contains a NUL byte');
     if (Object.keys(env).some((name) => name === '' || name.includes('='))) throw new Error('an environment variable name is empty or contains "="');
-    if (this.exited) throw new Error(`the spawn helper exited${this.diagnostics()}`);
-    const { id, fds } = this.ready.shift() ?? (await this.prepare());
-    let resolveEnd!: (end: ProcessEnd) => void;
-    const ended = new Promise<ProcessEnd>((resolve) => {
-      resolveEnd = resolve;
-    });
-    const request: HelperRequest = { phase: 'start', resolve: () => {}, reject: () => {}, onEnd: resolveEnd };
-    this.requests.set(id, request);
-    this.updateRef();
-    try {
-      const started = this.ask(request, 'start', ['S', String(id), ...fields]);
-      this.refill();
-      const [pid] = await started;
-      // Read only now: the helper opened the write ends before the fork, so an early EOF is impossible.
-      const [stdout, stderr] = fds.map((fd) => new Socket({ fd, readable: true, writable: false }));
-      return { pid: Number(pid), groupKilled: true, stdout: stdout!, stderr: stderr!, ended };
-    } catch (error) {
-      this.requests.delete(id);
+    const job = Buffer.from(fields.join('\0'), 'utf8');
+    // A spare that died while waiting (killed from outside) refuses the write: take another one.
+    for (let tries = 0; ; tries++) {
+      if (this.exited || this.closing) throw new Error(`the spawn helper exited${this.diagnostics()}`);
+      const spare = this.ready.shift() ?? (await this.prepare());
+      let resolveEnd!: (end: ProcessEnd) => void;
+      const ended = new Promise<ProcessEnd>((resolve) => {
+        resolveEnd = resolve;
+      });
+      const request: HelperRequest = { phase: 'start', resolve: () => {}, reject: () => {}, onEnd: resolveEnd };
+      this.requests.set(spare.id, request);
       this.updateRef();
-      for (const fd of fds) closeSync(fd);
-      for (const fifo of this.fifoPaths(id)) await unlink(fifo).catch(() => {});
-      throw error;
+      const started = this.expect(request, 'start');
+      started.catch(() => {});
+      try {
+        await writeAll(spare.request, job);
+        closeSync(spare.request);
+        spare.request = -1;
+      } catch (error) {
+        this.requests.delete(spare.id);
+        this.updateRef();
+        SpawnHelper.discard(spare);
+        if (tries < 2 && (error as NodeJS.ErrnoException).code === 'EPIPE') continue;
+        throw error;
+      }
+      this.refill();
+      try {
+        const [pid] = await started;
+        // Read only now: the process opened the write ends before its exec, so an early EOF is impossible.
+        const [stdout, stderr] = spare.output.map((fd) => new Socket({ fd, readable: true, writable: false }));
+        return { pid: Number(pid), groupKilled: true, stdout: stdout!, stderr: stderr!, ended };
+      } catch (error) {
+        this.requests.delete(spare.id);
+        this.updateRef();
+        SpawnHelper.discard(spare);
+        for (const fifo of this.fifoPaths(spare.id)) await unlink(fifo).catch(() => {});
+        throw error;
+      }
     }
   }
 
-  /** Ends the helper once the stages it started have ended (it takes no new requests). */
+  /** Ends the helper once the stages it started have ended (idle spares exit when their FIFO closes). */
   close(): void {
+    this.closing = true;
+    for (const spare of this.ready.splice(0)) SpawnHelper.discard(spare);
     this.child.stdin?.end();
-    for (const slot of this.ready.splice(0)) for (const fd of slot.fds) closeSync(fd);
+  }
+}
+
+interface Spare {
+  id: number;
+  /** Read ends of the stdout and stderr FIFOs. */
+  output: number[];
+  /** Write end of the request FIFO (-1 once written and closed). */
+  request: number;
+}
+
+/** Writes all of `data` to a non-blocking pipe fd: at once when it fits (the usual case), else as the reader drains it. */
+async function writeAll(fd: number, data: Buffer): Promise<void> {
+  let offset = 0;
+  while (offset < data.length) {
+    try {
+      offset += writeSync(fd, data, offset, data.length - offset);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
+      await sleep(1);
+    }
   }
 }
 
