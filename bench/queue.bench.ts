@@ -11,13 +11,13 @@ import { createPool } from '../lib/db/client';
 import { claimNextJob } from '../lib/queue/claim';
 import { completeJob } from '../lib/queue/complete';
 import { JobRunner } from '../lib/queue/runner';
-import { createTestDatabase } from '../tests/support/db';
 import { compare } from './support';
+import { benchDatabase, cleanup } from './support-db';
 
 const JOBS = Number(process.env.BENCH_QUEUE_JOBS ?? 500);
 const RUNS = Number(process.env.BENCH_QUEUE_RUNS ?? 7);
 
-const db = await createTestDatabase();
+const db = await benchDatabase();
 // The runners of a group stay started while the baseline runs (compare() interleaves the two): the
 // baseline's jobs are of another kind, which the runners neither claim nor wake up for.
 const enqueue = async (kind: 'noop' | 'bare') => {
@@ -81,5 +81,5 @@ try {
   for (const stop of stops) await stop();
   await Promise.all(pools.map((p) => p.end()));
   await bare.end();
-  await db.drop();
+  await cleanup();
 }

@@ -25,16 +25,17 @@ export interface Diagnostic {
 export const START_OF_FILE: Span = { line: 1, column: 1 };
 
 export class DiagnosticCollector {
-  private readonly items: Diagnostic[] = [];
+  /** Spans are read in `result()`, not when reported: a first pass that only asks `isEmpty` never resolves a lazy one. */
+  private readonly items: Array<{ severity: Severity; span: Span; rule: string; message: string; hint: string | undefined }> = [];
 
   constructor(readonly file: string) {}
 
   error(span: Span, rule: string, message: string, hint?: string): void {
-    this.push('error', span, rule, message, hint);
+    this.items.push({ severity: 'error', span, rule, message, hint });
   }
 
   warning(span: Span, rule: string, message: string, hint?: string): void {
-    this.push('warning', span, rule, message, hint);
+    this.items.push({ severity: 'warning', span, rule, message, hint });
   }
 
   get isEmpty(): boolean {
@@ -47,13 +48,13 @@ export class DiagnosticCollector {
 
   /** Sorted by file, line, column (then severity and message, so equal positions are stable), deduped. */
   result(): Diagnostic[] {
-    return sortAndDedupe(this.items);
-  }
-
-  private push(severity: Severity, span: Span, rule: string, message: string, hint?: string): void {
-    const diagnostic: Diagnostic = { severity, message, file: this.file, line: span.line, column: span.column, rule };
-    if (hint !== undefined) diagnostic.hint = hint;
-    this.items.push(diagnostic);
+    return sortAndDedupe(
+      this.items.map(({ severity, span, rule, message, hint }) => {
+        const diagnostic: Diagnostic = { severity, message, file: this.file, line: span.line, column: span.column, rule };
+        if (hint !== undefined) diagnostic.hint = hint;
+        return diagnostic;
+      }),
+    );
   }
 }
 

@@ -300,3 +300,17 @@ test('local: the spawn helper reports a workspace that is a file, and a shell th
   const ok = await runToEnd(executor, job(dir, ['echo fine']));
   assert.deepEqual(ok.lines.map((l) => l.line), ['fine']);
 });
+
+test('local: without perl on PATH, stages are started from Node', async (t) => {
+  const dir = await workspace(t);
+  const savedPath = process.env.PATH;
+  process.env.PATH = path.join(dir, 'no-such-bin');
+  t.after(() => {
+    process.env.PATH = savedPath;
+  });
+  const executor = new LocalExecutor();
+  const run = await runToEnd(executor, job(dir, ['echo "pid $$"; exit 3']));
+  process.env.PATH = savedPath;
+  assert.equal(run.result.exitCode, 3);
+  assert.match(run.lines[0]?.line ?? '', /^pid \d+$/);
+});

@@ -1,11 +1,17 @@
 /**
  * `local` executor: runs a stage's commands as host processes in the run's workspace.
  *
- * - One process group per attempt. The group leader is a small `sh` runner (STAGE_RUNNER_SCRIPT) that
- *   runs every command as `sh -e -c COMMAND` in order and stops at the first non-zero exit, so the
- *   handle id (the pgid) stays the same for the whole attempt and `cancel` reaches every command and
- *   all their children: SIGTERM (forwarded once to the group by the runner), SIGKILL to the whole
- *   group after `graceMs`. A cancelled stage exits 143 (137 if it had to be killed).
+ * - One process group per attempt, so the handle id (the pgid) stays the same for the whole attempt
+ *   and `cancel` reaches every command and all their children. A stage of ONE command runs as that
+ *   command's own `sh -e -c COMMAND` (exactly what the runner would start for it, minus the runner):
+ *   cancel sends SIGTERM to the whole group. A stage of several commands is led by a small `sh`
+ *   runner (STAGE_RUNNER_SCRIPT) that runs every command as `sh -e -c COMMAND` in order and stops at
+ *   the first non-zero exit; cancel sends SIGTERM to the runner, which forwards it once to the group.
+ *   Either way SIGKILL goes to the whole group after `graceMs`, and a cancelled stage exits 143 (137
+ *   if it had to be killed). `killAll()` SIGKILLs every group at once (a second Ctrl-C).
+ * - Processes are started by a small long-lived perl "spawn helper" (see SpawnHelper) rather than by
+ *   forking this (large) Node process for each stage; without perl, Node's spawn is used, with the
+ *   same behaviour.
  * - env = job.env, plus PATH and HOME from the worker's environment when the job does not set them
  *   (so host tools are found). Nothing else leaks from the worker's environment.
  * - When the leader exits, whatever is left in its process group (background jobs) is SIGKILLed, as
@@ -601,6 +607,7 @@ class SpawnHelper {
         this.requests.delete(spare.id);
         this.updateRef();
         SpawnHelper.discard(spare);
+        for (const fifo of this.fifoPaths(spare.id)) await unlink(fifo).catch(() => {});
         if (tries < 2 && (error as NodeJS.ErrnoException).code === 'EPIPE') continue;
         throw error;
       }

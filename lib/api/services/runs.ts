@@ -1,14 +1,11 @@
 /**
- * Runs: trigger (plan + persist in one transaction), list, get, cancel, and stage logs.
- * The run number comes from Pipeline.nextRunNumber, incremented in the trigger's transaction: the
- * UPDATE's row lock serializes concurrent triggers of one pipeline, so numbers are unique and gapless
- * (a trigger that fails later rolls its increment back).
+ * Runs: trigger (authorize, then lib/runs/create-run in one transaction with the audit row), list, get,
+ * cancel, and stage logs.
  */
 import type { z } from 'zod';
 import type { Actor } from '../../auth/authorize';
-import type { Prisma } from '../../generated/prisma/client';
-import { plan, PlanError, type ExecutionPlan, type TriggerContext } from '../../pipeline';
-import { enqueueJob } from '../../queue/enqueue';
+import { PlanError } from '../../pipeline';
+import { createRun, NotTriggeredError } from '../../runs/create-run';
 import type { PrismaClient } from '../db';
 import { requireTenantAction } from '../access';
 import { recordAudit } from '../audit';
@@ -33,86 +30,39 @@ export async function triggerRun(prisma: PrismaClient, actor: Actor, pipelineId:
       'this pipeline has no stored config; reading it from the repository is not supported yet: store the KDL in `config`',
     );
   }
-  const spec = checkConfig(pipeline.config, pipeline.configPath);
+  const config = pipeline.config;
+  const spec = checkConfig(config, pipeline.configPath);
   const branch = body.branch ?? (body.tag ? undefined : pipeline.defaultBranch);
 
-  const { run, stages } = await prisma.$transaction(async (tx) => {
-    const counter = await tx.pipeline.update({ where: { id: pipelineId }, data: { nextRunNumber: { increment: 1 } }, select: { nextRunNumber: true } });
-    const number = counter.nextRunNumber - 1;
-    const created = await tx.pipelineRun.create({
-      data: {
-        pipelineId,
-        number,
-        status: 'queued',
-        event: body.event,
-        branch: branch ?? null,
-        tag: body.tag ?? null,
-        commitSha: body.sha ?? null,
-        commitMessage: body.message ?? null,
-        commitAuthor: body.author ?? null,
-        variables: body.variables,
-        // Replaced below: the plan needs the run's id.
-        plan: {},
-        configSource: pipeline.config,
-        triggeredById: actor.userId,
-      },
-    });
+  const trigger = {
+    event: body.event,
+    ...(branch !== undefined ? { branch } : {}),
+    ...(body.tag !== undefined ? { tag: body.tag } : {}),
+    ...(body.sha !== undefined ? { sha: body.sha } : {}),
+    ...(body.message !== undefined ? { message: body.message } : {}),
+    ...(body.author !== undefined ? { author: body.author } : {}),
+    variables: body.variables,
+  };
 
-    const trigger: TriggerContext = {
-      event: body.event,
-      ...(branch !== undefined ? { branch } : {}),
-      ...(body.tag !== undefined ? { tag: body.tag } : {}),
-      ...(body.sha !== undefined ? { sha: body.sha } : {}),
-      ...(body.message !== undefined ? { message: body.message } : {}),
-      ...(body.author !== undefined ? { author: body.author } : {}),
-      variables: body.variables,
-      runId: created.id,
-      runNumber: number,
-    };
-    const executionPlan = planOrThrow(spec, trigger);
-
-    const run = await tx.pipelineRun.update({ where: { id: created.id }, data: { plan: executionPlan as unknown as Prisma.InputJsonValue } });
-    await tx.stageRun.createMany({
-      data: executionPlan.stages.map((stage) => ({
-        runId: run.id,
-        stageId: stage.id,
-        name: stage.name,
-        matrix: stage.matrix,
-        needs: stage.needs,
-        status: stage.skip ? ('skipped' as const) : ('pending' as const),
-        reason: stage.skip?.reason ?? null,
-        executor: stage.executor,
-      })),
+  const { run, stages } = await prisma
+    .$transaction(async (tx) => {
+      const created = await createRun(tx, { pipeline: { id: pipelineId, config }, spec, trigger, triggeredById: actor.userId });
+      await recordAudit(tx, actor, {
+        action: 'run.trigger',
+        tenantId: pipeline.tenantId,
+        targetType: 'pipeline_run',
+        targetId: created.run.id,
+        details: { pipelineId, number: created.number, event: body.event, branch: branch ?? null, tag: body.tag ?? null },
+        ip,
+      });
+      return created;
+    }, TRIGGER_TX)
+    .catch((error: unknown) => {
+      if (error instanceof PlanError) throw new ApiError('plan_failed', 422, error.message);
+      if (error instanceof NotTriggeredError) throw new ApiError('not_triggered', 422, error.message, { reason: error.reason });
+      throw error;
     });
-    await enqueueJob(tx, { kind: 'run', payload: { runId: run.id }, dedupeKey: `run:${run.id}` });
-    await recordAudit(tx, actor, {
-      action: 'run.trigger',
-      tenantId: pipeline.tenantId,
-      targetType: 'pipeline_run',
-      targetId: run.id,
-      details: { pipelineId, number, event: body.event, branch: branch ?? null, tag: body.tag ?? null },
-      ip,
-    });
-    const stages = await tx.stageRun.findMany({ where: { runId: run.id } });
-    return { run, stages };
-  }, TRIGGER_TX);
   return runDto(run, stages);
-}
-
-function planOrThrow(spec: Parameters<typeof plan>[0], trigger: TriggerContext): ExecutionPlan {
-  let executionPlan: ExecutionPlan;
-  try {
-    executionPlan = plan(spec, trigger);
-  } catch (error) {
-    if (error instanceof PlanError) throw new ApiError('plan_failed', 422, error.message);
-    throw error;
-  }
-  if (!executionPlan.triggered) {
-    throw new ApiError('not_triggered', 422, `the pipeline does not run for this trigger: ${executionPlan.notTriggeredReason ?? 'its filters do not match'}`, {
-      reason: executionPlan.notTriggeredReason,
-    });
-  }
-  return executionPlan;
 }
 
 export async function listRuns(prisma: PrismaClient, actor: Actor, pipelineId: string, query: z.output<typeof ListRunsQuery>) {
