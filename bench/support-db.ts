@@ -12,6 +12,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -119,10 +120,29 @@ export async function startWorkerProcess(options: { databaseUrl: string; dataDir
   const output = () => lines.join('\n');
   const stop = async (timeoutMs = 10_000) => {
     if (child.exitCode !== null || child.signalCode !== null) return;
+    // What the worker started (the local executor's perl spawn helpers) must not outlive it.
+    const started = descendants(child.pid!);
     child.kill('SIGTERM');
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     await exited;
     clearTimeout(timer);
+    // An idle spawn helper ends by itself once the worker's end of its stdin closes: give it a moment.
+    const stillThere = () => started.filter((p) => startTime(p.pid) === p.startTime);
+    for (let i = 0; i < 20 && stillThere().length > 0; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    const left = stillThere();
+    if (left.length > 0) {
+      console.log(`(the worker left ${left.length} process(es) running 1 s after it exited: ${left.map((p) => `${p.pid} ${p.argv[0] ?? '?'}`).join(', ')}; killed)`);
+      for (const p of left) {
+        try {
+          process.kill(p.pid, 'SIGKILL');
+        } catch {
+          // gone meanwhile
+        }
+        // A killed spawn helper cannot remove its FIFO directory (its last argument) any more.
+        const dir = p.argv.at(-1);
+        if (p.argv[0] === 'perl' && dir && /[/]buildit-spawn-[^/]+$/.test(dir)) rmSync(dir, { recursive: true, force: true });
+      }
+    }
   };
   onCleanup(() => stop());
   const startTimeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`the worker did not get ready within 60 s:\n${output()}`)), 60_000).unref());
@@ -132,4 +152,49 @@ export async function startWorkerProcess(options: { databaseUrl: string; dataDir
   earlyExit.catch(() => {}); // it also rejects at the normal stop, long after the race
   await Promise.race([readyPromise, startTimeout, earlyExit]);
   return { child, output, stop };
+}
+
+/** The process's start time (field 22 of /proc/PID/stat), to tell it from a later process with the same pid; null when gone. */
+function startTime(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** Every live descendant of `pid` (Linux /proc), with its start time. */
+function descendants(pid: number): { pid: number; startTime: string; argv: string[] }[] {
+  const found: { pid: number; startTime: string; argv: string[] }[] = [];
+  const visit = (parent: number) => {
+    let tasks: string[];
+    try {
+      tasks = readdirSync(`/proc/${parent}/task`);
+    } catch {
+      return;
+    }
+    for (const task of tasks) {
+      let children: string;
+      try {
+        children = readFileSync(`/proc/${parent}/task/${task}/children`, 'utf8');
+      } catch {
+        continue;
+      }
+      for (const child of children.split(' ').filter(Boolean).map(Number)) {
+        const time = startTime(child);
+        if (time === null) continue;
+        let argv: string[] = [];
+        try {
+          argv = readFileSync(`/proc/${child}/cmdline`, 'utf8').split('\0').slice(0, -1);
+        } catch {
+          // gone meanwhile
+        }
+        found.push({ pid: child, startTime: time, argv });
+        visit(child);
+      }
+    }
+  };
+  visit(pid);
+  return found;
 }

@@ -4,7 +4,12 @@
  * BUILDIT_WORKER_GRACE_MS (default 30 s) to finish, then are handed back to the queue; exit 0.
  *
  * Environment: DATABASE_URL (required), BUILDIT_WORKER_CONCURRENCY (jobs at once, default 4),
- * BUILDIT_WORKER_GRACE_MS (default 30000), BUILDIT_WORKER_ID (default host-pid-random).
+ * BUILDIT_WORKER_GRACE_MS (default 30000), BUILDIT_WORKER_ID (default host-pid-random),
+ * BUILDIT_WORKER_LEASE_MS (job lease, default 15000: a crashed worker's job is taken over this long after its
+ * last heartbeat; heartbeats every third of it, at most every 5 s).
+ *
+ * Every worker also runs the cron scheduler (lib/schedule): one of them, elected with an advisory lock,
+ * enqueues the scheduled runs. BUILDIT_SCHEDULER=off disables it in this worker.
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -12,6 +17,7 @@ import { closeSharedDb, getPool, getPrisma } from '../lib/db/client';
 import { checkDatabaseReady } from '../lib/db/ready';
 import { createLogger } from '../lib/log';
 import { JobRunner } from '../lib/queue/runner';
+import { Scheduler } from '../lib/schedule/scheduler';
 import { createJobHandlers } from './jobs/index';
 
 const workerId = process.env.BUILDIT_WORKER_ID ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
@@ -28,6 +34,8 @@ function intFromEnv(name: string, fallback: number, min: number): number {
 async function main(): Promise<void> {
   const concurrency = intFromEnv('BUILDIT_WORKER_CONCURRENCY', 4, 1);
   const graceMs = intFromEnv('BUILDIT_WORKER_GRACE_MS', 30_000, 0);
+  const leaseMs = intFromEnv('BUILDIT_WORKER_LEASE_MS', 15_000, 300);
+  const heartbeatMs = Math.min(5_000, Math.floor(leaseMs / 3));
 
   let signalled = false;
   let onSignal: () => void = () => {};
@@ -55,11 +63,16 @@ async function main(): Promise<void> {
   }
 
   const handlers = createJobHandlers({ prisma: getPrisma(), pool });
-  const runner = new JobRunner({ pool, workerId, handlers, concurrency, log });
+  const runner = new JobRunner({ pool, workerId, handlers, concurrency, leaseMs, heartbeatMs, log });
   await runner.start();
-  log.info({ concurrency, kinds: Object.keys(handlers) }, 'worker ready');
+  const scheduler = process.env.BUILDIT_SCHEDULER === 'off' ? null : new Scheduler({ pool, prisma: getPrisma(), log: log.child({ component: 'scheduler' }) });
+  if (scheduler) await scheduler.start();
+  else log.info('scheduler disabled (BUILDIT_SCHEDULER=off)');
+  log.info({ concurrency, leaseMs, kinds: Object.keys(handlers) }, 'worker ready');
 
   await stopRequested;
+  // First: releases the lock at once, so another worker's scheduler takes over while this one drains.
+  await scheduler?.stop();
   log.info({ graceMs, activeJobs: runner.activeJobs }, 'worker shutting down');
   await runner.stop({ graceMs });
   await closeSharedDb();

@@ -366,7 +366,9 @@ test('a second SIGINT kills the local stage processes at once and exits 130', as
 test('a second SIGINT force-removes the containers of a docker run and exits 130', async (t) => {
   const docker = await dockerOrSkip(t);
   if (!docker) return;
-  const dir = await scratch(t, { 'buildit.kdl': SLEEPER });
+  // The stage ignores SIGTERM, so the first Ctrl-C alone would take the whole stop grace period.
+  const stubborn = `pipeline "stubborn"\nstage "sleeper" {\n  ${IMAGE}\n  run "trap '' TERM; echo started-sleeping; sleep 60"\n}\n`;
+  const dir = await scratch(t, { 'buildit.kdl': stubborn });
   const run = start(['--json', '--executor', 'docker'], dir);
   let runId = '';
   try {

@@ -281,19 +281,28 @@ const KILL_CAP_MS = 2000;
 
 /**
  * Kills every process and container of the run now, no grace period: local process groups are
- * SIGKILLed (synchronously), containers labelled `buildit.run=<runId>` force-removed (twice, to catch
- * one created while the first listing ran), all within KILL_CAP_MS.
+ * SIGKILLed (synchronously); containers labelled `buildit.run=<runId>` are force-removed until none
+ * is listed any more (one may be created while a listing runs, or be in a removal already started
+ * by the graceful cancel), all within KILL_CAP_MS.
  */
 async function killRun(executors: Record<string, Executor>, runId: string): Promise<void> {
   for (const executor of Object.values(executors)) if (executor instanceof LocalExecutor) executor.killAll();
-  const removals: Array<Promise<unknown>> = [];
+  const deadline = Date.now() + KILL_CAP_MS;
+  const removals: Array<Promise<void>> = [];
   for (const executor of Object.values(executors)) {
     if (!(executor instanceof DockerExecutor)) continue;
-    const remove = () => removeContainersByLabel(executor.docker, { [LABEL_RUN]: runId });
-    removals.push(remove().then(remove).catch(() => {}));
+    removals.push(
+      (async () => {
+        while (Date.now() < deadline) {
+          const found = await removeContainersByLabel(executor.docker, { [LABEL_RUN]: runId }).catch(() => 1);
+          if (found === 0) return;
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      })(),
+    );
   }
   if (removals.length === 0) return;
   let timer: NodeJS.Timeout | undefined;
-  await Promise.race([Promise.all(removals), new Promise<void>((resolve) => (timer = setTimeout(resolve, KILL_CAP_MS)))]);
+  await Promise.race([Promise.all(removals), new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now()))))]);
   clearTimeout(timer);
 }

@@ -31,15 +31,23 @@ export function plan(spec: PipelineSpec, trigger: TriggerContext): ExecutionPlan
     const combinations = matrixCombinations(stage);
     const ids = combinations.map((matrix) => stageId(stage.name, matrix));
     idsByStage.set(stage.name, ids);
+    const env = stageEnv(spec, stage);
     combinations.forEach((matrix, i) => {
-      const context = new StageContext(spec, stage, matrix, trigger, variables);
+      const context = new StageContext(spec, stage, env, matrix, trigger, variables);
       planned.push({ stage: planStage(context, ids[i]!, stageLevels.get(stage.name)!, caches), order: declaration });
     });
   });
-  for (const { stage } of planned) stage.needs = stage.needs.flatMap((name) => idsByStage.get(name) ?? []);
+  for (const { stage } of planned) stage.needs = expandNeeds(stage.needs, idsByStage);
   // Stable sort: equal (level, declaration) keeps matrix order.
   const stages = planned.sort((a, b) => a.stage.level - b.stage.level || a.order - b.order).map((p) => p.stage);
   return { ...base, triggered: true, notTriggeredReason: null, stages, levels: groupByLevel(stages) };
+}
+
+/** A need on a matrix stage is a need on each of its combinations. Plain loops: this runs for every planned stage. */
+function expandNeeds(needs: string[], idsByStage: Map<string, string[]>): string[] {
+  const ids: string[] = [];
+  for (const name of needs) for (const id of idsByStage.get(name) ?? []) ids.push(id);
+  return ids;
 }
 
 function checkTrigger(trigger: TriggerContext): void {
@@ -110,7 +118,9 @@ function levelsOf(stages: StageSpec[]): Map<string, number> {
 export function matrixCombinations(stage: StageSpec): Array<Record<string, string>> {
   let combinations: Array<Record<string, string>> = [{}];
   for (const axis of stage.matrix) {
-    combinations = combinations.flatMap((partial) => axis.values.map((value) => ({ ...partial, [axis.key]: value })));
+    const next: Array<Record<string, string>> = [];
+    for (const partial of combinations) for (const value of axis.values) next.push({ ...partial, [axis.key]: value });
+    combinations = next;
   }
   return combinations;
 }
@@ -134,29 +144,35 @@ function whenSkipReason(when: WhenSpec | null, trigger: TriggerContext): string 
   return globMatches(when.branch, trigger.branch) ? null : `when branch="${when.branch}" does not match branch "${trigger.branch}"`;
 }
 
+/** The pipeline env merged with the stage's (the stage wins); the same for every matrix combination. */
+function stageEnv(spec: PipelineSpec, stage: StageSpec): Map<string, EnvEntry> {
+  const env = new Map<string, EnvEntry>();
+  for (const entry of spec.env) env.set(entry.name, entry);
+  for (const entry of stage.env) env.set(entry.name, entry);
+  return env;
+}
+
 /** Everything `${...}` can see in one planned stage. */
 class StageContext {
-  readonly env = new Map<string, EnvEntry>();
-  private readonly renderedEnv = new Map<string, string>();
+  /** Created on the first `${env.X}`: most stages have none. */
+  private renderedEnv: Map<string, string> | undefined;
+  private readonly resolver = (ref: Reference): string => this.resolve(ref);
 
   constructor(
     readonly spec: PipelineSpec,
     readonly stage: StageSpec,
+    /** See `stageEnv`. */
+    readonly env: ReadonlyMap<string, EnvEntry>,
     readonly matrix: Record<string, string>,
     readonly trigger: TriggerContext,
     private readonly variables: Map<string, string>,
-  ) {
-    for (const entry of spec.env) this.env.set(entry.name, entry);
-    for (const entry of stage.env) this.env.set(entry.name, entry);
-  }
+  ) {}
 
   render(text: Text): string {
     // Most strings have no `${` at all: nothing to parse or substitute.
     if (!text.value.includes('${')) return text.value;
     return renderTemplate(parseTemplate(text.value), this.resolver);
   }
-
-  private readonly resolver = (ref: Reference): string => this.resolve(ref);
 
   /** An env value: plain text, or a template when it references secrets (resolved at execution). */
   renderEnv(entry: EnvEntry): string | SecretTemplate {
@@ -195,6 +211,7 @@ class StageContext {
 
   /** Validation guarantees env references are acyclic and never lead to a secret. */
   private envValue(name: string): string {
+    this.renderedEnv ??= new Map();
     let value = this.renderedEnv.get(name);
     if (value === undefined) {
       const entry = this.env.get(name);
@@ -231,6 +248,15 @@ function gitValue(key: string, trigger: TriggerContext): string {
   }
 }
 
+function planCaches(context: StageContext, caches: Map<string, CacheSpec>): PlannedStage['caches'] {
+  const planned: PlannedStage['caches'] = [];
+  for (const name of new Set(context.stage.caches.map((c) => c.name))) {
+    const cache = caches.get(name);
+    if (cache) planned.push({ name, key: context.render(cache.key), paths: cache.paths.map((p) => context.render(p)) });
+  }
+  return planned;
+}
+
 function planStage(context: StageContext, id: string, level: number, caches: Map<string, CacheSpec>): PlannedStage {
   const { stage } = context;
   if (stage.kind === null) throw new PlanError(`stage "${stage.name}" has nothing to do; validate the pipeline first`);
@@ -260,10 +286,7 @@ function planStage(context: StageContext, id: string, level: number, caches: Map
     env: Object.fromEntries(env),
     secretEnv: Object.fromEntries(secretEnv),
     secrets: [...secrets].sort(),
-    caches: [...new Set(stage.caches.map((c) => c.name))].flatMap((name) => {
-      const cache = caches.get(name);
-      return cache ? [{ name, key: context.render(cache.key), paths: cache.paths.map((p) => context.render(p)) }] : [];
-    }),
+    caches: planCaches(context, caches),
     artifacts: stage.artifacts.map((glob) => context.render(glob)),
     services: stage.services.map((service) => ({
       name: service.name,

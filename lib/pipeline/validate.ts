@@ -52,7 +52,11 @@ function checkNeeds(spec: PipelineSpec, byName: Map<string, StageSpec>, diagnost
 function checkCycles(spec: PipelineSpec, byName: Map<string, StageSpec>, diagnostics: DiagnosticCollector): void {
   const stages = [...byName.values()];
   const index = new Map(stages.map((stage, i) => [stage.name, i]));
-  const edges = stages.map((stage) => stage.needs.flatMap((need) => (index.has(need.name) ? [index.get(need.name)!] : [])));
+  const edges = stages.map((stage) => {
+    const needs: number[] = [];
+    for (const need of stage.needs) if (index.has(need.name)) needs.push(index.get(need.name)!);
+    return needs;
+  });
   for (const cycle of findCycles(edges)) {
     const names = cycle.map((i) => stages[i]!.name);
     const first = stages[cycle[0]!]!;
@@ -90,7 +94,8 @@ function warnUnreachableWhen(spec: PipelineSpec, stage: StageSpec, diagnostics: 
 }
 
 function warnUnusedCaches(spec: PipelineSpec, diagnostics: DiagnosticCollector): void {
-  const used = new Set(spec.stages.flatMap((stage) => stage.caches.map((cache) => cache.name)));
+  const used = new Set<string>();
+  for (const stage of spec.stages) for (const cache of stage.caches) used.add(cache.name);
   for (const cache of spec.caches) {
     if (!used.has(cache.name)) diagnostics.warning(cache.span, 'unused', `cache "${cache.name}" is declared but no stage uses it`, `add \`cache "${cache.name}"\` to a stage, or remove it`);
   }

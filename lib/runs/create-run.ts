@@ -30,6 +30,40 @@ export interface NewRun {
   triggeredById: string | null;
   /** What started it when no person did (e.g. `schedule`). */
   triggeredBy?: string | null;
+  /** The run this one re-runs (stored as PipelineRun.rerunOfId). */
+  rerunOfId?: string | null;
+  /**
+   * Stages whose result is taken over from an earlier run instead of executing them: created `succeeded`
+   * with this reason and exit code, never started (startedAt null). An entry only applies to a stage of
+   * the new plan that is not skipped and whose needs are all reused too (transitively); the others are
+   * created pending as usual. The worker copies their artifacts (see worker/jobs/run-pipeline.ts).
+   */
+  reuse?: ReadonlyArray<ReusedStage>;
+}
+
+export interface ReusedStage {
+  stageId: string;
+  exitCode: number | null;
+  reason: string;
+}
+
+/** The reuse entries that apply to `executionPlan` (see NewRun.reuse), by stage id. */
+export function applicableReuse(executionPlan: ExecutionPlan, reuse: ReadonlyArray<ReusedStage>): Map<string, ReusedStage> {
+  const offered = new Map(reuse.map((entry) => [entry.stageId, entry]));
+  const byId = new Map(executionPlan.stages.map((stage) => [stage.id, stage]));
+  const decided = new Map<string, boolean>();
+  const reusable = (id: string, seen: Set<string>): boolean => {
+    const known = decided.get(id);
+    if (known !== undefined) return known;
+    const stage = byId.get(id);
+    // `seen` guards against a cyclic plan (plan() rejects cycles; this only keeps a bad input finite).
+    const ok = stage !== undefined && !stage.skip && offered.has(id) && !seen.has(id) && stage.needs.every((need) => reusable(need, new Set(seen).add(id)));
+    decided.set(id, ok);
+    return ok;
+  };
+  const applied = new Map<string, ReusedStage>();
+  for (const stage of executionPlan.stages) if (reusable(stage.id, new Set())) applied.set(stage.id, offered.get(stage.id)!);
+  return applied;
 }
 
 /** Creates the run, its stage rows and its `run` job in `tx`; throws PlanError or NotTriggeredError. */
@@ -54,6 +88,7 @@ export async function createRun(tx: Tx, input: NewRun) {
       configSource: pipeline.config,
       triggeredById: input.triggeredById,
       triggeredBy: input.triggeredBy ?? null,
+      rerunOfId: input.rerunOfId ?? null,
     },
   });
 
@@ -61,19 +96,25 @@ export async function createRun(tx: Tx, input: NewRun) {
   if (!executionPlan.triggered) throw new NotTriggeredError(executionPlan.notTriggeredReason);
 
   const run = await tx.pipelineRun.update({ where: { id: created.id }, data: { plan: executionPlan as unknown as Prisma.InputJsonValue } });
+  const reused = applicableReuse(executionPlan, input.reuse ?? []);
+  const now = new Date();
   await tx.stageRun.createMany({
-    data: executionPlan.stages.map((stage) => ({
-      runId: run.id,
-      stageId: stage.id,
-      name: stage.name,
-      matrix: stage.matrix,
-      needs: stage.needs,
-      status: stage.skip ? ('skipped' as const) : ('pending' as const),
-      reason: stage.skip?.reason ?? null,
-      executor: stage.executor,
-    })),
+    data: executionPlan.stages.map((stage) => {
+      const reuse = reused.get(stage.id);
+      return {
+        runId: run.id,
+        stageId: stage.id,
+        name: stage.name,
+        matrix: stage.matrix,
+        needs: stage.needs,
+        status: reuse ? ('succeeded' as const) : stage.skip ? ('skipped' as const) : ('pending' as const),
+        reason: reuse ? reuse.reason : (stage.skip?.reason ?? null),
+        executor: stage.executor,
+        ...(reuse ? { exitCode: reuse.exitCode, finishedAt: now } : {}),
+      };
+    }),
   });
   await enqueueJob(tx, { kind: 'run', payload: { runId: run.id }, dedupeKey: `run:${run.id}` });
   const stages = await tx.stageRun.findMany({ where: { runId: run.id } });
-  return { run, stages, number };
+  return { run, stages, number, reused: [...reused.keys()] };
 }

@@ -14,9 +14,17 @@
  *   finished stage's log in the database is complete.
  * - The per-stage log cap (./log-cap.ts) keeps the head and the tail of a huge log with a marker line.
  *
- * Everything (orchestrator events and timer flushes) runs one operation at a time, in order. A failed
- * database write is thrown to the orchestrator (at once, or at the next event for a timer flush): it then
- * stops the run. A failed publish only loses the live event (the database has it): it is logged.
+ * Everything (orchestrator events and timer flushes) runs one operation at a time, in order.
+ *
+ * Database outages (PostgreSQL restarting, a dropped connection) do not stop the run: a write that fails
+ * with a TRANSIENT connection error (see isTransientDatabaseError) is retried with backoff (100 ms → 2 s)
+ * for up to `dbRetryMs` (default BUILDIT_DB_RETRY_MS or 60 s) per write, while later events wait behind it,
+ * so order is kept (write, then publish; chunk seqs contiguous). Every write is safe to repeat: updates set
+ * values, and a chunk insert that may have committed before the connection dropped is inserted with
+ * ON CONFLICT (stage_run_id, seq) DO NOTHING and, when the row is already there, accepted only if it is
+ * the very same chunk (else another worker writes this log: an error). Any other failed write, or an outage
+ * longer than dbRetryMs, is thrown to the orchestrator (at once, or at the next event for a timer flush):
+ * it then stops the run. A failed publish only loses the live event (the database has it): it is logged.
  */
 import type { ServerRunEvent, RunEventPublisher, StageLogChunkEvent } from '../events/server-events';
 import type { EventSink, LogStream, RunEvent } from '../events/types';
@@ -27,6 +35,10 @@ import { DEFAULT_LOG_TAIL_BYTES, lineBytes, logCapFromEnv, StageLogCap, type Cap
 
 export const DEFAULT_FLUSH_INTERVAL_MS = 100;
 export const DEFAULT_CHUNK_BYTES = 64 * 1024;
+/** How long one write is retried through a database outage (override: BUILDIT_DB_RETRY_MS). */
+export const DEFAULT_DB_RETRY_MS = 60_000;
+const RETRY_BACKOFF_START_MS = 100;
+const RETRY_BACKOFF_MAX_MS = 2_000;
 
 const STREAM_CODES: Record<LogStream, string> = { stdout: 'o', stderr: 'e', system: 's' };
 const STREAMS_BY_CODE: Record<string, LogStream> = { o: 'stdout', e: 'stderr', s: 'system' };
@@ -58,6 +70,11 @@ export interface StoreSinkOptions {
   attempts?: ReadonlyMap<string, number>;
   /** Stored log positions by StageRun id (recovery); stages not listed start empty. */
   storedLogs?: ReadonlyMap<string, StoredLogPosition>;
+  /**
+   * How long one write is retried while the database is unreachable (transient connection errors only);
+   * default BUILDIT_DB_RETRY_MS or 60 s. 0 = no retry.
+   */
+  dbRetryMs?: number;
   logger?: Logger;
 }
 
@@ -80,6 +97,7 @@ export class StoreSink implements EventSink {
   private readonly chunkBytes: number;
   private readonly capBytes: number;
   private readonly tailBytes: number;
+  private readonly dbRetryMs: number;
   private readonly logger: Logger;
   private readonly logs = new Map<string, StageLogState>();
   private tail: Promise<void> = Promise.resolve();
@@ -98,6 +116,7 @@ export class StoreSink implements EventSink {
     this.chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
     this.capBytes = options.logCapBytes ?? logCapFromEnv();
     this.tailBytes = options.logTailBytes ?? DEFAULT_LOG_TAIL_BYTES;
+    this.dbRetryMs = options.dbRetryMs ?? dbRetryMsFromEnv();
     this.logger = options.logger ?? createLogger('store-sink', { runId: options.runId });
   }
 
@@ -168,16 +187,20 @@ export class StoreSink implements EventSink {
     const at = new Date(event.time);
     switch (event.type) {
       case 'run.started':
-        await this.prisma.pipelineRun.updateMany({
-          where: { id: event.runId, status: { in: ['queued', 'running'] } },
-          data: { status: 'running' },
+        await this.write('mark the run running', async () => {
+          await this.prisma.pipelineRun.updateMany({
+            where: { id: event.runId, status: { in: ['queued', 'running'] } },
+            data: { status: 'running' },
+          });
+          // started_at is the first start (a recovered run keeps it).
+          await this.prisma.pipelineRun.updateMany({ where: { id: event.runId, startedAt: null }, data: { startedAt: at } });
         });
-        // started_at is the first start (a recovered run keeps it).
-        await this.prisma.pipelineRun.updateMany({ where: { id: event.runId, startedAt: null }, data: { startedAt: at } });
         break;
-      case 'stage.queued':
-        await this.prisma.stageRun.update({ where: { id: this.stageRunId(event.stage) }, data: { status: 'queued' } });
+      case 'stage.queued': {
+        const id = this.stageRunId(event.stage);
+        await this.write('mark a stage queued', () => this.prisma.stageRun.update({ where: { id }, data: { status: 'queued' } }));
         break;
+      }
       case 'stage.started': {
         const state = this.logState(event.stage);
         if (event.attempt !== state.attempt) {
@@ -186,11 +209,13 @@ export class StoreSink implements EventSink {
           state.attempt = event.attempt;
         }
         const id = this.stageRunId(event.stage);
-        await this.prisma.stageRun.update({
-          where: { id },
-          data: { status: 'running', attempt: event.attempt, executor: event.executor, exitCode: null, reason: null, handleId: null },
+        await this.write('mark a stage started', async () => {
+          await this.prisma.stageRun.update({
+            where: { id },
+            data: { status: 'running', attempt: event.attempt, executor: event.executor, exitCode: null, reason: null, handleId: null },
+          });
+          await this.prisma.stageRun.updateMany({ where: { id, startedAt: null }, data: { startedAt: at } });
         });
-        await this.prisma.stageRun.updateMany({ where: { id, startedAt: null }, data: { startedAt: at } });
         break;
       }
       case 'stage.log': {
@@ -205,25 +230,63 @@ export class StoreSink implements EventSink {
         const state = this.logState(event.stage);
         for (const line of state.cap.finish()) this.buffer(state, line);
         await this.flushStage(state);
-        await this.prisma.stageRun.update({
-          where: { id: state.stageRunId },
-          data: {
-            status: event.status,
-            exitCode: event.exitCode,
-            reason: event.reason ?? null,
-            finishedAt: at,
-            // 0 = never started: keep the row's attempt (1) rather than store an attempt that never was.
-            ...(event.attempt > 0 ? { attempt: event.attempt } : {}),
-          },
-        });
+        await this.write('mark a stage finished', () =>
+          this.prisma.stageRun.update({
+            where: { id: state.stageRunId },
+            data: {
+              status: event.status,
+              exitCode: event.exitCode,
+              reason: event.reason ?? null,
+              finishedAt: at,
+              // 0 = never started: keep the row's attempt (1) rather than store an attempt that never was.
+              ...(event.attempt > 0 ? { attempt: event.attempt } : {}),
+            },
+          }),
+        );
         break;
       }
       case 'run.finished':
         await this.flushAll();
-        await this.prisma.pipelineRun.update({ where: { id: event.runId }, data: { status: event.status, finishedAt: at } });
+        await this.write('mark the run finished', () =>
+          this.prisma.pipelineRun.update({ where: { id: event.runId }, data: { status: event.status, finishedAt: at } }),
+        );
         break;
     }
     await this.publish(event);
+  }
+
+  /**
+   * Runs one database write (safe to repeat), retrying it through transient connection errors for up to
+   * dbRetryMs. Other errors, and an outage that lasts longer, are thrown. Once detached, it stops trying.
+   */
+  private async write<T>(what: string, operation: () => Promise<T>): Promise<T> {
+    const startedAt = Date.now();
+    for (let failures = 0; ; ) {
+      try {
+        const result = await operation();
+        if (failures > 0) {
+          this.logger.info({ what, failures, outageMs: Date.now() - startedAt }, 'the database is back: the write went through');
+        }
+        return result;
+      } catch (error) {
+        if (this.detached || !isTransientDatabaseError(error)) throw error;
+        failures++;
+        const elapsed = Date.now() - startedAt;
+        if (elapsed >= this.dbRetryMs) {
+          throw new Error(
+            `could not ${what}: the database was unreachable for ${Math.round(elapsed / 100) / 10} s ` +
+              `(retried ${failures} times; the limit is BUILDIT_DB_RETRY_MS=${this.dbRetryMs}): ${describeError(error)}`,
+            { cause: error },
+          );
+        }
+        if (failures === 1 || failures % 10 === 0) {
+          this.logger.warn({ what, failures, err: describeError(error) }, 'database unreachable: retrying the write with backoff');
+        }
+        const backoff = Math.min(RETRY_BACKOFF_MAX_MS, RETRY_BACKOFF_START_MS * 2 ** (failures - 1));
+        await sleep(Math.min(backoff * (0.8 + Math.random() * 0.4), this.dbRetryMs - elapsed));
+        if (this.detached) throw new Error(`could not ${what}: this worker stopped supervising the run`, { cause: error });
+      }
+    }
   }
 
   private stageRunId(stageId: string): string {
@@ -309,17 +372,14 @@ export class StoreSink implements EventSink {
     const firstLine = state.nextLine;
     const text = lines.map((l) => `${l.line}\n`).join('');
     const streams = lines.map((l) => STREAM_CODES[l.stream]).join('');
-    const [row] = await queryRows<{ created_at: Date }>(
-      this.prisma,
-      `INSERT INTO log_chunks (stage_run_id, seq, text, first_line, line_count, streams, attempt)
-       VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING created_at`,
-      [state.stageRunId, seq, text, firstLine, lines.length, streams, attempt],
+    const createdAt = await this.write('store a log chunk', () =>
+      this.insertChunkOnce({ stageRunId: state.stageRunId, seq, text, firstLine, lineCount: lines.length, streams, attempt }),
     );
     state.nextSeq = seq + 1;
     state.nextLine = firstLine + lines.length;
     const event: StageLogChunkEvent = {
       type: 'stage.log_chunk',
-      time: (row?.created_at ?? new Date()).toISOString(),
+      time: createdAt.toISOString(),
       runId: this.target.runId,
       stage: state.stageId,
       stageRunId: state.stageRunId,
@@ -330,6 +390,50 @@ export class StoreSink implements EventSink {
     await this.publish(event);
   }
 
+  /**
+   * Inserts a chunk, or finds it already stored: an insert retried after a dropped connection may have
+   * committed the first time. Repeating is safe only when the stored row is this very chunk.
+   */
+  private async insertChunkOnce(chunk: {
+    stageRunId: string;
+    seq: number;
+    text: string;
+    firstLine: number;
+    lineCount: number;
+    streams: string;
+    attempt: number;
+  }): Promise<Date> {
+    const [inserted] = await queryRows<{ created_at: Date }>(
+      this.prisma,
+      `INSERT INTO log_chunks (stage_run_id, seq, text, first_line, line_count, streams, attempt)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)
+       ON CONFLICT (stage_run_id, seq) DO NOTHING
+       RETURNING created_at`,
+      [chunk.stageRunId, chunk.seq, chunk.text, chunk.firstLine, chunk.lineCount, chunk.streams, chunk.attempt],
+    );
+    if (inserted) return new Date(inserted.created_at);
+    const [stored] = await queryRows<{ text: string; first_line: number; line_count: number; streams: string; attempt: number; created_at: Date }>(
+      this.prisma,
+      'SELECT text, first_line, line_count, streams, attempt, created_at FROM log_chunks WHERE stage_run_id = $1 AND seq = $2',
+      [chunk.stageRunId, chunk.seq],
+    );
+    const same =
+      stored !== undefined &&
+      stored.text === chunk.text &&
+      Number(stored.first_line) === chunk.firstLine &&
+      Number(stored.line_count) === chunk.lineCount &&
+      stored.streams === chunk.streams &&
+      Number(stored.attempt) === chunk.attempt;
+    if (!same) {
+      throw new Error(
+        `log chunk ${chunk.seq} of stage run ${chunk.stageRunId} is already stored with other lines: ` +
+          'another worker is writing this log (this worker lost the run?)',
+      );
+    }
+    this.logger.info({ stageRunId: chunk.stageRunId, seq: chunk.seq }, 'log chunk was stored before the connection dropped: not stored twice');
+    return new Date(stored.created_at);
+  }
+
   private async publish(event: ServerRunEvent): Promise<void> {
     try {
       await this.publisher.publish(this.target, event);
@@ -337,6 +441,59 @@ export class StoreSink implements EventSink {
       this.logger.warn({ err: error, event: event.type }, 'could not publish a run event (it is stored; live viewers miss it)');
     }
   }
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** BUILDIT_DB_RETRY_MS (milliseconds, >= 0), or DEFAULT_DB_RETRY_MS. */
+export function dbRetryMsFromEnv(env: Readonly<Record<string, string | undefined>> = process.env): number {
+  const raw = env.BUILDIT_DB_RETRY_MS;
+  if (raw === undefined || raw === '') return DEFAULT_DB_RETRY_MS;
+  const ms = Number(raw);
+  if (!Number.isFinite(ms) || ms < 0) throw new Error(`BUILDIT_DB_RETRY_MS must be a number of milliseconds >= 0, got "${raw}"`);
+  return ms;
+}
+
+/** Socket errors of a connection that failed or dropped. */
+const TRANSIENT_SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+/**
+ * PostgreSQL SQLSTATEs of a server going away or not there yet: 57P01 admin_shutdown, 57P02 crash_shutdown,
+ * 57P03 cannot_connect_now (starting up / shutting down / recovering); class 08 (connection exception) is
+ * matched by prefix. Prisma's codes for the same: P1001 can't reach the server, P1008 timeout, P1017 server
+ * closed the connection.
+ */
+const TRANSIENT_SQL_CODES = new Set(['57P01', '57P02', '57P03', 'P1001', 'P1008', 'P1017']);
+/** @prisma/adapter-pg's kinds for the same (in a DriverAdapterError's `cause`). */
+const TRANSIENT_ADAPTER_KINDS = new Set(['DatabaseNotReachable', 'ConnectionClosed', 'SocketTimeout']);
+/** node-postgres errors without a code (the socket closed under a query, a pool that could not connect). */
+const TRANSIENT_MESSAGE =
+  /Connection terminated|Client has encountered a connection error|not queryable|timeout exceeded when trying to connect|terminating connection due to|the database system is (starting up|shutting down|in recovery mode|not yet accepting connections)|Server has closed the connection|Can't reach database server|\b(ECONNREFUSED|ECONNRESET)\b/i;
+
+/**
+ * True for errors that mean "the database connection is down, try again later" (PostgreSQL restarting,
+ * a dropped connection), as thrown by pg directly or wrapped by Prisma and its pg adapter; false for
+ * everything else (constraint violations, bad SQL...), which retrying would not fix.
+ */
+export function isTransientDatabaseError(error: unknown): boolean {
+  const seen = new Set<unknown>();
+  const visit = (value: unknown, depth: number): boolean => {
+    if (value === null || typeof value !== 'object' || seen.has(value) || depth > 6) return false;
+    seen.add(value);
+    const e = value as { code?: unknown; originalCode?: unknown; kind?: unknown; message?: unknown; cause?: unknown; meta?: { driverAdapterError?: unknown } };
+    for (const code of [e.code, e.originalCode]) {
+      if (typeof code !== 'string') continue;
+      if (TRANSIENT_SOCKET_CODES.has(code) || TRANSIENT_SQL_CODES.has(code) || /^08[0-9A-Z]{3}$/.test(code)) return true;
+    }
+    if (typeof e.kind === 'string' && TRANSIENT_ADAPTER_KINDS.has(e.kind)) return true;
+    if (typeof e.message === 'string' && TRANSIENT_MESSAGE.test(e.message)) return true;
+    if (value instanceof AggregateError && value.errors.some((inner) => visit(inner, depth + 1))) return true;
+    return visit(e.cause, depth + 1) || visit(e.meta?.driverAdapterError, depth + 1);
+  };
+  return visit(error, 0);
+}
+
+function describeError(error: unknown): string {
+  return error instanceof Error ? error.message || error.name : String(error);
 }
 
 /** The lines of a stored chunk, with their streams (the inverse of what StoreSink writes). */

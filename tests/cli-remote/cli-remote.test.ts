@@ -5,6 +5,8 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -217,10 +219,10 @@ describe('pipelines, trigger, runs', () => {
     assert.equal(badVar.code, 2);
   });
 
-  test('runs rerun says the server does not support it yet (exit 2)', async () => {
+  test('runs rerun of an unfinished run is refused (run_not_finished, exit 1)', async () => {
     const result = await buildit(['runs', 'rerun', runId, '--failed'], as(world.memberA.token));
-    assert.equal(result.code, 2);
-    assert.match(result.stderr, /does not support rerunning runs yet/);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /^buildit: .+ \(run_not_finished\)\n$/);
   });
 
   test('runs logs prints the stored chunks; --follow streams live chunks and ends with the run', async () => {
@@ -281,6 +283,66 @@ describe('pipelines, trigger, runs', () => {
     assert.match(stderr, /--- build succeeded/);
     assert.match(stderr, /run #1 failed/);
     assert.equal(code, 1, 'a failed run ends --follow with exit 1');
+  });
+
+  test('runs rerun (all, and --failed) calls the rerun endpoint', async () => {
+    // The run of the logs test ended failed with build succeeded and test never started.
+    const nothing = await buildit(['runs', 'rerun', runId, '--failed'], as(world.memberA.token));
+    assert.equal(nothing.code, 1);
+    assert.match(nothing.stderr, /\(nothing_to_rerun\)\n$/);
+
+    const all = await buildit(['runs', 'rerun', runId, '--json'], as(world.memberA.token));
+    assert.equal(all.code, 0, all.stderr);
+    const full = JSON.parse(all.stdout) as { id: string; number: number; branch: string; commitSha: string; variables: Record<string, string>; stages: Array<{ stageId: string; status: string }> };
+    assert.equal(full.branch, 'feature/x');
+    assert.equal(full.commitSha, 'abc1234');
+    assert.deepEqual(full.variables, { GREETING: 'hi=there' });
+    assert.deepEqual(
+      full.stages.map((s) => [s.stageId, s.status]),
+      [
+        ['build', 'pending'],
+        ['test', 'pending'],
+        ['deploy', 'skipped'],
+      ],
+    );
+    assert.equal((await database.prisma.pipelineRun.findUniqueOrThrow({ where: { id: full.id } })).rerunOfId, runId);
+
+    await database.prisma.stageRun.updateMany({ where: { runId, stageId: 'test' }, data: { status: 'failed', exitCode: 1, finishedAt: new Date() } });
+    const failed = await buildit(['runs', 'rerun', runId, '--failed'], as(world.memberA.token));
+    assert.equal(failed.code, 0, failed.stderr);
+    assert.match(failed.stdout, /^Started run #\d+ \(\w+\), reusing build\.\n$/);
+    const number = Number(/#(\d+)/.exec(failed.stdout)![1]);
+    const created = await database.prisma.pipelineRun.findFirstOrThrow({ where: { pipelineId, number }, include: { stages: true } });
+    assert.equal(created.rerunOfId, runId);
+    assert.deepEqual(Object.fromEntries(created.stages.map((s) => [s.stageId, s.status])), { build: 'succeeded', test: 'pending', deploy: 'skipped' });
+
+    const viewer = await buildit(['runs', 'rerun', runId], as(world.viewerA.token));
+    assert.equal(viewer.code, 1);
+    assert.match(viewer.stderr, /\(forbidden\)\n$/);
+  });
+
+  test('runs rerun against a server without the endpoint says so (exit 2) instead of calling it', async () => {
+    // An older server: its OpenAPI document has no rerun operation (and any other request would be a 404).
+    const requests: string[] = [];
+    const old = createServer((req, res) => {
+      requests.push(`${req.method} ${req.url}`);
+      if (req.url === '/api/v1/openapi.json') {
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ openapi: '3.1.0', paths: { '/api/v1/runs/{runId}': { get: { operationId: 'getRun' } } } }));
+      } else {
+        res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'not_found', message: 'no such route', details: null } }));
+      }
+    });
+    await new Promise<void>((resolve) => old.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = old.address() as AddressInfo;
+      const result = await buildit(['runs', 'rerun', runId, '--failed'], { BUILDIT_URL: `http://127.0.0.1:${port}`, BUILDIT_TOKEN: world.memberA.token });
+      assert.equal(result.code, 2);
+      assert.match(result.stderr, /does not support rerunning runs yet/);
+      assert.deepEqual(requests, ['GET /api/v1/openapi.json']);
+    } finally {
+      old.closeAllConnections();
+      await new Promise<void>((resolve) => old.close(() => resolve()));
+    }
   });
 
   test('runs cancel', async () => {

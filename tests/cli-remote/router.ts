@@ -12,6 +12,7 @@ import * as openApiRoute from '../../app/api/v1/openapi.json/route';
 import * as pipelineRunsRoute from '../../app/api/v1/pipelines/[pipelineId]/runs/route';
 import * as pipelineRoute from '../../app/api/v1/pipelines/[pipelineId]/route';
 import * as cancelRoute from '../../app/api/v1/runs/[runId]/cancel/route';
+import * as rerunRoute from '../../app/api/v1/runs/[runId]/rerun/route';
 import * as runRoute from '../../app/api/v1/runs/[runId]/route';
 import * as logsRoute from '../../app/api/v1/runs/[runId]/stages/[stageRunId]/logs/route';
 import * as tenantPipelinesRoute from '../../app/api/v1/tenants/[tenantId]/pipelines/route';
@@ -34,6 +35,7 @@ const ROUTES: Array<[string, RouteModule]> = [
   ['/api/v1/pipelines/[pipelineId]/runs', pipelineRunsRoute],
   ['/api/v1/runs/[runId]', runRoute],
   ['/api/v1/runs/[runId]/cancel', cancelRoute],
+  ['/api/v1/runs/[runId]/rerun', rerunRoute],
   ['/api/v1/runs/[runId]/stages/[stageRunId]/logs', logsRoute],
 ];
 

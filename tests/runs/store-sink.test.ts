@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import pino from 'pino';
 import type { RunEvent } from '../../lib/events/types';
 import { formatBytes, lineBytes, logCapFromEnv, StageLogCap, type CappedLine } from '../../lib/runs/log-cap';
-import { chunkLines, readStoredLogPositions, StoreSink } from '../../lib/runs/store-sink';
+import { chunkLines, dbRetryMsFromEnv, isTransientDatabaseError, readStoredLogPositions, StoreSink } from '../../lib/runs/store-sink';
+import type { PrismaClient } from '../../lib/generated/prisma/client';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { RecordingPublisher, seedTenant, storedLog, triggerPipeline, type Seeded } from './helpers';
 
@@ -119,6 +120,122 @@ describe('StoreSink', () => {
     assert.equal((await storedLog(db.prisma, stageRunId)).chunks.length, 0);
     assert.equal((await db.prisma.stageRun.findUniqueOrThrow({ where: { id: stageRunId } })).status, 'running');
     assert.deepEqual(publisher.published.map((p) => p.event.type), ['stage.started']);
+  });
+});
+
+/** A connection error as node-postgres throws it when the server goes away under a query. */
+const connectionDropped = () => new Error('Connection terminated unexpectedly');
+const connectionRefused = () => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED', errno: -111, syscall: 'connect' });
+
+/**
+ * db.prisma with injected failures: `failChunkInsertAfterCommit` chunk inserts run for real and then throw as
+ * if the connection dropped before the reply (the row IS stored); `refuseStageUpdates` stageRun.update calls
+ * throw ECONNREFUSED without running.
+ */
+function flakyPrisma(faults: { failChunkInsertAfterCommit?: number; refuseStageUpdates?: number; refuseEverything?: boolean }): PrismaClient {
+  const prisma = db.prisma;
+  return new Proxy(prisma, {
+    get(target, property) {
+      if (property === '$queryRawUnsafe') {
+        return async (sql: string, ...values: unknown[]) => {
+          if (faults.refuseEverything) throw connectionRefused();
+          const result = await target.$queryRawUnsafe(sql, ...values);
+          if (sql.includes('INSERT INTO log_chunks') && (faults.failChunkInsertAfterCommit ?? 0) > 0) {
+            faults.failChunkInsertAfterCommit!--;
+            throw connectionDropped();
+          }
+          return result;
+        };
+      }
+      if (property === 'stageRun') {
+        const delegate = target.stageRun;
+        return new Proxy(delegate, {
+          get(inner, name) {
+            const value = Reflect.get(inner, name) as unknown;
+            if (name !== 'update' || typeof value !== 'function') return value;
+            return (...args: unknown[]) => {
+              if (faults.refuseEverything) return Promise.reject(connectionRefused());
+              if ((faults.refuseStageUpdates ?? 0) > 0) {
+                faults.refuseStageUpdates!--;
+                return Promise.reject(connectionRefused());
+              }
+              return (value as (...a: unknown[]) => Promise<unknown>).apply(inner, args);
+            };
+          },
+        });
+      }
+      return Reflect.get(target, property) as unknown;
+    },
+  });
+}
+
+describe('StoreSink through database outages', () => {
+  test('transient connection errors are told apart from real failures', () => {
+    assert.equal(isTransientDatabaseError(connectionDropped()), true);
+    assert.equal(isTransientDatabaseError(connectionRefused()), true);
+    assert.equal(isTransientDatabaseError(Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01', severity: 'FATAL' })), true);
+    assert.equal(isTransientDatabaseError(Object.assign(new Error('the database system is starting up'), { code: '57P03' })), true);
+    assert.equal(isTransientDatabaseError(Object.assign(new Error('connection failure'), { code: '08006' })), true);
+    // Prisma's wrapping of @prisma/adapter-pg errors: a code of its own, the adapter's error in meta.
+    const prismaWrapped = Object.assign(new Error('Raw query failed. Code: `N/A`.'), {
+      code: 'P2010',
+      meta: { driverAdapterError: { name: 'DriverAdapterError', cause: { kind: 'DatabaseNotReachable', host: '127.0.0.1', port: 5432 } } },
+    });
+    assert.equal(isTransientDatabaseError(prismaWrapped), true);
+    assert.equal(isTransientDatabaseError(Object.assign(new Error('Server has closed the connection.'), { code: 'P1017' })), true);
+    assert.equal(isTransientDatabaseError(new Error('outer', { cause: connectionRefused() })), true);
+
+    assert.equal(isTransientDatabaseError(Object.assign(new Error('insert or update on table "log_chunks" violates foreign key constraint'), { code: '23503' })), false);
+    assert.equal(isTransientDatabaseError(Object.assign(new Error('Raw query failed. Code: `23505`.'), { code: 'P2010', meta: { driverAdapterError: { cause: { kind: 'UniqueConstraintViolation' } } } })), false);
+    assert.equal(isTransientDatabaseError(new Error('syntax error at or near "SELEC"')), false);
+    assert.equal(isTransientDatabaseError('ECONNREFUSED'), false, 'not an error object');
+    assert.equal(isTransientDatabaseError(null), false);
+  });
+
+  test('BUILDIT_DB_RETRY_MS', () => {
+    assert.equal(dbRetryMsFromEnv({}), 60_000);
+    assert.equal(dbRetryMsFromEnv({ BUILDIT_DB_RETRY_MS: '2500' }), 2500);
+    assert.throws(() => dbRetryMsFromEnv({ BUILDIT_DB_RETRY_MS: '1m' }), /BUILDIT_DB_RETRY_MS must be a number of milliseconds/);
+  });
+
+  test('a write that fails with a connection error is retried; a chunk that committed before the drop is not stored twice', async () => {
+    const { runId, stageRunId, stageRunIds } = await newRun();
+    const publisher = new RecordingPublisher(db.prisma);
+    const faults = { failChunkInsertAfterCommit: 2, refuseStageUpdates: 3 };
+    const sink = new StoreSink({ prisma: flakyPrisma(faults), publisher, runId, tenantId: seeded.tenantId, stageRunIds, flushIntervalMs: 60_000, chunkBytes: 8, logger: silent });
+    await sink.emit(started(runId)); // refused 3 times, then written
+    for (const text of ['one', 'two', 'three', 'four']) await sink.emit(line(runId, text)); // 8-byte chunks: [one two] [three] [four]
+    await sink.emit({ type: 'stage.finished', time: time(), runId, stage: 'a', status: 'succeeded', exitCode: 0, attempt: 1, durationMs: 5 });
+    await sink.close();
+    assert.deepEqual(faults, { failChunkInsertAfterCommit: 0, refuseStageUpdates: 0 }, 'every injected failure happened');
+
+    const log = await storedLog(db.prisma, stageRunId);
+    assert.deepEqual(log.lines, ['one', 'two', 'three', 'four'], 'every line exactly once');
+    assert.deepEqual(log.chunks.map((c) => [c.seq, c.firstLine, c.lineCount]), [[1, 1, 2], [2, 3, 1], [3, 4, 1]], 'contiguous seqs and lines');
+    // Written, then published, once each, in order.
+    assert.deepEqual(publisher.published.map((p) => p.event.type), ['stage.started', 'stage.log_chunk', 'stage.log_chunk', 'stage.log_chunk', 'stage.finished']);
+    assert.deepEqual(publisher.ofType('stage.log_chunk').map((e) => e.seq), [1, 2, 3]);
+    assert.ok(publisher.published.every((p) => p.db.chunkStored !== false));
+    assert.equal(publisher.published[0]!.db.stageStatus, 'running');
+    assert.equal(publisher.published[4]!.db.stageStatus, 'succeeded');
+  });
+
+  test('an outage longer than dbRetryMs is thrown to the orchestrator, naming the limit', async () => {
+    const { runId, stageRunIds } = await newRun();
+    const sink = new StoreSink({ prisma: flakyPrisma({ refuseEverything: true }), publisher: new RecordingPublisher(db.prisma), runId, tenantId: seeded.tenantId, stageRunIds, dbRetryMs: 300, logger: silent });
+    const before = Date.now();
+    await assert.rejects(sink.emit(started(runId)), /could not mark a stage started: the database was unreachable for .* BUILDIT_DB_RETRY_MS=300.*ECONNREFUSED/s);
+    assert.ok(Date.now() - before >= 300);
+  });
+
+  test('a chunk seq already stored with other lines (another worker writes this log) is an error, not a silent skip', async () => {
+    const { runId, stageRunId, stageRunIds } = await newRun();
+    await db.prisma.logChunk.create({ data: { stageRunId, seq: 1, text: 'from another worker\n', firstLine: 1, lineCount: 1, streams: 'o' } });
+    const sink = new StoreSink({ prisma: db.prisma, publisher: new RecordingPublisher(db.prisma), runId, tenantId: seeded.tenantId, stageRunIds, flushIntervalMs: 60_000, logger: silent });
+    await sink.emit(started(runId));
+    await sink.emit(line(runId, 'mine'));
+    await assert.rejects(sink.flush(), /log chunk 1 of stage run .* is already stored with other lines/);
+    assert.deepEqual((await storedLog(db.prisma, stageRunId)).lines, ['from another worker']);
   });
 });
 

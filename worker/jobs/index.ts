@@ -13,6 +13,7 @@ import type { PrismaClient } from '../../lib/db/client';
 import type { JobHandlers } from '../../lib/queue/runner';
 import { createRunEventPublisher } from '../../lib/realtime/publisher';
 import { createRunPipelineHandler } from './run-pipeline';
+import { createScheduleHandler } from './schedule';
 
 export type { JobContext, JobHandler, JobHandlers } from '../../lib/queue/runner';
 export type { ClaimedJob } from '../../lib/queue/claim';
@@ -21,5 +22,7 @@ export type { ClaimedJob } from '../../lib/queue/claim';
 export function createJobHandlers(deps: { prisma: PrismaClient; pool: pg.Pool }): JobHandlers {
   return {
     run: createRunPipelineHandler({ prisma: deps.prisma, publisher: createRunEventPublisher(deps.pool) }),
+    // The elected scheduler (lib/schedule) enqueues one per due cron slot (payload `{ pipelineId, slot }`).
+    schedule: createScheduleHandler({ prisma: deps.prisma }),
   };
 }

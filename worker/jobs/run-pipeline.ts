@@ -8,7 +8,10 @@
  *   is honoured; a stage without one runs on docker when it has an image and docker is available, else
  *   locally.
  * - Workspace: `$BUILDIT_DATA_DIR/workspaces/RUN_ID/workspace`, EMPTY for now (no source checkout yet:
- *   the repository/commit checkout is a later issue). Removed when the run ends.
+ *   the repository/commit checkout is a later issue). Removed when the run ends; the run's artifact store
+ *   beside it (`.../RUN_ID/artifacts/`) is KEPT, for re-runs that reuse stages (no retention yet).
+ * - Re-runs (`rerunOfId`, see lib/api/services/runs.ts rerunRun): stages created `succeeded` and never
+ *   started are reused: see `prepareReusedStages`.
  * - Secrets: none yet; a stage that declares one fails with the orchestrator's clear reason.
  * - Approvals: not possible from the web yet; `approval` stages are skipped with APPROVAL_PENDING_REASON.
  * - Cancel: `cancelRequestedAt` (set by the API) is polled every `cancelPollMs` (1 s); when set, the
@@ -20,6 +23,8 @@
  *   (which cannot be recovered) are stopped. The handler then throws (the runner drops the outcome).
  * - Recovery (the job claimed again after a crash, run status `running`): see `prepareResume`.
  */
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { z } from 'zod';
 import type Docker from 'dockerode';
@@ -32,7 +37,8 @@ import { readStoredLogPositions, StoreSink, type StoreSinkOptions } from '../../
 import { createExecutor, detectDockerAvailable, DockerExecutor, ExecutorError, recoverDockerHandle } from '../executors';
 import type { Executor, ExecutorHandle, ExitResult, HandleStatus, LogLine, StageJob } from '../executors/types';
 import { runPlan, workspaceArtifactStore, type ResumedStage, type RunResult } from '../orchestrator';
-import { CacheStore, createRunWorkspace } from '../workspace';
+import { CacheStore, createRunWorkspace, stageArtifactDirName } from '../workspace';
+import { copyDirContents } from '../workspace/copy';
 
 export const APPROVAL_PENDING_REASON = 'approval required (approval from the web arrives later)';
 
@@ -114,12 +120,32 @@ export async function runPipelineJob(job: RunPipelineJob, ctx: RunPipelineContex
   // Same directory for a resumed run: its running containers have it mounted.
   const workspace = await createRunWorkspace({ root: path.join(dataDir, 'workspaces'), runId });
 
+  // A re-run's reused stages: their artifacts copied into this run's store, or run again when gone.
+  let stageRows = loaded.stages;
+  let reused = new Set<string>();
+  if (loaded.rerunOfId) {
+    const prepared = await prepareReusedStages({
+      prisma,
+      run: { id: runId, rerunOfId: loaded.rerunOfId, stages: loaded.stages },
+      plan: { ...plan, stages: runPlanStages },
+      workspacesRoot: path.join(dataDir, 'workspaces'),
+      artifactsDir: workspace.artifactsDir,
+    });
+    stageRows = prepared.stages;
+    reused = prepared.reused;
+    if (reused.size > 0 || prepared.runAgain.length > 0) log.info({ reused: [...reused], runAgain: prepared.runAgain }, 're-run: reusing stages of an earlier run');
+  }
+
   let resume: Record<string, ResumedStage> | undefined;
   let storedLogs: StoreSinkOptions['storedLogs'];
   if (resuming) {
     storedLogs = await readStoredLogPositions(prisma, runId);
-    resume = await prepareResume({ prisma, runId, plan: { ...plan, stages: runPlanStages }, stages: loaded.stages, executors });
+    resume = await prepareResume({ prisma, runId, plan: { ...plan, stages: runPlanStages }, stages: stageRows, executors });
     log.info({ resumed: Object.keys(resume ?? {}) }, 'resuming a run whose worker stopped');
+  } else if (reused.size > 0) {
+    // Reused stages are finished from the start: the orchestrator keeps their result without running them.
+    const finished = await prepareResume({ prisma, runId, plan: { ...plan, stages: runPlanStages }, stages: stageRows.filter((row) => reused.has(row.stageId)), executors });
+    resume = Object.fromEntries(Object.entries(finished).filter(([, entry]) => entry.state === 'finished'));
   }
 
   const sink = new StoreSink({
@@ -188,7 +214,8 @@ export async function runPipelineJob(job: RunPipelineJob, ctx: RunPipelineContex
     orchestration.catch(() => {});
     const result = await Promise.race([orchestration, detachedPromise]);
     await sink.close();
-    await workspace.remove().catch((error: unknown) => log.warn({ err: error }, 'could not remove the run workspace'));
+    // The artifact store stays (a re-run of this run reuses it); the workspace goes.
+    await rm(workspace.dir, { recursive: true, force: true, maxRetries: 3 }).catch((error: unknown) => log.warn({ err: error }, 'could not remove the run workspace'));
     return { kind: 'ran', result, resumed: resuming };
   } catch (error) {
     if (!detached) await markRunFailed(prisma, runId, error).catch((markError: unknown) => log.error({ err: markError }, 'could not mark the run failed'));
@@ -264,6 +291,107 @@ async function prepareResume(options: {
     }
   }
   return resume;
+}
+
+/** A stage of a re-run created `succeeded` by the API (lib/runs/create-run.ts `reuse`): never started in this run. */
+function isReusedRow(row: Pick<StageRun, 'status' | 'startedAt'>): boolean {
+  return row.status === 'succeeded' && row.startedAt === null;
+}
+
+/** How far back a reused stage's artifacts are looked for (a re-run of a re-run of ...). */
+const MAX_REUSE_HOPS = 50;
+
+/**
+ * A re-run's reused stages (created `succeeded`, never started), at claim time and again on recovery
+ * (idempotent):
+ * - The artifacts of every reused stage that declares some are copied from the artifact store of the run
+ *   it was reused from (`WORKSPACES/OLD_RUN_ID/artifacts/STAGE`; when that run had itself reused the stage,
+ *   from the run before, and so on) into this run's store, unless already there. The orchestrator then
+ *   restores them for dependents as for stages that ran.
+ * - When they are gone (cleaned up, or the old run ran on another host without shared storage) and a
+ *   stage that will run needs that stage, the stage is run again instead of being reused: its row goes
+ *   back to `pending` (reason says why, cleared when it starts). The check repeats for the needs of the
+ *   stages put back, so no stage starts without the artifacts of its needs. A reused stage whose artifacts
+ *   are gone but that no running stage needs stays reused (its artifacts are just not downloadable).
+ * Only DIRECT needs matter: the orchestrator restores the artifacts of a stage's needs, not of theirs.
+ */
+async function prepareReusedStages(options: {
+  prisma: PrismaClient;
+  run: { id: string; rerunOfId: string; stages: StageRun[] };
+  plan: ExecutionPlan;
+  workspacesRoot: string;
+  artifactsDir: string;
+}): Promise<{ stages: StageRun[]; reused: Set<string>; runAgain: string[] }> {
+  const { prisma, run } = options;
+  const planned = new Map(options.plan.stages.map((stage) => [stage.id, stage]));
+  const reused = new Set(run.stages.filter(isReusedRow).map((row) => row.stageId));
+  if (reused.size === 0) return { stages: run.stages, reused, runAgain: [] };
+
+  const missing = new Set<string>();
+  for (const stageId of reused) {
+    const stage = planned.get(stageId);
+    if (!stage || stage.artifacts.length === 0) continue;
+    const target = path.join(options.artifactsDir, stageArtifactDirName(stageId));
+    if (await isDirectory(target)) continue; // copied before this worker took the run over
+    const source = await findReusedArtifacts(prisma, options.workspacesRoot, run.rerunOfId, stageId);
+    if (source === null) {
+      missing.add(stageId);
+      continue;
+    }
+    // Into a temporary directory renamed into place, as collectArtifacts does: never half a set.
+    const temp = `${target}.tmp-${randomBytes(4).toString('hex')}`;
+    try {
+      await mkdir(temp, { recursive: true });
+      await copyDirContents(source, temp);
+      await rename(temp, target);
+    } catch {
+      await rm(temp, { recursive: true, force: true }).catch(() => {});
+      missing.add(stageId);
+    }
+  }
+
+  // Stages that will start: not finished, not running (a recovered running stage restored its needs already).
+  const rows = new Map(run.stages.map((row) => [row.stageId, row]));
+  const toStart = run.stages.filter((row) => row.status === 'pending' || row.status === 'queued' || row.status === 'waiting_approval').map((row) => row.stageId);
+  const runAgain: string[] = [];
+  for (let i = 0; i < toStart.length; i++) {
+    for (const need of planned.get(toStart[i]!)?.needs ?? []) {
+      if (!reused.has(need) || !missing.has(need)) continue;
+      reused.delete(need);
+      runAgain.push(need);
+      toStart.push(need);
+    }
+  }
+  if (runAgain.length === 0) return { stages: run.stages, reused, runAgain };
+
+  const againIds = runAgain.map((stageId) => rows.get(stageId)!.id);
+  const reason = 'runs again: the artifacts of the run it would be reused from are not available to this worker';
+  await prisma.stageRun.updateMany({
+    where: { id: { in: againIds }, status: 'succeeded', startedAt: null },
+    data: { status: 'pending', reason, exitCode: null, finishedAt: null },
+  });
+  const stages = await prisma.stageRun.findMany({ where: { runId: run.id } });
+  return { stages, reused, runAgain };
+}
+
+/** The artifact directory of `stageId` in the run it was reused from, following re-runs of re-runs; null when gone. */
+async function findReusedArtifacts(prisma: PrismaClient, workspacesRoot: string, fromRunId: string, stageId: string): Promise<string | null> {
+  let runId: string | null = fromRunId;
+  for (let hop = 0; runId !== null && hop < MAX_REUSE_HOPS; hop++) {
+    const candidate = path.join(workspacesRoot, runId, 'artifacts', stageArtifactDirName(stageId));
+    if (await isDirectory(candidate)) return candidate;
+    // Not there: if that run had reused the stage too, its artifacts came from the run before.
+    const row: { status: StageRun['status']; startedAt: Date | null; run: { rerunOfId: string | null } } | null = await prisma.stageRun.findFirst({
+      where: { runId, stageId },
+      select: { status: true, startedAt: true, run: { select: { rerunOfId: true } } },
+    });
+    runId = row && isReusedRow(row) ? row.run.rerunOfId : null;
+  }
+  return null;
+}
+
+async function isDirectory(dir: string): Promise<boolean> {
+  return (await stat(dir).catch(() => null))?.isDirectory() ?? false;
 }
 
 /** Lines of the attempt's own output (stdout/stderr, not BuildIt's system lines) already stored. */

@@ -113,9 +113,13 @@ export function register(program: Command): void {
               'trigger the pipeline again with `buildit trigger PIPELINE --branch B --sha S` instead',
           );
         }
-        const run = await context.api.request<Run>('POST', `/api/v1/runs/${encodeURIComponent(runId)}/rerun`, { body: options.failed ? { only: 'failed' } : {} });
-        if (options.json) printJson(run);
-        else process.stdout.write(`Started run #${run.number} (${run.id}).\n`);
+        const run = await context.api.request<Run>('POST', `/api/v1/runs/${encodeURIComponent(runId)}/rerun`, { body: { failedOnly: Boolean(options.failed) } });
+        if (options.json) {
+          printJson(run);
+          return;
+        }
+        const reused = run.stages.filter((stage) => stage.status === 'succeeded').map((stage) => stage.stageId);
+        process.stdout.write(`Started run #${run.number} (${run.id})${reused.length > 0 ? `, reusing ${reused.join(', ')}` : ''}.\n`);
       }),
     );
 

@@ -26,6 +26,15 @@ export const TriggerRunBody = z
   })
   .strict();
 
+export const RerunRunBody = z
+  .object({
+    failedOnly: z
+      .boolean()
+      .default(false)
+      .meta({ description: 'run only the stages that did not succeed (and what depends on them), reusing the results and artifacts of the others' }),
+  })
+  .strict();
+
 export const ListRunsQuery = PageQuery.extend({
   status: z.enum(RUN_STATUSES).optional().meta({ description: 'only runs in this status' }),
 });
@@ -152,4 +161,21 @@ export const getStageLogs = defineOperation({
   },
 });
 
-export const runOperations = [triggerRun, listRuns, getRun, cancelRun, getStageLogs];
+export const rerunRun = defineOperation({
+  operationId: 'rerunRun',
+  method: 'POST',
+  path: '/api/v1/runs/{runId}/rerun',
+  tag: 'runs',
+  summary: 'Run a finished run again',
+  description:
+    "Creates a new run (the pipeline's next number) from the SAME stored config source and trigger (event, branch, tag, commit, variables) as the run, not from the pipeline's current config. " +
+    "With `failedOnly`, every stage that succeeded and whose needs all succeeded (transitively) is created `succeeded` (reason `reused from run #N`): it is not executed again and its artifacts are copied from the run's artifact store; the other stages run. " +
+    'When a reused stage\'s artifacts are no longer available to the worker and a stage that runs needs them, the worker runs that stage again too. ' +
+    '409 `run_not_finished` while the run is queued or running; 422 `nothing_to_rerun` with `failedOnly` when no stage failed or was cancelled; 422 `config_unavailable` when the run has no stored config source.',
+  auth: 'token',
+  params: RunParams,
+  body: RerunRunBody,
+  responses: { 201: { description: 'the new, queued run with its planned stages', schema: Run } },
+});
+
+export const runOperations = [triggerRun, listRuns, getRun, cancelRun, rerunRun, getStageLogs];

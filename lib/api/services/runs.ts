@@ -1,6 +1,6 @@
 /**
- * Runs: trigger (authorize, then lib/runs/create-run in one transaction with the audit row), list, get,
- * cancel, and stage logs.
+ * Runs: trigger (authorize, then lib/runs/create-run in one transaction with the audit row), re-run,
+ * list, get, cancel, and stage logs.
  */
 import type { z } from 'zod';
 import type { Actor } from '../../auth/authorize';
@@ -11,7 +11,8 @@ import { requireTenantAction } from '../access';
 import { recordAudit } from '../audit';
 import { ApiError, notFound } from '../errors';
 import { keysetArgs, toPage } from '../pagination';
-import type { ListRunsQuery, LogsQuery, TriggerRunBody } from '../schemas/runs';
+import type { ListRunsQuery, LogsQuery, RerunRunBody, TriggerRunBody } from '../schemas/runs';
+import { TRIGGER_EVENTS } from '../schemas/runs';
 import { logChunkDto, runDto, runSummaryDto } from '../serialize';
 import { checkConfig, loadPipelineFor } from './pipelines';
 
@@ -65,6 +66,70 @@ export async function triggerRun(prisma: PrismaClient, actor: Actor, pipelineId:
   return runDto(run, stages);
 }
 
+/**
+ * Re-runs a finished run: a new run of the same pipeline planned from the run's stored config source and
+ * with its trigger (event, branch, tag, commit, variables), so it reproduces the run even if the
+ * pipeline's config changed since. With `failedOnly`, the stages that succeeded (and whose needs all
+ * succeeded, transitively: createRun checks that against the new plan) are created `succeeded` with the
+ * reason `reused from run #N`; the worker does not execute them and copies their artifacts from the old
+ * run's artifact store (or, when those are gone, runs the stages again whose artifacts a running stage
+ * needs: decided at claim time, see worker/jobs/run-pipeline.ts).
+ */
+export async function rerunRun(prisma: PrismaClient, actor: Actor, runId: string, body: z.output<typeof RerunRunBody>, ip: string | null) {
+  const old = await loadRunFor(prisma, actor, runId, 'run.trigger');
+  if (!(FINISHED as readonly string[]).includes(old.status)) {
+    throw new ApiError('run_not_finished', 409, `run #${old.number} is ${old.status}; only a finished run can be re-run`, { status: old.status });
+  }
+  if (old.configSource === null) {
+    throw new ApiError('config_unavailable', 422, `run #${old.number} has no stored config source to plan a re-run from`);
+  }
+  if (!(TRIGGER_EVENTS as readonly string[]).includes(old.event)) {
+    throw new ApiError('not_rerunnable', 422, `run #${old.number} was started by a "${old.event}" event, which cannot be planned again`);
+  }
+  const oldStages = await prisma.stageRun.findMany({ where: { runId }, select: { stageId: true, status: true, exitCode: true } });
+  let reuse: Array<{ stageId: string; exitCode: number | null; reason: string }> = [];
+  if (body.failedOnly) {
+    if (!oldStages.some((stage) => stage.status === 'failed' || stage.status === 'cancelled')) {
+      throw new ApiError('nothing_to_rerun', 422, `no stage of run #${old.number} failed or was cancelled: there is nothing to re-run with failedOnly (re-run all instead)`);
+    }
+    reuse = oldStages
+      .filter((stage) => stage.status === 'succeeded')
+      .map((stage) => ({ stageId: stage.stageId, exitCode: stage.exitCode, reason: `reused from run #${old.number}` }));
+  }
+  const pipeline = await prisma.pipeline.findUniqueOrThrow({ where: { id: old.pipelineId }, select: { configPath: true } });
+  const config = old.configSource;
+  const spec = checkConfig(config, pipeline.configPath);
+  const trigger = {
+    event: old.event as (typeof TRIGGER_EVENTS)[number],
+    ...(old.branch !== null ? { branch: old.branch } : {}),
+    ...(old.tag !== null ? { tag: old.tag } : {}),
+    ...(old.commitSha !== null ? { sha: old.commitSha } : {}),
+    ...(old.commitMessage !== null ? { message: old.commitMessage } : {}),
+    ...(old.commitAuthor !== null ? { author: old.commitAuthor } : {}),
+    variables: (old.variables ?? {}) as Record<string, string>,
+  };
+
+  const { run, stages } = await prisma
+    .$transaction(async (tx) => {
+      const created = await createRun(tx, { pipeline: { id: old.pipelineId, config }, spec, trigger, triggeredById: actor.userId, rerunOfId: old.id, reuse });
+      await recordAudit(tx, actor, {
+        action: 'run.rerun',
+        tenantId: old.pipeline.tenantId,
+        targetType: 'pipeline_run',
+        targetId: created.run.id,
+        details: { pipelineId: old.pipelineId, number: created.number, rerunOfId: old.id, rerunOfNumber: old.number, failedOnly: body.failedOnly, reused: created.reused },
+        ip,
+      });
+      return created;
+    }, TRIGGER_TX)
+    .catch((error: unknown) => {
+      if (error instanceof PlanError) throw new ApiError('plan_failed', 422, error.message);
+      if (error instanceof NotTriggeredError) throw new ApiError('not_triggered', 422, error.message, { reason: error.reason });
+      throw error;
+    });
+  return runDto(run, stages);
+}
+
 export async function listRuns(prisma: PrismaClient, actor: Actor, pipelineId: string, query: z.output<typeof ListRunsQuery>) {
   await loadPipelineFor(prisma, actor, pipelineId, 'run.read');
   const keyset = keysetArgs(query);
@@ -77,7 +142,7 @@ export async function listRuns(prisma: PrismaClient, actor: Actor, pipelineId: s
 }
 
 /** The run, after checking the actor may do `action` on it (404 when it may not see it). */
-async function loadRunFor(prisma: PrismaClient, actor: Actor, runId: string, action: 'run.read' | 'run.cancel') {
+async function loadRunFor(prisma: PrismaClient, actor: Actor, runId: string, action: 'run.read' | 'run.cancel' | 'run.trigger') {
   const run = await prisma.pipelineRun.findUnique({
     where: { id: runId },
     include: { pipeline: { select: { tenantId: true, tenant: { select: { organizationId: true } } } } },
