@@ -86,7 +86,10 @@ async function executorOnly(): Promise<void> {
   }
 }
 
-/** The floor of any executor in this process: Node's own spawn of the same 50 `sh -c true`, same pool. */
+/**
+ * Reference: Node's own spawn of the same 50 `sh -c true`, same pool: what starting stages from this
+ * process costs (the local executor starts them through its spawn helper instead, see local.ts).
+ */
 async function nodeSpawnOnly(): Promise<void> {
   const runOne = () =>
     new Promise<void>((resolve, reject) => {
@@ -106,7 +109,7 @@ console.log(`50-stage DAG (${LEVELS} levels x ${WIDTH}), concurrency ${CONCURREN
 try {
   await compare('run-local: 50 `true` stages vs shell script', candidate, () => baseline(workspace), { runs: 15, warmup: 2, goal: 1.5 });
   await compare('run-local (attribution): orchestrator vs the bare LocalExecutor', candidate, executorOnly, { runs: 10, warmup: 1 });
-  await compare('run-local (floor): bare Node spawn of the same 50 `sh -c true` vs shell script', nodeSpawnOnly, () => baseline(workspace), { runs: 10, warmup: 1 });
+  await compare('run-local (reference): bare Node spawn of the same 50 `sh -c true` vs shell script', nodeSpawnOnly, () => baseline(workspace), { runs: 10, warmup: 1 });
 } finally {
   await rm(workspace, { recursive: true, force: true });
 }

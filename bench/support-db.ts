@@ -128,10 +128,10 @@ export async function startWorkerProcess(options: { databaseUrl: string; dataDir
     clearTimeout(timer);
     // An idle spawn helper ends by itself once the worker's end of its stdin closes: give it a moment.
     const stillThere = () => started.filter((p) => startTime(p.pid) === p.startTime);
-    for (let i = 0; i < 20 && stillThere().length > 0; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    for (let i = 0; i < 60 && stillThere().length > 0; i++) await new Promise((resolve) => setTimeout(resolve, 50));
     const left = stillThere();
     if (left.length > 0) {
-      console.log(`(the worker left ${left.length} process(es) running 1 s after it exited: ${left.map((p) => `${p.pid} ${p.argv[0] ?? '?'}`).join(', ')}; killed)`);
+      console.log(`(the worker left ${left.length} process(es) running 3 s after it exited: ${left.map((p) => `${p.pid} ${p.argv[0] ?? '?'}`).join(', ')}; killed)`);
       for (const p of left) {
         try {
           process.kill(p.pid, 'SIGKILL');

@@ -169,6 +169,22 @@ describe('re-run failed', () => {
     assert.equal(second.stages.get('docs')!.reason, 'reused from run #1');
   });
 
+  test('a re-run taken over after a worker crash still reuses its stages (recovery path)', async () => {
+    const world = scenario();
+    const firstId = await firstFailingRun(world.kdl);
+    world.letTestsPass();
+    const rerun = await rerunRun(db.prisma, seeded.actor, firstId, { failedOnly: true }, null);
+    // A worker claimed it and died before starting anything: the next claim resumes it.
+    await db.prisma.pipelineRun.update({ where: { id: rerun.id }, data: { status: 'running', startedAt: new Date() } });
+    const outcome = await runPipelineJob(runJob(rerun.id, 2), neverAborted, deps());
+    assert.equal(outcome.kind === 'ran' && outcome.resumed, true);
+    const run = await db.prisma.pipelineRun.findUniqueOrThrow({ where: { id: rerun.id }, include: { stages: true } });
+    assert.equal(run.status, 'succeeded');
+    assert.equal(world.builds(), 1, 'build was not executed again');
+    const testStage = run.stages.find((stage) => stage.stageId === 'test')!;
+    assert.match((await storedLog(db.prisma, testStage.id)).text, /payload-from-build/);
+  });
+
   test('a re-run of a re-run finds the artifacts through the chain of runs', async () => {
     const world = scenario();
     const firstId = await firstFailingRun(world.kdl);

@@ -350,9 +350,9 @@ describe('scheduler election', () => {
     assert.equal(Number(a.isLeader) + Number(b.isLeader), 1, 'exactly one elected');
     const [leader, other] = a.isLeader ? [a, b] : [b, a];
     assert.equal((await lockHolders()).length, 1);
-    // The elected one ticked once, right away; the other never.
+    // The elected one ticked right away; the other never.
     await waitFor('the first tick', () => ticks.length > 0);
-    assert.deepEqual(ticks, [a.isLeader ? 'a' : 'b']);
+    assert.ok(ticks.every((t) => t === (a.isLeader ? 'a' : 'b')), ticks.join(','));
 
     // Kill the elected one's lock connection: PostgreSQL drops the lock with it.
     const demoted = new Promise<string>((resolve) => leader.once('demoted', resolve));

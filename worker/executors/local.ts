@@ -30,7 +30,7 @@
  *   the old worker), so `logs` yields nothing and `wait` resolves with `error` once the group is gone.
  */
 import { spawn as spawnProcess, type ChildProcess } from 'node:child_process';
-import { closeSync, constants as fsConstants, openSync, writeSync } from 'node:fs';
+import { closeSync, constants as fsConstants, openSync, rmSync, writeSync } from 'node:fs';
 import { access, cp, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, symlink, unlink } from 'node:fs/promises';
 import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -201,7 +201,8 @@ my %pidfd;    # pid -> pidfd
 my $arch = (POSIX::uname())[4];
 my $pidfds = $^O eq 'linux' && $arch =~ /^(x86_64|i[3-6]86|aarch64|arm|riscv64|ppc64|s390x)/;
 $SIG{CHLD} = sub {};
-$SIG{PIPE} = 'DEFAULT';
+# If the worker is gone, replies fail (EPIPE) and the helper still finishes and cleans up.
+$SIG{PIPE} = 'IGNORE';
 sub reply { my $m = join(' ', @_); $m =~ s/[\r\n]+/ /g; syswrite(STDOUT, "$m\n"); }
 sub fifos { my $id = shift; return ("$dir/$id.1", "$dir/$id.2", "$dir/$id.0"); }
 sub drain {
@@ -291,7 +292,9 @@ sub fork_spare {
 
 sub spare {
   my ($req, $w, @f) = @_;
+  # An ignored signal stays ignored across exec: the stage gets the defaults.
   $SIG{CHLD} = 'DEFAULT';
+  $SIG{PIPE} = 'DEFAULT';
   # The helper's stdin/stdout/stderr are its pipes to the worker: not ours to hold.
   open(STDIN, '<', '/dev/null');
   open(STDOUT, '>', '/dev/null');
@@ -356,6 +359,23 @@ interface HelperRequest {
   onEnd: (end: ProcessEnd) => void;
 }
 
+/**
+ * FIFO directories of live helpers, removed when this process exits (a helper cleans its own up when
+ * it ends, unless it was killed; its running stages no longer need the paths by then).
+ */
+const helperDirs = new Set<string>();
+let exitHookInstalled = false;
+
+function trackHelperDir(dir: string): void {
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.once('exit', () => {
+      for (const tracked of helperDirs) rmSync(tracked, { recursive: true, force: true });
+    });
+  }
+  helperDirs.add(dir);
+}
+
 class SpawnHelper {
   private readonly requests = new Map<number, HelperRequest>();
   private nextId = 1;
@@ -380,6 +400,7 @@ class SpawnHelper {
       () => tmpdir(),
     );
     const dir = await mkdtemp(path.join(base, 'buildit-spawn-'));
+    trackHelperDir(dir);
     const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C' };
     let child: ChildProcess;
     try {
@@ -389,6 +410,7 @@ class SpawnHelper {
         env: env as NodeJS.ProcessEnv,
       });
     } catch {
+      helperDirs.delete(dir);
       await rm(dir, { recursive: true, force: true });
       return null;
     }
@@ -402,6 +424,7 @@ class SpawnHelper {
     helper.onReady = undefined;
     if (!ready) {
       helper.close();
+      helperDirs.delete(dir);
       await rm(dir, { recursive: true, force: true });
       return null;
     }
@@ -442,7 +465,9 @@ class SpawnHelper {
       }
       for (const spare of this.ready.splice(0)) SpawnHelper.discard(spare);
       this.updateRef();
-      void rm(this.dir, { recursive: true, force: true }).catch(() => {});
+      void rm(this.dir, { recursive: true, force: true })
+        .then(() => helperDirs.delete(this.dir))
+        .catch(() => {});
     });
   }
 
