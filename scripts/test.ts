@@ -11,9 +11,12 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startThrowawayPostgres } from '../tests/support/postgres';
+import { buildWebIfStale } from './build-web';
 
 const root = path.resolve(import.meta.dirname, '..');
 const SEARCHED_DIRS = ['app', 'bench', 'cli', 'components', 'lib', 'scripts', 'tests', 'worker'];
+/** Tests that start the whole BuildIt (scripts/start.ts) and so need a current production build of the web. */
+const WEB_E2E_DIRS = ['tests/start/', 'tests/server/'];
 const PRIVATE_DOCKER_SOCKET = path.join(process.env.BUILDIT_DOCKER_DIR ?? '/tmp/buildit-docker', 'docker.sock');
 
 function findTestFiles(dir: string): string[] {
@@ -69,6 +72,11 @@ async function main(): Promise<void> {
 
   const env: NodeJS.ProcessEnv = { ...process.env, CHECKPOINT_DISABLE: '1', NO_COLOR: process.env.NO_COLOR ?? '1' };
   if (!env.DOCKER_HOST && existsSync(PRIVATE_DOCKER_SOCKET)) env.DOCKER_HOST = `unix://${PRIVATE_DOCKER_SOCKET}`;
+
+  // Built once here: several end-to-end files starting at once must not each start a `next build` in .next.
+  if (files.some((file) => WEB_E2E_DIRS.some((dir) => file.startsWith(dir)))) {
+    await buildWebIfStale({ ...env, NODE_ENV: 'production' }, (line) => console.log(`[build] ${line}`));
+  }
 
   const postgres = env.BUILDIT_TEST_PG_URL ? null : await startThrowawayPostgres();
   if (postgres) env.BUILDIT_TEST_PG_URL = postgres.adminUrl;

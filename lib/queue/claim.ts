@@ -57,6 +57,12 @@ export interface ClaimOptions {
   kinds?: readonly string[];
   /** Lease length; the worker must finish or heartbeat before it runs out. */
   leaseMs: number;
+  /**
+   * Jobs the claimer is still running itself: never "taken over" by it. After a database outage longer
+   * than the lease its own job looks expired, and re-claiming it would run a second handler for it.
+   * (Excluding by id, not by workerId: a worker restarted under the same id must take its old jobs over.)
+   */
+  excludeIds?: readonly string[];
   /** Told about every job this claim failed because its lease expired with no attempts left (for logs). */
   onExhausted?: (job: ExhaustedJob) => void;
 }
@@ -73,6 +79,7 @@ WITH expired AS MATERIALIZED (
   WHERE status = 'running'
     AND lease_expires_at < now()
     AND ($1::text[] IS NULL OR kind = ANY($1::text[]))
+    AND NOT (id = ANY($4::uuid[]))
   ORDER BY lease_expires_at
   LIMIT 1
   FOR UPDATE SKIP LOCKED
@@ -131,7 +138,7 @@ export async function claimNextJob(db: Queryable, options: ClaimOptions): Promis
   const kinds = options.kinds && options.kinds.length > 0 ? [...options.kinds] : null;
   // Each exhausted row is failed for good by the statement that returns it, so this loop ends.
   for (;;) {
-    const [row] = await queryRows<ClaimRow>(db, CLAIM_SQL, [kinds, options.workerId, options.leaseMs]);
+    const [row] = await queryRows<ClaimRow>(db, CLAIM_SQL, [kinds, options.workerId, options.leaseMs, [...(options.excludeIds ?? [])]]);
     if (!row) return null;
     if (row.status === 'failed') {
       options.onExhausted?.({ id: row.id, kind: row.kind, attempts: Number(row.attempts), lastError: row.last_error ?? '' });

@@ -323,6 +323,7 @@ export class JobRunner extends EventEmitter<JobRunnerEvents> {
           workerId: this.workerId,
           leaseMs: this.leaseMs,
           kinds: this.kinds,
+          excludeIds: [...this.active.keys()],
           onExhausted: (j) => {
             this.stats.exhausted++;
             this.log.warn({ jobId: j.id, kind: j.kind, attempts: j.attempts, error: j.lastError }, 'job failed: lease expired on its last attempt');

@@ -84,6 +84,18 @@ describe('job queue statements', () => {
     assert.equal(await completeJob(db.pool, id, 'other'), true);
   });
 
+  test('a claimer never takes over a job it says it is still running (excludeIds), another claimer does', async () => {
+    const { id } = await enqueueJob(db.pool, { kind: 'run' });
+    assert.equal((await claimNextJob(db.pool, { workerId: 'slow', leaseMs: 60_000 }))?.id, id);
+    // Its lease ran out while it kept working (e.g. the database was unreachable longer than the lease).
+    await db.pool.query("UPDATE jobs SET lease_expires_at = now() - interval '1 second' WHERE id = $1", [id]);
+    assert.equal(await claimNextJob(db.pool, { workerId: 'slow', leaseMs: 60_000, excludeIds: [id] }), null);
+    const other = await claimNextJob(db.pool, { workerId: 'other', leaseMs: 60_000, excludeIds: [] });
+    assert.equal(other?.id, id);
+    assert.equal(other?.takenOver, true);
+    assert.equal(await completeJob(db.pool, id, 'other'), true);
+  });
+
   test('a job taken over after its last attempt is failed with "lease expired N times"; the claim moves on to the next job', async () => {
     const doomed = await enqueueJob(db.pool, { kind: 'run', maxAttempts: 2, runAt: new Date(Date.now() - 60_000) });
     const a1 = await claimNextJob(db.pool, { workerId: 'w1', leaseMs: 60_000 });
