@@ -57,6 +57,7 @@ export function runSummaryDto(r: PipelineRun) {
     variables: (r.variables ?? {}) as Record<string, string>,
     triggeredById: r.triggeredById,
     triggeredBy: r.triggeredBy,
+    rerunOfId: r.rerunOfId,
     cancelRequestedAt: r.cancelRequestedAt,
     createdAt: r.createdAt,
     startedAt: r.startedAt,

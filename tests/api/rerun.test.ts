@@ -88,6 +88,7 @@ describe('re-run all', () => {
     assert.equal(run.commitAuthor, 'Ann <ann@example.test>');
     assert.deepEqual(run.variables, { GREETING: 'hi' });
     assert.equal(run.triggeredById, world.adminA.userId, 'the person who asked for the re-run');
+    assert.equal(run.rerunOfId, old.id, 'the response links the run it re-runs');
     assert.deepEqual(statuses(run), [
       ['build', 'pending'],
       ['test', 'pending'],

@@ -77,6 +77,7 @@ const runFields = {
   variables: z.record(z.string(), z.string()),
   triggeredById: z.string().nullable(),
   triggeredBy: z.string().nullable(),
+  rerunOfId: Id.nullable().meta({ description: 'the run this one re-runs (POST /runs/{runId}/rerun), else null' }),
   cancelRequestedAt: Timestamp.nullable(),
   createdAt: Timestamp,
   startedAt: Timestamp.nullable(),
