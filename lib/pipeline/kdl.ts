@@ -20,21 +20,33 @@ export type Locatable = Parameters<typeof getLocation>[0];
 
 const PARSERS: Record<KdlVersion, (text: string, options?: { storeLocations?: boolean }) => Document> = { 2: parseV2, 1: parseV1 };
 
-/** One pipeline's text; keeps its located parses so that a file is parsed with locations at most once. */
+/**
+ * One pipeline's text. Keeps its located parses, so that a file is parsed with locations at most
+ * once, and its parse errors: the parser fails the same way with or without locations, so invalid
+ * KDL is never parsed twice.
+ */
 export class KdlSource {
   private readonly located = new Map<KdlVersion, Document>();
+  private readonly errors = new Map<KdlVersion, { error: unknown }>();
 
   constructor(readonly text: string) {}
 
   /** Throws the parser's error on invalid KDL. */
   parse(version: KdlVersion, storeLocations: boolean): Document {
-    if (!storeLocations) return PARSERS[version](this.text);
-    let document = this.located.get(version);
-    if (document === undefined) {
-      document = PARSERS[version](this.text, { storeLocations: true });
-      this.located.set(version, document);
+    const failed = this.errors.get(version);
+    if (failed) throw failed.error;
+    try {
+      if (!storeLocations) return PARSERS[version](this.text);
+      let document = this.located.get(version);
+      if (document === undefined) {
+        document = PARSERS[version](this.text, { storeLocations: true });
+        this.located.set(version, document);
+      }
+      return document;
+    } catch (error) {
+      this.errors.set(version, { error });
+      throw error;
     }
-    return document;
   }
 }
 
@@ -124,8 +136,8 @@ function advance(start: Span, raw: string, offset: number): Span {
 /**
  * For a document parsed without locations: spans that are resolved on first read, all at once, by
  * parsing the same text again with locations and pairing the two documents' elements (they have the
- * same shape). A spec that nobody asks for positions never pays for them; one that is kept holds on
- * to its parsed document until then.
+ * same shape). A spec that nobody asks for positions never pays for them; one that is kept also
+ * keeps its parsed document (and, once resolved, the located one).
  */
 export class LazyLocations implements Locator {
   private located: { counterparts: Map<Locatable, Locatable>; locations: StoredLocations } | undefined;

@@ -22,6 +22,7 @@ after(() => teardownApiDatabase(database));
 interface RunBody {
   id: string;
   number: number;
+  rerunOfId: string | null;
   status: string;
   event: string;
   branch: string | null;

@@ -241,8 +241,9 @@ sub reap {
 reply('R', $$);
 my $buf = '';
 my $open = 1;
-while ($open || %running || %spare) {
+while (1) {
   reap();
+  last unless $open || %running || %spare;
   my $rin = '';
   vec($rin, 0, 1) = 1 if $open;
   vec($rin, $_, 1) = 1 for values %pidfd;
