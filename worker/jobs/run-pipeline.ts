@@ -79,8 +79,12 @@ export type RunPipelineOutcome =
 
 /** The `run` job handler, for the job registry: `run: createRunPipelineHandler(deps)`. */
 export function createRunPipelineHandler(deps: RunPipelineDeps): (job: RunPipelineJob, ctx: RunPipelineContext) => Promise<void> {
+  // One set of executors per worker, not per run: a LocalExecutor keeps a spawn-helper process, which
+  // each run would otherwise start again (first command ~35 ms later) and leave behind.
+  let shared: Promise<Record<string, Executor>> | undefined;
   return async (job, ctx) => {
-    await runPipelineJob(job, ctx, deps);
+    const executors = deps.executors ?? (await (shared ??= defaultExecutors()));
+    await runPipelineJob(job, ctx, { ...deps, executors });
   };
 }
 
@@ -450,6 +454,8 @@ class DetachableExecutor implements Executor {
   private release: () => void = () => {};
   private readonly released = new Promise<void>((resolve) => (this.release = resolve));
   private readonly live = new Map<string, ExecutorHandle>();
+  /** Wakes the log readers waiting for their next line, so they end at once on detach. */
+  private readonly logWakers = new Set<() => void>();
 
   constructor(
     private readonly inner: Executor,
@@ -464,6 +470,7 @@ class DetachableExecutor implements Executor {
     if (this.detached) return;
     this.detached = true;
     this.release();
+    for (const wake of this.logWakers) wake();
     if (!this.keepOnDetach) {
       for (const handle of this.live.values()) {
         this.inner
@@ -484,19 +491,28 @@ class DetachableExecutor implements Executor {
 
   logs(handle: ExecutorHandle, options?: { skipLines?: number }): AsyncIterable<LogLine> {
     const inner = this.inner.logs(handle, options);
-    const released = this.released;
+    const wakers = this.logWakers;
     const isDetached = () => this.detached;
     return {
       async *[Symbol.asyncIterator]() {
         const iterator = inner[Symbol.asyncIterator]();
-        const stop = released.then(() => 'detached' as const);
+        // One fresh promise per line, woken by detach(). (Racing every line against one long-pending
+        // promise would leave a reaction on it per line: 1M lines kept ~350 MB alive.)
+        let wake: (() => void) | null = null;
+        const waker = () => wake?.();
+        wakers.add(waker);
         try {
           while (!isDetached()) {
-            const next = await Promise.race([iterator.next(), stop]);
+            const next = await new Promise<IteratorResult<LogLine> | 'detached'>((resolve, reject) => {
+              wake = () => resolve('detached');
+              iterator.next().then(resolve, reject);
+            });
+            wake = null;
             if (next === 'detached' || next.done) return;
             yield next.value;
           }
         } finally {
+          wakers.delete(waker);
           void Promise.resolve(iterator.return?.()).catch(() => {});
         }
       },
