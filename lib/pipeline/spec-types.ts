@@ -1,7 +1,9 @@
 /**
  * The typed pipeline, as parsed from KDL. Every element keeps the span of the KDL it came from, so the
  * validator can point at it. Strings that may contain `${...}` are `Text`: value plus the position of
- * each `${` in the source, so interpolation errors point at the reference itself.
+ * each `${` in the source, so interpolation errors point at the reference itself. In the spec of a
+ * file loaded without any diagnostic, spans are resolved on first read, at the cost of one located
+ * re-parse of the file (see `loadPipeline` and `LazyLocations`).
  */
 import type { Span } from './diagnostics';
 import type { ExecutorName, StageKind, TriggerEvent } from './plan-types';
