@@ -101,10 +101,14 @@ stage "after" needs="count" {
   }
 
   // The same worker kept the job through the outage: one attempt, never taken over.
-  const [job] = await prisma.$queryRawUnsafe<Array<{ status: string; attempts: number; locked_by: string }>>(
-    `SELECT status::text AS status, attempts, locked_by FROM jobs WHERE payload->>'runId' = $1`,
-    runId,
-  );
+  // The run row is final before the handler returns; the job is completed just after it.
+  const job = await waitFor('the job to be completed', async () => {
+    const [row] = await prisma.$queryRawUnsafe<Array<{ status: string; attempts: number; locked_by: string }>>(
+      `SELECT status::text AS status, attempts, locked_by FROM jobs WHERE payload->>'runId' = $1`,
+      runId,
+    );
+    return row?.status === 'running' ? null : row;
+  });
   assert.deepEqual(job, { status: 'succeeded', attempts: 1, locked_by: 'pg-restart-w1' });
   assert.equal(worker.exited, false, 'the worker did not crash');
   const messages = logMessages(worker);

@@ -80,7 +80,12 @@ stage "after" needs="slow" {
   }, { timeoutMs: 180_000, context });
   assert.equal(finished.status, 'succeeded', context());
 
-  assert.deepEqual(await job(), { status: 'succeeded', attempts: 2, locked_by: survivor.id }, 'taken over once, completed by the survivor');
+  // The run row is final before the handler returns; the job is completed just after it.
+  const completed = await waitFor('the job to be completed', async () => {
+    const row = await job();
+    return row.status === 'running' ? null : row;
+  }, { context });
+  assert.deepEqual(completed, { status: 'succeeded', attempts: 2, locked_by: survivor.id }, 'taken over once, completed by the survivor');
   const stages = await db.prisma.stageRun.findMany({ where: { runId }, orderBy: { stageId: 'asc' } });
   assert.deepEqual(
     stages.map((s) => [s.stageId, s.status, s.attempt, s.exitCode]),

@@ -102,7 +102,7 @@ export class LineSplitter {
  * made later misses nothing. `skipLines` drops the first N lines (re-attach without duplicates).
  */
 export class LogLineQueue {
-  private readonly lines: LogLine[] = [];
+  private lines: LogLine[] = [];
   private ended = false;
   private failure: Error | undefined;
   private wake: (() => void) | undefined;
@@ -133,22 +133,20 @@ export class LogLineQueue {
     if (this.consumed) throw new Error('logs() may be called only once per handle');
     this.consumed = true;
     let skip = skipLines;
-    let index = 0;
     for (;;) {
-      while (index < this.lines.length) {
-        const line = this.lines[index]!;
-        index++;
-        // Release consumed lines in batches so long stages do not keep every line alive.
-        if (index >= 1024) {
-          this.lines.splice(0, index);
-          index = 0;
-        }
+      // Take everything queued so far and start a new queue: O(1), and consumed lines are released
+      // batch by batch (shifting the consumed front off one array cost O(n) per batch, quadratic when
+      // the command prints faster than the consumer reads).
+      const batch = this.lines;
+      this.lines = [];
+      for (const line of batch) {
         if (skip > 0) {
           skip--;
           continue;
         }
         yield line;
       }
+      if (this.lines.length > 0) continue;
       if (this.ended) {
         if (this.failure) throw this.failure;
         return;
