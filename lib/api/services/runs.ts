@@ -58,11 +58,7 @@ export async function triggerRun(prisma: PrismaClient, actor: Actor, pipelineId:
       });
       return created;
     }, TRIGGER_TX)
-    .catch((error: unknown) => {
-      if (error instanceof PlanError) throw new ApiError('plan_failed', 422, error.message);
-      if (error instanceof NotTriggeredError) throw new ApiError('not_triggered', 422, error.message, { reason: error.reason });
-      throw error;
-    });
+    .catch(rethrowPlanningErrors);
   return runDto(run, stages);
 }
 
@@ -122,12 +118,15 @@ export async function rerunRun(prisma: PrismaClient, actor: Actor, runId: string
       });
       return created;
     }, TRIGGER_TX)
-    .catch((error: unknown) => {
-      if (error instanceof PlanError) throw new ApiError('plan_failed', 422, error.message);
-      if (error instanceof NotTriggeredError) throw new ApiError('not_triggered', 422, error.message, { reason: error.reason });
-      throw error;
-    });
+    .catch(rethrowPlanningErrors);
   return runDto(run, stages);
+}
+
+/** A run that cannot be planned is the caller's input problem: 422 with the planner's words. */
+function rethrowPlanningErrors(error: unknown): never {
+  if (error instanceof PlanError) throw new ApiError('plan_failed', 422, error.message);
+  if (error instanceof NotTriggeredError) throw new ApiError('not_triggered', 422, error.message, { reason: error.reason });
+  throw error;
 }
 
 export async function listRuns(prisma: PrismaClient, actor: Actor, pipelineId: string, query: z.output<typeof ListRunsQuery>) {
