@@ -10,7 +10,8 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import Docker from 'dockerode';
 import { createTestDatabase, type TestDatabase } from '../support/db';
-import { detectDockerAvailable, findContainersByLabel, removeContainersByLabel } from '../../worker/executors';
+import { findContainersByLabel, removeContainersByLabel } from '../../worker/executors';
+import { dockerOrSkip } from '../support/engines';
 import { runPipelineJob } from '../../worker/jobs/run-pipeline';
 import { RecordingPublisher, runJob, seedTenant, storedLog, triggerPipeline, type Seeded } from './helpers';
 
@@ -18,14 +19,12 @@ const IMAGE = 'local/busybox:latest';
 let db: TestDatabase;
 let seeded: Seeded;
 let dataDir: string;
-let dockerAvailable = false;
 const docker = new Docker();
 
 before(async () => {
   db = await createTestDatabase();
   seeded = await seedTenant(db.prisma);
   dataDir = mkdtempSync(path.join(os.tmpdir(), 'buildit-crash-'));
-  dockerAvailable = await detectDockerAvailable();
 });
 
 after(async () => {
@@ -34,7 +33,7 @@ after(async () => {
 });
 
 test('a worker SIGKILLed during a docker stage: the next worker re-attaches, every line exactly once', async (t) => {
-  if (!dockerAvailable) return t.skip('no Docker engine at DOCKER_HOST');
+  if (!(await dockerOrSkip(t))) return;
   const kdl = `pipeline "crash" { on "manual"; }
 stage "slow" {
     image "${IMAGE}"

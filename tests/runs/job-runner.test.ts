@@ -10,7 +10,8 @@ import Docker from 'dockerode';
 import pino from 'pino';
 import { JobRunner } from '../../lib/queue/runner';
 import { createTestDatabase, type TestDatabase } from '../support/db';
-import { detectDockerAvailable, findContainersByLabel, removeContainersByLabel } from '../../worker/executors';
+import { findContainersByLabel, removeContainersByLabel } from '../../worker/executors';
+import { dockerOrSkip } from '../support/engines';
 import { createRunPipelineHandler } from '../../worker/jobs/run-pipeline';
 import { RecordingPublisher, seedTenant, storedLog, triggerPipeline, type Seeded } from './helpers';
 
@@ -72,7 +73,7 @@ stage "hello" {
 });
 
 test('a worker stopped mid-run hands the job back; the next worker resumes the docker stage, each line once', async (t) => {
-  if (!(await detectDockerAvailable())) return t.skip('no Docker engine at DOCKER_HOST');
+  if (!(await dockerOrSkip(t))) return;
   const { runId, stageRunIds } = await triggerPipeline(
     db.prisma,
     seeded,

@@ -12,14 +12,14 @@ import type { JobHandler } from '../../lib/queue/runner';
 import { chunkLines } from '../../lib/runs/store-sink';
 import { createTestDatabase, type TestDatabase } from '../../tests/support/db';
 import { RecordingPublisher, runJob, seedTenant, storedLog, triggerPipeline, type Seeded } from '../../tests/runs/helpers';
-import { detectDockerAvailable, findContainersByLabel, removeContainersByLabel } from '../executors';
+import { findContainersByLabel, removeContainersByLabel } from '../executors';
+import { dockerOrSkip } from '../../tests/support/engines';
 import { APPROVAL_PENDING_REASON, createRunPipelineHandler, runPipelineJob, type RunPipelineDeps } from './run-pipeline';
 
 const IMAGE = 'local/busybox:latest';
 let db: TestDatabase;
 let seeded: Seeded;
 let dataDir: string;
-let dockerAvailable = false;
 const docker = new Docker();
 const neverAborted = { signal: new AbortController().signal };
 
@@ -27,7 +27,6 @@ before(async () => {
   db = await createTestDatabase();
   seeded = await seedTenant(db.prisma);
   dataDir = mkdtempSync(path.join(os.tmpdir(), 'buildit-run-job-'));
-  dockerAvailable = await detectDockerAvailable();
 });
 
 after(async () => {
@@ -351,7 +350,7 @@ stage "after" needs="slow" {
 
 describe('runPipelineJob on docker', () => {
   test('container stages: labels, handle id, logs and exit codes', async (t) => {
-    if (!dockerAvailable) return t.skip('no Docker engine at DOCKER_HOST');
+    if (!(await dockerOrSkip(t))) return;
     const kdl = `pipeline "docker" { on "manual"; }
 stage "hello" {
     image "${IMAGE}"
@@ -397,7 +396,7 @@ stage "host" needs="hello" {
   });
 
   test('cancel through cancelRequestedAt stops a running container stage and leaves no container', async (t) => {
-    if (!dockerAvailable) return t.skip('no Docker engine at DOCKER_HOST');
+    if (!(await dockerOrSkip(t))) return;
     const kdl = `pipeline "cancel" { on "manual"; }
 stage "long" {
     image "${IMAGE}"
@@ -437,7 +436,7 @@ stage "after" needs="long" {
   });
 
   test('recovery: a stage still running when its worker stopped is re-attached; every line exactly once', async (t) => {
-    if (!dockerAvailable) return t.skip('no Docker engine at DOCKER_HOST');
+    if (!(await dockerOrSkip(t))) return;
     const kdl = `pipeline "recover" { on "manual"; }
 stage "slow" {
     image "${IMAGE}"
@@ -478,7 +477,7 @@ stage "after" needs="slow" {
   });
 
   test('recovery: a run cancelled while no worker had it is cancelled on take-over, and its container removed', async (t) => {
-    if (!dockerAvailable) return t.skip('no Docker engine at DOCKER_HOST');
+    if (!(await dockerOrSkip(t))) return;
     const kdl = `pipeline "recover-cancel" { on "manual"; }
 stage "long" {
     image "${IMAGE}"
@@ -506,7 +505,7 @@ stage "long" {
   });
 
   test('recovery: a container that exited meanwhile gives its exit code and the missing log tail', async (t) => {
-    if (!dockerAvailable) return t.skip('no Docker engine at DOCKER_HOST');
+    if (!(await dockerOrSkip(t))) return;
     const kdl = `pipeline "recover-exited" { on "manual"; }
 stage "quick" {
     image "${IMAGE}"
@@ -535,7 +534,7 @@ stage "quick" {
   });
 
   test('recovery: a container that is gone fails the attempt `lost`, and a stage with retry runs again', async (t) => {
-    if (!dockerAvailable) return t.skip('no Docker engine at DOCKER_HOST');
+    if (!(await dockerOrSkip(t))) return;
     const kdl = `pipeline "recover-gone" { on "manual"; }
 stage "flaky" {
     image "${IMAGE}"
