@@ -208,6 +208,18 @@ describe('job queue statements', () => {
     assert.equal((await row(capped.id)).delay_s, 300);
   });
 
+  test('a job made due with run_at = now() is claimable by the very next statement (times are not rounded up)', async () => {
+    // With millisecond columns, now() was rounded up to half a millisecond into the future and about one
+    // claim in ten right after an enqueue or a makeDue found nothing. Many rounds make that visible.
+    const { id } = await enqueueJob(db.pool, { kind: 'run', maxAttempts: 1000 });
+    for (let round = 0; round < 300; round++) {
+      const job = await claimNextJob(db.pool, { workerId: 'w', leaseMs: 60_000 });
+      assert.equal(job?.id, id, `round ${round}: the due job was not claimed`);
+      await failJob(db.pool, id, 'w', 'again');
+      await makeDue(id);
+    }
+  });
+
   test('releaseJob hands a job back: queued, runnable now, unlocked, attempt not counted; holder only', async () => {
     const { id } = await enqueueJob(db.pool, { kind: 'run' });
     await claimNextJob(db.pool, { workerId: 'stopping', leaseMs: 60_000 });
