@@ -4,6 +4,7 @@
  * each role and their tokens, and `call()` that invokes an exported route handler with a real Request.
  */
 import assert from 'node:assert/strict';
+import { after, before } from 'node:test';
 import { setPrismaForTests } from '../../lib/api/db';
 import type { RouteHandler } from '../../lib/api/with-api';
 import { createApiKey } from '../../lib/auth/api-keys';
@@ -46,6 +47,32 @@ export async function setupApiDatabase(): Promise<TestDatabase> {
 export async function teardownApiDatabase(database: TestDatabase | undefined): Promise<void> {
   setPrismaForTests(null);
   await database?.drop();
+}
+
+export interface ApiTestContext {
+  database: TestDatabase;
+  world: World;
+}
+
+/**
+ * For a test file: registers the hooks that make its database and seed the world, then run `setup` in the
+ * same hook (a second top-level `before` in the file found the context still empty under node 20).
+ */
+export function useApiWorld(setup?: (context: ApiTestContext) => Promise<void>): ApiTestContext {
+  const context = {} as ApiTestContext;
+  before(async () => {
+    context.database = await setupApiDatabase();
+    context.world = await seedWorld(context.database.prisma);
+    await setup?.(context);
+  });
+  after(() => teardownApiDatabase(context.database));
+  return context;
+}
+
+/** A pipeline row written directly (no API call), with a unique slug. */
+export async function insertPipeline(prisma: PrismaClient, tenantId: string, config: string): Promise<string> {
+  const pipeline = await prisma.pipeline.create({ data: { tenantId, name: 'p', slug: unique('p'), config } });
+  return pipeline.id;
 }
 
 let counter = 0;

@@ -3,7 +3,7 @@
  * never a 500 and never a database error.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import * as runsRoute from '../../app/api/v1/pipelines/[pipelineId]/runs/route';
 import * as pipelineRoute from '../../app/api/v1/pipelines/[pipelineId]/route';
 import * as cancelRoute from '../../app/api/v1/runs/[runId]/cancel/route';
@@ -13,19 +13,12 @@ import * as tenantPipelinesRoute from '../../app/api/v1/tenants/[tenantId]/pipel
 import * as tenantRoute from '../../app/api/v1/tenants/[tenantId]/route';
 import * as tenantsRoute from '../../app/api/v1/tenants/route';
 import { MAX_BODY_BYTES, type RouteHandler } from '../../lib/api/with-api';
-import type { TestDatabase } from '../support/db';
-import { assertError, call, createUserWithToken, seedWorld, setupApiDatabase, teardownApiDatabase, VALID_KDL, type World } from './helpers';
+import { assertError, call, createUserWithToken, insertPipeline, useApiWorld, VALID_KDL } from './helpers';
 
-let database: TestDatabase;
-let world: World;
 let pipelineId: string;
-
-before(async () => {
-  database = await setupApiDatabase();
-  world = await seedWorld(database.prisma);
-  pipelineId = (await database.prisma.pipeline.create({ data: { tenantId: world.tenantA, name: 'p', slug: 'p', config: VALID_KDL } })).id;
+const api = useApiWorld(async ({ database, world }) => {
+  pipelineId = await insertPipeline(database.prisma, world.tenantA, VALID_KDL);
 });
-after(() => teardownApiDatabase(database));
 
 /** An id-shaped value that names nothing. */
 const UNKNOWN_ID = 'cunknown0000000000000000a';
@@ -42,9 +35,9 @@ interface RouteCase {
 const ROUTES: RouteCase[] = [
   { name: 'GET tenants', handler: tenantsRoute.GET, method: 'GET', params: () => ({}) },
   { name: 'POST tenants', handler: tenantsRoute.POST, method: 'POST', params: () => ({}), body: () => ({ name: 'n' }) },
-  { name: 'GET tenant', handler: tenantRoute.GET, method: 'GET', params: () => ({ tenantId: world.tenantA }) },
-  { name: 'GET pipelines', handler: tenantPipelinesRoute.GET, method: 'GET', params: () => ({ tenantId: world.tenantA }) },
-  { name: 'POST pipelines', handler: tenantPipelinesRoute.POST, method: 'POST', params: () => ({ tenantId: world.tenantA }), body: () => ({ name: 'n', config: VALID_KDL }) },
+  { name: 'GET tenant', handler: tenantRoute.GET, method: 'GET', params: () => ({ tenantId: api.world.tenantA }) },
+  { name: 'GET pipelines', handler: tenantPipelinesRoute.GET, method: 'GET', params: () => ({ tenantId: api.world.tenantA }) },
+  { name: 'POST pipelines', handler: tenantPipelinesRoute.POST, method: 'POST', params: () => ({ tenantId: api.world.tenantA }), body: () => ({ name: 'n', config: VALID_KDL }) },
   { name: 'GET pipeline', handler: pipelineRoute.GET, method: 'GET', params: () => ({ pipelineId }) },
   { name: 'PATCH pipeline', handler: pipelineRoute.PATCH, method: 'PATCH', params: () => ({ pipelineId }), body: () => ({ name: 'n' }) },
   { name: 'DELETE pipeline', handler: pipelineRoute.DELETE, method: 'DELETE', params: () => ({ pipelineId }) },
@@ -88,50 +81,50 @@ describe('authentication', () => {
   });
 
   test('a token with the right prefix but a wrong secret → 401', async () => {
-    const forged = world.owner.token.slice(0, 12) + 'x'.repeat(world.owner.token.length - 12);
+    const forged = api.world.owner.token.slice(0, 12) + 'x'.repeat(api.world.owner.token.length - 12);
     assertError(await call(tenantsRoute.GET, 'GET', '/', { token: forged }), 401, 'invalid_token');
   });
 
   test('expired and revoked tokens → 401 that says so; a deleted user leaves the token powerless', async () => {
-    const expired = await createUserWithToken(database.prisma, { organizationId: world.orgId, orgRole: 'owner', expiresAt: new Date(Date.now() - 1000) });
+    const expired = await createUserWithToken(api.database.prisma, { organizationId: api.world.orgId, orgRole: 'owner', expiresAt: new Date(Date.now() - 1000) });
     assert.match(assertError(await call(tenantsRoute.GET, 'GET', '/', { token: expired.token }), 401, 'invalid_token').message, /expired/);
 
-    const revoked = await createUserWithToken(database.prisma, { organizationId: world.orgId, orgRole: 'owner' });
-    await database.prisma.apiKey.update({ where: { id: revoked.apiKeyId }, data: { revokedAt: new Date() } });
+    const revoked = await createUserWithToken(api.database.prisma, { organizationId: api.world.orgId, orgRole: 'owner' });
+    await api.database.prisma.apiKey.update({ where: { id: revoked.apiKeyId }, data: { revokedAt: new Date() } });
     assert.match(assertError(await call(tenantsRoute.GET, 'GET', '/', { token: revoked.token }), 401, 'invalid_token').message, /revoked/);
 
-    const orphan = await createUserWithToken(database.prisma, { organizationId: world.orgId, orgRole: 'owner' });
-    await database.prisma.user.delete({ where: { id: orphan.userId } });
+    const orphan = await createUserWithToken(api.database.prisma, { organizationId: api.world.orgId, orgRole: 'owner' });
+    await api.database.prisma.user.delete({ where: { id: orphan.userId } });
     assertError(await call(tenantsRoute.GET, 'GET', '/', { token: orphan.token }), 401, 'invalid_token');
   });
 
   test('lastUsedAt is set on use and written at most once a minute', async () => {
-    const user = await createUserWithToken(database.prisma, { organizationId: world.orgId, orgRole: 'owner' });
+    const user = await createUserWithToken(api.database.prisma, { organizationId: api.world.orgId, orgRole: 'owner' });
     await call(tenantsRoute.GET, 'GET', '/', { token: user.token });
-    const first = (await database.prisma.apiKey.findUniqueOrThrow({ where: { id: user.apiKeyId } })).lastUsedAt;
+    const first = (await api.database.prisma.apiKey.findUniqueOrThrow({ where: { id: user.apiKeyId } })).lastUsedAt;
     assert.ok(first);
     await call(tenantsRoute.GET, 'GET', '/', { token: user.token });
-    const second = (await database.prisma.apiKey.findUniqueOrThrow({ where: { id: user.apiKeyId } })).lastUsedAt;
+    const second = (await api.database.prisma.apiKey.findUniqueOrThrow({ where: { id: user.apiKeyId } })).lastUsedAt;
     assert.equal(second?.getTime(), first.getTime());
-    await database.prisma.apiKey.update({ where: { id: user.apiKeyId }, data: { lastUsedAt: new Date(Date.now() - 61_000) } });
+    await api.database.prisma.apiKey.update({ where: { id: user.apiKeyId }, data: { lastUsedAt: new Date(Date.now() - 61_000) } });
     await call(tenantsRoute.GET, 'GET', '/', { token: user.token });
-    const third = (await database.prisma.apiKey.findUniqueOrThrow({ where: { id: user.apiKeyId } })).lastUsedAt;
+    const third = (await api.database.prisma.apiKey.findUniqueOrThrow({ where: { id: user.apiKeyId } })).lastUsedAt;
     assert.ok(third && third.getTime() > first.getTime());
   });
 
   test('scopes: a read token reads but may not write (403 insufficient_scope); a tenant-restricted token sees one tenant', async () => {
-    const reader = await createUserWithToken(database.prisma, { organizationId: world.orgId, orgRole: 'owner', scopes: ['read'] });
+    const reader = await createUserWithToken(api.database.prisma, { organizationId: api.world.orgId, orgRole: 'owner', scopes: ['read'] });
     assert.equal((await call(pipelineRoute.GET, 'GET', '/', { token: reader.token, params: { pipelineId } })).status, 200);
     assertError(await call(runsRoute.POST, 'POST', '/', { token: reader.token, params: { pipelineId }, body: {} }), 403, 'insufficient_scope');
     assertError(await call(tenantsRoute.POST, 'POST', '/', { token: reader.token, body: { name: 'n' } }), 403, 'insufficient_scope');
 
-    const restricted = await createUserWithToken(database.prisma, { organizationId: world.orgId, orgRole: 'owner', tenantRestriction: world.tenantB });
+    const restricted = await createUserWithToken(api.database.prisma, { organizationId: api.world.orgId, orgRole: 'owner', tenantRestriction: api.world.tenantB });
     const listed = await call(tenantsRoute.GET, 'GET', '/', { token: restricted.token });
-    assert.deepEqual((listed.body as { items: Array<{ id: string }> }).items.map((t) => t.id), [world.tenantB]);
+    assert.deepEqual((listed.body as { items: Array<{ id: string }> }).items.map((t) => t.id), [api.world.tenantB]);
     assertError(await call(pipelineRoute.GET, 'GET', '/', { token: restricted.token, params: { pipelineId } }), 404, 'not_found');
     assertError(await call(tenantsRoute.POST, 'POST', '/', { token: restricted.token, body: { name: 'n' } }), 403, 'forbidden');
 
-    const scopeless = await createUserWithToken(database.prisma, { organizationId: world.orgId, orgRole: 'owner', scopes: [] });
+    const scopeless = await createUserWithToken(api.database.prisma, { organizationId: api.world.orgId, orgRole: 'owner', scopes: [] });
     assertError(await call(tenantsRoute.GET, 'GET', '/', { token: scopeless.token }), 403, 'insufficient_scope');
   });
 });
@@ -140,16 +133,16 @@ describe('bodies', () => {
   for (const route of BODY_ROUTES) {
     test(`${route.name}: bad JSON → 400 invalid_json`, async () => {
       for (const raw of ['{', '{"name":', 'nul', '{"a":1}}', "{'name':'x'}", '\u0000']) {
-        const result = await call(route.handler, route.method, '/', { token: world.owner.token, params: route.params(), rawBody: raw, headers: { 'content-type': 'application/json' } });
+        const result = await call(route.handler, route.method, '/', { token: api.world.owner.token, params: route.params(), rawBody: raw, headers: { 'content-type': 'application/json' } });
         assertError(result, 400, 'invalid_json');
       }
       const latin1 = new Uint8Array([0x7b, 0x22, 0xff, 0x22, 0x7d]);
-      assertError(await call(route.handler, route.method, '/', { token: world.owner.token, params: route.params(), rawBody: latin1 }), 400, 'invalid_json');
+      assertError(await call(route.handler, route.method, '/', { token: api.world.owner.token, params: route.params(), rawBody: latin1 }), 400, 'invalid_json');
     });
 
     test(`${route.name}: wrong types → 422 validation_failed with paths`, async () => {
       for (const body of [null, [], 'text', 42, true, { name: 42 }, { name: 'x', unknownField: 1 }, { name: '' }, { variables: 'x' }, { event: 'nope' }]) {
-        const result = await call(route.handler, route.method, '/', { token: world.owner.token, params: route.params(), body });
+        const result = await call(route.handler, route.method, '/', { token: api.world.owner.token, params: route.params(), body });
         const error = assertError(result, 422, 'validation_failed');
         assert.ok(Array.isArray(error.details) && error.details.length > 0, JSON.stringify(error));
         for (const issue of error.details as Array<{ path: unknown; message: unknown }>) {
@@ -162,7 +155,7 @@ describe('bodies', () => {
     test(`${route.name}: a body over 1 MiB → 413, by Content-Length and while streaming`, async () => {
       const big = JSON.stringify({ name: 'x', config: 'a'.repeat(MAX_BODY_BYTES) });
       assertError(
-        await call(route.handler, route.method, '/', { token: world.owner.token, params: route.params(), rawBody: big, headers: { 'content-type': 'application/json', 'content-length': String(big.length) } }),
+        await call(route.handler, route.method, '/', { token: api.world.owner.token, params: route.params(), rawBody: big, headers: { 'content-type': 'application/json', 'content-length': String(big.length) } }),
         413,
         'payload_too_large',
       );
@@ -176,7 +169,7 @@ describe('bodies', () => {
         },
       });
       assertError(
-        await call(route.handler, route.method, '/', { token: world.owner.token, params: route.params(), rawBody: endless, headers: { 'content-type': 'application/json', 'content-length': '10' } }),
+        await call(route.handler, route.method, '/', { token: api.world.owner.token, params: route.params(), rawBody: endless, headers: { 'content-type': 'application/json', 'content-length': '10' } }),
         413,
         'payload_too_large',
       );
@@ -184,22 +177,22 @@ describe('bodies', () => {
     });
 
     test(`${route.name}: a non-JSON content type → 415`, async () => {
-      const result = await call(route.handler, route.method, '/', { token: world.owner.token, params: route.params(), rawBody: 'name=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+      const result = await call(route.handler, route.method, '/', { token: api.world.owner.token, params: route.params(), rawBody: 'name=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
       assertError(result, 415, 'unsupported_media_type');
     });
   }
 
   test('trigger: wrong variable types, bad sha, bad branch → 422', async () => {
     for (const body of [{ variables: { A: 1 } }, { sha: 'not-hex!' }, { branch: 'a..b' }, { branch: ' ' }, { branch: 'x'.repeat(300) }, { event: 'push', tag: 5 }]) {
-      assertError(await call(runsRoute.POST, 'POST', '/', { token: world.owner.token, params: { pipelineId }, body }), 422, 'validation_failed');
+      assertError(await call(runsRoute.POST, 'POST', '/', { token: api.world.owner.token, params: { pipelineId }, body }), 422, 'validation_failed');
     }
   });
 
   test('pipeline config larger than allowed, or with a bad configPath → 422', async () => {
     for (const body of [{ name: 'x', config: 'a'.repeat(300 * 1024) }, { name: 'x', config: VALID_KDL, configPath: '/etc/passwd' }, { name: 'x', config: VALID_KDL, slug: 'Bad Slug' }]) {
-      assertError(await call(tenantPipelinesRoute.POST, 'POST', '/', { token: world.owner.token, params: { tenantId: world.tenantA }, body }), 422, 'validation_failed');
+      assertError(await call(tenantPipelinesRoute.POST, 'POST', '/', { token: api.world.owner.token, params: { tenantId: api.world.tenantA }, body }), 422, 'validation_failed');
     }
-    assertError(await call(pipelineRoute.PATCH, 'PATCH', '/', { token: world.owner.token, params: { pipelineId }, body: {} }), 422, 'validation_failed');
+    assertError(await call(pipelineRoute.PATCH, 'PATCH', '/', { token: api.world.owner.token, params: { pipelineId }, body: {} }), 422, 'validation_failed');
   });
 });
 
@@ -210,7 +203,7 @@ describe('ids and query strings', () => {
       for (const bad of [...BAD_IDS, UNKNOWN_ID]) {
         for (const name of names) {
           const params = { ...route.params(), [name]: bad };
-          const result = await call(route.handler, route.method, '/', { token: world.owner.token, params, body: route.body?.() });
+          const result = await call(route.handler, route.method, '/', { token: api.world.owner.token, params, body: route.body?.() });
           assertError(result, 404, 'not_found');
         }
       }
@@ -218,13 +211,13 @@ describe('ids and query strings', () => {
   }
 
   test("ids of other organizations' resources → 404 for every route", async () => {
-    const foreignPipeline = await database.prisma.pipeline.create({ data: { tenantId: world.otherTenant, name: 'f', slug: 'f', config: VALID_KDL } });
-    const foreignRun = await database.prisma.pipelineRun.create({ data: { pipelineId: foreignPipeline.id, number: 1, event: 'manual', plan: {} } });
-    const foreignStage = await database.prisma.stageRun.create({ data: { runId: foreignRun.id, stageId: 's', name: 's' } });
+    const foreignPipeline = await api.database.prisma.pipeline.create({ data: { tenantId: api.world.otherTenant, name: 'f', slug: 'f', config: VALID_KDL } });
+    const foreignRun = await api.database.prisma.pipelineRun.create({ data: { pipelineId: foreignPipeline.id, number: 1, event: 'manual', plan: {} } });
+    const foreignStage = await api.database.prisma.stageRun.create({ data: { runId: foreignRun.id, stageId: 's', name: 's' } });
     const cases: Array<[RouteHandler, string, Record<string, string>, unknown]> = [
-      [tenantRoute.GET, 'GET', { tenantId: world.otherTenant }, undefined],
-      [tenantPipelinesRoute.GET, 'GET', { tenantId: world.otherTenant }, undefined],
-      [tenantPipelinesRoute.POST, 'POST', { tenantId: world.otherTenant }, { name: 'n', config: VALID_KDL }],
+      [tenantRoute.GET, 'GET', { tenantId: api.world.otherTenant }, undefined],
+      [tenantPipelinesRoute.GET, 'GET', { tenantId: api.world.otherTenant }, undefined],
+      [tenantPipelinesRoute.POST, 'POST', { tenantId: api.world.otherTenant }, { name: 'n', config: VALID_KDL }],
       [pipelineRoute.GET, 'GET', { pipelineId: foreignPipeline.id }, undefined],
       [pipelineRoute.PATCH, 'PATCH', { pipelineId: foreignPipeline.id }, { name: 'n' }],
       [pipelineRoute.DELETE, 'DELETE', { pipelineId: foreignPipeline.id }, undefined],
@@ -235,25 +228,25 @@ describe('ids and query strings', () => {
       [logsRoute.GET, 'GET', { runId: foreignRun.id, stageRunId: foreignStage.id }, undefined],
     ];
     for (const [handler, method, params, body] of cases) {
-      assertError(await call(handler, method, '/', { token: world.owner.token, params, body }), 404, 'not_found');
+      assertError(await call(handler, method, '/', { token: api.world.owner.token, params, body }), 404, 'not_found');
     }
-    assert.equal((await database.prisma.pipeline.findUnique({ where: { id: foreignPipeline.id } }))?.name, 'f', 'nothing changed');
+    assert.equal((await api.database.prisma.pipeline.findUnique({ where: { id: foreignPipeline.id } }))?.name, 'f', 'nothing changed');
   });
 
   test('bad pagination and log query parameters → 400 invalid_query / invalid_cursor', async () => {
     for (const query of [{ limit: '0' }, { limit: '101' }, { limit: 'ten' }, { limit: '1.5' }, { limit: '-1' }]) {
-      assertError(await call(tenantsRoute.GET, 'GET', '/', { token: world.owner.token, query }), 400, 'invalid_query');
+      assertError(await call(tenantsRoute.GET, 'GET', '/', { token: api.world.owner.token, query }), 400, 'invalid_query');
     }
     const forgedJson = Buffer.from('{"a":1}').toString('base64url');
     const forgedDate = Buffer.from(JSON.stringify(['not a date', 'x'])).toString('base64url');
     for (const cursor of ['!!!', 'abc', forgedJson, forgedDate, 'x'.repeat(201)]) {
-      const result = await call(runsRoute.GET, 'GET', '/', { token: world.owner.token, params: { pipelineId }, query: { cursor } });
+      const result = await call(runsRoute.GET, 'GET', '/', { token: api.world.owner.token, params: { pipelineId }, query: { cursor } });
       assert.equal(result.status, 400, result.text);
     }
-    const run = await database.prisma.pipelineRun.create({ data: { pipelineId, number: 999, event: 'manual', plan: {} } });
-    const stage = await database.prisma.stageRun.create({ data: { runId: run.id, stageId: 's', name: 's' } });
+    const run = await api.database.prisma.pipelineRun.create({ data: { pipelineId, number: 999, event: 'manual', plan: {} } });
+    const stage = await api.database.prisma.stageRun.create({ data: { runId: run.id, stageId: 's', name: 's' } });
     for (const query of <Array<Record<string, string>>>[{ after: 'x' }, { after: '-5' }, { after: '99999999999' }, { limit: '100000' }, { format: 'xml' }]) {
-      assertError(await call(logsRoute.GET, 'GET', '/', { token: world.owner.token, params: { runId: run.id, stageRunId: stage.id }, query }), 400, 'invalid_query');
+      assertError(await call(logsRoute.GET, 'GET', '/', { token: api.world.owner.token, params: { runId: run.id, stageRunId: stage.id }, query }), 400, 'invalid_query');
     }
   });
 });

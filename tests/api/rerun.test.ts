@@ -1,23 +1,15 @@
 // POST /api/v1/runs/{runId}/rerun through the real route handler on a real PostgreSQL. The old runs'
 // outcomes are written directly (the worker's side is covered by tests/runs/rerun.test.ts).
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import * as pipelineRoute from '../../app/api/v1/pipelines/[pipelineId]/route';
 import * as runsRoute from '../../app/api/v1/pipelines/[pipelineId]/runs/route';
 import * as rerunRoute from '../../app/api/v1/runs/[runId]/rerun/route';
 import { buildOpenApiDocument } from '../../lib/api/openapi';
 import type { StageStatus } from '../../lib/generated/prisma/enums';
-import type { TestDatabase } from '../support/db';
-import { assertError, call, expectStatus, seedWorld, setupApiDatabase, teardownApiDatabase, VALID_KDL, type World } from './helpers';
+import { assertError, call, expectStatus, insertPipeline, useApiWorld, VALID_KDL } from './helpers';
 
-let database: TestDatabase;
-let world: World;
-
-before(async () => {
-  database = await setupApiDatabase();
-  world = await seedWorld(database.prisma);
-});
-after(() => teardownApiDatabase(database));
+const api = useApiWorld();
 
 interface RunBody {
   id: string;
@@ -38,13 +30,10 @@ interface RunBody {
 /** VALID_KDL (build → test → deploy, deploy only on main) with a variable. */
 const KDL = VALID_KDL.replace('stage "build" {', 'variable "GREETING" default="hello"\n\nstage "build" {').replace('run "echo build', 'run "echo ${var.GREETING} build');
 
-async function newPipeline(config = KDL, tenantId = world.tenantA): Promise<string> {
-  const pipeline = await database.prisma.pipeline.create({ data: { tenantId, name: 'p', slug: `p-${Math.random().toString(36).slice(2)}`, config } });
-  return pipeline.id;
-}
+const newPipeline = (config = KDL, tenantId = api.world.tenantA) => insertPipeline(api.database.prisma, tenantId, config);
 
 async function trigger(pipelineId: string, body: unknown = {}): Promise<RunBody> {
-  const result = await call(runsRoute.POST, 'POST', '/', { token: world.memberA.token, params: { pipelineId }, body });
+  const result = await call(runsRoute.POST, 'POST', '/', { token: api.world.memberA.token, params: { pipelineId }, body });
   expectStatus(result, 201);
   return result.body as RunBody;
 }
@@ -52,17 +41,17 @@ async function trigger(pipelineId: string, body: unknown = {}): Promise<RunBody>
 /** Marks the run finished with these stage outcomes (as the worker would have). */
 async function finish(runId: string, status: 'succeeded' | 'failed' | 'cancelled', stages: Record<string, StageStatus>, exitCodes: Record<string, number> = {}): Promise<void> {
   const now = new Date();
-  await database.prisma.pipelineRun.update({ where: { id: runId }, data: { status, startedAt: now, finishedAt: now } });
+  await api.database.prisma.pipelineRun.update({ where: { id: runId }, data: { status, startedAt: now, finishedAt: now } });
   for (const [stageId, stageStatus] of Object.entries(stages)) {
     const ran = stageStatus === 'succeeded' || stageStatus === 'failed';
-    await database.prisma.stageRun.updateMany({
+    await api.database.prisma.stageRun.updateMany({
       where: { runId, stageId },
       data: { status: stageStatus, exitCode: ran ? (exitCodes[stageId] ?? (stageStatus === 'succeeded' ? 0 : 1)) : null, ...(ran ? { startedAt: now } : {}), finishedAt: now },
     });
   }
 }
 
-function rerun(runId: string, body?: unknown, token = world.memberA.token) {
+function rerun(runId: string, body?: unknown, token = api.world.memberA.token) {
   return call(rerunRoute.POST, 'POST', `/api/v1/runs/${runId}/rerun`, { token, params: { runId }, ...(body === undefined ? {} : { body }) });
 }
 
@@ -74,10 +63,10 @@ describe('re-run all', () => {
     const old = await trigger(pipelineId, { branch: 'feature/x', sha: 'abc1234', message: 'fix it', author: 'Ann <ann@example.test>', variables: { GREETING: 'hi' } });
     await finish(old.id, 'failed', { build: 'succeeded', test: 'failed', deploy: 'skipped' });
     // A later config edit must not leak into the re-run.
-    const edited = await call(pipelineRoute.PATCH, 'PATCH', '/', { token: world.adminA.token, params: { pipelineId }, body: { config: KDL.replace('echo test', 'echo edited') } });
+    const edited = await call(pipelineRoute.PATCH, 'PATCH', '/', { token: api.world.adminA.token, params: { pipelineId }, body: { config: KDL.replace('echo test', 'echo edited') } });
     expectStatus(edited, 200);
 
-    const result = await rerun(old.id, {}, world.adminA.token);
+    const result = await rerun(old.id, {}, api.world.adminA.token);
     expectStatus(result, 201);
     const run = result.body as RunBody;
     assert.equal(run.number, 2);
@@ -88,7 +77,7 @@ describe('re-run all', () => {
     assert.equal(run.commitMessage, 'fix it');
     assert.equal(run.commitAuthor, 'Ann <ann@example.test>');
     assert.deepEqual(run.variables, { GREETING: 'hi' });
-    assert.equal(run.triggeredById, world.adminA.userId, 'the person who asked for the re-run');
+    assert.equal(run.triggeredById, api.world.adminA.userId, 'the person who asked for the re-run');
     assert.equal(run.rerunOfId, old.id, 'the response links the run it re-runs');
     assert.deepEqual(statuses(run), [
       ['build', 'pending'],
@@ -96,17 +85,17 @@ describe('re-run all', () => {
       ['deploy', 'skipped'],
     ]);
 
-    const stored = await database.prisma.pipelineRun.findUniqueOrThrow({ where: { id: run.id } });
+    const stored = await api.database.prisma.pipelineRun.findUniqueOrThrow({ where: { id: run.id } });
     assert.equal(stored.rerunOfId, old.id);
-    const previous = await database.prisma.pipelineRun.findUniqueOrThrow({ where: { id: old.id } });
+    const previous = await api.database.prisma.pipelineRun.findUniqueOrThrow({ where: { id: old.id } });
     assert.equal(stored.configSource, previous.configSource);
     const plan = stored.plan as { stages: Array<{ id: string; commands: string[] }> };
     assert.deepEqual(plan.stages.find((s) => s.id === 'test')!.commands, ['echo test'], 'planned from the old config source');
     assert.deepEqual(plan.stages.find((s) => s.id === 'build')!.commands, ['echo hi build 2'], 'with the old variables and the new run number');
-    assert.equal(await database.prisma.job.count({ where: { dedupeKey: `run:${run.id}`, kind: 'run' } }), 1);
-    const audit = await database.prisma.auditLog.findFirstOrThrow({ where: { action: 'run.rerun', targetId: run.id } });
-    assert.equal(audit.tenantId, world.tenantA);
-    assert.equal(audit.actorUserId, world.adminA.userId);
+    assert.equal(await api.database.prisma.job.count({ where: { dedupeKey: `run:${run.id}`, kind: 'run' } }), 1);
+    const audit = await api.database.prisma.auditLog.findFirstOrThrow({ where: { action: 'run.rerun', targetId: run.id } });
+    assert.equal(audit.tenantId, api.world.tenantA);
+    assert.equal(audit.actorUserId, api.world.adminA.userId);
     assert.deepEqual(audit.details, { pipelineId, number: 2, rerunOfId: old.id, rerunOfNumber: 1, failedOnly: false, reused: [] });
   });
 
@@ -142,7 +131,7 @@ describe('re-run failed', () => {
     assert.equal(build.exitCode, 0);
     assert.equal(build.startedAt, null, 'never started in the re-run');
     assert.equal(run.stages[1]!.reason, null);
-    const audit = await database.prisma.auditLog.findFirstOrThrow({ where: { action: 'run.rerun', targetId: run.id } });
+    const audit = await api.database.prisma.auditLog.findFirstOrThrow({ where: { action: 'run.rerun', targetId: run.id } });
     assert.deepEqual((audit.details as { reused: string[]; failedOnly: boolean }).reused, ['build']);
     assert.equal((audit.details as { failedOnly: boolean }).failedOnly, true);
   });
@@ -180,8 +169,8 @@ stage "e" needs="d" { executor "local"; run "echo e"; }
     const old = await trigger(pipelineId);
     await finish(old.id, 'succeeded', { build: 'succeeded', test: 'succeeded', deploy: 'succeeded' });
     assertError(await rerun(old.id, { failedOnly: true }), 422, 'nothing_to_rerun');
-    assert.equal(await database.prisma.pipelineRun.count({ where: { pipelineId } }), 1);
-    assert.equal((await database.prisma.pipeline.findUniqueOrThrow({ where: { id: pipelineId } })).nextRunNumber, 2);
+    assert.equal(await api.database.prisma.pipelineRun.count({ where: { pipelineId } }), 1);
+    assert.equal((await api.database.prisma.pipeline.findUniqueOrThrow({ where: { id: pipelineId } })).nextRunNumber, 2);
   });
 });
 
@@ -191,7 +180,7 @@ describe('refusals', () => {
     const old = await trigger(pipelineId);
     const error = assertError(await rerun(old.id), 409, 'run_not_finished');
     assert.deepEqual(error.details, { status: 'queued' });
-    await database.prisma.pipelineRun.update({ where: { id: old.id }, data: { status: 'running' } });
+    await api.database.prisma.pipelineRun.update({ where: { id: old.id }, data: { status: 'running' } });
     assertError(await rerun(old.id, { failedOnly: true }), 409, 'run_not_finished');
   });
 
@@ -200,11 +189,11 @@ describe('refusals', () => {
     const pipelineId = await newPipeline();
     const old = await trigger(pipelineId);
     await finish(old.id, 'failed', { build: 'succeeded', test: 'failed', deploy: 'skipped' });
-    assertError(await rerun(old.id, {}, world.outsider.token), 404, 'not_found');
-    assertError(await rerun(old.id, {}, world.otherOwner.token), 404, 'not_found');
-    assertError(await rerun(old.id, {}, world.viewerA.token), 403, 'forbidden');
+    assertError(await rerun(old.id, {}, api.world.outsider.token), 404, 'not_found');
+    assertError(await rerun(old.id, {}, api.world.otherOwner.token), 404, 'not_found');
+    assertError(await rerun(old.id, {}, api.world.viewerA.token), 403, 'forbidden');
     assertError(await rerun(old.id, {}, null as unknown as string), 401, 'unauthenticated');
-    assert.equal(await database.prisma.pipelineRun.count({ where: { pipelineId } }), 1);
+    assert.equal(await api.database.prisma.pipelineRun.count({ where: { pipelineId } }), 1);
   });
 
   test('an invalid body → 422 validation_failed', async () => {
@@ -219,7 +208,7 @@ describe('refusals', () => {
     const pipelineId = await newPipeline();
     const old = await trigger(pipelineId);
     await finish(old.id, 'failed', { build: 'succeeded', test: 'failed', deploy: 'skipped' });
-    await database.prisma.pipelineRun.update({ where: { id: old.id }, data: { configSource: null } });
+    await api.database.prisma.pipelineRun.update({ where: { id: old.id }, data: { configSource: null } });
     assertError(await rerun(old.id), 422, 'config_unavailable');
   });
 });
