@@ -25,7 +25,10 @@
  * scheduler does not know when the last tick was: its first window is (now - catchUpMs, now] (24 h by
  * default), and it fires, per pipeline, only the MOST RECENT slot of that window, and only if it has not
  * been fired yet (the dedupe key): a pipeline every minute down for an hour gets one run, not 60. Slots
- * before the pipeline was created never fire. A tick that failed to enqueue something keeps its window
+ * before the pipeline's last change (its updatedAt: creation, or the edit that may have added the schedule)
+ * never fire, so adding `on "schedule" cron="0 3 * * *"` at noon does not start a run for 03:00 that day
+ * at the next election. (The price: an edit made while no scheduler ran drops the slot missed before it.)
+ * Once ticking, the window starts at the previous tick, which already excludes slots from before an edit. A tick that failed to enqueue something keeps its window
  * open: the next tick covers it again (re-enqueueing is a no-op).
  *
  * Time zone: UTC. Invalid stored configs are skipped with one warning per config version.
@@ -113,7 +116,8 @@ interface CacheEntry {
 
 interface ScheduledPipeline {
   id: string;
-  createdAt: Date;
+  /** The pipeline's last change: slots at or before it never fire. */
+  changedAt: Date;
   crons: string[];
 }
 
@@ -202,12 +206,15 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
    */
   async tick(): Promise<TickResult> {
     const now = this.now();
+    const catchingUp = this.lastTickAt === null;
     const after = this.lastTickAt ?? new Date(now.getTime() - this.catchUpMs);
     const pipelines = await this.scheduledPipelines();
     const fired: FiredSlot[] = [];
     let failures = 0;
     for (const pipeline of pipelines) {
-      const from = pipeline.createdAt.getTime() > after.getTime() ? pipeline.createdAt : after;
+      // Only a catch-up window reaches back before the pipeline's last change; a running scheduler's window
+      // starts at its previous tick, and an edit just after a slot must not drop that slot.
+      const from = catchingUp && pipeline.changedAt.getTime() > after.getTime() ? pipeline.changedAt : after;
       const slot = dueSlot(pipeline.crons, from, now);
       if (!slot) continue;
       const payload: ScheduleJobPayload = { pipelineId: pipeline.id, slot: slot.toISOString() };
@@ -236,7 +243,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   private async scheduledPipelines(): Promise<ScheduledPipeline[]> {
     const rows = await this.prisma.pipeline.findMany({
       where: { archivedAt: null, config: { not: null } },
-      select: { id: true, createdAt: true, updatedAt: true },
+      select: { id: true, updatedAt: true },
     });
     const stale = rows.filter((row) => this.cache.get(row.id)?.updatedAt !== row.updatedAt.getTime()).map((row) => row.id);
     for (let i = 0; i < stale.length; i += FETCH_CHUNK) {
@@ -252,7 +259,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     const scheduled: ScheduledPipeline[] = [];
     for (const row of rows) {
       const crons = this.cache.get(row.id)?.crons ?? [];
-      if (crons.length > 0) scheduled.push({ id: row.id, createdAt: row.createdAt, crons });
+      if (crons.length > 0) scheduled.push({ id: row.id, changedAt: row.updatedAt, crons });
     }
     return scheduled;
   }

@@ -99,9 +99,11 @@ describe('scheduler against PostgreSQL', () => {
     return s;
   }
 
+  /** A pipeline created (and last changed) at `createdAt`, on the injected clock's timeline. */
   async function pipeline(config: string, data: { defaultBranch?: string; createdAt?: Date } = {}) {
+    const createdAt = data.createdAt ?? CREATED;
     return db.prisma.pipeline.create({
-      data: { tenantId, name: 'p', slug: `p-${randomBytes(4).toString('hex')}`, config, createdAt: data.createdAt ?? CREATED, defaultBranch: data.defaultBranch ?? 'main' },
+      data: { tenantId, name: 'p', slug: `p-${randomBytes(4).toString('hex')}`, config, createdAt, updatedAt: createdAt, defaultBranch: data.defaultBranch ?? 'main' },
     });
   }
 
@@ -169,6 +171,30 @@ describe('scheduler against PostgreSQL', () => {
     assert.deepEqual(slotsOf(await s.tick(), p.id), ['2026-03-11T03:00:00.000Z']);
     clock = at('2026-03-11T03:00:25Z');
     assert.deepEqual(slotsOf(await s.tick(), p.id), []);
+  });
+
+  test('a schedule added to an existing pipeline does not fire the slot it would have had earlier that day', async () => {
+    const unscheduled = kdl('0 3 * * *').replace(/^ *on "schedule".*\n/m, '');
+    assert.doesNotMatch(unscheduled, /schedule/);
+    const p = await pipeline(unscheduled);
+    const added = at('2026-03-10T12:00:00Z');
+    await db.prisma.pipeline.update({ where: { id: p.id }, data: { config: kdl('0 3 * * *'), updatedAt: added } });
+    let clock = at('2026-03-10T12:00:20Z');
+    const s = scheduler({ now: () => clock });
+    assert.deepEqual(slotsOf(await s.tick(), p.id), [], 'today 03:00 was before the schedule existed');
+    // A failover the next morning after a missed 03:00: that slot is caught up.
+    clock = at('2026-03-11T03:20:00Z');
+    assert.deepEqual(slotsOf(await scheduler({ now: () => clock }).tick(), p.id), ['2026-03-11T03:00:00.000Z']);
+  });
+
+  test('an edit right after a slot does not drop it for a scheduler that is ticking', async () => {
+    const p = await pipeline(kdl('0 * * * *'));
+    let clock = at('2026-03-10T09:59:50Z');
+    const s = scheduler({ now: () => clock });
+    await s.tick();
+    await db.prisma.pipeline.update({ where: { id: p.id }, data: { name: 'renamed', updatedAt: at('2026-03-10T10:00:01Z') } });
+    clock = at('2026-03-10T10:00:05Z');
+    assert.deepEqual(slotsOf(await s.tick(), p.id), ['2026-03-10T10:00:00.000Z']);
   });
 
   test('a scheduled run: event schedule, the default branch, triggeredBy schedule, its stages (through a JobRunner)', async () => {
