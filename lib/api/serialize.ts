@@ -1,5 +1,6 @@
 /** Database rows → the JSON shapes documented in lib/api/schemas (dates become ISO strings via JSON). */
 import type { LogChunk, Pipeline, PipelineRun, StageRun, Tenant } from '../generated/prisma/client';
+import { chunkLines } from '../runs/log-lines';
 
 export function tenantDto(t: Tenant) {
   return { id: t.id, organizationId: t.organizationId, slug: t.slug, name: t.name, createdAt: t.createdAt, updatedAt: t.updatedAt };
@@ -78,6 +79,6 @@ export function runDto(r: PipelineRun, stages: StageRun[]) {
   return { ...runSummaryDto(r), stages: sorted.map(stageRunDto) };
 }
 
-export function logChunkDto(c: Pick<LogChunk, 'seq' | 'text' | 'createdAt'>) {
-  return { seq: c.seq, text: c.text, createdAt: c.createdAt };
+export function logChunkDto(c: Pick<LogChunk, 'seq' | 'text' | 'firstLine' | 'streams' | 'createdAt'>) {
+  return { seq: c.seq, text: c.text, firstLine: c.firstLine, lines: chunkLines(c), createdAt: c.createdAt };
 }

@@ -7,7 +7,7 @@ import { authorize, type Actor } from '../auth/authorize';
 import type { StageLogChunkEvent } from '../events/server-events';
 import type { RunStatus, StageStatus } from '../events/types';
 import type { PrismaClient } from '../generated/prisma/client';
-import { chunkLines } from '../runs/store-sink';
+import { chunkLines } from '../runs/log-lines';
 import type { RunSnapshot } from './protocol';
 
 /** Chunks read per query during a catch-up (a long log is sent page by page). */

@@ -32,6 +32,7 @@ import { queryRows } from '../db/client';
 import type { PrismaClient } from '../generated/prisma/client';
 import { createLogger, type Logger } from '../log';
 import { DEFAULT_LOG_TAIL_BYTES, lineBytes, logCapFromEnv, StageLogCap, type CappedLine } from './log-cap';
+import { STREAM_CODES } from './log-lines';
 
 export const DEFAULT_FLUSH_INTERVAL_MS = 100;
 export const DEFAULT_CHUNK_BYTES = 64 * 1024;
@@ -39,9 +40,6 @@ export const DEFAULT_CHUNK_BYTES = 64 * 1024;
 export const DEFAULT_DB_RETRY_MS = 60_000;
 const RETRY_BACKOFF_START_MS = 100;
 const RETRY_BACKOFF_MAX_MS = 2_000;
-
-const STREAM_CODES: Record<LogStream, string> = { stdout: 'o', stderr: 'e', system: 's' };
-const STREAMS_BY_CODE: Record<string, LogStream> = { o: 'stdout', e: 'stderr', s: 'system' };
 
 /** Where a stage run's stored log stands (a recovering worker continues from it). */
 export interface StoredLogPosition {
@@ -494,13 +492,6 @@ export function isTransientDatabaseError(error: unknown): boolean {
 
 function describeError(error: unknown): string {
   return error instanceof Error ? error.message || error.name : String(error);
-}
-
-/** The lines of a stored chunk, with their streams (the inverse of what StoreSink writes). */
-export function chunkLines(chunk: { text: string; streams: string }): Array<{ stream: LogStream; line: string }> {
-  const lines = chunk.text.split('\n');
-  lines.pop(); // every line ends with "\n": the last element is empty
-  return lines.map((line, index) => ({ stream: STREAMS_BY_CODE[chunk.streams[index] ?? 'o'] ?? 'stdout', line }));
 }
 
 /** Where each stage run's stored log stands (for a recovering worker). */

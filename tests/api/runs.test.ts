@@ -190,19 +190,26 @@ describe('logs', () => {
     const run = (await trigger(pipelineId)).body as RunBody;
     const stage = run.stages[0]!;
     await api.database.prisma.logChunk.createMany({
-      data: [0, 1, 2, 3].map((seq) => ({ stageRunId: stage.id, seq, text: `line ${seq}\n` })),
+      data: [0, 1, 2, 3].map((seq) => ({ stageRunId: stage.id, seq, text: `line ${seq}\n`, firstLine: seq + 1, lineCount: 1, streams: seq === 2 ? 'e' : 'o' })),
     });
     const params = { runId: run.id, stageRunId: stage.id };
 
     const all = await call(logsRoute.GET, 'GET', '/', { token: api.world.viewerA.token, params });
     expectStatus(all, 200);
-    const page = all.body as { chunks: Array<{ seq: number; text: string }>; next: number; complete: boolean; stageStatus: string };
+    const page = all.body as {
+      chunks: Array<{ seq: number; text: string; firstLine: number; lines: Array<{ stream: string; line: string }> }>;
+      next: number;
+      complete: boolean;
+      stageStatus: string;
+    };
     assert.deepEqual(page.chunks.map((c) => c.seq), [0, 1, 2, 3]);
     assert.equal(page.next, 3);
     assert.equal(page.complete, false);
 
     const rest = await call(logsRoute.GET, 'GET', '/', { token: api.world.viewerA.token, params, query: { after: '1', limit: '1' } });
-    assert.deepEqual((rest.body as typeof page).chunks.map((c) => c.text), ['line 2\n']);
+    assert.deepEqual((rest.body as typeof page).chunks.map(({ text, firstLine, lines }) => ({ text, firstLine, lines })), [
+      { text: 'line 2\n', firstLine: 3, lines: [{ stream: 'stderr', line: 'line 2' }] },
+    ]);
     assert.equal((rest.body as typeof page).next, 2);
 
     await api.database.prisma.stageRun.update({ where: { id: stage.id }, data: { status: 'succeeded' } });

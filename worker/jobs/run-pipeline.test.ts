@@ -9,7 +9,7 @@ import Docker from 'dockerode';
 import pino from 'pino';
 import { cancelRun, readStageLogs } from '../../lib/api/services/runs';
 import type { JobHandler } from '../../lib/queue/runner';
-import { chunkLines } from '../../lib/runs/store-sink';
+import { chunkLines } from '../../lib/runs/log-lines';
 import { createTestDatabase, type TestDatabase } from '../../tests/support/db';
 import { RecordingPublisher, runJob, seedTenant, storedLog, triggerPipeline, type Seeded } from '../../tests/runs/helpers';
 import { findContainersByLabel, removeContainersByLabel } from '../executors';

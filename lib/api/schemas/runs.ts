@@ -87,7 +87,17 @@ const runFields = {
 export const RunSummary = z.object(runFields).meta({ id: 'RunSummary' });
 export const Run = z.object({ ...runFields, stages: z.array(StageRun) }).meta({ id: 'Run' });
 
-export const LogChunk = z.object({ seq: z.number().int(), text: z.string(), createdAt: Timestamp }).meta({ id: 'LogChunk' });
+export const LogChunk = z
+  .object({
+    seq: z.number().int(),
+    text: z.string().meta({ description: "the chunk's lines, each ending with a newline: the chunks concatenated are the raw log" }),
+    firstLine: z.number().int().meta({ description: "line number (per stage run, from 1) of the chunk's first line" }),
+    lines: z
+      .array(z.object({ stream: z.enum(['stdout', 'stderr', 'system']), line: z.string() }))
+      .meta({ description: 'the same lines with the stream each came from (`system`: lines written by BuildIt itself), as in the Socket.IO `stage.log_chunk` event' }),
+    createdAt: Timestamp,
+  })
+  .meta({ id: 'LogChunk' });
 export const LogPage = z
   .object({
     chunks: z.array(LogChunk),

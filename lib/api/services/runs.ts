@@ -209,7 +209,7 @@ export async function readStageLogs(prisma: PrismaClient, actor: Actor, runId: s
     where: { stageRunId, ...(query.after !== undefined ? { seq: { gt: query.after } } : {}) },
     orderBy: { seq: 'asc' },
     take: query.limit + 1,
-    select: { seq: true, text: true, createdAt: true },
+    select: { seq: true, text: true, firstLine: true, streams: true, createdAt: true },
   });
   const hasMore = chunks.length > query.limit;
   const page = hasMore ? chunks.slice(0, query.limit) : chunks;
