@@ -37,9 +37,12 @@ export function createPool(url: string, options: PoolOptions = {}): pg.Pool {
     idleTimeoutMillis: 30_000,
     connectionTimeoutMillis: 10_000,
   });
-  // An idle client losing its connection (server restart) must not crash the process: the pool
-  // drops it and the next query opens a new one.
+  // A client losing its connection (server restart) must not crash the process. Idle ones: the pool drops
+  // them and the next query opens a new one. Checked-out ones (the Socket.IO adapter's LISTEN connection)
+  // get their own listener: without one the 'error' event throws, and the 'end' that should follow, on
+  // which their holder reconnects, is never emitted. The holder's pending query still fails.
   pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
   return pool;
 }
 

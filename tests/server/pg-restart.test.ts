@@ -3,11 +3,8 @@
  * real worker process runs a Docker stage that prints numbered lines. The worker rides it out: its log
  * writes are retried until the database is back (lib/runs/store-sink.ts), its heartbeats keep the lease (the
  * outage is shorter than the lease, so no other worker takes over and the job runs once), and the run ends
- * `succeeded` with every line stored exactly once in contiguous chunks.
- *
- * The server is this test's own (a restart would break every other test file's database), with
- * synchronous_commit=on for the test database: the throwaway server runs with it off, and a crash could
- * then lose commits the worker was told about, as no production server would.
+ * `succeeded` with every line stored exactly once in contiguous chunks. The server is this test's own
+ * (see restartableDatabase).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,11 +13,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createPool, createPrismaClient } from '../../lib/db/client';
 import { findContainersByLabel, removeContainersByLabel } from '../../worker/executors';
-import { ensureTemplate, TEMPLATE_DATABASE, withDatabase } from '../support/db';
 import { dockerOrSkip, TEST_IMAGE } from '../support/engines';
-import { startThrowawayPostgres } from '../support/postgres';
 import { seedTenant, storedLog, triggerPipeline } from '../runs/helpers';
-import { Cleanup, logMessages, numberedLines, printNumberedLines, startWorker, stopWorker, waitFor } from './resilience-support';
+import { Cleanup, logMessages, numberedLines, printNumberedLines, restartableDatabase, startWorker, stopWorker, waitFor } from './resilience-support';
 
 const LINES = 100; // 0.1 s apart: ~10 s of output, the restart lands in the middle
 
@@ -28,14 +23,7 @@ test('PostgreSQL restarted during a run: the worker reconnects, the run succeeds
   const docker = await dockerOrSkip(t);
   if (!docker) return;
   const cleanup = new Cleanup(t);
-  const server = await startThrowawayPostgres();
-  cleanup.defer(() => server.stop());
-  await ensureTemplate(server.adminUrl);
-  const admin = createPool(server.adminUrl, { max: 1 });
-  await admin.query(`CREATE DATABASE pg_restart_test TEMPLATE ${TEMPLATE_DATABASE}`);
-  await admin.query('ALTER DATABASE pg_restart_test SET synchronous_commit = on');
-  await admin.end();
-  const url = withDatabase(server.adminUrl, 'pg_restart_test');
+  const { server, url } = await restartableDatabase(cleanup, 'pg_restart_test');
   const pool = createPool(url, { max: 4, applicationName: 'pg-restart-test' });
   const prisma = createPrismaClient(pool);
   cleanup.defer(async () => {

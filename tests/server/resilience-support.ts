@@ -8,6 +8,9 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type Docker from 'dockerode';
 import type { TestContext } from 'node:test';
+import { createPool } from '../../lib/db/client';
+import { ensureTemplate, TEMPLATE_DATABASE, withDatabase } from '../support/db';
+import { startThrowawayPostgres, type ThrowawayPostgres } from '../support/postgres';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -37,6 +40,25 @@ export class Cleanup {
   defer(step: () => unknown): void {
     this.steps.push(step);
   }
+}
+
+/**
+ * A migrated database on a PostgreSQL server of the test's own, so the test may restart it (a restart would
+ * break every other test file's database), with synchronous_commit=on: the throwaway server runs with it
+ * off, and a crash could then lose commits the worker was told about, as no production server would.
+ */
+export async function restartableDatabase(cleanup: Cleanup, name: string): Promise<{ server: ThrowawayPostgres; url: string }> {
+  const server = await startThrowawayPostgres();
+  cleanup.defer(() => server.stop());
+  await ensureTemplate(server.adminUrl);
+  const admin = createPool(server.adminUrl, { max: 1 });
+  try {
+    await admin.query(`CREATE DATABASE ${name} TEMPLATE ${TEMPLATE_DATABASE}`);
+    await admin.query(`ALTER DATABASE ${name} SET synchronous_commit = on`);
+  } finally {
+    await admin.end();
+  }
+  return { server, url: withDatabase(server.adminUrl, name) };
 }
 
 export interface WorkerProcess {
