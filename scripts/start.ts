@@ -9,6 +9,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { workerGraceMsFromEnv } from '../lib/config/env';
 import { resolveDatabase } from '../lib/db/bootstrap';
 import { migrateDeploy } from '../lib/db/migrate';
 import { buildWebIfStale } from './build-web';
@@ -16,7 +17,15 @@ import { buildWebIfStale } from './build-web';
 const root = path.resolve(import.meta.dirname, '..');
 const dev = process.argv.includes('--dev');
 const dataDir = path.resolve(root, process.env.BUILDIT_DATA_DIR ?? '.data');
-const CHILD_STOP_GRACE_MS = 10_000;
+/** How long a child may take to exit after SIGTERM, beyond its own grace period, before it is killed. */
+const CHILD_STOP_MARGIN_MS = 10_000;
+
+interface Child {
+  name: 'web' | 'worker';
+  process: ChildProcess;
+  /** Its own shutdown grace (the worker lets running jobs finish); SIGKILL comes CHILD_STOP_MARGIN_MS later. */
+  graceMs: number;
+}
 
 function say(prefix: string, line: string): void {
   process.stdout.write(`[${prefix}] ${line}\n`);
@@ -40,25 +49,27 @@ function waitForExit(child: ChildProcess): Promise<number | null> {
   return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
 }
 
-async function stopChild(child: ChildProcess): Promise<void> {
+async function stopChild({ process: child, graceMs }: Child): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), CHILD_STOP_GRACE_MS);
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs + CHILD_STOP_MARGIN_MS);
   await waitForExit(child);
   clearTimeout(timer);
 }
 
 
 async function main(): Promise<void> {
+  const workerGraceMs = workerGraceMsFromEnv();
   const database = await resolveDatabase({ dataDir });
-  say('db', database.embedded ? `embedded PostgreSQL ready (data in ${path.relative(root, dataDir) || '.'})` : 'using DATABASE_URL');
+  const shownDataDir = path.relative(root, dataDir).startsWith('..') ? dataDir : path.relative(root, dataDir) || '.';
+  say('db', database.embedded ? `embedded PostgreSQL ready (data in ${shownDataDir})` : 'using DATABASE_URL');
 
   let stopping = false;
-  const children: ChildProcess[] = [];
+  const children: Child[] = [];
   const stopAll = async (exitCode: number) => {
     if (stopping) return;
     stopping = true;
-    say('buildit', 'stopping');
+    say('buildit', `stopping (running jobs get up to ${Math.round(workerGraceMs / 1000)} s to finish, then go back to the queue; Ctrl-C again stops at once)`);
     await Promise.all(children.map(stopChild));
     await database.stop();
     say('buildit', 'stopped');
@@ -67,8 +78,8 @@ async function main(): Promise<void> {
   const onSignal = () => {
     if (!stopping) return void stopAll(0);
     // A second Ctrl-C while stopping: the user wants out now.
-    for (const child of children) child.kill('SIGKILL');
-    process.exit(130);
+    for (const child of children) child.process.kill('SIGKILL');
+    process.exit(130); // the embedded PostgreSQL gets its SIGINT from the exit hook of lib/db/embedded.ts
   };
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onSignal);
 
@@ -78,21 +89,25 @@ async function main(): Promise<void> {
     const env = { ...process.env, DATABASE_URL: database.url, NODE_ENV: dev ? ('development' as const) : ('production' as const) };
     if (!dev) await buildWebIfStale(env, (line) => say('build', line));
     if (stopping) return;
-    children.push(startChild('web', ['--import', 'tsx', 'server.ts'], env));
-    children.push(startChild('worker', ['--import', 'tsx', 'worker/main.ts'], env));
+    children.push({ name: 'web', process: startChild('web', ['--import', 'tsx', 'server.ts'], env), graceMs: 0 });
+    children.push({ name: 'worker', process: startChild('worker', ['--import', 'tsx', 'worker/main.ts'], env), graceMs: workerGraceMs });
   } catch (error) {
     say('buildit', `failed to start: ${error instanceof Error ? error.message : String(error)}`);
     await stopAll(1);
     return;
   }
   // One child dying takes the others down: a half-running BuildIt is worse than a clear stop.
-  for (const [index, child] of children.entries()) {
-    child.once('exit', (code, signal) => {
+  for (const child of children) {
+    child.process.once('exit', (code, signal) => {
       if (stopping) return;
-      say('buildit', `${index === 0 ? 'web' : 'worker'} exited (${signal ?? `code ${code}`}); stopping everything`);
+      say('buildit', `${child.name} exited (${signal ?? `code ${code}`}); stopping everything`);
       void stopAll(1);
     });
   }
 }
 
-void main();
+main().catch((error: unknown) => {
+  // Before anything was started (a bad setting, a database that cannot start): say why and exit.
+  say('buildit', `failed to start: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});

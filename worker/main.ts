@@ -13,6 +13,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
+import { intFromEnv, workerGraceMsFromEnv } from '../lib/config/env';
 import { closeSharedDb, getPool, getPrisma } from '../lib/db/client';
 import { checkDatabaseReady } from '../lib/db/ready';
 import { createLogger } from '../lib/log';
@@ -23,17 +24,9 @@ import { createJobHandlers } from './jobs/index';
 const workerId = process.env.BUILDIT_WORKER_ID ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
 const log = createLogger('worker', { workerId });
 
-function intFromEnv(name: string, fallback: number, min: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be an integer >= ${min}, got "${raw}"`);
-  return n;
-}
-
 async function main(): Promise<void> {
   const concurrency = intFromEnv('BUILDIT_WORKER_CONCURRENCY', 4, 1);
-  const graceMs = intFromEnv('BUILDIT_WORKER_GRACE_MS', 30_000, 0);
+  const graceMs = workerGraceMsFromEnv();
   const leaseMs = intFromEnv('BUILDIT_WORKER_LEASE_MS', 15_000, 300);
   const heartbeatMs = Math.min(5_000, Math.floor(leaseMs / 3));
 

@@ -15,7 +15,6 @@ export interface ResolveDatabaseOptions {
   dataDir?: string;
   /** Defaults to process.env. */
   env?: Record<string, string | undefined>;
-  onLog?: (line: string) => void;
 }
 
 export async function resolveDatabase(options: ResolveDatabaseOptions = {}): Promise<ResolvedDatabase> {
@@ -27,6 +26,6 @@ export async function resolveDatabase(options: ResolveDatabaseOptions = {}): Pro
     }
     return { url: fromEnv, source: 'env', embedded: false, stop: async () => {} };
   }
-  const embedded = await startEmbeddedPostgres({ dataDir: options.dataDir ?? defaultDataDir(), onLog: options.onLog });
+  const embedded = await startEmbeddedPostgres({ dataDir: options.dataDir ?? defaultDataDir() });
   return { url: embedded.url, source: 'embedded', embedded: true, stop: () => embedded.stop() };
 }

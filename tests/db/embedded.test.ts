@@ -26,6 +26,12 @@ function postmasterPid(dataDir: string): number | null {
   return existsSync(file) ? Number(readFileSync(file, 'utf8').split('\n')[0]) : null;
 }
 
+/** The process group of `pid` (field 5 of /proc/PID/stat, after the parenthesised command name). */
+function processGroup(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+}
+
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -68,6 +74,8 @@ describe('embedded PostgreSQL', () => {
     await query(first.url, "INSERT INTO survivors VALUES ('row from the first run')");
     const pid = postmasterPid(dataDir);
     assert.ok(pid && isAlive(pid));
+    assert.notEqual(processGroup(pid), processGroup(process.pid), 'a process group of its own: a Ctrl-C in the terminal does not reach it');
+    assert.match(readFileSync(path.join(dataDir, 'postgres.log'), 'utf8'), /ready to accept connections/, 'its log is in the data dir');
 
     if (process.getuid?.() === 0) {
       // PostgreSQL refuses root: it must run as the postgres user, which owns the cluster.

@@ -55,8 +55,10 @@ test('npm start on the embedded PostgreSQL: ready, Ctrl-C leaves no process, a s
     await withClient(embeddedUrl(dataDir), (client) =>
       client.query(`INSERT INTO organizations (id, slug, name, updated_at) VALUES ('org-start-test', 'kept', 'Kept', now())`),
     );
-    assert.equal(await stopWith(first, 'SIGINT'), 0);
+    assert.equal(await stopWith(first, 'SIGINT', { group: true }), 0);
     assert.deepEqual(processesMentioning(dataDir), [], 'no process of that BuildIt is left after Ctrl-C');
+    // The database outlives the web and worker: none of them saw its connections terminated.
+    assert.deepEqual(first.output.filter((line) => /uncaughtException|terminating connection|Connection terminated/.test(line)), []);
 
     const second = startBuildIt(env, await getFreePort());
     await waitForReady(second);
@@ -87,6 +89,20 @@ test('npm start with DATABASE_URL migrates and uses that database, and starts no
     assert.deepEqual(processesMentioning(dataDir), []);
   } finally {
     await withClient(adminUrl, (client) => client.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`));
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('npm start with a malformed setting says which and exits 1 before starting anything', async () => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'buildit-start-bad-'));
+  try {
+    const started = startBuildIt(envWithout(['DATABASE_URL'], { BUILDIT_DATA_DIR: dataDir, BUILDIT_WORKER_GRACE_MS: 'soon' }), await getFreePort());
+    // 'close': after the exit AND the end of its output.
+    const code = await new Promise<number | null>((resolve) => started.process.once('close', resolve));
+    assert.equal(code, 1);
+    assert.ok(started.output.includes('[buildit] failed to start: BUILDIT_WORKER_GRACE_MS must be an integer >= 0, got "soon"'), started.output.join('\n'));
+    assert.equal(existsSync(path.join(dataDir, 'postgres')), false, 'no database was started');
+  } finally {
     rmSync(dataDir, { recursive: true, force: true });
   }
 });

