@@ -23,12 +23,15 @@ export function findMigrationsDir(): string | null {
 
 export const defaultMigrationsDir = findMigrationsDir() ?? path.resolve(process.cwd(), 'prisma/migrations');
 
-/** Migration names (folder names with a migration.sql), in order. */
+/**
+ * Migration names (folder names with a migration.sql), in order. The folder is read at run time from the
+ * checkout, never bundled: the turbopackIgnore comments keep `next build` from tracing the whole project.
+ */
 export function listMigrations(migrationsDir = defaultMigrationsDir): string[] {
-  if (!existsSync(migrationsDir)) {
+  if (!existsSync(/*turbopackIgnore: true*/ migrationsDir)) {
     throw new Error(`migrations folder ${migrationsDir} not found (set BUILDIT_MIGRATIONS_DIR to the prisma/migrations of this BuildIt)`);
   }
-  return readdirSync(migrationsDir, { withFileTypes: true })
+  return readdirSync(/*turbopackIgnore: true*/ migrationsDir, { withFileTypes: true })
     .filter((d) => d.isDirectory() && existsSync(path.join(migrationsDir, d.name, 'migration.sql')))
     .map((d) => d.name)
     .sort();
