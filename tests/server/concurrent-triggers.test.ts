@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createTestDatabase } from '../support/db';
-import { getFreePort } from '../support/postgres';
+import { freeLoopbackPort } from '../../lib/net';
 import { startBuildIt, stopWith, waitForReady } from '../support/buildit-process';
 import { apiClient, Cleanup, startWorker, stopWorker, waitFor } from './resilience-support';
 
@@ -26,7 +26,7 @@ test(`${RUNS} concurrent triggers from the API with 2 workers → ${RUNS} runs, 
   const executions = path.join(dataDir, 'executions.txt');
 
   const env = { DATABASE_URL: db.url, BUILDIT_DATA_DIR: dataDir, BUILDIT_WORKER_CONCURRENCY: '4' };
-  const buildit = startBuildIt({ ...process.env, ...env, BUILDIT_BOOTSTRAP_TOKEN: TOKEN }, await getFreePort());
+  const buildit = startBuildIt({ ...process.env, ...env, BUILDIT_BOOTSTRAP_TOKEN: TOKEN }, await freeLoopbackPort());
   cleanup.defer(async () => {
     if (buildit.process.exitCode === null && buildit.process.signalCode === null) await stopWith(buildit, 'SIGTERM');
   });

@@ -12,7 +12,7 @@ import { detectDockerAvailable } from '../../worker/executors';
 import { followRun } from '../../lib/realtime/client';
 import type { StageLogChunkEvent } from '../../lib/events/server-events';
 import { createTestDatabase } from '../support/db';
-import { getFreePort } from '../support/postgres';
+import { freeLoopbackPort } from '../../lib/net';
 import { startBuildIt, stopWith, waitForReady } from '../support/buildit-process';
 import { NO_DOCKER_MESSAGE, TEST_IMAGE } from '../support/engines';
 
@@ -50,7 +50,7 @@ test('trigger through the API → the worker runs it → logs from the API and f
   if (!docker && process.env.BUILDIT_REQUIRE_ENGINES === '1') assert.fail(NO_DOCKER_MESSAGE);
   const db = await createTestDatabase();
   const dataDir = mkdtempSync(path.join(tmpdir(), 'buildit-server-mode-'));
-  const started = startBuildIt({ ...process.env, DATABASE_URL: db.url, BUILDIT_DATA_DIR: dataDir, BUILDIT_BOOTSTRAP_TOKEN: TOKEN }, await getFreePort());
+  const started = startBuildIt({ ...process.env, DATABASE_URL: db.url, BUILDIT_DATA_DIR: dataDir, BUILDIT_BOOTSTRAP_TOKEN: TOKEN }, await freeLoopbackPort());
   t.after(async () => {
     if (started.process.exitCode === null) await stopWith(started, 'SIGTERM');
     await db.drop();

@@ -13,7 +13,7 @@ import type { StageLogChunkEvent } from '../../lib/events/server-events';
 import { createPool } from '../../lib/db/client';
 import { followRun } from '../../lib/realtime/client';
 import { fetchStatus, startBuildIt, stopWith, waitForReady } from '../support/buildit-process';
-import { getFreePort } from '../support/postgres';
+import { freeLoopbackPort } from '../../lib/net';
 import { apiClient, Cleanup, restartableDatabase, waitFor } from './resilience-support';
 
 const TOKEN = `bk_${'web-pg-restart'.padEnd(43, 'x')}`;
@@ -29,7 +29,7 @@ test('PostgreSQL restarted under a running BuildIt: web and worker stay up, API 
   const { server, url } = await restartableDatabase(cleanup, 'web_pg_restart_test');
   const dataDir = mkdtempSync(path.join(tmpdir(), 'buildit-web-pg-restart-'));
   cleanup.defer(() => rmSync(dataDir, { recursive: true, force: true }));
-  const started = startBuildIt({ ...process.env, DATABASE_URL: url, BUILDIT_DATA_DIR: dataDir, BUILDIT_BOOTSTRAP_TOKEN: TOKEN }, await getFreePort());
+  const started = startBuildIt({ ...process.env, DATABASE_URL: url, BUILDIT_DATA_DIR: dataDir, BUILDIT_BOOTSTRAP_TOKEN: TOKEN }, await freeLoopbackPort());
   cleanup.defer(async () => {
     if (started.process.exitCode === null) await stopWith(started, 'SIGTERM');
   });

@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { getFreePort } from '../support/postgres';
+import { freeLoopbackPort } from '../../lib/net';
 import { withDatabase } from '../support/db';
 import { fetchStatus, processesMentioning, startBuildIt, stopWith, waitForReady } from '../support/buildit-process';
 
@@ -43,7 +43,7 @@ test('npm start on the embedded PostgreSQL: ready, Ctrl-C leaves no process, a s
     const token = `bk_${'start-test-token'.padEnd(43, 'x')}`;
     const env = envWithout(['DATABASE_URL'], { BUILDIT_DATA_DIR: dataDir, BUILDIT_BOOTSTRAP_TOKEN: token });
 
-    const first = startBuildIt(env, await getFreePort());
+    const first = startBuildIt(env, await freeLoopbackPort());
     await waitForReady(first);
     assert.equal(await fetchStatus(`http://127.0.0.1:${first.port}/health`), 200);
     assert.ok(first.output.some((line) => line.startsWith('[worker]') && line.includes('worker ready')), 'the worker reports ready');
@@ -60,7 +60,7 @@ test('npm start on the embedded PostgreSQL: ready, Ctrl-C leaves no process, a s
     // The database outlives the web and worker: none of them saw its connections terminated.
     assert.deepEqual(first.output.filter((line) => /uncaughtException|terminating connection|Connection terminated/.test(line)), []);
 
-    const second = startBuildIt(env, await getFreePort());
+    const second = startBuildIt(env, await freeLoopbackPort());
     await waitForReady(second);
     const kept = await withClient(embeddedUrl(dataDir), (client) => client.query(`SELECT slug FROM organizations WHERE id = 'org-start-test'`));
     assert.deepEqual(kept.rows, [{ slug: 'kept' }], 'the row written before the restart is still there');
@@ -79,7 +79,7 @@ test('npm start with DATABASE_URL migrates and uses that database, and starts no
   const dataDir = mkdtempSync(path.join(tmpdir(), 'buildit-start-ext-'));
   try {
     const url = withDatabase(adminUrl, database);
-    const started = startBuildIt({ ...process.env, DATABASE_URL: url, BUILDIT_DATA_DIR: dataDir }, await getFreePort());
+    const started = startBuildIt({ ...process.env, DATABASE_URL: url, BUILDIT_DATA_DIR: dataDir }, await freeLoopbackPort());
     await waitForReady(started);
     const migrations = readdirSync(path.join(root, 'prisma/migrations')).filter((name) => existsSync(path.join(root, 'prisma/migrations', name, 'migration.sql')));
     const applied = await withClient(url, (client) => client.query('SELECT count(*)::int AS n FROM _prisma_migrations WHERE finished_at IS NOT NULL'));
@@ -96,7 +96,7 @@ test('npm start with DATABASE_URL migrates and uses that database, and starts no
 test('npm start with a malformed setting says which and exits 1 before starting anything', async () => {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'buildit-start-bad-'));
   try {
-    const started = startBuildIt(envWithout(['DATABASE_URL'], { BUILDIT_DATA_DIR: dataDir, BUILDIT_WORKER_GRACE_MS: 'soon' }), await getFreePort());
+    const started = startBuildIt(envWithout(['DATABASE_URL'], { BUILDIT_DATA_DIR: dataDir, BUILDIT_WORKER_GRACE_MS: 'soon' }), await freeLoopbackPort());
     // 'close': after the exit AND the end of its output.
     const code = await new Promise<number | null>((resolve) => started.process.once('close', resolve));
     assert.equal(code, 1);

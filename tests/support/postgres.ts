@@ -4,11 +4,11 @@
 // so restart() works everywhere, and the crash/restart tests run on a machine with no PostgreSQL installed.
 import { execFile, execFileSync } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { bundledPostgresBinaries, isRoot, postgresUserIds } from '../../lib/db/postgres-binaries';
+import { freeLoopbackPort } from '../../lib/net';
 
 const execFileAsync = promisify(execFile);
 
@@ -36,18 +36,6 @@ const FAST_SETTINGS = [
   '-c', 'full_page_writes=off',
   '-c', 'max_connections=300',
 ];
-
-export async function getFreePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 /** The newest system PostgreSQL bin dir, or null. */
 export function findSystemPostgresBin(): string | null {
@@ -111,7 +99,7 @@ async function startPostgres(bin: string, kind: ThrowawayPostgres['kind']): Prom
     let lastError: unknown;
     // The free port can be taken between probing and binding: retry with another one.
     for (let attempt = 0; attempt < 3; attempt++) {
-      const port = await getFreePort();
+      const port = await freeLoopbackPort();
       const options = ['-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-k', dir, ...FAST_SETTINGS].join(' ');
       try {
         await run(pgCtl, ['-D', dataDir, '-l', path.join(dir, 'postgres.log'), '-o', options, '-w', '-t', '30', 'start']);
