@@ -118,9 +118,10 @@ export class StoreSink implements EventSink {
     this.logger = options.logger ?? createLogger('store-sink', { runId: options.runId });
   }
 
-  emit(event: RunEvent): Promise<void> {
-    // Fast path for the common case (a log line, nothing in flight): buffer it synchronously, which
-    // keeps a chatty stage from paying for a promise chain per line. Order is kept: nothing is pending.
+  emit(event: RunEvent): void | Promise<void> {
+    // Fast path for the common case (a log line, nothing in flight): buffer it synchronously and return
+    // nothing, which keeps a chatty stage from paying for a promise per line (the orchestrator's event
+    // stream only waits for deliveries that return a promise). Order is kept: nothing is pending.
     if (event.type === 'stage.log' && this.pending === 0 && !this.detached && !this.failure) {
       let state: StageLogState;
       try {
@@ -131,7 +132,7 @@ export class StoreSink implements EventSink {
       }
       if (state.bufferBytes < this.chunkBytes) {
         if (state.buffer.length > 0) this.armTimer();
-        return Promise.resolve();
+        return;
       }
       return this.exclusive(() => this.flushStage(state));
     }

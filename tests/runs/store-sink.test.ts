@@ -104,7 +104,7 @@ describe('StoreSink', () => {
     });
     await sink.emit(line(runId, 'lost'));
     await new Promise((resolve) => setTimeout(resolve, 150));
-    await assert.rejects(sink.emit(line(runId, 'next')), /foreign key|log_chunks/i);
+    await assert.rejects(async () => sink.emit(line(runId, 'next')), /foreign key|log_chunks/i);
   });
 
   test('after detach nothing is written or published', async () => {
@@ -225,7 +225,7 @@ describe('StoreSink through database outages', () => {
     const { runId, stageRunIds } = await newRun();
     const sink = new StoreSink({ prisma: flakyPrisma({ refuseEverything: true }), publisher: new RecordingPublisher(db.prisma), runId, tenantId: seeded.tenantId, stageRunIds, dbRetryMs: 300, logger: silent });
     const before = Date.now();
-    await assert.rejects(sink.emit(started(runId)), /could not mark a stage started: the database was unreachable for .* BUILDIT_DB_RETRY_MS=300.*ECONNREFUSED/s);
+    await assert.rejects(async () => sink.emit(started(runId)), /could not mark a stage started: the database was unreachable for .* BUILDIT_DB_RETRY_MS=300.*ECONNREFUSED/s);
     assert.ok(Date.now() - before >= 300);
   });
 
