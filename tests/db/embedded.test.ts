@@ -110,7 +110,7 @@ describe('embedded PostgreSQL', () => {
     await owner.stop();
   });
 
-  test('after a BuildIt process is killed (SIGKILL), the next start reuses its orphaned server', async () => {
+  test('after a BuildIt process is killed (SIGKILL), the next start reuses its orphaned server and stops it at its end', async () => {
     const script = [
       "import { startEmbeddedPostgres } from './lib/db/embedded.ts';",
       `const s = await startEmbeddedPostgres({ dataDir: ${JSON.stringify(dataDir)} });`,
@@ -135,9 +135,14 @@ describe('embedded PostgreSQL', () => {
     assert.equal(next.started, false, 'reused, not started a second time');
     assert.equal(next.url, url);
     assert.deepEqual(await query(next.url, 'SELECT count(*)::int AS n FROM survivors'), [{ n: 1 }]);
-    process.kill(pid, 'SIGINT'); // the orphan is ours (started by this test's child): stop it
-    for (let i = 0; i < 100 && isAlive(pid); i++) await new Promise((r) => setTimeout(r, 50));
+    // Its owner is dead: this process adopted it, so a third one leaves it alone ...
+    const third = await startEmbeddedPostgres({ dataDir });
+    await third.stop();
+    assert.ok(isAlive(pid), 'a process that does not own the server does not stop it');
+    // ... and the adopter stops it, as if it had started it: nothing is left running after a crash.
+    await next.stop();
     assert.equal(isAlive(pid), false);
+    assert.equal(existsSync(path.join(dataDir, 'postgres.owner')), false);
   });
 
   test('a stale postmaster.pid (postgres killed, pid gone) does not prevent a start', async () => {
