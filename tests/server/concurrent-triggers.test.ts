@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createTestDatabase } from '../support/db';
-import { freeLoopbackPort } from '../../lib/net';
+import { freeLoopbackPort } from '../../lib/system';
 import { startBuildIt, stopWith, waitForReady } from '../support/buildit-process';
 import { apiClient, Cleanup, startWorker, stopWorker, waitFor } from './resilience-support';
 

@@ -12,7 +12,7 @@ import { detectDockerAvailable } from '../../worker/executors';
 import { followRun } from '../../lib/realtime/client';
 import type { StageLogChunkEvent } from '../../lib/events/server-events';
 import { createTestDatabase } from '../support/db';
-import { freeLoopbackPort } from '../../lib/net';
+import { freeLoopbackPort } from '../../lib/system';
 import { startBuildIt, stopWith, waitForReady } from '../support/buildit-process';
 import { NO_DOCKER_MESSAGE, TEST_IMAGE } from '../support/engines';
 

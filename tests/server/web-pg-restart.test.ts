@@ -13,7 +13,7 @@ import type { StageLogChunkEvent } from '../../lib/events/server-events';
 import { createPool } from '../../lib/db/client';
 import { followRun } from '../../lib/realtime/client';
 import { fetchStatus, startBuildIt, stopWith, waitForReady } from '../support/buildit-process';
-import { freeLoopbackPort } from '../../lib/net';
+import { freeLoopbackPort } from '../../lib/system';
 import { apiClient, Cleanup, restartableDatabase, waitFor } from './resilience-support';
 
 const TOKEN = `bk_${'web-pg-restart'.padEnd(43, 'x')}`;

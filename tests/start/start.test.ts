@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { freeLoopbackPort } from '../../lib/net';
+import { freeLoopbackPort } from '../../lib/system';
 import { withDatabase } from '../support/db';
 import { fetchStatus, processesMentioning, startBuildIt, stopWith, waitForReady } from '../support/buildit-process';
 

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { bundledPostgresBinaries, isRoot, postgresUserIds } from '../../lib/db/postgres-binaries';
-import { freeLoopbackPort } from '../../lib/net';
+import { freeLoopbackPort } from '../../lib/system';
 
 const execFileAsync = promisify(execFile);
 

@@ -22,6 +22,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, readdir, readlink, rename, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
+import { isProcessAlive } from '../../lib/system';
 import type { StageJob } from '../executors/types';
 import { copyDirContents } from './copy';
 
@@ -50,14 +51,6 @@ function encodePath(cachePath: string): string {
   return encodeURIComponent(cachePath).replace(/\./g, '%2E').replace(/\*/g, '%2A');
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 interface LockOwner {
   token: string;
@@ -132,7 +125,7 @@ export class KeyLock {
     const info = await stat(this.dir).catch(() => null);
     if (!info) return;
     const owner = await this.readOwner();
-    const deadOnThisHost = owner !== null && owner.host === hostname() && !pidAlive(owner.pid);
+    const deadOnThisHost = owner !== null && owner.host === hostname() && !isProcessAlive(owner.pid);
     const expired = Date.now() - info.mtimeMs > this.options.staleMs;
     if (!deadOnThisHost && !expired) return;
     // Re-check it is still the same holder, then move it away atomically (one breaker wins).

@@ -1,4 +1,5 @@
-// Loopback ports for servers BuildIt starts itself (the embedded PostgreSQL; test servers).
+// Small facts about this machine: free loopback ports for servers BuildIt starts itself (the embedded
+// PostgreSQL, test servers), and whether a process is alive (lock and pid files).
 import net from 'node:net';
 
 /** A port free on 127.0.0.1 right now (another process may still take it before it is bound: retry then). */
@@ -21,4 +22,14 @@ export async function loopbackPortIsFree(port: number): Promise<boolean> {
     server.once('error', () => resolve(false));
     server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
+}
+
+/** Whether `pid` is a live process; EPERM means alive but not ours to signal, which counts. */
+export function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
