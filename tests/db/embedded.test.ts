@@ -10,6 +10,7 @@ import pg from 'pg';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../lib/db/embedded';
 import { resolveDatabase } from '../../lib/db/bootstrap';
 import { repoRoot } from '../../lib/db/prisma-cli';
+import { isProcessAlive } from '../../lib/system';
 
 async function query<T extends pg.QueryResultRow>(url: string, sql: string): Promise<T[]> {
   const client = new pg.Client({ connectionString: url });
@@ -32,15 +33,6 @@ function processGroup(pid: number): number {
   return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 describe('embedded PostgreSQL', () => {
   let dataDir: string;
   const running: EmbeddedPostgres[] = [];
@@ -51,9 +43,9 @@ describe('embedded PostgreSQL', () => {
     for (const server of running) await server.stop().catch(() => {});
     // A server left by a killed child process of this file.
     const pid = postmasterPid(dataDir);
-    if (pid && isAlive(pid)) {
+    if (pid && isProcessAlive(pid)) {
       process.kill(pid, 'SIGINT');
-      for (let i = 0; i < 100 && isAlive(pid); i++) await new Promise((r) => setTimeout(r, 50));
+      for (let i = 0; i < 100 && isProcessAlive(pid); i++) await new Promise((r) => setTimeout(r, 50));
     }
     rmSync(dataDir, { recursive: true, force: true });
   });
@@ -73,7 +65,7 @@ describe('embedded PostgreSQL', () => {
     await query(first.url, 'CREATE TABLE survivors (name text)');
     await query(first.url, "INSERT INTO survivors VALUES ('row from the first run')");
     const pid = postmasterPid(dataDir);
-    assert.ok(pid && isAlive(pid));
+    assert.ok(pid && isProcessAlive(pid));
     assert.notEqual(processGroup(pid), processGroup(process.pid), 'a process group of its own: a Ctrl-C in the terminal does not reach it');
     assert.match(readFileSync(path.join(dataDir, 'postgres.log'), 'utf8'), /ready to accept connections/, 'its log is in the data dir');
 
@@ -87,7 +79,7 @@ describe('embedded PostgreSQL', () => {
     assert.equal(statSync(path.join(dataDir, 'postgres.json')).mode & 0o777, 0o600, 'the password file is private');
 
     await first.stop();
-    assert.equal(isAlive(pid), false, 'postgres stopped');
+    assert.equal(isProcessAlive(pid), false, 'postgres stopped');
 
     started = performance.now();
     const second = await startEmbeddedPostgres({ dataDir });
@@ -129,7 +121,7 @@ describe('embedded PostgreSQL', () => {
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
     const pid = postmasterPid(dataDir);
-    assert.ok(pid && isAlive(pid), 'postgres outlived the killed process');
+    assert.ok(pid && isProcessAlive(pid), 'postgres outlived the killed process');
 
     const next = await startEmbeddedPostgres({ dataDir });
     assert.equal(next.started, false, 'reused, not started a second time');
@@ -138,10 +130,10 @@ describe('embedded PostgreSQL', () => {
     // Its owner is dead: this process adopted it, so a third one leaves it alone ...
     const third = await startEmbeddedPostgres({ dataDir });
     await third.stop();
-    assert.ok(isAlive(pid), 'a process that does not own the server does not stop it');
+    assert.ok(isProcessAlive(pid), 'a process that does not own the server does not stop it');
     // ... and the adopter stops it, as if it had started it: nothing is left running after a crash.
     await next.stop();
-    assert.equal(isAlive(pid), false);
+    assert.equal(isProcessAlive(pid), false);
     assert.equal(existsSync(path.join(dataDir, 'postgres.owner')), false);
   });
 
