@@ -5,6 +5,7 @@
  *
  * Environment: DATABASE_URL (required), BUILDIT_WORKER_CONCURRENCY (jobs at once, default 4),
  * BUILDIT_WORKER_GRACE_MS (default 30000), BUILDIT_WORKER_ID (default host-pid-random),
+ * BUILDIT_WORKER_KINDS (comma-separated job kinds this worker claims, e.g. `run`; default: every kind),
  * BUILDIT_WORKER_LEASE_MS (job lease, default 15000: a crashed worker's job is taken over this long after its
  * last heartbeat; heartbeats every third of it, at most every 5 s).
  *
@@ -24,6 +25,18 @@ import { createJobHandlers } from './jobs/index';
 const workerId = process.env.BUILDIT_WORKER_ID ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
 const log = createLogger('worker', { workerId });
 
+/** BUILDIT_WORKER_KINDS, checked against the kinds this worker has handlers for; undefined: every kind. */
+function kindsFromEnv(known: string[]): string[] | undefined {
+  const raw = process.env.BUILDIT_WORKER_KINDS?.trim();
+  if (!raw) return undefined;
+  const kinds = [...new Set(raw.split(',').map((kind) => kind.trim()).filter(Boolean))];
+  const unknown = kinds.filter((kind) => !known.includes(kind));
+  if (unknown.length > 0 || kinds.length === 0) {
+    throw new Error(`BUILDIT_WORKER_KINDS: unknown job kind ${unknown.map((k) => `"${k}"`).join(', ') || '(none given)'}; this worker handles ${known.join(', ')}`);
+  }
+  return kinds;
+}
+
 async function main(): Promise<void> {
   const concurrency = intFromEnv('BUILDIT_WORKER_CONCURRENCY', 4, 1);
   const graceMs = workerGraceMsFromEnv();
@@ -42,6 +55,8 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => onSignal());
 
   const pool = getPool();
+  const handlers = createJobHandlers({ prisma: getPrisma(), pool });
+  const kinds = kindsFromEnv(Object.keys(handlers)); // a bad setting fails before any waiting
   // A worker on an old schema must not claim jobs; the database may also still be starting.
   for (let attempt = 1; !signalled; attempt++) {
     const readiness = await checkDatabaseReady(pool);
@@ -55,13 +70,12 @@ async function main(): Promise<void> {
     return;
   }
 
-  const handlers = createJobHandlers({ prisma: getPrisma(), pool });
-  const runner = new JobRunner({ pool, workerId, handlers, concurrency, leaseMs, heartbeatMs, log });
+  const runner = new JobRunner({ pool, workerId, handlers, concurrency, leaseMs, heartbeatMs, log, ...(kinds ? { kinds } : {}) });
   await runner.start();
   const scheduler = process.env.BUILDIT_SCHEDULER === 'off' ? null : new Scheduler({ pool, prisma: getPrisma(), log: log.child({ component: 'scheduler' }) });
   if (scheduler) await scheduler.start();
   else log.info('scheduler disabled (BUILDIT_SCHEDULER=off)');
-  log.info({ concurrency, leaseMs, kinds: Object.keys(handlers) }, 'worker ready');
+  log.info({ concurrency, leaseMs, kinds: kinds ?? Object.keys(handlers) }, 'worker ready');
 
   await stopRequested;
   // First: releases the lock at once, so another worker's scheduler takes over while this one drains.

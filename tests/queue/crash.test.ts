@@ -143,6 +143,30 @@ describe('worker processes', () => {
     assert.ok(worker.lines.some((l) => l.includes('worker stopped')), worker.lines.join('\n'));
   });
 
+  test('worker/main.ts with BUILDIT_WORKER_KINDS=run claims run jobs only; other kinds wait for another worker', async () => {
+    const other = await enqueueJob(db.pool, { kind: 'schedule', payload: { pipelineId: 'none', slot: new Date().toISOString() } });
+    // A run that does not exist: the handler has nothing to do and the job succeeds.
+    const run = await enqueueJob(db.pool, { kind: 'run', payload: { runId: 'no-such-run' } });
+    const worker = spawnTs('worker/main.ts', { DATABASE_URL: db.url, BUILDIT_WORKER_KINDS: ' run, run ', BUILDIT_SCHEDULER: 'off', BUILDIT_WORKER_GRACE_MS: '1000' });
+    children.push(worker);
+    const ready = JSON.parse(await worker.waitForLine(/worker ready/)) as { kinds: string[] };
+    assert.deepEqual(ready.kinds, ['run']);
+    const status = async (id: string) => (await db.pool.query<{ status: string }>('SELECT status::text AS status FROM jobs WHERE id = $1', [id])).rows[0]?.status;
+    for (let i = 0; i < 500 && (await status(run.id)) !== 'succeeded'; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(await status(run.id), 'succeeded');
+    // Enqueued first, so a worker claiming every kind would have taken it before the run job.
+    assert.equal(await status(other.id), 'queued');
+    worker.proc.kill('SIGTERM');
+    assert.deepEqual(await worker.exited, { code: 0, signal: null });
+  });
+
+  test('worker/main.ts refuses an unknown BUILDIT_WORKER_KINDS entry, naming the kinds it handles', async () => {
+    const worker = spawnTs('worker/main.ts', { DATABASE_URL: db.url, BUILDIT_WORKER_KINDS: 'run,deploy' });
+    children.push(worker);
+    assert.deepEqual(await worker.exited, { code: 1, signal: null });
+    assert.ok(worker.lines.some((l) => l.includes('BUILDIT_WORKER_KINDS: unknown job kind \\"deploy\\"; this worker handles run, schedule')), worker.lines.join('\n'));
+  });
+
   test('worker/main.ts refuses a bad BUILDIT_WORKER_CONCURRENCY with a message and exit code 1', async () => {
     const worker = spawnTs('worker/main.ts', { DATABASE_URL: db.url, BUILDIT_WORKER_CONCURRENCY: 'lots' });
     children.push(worker);
