@@ -205,7 +205,6 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions = {}): Prom
 
 const exitedCheck = (child: ChildProcess) => () => child.exitCode !== null || child.signalCode !== null;
 
-
 function readOwner(file: string): number | null {
   try {
     const pid = Number(readFileSync(file, 'utf8').trim());
