@@ -2,6 +2,7 @@
 // (job claims, log chunk inserts) can run plain SQL on the SAME pool (see lib/queue/claim.ts).
 import pg from 'pg';
 import { PrismaPg } from '@prisma/adapter-pg';
+import { intFromEnv } from '../config/env';
 import { Prisma, PrismaClient } from '../generated/prisma/client';
 
 // The generated client (lib/generated/prisma, made by `prisma generate` on postinstall), re-exported so the
@@ -19,15 +20,7 @@ export interface PoolOptions {
   applicationName?: string;
 }
 
-function poolSizeFromEnv(): number {
-  const raw = process.env.DATABASE_POOL_SIZE;
-  if (!raw) return DEFAULT_POOL_SIZE;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) {
-    throw new Error(`DATABASE_POOL_SIZE must be a positive integer, got "${raw}"`);
-  }
-  return n;
-}
+const poolSizeFromEnv = (): number => intFromEnv('DATABASE_POOL_SIZE', DEFAULT_POOL_SIZE, 1);
 
 export function createPool(url: string, options: PoolOptions = {}): pg.Pool {
   const pool = new pg.Pool({
