@@ -61,7 +61,8 @@ async function stopChild({ process: child, graceMs }: Child): Promise<void> {
 async function main(): Promise<void> {
   const workerGraceMs = workerGraceMsFromEnv();
   const database = await resolveDatabase({ dataDir });
-  const shownDataDir = path.relative(root, dataDir).startsWith('..') ? dataDir : path.relative(root, dataDir) || '.';
+  const relativeDataDir = path.relative(root, dataDir);
+  const shownDataDir = relativeDataDir.startsWith('..') ? dataDir : relativeDataDir || '.';
   say('db', database.embedded ? `embedded PostgreSQL ready (data in ${shownDataDir})` : 'using DATABASE_URL');
 
   let stopping = false;

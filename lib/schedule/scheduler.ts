@@ -28,8 +28,9 @@
  * before the pipeline's last change (its updatedAt: creation, or the edit that may have added the schedule)
  * never fire, so adding `on "schedule" cron="0 3 * * *"` at noon does not start a run for 03:00 that day
  * at the next election. (The price: an edit made while no scheduler ran drops the slot missed before it.)
- * Once ticking, the window starts at the previous tick, which already excludes slots from before an edit. A tick that failed to enqueue something keeps its window
- * open: the next tick covers it again (re-enqueueing is a no-op).
+ * Once ticking, the window starts at the previous tick, which already excludes slots from before an edit.
+ * A tick that failed to enqueue something keeps its window open: the next tick covers it again
+ * (re-enqueueing is a no-op).
  *
  * Time zone: UTC. Invalid stored configs are skipped with one warning per config version.
  */
