@@ -8,10 +8,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Docker from 'dockerode';
-import { detectDockerAvailable } from '../worker/executors';
-import { DockerExecutor } from '../worker/executors/docker';
-import { runPlan } from '../worker/orchestrator';
-import { planOf, stage } from '../worker/orchestrator/test-support';
+import { detectDockerAvailable } from '../lib/engine/executors';
+import { DockerExecutor } from '../lib/engine/executors/docker';
+import { runPlan } from '../lib/engine/orchestrator';
+import { planOf, stage } from '../lib/engine/orchestrator/test-support';
 import { compare } from './support';
 
 const IMAGE = 'local/busybox:latest';

@@ -9,9 +9,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ExecutionPlan } from '../lib/pipeline/plan-types';
-import { LocalExecutor } from '../worker/executors/local';
-import { runPlan } from '../worker/orchestrator';
-import { planOf, stage } from '../worker/orchestrator/test-support';
+import { LocalExecutor } from '../lib/engine/executors/local';
+import { runPlan } from '../lib/engine/orchestrator';
+import { planOf, stage } from '../lib/engine/orchestrator/test-support';
 import { compare } from './support';
 
 const LEVELS = 10;

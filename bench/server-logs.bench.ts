@@ -31,9 +31,9 @@ import { triggerRun } from '../lib/api/services/runs';
 import { TriggerRunBody } from '../lib/api/schemas/runs';
 import { followRun } from '../lib/realtime/client';
 import { attachRealtime } from '../lib/realtime/server';
-import { LocalExecutor } from '../worker/executors/local';
-import { runPlan } from '../worker/orchestrator';
-import { planOf, stage } from '../worker/orchestrator/test-support';
+import { LocalExecutor } from '../lib/engine/executors/local';
+import { runPlan } from '../lib/engine/orchestrator';
+import { planOf, stage } from '../lib/engine/orchestrator/test-support';
 import { printRatio, summarize } from './support';
 import { benchDatabase, cleanup, createBenchPipeline, onCleanup, seedBenchTenant, startWorkerProcess } from './support-db';
 

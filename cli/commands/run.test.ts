@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { RunEvent } from '../../lib/events/types';
 import { dockerOrSkip } from '../../tests/support/engines';
-import { findContainersByLabel } from '../../worker/executors/docker';
+import { findContainersByLabel } from '../../lib/engine/executors/docker';
 
 const BIN = path.resolve(import.meta.dirname, '..', 'bin.mjs');
 const EVENT_TYPES = new Set(['run.started', 'stage.queued', 'stage.started', 'stage.log', 'stage.finished', 'run.finished']);

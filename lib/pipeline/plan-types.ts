@@ -1,6 +1,6 @@
 /**
  * The execution plan: the intermediate representation between the pipeline language (lib/pipeline)
- * and everything that executes it (worker/orchestrator, worker/executors, the CLI, the server).
+ * and everything that executes it (lib/engine/orchestrator, lib/engine/executors, the CLI, the server).
  * Executors and the orchestrator only ever see these types, never KDL or the parsed spec.
  * Everything here is plain JSON (no Dates, no class instances) so a plan can be stored and sent.
  */

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import Docker from 'dockerode';
 import { createTestDatabase, type TestDatabase } from '../support/db';
-import { findContainersByLabel, removeContainersByLabel } from '../../worker/executors';
+import { findContainersByLabel, removeContainersByLabel } from '../../lib/engine/executors';
 import { dockerOrSkip } from '../support/engines';
 import { runPipelineJob } from '../../worker/jobs/run-pipeline';
 import { RecordingPublisher, runJob, seedTenant, storedLog, triggerPipeline, type Seeded } from './helpers';

@@ -10,7 +10,7 @@ import Docker from 'dockerode';
 import pino from 'pino';
 import { JobRunner } from '../../lib/queue/runner';
 import { createTestDatabase, type TestDatabase } from '../support/db';
-import { findContainersByLabel, removeContainersByLabel } from '../../worker/executors';
+import { findContainersByLabel, removeContainersByLabel } from '../../lib/engine/executors';
 import { dockerOrSkip } from '../support/engines';
 import { createRunPipelineHandler } from '../../worker/jobs/run-pipeline';
 import { RecordingPublisher, seedTenant, storedLog, triggerPipeline, type Seeded } from './helpers';

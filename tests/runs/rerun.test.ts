@@ -15,7 +15,7 @@ import { rerunRun } from '../../lib/api/services/runs';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { RecordingPublisher, runJob, seedTenant, storedLog, triggerPipeline, type Seeded } from './helpers';
 import { runPipelineJob, type RunPipelineDeps } from '../../worker/jobs/run-pipeline';
-import { listArtifacts } from '../../worker/workspace';
+import { listArtifacts } from '../../lib/engine/workspace';
 
 let db: TestDatabase;
 let seeded: Seeded;

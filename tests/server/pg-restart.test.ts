@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createPool, createPrismaClient } from '../../lib/db/client';
-import { findContainersByLabel, removeContainersByLabel } from '../../worker/executors';
+import { findContainersByLabel, removeContainersByLabel } from '../../lib/engine/executors';
 import { dockerOrSkip, TEST_IMAGE } from '../support/engines';
 import { seedTenant, storedLog, triggerPipeline } from '../runs/helpers';
 import { Cleanup, logMessages, numberedLines, printNumberedLines, restartableDatabase, startWorker, stopWorker, waitFor } from './resilience-support';

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { detectDockerAvailable } from '../../worker/executors';
+import { detectDockerAvailable } from '../../lib/engine/executors';
 import { followRun } from '../../lib/realtime/client';
 import type { StageLogChunkEvent } from '../../lib/events/server-events';
 import { createTestDatabase } from '../support/db';

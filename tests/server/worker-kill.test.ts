@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { findContainersByLabel, removeContainersByLabel } from '../../worker/executors';
+import { findContainersByLabel, removeContainersByLabel } from '../../lib/engine/executors';
 import { createTestDatabase } from '../support/db';
 import { dockerOrSkip, TEST_IMAGE } from '../support/engines';
 import { seedTenant, storedLog, triggerPipeline } from '../runs/helpers';

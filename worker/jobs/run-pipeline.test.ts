@@ -12,7 +12,7 @@ import type { JobHandler } from '../../lib/queue/runner';
 import { chunkLines } from '../../lib/runs/log-lines';
 import { createTestDatabase, type TestDatabase } from '../../tests/support/db';
 import { RecordingPublisher, runJob, seedTenant, storedLog, triggerPipeline, type Seeded } from '../../tests/runs/helpers';
-import { findContainersByLabel, removeContainersByLabel } from '../executors';
+import { findContainersByLabel, removeContainersByLabel } from '../../lib/engine/executors';
 import { dockerOrSkip } from '../../tests/support/engines';
 import { APPROVAL_PENDING_REASON, createRunPipelineHandler, runPipelineJob, type RunPipelineDeps } from './run-pipeline';
 

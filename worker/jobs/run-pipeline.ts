@@ -34,11 +34,11 @@ import type { PrismaClient, StageRun } from '../../lib/generated/prisma/client';
 import type { ExecutionPlan, PlannedStage } from '../../lib/pipeline/plan-types';
 import { createLogger, type Logger } from '../../lib/log';
 import { readStoredLogPositions, StoreSink, type StoreSinkOptions } from '../../lib/runs/store-sink';
-import { createExecutor, detectDockerAvailable, DockerExecutor, ExecutorError, recoverDockerHandle } from '../executors';
-import type { Executor, ExecutorHandle, ExitResult, HandleStatus, LogLine, StageJob } from '../executors/types';
-import { runPlan, workspaceArtifactStore, type ResumedStage, type RunResult } from '../orchestrator';
-import { CacheStore, createRunWorkspace, stageArtifactDirName } from '../workspace';
-import { copyDirContents } from '../workspace/copy';
+import { createExecutor, detectDockerAvailable, DockerExecutor, ExecutorError, recoverDockerHandle } from '../../lib/engine/executors';
+import type { Executor, ExecutorHandle, ExitResult, HandleStatus, LogLine, StageJob } from '../../lib/engine/executors/types';
+import { runPlan, workspaceArtifactStore, type ResumedStage, type RunResult } from '../../lib/engine/orchestrator';
+import { CacheStore, createRunWorkspace, stageArtifactDirName } from '../../lib/engine/workspace';
+import { copyDirContents } from '../../lib/engine/workspace/copy';
 
 export const APPROVAL_PENDING_REASON = 'approval required (approval from the web arrives later)';
 

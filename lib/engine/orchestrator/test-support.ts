@@ -1,9 +1,9 @@
 /** Helpers for orchestrator tests: plans built in-test and a sink that records events. */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { RunEvent } from '../../lib/events/types';
-import { formatDiagnostic, loadPipeline, plan } from '../../lib/pipeline';
-import type { ExecutionPlan, PlannedStage, TriggerContext } from '../../lib/pipeline/plan-types';
+import type { RunEvent } from '../../events/types';
+import { formatDiagnostic, loadPipeline, plan } from '../../pipeline';
+import type { ExecutionPlan, PlannedStage, TriggerContext } from '../../pipeline/plan-types';
 
 export function stage(id: string, fields: Partial<PlannedStage> = {}): PlannedStage {
   return {

@@ -5,7 +5,7 @@ import { FakeExecutor } from '../executors/fake-executor';
 import { runPlan } from './run-plan';
 import { happenedBefore, planOf, RecordingSink, stage } from './test-support';
 import type { RunPlanOptions } from './types';
-import type { ExecutionPlan } from '../../lib/pipeline/plan-types';
+import type { ExecutionPlan } from '../../pipeline/plan-types';
 
 function setup(plan: ExecutionPlan, extra: Partial<RunPlanOptions> = {}) {
   const fake = new FakeExecutor();

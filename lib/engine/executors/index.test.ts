@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import Docker from 'dockerode';
-import { dockerOrSkip } from '../../tests/support/engines';
+import { dockerOrSkip } from '../../../tests/support/engines';
 import { createExecutor, detectDockerAvailable, DockerExecutor, LocalExecutor } from './index';
 
 test('createExecutor picks the implementation by name', () => {

@@ -2,7 +2,7 @@
  * Secret injection: a stage gets only the secrets it declares (`secrets` and `${secrets.X}` in
  * `secretEnv`), as env vars. A missing secret is a stage failure with a clear reason, not a crash.
  */
-import type { PlannedStage } from '../../lib/pipeline/plan-types';
+import type { PlannedStage } from '../../pipeline/plan-types';
 
 export type SecretEnv = { ok: true; env: Record<string, string> } | { ok: false; reason: string };
 

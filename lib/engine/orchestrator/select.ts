@@ -2,7 +2,7 @@
  * `--only STAGE...`: a plan reduced to the named stages plus everything they need, transitively.
  * A name selects a stage id (`test[node=18]`) or every combination of a stage (`test`).
  */
-import type { ExecutionPlan } from '../../lib/pipeline/plan-types';
+import type { ExecutionPlan } from '../../pipeline/plan-types';
 
 export class UnknownStageError extends Error {}
 

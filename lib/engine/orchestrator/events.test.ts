@@ -2,7 +2,7 @@
 // at once (returns nothing), later (a promise), or fails; a failure is reported to its emitter only.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { RunEvent } from '../../lib/events/types';
+import type { RunEvent } from '../../events/types';
 import { EventStream } from './events';
 
 const log = (seq: number) => ({ type: 'stage.log' as const, stage: 's', stream: 'stdout' as const, line: `line ${seq}`, seq });

@@ -6,7 +6,7 @@
  * `destroy` always runs, also after a failed spawn or a give-up, and is not tied to the signal
  * (teardown must happen precisely when the run is being cancelled).
  */
-import type { LogStream, StageOutcome } from '../../lib/events/types';
+import type { LogStream, StageOutcome } from '../../events/types';
 import type { Executor, ExecutorHandle, ExitResult, StageJob } from '../executors/types';
 import { formatDuration } from './duration';
 

@@ -2,11 +2,11 @@
  * Inputs and outputs of the orchestrator. The orchestrator knows nothing about terminals or databases:
  * everything it needs comes in through these options, and everything it does goes out as events.
  */
-import type { EventSink, RunOutcome, StageOutcome } from '../../lib/events/types';
-import type { ExecutionPlan } from '../../lib/pipeline/plan-types';
+import type { EventSink, RunOutcome, StageOutcome } from '../../events/types';
+import type { ExecutionPlan } from '../../pipeline/plan-types';
 import type { Executor, ExecutorHandle, StageJob } from '../executors/types';
 
-/** Moves artifacts between stages of one run (see worker/workspace). */
+/** Moves artifacts between stages of one run (see lib/engine/workspace). */
 export interface ArtifactStore {
   /** Before a stage starts: puts the artifacts collected from these (succeeded) stages into the workspace. */
   restore(stageIds: string[]): Promise<void>;
@@ -23,7 +23,7 @@ export interface PreparedCache {
   release(): Promise<void>;
 }
 
-/** The part of worker/workspace's `CacheStore` the orchestrator uses. */
+/** The part of lib/engine/workspace's `CacheStore` the orchestrator uses. */
 export interface CacheProvider {
   prepare(request: { key: string; paths: string[]; executor: string }): Promise<PreparedCache>;
 }

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { dockerOrSkip } from '../../tests/support/engines';
+import { dockerOrSkip } from '../../../tests/support/engines';
 import { DockerExecutor, findContainersByLabel } from '../executors/docker';
 import { LocalExecutor } from '../executors/local';
 import type { Executor } from '../executors/types';
@@ -16,7 +16,7 @@ import { runPlan } from './run-plan';
 import { workspaceArtifactStore } from './workspace-stores';
 import { happenedBefore, loadTestPlan, RecordingSink } from './test-support';
 import type { RunPlanOptions, RunResult } from './types';
-import type { ExecutionPlan } from '../../lib/pipeline/plan-types';
+import type { ExecutionPlan } from '../../pipeline/plan-types';
 import type Docker from 'dockerode';
 
 const MULTI_LINE_KEY = '-----BEGIN TEST KEY-----\nZmlyc3Qtc2VjcmV0LWxpbmU=\nc2Vjb25kLXNlY3JldC1saW5l\n-----END TEST KEY-----';

@@ -1,4 +1,4 @@
-/** Adapters from worker/workspace to the orchestrator's ArtifactStore (the orchestrator only sees the interface). */
+/** Adapters from lib/engine/workspace to the orchestrator's ArtifactStore (the orchestrator only sees the interface). */
 import { collectArtifacts, restoreArtifacts } from '../workspace/artifacts';
 import type { ArtifactStore } from './types';
 

@@ -4,9 +4,9 @@
  * collected and caches saved. Returns the stage's final result; `stage.finished` is emitted by the
  * scheduler (run-plan.ts), which owns the stage's state.
  */
-import type { LogStream } from '../../lib/events/types';
-import type { PlannedStage } from '../../lib/pipeline/plan-types';
-import type { Masker } from '../../lib/secrets/mask';
+import type { LogStream } from '../../events/types';
+import type { PlannedStage } from '../../pipeline/plan-types';
+import type { Masker } from '../../secrets/mask';
 import type { Executor, StageJob } from '../executors/types';
 import { messageOf, runAttempt, type AttemptOutcome } from './attempt';
 import type { EventStream } from './events';

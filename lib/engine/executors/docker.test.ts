@@ -9,7 +9,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { dockerOrSkip, TEST_IMAGE } from '../../tests/support/engines';
+import { dockerOrSkip, TEST_IMAGE } from '../../../tests/support/engines';
 import { DockerExecutor, findContainersByLabel, recoverDockerHandle, removeContainersByLabel } from './docker';
 import { ExecutorError, type ExecutorHandle, type LogLine, type StageJob } from './types';
 

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LocalExecutor } from '../executors/local';
 import { DockerExecutor, removeContainersByLabel } from '../executors/docker';
-import { dockerOrSkip, TEST_IMAGE } from '../../tests/support/engines';
+import { dockerOrSkip, TEST_IMAGE } from '../../../tests/support/engines';
 import type { StageJob } from '../executors/types';
 import { CacheStore, collectArtifacts, createRunWorkspace, listArtifacts, restoreArtifacts } from './index';
 

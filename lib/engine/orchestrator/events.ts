@@ -7,7 +7,7 @@
  * and a sink that returns nothing (it buffered the line) costs no promise chain; only a delivery that
  * returns a promise makes later events wait behind it.
  */
-import type { EventSink, RunEvent } from '../../lib/events/types';
+import type { EventSink, RunEvent } from '../../events/types';
 
 type WithoutEnvelope<E> = E extends RunEvent ? Omit<E, 'time' | 'runId'> : never;
 export type EventBody = WithoutEnvelope<RunEvent>;

@@ -22,7 +22,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, readdir, readlink, rename, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
-import { isProcessAlive } from '../../lib/system';
+import { isProcessAlive } from '../../system';
 import type { StageJob } from '../executors/types';
 import { copyDirContents } from './copy';
 

@@ -19,9 +19,9 @@
  *   stage without allow-failure; otherwise `succeeded` (skipped stages do not fail a run).
  */
 import os from 'node:os';
-import type { StageOutcome } from '../../lib/events/types';
-import type { PlannedStage } from '../../lib/pipeline/plan-types';
-import { createMasker } from '../../lib/secrets/mask';
+import type { StageOutcome } from '../../events/types';
+import type { PlannedStage } from '../../pipeline/plan-types';
+import { createMasker } from '../../secrets/mask';
 import { messageOf, type StopRequest } from './attempt';
 import { formatDuration } from './duration';
 import { EventStream } from './events';
