@@ -46,13 +46,16 @@ test('--format json prints the ExecutionPlan with run id "local" and number 1 by
   const plan = JSON.parse(result.stdout);
   assert.deepEqual(Object.keys(plan), ['pipeline', 'concurrency', 'timeoutMs', 'triggered', 'notTriggeredReason', 'stages', 'levels']);
   assert.deepEqual(plan.levels, [['greet']]);
-  assert.deepEqual(plan.stages[0].commands, ['echo hello from hello run 1 on dev']);
+  assert.deepEqual(plan.stages[0].commands, ['echo hello from ${BUILDIT_PIPELINE} run ${BUILDIT_RUN_NUMBER} on ${BUILDIT_GIT_BRANCH}']);
+  assert.deepEqual(plan.stages[0].env, { BUILDIT_PIPELINE: 'hello', BUILDIT_RUN_NUMBER: '1', BUILDIT_GIT_BRANCH: 'dev' });
 });
 
 test('--var, --run-id and --run-number reach the plan', () => {
   const result = buildit(['plan', 'examples/local.kdl', '--event', 'manual', '--var', 'target=docs', '--run-number', '7', '--format', 'json']);
   assert.equal(result.code, 0, result.stderr);
-  assert.deepEqual(JSON.parse(result.stdout).stages[0].commands, ['make check TARGET=docs']);
+  const [stage] = JSON.parse(result.stdout).stages;
+  assert.deepEqual(stage.commands, ['make check TARGET=${BUILDIT_VAR_target}']);
+  assert.equal(stage.env.BUILDIT_VAR_target, 'docs');
 });
 
 test('an unknown variable exits 1 with the planning error', () => {

@@ -67,9 +67,9 @@ function runPlan(file: string, options: PlanOptions): number {
     process.stderr.write(`buildit plan: unknown format "${options.format}" (use text or json)\n`);
     return EXIT_USAGE;
   }
-  const text = readPipelineFile(file);
-  if (text === null) return EXIT_USAGE;
-  const { spec, diagnostics } = loadPipeline(text, file, { defaultImage: options.defaultImage });
+  const bytes = readPipelineFile(file);
+  if (bytes === null) return EXIT_USAGE;
+  const { spec, diagnostics } = loadPipeline(bytes, file, { defaultImage: options.defaultImage });
   for (const diagnostic of diagnostics) process.stderr.write(`${formatDiagnostic(diagnostic)}\n`);
   if (spec === null) return 1;
   let result: ExecutionPlan;

@@ -96,11 +96,11 @@ interface PreparedRun {
 
 /** Everything that can be wrong with the input, checked before anything runs. */
 async function prepareRun(file: string, options: RunCommandOptions, stderr: (text: string) => void): Promise<PreparedRun> {
-  const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
+  const bytes = await readFile(file).catch((error: NodeJS.ErrnoException) => {
     throw new UsageError(error.code === 'ENOENT' ? `${file} does not exist (pass the pipeline file, default ./buildit.kdl)` : `cannot read ${file}: ${error.message}`);
   });
   const defaultImage = options.defaultImage ?? process.env.BUILDIT_DEFAULT_IMAGE ?? (options.executor === 'local' ? LOCAL_DEFAULT_IMAGE : undefined);
-  const { spec, diagnostics } = loadPipeline(text, file, defaultImage === undefined ? {} : { defaultImage });
+  const { spec, diagnostics } = loadPipeline(bytes, file, defaultImage === undefined ? {} : { defaultImage });
   for (const diagnostic of diagnostics) stderr(formatDiagnostic(diagnostic));
   if (!spec) throw new UsageError(`${file} is not a valid pipeline (${diagnostics.filter((d) => d.severity === 'error').length} error(s) above)`);
 

@@ -16,10 +16,39 @@ function buildit(args: string[], cwd = ROOT): { code: number | null; stdout: str
 }
 
 test('a valid file exits 0 and prints no diagnostics', () => {
-  const result = buildit(['validate', 'examples/full.kdl', 'examples/matrix.kdl']);
+  const result = buildit(['validate', 'examples/matrix.kdl', 'examples/minimal.kdl']);
   assert.equal(result.code, 0, result.stderr);
   assert.equal(result.stdout, '');
   assert.equal(result.stderr, '2 files valid\n');
+});
+
+test('stage kinds that are not supported yet are warnings with the words a run fails with; the file stays valid', () => {
+  const result = buildit(['validate', 'examples/release.kdl']);
+  assert.equal(result.code, 0, result.stderr);
+  const warnings = result.stdout.split('\n').filter((line) => line.includes(': warning: '));
+  assert.deepEqual(warnings, [
+    'examples/release.kdl:16:5: warning: stage kind "build" is not supported yet',
+    'examples/release.kdl:26:5: warning: stage kind "deploy" is not supported yet',
+    'examples/release.kdl:30:5: warning: stage kind "deploy" is not supported yet',
+    'examples/release.kdl:36:5: warning: stage kind "deploy" is not supported yet',
+  ]);
+  assert.equal(result.stderr, '1 file valid\n');
+});
+
+test('a file that is not UTF-8 is invalid, with the position of the first bad byte (as the API refuses it)', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'buildit-validate-'));
+  try {
+    const file = path.join(dir, 'latin1.kdl');
+    writeFileSync(file, Buffer.concat([Buffer.from('pipeline "p"\nstage "caf'), Buffer.from([0xe9]), Buffer.from('" { executor "local"; run "true"; }\n')]));
+    const result = buildit(['validate', file]);
+    assert.equal(result.code, 1);
+    assert.equal(result.stdout, `${file}:2:11: error: the file is not valid UTF-8 (byte 0xe9)\n  hint: save the file as UTF-8\n`);
+    const run = buildit(['run', file, '--executor', 'local'], dir);
+    assert.equal(run.code, 2);
+    assert.match(run.stderr, /latin1\.kdl:2:11: error: the file is not valid UTF-8/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('an invalid file exits 1 and prints FILE:LINE:COL: error: MESSAGE lines with hints', () => {

@@ -40,12 +40,12 @@ function runValidate(files: string[], options: ValidateOptions): number {
   const reports: FileReport[] = [];
   let unreadable = 0;
   for (const file of files) {
-    const text = readPipelineFile(file);
-    if (text === null) {
+    const bytes = readPipelineFile(file);
+    if (bytes === null) {
       unreadable++;
       continue;
     }
-    const { spec, diagnostics } = loadPipeline(text, file, { defaultImage: options.defaultImage });
+    const { spec, diagnostics } = loadPipeline(bytes, file, { defaultImage: options.defaultImage });
     reports.push({ file, valid: spec !== null, diagnostics });
   }
   if (options.format === 'json') process.stdout.write(`${JSON.stringify({ files: reports.map(toJson) }, null, 2)}\n`);
@@ -55,10 +55,10 @@ function runValidate(files: string[], options: ValidateOptions): number {
   return reports.every((report) => report.valid) ? 0 : 1;
 }
 
-/** The file's text, or null after printing why it cannot be read. */
-export function readPipelineFile(file: string): string | null {
+/** The file's bytes (loadPipeline checks they are UTF-8), or null after printing why it cannot be read. */
+export function readPipelineFile(file: string): Buffer | null {
   try {
-    return readFileSync(file, 'utf8');
+    return readFileSync(file);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : error instanceof Error ? error.message : String(error);

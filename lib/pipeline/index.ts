@@ -6,6 +6,7 @@ import { DiagnosticCollector, type Diagnostic } from './diagnostics';
 import { KdlSource } from './kdl';
 import { parsePipeline } from './parse';
 import type { PipelineSpec } from './spec-types';
+import { decodeUtf8 } from './utf8';
 import { validatePipeline, type ValidateOptions } from './validate';
 
 export type { Diagnostic, Severity, Span } from './diagnostics';
@@ -32,8 +33,22 @@ export interface LoadResult {
  * its spec's spans are resolved by one located re-parse only if something reads them. Any diagnostic
  * at all, error or warning, discards the first pass; the second redoes everything on a located parse,
  * so every diagnostic has its exact position.
+ *
+ * Bytes (a file as read from disk) must be UTF-8: anything else is an error at the first bad byte.
  */
-export function loadPipeline(text: string, file: string, options: LoadOptions = {}): LoadResult {
+export function loadPipeline(input: string | Uint8Array, file: string, options: LoadOptions = {}): LoadResult {
+  let text: string;
+  if (typeof input === 'string') text = input;
+  else {
+    const decoded = decodeUtf8(input);
+    if (!decoded.ok) {
+      const diagnostics = new DiagnosticCollector(file);
+      const byte = `0x${decoded.byte.toString(16).padStart(2, '0')}`;
+      diagnostics.error(decoded.span, 'encoding', `the file is not valid UTF-8 (byte ${byte})`, 'save the file as UTF-8');
+      return { spec: null, diagnostics: diagnostics.result() };
+    }
+    text = decoded.text;
+  }
   const source = new KdlSource(text);
   const fast = check(source, file, options, false);
   if (fast.diagnostics.isEmpty) return { spec: fast.spec, diagnostics: [] };

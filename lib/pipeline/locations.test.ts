@@ -17,7 +17,8 @@ for (const file of validFiles) {
   test(`${path.basename(path.dirname(file))}/${path.basename(file)}: lazily resolved spans equal a located parse's`, () => {
     const text = readText(file);
     const { spec, diagnostics } = loadPipeline(text, file);
-    assert.deepEqual(diagnostics, []);
+    // Stage kinds that are not supported yet are the only warnings a valid example may have.
+    assert.deepEqual(diagnostics.filter((d) => d.rule !== 'unsupported'), []);
     const located = parsePipeline(new KdlSource(text), file, new DiagnosticCollector(file), true);
     // JSON: lazy spans serialize as plain `{ line, column }`.
     assert.equal(JSON.stringify(spec), JSON.stringify(located));

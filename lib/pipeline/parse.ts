@@ -10,6 +10,7 @@ import { cronError } from './cron';
 import { DURATION_HINT, parseDuration } from './duration';
 import { LazyLocations, readKdl, StoredLocations, type KdlSource } from './kdl';
 import { NodeReader, type ReadContext, type StringValue } from './node-reader';
+import { RESERVED_ENV_PREFIX } from './script-env';
 import type { ExecutorName, TriggerEvent } from './plan-types';
 import type {
   CacheSpec, EnvEntry, MatrixAxis, Named, PipelineSpec, ServiceSpec, StackAction, StageSpec, Text, TriggerSpec, VariableSpec, WhenSpec,
@@ -163,6 +164,10 @@ function readEnvBlock(node: Node, ctx: ReadContext, env: EnvEntry[]): void {
     entryReader.noArgumentsAfter(1);
     if (!ENV_NAME.test(entryReader.name)) {
       ctx.diagnostics.error(entryReader.span, 'env', `invalid environment variable name \`${entryReader.name}\``, 'use letters, digits and `_`, not starting with a digit');
+      continue;
+    }
+    if (entryReader.name.startsWith(RESERVED_ENV_PREFIX)) {
+      ctx.diagnostics.error(entryReader.span, 'env', `\`${entryReader.name}\`: names starting with ${RESERVED_ENV_PREFIX} are reserved for BuildIt's own variables`, 'rename the variable');
       continue;
     }
     const duplicate = env.find((entry) => entry.name === entryReader.name);
@@ -386,6 +391,10 @@ function literal(value: string, span: Span): Text {
 function addSecret(reader: NodeReader, secrets: Named[], secret: StringValue): void {
   if (!ENV_NAME.test(secret.value)) {
     reader.diagnostics.error(secret.span, 'secret', `invalid secret name "${secret.value}"`, 'secrets are injected as environment variables: use letters, digits and `_`');
+    return;
+  }
+  if (secret.value.startsWith(RESERVED_ENV_PREFIX)) {
+    reader.diagnostics.error(secret.span, 'secret', `secret "${secret.value}": names starting with ${RESERVED_ENV_PREFIX} are reserved for BuildIt's own variables`, 'secrets are injected as environment variables of the same name: rename the secret');
     return;
   }
   if (!secrets.some((s) => s.name === secret.value)) secrets.push({ name: secret.value, span: secret.span });

@@ -1,8 +1,13 @@
 /** plan(): trigger filters, variables, matrices, `when`, interpolation, levels, determinism. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { formatDiagnostic, loadPipeline, plan, PlanError, type PipelineSpec } from './index';
+import { formatDiagnostic, loadPipeline, plan, PlanError, type PipelineSpec, type PlannedStage } from './index';
 import { pushTrigger, SHA } from './testing';
+
+/** A stage's commands as the shell sees them: each `${NAME}` replaced by the stage's env value. */
+function asShellSees(stage: PlannedStage): string[] {
+  return stage.commands.map((command) => command.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) => stage.env[name] ?? ''));
+}
 
 function load(text: string): PipelineSpec {
   const { spec, diagnostics } = loadPipeline(text, 'p.kdl');
@@ -61,9 +66,9 @@ stage "a" { image "alpine"; run "deploy \${var.region} \${var.target}"; }
 
 test('trigger variables override defaults', () => {
   const result = plan(VARIABLES, pushTrigger({ variables: { target: 'web', region: 'us-east-1' } }));
-  assert.deepEqual(result.stages[0]!.commands, ['deploy us-east-1 web']);
+  assert.deepEqual(asShellSees(result.stages[0]!), ['deploy us-east-1 web']);
   const defaulted = plan(VARIABLES, pushTrigger({ variables: { target: 'web' } }));
-  assert.deepEqual(defaulted.stages[0]!.commands, ['deploy eu-west-1 web']);
+  assert.deepEqual(asShellSees(defaulted.stages[0]!), ['deploy eu-west-1 web']);
 });
 
 test('a missing required variable or an unknown one is a PlanError', () => {
@@ -94,7 +99,7 @@ test('a matrix expands in declaration order, first key outermost', () => {
   assert.deepEqual(tests.map((s) => s.id), ['test[os=linux,node=18]', 'test[os=linux,node=20]', 'test[os=mac,node=18]', 'test[os=mac,node=20]']);
   assert.deepEqual(tests[3]!.matrix, { os: 'mac', node: '20' });
   assert.equal(tests[3]!.image, 'node:20');
-  assert.deepEqual(tests[3]!.commands, ['test on mac node 20 for test']);
+  assert.deepEqual(asShellSees(tests[3]!), ['test on mac node 20 for test']);
   assert.ok(tests.every((s) => s.level === 1 && s.needs.join() === 'build'));
 });
 
@@ -153,17 +158,48 @@ stage "s" {
 }
 `);
 
-test('interpolation substitutes trigger values as text; $${ stays a literal ${', () => {
+test('interpolation substitutes values as text, but never into a run script: there each reference is an environment variable', () => {
   const stage = plan(INTERPOLATION, pushTrigger({ tag: 'v1' })).stages[0]!;
   assert.equal(stage.image, `registry/app:${SHA.slice(0, 7)}`);
-  assert.deepEqual(stage.commands, [`echo ${SHA} main v1 Fix the flaky test Ada Lovelace run-0001 42 \${git.sha} /srv/i/log`]);
+  assert.deepEqual(stage.commands, [
+    'echo ${BUILDIT_GIT_SHA} ${BUILDIT_GIT_BRANCH} ${BUILDIT_GIT_TAG} ${BUILDIT_GIT_MESSAGE} ${BUILDIT_GIT_AUTHOR} ${BUILDIT_RUN_ID} ${BUILDIT_RUN_NUMBER} ${git.sha} ${LOG}',
+  ]);
+  assert.deepEqual(asShellSees(stage), [`echo ${SHA} main v1 Fix the flaky test Ada Lovelace run-0001 42 \${git.sha} /srv/i/log`]);
+});
+
+test('a hostile trigger value stays data: the script text is the same whatever the values', () => {
+  const hostile = `x"; id; echo "pwned' $(id) \`id\` \${HOME} \n;`;
+  const stage = plan(INTERPOLATION, pushTrigger({ branch: hostile, message: hostile, author: hostile, tag: hostile })).stages[0]!;
+  assert.deepEqual(stage.commands, plan(INTERPOLATION, pushTrigger()).stages[0]!.commands);
+  assert.equal(stage.env.BUILDIT_GIT_BRANCH, hostile);
+  assert.equal(stage.env.BUILDIT_GIT_MESSAGE, hostile);
 });
 
 test('stage env overrides pipeline env; secret references become templates, never values', () => {
   const stage = plan(INTERPOLATION, pushTrigger()).stages[0]!;
-  assert.deepEqual(stage.env, { BASE: '/srv/i', SHARED: 'stage', LOG: '/srv/i/log' });
+  const { BASE, SHARED, LOG } = stage.env;
+  assert.deepEqual({ BASE, SHARED, LOG }, { BASE: '/srv/i', SHARED: 'stage', LOG: '/srv/i/log' });
   assert.deepEqual(stage.secretEnv, { AUTH: [{ text: 'token ' }, { secret: 'API_TOKEN' }, { text: '!' }] });
   assert.deepEqual(stage.secrets, ['API_TOKEN', 'NPM_TOKEN']);
+});
+
+test('a variable cannot lead a path out of the workspace: `..` after interpolation is a PlanError', () => {
+  const spec = load(`pipeline "p"
+variable "dir" default="dist"
+cache "c" key="k" path="/cache/\${var.dir}"
+stage "s" { image "a"; run "x"; artifacts "out/\${var.dir}/**"; cache "c"; }
+`);
+  assert.deepEqual(plan(spec, pushTrigger()).stages[0]!.artifacts, ['out/dist/**']);
+  assert.throws(() => plan(spec, pushTrigger({ variables: { dir: '../../etc' } })), {
+    name: 'PlanError',
+    message: 'artifact path of stage "s" "out/../../etc/**" must not contain \'..\' (after interpolation)',
+  });
+});
+
+test('a stored pipeline over the run-size cap is refused by plan() too, before any stage is expanded', () => {
+  const spec = load('pipeline "big"\nstage "a" { image "a"; run "x"; }\n');
+  const huge = { ...spec, stages: Array.from({ length: 5 }, (_, i) => ({ ...spec.stages[0]!, name: `s${i}`, matrix: [{ key: 'k', values: Array.from({ length: 256 }, (_, v) => String(v)), span: spec.span }] })) };
+  assert.throws(() => plan(huge, pushTrigger()), { name: 'PlanError', message: 'the pipeline plans 1280 stages; at most 1000 are allowed per run' });
 });
 
 test('missing trigger fields interpolate as empty text', () => {

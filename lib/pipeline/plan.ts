@@ -5,11 +5,14 @@
  */
 import picomatch from 'picomatch';
 import { didYouMean } from './diagnostics';
+import { pathProblem } from './paths';
 import { topologicalLevels } from './graph';
 import { parseTemplate, renderTemplate, type Reference } from './interpolate';
 import { TRIGGER_EVENTS } from './parse';
+import { scriptVariableName } from './script-env';
 import type { ExecutionPlan, PlannedStage, SecretTemplate, TriggerContext } from './plan-types';
 import type { CacheSpec, EnvEntry, PipelineSpec, StageSpec, Text, TriggerSpec, WhenSpec } from './spec-types';
+import { MAX_PLANNED_STAGES, plannedStageCount } from './validate';
 
 /** The trigger cannot be planned (unknown or missing variables, a spec with errors): a user error. */
 export class PlanError extends Error {
@@ -21,6 +24,9 @@ export function plan(spec: PipelineSpec, trigger: TriggerContext): ExecutionPlan
   const notTriggeredReason = triggerMismatch(spec.triggers, trigger);
   const base = { pipeline: spec.name, concurrency: spec.concurrency, timeoutMs: spec.timeoutMs };
   if (notTriggeredReason !== null) return { ...base, triggered: false, notTriggeredReason, stages: [], levels: [] };
+  const stageCount = plannedStageCount(spec);
+  // Validation refuses such a file; checked again so that no stored pipeline can make a huge plan.
+  if (stageCount > MAX_PLANNED_STAGES) throw new PlanError(`the pipeline plans ${stageCount} stages; at most ${MAX_PLANNED_STAGES} are allowed per run`);
   const variables = resolveVariables(spec, trigger);
   const caches = new Map<string, CacheSpec>();
   for (const cache of spec.caches) if (!caches.has(cache.name)) caches.set(cache.name, cache);
@@ -174,6 +180,19 @@ class StageContext {
     return renderTemplate(parseTemplate(text.value), this.resolver);
   }
 
+  /**
+   * A `run` script: each reference becomes `${NAME}` of an environment variable, whose value goes into
+   * `scriptEnv` (see script-env.ts). `${env.X}` is the stage's own variable X, already in its env.
+   */
+  renderScript(text: Text, scriptEnv: Map<string, string>): string {
+    if (!text.value.includes('${')) return text.value;
+    return renderTemplate(parseTemplate(text.value), (ref) => {
+      const name = scriptVariableName(ref);
+      if (ref.namespace !== 'env') scriptEnv.set(name, this.resolve(ref));
+      return `\${${name}}`;
+    });
+  }
+
   /** An env value: plain text, or a template when it references secrets (resolved at execution). */
   renderEnv(entry: EnvEntry): string | SecretTemplate {
     const template = parseTemplate(entry.value.value);
@@ -252,9 +271,21 @@ function planCaches(context: StageContext, caches: Map<string, CacheSpec>): Plan
   const planned: PlannedStage['caches'] = [];
   for (const name of new Set(context.stage.caches.map((c) => c.name))) {
     const cache = caches.get(name);
-    if (cache) planned.push({ name, key: context.render(cache.key), paths: cache.paths.map((p) => context.render(p)) });
+    if (!cache) continue;
+    const paths = cache.paths.map((p) => checkedPath(context.render(p), `path of cache "${name}"`, { relative: false }));
+    planned.push({ name, key: context.render(cache.key), paths });
   }
   return planned;
+}
+
+/**
+ * Validation checks the paths as written; a `${var.X}` can still bring `..` (or a leading `/`) in at
+ * trigger time, which must not lead a stage's files outside its workspace.
+ */
+function checkedPath(value: string, what: string, options: { relative: boolean }): string {
+  const problem = pathProblem(value, options);
+  if (problem) throw new PlanError(`${what} ${JSON.stringify(value)} ${problem} (after interpolation)`);
+  return value;
 }
 
 function planStage(context: StageContext, id: string, level: number, caches: Map<string, CacheSpec>): PlannedStage {
@@ -272,7 +303,11 @@ function planStage(context: StageContext, id: string, level: number, caches: Map
       for (const part of value) if ('secret' in part) secrets.add(part.secret);
     }
   }
+  const scriptEnv = new Map<string, string>();
+  const commands = stage.commands.map((command) => context.renderScript(command, scriptEnv));
+  env.push(...scriptEnv);
   const skipReason = whenSkipReason(stage.when, context.trigger);
+  const artifacts = stage.artifacts.map((glob) => checkedPath(context.render(glob), `artifact path of stage "${id}"`, { relative: true }));
   return {
     id,
     name: stage.name,
@@ -282,12 +317,12 @@ function planStage(context: StageContext, id: string, level: number, caches: Map
     kind: stage.kind,
     skip: skipReason === null ? null : { reason: skipReason },
     image: stage.image ? context.render(stage.image) : null,
-    commands: stage.commands.map((command) => context.render(command)),
+    commands,
     env: Object.fromEntries(env),
     secretEnv: Object.fromEntries(secretEnv),
     secrets: [...secrets].sort(),
     caches: planCaches(context, caches),
-    artifacts: stage.artifacts.map((glob) => context.render(glob)),
+    artifacts,
     services: stage.services.map((service) => ({
       name: service.name,
       image: context.render(service.image),

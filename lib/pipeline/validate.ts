@@ -5,9 +5,23 @@
 import { didYouMean, type DiagnosticCollector, type Span } from './diagnostics';
 import { findCycles } from './graph';
 import { FIXED_KEYS, parseTemplate, type Reference } from './interpolate';
+import { pathProblem } from './paths';
+import { envNamePart, RESERVED_ENV_PREFIX, scriptVariableName, singleQuotedOpenings } from './script-env';
 import type { CacheSpec, EnvEntry, PipelineSpec, StageSpec, Text } from './spec-types';
 
 export const MAX_MATRIX_COMBINATIONS = 256;
+/**
+ * Stages of one run, matrices expanded (stages skipped by `when` count: they stay in the plan). Far
+ * above real pipelines, and it keeps every trigger fast: a plan of 76,800 stages once took the web
+ * process to 2.8 GB. GitHub Actions caps a matrix at 256 jobs.
+ */
+export const MAX_PLANNED_STAGES = 1000;
+/** Stage kinds the engine does not run yet: such a stage fails when it runs (see docs/pipeline-language.md). */
+export const UNSUPPORTED_KINDS = new Set(['build', 'deploy', 'stack']);
+
+export function unsupportedKindReason(kind: string): string {
+  return `stage kind "${kind}" is not supported yet`;
+}
 
 export interface ValidateOptions {
   /** Image for container stages that name none; without it such stages are an error. */
@@ -23,10 +37,55 @@ export function validatePipeline(spec: PipelineSpec, diagnostics: DiagnosticColl
     checkImage(stage, diagnostics, options);
     checkMatrixSize(stage, diagnostics);
     checkStageCaches(declaredCaches, stage, diagnostics);
+    checkArtifactPaths(stage, diagnostics);
     warnUnreachableWhen(spec, stage, diagnostics);
+    warnUnsupportedKind(stage, diagnostics);
+    checkScriptNames(stage.matrix, 'matrix key', 'BUILDIT_MATRIX_', diagnostics);
   }
+  checkScriptNames(spec.variables.map((v) => ({ key: v.name, span: v.span })), 'variable', 'BUILDIT_VAR_', diagnostics);
+  checkRunSize(spec, diagnostics);
+  for (const cache of spec.caches) checkPaths(cache.paths, `path of cache "${cache.name}"`, { relative: false }, diagnostics);
   new ReferenceChecker(spec, diagnostics).checkAll();
   warnUnusedCaches(spec, diagnostics);
+}
+
+/** Planned stages of one run: each stage once per matrix combination. */
+export function plannedStageCount(spec: PipelineSpec): number {
+  return spec.stages.reduce((sum, stage) => sum + stage.matrix.reduce((product, axis) => product * Math.max(1, axis.values.length), 1), 0);
+}
+
+function checkRunSize(spec: PipelineSpec, diagnostics: DiagnosticCollector): void {
+  const count = plannedStageCount(spec);
+  if (count <= MAX_PLANNED_STAGES) return;
+  diagnostics.error(spec.span, 'run-size', `the pipeline plans ${count} stages per run (matrices expanded); at most ${MAX_PLANNED_STAGES} are allowed`, 'split it into several pipelines, or make the matrices smaller');
+}
+
+function checkArtifactPaths(stage: StageSpec, diagnostics: DiagnosticCollector): void {
+  checkPaths(stage.artifacts, `artifact path of stage "${stage.name}"`, { relative: true }, diagnostics);
+}
+
+function checkPaths(paths: Text[], what: string, options: { relative: boolean }, diagnostics: DiagnosticCollector): void {
+  for (const text of paths) {
+    const problem = pathProblem(text.value, options);
+    if (problem) diagnostics.error(text.span, 'path', `${what} ${JSON.stringify(text.value)} ${problem}`, options.relative ? 'artifacts are files of the workspace: write e.g. `dist/**`' : undefined);
+  }
+}
+
+function warnUnsupportedKind(stage: StageSpec, diagnostics: DiagnosticCollector): void {
+  const node = stage.build ?? stage.deploy ?? stage.stack;
+  if (!node || !stage.kind || !UNSUPPORTED_KINDS.has(stage.kind)) return;
+  diagnostics.warning(node.span, 'unsupported', unsupportedKindReason(stage.kind), 'such a stage fails when the run reaches it; use a `run` stage for now');
+}
+
+/** `a-b` and `a_b` would be the same environment variable of a run script (see script-env.ts). */
+function checkScriptNames(names: Array<{ key: string; span: Span }>, what: string, prefix: string, diagnostics: DiagnosticCollector): void {
+  const seen = new Map<string, string>();
+  for (const { key, span } of names) {
+    const envName = prefix + envNamePart(key);
+    const first = seen.get(envName);
+    if (first === undefined) seen.set(envName, key);
+    else if (first !== key) diagnostics.error(span, 'env', `${what} "${key}" and ${what} "${first}" would both be the environment variable ${envName} in run scripts`, `rename one of them`);
+  }
 }
 
 function checkStageNames(spec: PipelineSpec, diagnostics: DiagnosticCollector): Map<string, StageSpec> {
@@ -149,6 +208,7 @@ class ReferenceChecker {
     const scope: Scope = { stage, env, inEnv: false, deferStageRefs: false, onlyStageRefs: false };
     const envScope: Scope = { ...scope, inEnv: true };
     for (const text of stageTexts(stage)) this.check(text, scope);
+    for (const script of stage.commands) this.warnSingleQuoted(script);
     for (const entry of stage.env) this.check(entry.value, envScope);
     for (const service of stage.services) for (const entry of service.env) this.check(entry.value, scope);
     const pipelineEnvScope: Scope = { ...envScope, onlyStageRefs: true };
@@ -174,6 +234,23 @@ class ReferenceChecker {
     }
   }
 
+  /** In a run script a reference becomes a shell variable (script-env.ts), which single quotes keep from expanding. */
+  private warnSingleQuoted(script: Text): void {
+    if (!script.value.includes('${')) return;
+    const quoted = singleQuotedOpenings(script.value);
+    if (quoted.size === 0) return;
+    for (const part of parseTemplate(script.value).parts) {
+      if (!('ref' in part) || !quoted.has(part.occurrence) || !SCRIPT_NAMESPACES.has(part.ref.namespace)) continue;
+      const written = `\`\${${part.ref.expression}}\``;
+      this.diagnostics.warning(
+        spanAt(script, part.occurrence),
+        'quoting',
+        `${written} is inside single quotes, where the shell does not expand it`,
+        `in a run script it becomes the variable \`\${${scriptVariableName(part.ref)}}\`: use double quotes`,
+      );
+    }
+  }
+
   private report(span: Span, message: string, hint?: string): void {
     const key = `${span.line}:${span.column}:${message}`;
     if (this.reported.has(key)) return;
@@ -195,7 +272,8 @@ class ReferenceChecker {
         return this.envProblem(ref, scope, written);
       case 'secrets':
         if (!scope.inEnv) return { message: `${written} can only be used in \`env\` values`, hint: `set it in the stage's env, e.g. \`env { ${ref.key || 'NAME'} "\${secrets.${ref.key || 'NAME'}}"; }\`, and use \`$${ref.key || 'NAME'}\` in the command` };
-        return /^[A-Za-z_][A-Za-z0-9_]*$/.test(ref.key) ? null : { message: `invalid secret name in ${written}` };
+        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(ref.key)) return { message: `invalid secret name in ${written}` };
+        return ref.key.startsWith(RESERVED_ENV_PREFIX) ? { message: `${written}: names starting with ${RESERVED_ENV_PREFIX} are reserved for BuildIt's own variables`, hint: 'rename the secret' } : null;
       default:
         return { message: `unknown reference ${written}`, hint: this.suggest(ref, scope) };
     }
@@ -253,6 +331,9 @@ class ReferenceChecker {
     }
   }
 }
+
+/** References a run script may hold (secrets only in `env` values). */
+const SCRIPT_NAMESPACES = new Set(['env', 'git', 'pipeline', 'run', 'stage', 'matrix', 'var']);
 
 /** Every interpolated text of a stage, except env values (which may hold secrets). */
 function stageTexts(stage: StageSpec): Text[] {
