@@ -1,89 +1,30 @@
 /**
  * The one REST client of the remote commands: `Authorization: Bearer <token>`, JSON in and out, API errors
- * (`{"error": {"code", "message", "details"}}`) and network failures turned into ApiError. Commands call
- * the typed methods below; nothing else builds URLs or parses responses.
+ * (`{"error": {"code", "message", "details"}}`) and network failures turned into ApiError.
+ * Every request is made from the server's own operation object (lib/api/schemas): its method and path, and
+ * the types of its params, query, body and response (z.input / z.output of its zod schemas), so the CLI
+ * cannot drift from the API or from its OpenAPI document. Commands call the methods below.
  */
+import type { z } from 'zod';
+import type { AuthMode, Operation, OperationResponses } from '../../lib/api/operation';
+import * as api from '../../lib/api/schemas';
 import { ApiError } from './errors';
 
-export interface Tenant {
-  id: string;
-  organizationId: string;
-  slug: string;
-  name: string;
-}
+type Schema = z.ZodType | undefined;
 
-export interface PipelineSummary {
-  id: string;
-  tenantId: string;
-  name: string;
-  slug: string;
-  repository: string | null;
-  defaultBranch: string;
-  configPath: string;
-  nextRunNumber: number;
-  createdAt: string;
-  updatedAt: string;
-}
+/** What calling an operation takes: its path params, query and body, as its schemas accept them. */
+type CallInput<B extends Schema, Q extends Schema, P extends Schema> = (P extends z.ZodType ? { params: z.input<P> } : object) &
+  (Q extends z.ZodType ? { query?: z.input<Q> } : object) &
+  (B extends z.ZodType ? { body: z.input<B> } : object);
 
-export interface Pipeline extends PipelineSummary {
-  config: string | null;
-}
+/** The body of an operation's success response, as its schema outputs it (undefined when it has none). */
+type CallOutput<R extends OperationResponses> = { [S in keyof R]: R[S] extends { schema: infer T extends z.ZodType } ? z.output<T> : undefined }[keyof R];
 
-export interface StageRun {
-  id: string;
-  stageId: string;
-  name: string;
-  needs: string[];
-  status: string;
-  attempt: number;
-  exitCode: number | null;
-  executor: string | null;
-  reason: string | null;
-  startedAt: string | null;
-  finishedAt: string | null;
-}
+/** A page of a list operation (`pageOf` in lib/api/schemas). */
+type Page<T> = z.output<ReturnType<typeof api.pageOf<z.ZodType<T>>>>;
 
-export interface RunSummary {
-  id: string;
-  pipelineId: string;
-  number: number;
-  status: string;
-  event: string;
-  branch: string | null;
-  tag: string | null;
-  commitSha: string | null;
-  cancelRequestedAt: string | null;
-  createdAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-}
-
-export interface Run extends RunSummary {
-  variables: Record<string, string>;
-  stages: StageRun[];
-}
-
-export interface Page<T> {
-  items: T[];
-  nextCursor: string | null;
-}
-
-export interface LogPage {
-  chunks: Array<{ seq: number; text: string; createdAt: string }>;
-  next: number | null;
-  stageStatus: string;
-  complete: boolean;
-}
-
-export interface TriggerInput {
-  branch?: string;
-  sha?: string;
-  tag?: string;
-  message?: string;
-  variables?: Record<string, string>;
-}
-
-type Query = Record<string, string | number | undefined>;
+/** Most items `all()` collects from a paginated list. */
+const MAX_ITEMS = 10_000;
 
 export interface ApiClientOptions {
   url: string;
@@ -106,17 +47,27 @@ export class ApiClient {
     this.fetchImpl = options.fetch ?? fetch;
   }
 
-  async request<T>(method: string, path: string, options: { query?: Query; body?: unknown } = {}): Promise<T> {
+  /** Calls an operation: `{name}` in its path is replaced by `input.params.name`. */
+  async call<B extends Schema, Q extends Schema, P extends Schema, R extends OperationResponses>(
+    operation: Operation<AuthMode, B, Q, P, R>,
+    input: CallInput<B, Q, P>,
+  ): Promise<CallOutput<R>> {
+    const { params, query, body } = input as { params?: Record<string, string>; query?: Record<string, unknown>; body?: unknown };
+    const path = operation.path.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(params?.[name] ?? ''));
     const url = new URL(`${this.url}${path}`);
-    for (const [key, value] of Object.entries(options.query ?? {})) if (value !== undefined) url.searchParams.set(key, String(value));
+    for (const [key, value] of Object.entries(query ?? {})) if (value !== undefined) url.searchParams.set(key, String(value));
+    return (await this.request(operation.method, url, body)) as CallOutput<R>;
+  }
+
+  private async request(method: string, url: URL, body: unknown): Promise<unknown> {
     const headers: Record<string, string> = { authorization: `Bearer ${this.token}`, accept: 'application/json' };
-    if (options.body !== undefined) headers['content-type'] = 'application/json';
+    if (body !== undefined) headers['content-type'] = 'application/json';
     let response: Response;
     try {
       response = await this.fetchImpl(url, {
         method,
         headers,
-        body: options.body === undefined ? undefined : JSON.stringify(options.body),
+        body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (error) {
@@ -125,78 +76,71 @@ export class ApiClient {
       throw new ApiError('unreachable', `cannot reach ${this.url}: ${reason}`, 0);
     }
     const text = await response.text();
-    let body: unknown = null;
+    let parsed: unknown = null;
     if (text !== '') {
       try {
-        body = JSON.parse(text);
+        parsed = JSON.parse(text);
       } catch {
-        body = null;
+        parsed = null;
       }
     }
     if (!response.ok) {
-      const error = (body as { error?: { code?: unknown; message?: unknown; details?: unknown } } | null)?.error;
+      const error = (parsed as { error?: { code?: unknown; message?: unknown; details?: unknown } } | null)?.error;
       if (error && typeof error.code === 'string' && typeof error.message === 'string') throw new ApiError(error.code, error.message, response.status, error.details ?? null);
       throw new ApiError(`http_${response.status}`, `${method} ${url.pathname} failed: HTTP ${response.status} ${response.statusText}`.trim(), response.status);
     }
-    if (response.status !== 204 && body === null) {
+    if (response.status !== 204 && parsed === null) {
       throw new ApiError('bad_response', `${method} ${url.pathname}: the server did not answer with JSON (is ${this.url} a BuildIt server?)`, response.status);
     }
-    return body as T;
+    return parsed;
   }
 
-  /** Every item of a paginated list (follows `nextCursor`), up to `max`. */
-  async all<T>(path: string, query: Query = {}, max = 10_000): Promise<T[]> {
+  /** Every item of a paginated list (follows `nextCursor`), up to MAX_ITEMS. */
+  private async all<T>(page: (cursor: string | undefined) => Promise<Page<T>>): Promise<T[]> {
     const items: T[] = [];
     let cursor: string | undefined;
     do {
-      const page = await this.request<Page<T>>('GET', path, { query: { ...query, limit: 100, cursor } });
-      items.push(...page.items);
-      cursor = page.nextCursor ?? undefined;
-    } while (cursor && items.length < max);
-    return items.slice(0, max);
+      const next = await page(cursor);
+      items.push(...next.items);
+      cursor = next.nextCursor ?? undefined;
+    } while (cursor && items.length < MAX_ITEMS);
+    return items.slice(0, MAX_ITEMS);
   }
 
-  listTenants(): Promise<Tenant[]> {
-    return this.all<Tenant>('/api/v1/tenants');
+  listTenants(): Promise<api.Tenant[]> {
+    return this.all((cursor) => this.call(api.listTenants, { query: { limit: 100, cursor } }));
   }
-  listPipelines(tenantId: string): Promise<PipelineSummary[]> {
-    return this.all<PipelineSummary>(`/api/v1/tenants/${encodeURIComponent(tenantId)}/pipelines`);
+  listPipelines(tenantId: string): Promise<api.PipelineSummary[]> {
+    return this.all((cursor) => this.call(api.listPipelines, { params: { tenantId }, query: { limit: 100, cursor } }));
   }
-  createPipeline(tenantId: string, body: { name: string; slug?: string; config: string; configPath?: string }): Promise<Pipeline> {
-    return this.request('POST', `/api/v1/tenants/${encodeURIComponent(tenantId)}/pipelines`, { body });
+  createPipeline(tenantId: string, body: z.input<typeof api.CreatePipelineBody>): Promise<api.Pipeline> {
+    return this.call(api.createPipeline, { params: { tenantId }, body });
   }
-  getPipeline(pipelineId: string): Promise<Pipeline> {
-    return this.request('GET', `/api/v1/pipelines/${encodeURIComponent(pipelineId)}`);
+  getPipeline(pipelineId: string): Promise<api.Pipeline> {
+    return this.call(api.getPipeline, { params: { pipelineId } });
   }
-  triggerRun(pipelineId: string, body: TriggerInput): Promise<Run> {
-    return this.request('POST', `/api/v1/pipelines/${encodeURIComponent(pipelineId)}/runs`, { body: { event: 'manual', ...body } });
+  triggerRun(pipelineId: string, body: z.input<typeof api.TriggerRunBody>): Promise<api.Run> {
+    return this.call(api.triggerRun, { params: { pipelineId }, body: { event: 'manual', ...body } });
   }
-  listRuns(pipelineId: string, options: { status?: string; limit?: number } = {}): Promise<Page<RunSummary>> {
-    return this.request('GET', `/api/v1/pipelines/${encodeURIComponent(pipelineId)}/runs`, { query: { status: options.status, limit: options.limit } });
+  listRuns(pipelineId: string, query: z.input<typeof api.ListRunsQuery>): Promise<Page<api.RunSummary>> {
+    return this.call(api.listRuns, { params: { pipelineId }, query });
   }
-  getRun(runId: string): Promise<Run> {
-    return this.request('GET', `/api/v1/runs/${encodeURIComponent(runId)}`);
+  getRun(runId: string): Promise<api.Run> {
+    return this.call(api.getRun, { params: { runId } });
   }
-  cancelRun(runId: string): Promise<Run> {
-    return this.request('POST', `/api/v1/runs/${encodeURIComponent(runId)}/cancel`);
+  cancelRun(runId: string): Promise<api.Run> {
+    return this.call(api.cancelRun, { params: { runId } });
   }
-  readLogs(runId: string, stageRunId: string, after?: number): Promise<LogPage> {
-    return this.request('GET', `/api/v1/runs/${encodeURIComponent(runId)}/stages/${encodeURIComponent(stageRunId)}/logs`, {
-      query: { after, limit: 1000, format: 'json' },
-    });
+  rerunRun(runId: string, body: z.input<typeof api.RerunRunBody>): Promise<api.Run> {
+    return this.call(api.rerunRun, { params: { runId }, body });
   }
-  /** The server's OpenAPI document: which operations it supports (e.g. whether it can rerun a run). */
-  async operations(): Promise<Set<string>> {
-    const document = await this.request<{ paths?: Record<string, Record<string, { operationId?: string }>> }>('GET', '/api/v1/openapi.json');
-    const ids = new Set<string>();
-    for (const [path, methods] of Object.entries(document.paths ?? {})) {
-      for (const [method, operation] of Object.entries(methods ?? {})) {
-        ids.add(`${method.toUpperCase()} ${path}`);
-        if (operation?.operationId) ids.add(operation.operationId);
-      }
-    }
-    return ids;
+  readLogs(runId: string, stageRunId: string, after?: number): Promise<api.LogPage> {
+    return this.call(api.getStageLogs, { params: { runId, stageRunId }, query: { after, limit: 1000, format: 'json' } });
+  }
+
+  /** Whether the server's OpenAPI document has the operation (an older server may lack e.g. rerunRun). */
+  async supports(operation: Operation): Promise<boolean> {
+    const document = await this.call(api.openApiDocument, {});
+    return document.paths?.[operation.path]?.[operation.method.toLowerCase()] !== undefined;
   }
 }
-
-export const FINAL_RUN_STATUSES = ['succeeded', 'failed', 'cancelled'];

@@ -2,7 +2,8 @@
  * What every remote command shares: running an action with the common error handling and exit codes,
  * the API client from the resolved config, `--json` output, and resolving tenant/pipeline references.
  */
-import { ApiClient, type PipelineSummary, type Tenant } from './client';
+import type { PipelineSummary, Tenant } from '../../lib/api/schemas';
+import { ApiClient } from './client';
 import { resolveConnection, type RemoteConfig } from './config';
 import { ApiError, reportError, UsageError } from './errors';
 

@@ -4,9 +4,10 @@
  * Text: `[stage] line` per log line, status changes on stderr. `--json`: NDJSON on stdout, one object per
  * chunk (REST: `{type:"stage.log_chunk", stageRunId, stage, seq, text}`; follow: the server's run events).
  */
+import type { Run } from '../../lib/api/schemas';
 import { followRun, RealtimeError } from '../../lib/realtime/client';
 import { colorEnabled, createPalette } from '../output/color';
-import type { ApiClient, Run } from './client';
+import type { ApiClient } from './client';
 import { ApiError, UsageError } from './errors';
 
 export interface LogOptions {

@@ -6,6 +6,7 @@
 import { ZodError, type z } from 'zod';
 import { Prisma } from '../generated/prisma/client';
 import { createLogger, type Logger } from '../log';
+import type { ErrorBody } from './schemas/common';
 
 export class ApiError extends Error {
   constructor(
@@ -20,10 +21,6 @@ export class ApiError extends Error {
     super(message);
     this.name = 'ApiError';
   }
-}
-
-export interface ErrorBody {
-  error: { code: string; message: string; details: unknown };
 }
 
 export function errorResponse(status: number, code: string, message: string, details: unknown = null, headers?: Record<string, string>): Response {

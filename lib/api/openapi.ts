@@ -26,14 +26,16 @@ function toSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
   return json;
 }
 
-/** Moves named (`.meta({ id })`) schemas into components: `z.toJSONSchema` puts them in `$defs`. */
-function hoistDefs(schema: JsonSchema, components: Record<string, JsonSchema>): JsonSchema {
-  const defs = schema.$defs as Record<string, JsonSchema> | undefined;
-  if (defs) {
-    for (const [name, def] of Object.entries(defs)) components[name] = rewriteRefs(def) as JsonSchema;
-    delete schema.$defs;
-  }
-  return rewriteRefs(schema) as JsonSchema;
+/**
+ * The JSON Schema of a zod schema for the document, its named (`.meta({ id })`) parts moved into
+ * `components` and referenced from there. zod puts every named schema in `$defs`, the root too when it
+ * is named (answering only a `$ref` to it), so a named root comes back as a `$ref` to its component and
+ * the component is its real schema, never a `$ref` to itself.
+ */
+function documentSchema(schema: z.ZodType, io: 'input' | 'output', components: Record<string, JsonSchema>): JsonSchema {
+  const { $defs, ...json } = toSchema(schema, io);
+  for (const [name, def] of Object.entries(($defs ?? {}) as Record<string, JsonSchema>)) components[name] = rewriteRefs(def) as JsonSchema;
+  return rewriteRefs(json) as JsonSchema;
 }
 
 function rewriteRefs(value: unknown): unknown {
@@ -48,15 +50,6 @@ function rewriteRefs(value: unknown): unknown {
   return value;
 }
 
-function namedSchema(schema: z.ZodType, io: 'input' | 'output', components: Record<string, JsonSchema>): JsonSchema {
-  const id = (z.globalRegistry.get(schema) as { id?: string } | undefined)?.id;
-  const json = hoistDefs(toSchema(schema, io), components);
-  if (!id) return json;
-  delete json.id;
-  components[id] = json;
-  return { $ref: `#/components/schemas/${id}` };
-}
-
 function objectProperties(schema: z.ZodType, io: 'input' | 'output'): Array<{ name: string; schema: JsonSchema; required: boolean }> {
   const json = toSchema(schema, io);
   const properties = (json.properties ?? {}) as Record<string, JsonSchema>;
@@ -64,7 +57,7 @@ function objectProperties(schema: z.ZodType, io: 'input' | 'output'): Array<{ na
   return Object.entries(properties).map(([name, s]) => ({ name, schema: s, required: required.has(name) }));
 }
 
-function operationObject(op: Operation, components: Record<string, JsonSchema>): Record<string, unknown> {
+function operationObject(op: Operation, errorSchema: JsonSchema, components: Record<string, JsonSchema>): Record<string, unknown> {
   const parameters = [
     ...(op.params ? objectProperties(op.params, 'input').map((p) => ({ name: p.name, in: 'path', required: true, schema: p.schema })) : []),
     ...(op.query
@@ -78,7 +71,7 @@ function operationObject(op: Operation, components: Record<string, JsonSchema>):
   for (const [status, response] of Object.entries(op.responses)) {
     responses[status] = {
       description: response.description,
-      ...(response.schema ? { content: { [response.contentType ?? 'application/json']: { schema: namedSchema(response.schema, 'output', components) } } } : {}),
+      ...(response.schema ? { content: { [response.contentType ?? 'application/json']: { schema: documentSchema(response.schema, 'output', components) } } } : {}),
     };
   }
   for (const [status, description] of Object.entries(ERROR_RESPONSES)) {
@@ -86,7 +79,7 @@ function operationObject(op: Operation, components: Record<string, JsonSchema>):
     if (responses[status]) continue;
     if (op.auth === 'none' && (code === 401 || code === 403)) continue;
     if (!op.body && (code === 413 || code === 415)) continue;
-    responses[status] = { description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
+    responses[status] = { description, content: { 'application/json': { schema: errorSchema } } };
   }
   return {
     operationId: op.operationId,
@@ -95,18 +88,18 @@ function operationObject(op: Operation, components: Record<string, JsonSchema>):
     tags: [op.tag],
     ...(op.auth === 'none' ? { security: [] } : {}),
     ...(parameters.length ? { parameters } : {}),
-    ...(op.body ? { requestBody: { required: true, content: { 'application/json': { schema: namedSchema(op.body, 'input', components) } } } } : {}),
+    ...(op.body ? { requestBody: { required: true, content: { 'application/json': { schema: documentSchema(op.body, 'input', components) } } } } : {}),
     responses,
   };
 }
 
 export function buildOpenApiDocument(ops: readonly Operation[] = operations): Record<string, unknown> {
   const components: Record<string, JsonSchema> = {};
-  namedSchema(ErrorBody, 'output', components);
+  const errorSchema = documentSchema(ErrorBody, 'output', components);
   const paths: Record<string, Record<string, unknown>> = {};
   for (const op of ops) {
     paths[op.path] ??= {};
-    paths[op.path]![op.method.toLowerCase()] = operationObject(op, components);
+    paths[op.path]![op.method.toLowerCase()] = operationObject(op, errorSchema, components);
   }
   return {
     openapi: '3.1.0',
@@ -115,10 +108,16 @@ export function buildOpenApiDocument(ops: readonly Operation[] = operations): Re
       version: '1',
       description:
         'REST API of BuildIt. Authenticate with `Authorization: Bearer <API token>`. Errors are `{"error": {"code", "message", "details"}}`. Lists are keyset-paginated: pass `nextCursor` back as `cursor`.',
+      license: { name: 'MIT', identifier: 'MIT' },
     },
     servers: [{ url: '/' }],
     security: [{ bearerAuth: [] }],
-    tags: [{ name: 'tenants' }, { name: 'pipelines' }, { name: 'runs' }, { name: 'meta' }],
+    tags: [
+      { name: 'tenants', description: 'Tenants of the organization: each holds pipelines and the members who may use them.' },
+      { name: 'pipelines', description: 'Pipelines (KDL) of a tenant.' },
+      { name: 'runs', description: 'Runs of a pipeline, their stages and logs.' },
+      { name: 'meta', description: 'About the API itself.' },
+    ],
     paths,
     components: {
       securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'API token (`bk_...`)' } },

@@ -1,6 +1,7 @@
 /**
  * An API operation: method, path, auth mode and the zod schemas of its input and output. Route files pass
- * it to `withApi`, and the OpenAPI document is generated from the same objects, so the two cannot drift.
+ * it to `withApi`, the OpenAPI document is generated from the same objects, and the remote CLI calls the
+ * API through them (cli/remote/client.ts), so none of the three can drift from the others.
  */
 import type { z } from 'zod';
 
@@ -27,11 +28,14 @@ export interface ApiConfig<
   params?: P;
 }
 
+export type OperationResponses = Record<number, OperationResponse>;
+
 export interface Operation<
   A extends AuthMode = AuthMode,
   B extends z.ZodType | undefined = z.ZodType | undefined,
   Q extends z.ZodType | undefined = z.ZodType | undefined,
   P extends z.ZodType | undefined = z.ZodType | undefined,
+  R extends OperationResponses = OperationResponses,
 > extends ApiConfig<A, B, Q, P> {
   operationId: string;
   method: HttpMethod;
@@ -40,15 +44,16 @@ export interface Operation<
   summary: string;
   description?: string;
   tag: string;
-  responses: Record<number, OperationResponse>;
+  responses: R;
 }
 
-/** Identity function that keeps the literal schema types for `withApi`'s inference. */
+/** Identity function that keeps the literal schema types for `withApi`'s and the CLI client's inference. */
 export function defineOperation<
   A extends AuthMode,
   B extends z.ZodType | undefined = undefined,
   Q extends z.ZodType | undefined = undefined,
   P extends z.ZodType | undefined = undefined,
->(operation: Operation<A, B, Q, P>): Operation<A, B, Q, P> {
+  R extends OperationResponses = OperationResponses,
+>(operation: Operation<A, B, Q, P, R>): Operation<A, B, Q, P, R> {
   return operation;
 }

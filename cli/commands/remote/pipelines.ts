@@ -5,8 +5,8 @@
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import type { PipelineSummary } from '../../../lib/api/schemas';
 import { loadPipeline } from '../../../lib/pipeline/index';
-import type { PipelineSummary } from '../../remote/client';
 import { action, printJson, printTable, remote, resolvePipelineId, resolveTenant, type JsonOption } from '../../remote/command';
 import { UsageError } from '../../remote/errors';
 

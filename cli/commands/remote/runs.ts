@@ -3,12 +3,10 @@
  * `runs logs RUN [--stage S] [--follow]`.
  */
 import type { Command } from 'commander';
-import type { Run } from '../../remote/client';
+import { RUN_STATUSES, rerunRun, type Run } from '../../../lib/api/schemas';
 import { action, duration, printJson, printTable, remote, resolvePipelineId, type JsonOption } from '../../remote/command';
 import { followLogs, printStoredLogs } from '../../remote/follow';
 import { EXIT_FAILED, UsageError } from '../../remote/errors';
-
-const RUN_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'];
 
 interface ListOptions extends JsonOption {
   status?: string;
@@ -48,13 +46,14 @@ export function register(program: Command): void {
     .option('--json', 'print JSON')
     .action(
       action(async (ref: string, options: ListOptions) => {
-        if (options.status !== undefined && !RUN_STATUSES.includes(options.status)) {
+        const status = RUN_STATUSES.find((known) => known === options.status);
+        if (options.status !== undefined && status === undefined) {
           throw new UsageError(`unknown status "${options.status}": use one of ${RUN_STATUSES.join(', ')}`);
         }
         const limit = Number(options.limit);
         if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw new UsageError(`--limit must be an integer from 1 to 100, got "${options.limit}"`);
         const context = remote();
-        const page = await context.api.listRuns(await resolvePipelineId(context, ref), { status: options.status, limit });
+        const page = await context.api.listRuns(await resolvePipelineId(context, ref), { status, limit });
         if (options.json) {
           printJson(page.items);
           return;
@@ -105,15 +104,14 @@ export function register(program: Command): void {
     .action(
       action(async (runId: string, options: JsonOption & { failed?: boolean }) => {
         const context = remote();
-        const operations = await context.api.operations();
         // Only ask for what the server says it can do: a missing endpoint would otherwise look like a missing run.
-        if (!operations.has('rerunRun') && !operations.has('POST /api/v1/runs/{runId}/rerun')) {
+        if (!(await context.api.supports(rerunRun))) {
           throw new UsageError(
             `the server at ${context.api.url} does not support rerunning runs yet (no rerun operation in its API); ` +
               'trigger the pipeline again with `buildit trigger PIPELINE --branch B --sha S` instead',
           );
         }
-        const run = await context.api.request<Run>('POST', `/api/v1/runs/${encodeURIComponent(runId)}/rerun`, { body: { failedOnly: Boolean(options.failed) } });
+        const run = await context.api.rerunRun(runId, { failedOnly: Boolean(options.failed) });
         if (options.json) {
           printJson(run);
           return;

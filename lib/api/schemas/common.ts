@@ -40,3 +40,4 @@ export const ErrorBody = z
     }),
   })
   .meta({ id: 'Error' });
+export type ErrorBody = z.output<typeof ErrorBody>;

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { Operation } from '../operation';
 import { pipelineOperations } from './pipelines';
 import { runOperations } from './runs';
@@ -8,6 +9,12 @@ export * from './pipelines';
 export * from './runs';
 export * from './tenants';
 
+/** What clients read of the OpenAPI document (the CLI: which operations a server has); the rest is OpenAPI 3.1. */
+const OpenApiDocumentBody = z.looseObject({
+  openapi: z.string(),
+  paths: z.record(z.string(), z.record(z.string(), z.unknown())).meta({ description: 'path → method → operation' }),
+});
+
 export const openApiDocument = {
   operationId: 'getOpenApi',
   method: 'GET',
@@ -15,7 +22,7 @@ export const openApiDocument = {
   tag: 'meta',
   summary: 'This OpenAPI 3.1 document',
   auth: 'none',
-  responses: { 200: { description: 'the OpenAPI document' } },
+  responses: { 200: { description: 'the OpenAPI document', schema: OpenApiDocumentBody } },
 } as const satisfies Operation<'none'>;
 
 /** Every operation of /api/v1, in document order. */

@@ -80,7 +80,9 @@ const pipelineFields = {
 };
 
 export const PipelineSummary = z.object(pipelineFields).meta({ id: 'PipelineSummary' });
+export type PipelineSummary = z.output<typeof PipelineSummary>;
 export const Pipeline = z.object({ ...pipelineFields, config: z.string().nullable() }).meta({ id: 'Pipeline' });
+export type Pipeline = z.output<typeof Pipeline>;
 
 export const listPipelines = defineOperation({
   operationId: 'listPipelines',

@@ -85,7 +85,9 @@ const runFields = {
 };
 
 export const RunSummary = z.object(runFields).meta({ id: 'RunSummary' });
+export type RunSummary = z.output<typeof RunSummary>;
 export const Run = z.object({ ...runFields, stages: z.array(StageRun) }).meta({ id: 'Run' });
+export type Run = z.output<typeof Run>;
 
 export const LogChunk = z
   .object({
@@ -106,6 +108,7 @@ export const LogPage = z
     complete: z.boolean().meta({ description: 'true when the stage has finished and every chunk up to now was returned' }),
   })
   .meta({ id: 'LogPage' });
+export type LogPage = z.output<typeof LogPage>;
 
 export const triggerRun = defineOperation({
   operationId: 'triggerRun',

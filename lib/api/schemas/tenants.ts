@@ -22,6 +22,7 @@ export const Tenant = z
     updatedAt: Timestamp,
   })
   .meta({ id: 'Tenant' });
+export type Tenant = z.output<typeof Tenant>;
 
 export const listTenants = defineOperation({
   operationId: 'listTenants',
