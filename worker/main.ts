@@ -20,6 +20,7 @@ import { checkDatabaseReady } from '../lib/db/ready';
 import { createLogger } from '../lib/log';
 import { JobRunner } from '../lib/queue/runner';
 import { Scheduler } from '../lib/schedule/scheduler';
+import { onSupervisorGone } from '../lib/system';
 import { createJobHandlers } from './jobs/index';
 
 const workerId = process.env.BUILDIT_WORKER_ID ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
@@ -53,6 +54,11 @@ async function main(): Promise<void> {
   });
   process.once('SIGTERM', () => onSignal());
   process.once('SIGINT', () => onSignal());
+  // Under `npm start`: a worker whose supervisor was killed must not run on alone (nobody would stop it).
+  onSupervisorGone(() => {
+    log.warn('npm start (the supervisor) is gone; stopping');
+    onSignal();
+  });
 
   const pool = getPool();
   const handlers = createJobHandlers({ prisma: getPrisma(), pool });

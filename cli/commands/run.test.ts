@@ -52,6 +52,8 @@ function parseNdjson(stdout: string): RunEvent[] {
 }
 
 const IMAGE = 'image "local/busybox:latest"';
+/** Stages on the host: the tests of the CLI's own behaviour need no container engine. */
+const LOCAL = ['--executor', 'local'];
 const PIPELINE = `
 pipeline "cli"
 stage "lint" {
@@ -78,6 +80,8 @@ stage "deploy" {
 `;
 
 test('a successful run exits 0 and prints prefixed lines, stage ends with durations, and a summary', async (t) => {
+  // No --executor: stages with an image run in containers, as on the server.
+  if (!(await dockerOrSkip(t))) return;
   const dir = await scratch(t, { 'buildit.kdl': PIPELINE, 'input.txt': 'from-the-source-dir' });
   const { code, stdout, stderr } = await runCli(['--approve', 'deploy'], dir);
   assert.equal(code, 0, stderr);
@@ -94,16 +98,16 @@ test('a successful run exits 0 and prints prefixed lines, stage ends with durati
 
 test('colour: FORCE_COLOR turns it on for a non-TTY, NO_COLOR always wins', async (t) => {
   const dir = await scratch(t, { 'buildit.kdl': PIPELINE, 'input.txt': 'x' });
-  const coloured = await runCli(['--only', 'lint'], dir, { FORCE_COLOR: '1' });
+  const coloured = await runCli([...LOCAL, '--only', 'lint'], dir, { FORCE_COLOR: '1' });
   assert.equal(coloured.code, 0, coloured.stderr);
   assert.match(coloured.stdout, new RegExp(String.raw`\u001b\[\d+m\[lint\]`));
-  const plain = await runCli(['--only', 'lint'], dir, { FORCE_COLOR: '1', NO_COLOR: '1' });
+  const plain = await runCli([...LOCAL, '--only', 'lint'], dir, { FORCE_COLOR: '1', NO_COLOR: '1' });
   assert.ok(!plain.stdout.includes('\u001b['));
 });
 
 test('--json prints only NDJSON events of the documented union, seq per stage from 1', async (t) => {
   const dir = await scratch(t, { 'buildit.kdl': PIPELINE, 'input.txt': 'x' });
-  const { code, stdout, stderr } = await runCli(['--json', '--approve', 'all'], dir);
+  const { code, stdout, stderr } = await runCli([...LOCAL, '--json', '--approve', 'all'], dir);
   assert.equal(code, 0, stderr);
   const events = parseNdjson(stdout);
   assert.equal(events[0]!.type, 'run.started');
@@ -125,7 +129,7 @@ test('--json prints only NDJSON events of the documented union, seq per stage fr
 
 test('without --approve and without a terminal, approval stages are skipped with the reason', async (t) => {
   const dir = await scratch(t, { 'buildit.kdl': PIPELINE, 'input.txt': 'x' });
-  const { code, stdout } = await runCli(['--json'], dir);
+  const { code, stdout } = await runCli([...LOCAL, '--json'], dir);
   assert.equal(code, 0);
   const deploy = parseNdjson(stdout).find((e) => e.type === 'stage.finished' && e.stage === 'deploy');
   assert.deepEqual(deploy && deploy.type === 'stage.finished' ? [deploy.status, deploy.reason] : null, ['skipped', 'approval required: pass --approve all|STAGE']);
@@ -133,7 +137,7 @@ test('without --approve and without a terminal, approval stages are skipped with
 
 test('--only runs the named stages and what they need', async (t) => {
   const dir = await scratch(t, { 'buildit.kdl': PIPELINE, 'input.txt': 'x' });
-  const { code, stdout } = await runCli(['--json', '--only', 'build'], dir);
+  const { code, stdout } = await runCli([...LOCAL, '--json', '--only', 'build'], dir);
   assert.equal(code, 0);
   const started = parseNdjson(stdout).filter((e) => e.type === 'stage.started').map((e) => (e.type === 'stage.started' ? e.stage : ''));
   assert.deepEqual(started, ['lint', 'build']);
@@ -142,7 +146,7 @@ test('--only runs the named stages and what they need', async (t) => {
 test('exit codes: 1 failed, 2 invalid pipeline or usage', async (t) => {
   const failing = `pipeline "f"\nstage "bad" {\n  ${IMAGE}\n  run "exit 4"\n}\nstage "fine" {\n  ${IMAGE}\n  run "true"\n}\n`;
   const dir = await scratch(t, { 'buildit.kdl': PIPELINE, 'failing.kdl': failing, 'invalid.kdl': 'pipeline "x"\nstage "a" {\n  needs "nope"\n  run "true"\n}\n' });
-  const failed = await runCli(['failing.kdl'], dir);
+  const failed = await runCli([...LOCAL, 'failing.kdl'], dir);
   assert.equal(failed.code, 1);
   assert.match(failed.stdout, /\[bad\] +✖ failed in .*: exit code 4/);
   assert.match(failed.stdout, /run failed/);
@@ -163,11 +167,11 @@ test('exit codes: 1 failed, 2 invalid pipeline or usage', async (t) => {
 test('a pipeline whose triggers do not match runs nothing, says why, and exits 0', async (t) => {
   const pipeline = `pipeline "gated" {\n  on "push" branches="main"\n}\nstage "a" {\n  ${IMAGE}\n  run "echo ran"\n}\n`;
   const dir = await scratch(t, { 'buildit.kdl': pipeline });
-  const offBranch = await runCli(['--branch', 'dev', '--event', 'push'], dir);
+  const offBranch = await runCli([...LOCAL, '--branch', 'dev', '--event', 'push'], dir);
   assert.equal(offBranch.code, 0, offBranch.stderr);
   assert.match(offBranch.stderr, /does not run for this trigger/);
   assert.ok(!offBranch.stdout.includes('ran'));
-  const onMain = await runCli(['--branch', 'main', '--event', 'push'], dir);
+  const onMain = await runCli([...LOCAL, '--branch', 'main', '--event', 'push'], dir);
   assert.equal(onMain.code, 0, onMain.stderr);
   assert.match(onMain.stdout, /\[a\] +ran/);
 });
@@ -175,12 +179,12 @@ test('a pipeline whose triggers do not match runs nothing, says why, and exits 0
 test('without --event, a pipeline a push of this branch would not run, but that has on "manual", runs as a manual trigger', async (t) => {
   const pipeline = `pipeline "by-hand" {\n  on "push" branches="main"\n  on "manual"\n}\nstage "a" {\n  ${IMAGE}\n  run "echo ran"\n}\n`;
   const dir = await scratch(t, { 'buildit.kdl': pipeline });
-  const implicit = await runCli(['--branch', 'dev'], dir);
+  const implicit = await runCli([...LOCAL, '--branch', 'dev'], dir);
   assert.equal(implicit.code, 0, implicit.stderr);
   assert.match(implicit.stderr, /running it as a manual trigger/);
   assert.match(implicit.stdout, /\[a\] +ran/);
   // An explicit --event is taken as asked, never swapped.
-  const explicit = await runCli(['--branch', 'dev', '--event', 'push'], dir);
+  const explicit = await runCli([...LOCAL, '--branch', 'dev', '--event', 'push'], dir);
   assert.match(explicit.stderr, /does not run for this trigger/);
   assert.ok(!explicit.stdout.includes('ran'));
 });
@@ -188,7 +192,7 @@ test('without --event, a pipeline a push of this branch would not run, but that 
 test('--fail-fast cancels the other stages and exits 1', async (t) => {
   const pipeline = `pipeline "ff"\nstage "bad" {\n  ${IMAGE}\n  run "sleep 0.2; exit 1"\n}\nstage "long" {\n  ${IMAGE}\n  run "sleep 30"\n}\n`;
   const dir = await scratch(t, { 'buildit.kdl': pipeline });
-  const { code, stdout } = await runCli(['--fail-fast', '--json'], dir);
+  const { code, stdout } = await runCli([...LOCAL, '--fail-fast', '--json'], dir);
   assert.equal(code, 1);
   const long = parseNdjson(stdout).find((e) => e.type === 'stage.finished' && e.stage === 'long');
   assert.equal(long?.type === 'stage.finished' ? long.status : null, 'cancelled');
@@ -203,14 +207,14 @@ test('a multi-line secret from --secret-file never appears in stdout, stderr or 
     'secrets.json': JSON.stringify({ TOKEN: 'json-token-value' }),
   });
   for (const mode of [[], ['--json']]) {
-    const { code, stdout, stderr } = await runCli([...mode, '--secret-file', 'secrets.env', '--secret-file', 'secrets.json'], dir);
+    const { code, stdout, stderr } = await runCli([...LOCAL, ...mode, '--secret-file', 'secrets.env', '--secret-file', 'secrets.json'], dir);
     assert.equal(code, 1);
     assert.match(stdout, /token=\*\*\*/);
     for (const fragment of [...key, 'json-token-value']) {
       assert.ok(!stdout.includes(fragment) && !stderr.includes(fragment), `${fragment} leaked (${mode.join(' ')})`);
     }
   }
-  const missing = await runCli(['--json'], dir);
+  const missing = await runCli([...LOCAL, '--json'], dir);
   assert.equal(missing.code, 1);
   assert.match(missing.stdout, /missing secrets \\"KEY\\", \\"TOKEN\\"/);
 });
@@ -219,10 +223,10 @@ test('a second run reuses the cache; --workspace runs in place', async (t) => {
   const pipeline = `pipeline "c"\ncache "deps" key="k1" path="deps"\nstage "use" {\n  ${IMAGE}\n  cache "deps"\n  run "cat deps/stamp 2>/dev/null || echo miss"\n  run "echo stamped > deps/stamp; echo written > here.txt"\n}\n`;
   const dir = await scratch(t, { 'buildit.kdl': pipeline });
   const cacheDir = path.join(dir, '.cache-root');
-  const first = await runCli([], dir, { BUILDIT_CACHE_DIR: cacheDir });
+  const first = await runCli(LOCAL, dir, { BUILDIT_CACHE_DIR: cacheDir });
   assert.equal(first.code, 0, first.stderr);
   assert.match(first.stdout, /\[use\] +miss/);
-  const second = await runCli(['--workspace', dir], dir, { BUILDIT_CACHE_DIR: cacheDir });
+  const second = await runCli([...LOCAL, '--workspace', dir], dir, { BUILDIT_CACHE_DIR: cacheDir });
   assert.equal(second.code, 0, second.stderr);
   assert.match(second.stdout, /\[use\] +stamped/);
   assert.equal(await readFile(path.join(dir, 'here.txt'), 'utf8'), 'written\n');
@@ -270,7 +274,7 @@ const SLEEPER = `pipeline "sleepy"\nstage "sleeper" {\n  ${IMAGE}\n  run "echo s
 
 test('SIGINT cancels a local run: stages stopped, exit 130 within 5 s', async (t) => {
   const dir = await scratch(t, { 'buildit.kdl': SLEEPER });
-  const run = start(['--json'], dir);
+  const run = start([...LOCAL, '--json'], dir);
   await waitForLog(run.output, 'started-sleeping');
   const interruptedAt = Date.now();
   run.child.kill('SIGINT');
@@ -308,7 +312,7 @@ async function killStageGroup(pidFile: string): Promise<void> {
 test('a second SIGINT exits at once with 130, even while a stage ignores SIGTERM', async (t) => {
   const stubborn = `pipeline "stubborn"\nstage "stuck" {\n  ${IMAGE}\n  run "echo $$ > pid.txt; trap '' TERM; echo started-sleeping; while true; do sleep 0.1; done"\n}\n`;
   const dir = await scratch(t, { 'buildit.kdl': stubborn });
-  const run = start(['--json', '--workspace', dir], dir);
+  const run = start([...LOCAL, '--json', '--workspace', dir], dir);
   try {
     await waitForLog(run.output, 'started-sleeping');
     run.child.kill('SIGINT');
@@ -336,7 +340,7 @@ test('a second SIGINT kills the local stage processes at once and exits 130', as
   // The sleep ignores SIGTERM (inherited through exec), so the first Ctrl-C alone cannot stop it.
   const pipeline = `pipeline "killed"\nstage "sleeper" {\n  ${IMAGE}\n  run "trap '' TERM; echo pid=$$; exec sleep 300"\n}\n`;
   const dir = await scratch(t, { 'buildit.kdl': pipeline });
-  const run = start(['--json', '--workspace', dir], dir);
+  const run = start([...LOCAL, '--json', '--workspace', dir], dir);
   let pid = 0;
   try {
     const events = await waitForLog(run.output, 'pid=');
@@ -392,4 +396,48 @@ test('a second SIGINT force-removes the containers of a docker run and exits 130
       }
     }
   }
+});
+
+test('executors are chosen as on the server: an image means a container, a stage `executor` wins, --executor moves the others', async (t) => {
+  if (!(await dockerOrSkip(t))) return;
+  const pipeline = `pipeline "where"\nstage "boxed" {\n  ${IMAGE}\n  run "true"\n}\nstage "host" {\n  executor "local"\n  run "true"\n}\n`;
+  const dir = await scratch(t, { 'buildit.kdl': pipeline });
+  const executors = (stdout: string) =>
+    Object.fromEntries(parseNdjson(stdout).flatMap((e) => (e.type === 'stage.started' ? [[e.stage, e.executor]] : [])));
+  const byDefault = await runCli(['--json'], dir);
+  assert.equal(byDefault.code, 0, byDefault.stderr);
+  assert.deepEqual(executors(byDefault.stdout), { boxed: 'docker', host: 'local' });
+  const moved = await runCli([...LOCAL, '--json'], dir);
+  assert.equal(moved.code, 0, moved.stderr);
+  assert.deepEqual(executors(moved.stdout), { boxed: 'local', host: 'local' });
+});
+
+test('a deploy, build or stack stage fails at once, without starting, and fails the run', async (t) => {
+  const pipeline = `pipeline "ship"\nstage "lint" {\n  executor "local"\n  run "echo linted"\n}\nstage "ship" needs="lint" { deploy environment="staging" service="web"; }\nstage "after" needs="ship" {\n  executor "local"\n  run "echo never"\n}\n`;
+  const dir = await scratch(t, { 'buildit.kdl': pipeline });
+  const { code, stdout, stderr } = await runCli(['--json'], dir);
+  assert.equal(code, 1, stderr);
+  assert.match(stderr, /buildit\.kdl:\d+:\d+: warning: stage kind "deploy" is not supported yet/);
+  const events = parseNdjson(stdout);
+  const finished = Object.fromEntries(events.flatMap((e) => (e.type === 'stage.finished' ? [[e.stage, [e.status, e.reason ?? null]]] : [])));
+  assert.deepEqual(finished, {
+    lint: ['succeeded', null],
+    ship: ['failed', 'stage kind "deploy" is not supported yet'],
+    after: ['skipped', 'needs "ship" failed'],
+  });
+  assert.ok(!events.some((e) => e.type === 'stage.started' && e.stage === 'ship'), 'the deploy stage never starts');
+  assert.deepEqual(events.at(-1)!.type === 'run.finished' && events.at(-1), { ...events.at(-1), status: 'failed' });
+});
+
+test('hostile values stay data: variables, branch, matrix values with shell metacharacters are printed, never run', async (t) => {
+  const hostile = `x"; touch pwned; echo "$(touch pwned2)\`touch pwned3\`'; touch pwned4; '`;
+  const pipeline = `pipeline "inj"\nvariable "v"\nstage "s" {\n  executor "local"\n  matrix { m "a;touch pwned5" "$(touch pwned6)"; }\n  run "echo v=\${var.v}"\n  run "echo \\"b=\${git.branch} m=\${matrix.m}\\""\n}\n`;
+  const dir = await scratch(t, { 'buildit.kdl': pipeline });
+  const { code, stdout, stderr } = await runCli(['--json', '--workspace', dir, '--var', `v=${hostile}`, '--branch', hostile, '--event', 'manual'], dir);
+  assert.equal(code, 0, stderr);
+  const lines = parseNdjson(stdout).flatMap((e) => (e.type === 'stage.log' && e.stream === 'stdout' ? [e.line] : []));
+  assert.ok(lines.includes(`v=${hostile}`), lines.join('\n'));
+  assert.ok(lines.includes(`b=${hostile} m=a;touch pwned5`), lines.join('\n'));
+  assert.ok(lines.includes(`b=${hostile} m=$(touch pwned6)`), lines.join('\n'));
+  for (const file of ['pwned', 'pwned2', 'pwned3', 'pwned4', 'pwned5', 'pwned6']) assert.ok(!existsSync(path.join(dir, file)), `${file} was created: a value ran as code`);
 });

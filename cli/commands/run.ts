@@ -14,7 +14,7 @@ import { formatDiagnostic, loadPipeline, plan as planPipeline, PlanError, type E
 import { createExecutor, DockerExecutor, LocalExecutor, removeContainersByLabel } from '../../lib/engine/executors';
 import { LABEL_RUN } from '../../lib/engine/executors/docker';
 import type { Executor } from '../../lib/engine/executors/types';
-import { runPlan, selectStages, UnknownStageError, workspaceArtifactStore, type ApprovalPolicy, type RunResult } from '../../lib/engine/orchestrator';
+import { DEFAULT_EXECUTOR, executorFor, runPlan, selectStages, UnknownStageError, workspaceArtifactStore, type ApprovalPolicy, type RunResult } from '../../lib/engine/orchestrator';
 import { CacheStore, createRunWorkspace, type RunWorkspace } from '../../lib/engine/workspace';
 import { colorEnabled, createPalette } from '../output/color';
 import { HumanPrinter, NdjsonSink } from '../output/sinks';
@@ -32,7 +32,7 @@ const LOCAL_DEFAULT_IMAGE = 'local/busybox:latest';
 const ZERO_SHA = '0'.repeat(40);
 
 export interface RunCommandOptions {
-  executor: (typeof EXECUTORS)[number];
+  executor?: (typeof EXECUTORS)[number];
   only?: string[];
   var: string[];
   secret: string[];
@@ -54,7 +54,7 @@ export function register(program: Command): void {
     .command('run')
     .description('run a pipeline on this machine, exactly as the server would')
     .argument('[file]', 'pipeline file', 'buildit.kdl')
-    .addOption(new Option('--executor <name>', 'default executor of the stages').choices(EXECUTORS).default('local'))
+    .addOption(new Option('--executor <name>', 'executor of the stages that name none (default: docker, as on the server)').choices(EXECUTORS))
     .option('--only <stage...>', 'run only these stages and what they need')
     .option('--var <name=value>', 'value of a pipeline variable (repeatable)', collect, [])
     .option('--secret <name[=value]>', 'a secret; without a value it is read from the environment variable NAME (repeatable)', collect, [])
@@ -151,7 +151,8 @@ async function execute(prepared: PreparedRun, options: RunCommandOptions, stderr
   const sink: EventSink = options.json ? new NdjsonSink(process.stdout) : new HumanPrinter(process.stdout, createPalette(colorEnabled(process.stdout)));
   const workspace = await openWorkspace(runId, options.workspace);
   const cancel = new AbortController();
-  const executors = createExecutors(plan, options.executor);
+  const defaultExecutor = options.executor ?? DEFAULT_EXECUTOR;
+  const executors = createExecutors(plan, defaultExecutor);
   const stopSignals = handleInterrupts(cancel, stderr, () => killRun(executors, runId));
   // Whoever reads our output went away (`buildit run | head`): nobody can see the run, so cancel it.
   const onStdoutError = (error: NodeJS.ErrnoException): void => {
@@ -163,7 +164,7 @@ async function execute(prepared: PreparedRun, options: RunCommandOptions, stderr
       plan,
       runId,
       executors,
-      defaultExecutor: options.executor,
+      defaultExecutor,
       sink,
       workspace: workspace.dir,
       artifacts: workspaceArtifactStore({ workspace: workspace.dir, artifactsDir: workspace.artifactsDir }),
@@ -201,9 +202,9 @@ async function openWorkspace(runId: string, inPlace: string | undefined): Promis
   return { ...run, dir: path.resolve(inPlace) };
 }
 
-/** Only the executors the plan uses are created (a local run never talks to Docker). */
+/** Only the executors the plan's runnable stages use are created (a local run never talks to Docker). */
 function createExecutors(plan: ExecutionPlan, defaultExecutor: string): Record<string, Executor> {
-  const names = new Set(plan.stages.map((stage) => stage.executor ?? defaultExecutor));
+  const names = new Set(plan.stages.filter((stage) => stage.kind === 'run').map((stage) => executorFor(stage, defaultExecutor)));
   const executors: Record<string, Executor> = {};
   for (const name of names) if (name === 'local' || name === 'docker') executors[name] = createExecutor(name);
   return executors;

@@ -32,7 +32,7 @@ after(async () => {
 });
 
 function runner(publisher: RecordingPublisher, workerId: string): JobRunner {
-  const handler = createRunPipelineHandler({ prisma: db.prisma, publisher, dataDir, cancelPollMs: 200, logger: silent });
+  const handler = createRunPipelineHandler({ prisma: db.prisma, publisher, dataDir, cancelPollMs: 200, logger: silent, executorNames: ['docker', 'local'] });
   return new JobRunner({ pool: db.pool, workerId, handlers: { run: handler }, pollMs: 200, log: silent, abortWaitMs: 5_000 });
 }
 

@@ -35,7 +35,7 @@ after(async () => {
 });
 
 function deps(): RunPipelineDeps {
-  return { prisma: db.prisma, publisher: new RecordingPublisher(db.prisma), dataDir, cancelPollMs: 200, logger: silent };
+  return { prisma: db.prisma, publisher: new RecordingPublisher(db.prisma), dataDir, cancelPollMs: 200, logger: silent, executorNames: ['docker', 'local'] };
 }
 
 /** A host directory for one scenario, and a pipeline whose stages read and write there. */

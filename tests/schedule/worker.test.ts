@@ -51,7 +51,7 @@ describe('worker/main.ts scheduler wiring', () => {
   function startWorker(id: string, env: Record<string, string> = {}): Worker {
     const proc = spawn(process.execPath, ['--import', 'tsx', 'worker/main.ts'], {
       cwd: root,
-      env: { ...process.env, DATABASE_URL: db.url, BUILDIT_WORKER_ID: id, BUILDIT_WORKER_GRACE_MS: '2000', BUILDIT_DATA_DIR: dataDir, ...env },
+      env: { ...process.env, DATABASE_URL: db.url, BUILDIT_WORKER_ID: id, BUILDIT_WORKER_GRACE_MS: '2000', BUILDIT_DATA_DIR: dataDir, BUILDIT_WORKER_EXECUTORS: 'docker,local', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const lines: string[] = [];

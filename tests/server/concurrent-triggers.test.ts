@@ -25,7 +25,7 @@ test(`${RUNS} concurrent triggers from the API with 2 workers → ${RUNS} runs, 
   cleanup.defer(() => rmSync(dataDir, { recursive: true, force: true }));
   const executions = path.join(dataDir, 'executions.txt');
 
-  const env = { DATABASE_URL: db.url, BUILDIT_DATA_DIR: dataDir, BUILDIT_WORKER_CONCURRENCY: '4' };
+  const env = { DATABASE_URL: db.url, BUILDIT_DATA_DIR: dataDir, BUILDIT_WORKER_CONCURRENCY: '4', BUILDIT_WORKER_EXECUTORS: 'docker,local' };
   const buildit = startBuildIt({ ...process.env, ...env, BUILDIT_BOOTSTRAP_TOKEN: TOKEN }, await freeLoopbackPort());
   cleanup.defer(async () => {
     if (buildit.process.exitCode === null && buildit.process.signalCode === null) await stopWith(buildit, 'SIGTERM');

@@ -29,7 +29,7 @@ test('PostgreSQL restarted under a running BuildIt: web and worker stay up, API 
   const { server, url } = await restartableDatabase(cleanup, 'web_pg_restart_test');
   const dataDir = mkdtempSync(path.join(tmpdir(), 'buildit-web-pg-restart-'));
   cleanup.defer(() => rmSync(dataDir, { recursive: true, force: true }));
-  const started = startBuildIt({ ...process.env, DATABASE_URL: url, BUILDIT_DATA_DIR: dataDir, BUILDIT_BOOTSTRAP_TOKEN: TOKEN }, await freeLoopbackPort());
+  const started = startBuildIt({ ...process.env, DATABASE_URL: url, BUILDIT_DATA_DIR: dataDir, BUILDIT_BOOTSTRAP_TOKEN: TOKEN, BUILDIT_WORKER_EXECUTORS: 'docker,local' }, await freeLoopbackPort());
   cleanup.defer(async () => {
     if (started.process.exitCode === null) await stopWith(started, 'SIGTERM');
   });

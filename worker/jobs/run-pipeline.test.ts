@@ -37,7 +37,7 @@ after(async () => {
 const silent = pino({ level: 'silent' });
 
 function deps(publisher: RecordingPublisher, extra: Partial<RunPipelineDeps> = {}): RunPipelineDeps {
-  return { prisma: db.prisma, publisher, dataDir, cancelPollMs: 200, logger: silent, ...extra };
+  return { prisma: db.prisma, publisher, dataDir, cancelPollMs: 200, logger: silent, executorNames: ['docker', 'local'], ...extra };
 }
 
 async function stageRows(runId: string) {

@@ -4,9 +4,9 @@
  * (lib/runs/store-sink.ts) before it is published.
  *
  * - A run that is already finished or cancelled (the API cancels queued runs itself) is left alone.
- * - Executors: `local` always, `docker` when an engine answers at DOCKER_HOST. A stage's own `executor`
- *   is honoured; a stage without one runs on docker when it has an image and docker is available, else
- *   locally.
+ * - Executors: those enabled for this worker (BUILDIT_WORKER_EXECUTORS, default `docker` only). A stage
+ *   runs on its own `executor`, else in a container (executorFor, the rule `buildit run` uses too); a stage
+ *   that needs a disabled executor fails with the reason and how to enable it, never on another one.
  * - Workspace: `$BUILDIT_DATA_DIR/workspaces/RUN_ID/workspace`, EMPTY for now (no source checkout yet:
  *   the repository/commit checkout is a later issue). Removed when the run ends; the run's artifact store
  *   beside it (`.../RUN_ID/artifacts/`) is KEPT, for re-runs that reuse stages (no retention yet).
@@ -28,15 +28,16 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { z } from 'zod';
 import type Docker from 'dockerode';
+import { workerExecutorsFromEnv, type WorkerExecutorName } from '../../lib/config/env';
 import type { RunEventPublisher } from '../../lib/events/server-events';
 import { queryRows } from '../../lib/db/client';
 import type { PrismaClient, StageRun } from '../../lib/generated/prisma/client';
-import type { ExecutionPlan, PlannedStage } from '../../lib/pipeline/plan-types';
+import type { ExecutionPlan } from '../../lib/pipeline/plan-types';
 import { createLogger, type Logger } from '../../lib/log';
 import { readStoredLogPositions, StoreSink, type StoreSinkOptions } from '../../lib/runs/store-sink';
-import { createExecutor, detectDockerAvailable, DockerExecutor, ExecutorError, recoverDockerHandle } from '../../lib/engine/executors';
+import { createExecutor, DockerExecutor, ExecutorError, recoverDockerHandle } from '../../lib/engine/executors';
 import type { Executor, ExecutorHandle, ExitResult, HandleStatus, LogLine, StageJob } from '../../lib/engine/executors/types';
-import { runPlan, workspaceArtifactStore, type ResumedStage, type RunResult } from '../../lib/engine/orchestrator';
+import { executorFor, runPlan, workspaceArtifactStore, type ResumedStage, type RunResult } from '../../lib/engine/orchestrator';
 import { CacheStore, createRunWorkspace, stageArtifactDirName } from '../../lib/engine/workspace';
 import { copyDirContents } from '../../lib/engine/workspace/copy';
 
@@ -62,8 +63,10 @@ export interface RunPipelineDeps {
   publisher: RunEventPublisher;
   /** Default $BUILDIT_DATA_DIR or `.data`. */
   dataDir?: string;
-  /** Executors by name (tests); default: local, plus docker when an engine answers. */
+  /** Executors by name (tests); default: those of `executorNames`. */
   executors?: Record<string, Executor>;
+  /** Executors this worker runs stages on; default BUILDIT_WORKER_EXECUTORS (docker only). */
+  executorNames?: readonly WorkerExecutorName[];
   /** Milliseconds between checks of cancelRequestedAt. Default 1000. */
   cancelPollMs?: number;
   /** Log batching and cap (defaults: 100 ms, 64 KiB, BUILDIT_LOG_CAP_BYTES or 100 MiB, 1 MiB tail). */
@@ -81,9 +84,9 @@ export type RunPipelineOutcome =
 export function createRunPipelineHandler(deps: RunPipelineDeps): (job: RunPipelineJob, ctx: RunPipelineContext) => Promise<void> {
   // One set of executors per worker, not per run: a LocalExecutor keeps a spawn-helper process, which
   // each run would otherwise start again (first command ~35 ms later) and leave behind.
-  let shared: Promise<Record<string, Executor>> | undefined;
+  let shared: Record<string, Executor> | undefined;
   return async (job, ctx) => {
-    const executors = deps.executors ?? (await (shared ??= defaultExecutors()));
+    const executors = deps.executors ?? (shared ??= createWorkerExecutors(deps.executorNames ?? workerExecutorsFromEnv()));
     await runPipelineJob(job, ctx, { ...deps, executors });
   };
 }
@@ -116,9 +119,8 @@ export async function runPipelineJob(job: RunPipelineJob, ctx: RunPipelineContex
   if (!plan || !Array.isArray(plan.stages)) throw new Error(`run ${runId} has no valid plan`);
   const stageRunIds = new Map(loaded.stages.map((stage) => [stage.stageId, stage.id]));
 
-  const executors = deps.executors ?? (await defaultExecutors());
+  const executors = deps.executors ?? createWorkerExecutors(deps.executorNames ?? workerExecutorsFromEnv());
   const detachable = Object.fromEntries(Object.entries(executors).map(([name, executor]) => [name, new DetachableExecutor(executor, name === 'docker')]));
-  const runPlanStages = plan.stages.map((stage) => withExecutor(stage, executors));
 
   const dataDir = path.resolve(deps.dataDir ?? (process.env.BUILDIT_DATA_DIR || '.data'));
   // Same directory for a resumed run: its running containers have it mounted.
@@ -131,7 +133,7 @@ export async function runPipelineJob(job: RunPipelineJob, ctx: RunPipelineContex
     const prepared = await prepareReusedStages({
       prisma,
       run: { id: runId, rerunOfId: loaded.rerunOfId, stages: loaded.stages },
-      plan: { ...plan, stages: runPlanStages },
+      plan: plan,
       workspacesRoot: path.join(dataDir, 'workspaces'),
       artifactsDir: workspace.artifactsDir,
     });
@@ -144,11 +146,11 @@ export async function runPipelineJob(job: RunPipelineJob, ctx: RunPipelineContex
   let storedLogs: StoreSinkOptions['storedLogs'];
   if (resuming) {
     storedLogs = await readStoredLogPositions(prisma, runId);
-    resume = await prepareResume({ prisma, runId, plan: { ...plan, stages: runPlanStages }, stages: stageRows, executors });
+    resume = await prepareResume({ prisma, runId, plan: plan, stages: stageRows, executors });
     log.info({ resumed: Object.keys(resume ?? {}) }, 'resuming a run whose worker stopped');
   } else if (reused.size > 0) {
     // Reused stages are finished from the start: the orchestrator keeps their result without running them.
-    const finished = await prepareResume({ prisma, runId, plan: { ...plan, stages: runPlanStages }, stages: stageRows.filter((row) => reused.has(row.stageId)), executors });
+    const finished = await prepareResume({ prisma, runId, plan: plan, stages: stageRows.filter((row) => reused.has(row.stageId)), executors });
     resume = Object.fromEntries(Object.entries(finished).filter(([, entry]) => entry.state === 'finished'));
   }
 
@@ -194,10 +196,10 @@ export async function runPipelineJob(job: RunPipelineJob, ctx: RunPipelineContex
     await checkCancel();
     if (ctx.signal.aborted) detach();
     const orchestration = runPlan({
-      plan: { ...plan, stages: runPlanStages },
+      plan: plan,
       runId,
       executors: detachable,
-      defaultExecutor: executors.docker ? 'docker' : 'local',
+      unavailableExecutors: unavailableReasons(Object.keys(executors)),
       sink,
       workspace: workspace.dir,
       artifacts: workspaceArtifactStore({ workspace: workspace.dir, artifactsDir: workspace.artifactsDir }),
@@ -274,7 +276,7 @@ async function prepareResume(options: {
     }
     if (row.status !== 'running') continue;
     const base = { state: 'running' as const, attempt: row.attempt, ...(row.startedAt ? { startedAt: row.startedAt.getTime() } : {}) };
-    const executorName = row.executor ?? stage.executor ?? 'local';
+    const executorName = row.executor ?? executorFor(stage);
     if (executorName === 'docker') {
       const docker = dockerOf(options.executors.docker);
       if (!docker) {
@@ -426,16 +428,22 @@ function describeReason(reason: unknown): string {
   return typeof reason === 'string' ? reason : 'worker shutting down or lease lost';
 }
 
-async function defaultExecutors(): Promise<Record<string, Executor>> {
-  const executors: Record<string, Executor> = { local: createExecutor('local') };
-  if (await detectDockerAvailable()) executors.docker = createExecutor('docker');
-  return executors;
+/** The enabled executors; docker's engine is asked only when a stage starts (and says so when it is down). */
+function createWorkerExecutors(names: readonly WorkerExecutorName[]): Record<string, Executor> {
+  return Object.fromEntries(names.map((name) => [name, createExecutor(name)]));
 }
 
-/** A stage without an executor runs on docker when it has an image and docker is here, else locally. */
-function withExecutor(stage: PlannedStage, executors: Record<string, Executor>): PlannedStage {
-  if (stage.executor) return stage;
-  return { ...stage, executor: stage.image && executors.docker ? 'docker' : 'local' };
+/** Why a stage cannot use an executor this worker does not run: the stage fails with this reason. */
+function unavailableReasons(enabled: string[]): Record<string, string> {
+  const reasons: Record<string, string> = {
+    local:
+      'executor "local" is disabled on this worker: it would run the stage as a process on the worker\'s own host, with its files and rights; ' +
+      'an operator who accepts that starts the worker with BUILDIT_WORKER_EXECUTORS=docker,local (or give the stage an image)',
+    docker: 'executor "docker" is disabled on this worker: start it with BUILDIT_WORKER_EXECUTORS=docker (the default)',
+    kubernetes: 'executor "kubernetes" is not available yet: use docker',
+  };
+  for (const name of enabled) delete reasons[name];
+  return reasons;
 }
 
 /** The Docker client behind an executor, when it is the docker executor (for recovery by labels). */

@@ -11,6 +11,7 @@
  * Policies (documented in docs/cli-run.md):
  * - A stage starts when every need has succeeded, or failed with `allow-failure` (as GitLab does:
  *   an allowed failure does not block the pipeline, so its dependents run).
+ * - A stage of a kind the engine does not run yet (build, deploy, stack) fails without starting.
  * - A need that failed, was skipped or cancelled skips the stage, with the reason; independent
  *   branches go on. With failFast, the first failure stops the whole run instead.
  * - Stopping the run (cancel, fail-fast, pipeline timeout) cancels running stages and marks every
@@ -21,10 +22,12 @@
 import os from 'node:os';
 import type { StageOutcome } from '../../events/types';
 import type { PlannedStage } from '../../pipeline/plan-types';
+import { UNSUPPORTED_KINDS, unsupportedKindReason } from '../../pipeline/validate';
 import { createMasker } from '../../secrets/mask';
 import { messageOf, type StopRequest } from './attempt';
 import { formatDuration } from './duration';
 import { EventStream } from './events';
+import { DEFAULT_EXECUTOR } from './executor-choice';
 import { restoreEachOnce } from './shared-workspace';
 import { executeStage, type StageContext } from './stage';
 import type { ApprovalDecision, ResumedRunningStage, RunPlanOptions, RunResult, StageResult } from './types';
@@ -75,7 +78,8 @@ class PlanRun {
       runId: options.runId,
       workspace: options.workspace,
       executors: options.executors,
-      defaultExecutor: options.defaultExecutor,
+      defaultExecutor: options.defaultExecutor ?? DEFAULT_EXECUTOR,
+      unavailableExecutors: options.unavailableExecutors ?? {},
       secrets,
       labels: options.labels ?? {},
       artifacts: options.artifacts && restoreEachOnce(options.artifacts),
@@ -181,6 +185,8 @@ class PlanRun {
         const readiness = this.readiness(stage);
         if (readiness.kind === 'waiting') continue;
         if (readiness.kind === 'blocked') await this.finishUnstarted(stage, 'skipped', readiness.reason);
+        // A deploy that did nothing must never report success: a kind the engine cannot run yet fails.
+        else if (UNSUPPORTED_KINDS.has(stage.kind)) await this.finishUnstarted(stage, 'failed', unsupportedKindReason(stage.kind));
         else if (stage.approval) this.askApproval(stage);
         else await this.enqueue(stage);
       } else {
@@ -238,12 +244,7 @@ class PlanRun {
     if (resumed && this.stop) stop.abort({ status: 'cancelled', reason: this.stop.reason } satisfies StopRequest);
     const artifactSources = stage.needs.filter((need) => this.resultOf(need)?.status === 'succeeded');
     this.track(
-      executeStage(this.stageContext, stage, artifactSources, stop.signal, resumed).then(async (result) => {
-        await this.finish(result);
-        if (result.status === 'failed' && !result.allowFailure && this.options.failFast) {
-          this.requestStop({ outcome: 'failed', reason: `stage "${stage.id}" failed (fail-fast)` });
-        }
-      }),
+      executeStage(this.stageContext, stage, artifactSources, stop.signal, resumed).then((result) => this.finish(result)),
     );
   }
 
@@ -252,7 +253,7 @@ class PlanRun {
     this.inflight.add(tracked);
   }
 
-  private async finishUnstarted(stage: PlannedStage, status: 'skipped' | 'cancelled', reason: string): Promise<void> {
+  private async finishUnstarted(stage: PlannedStage, status: 'skipped' | 'cancelled' | 'failed', reason: string): Promise<void> {
     await this.finish({
       id: stage.id,
       name: stage.name,
@@ -277,6 +278,9 @@ class PlanRun {
       durationMs: result.durationMs,
       ...(result.reason === undefined ? {} : { reason: result.reason }),
     });
+    if (result.status === 'failed' && !result.allowFailure && this.options.failFast) {
+      this.requestStop({ outcome: 'failed', reason: `stage "${result.id}" failed (fail-fast)` });
+    }
   }
 
   private outcome(): RunResult['status'] {

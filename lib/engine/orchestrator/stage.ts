@@ -10,6 +10,7 @@ import type { Masker } from '../../secrets/mask';
 import type { Executor, StageJob } from '../executors/types';
 import { messageOf, runAttempt, type AttemptOutcome } from './attempt';
 import type { EventStream } from './events';
+import { executorFor } from './executor-choice';
 import { resolveSecretEnv } from './secrets';
 import type { ArtifactStore, CacheProvider, PreparedCache, ResumedRunningStage, SpawnedAttempt, StageResult } from './types';
 
@@ -19,6 +20,8 @@ export interface StageContext {
   workspace: string;
   executors: Record<string, Executor>;
   defaultExecutor: string;
+  /** Why an executor a stage names is not in `executors` (e.g. disabled on this worker), by name. */
+  unavailableExecutors: Record<string, string>;
   secrets: Record<string, string>;
   labels: Record<string, string>;
   artifacts?: ArtifactStore;
@@ -42,7 +45,7 @@ export async function executeStage(
   /** Crash recovery: continue this attempt (see RunPlanOptions.resume) instead of starting attempt 1. */
   resumed?: ResumedRunningStage,
 ): Promise<StageResult> {
-  const executorName = stage.executor ?? ctx.defaultExecutor;
+  const executorName = executorFor(stage, ctx.defaultExecutor);
   const startedAt = resumed?.startedAt ?? ctx.now();
   let seq = 0;
   const log = (stream: LogStream, line: string): Promise<void> =>
@@ -65,7 +68,11 @@ export async function executeStage(
   let attempt = resumed?.attempt ?? 1;
   try {
     const executor = ctx.executors[executorName];
-    if (!executor) throw new StageSetupError(`executor "${executorName}" is not available in this run (available: ${Object.keys(ctx.executors).join(', ') || 'none'})`);
+    if (!executor) {
+      throw new StageSetupError(
+        ctx.unavailableExecutors[executorName] ?? `executor "${executorName}" is not available in this run (available: ${Object.keys(ctx.executors).join(', ') || 'none'})`,
+      );
+    }
     const secretEnv = resolveSecretEnv(stage, ctx.secrets);
     if (!secretEnv.ok) throw new StageSetupError(secretEnv.reason);
     await setupStep('restoring artifacts', async () => {
@@ -146,16 +153,19 @@ async function finishSucceeded(ctx: StageContext, stage: PlannedStage, caches: P
   });
 }
 
-/** Built-in variables first, so the pipeline can override them; secrets last, so it cannot shadow them. */
+/**
+ * `CI` and `BUILDIT` first, so the pipeline may override them; secrets after the env, so it cannot
+ * shadow them; the `BUILDIT_*` variables last, so nothing can spoof them (validation reserves the prefix).
+ */
 function jobEnv(ctx: StageContext, stage: PlannedStage, attempt: number, secretEnv: Record<string, string>): Record<string, string> {
   return {
     CI: 'true',
     BUILDIT: 'true',
+    ...stage.env,
+    ...secretEnv,
     BUILDIT_RUN_ID: ctx.runId,
     BUILDIT_STAGE: stage.id,
     BUILDIT_ATTEMPT: String(attempt),
-    ...stage.env,
-    ...secretEnv,
   };
 }
 

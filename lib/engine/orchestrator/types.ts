@@ -36,9 +36,12 @@ export type ApprovalPolicy = (stageId: string) => Promise<ApprovalDecision>;
 export interface RunPlanOptions {
   plan: ExecutionPlan;
   runId: string;
-  /** Executors by name (`local`, `docker`, ...). A stage uses its own `executor` or `defaultExecutor`. */
+  /** Executors by name (`local`, `docker`, ...). A stage uses its own `executor` or `defaultExecutor` (see executor-choice.ts). */
   executors: Record<string, Executor>;
-  defaultExecutor: string;
+  /** Default DEFAULT_EXECUTOR (`docker`). */
+  defaultExecutor?: string;
+  /** Why an executor is not in `executors` (disabled on this worker, say): a stage that needs it fails with this reason. */
+  unavailableExecutors?: Record<string, string>;
   sink: EventSink;
   /** Host directory of the run's workspace (the stage's cwd on local, /workspace in containers). */
   workspace: string;
