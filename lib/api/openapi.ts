@@ -15,7 +15,7 @@ const ERROR_RESPONSES: Record<number, string> = {
   404: 'no such resource (or not visible to the caller)',
   409: 'conflict with the current state',
   413: 'request body larger than 1 MiB',
-  415: 'request body is not JSON',
+  415: 'the request body is not sent as JSON (Content-Type: application/json)',
   422: 'the request is well-formed but not valid (validation_failed, invalid_pipeline, not_triggered, plan_failed)',
   500: 'internal error',
 };

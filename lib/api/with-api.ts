@@ -97,7 +97,13 @@ function tooLarge(): ApiError {
   return new ApiError('payload_too_large', 413, `the request body is larger than ${MAX_BODY_BYTES} bytes`, { limit: MAX_BODY_BYTES });
 }
 
-/** Reads the body as JSON with a size limit; an empty body is `{}` (every field optional). */
+/** `application/json` or `application/*+json` (`application/merge-patch+json`), parameters allowed (`; charset=utf-8`). */
+const JSON_CONTENT_TYPE = /^application\/([\w.+-]+\+)?json\s*(;|$)/i;
+
+/**
+ * Reads the body as JSON with a size limit; an empty body is `{}` (every field optional). A body must be
+ * declared JSON: text or form data is refused with 415, not guessed at.
+ */
 export async function readJsonBody(request: Request): Promise<unknown> {
   const declared = request.headers.get('content-length');
   if (declared !== null && /^\d+$/.test(declared.trim()) && Number(declared) > MAX_BODY_BYTES) throw tooLarge();
@@ -106,8 +112,12 @@ export async function readJsonBody(request: Request): Promise<unknown> {
   if (bytes.byteLength === 0) return {};
 
   const contentType = request.headers.get('content-type');
-  if (contentType !== null && !/^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(contentType.trim())) {
-    throw new ApiError('unsupported_media_type', 415, `expected a JSON body (Content-Type: application/json), got ${contentType}`);
+  if (contentType === null || !JSON_CONTENT_TYPE.test(contentType.trim())) {
+    throw new ApiError(
+      'unsupported_media_type',
+      415,
+      `the request body must be JSON sent with Content-Type: application/json (got ${contentType === null ? 'no Content-Type' : `Content-Type: ${contentType}`})`,
+    );
   }
 
   let text: string;

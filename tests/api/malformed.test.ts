@@ -20,6 +20,19 @@ const api = useApiWorld(async ({ database, world }) => {
   pipelineId = await insertPipeline(database.prisma, world.tenantA, VALID_KDL);
 });
 
+/** What a request with a body could change: row counts, and the pipeline a PATCH updates. */
+async function databaseState() {
+  const prisma = api.database.prisma;
+  return {
+    tenants: await prisma.tenant.count(),
+    pipelines: await prisma.pipeline.count(),
+    runs: await prisma.pipelineRun.count(),
+    jobs: await prisma.job.count(),
+    auditLogs: await prisma.auditLog.count(),
+    pipeline: await prisma.pipeline.findUniqueOrThrow({ where: { id: pipelineId } }),
+  };
+}
+
 /** An id-shaped value that names nothing. */
 const UNKNOWN_ID = 'cunknown0000000000000000a';
 const BAD_IDS = ['x', '1', "' OR 1=1 --", '../../etc/passwd', 'a'.repeat(500), 'CAPITALS0000000000000000000', 'nul\u0000byte00000000000000000', '%00', '🙂🙂🙂🙂🙂🙂🙂🙂🙂🙂🙂🙂🙂🙂🙂🙂🙂🙂🙂🙂🙂'];
@@ -137,7 +150,11 @@ describe('bodies', () => {
         assertError(result, 400, 'invalid_json');
       }
       const latin1 = new Uint8Array([0x7b, 0x22, 0xff, 0x22, 0x7d]);
-      assertError(await call(route.handler, route.method, '/', { token: api.world.owner.token, params: route.params(), rawBody: latin1 }), 400, 'invalid_json');
+      assertError(
+        await call(route.handler, route.method, '/', { token: api.world.owner.token, params: route.params(), rawBody: latin1, headers: { 'content-type': 'application/json' } }),
+        400,
+        'invalid_json',
+      );
     });
 
     test(`${route.name}: wrong types → 422 validation_failed with paths`, async () => {
@@ -176,11 +193,31 @@ describe('bodies', () => {
       assert.ok(sent < 4 * MAX_BODY_BYTES, `stopped reading early (read ${sent} bytes)`);
     });
 
-    test(`${route.name}: a non-JSON content type → 415`, async () => {
-      const result = await call(route.handler, route.method, '/', { token: api.world.owner.token, params: route.params(), rawBody: 'name=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
-      assertError(result, 415, 'unsupported_media_type');
+    test(`${route.name}: a valid body not sent as application/json → 415 saying what to send, and nothing changes`, async () => {
+      // Bytes get no Content-Type of their own, so `{}` sends none at all.
+      const valid = new TextEncoder().encode(JSON.stringify(route.body!()));
+      const send = (headers: Record<string, string>) => call(route.handler, route.method, '/', { token: api.world.owner.token, params: route.params(), rawBody: valid, headers });
+      const before = await databaseState();
+      for (const contentType of [undefined, 'text/plain', 'text/plain; charset=utf-8', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'text/json', 'application/jsonp', '']) {
+        const error = assertError(await send(contentType === undefined ? {} : { 'content-type': contentType }), 415, 'unsupported_media_type');
+        assert.match(error.message, /Content-Type: application\/json/, `Content-Type ${contentType}`);
+      }
+      assert.deepEqual(await databaseState(), before);
+      // The same bytes as JSON are accepted: only the content type was wrong.
+      const accepted = await send({ 'content-type': 'application/json; charset=utf-8' });
+      assert.ok(accepted.status === 200 || accepted.status === 201, accepted.text);
     });
   }
+
+  test('JSON content types: application/json with parameters, any case, and application/*+json; an empty body needs none', async () => {
+    for (const contentType of ['application/json', 'Application/JSON; charset=UTF-8', 'application/merge-patch+json', 'application/vnd.buildit+json; charset=utf-8']) {
+      const result = await call(tenantsRoute.POST, 'POST', '/', { token: api.world.owner.token, body: { name: `json ${contentType}` }, headers: { 'content-type': contentType } });
+      assert.equal(result.status, 201, `${contentType}: ${result.text}`);
+    }
+    // No body at all is `{}` (every field of a trigger is optional), whatever the headers say.
+    const triggered = await call(runsRoute.POST, 'POST', '/', { token: api.world.owner.token, params: { pipelineId } });
+    assert.equal(triggered.status, 201, triggered.text);
+  });
 
   test('trigger: wrong variable types, bad sha, bad branch → 422', async () => {
     for (const body of [{ variables: { A: 1 } }, { sha: 'not-hex!' }, { branch: 'a..b' }, { branch: ' ' }, { branch: 'x'.repeat(300) }, { event: 'push', tag: 5 }]) {
