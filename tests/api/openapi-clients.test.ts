@@ -99,8 +99,7 @@ function typeChecks(): string {
 
 test('openapi-typescript generates a typed client whose types are the zod types of the API', async () => {
   const types = astToString(await openapiTS(pathToFileURL(documentFile), { silent: true }));
-  for (const name of COMPONENTS) assert.match(types, new RegExp(`\\n {8}${name}: \\{\\n`), `components.schemas.${name}`);
-  assert.match(types, /\n {4}triggerRun: \{\n/);
+  for (const name of [...COMPONENTS, 'triggerRun']) assert.match(types, new RegExp(`^ +${name}: \\{$`, 'm'), name);
   writeFileSync(path.join(dir, 'openapi.ts'), types);
 
   const checkFile = path.join(dir, 'check.ts');
