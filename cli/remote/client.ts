@@ -48,7 +48,7 @@ export class ApiClient {
   }
 
   /** Calls an operation: `{name}` in its path is replaced by `input.params.name`. */
-  async call<B extends Schema, Q extends Schema, P extends Schema, R extends OperationResponses>(
+  private async call<B extends Schema, Q extends Schema, P extends Schema, R extends OperationResponses>(
     operation: Operation<AuthMode, B, Q, P, R>,
     input: CallInput<B, Q, P>,
   ): Promise<CallOutput<R>> {
