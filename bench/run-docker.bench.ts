@@ -10,8 +10,9 @@ import path from 'node:path';
 import Docker from 'dockerode';
 import { detectDockerAvailable } from '../lib/engine/executors';
 import { DockerExecutor } from '../lib/engine/executors/docker';
+import { HostStorage } from '../lib/engine/workspace/storage';
 import { runPlan } from '../lib/engine/orchestrator';
-import { planOf, stage } from '../lib/engine/orchestrator/test-support';
+import { planOf, stage } from '../tests/support/plans';
 import { compare } from './support';
 
 const IMAGE = 'local/busybox:latest';
@@ -27,13 +28,13 @@ if (!hasImage) {
   process.exit(0);
 }
 
-const workspace = await mkdtemp(path.join(tmpdir(), 'buildit-bench-docker-'));
-const executor = new DockerExecutor({ docker });
+const root = await mkdtemp(path.join(tmpdir(), 'buildit-bench-docker-'));
+const executor = new DockerExecutor({ docker, storage: new HostStorage({ runsRoot: path.join(root, 'runs'), cacheRoot: path.join(root, 'caches') }) });
 const plan = planOf([stage('true', { image: IMAGE, commands: ['true'] })]);
 let runs = 0;
 
 async function candidate(): Promise<void> {
-  const result = await runPlan({ plan, runId: `bench-docker-${process.pid}-${++runs}`, executors: { docker: executor }, defaultExecutor: 'docker', sink: { emit() {} }, workspace });
+  const result = await runPlan({ plan, runId: `bench-docker-${process.pid}-${++runs}`, executors: { docker: executor }, defaultExecutor: 'docker', sink: { emit() {} } });
   if (result.status !== 'succeeded') throw new Error(`run ${result.status}: ${result.stages[0]?.reason}`);
 }
 
@@ -48,5 +49,5 @@ function baseline(): Promise<void> {
 try {
   await compare('run-docker: one `true` stage vs docker run --rm', candidate, baseline, { runs: 15, warmup: 2, goal: 1.15 });
 } finally {
-  await rm(workspace, { recursive: true, force: true });
+  await rm(root, { recursive: true, force: true });
 }

@@ -32,8 +32,9 @@ import { TriggerRunBody } from '../lib/api/schemas/runs';
 import { followRun } from '../lib/realtime/client';
 import { attachRealtime } from '../lib/realtime/server';
 import { LocalExecutor } from '../lib/engine/executors/local';
+import { HostStorage } from '../lib/engine/workspace/storage';
 import { runPlan } from '../lib/engine/orchestrator';
-import { planOf, stage } from '../lib/engine/orchestrator/test-support';
+import { planOf, stage } from '../tests/support/plans';
 import { printRatio, summarize } from './support';
 import { benchDatabase, cleanup, createBenchPipeline, onCleanup, seedBenchTenant, startWorkerProcess } from './support-db';
 
@@ -146,8 +147,7 @@ try {
     if (newlines !== LINES) throw new Error(`baseline read ${newlines} lines, expected ${LINES}`);
   }
 
-  const executor = new LocalExecutor();
-  onCleanup(() => executor.close());
+  const executor = new LocalExecutor({ storage: new HostStorage({ runsRoot: path.join(dir, 'runs'), cacheRoot: path.join(dir, 'caches') }) });
   const plan = planOf([stage('print', { commands: [`seq 1 ${LINES}`] })]);
   let inProcessRuns = 0;
   async function orchestratorOnly(): Promise<void> {
@@ -158,7 +158,6 @@ try {
       executors: { local: executor },
       defaultExecutor: 'local',
       sink: { emit: (event) => void (event.type === 'stage.log' && lines++) },
-      workspace: dir,
     });
     if (result.status !== 'succeeded' || lines !== LINES) throw new Error(`orchestrator-only run: ${result.status}, ${lines} lines`);
   }

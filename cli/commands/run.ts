@@ -11,11 +11,10 @@ import { createInterface } from 'node:readline/promises';
 import { Option, type Command } from 'commander';
 import type { EventSink } from '../../lib/events/types';
 import { formatDiagnostic, loadPipeline, plan as planPipeline, PlanError, type ExecutionPlan, type TriggerContext, type TriggerEvent } from '../../lib/pipeline';
-import { createExecutor, DockerExecutor, LocalExecutor, removeContainersByLabel } from '../../lib/engine/executors';
-import { LABEL_RUN } from '../../lib/engine/executors/docker';
+import { createExecutor } from '../../lib/engine/executors';
 import type { Executor } from '../../lib/engine/executors/types';
-import { DEFAULT_EXECUTOR, executorFor, runPlan, selectStages, UnknownStageError, workspaceArtifactStore, type ApprovalPolicy, type RunResult } from '../../lib/engine/orchestrator';
-import { CacheStore, createRunWorkspace, type RunWorkspace } from '../../lib/engine/workspace';
+import { DEFAULT_EXECUTOR, executorFor, runPlan, selectStages, storageArtifactStore, UnknownStageError, type ApprovalPolicy, type RunResult } from '../../lib/engine/orchestrator';
+import { CacheStore, HostStorage } from '../../lib/engine/workspace';
 import { colorEnabled, createPalette } from '../output/color';
 import { HumanPrinter, NdjsonSink } from '../output/sinks';
 import { parsePairs, parseSecretArgs, parseSecretFile, readGit, UsageError } from './run-inputs';
@@ -149,10 +148,14 @@ async function prepareRun(file: string, options: RunCommandOptions, stderr: (tex
 async function execute(prepared: PreparedRun, options: RunCommandOptions, stderr: (text: string) => void): Promise<number> {
   const { plan, runId, secrets } = prepared;
   const sink: EventSink = options.json ? new NdjsonSink(process.stdout) : new HumanPrinter(process.stdout, createPalette(colorEnabled(process.stdout)));
-  const workspace = await openWorkspace(runId, options.workspace);
+  const storage = new HostStorage({
+    runsRoot: path.join(tmpdir(), 'buildit-runs'),
+    cacheRoot: process.env.BUILDIT_CACHE_DIR ?? path.join(homedir(), '.cache', 'buildit', 'caches'),
+  });
+  await openWorkspace(storage, runId, options.workspace);
   const cancel = new AbortController();
   const defaultExecutor = options.executor ?? DEFAULT_EXECUTOR;
-  const executors = createExecutors(plan, defaultExecutor);
+  const executors = createExecutors(plan, defaultExecutor, storage);
   const stopSignals = handleInterrupts(cancel, stderr, () => killRun(executors, runId));
   // Whoever reads our output went away (`buildit run | head`): nobody can see the run, so cancel it.
   const onStdoutError = (error: NodeJS.ErrnoException): void => {
@@ -166,9 +169,8 @@ async function execute(prepared: PreparedRun, options: RunCommandOptions, stderr
       executors,
       defaultExecutor,
       sink,
-      workspace: workspace.dir,
-      artifacts: workspaceArtifactStore({ workspace: workspace.dir, artifactsDir: workspace.artifactsDir }),
-      cacheStore: new CacheStore(process.env.BUILDIT_CACHE_DIR ?? path.join(homedir(), '.cache', 'buildit', 'caches')),
+      artifacts: storageArtifactStore(storage, runId),
+      cacheStore: new CacheStore(storage.cacheRoot),
       secrets,
       approvals: approvalPolicy(plan, options.approve, stderr),
       signal: cancel.signal,
@@ -179,7 +181,7 @@ async function execute(prepared: PreparedRun, options: RunCommandOptions, stderr
   } finally {
     stopSignals();
     process.stdout.off('error', onStdoutError);
-    await workspace.remove().catch(() => {});
+    await storage.removeRun(runId).catch(() => {});
   }
 }
 
@@ -194,19 +196,17 @@ function newRunId(): string {
 }
 
 /** A copy of the current directory (a run cannot touch the user's files), or `--workspace DIR` in place. */
-async function openWorkspace(runId: string, inPlace: string | undefined): Promise<RunWorkspace> {
-  const root = path.join(tmpdir(), 'buildit-runs');
-  if (!inPlace) return createRunWorkspace({ root, runId, sourceDir: process.cwd() });
-  // In place: the run directory only holds the artifacts; remove() never touches DIR.
-  const run = await createRunWorkspace({ root, runId });
-  return { ...run, dir: path.resolve(inPlace) };
+async function openWorkspace(storage: HostStorage, runId: string, inPlace: string | undefined): Promise<void> {
+  // In place: the run directory only holds the artifacts; removing the run never touches DIR.
+  if (inPlace) storage.useInPlace(runId, inPlace);
+  else await storage.copySource(runId, process.cwd());
 }
 
 /** Only the executors the plan's runnable stages use are created (a local run never talks to Docker). */
-function createExecutors(plan: ExecutionPlan, defaultExecutor: string): Record<string, Executor> {
+function createExecutors(plan: ExecutionPlan, defaultExecutor: string, storage: HostStorage): Record<string, Executor> {
   const names = new Set(plan.stages.filter((stage) => stage.kind === 'run').map((stage) => executorFor(stage, defaultExecutor)));
   const executors: Record<string, Executor> = {};
-  for (const name of names) if (name === 'local' || name === 'docker') executors[name] = createExecutor(name);
+  for (const name of names) if (name === 'local' || name === 'docker') executors[name] = createExecutor(name, storage);
   return executors;
 }
 
@@ -277,33 +277,11 @@ function handleInterrupts(cancel: AbortController, stderr: (text: string) => voi
   };
 }
 
-/** How long a second Ctrl-C waits for the Docker engine to remove the run's containers. */
-const KILL_CAP_MS = 2000;
-
 /**
- * Kills every process and container of the run now, no grace period: local process groups are
- * SIGKILLed (synchronously); containers labelled `buildit.run=<runId>` are force-removed until none
- * is listed any more (one may be created while a listing runs, or be in a removal already started
- * by the graceful cancel), all within KILL_CAP_MS.
+ * Kills every process and container of the run now, with no grace period (each executor's stopAll: local
+ * process groups are SIGKILLed at once; containers labelled with the run are force-removed, for at most
+ * two seconds).
  */
 async function killRun(executors: Record<string, Executor>, runId: string): Promise<void> {
-  for (const executor of Object.values(executors)) if (executor instanceof LocalExecutor) executor.killAll();
-  const deadline = Date.now() + KILL_CAP_MS;
-  const removals: Array<Promise<void>> = [];
-  for (const executor of Object.values(executors)) {
-    if (!(executor instanceof DockerExecutor)) continue;
-    removals.push(
-      (async () => {
-        while (Date.now() < deadline) {
-          const found = await removeContainersByLabel(executor.docker, { [LABEL_RUN]: runId }).catch(() => 1);
-          if (found === 0) return;
-          await new Promise((resolve) => setTimeout(resolve, 100));
-        }
-      })(),
-    );
-  }
-  if (removals.length === 0) return;
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([Promise.all(removals), new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now()))))]);
-  clearTimeout(timer);
+  await Promise.all(Object.values(executors).map((executor) => executor.stopAll(runId).catch(() => {})));
 }

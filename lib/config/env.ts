@@ -1,4 +1,10 @@
-// Numbers from environment variables, with the error a person can act on when one is malformed.
+// Settings from environment variables, parsed one way, with the error a person can act on when one is malformed.
+import path from 'node:path';
+
+/** BUILDIT_DATA_DIR (default `.data`), absolute: where BuildIt keeps its local state (relative to the cwd). */
+export function dataDirFromEnv(env: NodeJS.ProcessEnv = process.env): string {
+  return path.resolve(env.BUILDIT_DATA_DIR || '.data');
+}
 
 export function intFromEnv(name: string, fallback: number, min: number, env: NodeJS.ProcessEnv = process.env): number {
   const raw = env[name];

@@ -12,3 +12,6 @@ export function chunkLines(chunk: { text: string; streams: string }): Array<{ st
   lines.pop(); // every line ends with "\n": the last element is empty
   return lines.map((line, index) => ({ stream: STREAMS_BY_CODE[chunk.streams[index] ?? 'o'] ?? 'stdout', line }));
 }
+
+/** SQL: the number of a chunk's lines that came from the stage's own output (not BuildIt's system lines). */
+export const OUTPUT_LINE_COUNT_SQL = `length(replace(streams, '${STREAM_CODES.system}', ''))`;

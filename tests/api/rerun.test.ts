@@ -89,9 +89,11 @@ describe('re-run all', () => {
     assert.equal(stored.rerunOfId, old.id);
     const previous = await api.database.prisma.pipelineRun.findUniqueOrThrow({ where: { id: old.id } });
     assert.equal(stored.configSource, previous.configSource);
-    const plan = stored.plan as { stages: Array<{ id: string; commands: string[] }> };
+    const plan = stored.plan as { stages: Array<{ id: string; commands: string[]; env: Record<string, string> }> };
     assert.deepEqual(plan.stages.find((s) => s.id === 'test')!.commands, ['echo test'], 'planned from the old config source');
-    assert.deepEqual(plan.stages.find((s) => s.id === 'build')!.commands, ['echo hi build 2'], 'with the old variables and the new run number');
+    const build = plan.stages.find((s) => s.id === 'build')!;
+    assert.deepEqual(build.commands, ['echo ${BUILDIT_VAR_GREETING} build ${BUILDIT_RUN_NUMBER}']);
+    assert.deepEqual([build.env.BUILDIT_VAR_GREETING, build.env.BUILDIT_RUN_NUMBER], ['hi', '2'], 'with the old variables and the new run number');
     assert.equal(await api.database.prisma.job.count({ where: { dedupeKey: `run:${run.id}`, kind: 'run' } }), 1);
     const audit = await api.database.prisma.auditLog.findFirstOrThrow({ where: { action: 'run.rerun', targetId: run.id } });
     assert.equal(audit.tenantId, api.world.tenantA);

@@ -49,9 +49,10 @@ describe('trigger', () => {
     const stored = await api.database.prisma.pipelineRun.findUniqueOrThrow({ where: { id: run.id }, include: { stages: true } });
     assert.equal(stored.stages.length, 3);
     assert.equal(stored.triggeredById, api.world.memberA.userId);
-    const plan = stored.plan as { triggered: boolean; stages: Array<{ commands: string[] }> };
+    const plan = stored.plan as { triggered: boolean; stages: Array<{ commands: string[]; env: Record<string, string> }> };
     assert.equal(plan.triggered, true);
-    assert.deepEqual(plan.stages[0]!.commands, ['echo build 1'], 'the plan was made with the real run number');
+    assert.deepEqual(plan.stages[0]!.commands, ['echo build ${BUILDIT_RUN_NUMBER}']);
+    assert.equal(plan.stages[0]!.env.BUILDIT_RUN_NUMBER, '1', 'the plan was made with the real run number');
     const jobs = await api.database.prisma.job.findMany({ where: { dedupeKey: `run:${run.id}` } });
     assert.equal(jobs.length, 1);
     assert.equal(jobs[0]!.kind, 'run');

@@ -57,9 +57,13 @@ interface StageView {
   lines: string[];
 }
 
-/** Approvals are the one thing the two ask for differently (a terminal vs the web), so only their gist is compared. */
+/**
+ * Approvals are the one thing the two ask for differently (a terminal vs the web), so only their gist is
+ * compared; and which of several failing needs is named first depends on which finished first.
+ */
 function comparable(reason: string | null | undefined): string | null {
-  return reason?.startsWith('approval required') ? 'approval required' : (reason ?? null);
+  if (reason?.startsWith('approval required')) return 'approval required';
+  return reason?.replace(/^needs "[^"]+" /, 'needs "…" ') ?? null;
 }
 
 let db: TestDatabase;

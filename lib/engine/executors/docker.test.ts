@@ -1,6 +1,7 @@
 /**
- * DockerExecutor against a real engine (scripts/docker-engine.sh up; DOCKER_HOST). Image:
- * local/busybox:latest only. Skipped without an engine unless BUILDIT_REQUIRE_ENGINES=1.
+ * What only the docker executor does (the shared contract is in contract.test.ts), against a real engine
+ * (scripts/docker-engine.sh up; DOCKER_HOST). Image: local/busybox:latest only. Skipped without an engine
+ * unless BUILDIT_REQUIRE_ENGINES=1.
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,18 +11,24 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { dockerOrSkip, TEST_IMAGE } from '../../../tests/support/engines';
-import { DockerExecutor, findContainersByLabel, recoverDockerHandle, removeContainersByLabel } from './docker';
+import { HostStorage } from '../workspace/storage';
+import { DockerExecutor, findContainersByLabel, removeContainersByLabel, type DockerExecutorOptions } from './docker';
 import { ExecutorError, type ExecutorHandle, type LogLine, type StageJob } from './types';
 
 async function setup(t: TestContext) {
   const docker = await dockerOrSkip(t);
   if (!docker) return null;
-  const dir = await mkdtemp(path.join(tmpdir(), 'buildit-docker-'));
+  const root = await mkdtemp(path.join(tmpdir(), 'buildit-docker-'));
+  const storage = new HostStorage({ runsRoot: path.join(root, 'runs'), cacheRoot: path.join(root, 'caches') });
   const runId = `test-${randomBytes(4).toString('hex')}`;
+  await storage.prepareRun(runId);
+  const dir = storage.workspaceDir(runId);
   t.after(async () => {
     await removeContainersByLabel(docker, { 'buildit.run': runId });
-    await rm(dir, { recursive: true, force: true });
+    await rm(root, { recursive: true, force: true });
   });
+  /** A docker executor on this test's storage and engine. */
+  const executor = (options: Omit<DockerExecutorOptions, 'storage' | 'docker'> = {}) => new DockerExecutor({ storage, docker, ...options });
   const job = (commands: string[], extra: Partial<StageJob> = {}): StageJob => ({
     runId,
     stageId: 'build[node=18]',
@@ -29,13 +36,12 @@ async function setup(t: TestContext) {
     image: TEST_IMAGE,
     commands,
     env: {},
-    workspace: dir,
     services: [],
     mounts: [],
     labels: {},
     ...extra,
   });
-  return { docker, dir, runId, job };
+  return { docker, storage, dir, runId, job, executor };
 }
 
 async function readLogs(executor: DockerExecutor, handle: ExecutorHandle, skipLines?: number): Promise<LogLine[]> {
@@ -55,7 +61,7 @@ async function freeLoopbackPort(): Promise<number> {
 test('docker: exit code, stdout/stderr lines, partial lines, env, workspace mount, labels, limits', async (t) => {
   const ctx = await setup(t);
   if (!ctx) return;
-  const executor = new DockerExecutor(ctx.docker);
+  const executor = ctx.executor();
   const handle = await executor.spawn(
     ctx.job(
       [
@@ -86,12 +92,10 @@ test('docker: exit code, stdout/stderr lines, partial lines, env, workspace moun
     );
     assert.deepEqual(lines.filter((l) => l.stream === 'stderr').map((l) => l.line), ['err1']);
     assert.equal(await readFile(path.join(ctx.dir, 'made-in-stage.txt'), 'utf8'), 'made\n');
-    assert.equal(await executor.status(handle), 'exited');
   } finally {
     await executor.destroy(handle);
     await executor.destroy(handle); // idempotent
   }
-  assert.equal(await executor.status(handle), 'gone');
   assert.deepEqual(await findContainersByLabel(ctx.docker, { 'buildit.run': ctx.runId }), []);
 
   // `sh -e`, first failure wins, later commands do not run.
@@ -109,7 +113,7 @@ test('docker: exit code, stdout/stderr lines, partial lines, env, workspace moun
 test('docker: a missing image fails with image_missing, says how to get it, and never pulls', async (t) => {
   const ctx = await setup(t);
   if (!ctx) return;
-  const executor = new DockerExecutor(ctx.docker);
+  const executor = ctx.executor();
   await assert.rejects(executor.spawn(ctx.job(['true'], { image: 'local/not-there:1.0' })), (error: unknown) => {
     assert.ok(error instanceof ExecutorError);
     assert.equal(error.code, 'image_missing');
@@ -131,7 +135,7 @@ test('docker: a missing image fails with image_missing, says how to get it, and 
 test('docker: a service sidecar on the host network is reachable on loopback (and by name) and removed after', async (t) => {
   const ctx = await setup(t);
   if (!ctx) return;
-  const executor = new DockerExecutor({ docker: ctx.docker, networkMode: 'host' });
+  const executor = ctx.executor({ networkMode: 'host' });
   const port = await freeLoopbackPort();
   const handle = await executor.spawn(
     ctx.job(
@@ -166,11 +170,10 @@ test('docker: a service sidecar on the host network is reachable on loopback (an
 test('docker: cancel stops the stage within seconds, lets commands clean up, and destroy leaves no container', async (t) => {
   const ctx = await setup(t);
   if (!ctx) return;
-  const executor = new DockerExecutor({ docker: ctx.docker, stopGraceSeconds: 3 });
+  const executor = ctx.executor({ stopGraceSeconds: 3 });
   const handle = await executor.spawn(ctx.job(['trap "echo cleaning-up; exit 0" TERM; echo started; sleep 300 & wait', 'echo never']));
   const iterator = executor.logs(handle)[Symbol.asyncIterator]();
   assert.deepEqual((await iterator.next()).value, { stream: 'stdout', line: 'started' });
-  assert.equal(await executor.status(handle), 'running');
   const started = Date.now();
   await executor.cancel(handle);
   await executor.cancel(handle); // idempotent
@@ -192,7 +195,7 @@ test('docker: cancel stops the stage within seconds, lets commands clean up, and
 test('docker: exceeding the memory limit is an OOM kill (137, oomKilled)', async (t) => {
   const ctx = await setup(t);
   if (!ctx) return;
-  const executor = new DockerExecutor(ctx.docker);
+  const executor = ctx.executor();
   const handle = await executor.spawn(
     ctx.job(['dd if=/dev/zero of=/dev/null bs=128M count=1'], { resources: { memoryBytes: 32 * 1024 * 1024 } }),
   );
@@ -208,7 +211,7 @@ test('docker: exceeding the memory limit is an OOM kill (137, oomKilled)', async
 test('docker: a restarted worker re-attaches to a running stage with skipLines and gets no duplicates', async (t) => {
   const ctx = await setup(t);
   if (!ctx) return;
-  const first = new DockerExecutor(ctx.docker);
+  const first = ctx.executor();
   const original = await first.spawn(
     ctx.job(['echo line1; echo line2; echo err3 >&2; sleep 1; echo line4; echo line5 >&2'], { stageId: 'deploy', attempt: 2 }),
   );
@@ -222,11 +225,10 @@ test('docker: a restarted worker re-attaches to a running stage with skipLines a
   assert.deepEqual(seen.filter((l) => l.stream === 'stdout').map((l) => l.line), ['line1', 'line2']);
   assert.deepEqual(seen.filter((l) => l.stream === 'stderr').map((l) => l.line), ['err3']);
 
-  const second = new DockerExecutor(ctx.docker);
-  const recovered = await recoverDockerHandle(ctx.docker, { runId: ctx.runId, stageId: 'deploy', attempt: 2 });
+  const second = ctx.executor();
+  const recovered = await second.recover({ runId: ctx.runId, stageId: 'deploy', attempt: 2 });
   assert.ok(recovered);
   assert.equal(recovered.id, original.id);
-  assert.equal(await second.status(recovered), 'running');
   const rest = await readLogs(second, recovered, seen.length);
   assert.deepEqual(
     [...rest].sort((a, b) => a.line.localeCompare(b.line)),
@@ -237,24 +239,22 @@ test('docker: a restarted worker re-attaches to a running stage with skipLines a
   );
   assert.deepEqual(await second.wait(recovered), { exitCode: 0, oomKilled: false });
   // Every reader sees the engine's stored order, so the first lines + the rest are the full log once.
-  const full = await readLogs(new DockerExecutor(ctx.docker), recovered);
+  const full = await readLogs(ctx.executor(), recovered);
   assert.deepEqual([...seen, ...rest], full);
   await second.destroy(recovered);
-  assert.equal(await recoverDockerHandle(ctx.docker, { runId: ctx.runId, stageId: 'deploy', attempt: 2 }), null);
+  assert.equal(await second.recover({ runId: ctx.runId, stageId: 'deploy', attempt: 2 }), null);
 });
 
-test('docker: bind mounts (relative under /workspace, absolute, read-only) and cost of a container stage', async (t) => {
+test('docker: volume mounts (relative under /workspace, absolute, read-only) and cost of a container stage', async (t) => {
   const ctx = await setup(t);
   if (!ctx) return;
-  const cacheDir = await mkdtemp(path.join(tmpdir(), 'buildit-docker-cache-'));
-  t.after(() => rm(cacheDir, { recursive: true, force: true }));
-  const executor = new DockerExecutor(ctx.docker);
+  const executor = ctx.executor();
   const handle = await executor.spawn(
     ctx.job(['echo a > .cache/a; echo b > /cache-abs/b; if echo c > /ro/c 2>/dev/null; then echo writable; else echo read-only; fi'], {
       mounts: [
-        { hostPath: path.join(cacheDir, 'rel'), containerPath: '.cache' },
-        { hostPath: path.join(cacheDir, 'abs'), containerPath: '/cache-abs' },
-        { hostPath: path.join(cacheDir, 'ro'), containerPath: '/ro', readOnly: true },
+        { volume: 'rel', path: '.cache' },
+        { volume: 'abs', path: '/cache-abs' },
+        { volume: 'ro', path: '/ro', readOnly: true },
       ],
     }),
   ).catch(async (error) => {
@@ -264,8 +264,8 @@ test('docker: bind mounts (relative under /workspace, absolute, read-only) and c
   assert.equal((await executor.wait(handle)).exitCode, 0, JSON.stringify(lines));
   await executor.destroy(handle);
   assert.deepEqual(lines.filter((l) => l.stream === 'stdout').map((l) => l.line), ['read-only']);
-  assert.equal(await readFile(path.join(cacheDir, 'rel', 'a'), 'utf8'), 'a\n');
-  assert.equal(await readFile(path.join(cacheDir, 'abs', 'b'), 'utf8'), 'b\n');
+  assert.equal(await readFile(path.join(ctx.storage.volumeDir('rel'), 'a'), 'utf8'), 'a\n');
+  assert.equal(await readFile(path.join(ctx.storage.volumeDir('abs'), 'b'), 'utf8'), 'b\n');
 
   // Cost of one container stage: spawn + logs + wait + destroy of `true`.
   const rounds = 5;
@@ -279,12 +279,14 @@ test('docker: bind mounts (relative under /workspace, absolute, read-only) and c
   t.diagnostic(`container stage (spawn+logs+wait+destroy of true): ${((Date.now() - started) / rounds).toFixed(0)} ms average over ${rounds}`);
 });
 
-test('docker: an engine that does not answer is engine_unavailable', async () => {
-  const executor = new DockerExecutor({ dockerOptions: { socketPath: '/nonexistent/buildit/docker.sock' } });
+test('docker: an engine that does not answer is engine_unavailable', async (t) => {
+  const root = await mkdtemp(path.join(tmpdir(), 'buildit-docker-unavailable-'));
+  t.after(() => rm(root, { recursive: true, force: true }));
+  const storage = new HostStorage({ runsRoot: path.join(root, 'runs'), cacheRoot: path.join(root, 'caches') });
+  await storage.prepareRun('r');
+  const executor = new DockerExecutor({ storage, dockerOptions: { socketPath: '/nonexistent/buildit/docker.sock' } });
   await assert.rejects(
-    executor.spawn({
-      runId: 'r', stageId: 's', attempt: 1, image: TEST_IMAGE, commands: ['true'], env: {}, workspace: tmpdir(), services: [], mounts: [], labels: {},
-    }),
+    executor.spawn({ runId: 'r', stageId: 's', attempt: 1, image: TEST_IMAGE, commands: ['true'], env: {}, services: [], mounts: [], labels: {} }),
     (error: unknown) => error instanceof ExecutorError && error.code === 'engine_unavailable' && /docker-engine\.sh up/.test(error.message),
   );
 });

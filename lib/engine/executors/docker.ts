@@ -9,8 +9,10 @@
  *   (~0.2-0.3 s here) and makes the container id the handle. The image must have /bin/sh.
  * - Cancel = `docker stop -t stopGraceSeconds`: tini forwards SIGTERM to the runner, which forwards it
  *   once to every command process, waits for them, and exits 143; SIGKILL after the grace period.
- * - The workspace is bind-mounted at /workspace (the WorkingDir); `mounts` are bind mounts too (a
- *   relative containerPath is resolved under /workspace).
+ * - The run's workspace (a directory of the host storage) is bind-mounted at /workspace (the
+ *   WorkingDir); cache volumes are bind mounts too (a relative path is resolved under /workspace).
+ * - Containers outlive the worker (`survivesWorker`): a worker that takes a run over finds them by their
+ *   labels (`recover`), re-attaches to their logs and takes their exit codes.
  * - `HostConfig.Init: true`: tini is PID 1 and forwards SIGTERM, so `stop` ends a stage in ~60 ms
  *   instead of waiting out the grace period.
  * - Network mode is `none` (default) or `host`, never anything else: BuildIt never creates networks
@@ -28,22 +30,19 @@
 import Docker from 'dockerode';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { mkdir } from 'node:fs/promises';
-import { LineSplitter, LogLineQueue, STAGE_RUNNER_SCRIPT } from './local';
-import {
-  ExecutorError,
-  type Executor,
-  type ExecutorHandle,
-  type ExitResult,
-  type HandleStatus,
-  type LogLine,
-  type StageJob,
-} from './types';
+import { lstat, mkdir } from 'node:fs/promises';
+import { sleep } from '../../async';
+import type { HostStorage } from '../workspace/storage';
+import { LineSplitter, LogLineQueue } from './lines';
+import { STAGE_RUNNER_SCRIPT } from './stage-runner';
+import { ExecutorError, type AttemptRef, type Executor, type ExecutorHandle, type ExitResult, type LogLine, type RunSetup, type StageJob } from './types';
 
 export type PullPolicy = 'never' | 'if-missing' | 'always';
 export type DockerNetworkMode = 'none' | 'host';
 
 export interface DockerExecutorOptions {
+  /** Where run workspaces and cache volumes are (bind-mounted into the containers). */
+  storage: HostStorage;
   /** A ready dockerode instance; otherwise one is made from `dockerOptions`, else from DOCKER_HOST. */
   docker?: Docker;
   dockerOptions?: Docker.DockerOptions;
@@ -109,7 +108,7 @@ export async function findContainersByLabel(docker: Docker, labels: Record<strin
 }
 
 /** Rebuilds the handle of an attempt from the engine (after a worker restart), or null if its stage container is gone. */
-export async function recoverDockerHandle(
+async function recoverDockerHandle(
   docker: Docker,
   attempt: { runId: string; stageId: string; attempt: number },
 ): Promise<ExecutorHandle | null> {
@@ -153,17 +152,22 @@ function demuxBuffer(body: Buffer, stdout: LineSplitter, stderr: LineSplitter): 
   }
 }
 
+/** How long `stopAll` keeps force-removing a run's containers (one may be created while a listing runs). */
+const STOP_ALL_CAP_MS = 2000;
+
 export class DockerExecutor implements Executor {
   readonly name = 'docker';
+  readonly survivesWorker = true;
   readonly docker: Docker;
+  private readonly storage: HostStorage;
   readonly networkMode: DockerNetworkMode;
   readonly pullPolicy: PullPolicy;
   private readonly stopGraceSeconds: number;
   /** Exit results of waited attempts until `destroy` (wait may be called more than once). */
   private readonly results = new Map<string, ExitResult>();
 
-  constructor(dockerOrOptions: Docker | DockerExecutorOptions = {}) {
-    const options: DockerExecutorOptions = dockerOrOptions instanceof Docker ? { docker: dockerOrOptions } : dockerOrOptions;
+  constructor(options: DockerExecutorOptions) {
+    this.storage = options.storage;
     // dockerode's default constructor reads DOCKER_HOST (and DOCKER_TLS_VERIFY/DOCKER_CERT_PATH).
     this.docker = options.docker ?? new Docker(options.dockerOptions);
     const mode = options.networkMode ?? 'none';
@@ -175,9 +179,21 @@ export class DockerExecutor implements Executor {
     this.stopGraceSeconds = options.stopGraceSeconds ?? 3;
   }
 
+  async setupRun(run: RunSetup): Promise<void> {
+    await this.storage.prepareRun(run.runId);
+  }
+
+  async teardownRun(runId: string): Promise<void> {
+    await this.storage.removeWorkspace(runId);
+  }
+
   async spawn(job: StageJob): Promise<ExecutorHandle> {
     if (!job.image) {
       throw new ExecutorError(`stage ${job.stageId} has no image; the docker executor needs one (set \`image\` on the stage)`, 'spawn_failed');
+    }
+    const workspace = this.storage.workspaceDir(job.runId);
+    if (!(await lstat(workspace).catch(() => null))?.isDirectory()) {
+      throw new ExecutorError(`the workspace of run ${job.runId} does not exist (${workspace}); the run was not set up on this executor`, 'no_workspace');
     }
     await this.ping();
     for (const image of new Set([job.image, ...job.services.map((s) => s.image)])) {
@@ -198,7 +214,8 @@ export class DockerExecutor implements Executor {
     const created: string[] = [];
     try {
       // Docker refuses a bind mount whose source is missing; a cache or scratch dir may not exist yet.
-      for (const mount of job.mounts) await mkdir(mount.hostPath, { recursive: true });
+      const volumes = job.mounts.map((mount) => ({ ...mount, source: this.storage.volumeDir(mount.volume) }));
+      for (const volume of volumes) await mkdir(volume.source, { recursive: true });
       // Services first, so they are up (started, not necessarily ready) when the commands run.
       for (const service of job.services) {
         const container = await this.docker.createContainer({
@@ -214,12 +231,12 @@ export class DockerExecutor implements Executor {
       }
 
       const mounts: Docker.MountSettings[] = [
-        { Type: 'bind', Source: path.resolve(job.workspace), Target: '/workspace', ReadOnly: false },
-        ...job.mounts.map((m) => ({
+        { Type: 'bind', Source: workspace, Target: '/workspace', ReadOnly: false },
+        ...volumes.map((v) => ({
           Type: 'bind' as const,
-          Source: path.resolve(m.hostPath),
-          Target: path.posix.isAbsolute(m.containerPath) ? m.containerPath : path.posix.join('/workspace', m.containerPath),
-          ReadOnly: m.readOnly ?? false,
+          Source: v.source,
+          Target: path.posix.isAbsolute(v.path) ? v.path : path.posix.join('/workspace', v.path),
+          ReadOnly: v.readOnly ?? false,
         })),
       ];
       const hostConfig: Docker.HostConfig = { NetworkMode: this.networkMode, Init: true, Mounts: mounts };
@@ -370,16 +387,6 @@ export class DockerExecutor implements Executor {
     }
   }
 
-  async status(handle: ExecutorHandle): Promise<HandleStatus> {
-    try {
-      const info = await this.docker.getContainer(handle.id).inspect();
-      return info.State.Running || info.State.Restarting ? 'running' : 'exited';
-    } catch (error) {
-      if (statusCodeOf(error) === 404) return 'gone';
-      throw error;
-    }
-  }
-
   async cancel(handle: ExecutorHandle): Promise<void> {
     const stop = async (id: string) => {
       try {
@@ -398,5 +405,19 @@ export class DockerExecutor implements Executor {
     const ids = [handle.id, ...handle.related].filter((id) => id);
     await Promise.all(ids.map((id) => removeQuietly(this.docker, id)));
     this.results.delete(handle.id);
+  }
+
+  recover(attempt: AttemptRef): Promise<ExecutorHandle | null> {
+    return recoverDockerHandle(this.docker, attempt);
+  }
+
+  /** Force-removes every container of the run until none is listed any more, for at most STOP_ALL_CAP_MS. */
+  async stopAll(runId: string): Promise<void> {
+    const deadline = Date.now() + STOP_ALL_CAP_MS;
+    while (Date.now() < deadline) {
+      const found = await removeContainersByLabel(this.docker, { [LABEL_RUN]: runId }).catch(() => 1);
+      if (found === 0) return;
+      await sleep(100);
+    }
   }
 }

@@ -1,36 +1,30 @@
 /**
- * Executor selection, as Woodpecker's FindBackend: by name, or `detectDockerAvailable()` to decide
- * whether `docker` can be offered.
+ * Executor selection, as Woodpecker's FindBackend: by name. Every executor of one process shares the
+ * host storage (workspaces, cache volumes); see types.ts for the contract.
  */
 import Docker from 'dockerode';
+import type { HostStorage } from '../workspace/storage';
 import { DockerExecutor, type DockerExecutorOptions } from './docker';
 import { LocalExecutor, type LocalExecutorOptions } from './local';
 import type { Executor } from './types';
 
 export * from './types';
 export { LocalExecutor, type LocalExecutorOptions } from './local';
-export {
-  DockerExecutor,
-  findContainersByLabel,
-  recoverDockerHandle,
-  removeContainersByLabel,
-  type DockerExecutorOptions,
-  type DockerNetworkMode,
-  type FoundContainer,
-  type PullPolicy,
-} from './docker';
+export { DockerExecutor, findContainersByLabel, removeContainersByLabel, type DockerExecutorOptions, type DockerNetworkMode, type FoundContainer, type PullPolicy } from './docker';
 
-export type ExecutorName = 'local' | 'docker';
+export type HostExecutorName = 'local' | 'docker';
 
-export function createExecutor(name: 'local', options?: LocalExecutorOptions): LocalExecutor;
-export function createExecutor(name: 'docker', options?: DockerExecutorOptions | Docker): DockerExecutor;
-export function createExecutor(name: ExecutorName, options?: LocalExecutorOptions | DockerExecutorOptions | Docker): Executor;
-export function createExecutor(name: ExecutorName, options?: LocalExecutorOptions | DockerExecutorOptions | Docker): Executor {
+/** An executor by name, on `storage`; `options` are the named executor's own settings. */
+export function createExecutor(
+  name: HostExecutorName,
+  storage: HostStorage,
+  options: Omit<LocalExecutorOptions, 'storage'> & Omit<DockerExecutorOptions, 'storage'> = {},
+): Executor {
   switch (name) {
     case 'local':
-      return new LocalExecutor((options ?? {}) as LocalExecutorOptions);
+      return new LocalExecutor({ ...options, storage });
     case 'docker':
-      return new DockerExecutor((options ?? {}) as DockerExecutorOptions | Docker);
+      return new DockerExecutor({ ...options, storage });
     default:
       throw new Error(`unknown executor ${String(name)}: use 'local' or 'docker'`);
   }

@@ -8,6 +8,7 @@
  */
 import type { LogStream, StageOutcome } from '../../events/types';
 import type { Executor, ExecutorHandle, ExitResult, StageJob } from '../executors/types';
+import { messageOf } from '../../errors';
 import { formatDuration } from './duration';
 
 export interface AttemptOutcome {
@@ -107,8 +108,4 @@ function exitOutcome(exit: ExitResult): AttemptOutcome {
 function stopOutcome(reason: unknown, exitCode: number | null): AttemptOutcome {
   const request = reason as Partial<StopRequest> | undefined;
   return { status: 'cancelled', exitCode, reason: typeof request?.reason === 'string' ? request.reason : 'cancelled' };
-}
-
-export function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -11,10 +11,10 @@ import { dockerOrSkip } from '../../../tests/support/engines';
 import { DockerExecutor, findContainersByLabel } from '../executors/docker';
 import { LocalExecutor } from '../executors/local';
 import type { Executor } from '../executors/types';
-import { CacheStore, createRunWorkspace } from '../workspace';
+import { CacheStore, HostStorage } from '../workspace';
 import { runPlan } from './run-plan';
-import { workspaceArtifactStore } from './workspace-stores';
-import { happenedBefore, loadTestPlan, RecordingSink } from './test-support';
+import { storageArtifactStore } from './workspace-stores';
+import { happenedBefore, loadTestPlan, RecordingSink } from '../../../tests/support/plans';
 import type { RunPlanOptions, RunResult } from './types';
 import type { ExecutionPlan } from '../../pipeline/plan-types';
 import type Docker from 'dockerode';
@@ -24,27 +24,29 @@ const SECRETS = { DEPLOY_KEY: MULTI_LINE_KEY, API_TOKEN: 'api-token-0123456789' 
 
 let runCounter = 0;
 
-/** Runs a plan in a fresh workspace (and the given cache root) on one executor. */
+type MakeExecutor = (storage: HostStorage) => Executor;
+
+/** Runs a plan in fresh storage (with the given cache root) on one executor. */
 async function runOn(
   t: TestContext,
-  executor: Executor,
+  make: MakeExecutor,
   plan: ExecutionPlan,
   extra: Partial<Omit<RunPlanOptions, 'sink'>> & { cacheRoot?: string; sink?: RecordingSink } = {},
 ): Promise<{ result: RunResult; sink: RecordingSink; runId: string }> {
   const root = await mkdtemp(path.join(tmpdir(), 'buildit-orch-'));
   t.after(() => rm(root, { recursive: true, force: true }));
   const runId = `test-${process.pid}-${++runCounter}`;
-  const workspace = await createRunWorkspace({ root, runId });
   const { cacheRoot, sink = new RecordingSink(), ...options } = extra;
+  const storage = new HostStorage({ runsRoot: path.join(root, 'runs'), cacheRoot: cacheRoot ?? path.join(root, 'cache') });
+  const executor = make(storage);
   const result = await runPlan({
     plan,
     runId,
     executors: { [executor.name]: executor },
     defaultExecutor: executor.name,
     sink,
-    workspace: workspace.dir,
-    artifacts: workspaceArtifactStore({ workspace: workspace.dir, artifactsDir: workspace.artifactsDir }),
-    cacheStore: new CacheStore(cacheRoot ?? path.join(root, 'cache')),
+    artifacts: storageArtifactStore(storage, runId),
+    cacheStore: new CacheStore(storage.cacheRoot),
     secrets: SECRETS,
     approvals: async () => true,
     concurrency: 4,
@@ -53,7 +55,7 @@ async function runOn(
   return { result, sink, runId };
 }
 
-const local = new LocalExecutor({ graceMs: 500 });
+const local: MakeExecutor = (storage) => new LocalExecutor({ storage, graceMs: 500 });
 
 function statuses(result: RunResult) {
   return Object.fromEntries(result.stages.map((s) => [s.id, s.reason ? `${s.status}: ${s.reason}` : s.status]));
@@ -192,7 +194,7 @@ for (const file of ['dag.kdl', 'failures.kdl', 'retry-timeout.kdl', 'when-approv
     if (!docker) return;
     const plan = await loadTestPlan(file);
     const onLocal = await runOn(t, local, plan);
-    const onDocker = await runOn(t, new DockerExecutor({ docker, stopGraceSeconds: 1 }), plan);
+    const onDocker = await runOn(t, (storage) => new DockerExecutor({ storage, docker, stopGraceSeconds: 1 }), plan);
     assert.deepEqual(comparable(onDocker.result, onDocker.sink), comparable(onLocal.result, onLocal.sink));
     assert.equal(onDocker.result.status, onLocal.result.status);
     await assertNoContainers(docker, onDocker.runId);
@@ -206,7 +208,7 @@ test('docker: cancel stops a running container within 5 s and leaves none behind
   const plan = await loadTestPlan('retry-timeout.kdl');
   const slowOnly = { ...plan, stages: plan.stages.filter((s) => s.id === 'slow').map((s) => ({ ...s, timeoutMs: null })) };
   const sink = new RecordingSink();
-  const run = runOn(t, new DockerExecutor({ docker, stopGraceSeconds: 1 }), slowOnly, { signal: controller.signal, sink });
+  const run = runOn(t, (storage) => new DockerExecutor({ storage, docker, stopGraceSeconds: 1 }), slowOnly, { signal: controller.signal, sink });
   // Cancel once the stage printed, i.e. the container really runs.
   while (!sink.logLines('slow').includes('sleeping')) await new Promise((resolve) => setTimeout(resolve, 20));
   const cancelledAt = Date.now();

@@ -1,9 +1,9 @@
 /** Orchestrator policies, fast, on the FakeExecutor (the real executors are covered in executors.test.ts). */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FakeExecutor } from '../executors/fake-executor';
+import { FakeExecutor } from '../../../tests/support/fake-executor';
 import { runPlan } from './run-plan';
-import { happenedBefore, planOf, RecordingSink, stage } from './test-support';
+import { happenedBefore, planOf, RecordingSink, stage } from '../../../tests/support/plans';
 import type { RunPlanOptions } from './types';
 import type { ExecutionPlan } from '../../pipeline/plan-types';
 
@@ -16,7 +16,6 @@ function setup(plan: ExecutionPlan, extra: Partial<RunPlanOptions> = {}) {
     executors: { fake },
     defaultExecutor: 'fake',
     sink,
-    workspace: '/nonexistent',
     concurrency: 4,
     ...extra,
   });
@@ -315,7 +314,7 @@ test('artifacts: restored from succeeded needs before start, collected after suc
       prepare: async ({ key, paths }) => {
         calls.push(`prepare ${key} ${paths.join(',')}`);
         return {
-          mounts: [{ hostPath: `/cache/${key}`, containerPath: '.npm' }],
+          mounts: [{ volume: `cache/${key}`, path: '.npm' }],
           save: async () => void calls.push(`save ${key}`),
           release: async () => void calls.push(`release ${key}`),
         };
@@ -325,7 +324,7 @@ test('artifacts: restored from succeeded needs before start, collected after suc
   const result = await run;
   assert.equal(result.status, 'succeeded');
   assert.deepEqual(calls, ['prepare npm-1 .npm', 'collect build dist/**', 'save npm-1', 'release npm-1', 'restore build']);
-  assert.deepEqual(fake.jobs[0]!.mounts, [{ hostPath: '/cache/npm-1', containerPath: '.npm' }]);
+  assert.deepEqual(fake.jobs[0]!.mounts, [{ volume: 'cache/npm-1', path: '.npm' }]);
 });
 
 test('a failing artifact collection fails the stage', async () => {
@@ -362,7 +361,7 @@ test('a failing sink rejects the run, but only after running stages were stopped
   };
   const plan = planOf([stage('talks', { env: { FAKE_OUTPUT: 'hello' } }), stage('sleeps', { env: sleep(10_000) }), stage('after', { needs: ['talks'] })]);
   await assert.rejects(
-    runPlan({ plan, runId: 'r', executors: { fake }, defaultExecutor: 'fake', sink, workspace: '/nonexistent', concurrency: 4 }),
+    runPlan({ plan, runId: 'r', executors: { fake }, defaultExecutor: 'fake', sink, concurrency: 4 }),
     /database is gone/,
   );
   assert.equal(fake.jobs.length, 2);

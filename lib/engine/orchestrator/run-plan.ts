@@ -22,12 +22,14 @@
 import os from 'node:os';
 import type { StageOutcome } from '../../events/types';
 import type { PlannedStage } from '../../pipeline/plan-types';
+import type { Executor } from '../executors/types';
 import { UNSUPPORTED_KINDS, unsupportedKindReason } from '../../pipeline/validate';
 import { createMasker } from '../../secrets/mask';
-import { messageOf, type StopRequest } from './attempt';
+import { messageOf } from '../../errors';
+import type { StopRequest } from './attempt';
 import { formatDuration } from './duration';
 import { EventStream } from './events';
-import { DEFAULT_EXECUTOR } from './executor-choice';
+import { DEFAULT_EXECUTOR, executorFor } from './executor-choice';
 import { restoreEachOnce } from './shared-workspace';
 import { executeStage, type StageContext } from './stage';
 import type { ApprovalDecision, ResumedRunningStage, RunPlanOptions, RunResult, StageResult } from './types';
@@ -76,7 +78,6 @@ class PlanRun {
     const secrets = options.secrets ?? {};
     this.stageContext = {
       runId: options.runId,
-      workspace: options.workspace,
       executors: options.executors,
       defaultExecutor: options.defaultExecutor ?? DEFAULT_EXECUTOR,
       unavailableExecutors: options.unavailableExecutors ?? {},
@@ -101,6 +102,7 @@ class PlanRun {
       stages: this.stages.map((stage) => ({ id: stage.id, name: stage.name, needs: [...stage.needs] })),
     });
     const detach = this.watchStopSignals();
+    const setUp = await this.setUpRun();
     try {
       // Crash recovery: attempts that were running go on first, on the handles found again.
       for (const stage of this.stages) {
@@ -120,6 +122,7 @@ class PlanRun {
       throw error;
     } finally {
       detach();
+      await Promise.all(setUp.map((executor) => executor.teardownRun(this.options.runId).catch(() => {})));
     }
     const result: RunResult = {
       status: this.outcome(),
@@ -129,6 +132,27 @@ class PlanRun {
     };
     await this.events.emit({ type: 'run.finished', status: result.status, durationMs: result.durationMs });
     return result;
+  }
+
+  /**
+   * Sets the run up on every executor its stages use (the workspace is the executor's), before any
+   * stage starts; a failure stops the run with the reason. Returns the executors to tear down after.
+   */
+  private async setUpRun(): Promise<Executor[]> {
+    const { executors, runId } = this.options;
+    const names = new Set(this.stages.filter((stage) => stage.kind === 'run').map((stage) => executorFor(stage, this.stageContext.defaultExecutor)));
+    const setUp: Executor[] = [];
+    for (const name of names) {
+      const executor = executors[name];
+      if (!executor) continue; // its stages fail with the reason (stage.ts)
+      try {
+        await executor.setupRun({ runId });
+        setUp.push(executor);
+      } catch (error) {
+        this.requestStop({ outcome: 'failed', reason: `could not set the run up on the ${name} executor: ${messageOf(error)}` });
+      }
+    }
+    return setUp;
   }
 
   /** Cancel (AbortSignal) and the pipeline timeout both stop the run; returns a function that detaches them. */

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { formatDuration } from './duration';
 import { selectStages, UnknownStageError } from './select';
-import { planOf, stage } from './test-support';
+import { planOf, stage } from '../../../tests/support/plans';
 
 const plan = planOf([
   stage('lint'),

@@ -8,7 +8,8 @@ import type { LogStream } from '../../events/types';
 import type { PlannedStage } from '../../pipeline/plan-types';
 import type { Masker } from '../../secrets/mask';
 import type { Executor, StageJob } from '../executors/types';
-import { messageOf, runAttempt, type AttemptOutcome } from './attempt';
+import { messageOf } from '../../errors';
+import { runAttempt, type AttemptOutcome } from './attempt';
 import type { EventStream } from './events';
 import { executorFor } from './executor-choice';
 import { resolveSecretEnv } from './secrets';
@@ -17,7 +18,6 @@ import type { ArtifactStore, CacheProvider, PreparedCache, ResumedRunningStage, 
 /** What a stage run needs from its run (shared by all stages). */
 export interface StageContext {
   runId: string;
-  workspace: string;
   executors: Record<string, Executor>;
   defaultExecutor: string;
   /** Why an executor a stage names is not in `executors` (e.g. disabled on this worker), by name. */
@@ -94,7 +94,6 @@ export async function executeStage(
       stageId: stage.id,
       image: stage.image,
       commands: stage.commands,
-      workspace: ctx.workspace,
       services: stage.services.map((service) => ({ ...service })),
       mounts: caches.flatMap((cache) => cache.mounts),
     };

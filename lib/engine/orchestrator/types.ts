@@ -43,8 +43,6 @@ export interface RunPlanOptions {
   /** Why an executor is not in `executors` (disabled on this worker, say): a stage that needs it fails with this reason. */
   unavailableExecutors?: Record<string, string>;
   sink: EventSink;
-  /** Host directory of the run's workspace (the stage's cwd on local, /workspace in containers). */
-  workspace: string;
   artifacts?: ArtifactStore;
   cacheStore?: CacheProvider;
   /** Secret values by name; only the names a stage declares are injected into it, all are masked. */

@@ -1,14 +1,16 @@
-/** Adapters from lib/engine/workspace to the orchestrator's ArtifactStore (the orchestrator only sees the interface). */
+/** The orchestrator's ArtifactStore over the host storage (the orchestrator only sees the interface). */
 import { collectArtifacts, restoreArtifacts } from '../workspace/artifacts';
+import type { HostStorage } from '../workspace/storage';
 import type { ArtifactStore } from './types';
 
-export function workspaceArtifactStore(options: { workspace: string; artifactsDir: string }): ArtifactStore {
+export function storageArtifactStore(storage: HostStorage, runId: string): ArtifactStore {
+  const dirs = () => ({ workspace: storage.workspaceDir(runId), artifactsDir: storage.artifactsDir(runId) });
   return {
     async restore(stageIds) {
-      await restoreArtifacts({ workspace: options.workspace, artifactsDir: options.artifactsDir, stageIds });
+      await restoreArtifacts({ ...dirs(), stageIds });
     },
     async collect(stageId, patterns) {
-      await collectArtifacts({ workspace: options.workspace, artifactsDir: options.artifactsDir, stageId, patterns });
+      await collectArtifacts({ ...dirs(), stageId, patterns });
     },
   };
 }

@@ -205,7 +205,7 @@ export class CacheStore {
         await copyDirContents(saved, hostPath);
         hit = true;
       }
-      mounts.push({ hostPath, containerPath: cachePath });
+      mounts.push({ volume: path.relative(this.root, hostPath), path: cachePath });
     }
 
     let released = false;

@@ -1,3 +1,3 @@
-export { createRunWorkspace, type RunWorkspace } from './run-workspace';
+export { HostStorage } from './storage';
 export { collectArtifacts, restoreArtifacts, listArtifacts, stageArtifactDirName, type ArtifactCount } from './artifacts';
 export { CacheStore, KeyLock, type CacheLease, type CacheStoreOptions } from './cache';

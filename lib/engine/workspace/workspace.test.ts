@@ -9,7 +9,7 @@ import { LocalExecutor } from '../executors/local';
 import { DockerExecutor, removeContainersByLabel } from '../executors/docker';
 import { dockerOrSkip, TEST_IMAGE } from '../../../tests/support/engines';
 import type { StageJob } from '../executors/types';
-import { CacheStore, collectArtifacts, createRunWorkspace, listArtifacts, restoreArtifacts } from './index';
+import { CacheStore, collectArtifacts, HostStorage, listArtifacts, restoreArtifacts } from './index';
 
 async function tempDir(t: { after(fn: () => Promise<void>): void }, prefix = 'buildit-ws-'): Promise<string> {
   const dir = await mkdtemp(path.join(tmpdir(), prefix));
@@ -17,12 +17,23 @@ async function tempDir(t: { after(fn: () => Promise<void>): void }, prefix = 'bu
   return dir;
 }
 
+/** A run's storage under `base`, prepared like an executor's setupRun does (optionally with a copy of `sourceDir`). */
+async function preparedRun(base: string, runId: string, sourceDir?: string): Promise<{ storage: HostStorage; dir: string; artifactsDir: string }> {
+  const storage = new HostStorage({ runsRoot: path.join(base, 'runs'), cacheRoot: path.join(base, 'cache') });
+  await storage.prepareRun(runId);
+  if (sourceDir) await storage.copySource(runId, sourceDir);
+  return { storage, dir: storage.workspaceDir(runId), artifactsDir: storage.artifactsDir(runId) };
+}
+
+/** The directory of a cache lease's mount (volumes are named relative to the store's root). */
+const mountDir = (store: CacheStore, mount: StageJob['mounts'][number]) => path.join(store.root, mount.volume);
+
 async function write(file: string, content: string): Promise<void> {
   await mkdir(path.dirname(file), { recursive: true });
   await writeFile(file, content);
 }
 
-test('createRunWorkspace copies the source except .git, keeps modes and symlinks, and remove() deletes it', async (t) => {
+test('HostStorage copies the source except .git, keeps modes and symlinks, and removeRun deletes it', async (t) => {
   const base = await tempDir(t);
   const source = path.join(base, 'repo');
   await write(path.join(source, 'src/index.ts'), 'export {};\n');
@@ -33,27 +44,29 @@ test('createRunWorkspace copies the source except .git, keeps modes and symlinks
   await import('node:fs/promises').then((fs) => fs.chmod(path.join(source, 'run.sh'), 0o755));
   await symlink('src/index.ts', path.join(source, 'link.ts'));
 
-  const ws = await createRunWorkspace({ root: path.join(base, 'runs'), runId: 'run-1', sourceDir: source });
+  const ws = await preparedRun(base, 'run-1', source);
   assert.equal(ws.dir, path.join(base, 'runs', 'run-1', 'workspace'));
   assert.equal(ws.artifactsDir, path.join(base, 'runs', 'run-1', 'artifacts'));
   assert.deepEqual((await readdir(ws.dir)).sort(), ['.env.example', 'link.ts', 'node_modules', 'run.sh', 'src']);
   assert.equal(await readFile(path.join(ws.dir, 'node_modules/dep/index.js'), 'utf8'), 'module.exports = 1;\n');
   assert.equal((await stat(path.join(ws.dir, 'run.sh'))).mode & 0o777, 0o755);
   assert.equal(await readFile(path.join(ws.dir, 'link.ts'), 'utf8'), 'export {};\n');
-  await ws.remove();
-  await ws.remove();
+  await ws.storage.removeRun('run-1');
+  await ws.storage.removeRun('run-1');
   await assert.rejects(stat(path.join(base, 'runs', 'run-1')), { code: 'ENOENT' });
 
-  // The workspace root may live inside the source (e.g. .buildit/runs in a repo): it is not copied into itself.
-  const nested = await createRunWorkspace({ root: path.join(source, '.buildit-runs'), runId: 'run-2', sourceDir: source });
-  assert.ok(!(await readdir(nested.dir)).includes('.buildit-runs'));
-  await nested.remove();
+  // The runs root may live inside the source (e.g. .buildit/runs in a repo): it is not copied into itself.
+  const nested = new HostStorage({ runsRoot: path.join(source, '.buildit-runs'), cacheRoot: path.join(base, 'cache') });
+  await nested.copySource('run-2', source);
+  assert.ok(!(await readdir(nested.workspaceDir('run-2'))).includes('.buildit-runs'));
+  await nested.removeRun('run-2');
 
-  await assert.rejects(createRunWorkspace({ root: base, runId: '../escape' }), /cannot be used as a directory name/);
-  await assert.rejects(createRunWorkspace({ root: base, runId: 'r', sourceDir: path.join(base, 'missing') }), /does not exist/);
+  assert.throws(() => ws.storage.workspaceDir('../escape'), /cannot be used as a directory name/);
+  await assert.rejects(ws.storage.copySource('r', path.join(base, 'missing')), /does not exist/);
+  assert.throws(() => ws.storage.volumeDir('../../etc'), /not inside the cache storage/);
 });
 
-test('createRunWorkspace in a git work tree copies what git sees: tracked and untracked files, not ignored ones', async (t) => {
+test('HostStorage in a git work tree copies what git sees: tracked and untracked files, not ignored ones', async (t) => {
   const base = await tempDir(t);
   const source = path.join(base, 'repo');
   await write(path.join(source, '.gitignore'), 'node_modules/\ndist/\n');
@@ -68,16 +81,18 @@ test('createRunWorkspace in a git work tree copies what git sees: tracked and un
   await write(path.join(source, 'node_modules/dep/index.js'), 'ignored\n');
   await write(path.join(source, 'dist/app.js'), 'ignored\n');
 
-  const ws = await createRunWorkspace({ root: path.join(source, '.buildit-runs'), runId: 'run-git', sourceDir: source });
-  assert.deepEqual((await readdir(ws.dir)).sort(), ['.gitignore', 'notes', 'src']);
-  assert.equal(await readFile(path.join(ws.dir, 'notes/new.md'), 'utf8'), 'untracked, not ignored\n');
-  assert.equal(await readFile(path.join(ws.dir, 'src/index.ts'), 'utf8'), 'export {};\n');
-  await ws.remove();
+  const storage = new HostStorage({ runsRoot: path.join(source, '.buildit-runs'), cacheRoot: path.join(base, 'cache') });
+  await storage.copySource('run-git', source);
+  const dir = storage.workspaceDir('run-git');
+  assert.deepEqual((await readdir(dir)).sort(), ['.gitignore', 'notes', 'src']);
+  assert.equal(await readFile(path.join(dir, 'notes/new.md'), 'utf8'), 'untracked, not ignored\n');
+  assert.equal(await readFile(path.join(dir, 'src/index.ts'), 'utf8'), 'export {};\n');
+  await storage.removeRun('run-git');
 });
 
 test('artifacts: collect by glob under the stage id, then restore into another workspace', async (t) => {
   const base = await tempDir(t);
-  const producer = await createRunWorkspace({ root: base, runId: 'producer' });
+  const producer = await preparedRun(base, 'producer');
   await write(path.join(producer.dir, 'dist/app.js'), 'app');
   await write(path.join(producer.dir, 'dist/nested/deep.js'), 'deep');
   await write(path.join(producer.dir, 'dist/.hidden'), 'hidden');
@@ -124,12 +139,12 @@ test('artifacts: collect by glob under the stage id, then restore into another w
   );
 });
 
-function localJob(workspace: string, commands: string[], mounts: StageJob['mounts']): StageJob {
-  return { runId: 'r', stageId: 's', attempt: 1, image: null, commands, env: {}, workspace, services: [], mounts, labels: {} };
+function localJob(runId: string, commands: string[], mounts: StageJob['mounts']): StageJob {
+  return { runId, stageId: 's', attempt: 1, image: null, commands, env: {}, services: [], mounts, labels: {} };
 }
 
-async function runLocal(job: StageJob): Promise<string[]> {
-  const executor = new LocalExecutor();
+async function runLocal(storage: HostStorage, job: StageJob): Promise<string[]> {
+  const executor = new LocalExecutor({ storage });
   const handle = await executor.spawn(job);
   const lines: string[] = [];
   for await (const line of executor.logs(handle)) lines.push(line.line);
@@ -142,28 +157,29 @@ async function runLocal(job: StageJob): Promise<string[]> {
 test('cache: a second run with the same key gets what the first saved (local executor, through the mounts)', async (t) => {
   const base = await tempDir(t);
   const store = new CacheStore(path.join(base, 'cache'));
-  const ws1 = await createRunWorkspace({ root: path.join(base, 'runs'), runId: 'one' });
+  const { storage } = await preparedRun(base, 'one');
+  await storage.prepareRun('two');
 
   const first = await store.prepare({ key: 'npm-abc', paths: ['node_modules', '.cache/tool'], executor: 'local' });
   assert.equal(first.hit, false);
   const out1 = await runLocal(
-    localJob(ws1.dir, ['ls node_modules | wc -l; echo v1 > node_modules/dep.txt; echo tool > .cache/tool/state'], first.mounts),
+    storage,
+    localJob('one', ['ls node_modules | wc -l; echo v1 > node_modules/dep.txt; echo tool > .cache/tool/state'], first.mounts),
   );
   assert.deepEqual(out1.map((l) => l.trim()), ['0']);
   await first.save();
   await first.release();
   await first.release();
 
-  const ws2 = await createRunWorkspace({ root: path.join(base, 'runs'), runId: 'two' });
   const second = await store.prepare({ key: 'npm-abc', paths: ['node_modules', '.cache/tool'], executor: 'local' });
   assert.equal(second.hit, true);
-  const out2 = await runLocal(localJob(ws2.dir, ['cat node_modules/dep.txt .cache/tool/state; echo v2 > node_modules/dep.txt'], second.mounts));
+  const out2 = await runLocal(storage, localJob('two', ['cat node_modules/dep.txt .cache/tool/state; echo v2 > node_modules/dep.txt'], second.mounts));
   assert.deepEqual(out2, ['v1', 'tool']);
   // Not saved (e.g. the stage failed): the stored copy stays v1.
   await second.release();
 
   const third = await store.prepare({ key: 'npm-abc', paths: ['node_modules'], executor: 'local' });
-  assert.equal(await readFile(path.join(third.mounts[0]!.hostPath, 'dep.txt'), 'utf8'), 'v1\n');
+  assert.equal(await readFile(path.join(mountDir(store, third.mounts[0]!), 'dep.txt'), 'utf8'), 'v1\n');
   await third.release();
 
   const other = await store.prepare({ key: 'npm-other', paths: ['node_modules'], executor: 'local' });
@@ -172,11 +188,11 @@ test('cache: a second run with the same key gets what the first saved (local exe
 
   // On local an absolute path is the host's own (persistent) directory: left alone.
   const hostDir = await store.prepare({ key: 'k', paths: ['/root/.npm', 'vendor'], executor: 'local' });
-  assert.deepEqual(hostDir.mounts.map((m) => m.containerPath), ['vendor']);
+  assert.deepEqual(hostDir.mounts.map((m) => m.path), ['vendor']);
   await hostDir.release();
   await assert.rejects(store.prepare({ key: 'k', paths: ['../x'], executor: 'docker' }), /'\.\.'/);
   const docker = await store.prepare({ key: 'k', paths: ['/root/.npm'], executor: 'docker' });
-  assert.equal(docker.mounts[0]!.containerPath, '/root/.npm');
+  assert.equal(docker.mounts[0]!.path, '/root/.npm');
   await docker.release();
 });
 
@@ -186,7 +202,7 @@ test('cache: concurrent saves of one key are serialized (one writer) and the las
   const leases = await Promise.all(
     [1, 2, 3, 4].map(async (n) => {
       const lease = await store.prepare({ key: 'shared', paths: ['data'], executor: 'docker' });
-      for (let i = 0; i < 20; i++) await writeFile(path.join(lease.mounts[0]!.hostPath, `file-${i}`), `writer-${n}`);
+      for (let i = 0; i < 20; i++) await writeFile(path.join(mountDir(store, lease.mounts[0]!), `file-${i}`), `writer-${n}`);
       return lease;
     }),
   );
@@ -206,7 +222,8 @@ test('cache: concurrent saves of one key are serialized (one writer) and the las
   await sampler;
   assert.ok(maxHolders <= 1);
   const after = await store.prepare({ key: 'shared', paths: ['data'], executor: 'docker' });
-  const contents = new Set(await Promise.all((await readdir(after.mounts[0]!.hostPath)).map((f) => readFile(path.join(after.mounts[0]!.hostPath, f), 'utf8'))));
+  const afterDir = mountDir(store, after.mounts[0]!);
+  const contents = new Set(await Promise.all((await readdir(afterDir)).map((f) => readFile(path.join(afterDir, f), 'utf8'))));
   assert.equal(contents.size, 1, 'one writer\'s complete copy, never a mix');
   await after.release();
   await Promise.all(leases.map((lease) => lease.release()));
@@ -248,7 +265,7 @@ test('cache lock: held across processes, waits for the holder, and breaks a dead
   const holder = startHelper('600');
   await holder.locked;
   const lease = await store.prepare({ key: 'shared', paths: ['data'], executor: 'docker' });
-  await writeFile(path.join(lease.mounts[0]!.hostPath, 'x'), 'x');
+  await writeFile(path.join(mountDir(store, lease.mounts[0]!), 'x'), 'x');
   const started = Date.now();
   await lease.save();
   const waited = Date.now() - started;
@@ -288,13 +305,14 @@ test('docker: a stage builds into the run workspace, its artifacts reach the nex
   const base = await tempDir(t);
   const source = path.join(base, 'repo');
   await write(path.join(source, 'src/main.txt'), 'source\n');
-  const store = new CacheStore(path.join(base, 'cache'));
-  const executor = new DockerExecutor(docker);
+  const storage = new HostStorage({ runsRoot: path.join(base, 'runs'), cacheRoot: path.join(base, 'cache') });
+  const store = new CacheStore(storage.cacheRoot);
+  const executor = new DockerExecutor({ storage, docker });
   t.after(() => removeContainersByLabel(docker, { 'buildit.pipeline': 'workspace-test' }).then(() => undefined));
 
-  const runStage = async (runId: string, dir: string, stageId: string, commands: string[], mounts: StageJob['mounts']) => {
+  const runStage = async (runId: string, stageId: string, commands: string[], mounts: StageJob['mounts']) => {
     const handle = await executor.spawn({
-      runId, stageId, attempt: 1, image: TEST_IMAGE, commands, env: {}, workspace: dir, services: [], mounts, labels: { 'buildit.pipeline': 'workspace-test' },
+      runId, stageId, attempt: 1, image: TEST_IMAGE, commands, env: {}, services: [], mounts, labels: { 'buildit.pipeline': 'workspace-test' },
     });
     const lines: string[] = [];
     for await (const line of executor.logs(handle)) lines.push(line.line);
@@ -305,9 +323,10 @@ test('docker: a stage builds into the run workspace, its artifacts reach the nex
   };
 
   for (const [runId, expectedCache] of [['run-a', 'empty'], ['run-b', 'warm from run-a']] as const) {
-    const ws = await createRunWorkspace({ root: path.join(base, 'runs'), runId, sourceDir: source });
+    await storage.copySource(runId, source);
+    const ws = { dir: storage.workspaceDir(runId), artifactsDir: storage.artifactsDir(runId) };
     const cache = await store.prepare({ key: 'deps-v1', paths: ['/root/.deps'], executor: 'docker' });
-    const built = await runStage(runId, ws.dir, 'build', [
+    const built = await runStage(runId, 'build', [
       'cat /root/.deps/state 2>/dev/null || echo empty',
       `echo "warm from ${runId}" > /root/.deps/state`,
       'mkdir -p dist && tr a-z A-Z < src/main.txt > dist/out.txt',
@@ -316,11 +335,11 @@ test('docker: a stage builds into the run workspace, its artifacts reach the nex
     if (runId === 'run-a') await cache.save();
     await cache.release();
     assert.deepEqual(await collectArtifacts({ workspace: ws.dir, patterns: ['dist/**'], artifactsDir: ws.artifactsDir, stageId: 'build' }), { files: 1, bytes: 7 });
-    // The next stage runs in a clean workspace of its own here, to prove the artifact travels.
-    const next = path.join(base, `${runId}-next`);
-    await mkdir(next);
-    await restoreArtifacts({ workspace: next, artifactsDir: ws.artifactsDir, stageIds: ['build'] });
-    assert.deepEqual(await runStage(runId, next, 'package', ['cat dist/out.txt'], []), ['SOURCE']);
-    await ws.remove();
+    // The next stage runs in a clean workspace of its own here (another run), to prove the artifact travels.
+    const next = `${runId}-next`;
+    await storage.prepareRun(next);
+    await restoreArtifacts({ workspace: storage.workspaceDir(next), artifactsDir: ws.artifactsDir, stageIds: ['build'] });
+    assert.deepEqual(await runStage(next, 'package', ['cat dist/out.txt'], []), ['SOURCE']);
+    await storage.removeRun(runId);
   }
 });

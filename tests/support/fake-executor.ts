@@ -11,17 +11,18 @@
  * - FAKE_SPAWN_ERROR  spawn throws an ExecutorError with this message
  * - FAKE_IGNORE_CANCEL  `1`: cancel() does not stop it (to test the orchestrator's hard deadline)
  *
- * It records what happened (`jobs`, `cancelled`, `destroyed`) so tests can assert on it.
+ * It records what happened (`jobs`, `cancelled`, `destroyed`, `setUp`, `tornDown`) so tests can assert on it.
  * Real executors are tested against real engines; this one never replaces them there.
  */
-import type { Executor, ExecutorHandle, ExitResult, HandleStatus, LogLine, StageJob } from './types';
-import { ExecutorError } from './types';
+import { ExecutorError, type AttemptRef, type Executor, type ExecutorHandle, type ExitResult, type LogLine, type RunSetup, type StageJob } from '../../lib/engine/executors/types';
+
+type FakeStatus = 'running' | 'exited' | 'gone';
 
 interface FakeProcess {
   job: StageJob;
   lines: LogLine[];
   exitCode: number;
-  status: HandleStatus;
+  status: FakeStatus;
   done: Promise<void>;
   finish: () => void;
   timer: NodeJS.Timeout | null;
@@ -30,6 +31,9 @@ interface FakeProcess {
 
 export class FakeExecutor implements Executor {
   readonly name: string;
+  readonly survivesWorker = false;
+  readonly setUp: string[] = [];
+  readonly tornDown: string[] = [];
   /** Every job spawned, in order. */
   readonly jobs: StageJob[] = [];
   readonly cancelled: string[] = [];
@@ -39,6 +43,14 @@ export class FakeExecutor implements Executor {
 
   constructor(name = 'fake') {
     this.name = name;
+  }
+
+  async setupRun(run: RunSetup): Promise<void> {
+    this.setUp.push(run.runId);
+  }
+
+  async teardownRun(runId: string): Promise<void> {
+    this.tornDown.push(runId);
   }
 
   async spawn(job: StageJob): Promise<ExecutorHandle> {
@@ -81,10 +93,6 @@ export class FakeExecutor implements Executor {
     return { exitCode: proc.exitCode, oomKilled: false };
   }
 
-  async status(handle: ExecutorHandle): Promise<HandleStatus> {
-    return this.processes.get(handle.id)?.status ?? 'gone';
-  }
-
   async cancel(handle: ExecutorHandle): Promise<void> {
     this.cancelled.push(handle.id);
     const proc = this.processes.get(handle.id);
@@ -102,6 +110,14 @@ export class FakeExecutor implements Executor {
     proc.status = 'gone';
     proc.finish();
     this.processes.delete(handle.id);
+  }
+
+  async recover(_attempt: AttemptRef): Promise<ExecutorHandle | null> {
+    return null;
+  }
+
+  async stopAll(runId: string): Promise<void> {
+    for (const [id, proc] of this.processes) if (proc.job.runId === runId) await this.cancel({ executor: this.name, id, related: [] });
   }
 
   private get(handle: ExecutorHandle): FakeProcess {

@@ -1,9 +1,9 @@
 /** Helpers for orchestrator tests: plans built in-test and a sink that records events. */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { RunEvent } from '../../events/types';
-import { formatDiagnostic, loadPipeline, plan } from '../../pipeline';
-import type { ExecutionPlan, PlannedStage, TriggerContext } from '../../pipeline/plan-types';
+import type { RunEvent } from '../../lib/events/types';
+import { formatDiagnostic, loadPipeline, plan } from '../../lib/pipeline';
+import type { ExecutionPlan, PlannedStage, TriggerContext } from '../../lib/pipeline/plan-types';
 
 export function stage(id: string, fields: Partial<PlannedStage> = {}): PlannedStage {
   return {
@@ -91,7 +91,7 @@ export function happenedBefore(sink: RecordingSink, first: number, second: numbe
 
 /** Plans a pipeline of testdata/ with the real planner (lib/pipeline), for a push to `branch`. */
 export async function loadTestPlan(name: string, trigger: Partial<TriggerContext> = {}): Promise<ExecutionPlan> {
-  const file = path.join(import.meta.dirname, 'testdata', name);
+  const file = path.join(import.meta.dirname, '../../lib/engine/orchestrator/testdata', name);
   const { spec, diagnostics } = loadPipeline(await readFile(file, 'utf8'), file);
   if (!spec) throw new Error(`invalid test pipeline ${name}:\n${diagnostics.map(formatDiagnostic).join('\n')}`);
   return plan(spec, { event: 'push', branch: 'main', sha: 'a'.repeat(40), runId: 'run-test', runNumber: 1, ...trigger });

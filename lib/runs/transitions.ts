@@ -1,0 +1,44 @@
+/**
+ * Run and stage state transitions made outside the event stream (the StoreSink writes those of a
+ * running run). One place, so every status a run or a stage can take is written here or in the sink.
+ */
+import type { RunStatus } from '../events/types';
+import type { PrismaClient } from '../generated/prisma/client';
+import { messageOf } from '../errors';
+
+/**
+ * The worker claims a run: queued → running. The API may cancel a queued run at the same moment; the
+ * conditional update decides who wins. Returns the run's status after the attempt (`running` when ours).
+ */
+export async function claimRun(prisma: PrismaClient, runId: string, current: RunStatus): Promise<RunStatus> {
+  if (current !== 'queued') return current;
+  const claimed = await prisma.pipelineRun.updateMany({ where: { id: runId, status: 'queued' }, data: { status: 'running' } });
+  if (claimed.count === 1) return 'running';
+  return (await prisma.pipelineRun.findUniqueOrThrow({ where: { id: runId }, select: { status: true } })).status;
+}
+
+/** The executor handle of a stage's running attempt (container id, pgid), for recovery and support. */
+export async function recordStageHandle(prisma: PrismaClient, stageRunId: string, handleId: string): Promise<void> {
+  await prisma.stageRun.update({ where: { id: stageRunId }, data: { handleId } });
+}
+
+/** Stages a re-run was going to reuse go back to `pending`, with the reason, to run again. */
+export async function unreuseStages(prisma: PrismaClient, stageRunIds: string[], reason: string): Promise<void> {
+  await prisma.stageRun.updateMany({
+    where: { id: { in: stageRunIds }, status: 'succeeded', startedAt: null },
+    data: { status: 'pending', reason, exitCode: null, finishedAt: null },
+  });
+}
+
+/** After an internal error (e.g. the database went away mid-run): the run and its unfinished stages fail. */
+export async function failRunOnInternalError(prisma: PrismaClient, runId: string, error: unknown): Promise<void> {
+  const reason = `internal error: ${messageOf(error)}`.slice(0, 2000);
+  const now = new Date();
+  await prisma.$transaction([
+    prisma.stageRun.updateMany({
+      where: { runId, status: { in: ['pending', 'queued', 'waiting_approval', 'running'] } },
+      data: { status: 'failed', reason, finishedAt: now },
+    }),
+    prisma.pipelineRun.updateMany({ where: { id: runId, status: 'running' }, data: { status: 'failed', finishedAt: now } }),
+  ]);
+}
