@@ -16,11 +16,11 @@
 // the OR turns into a bitmap OR plus a sort of EVERY runnable row on each claim, which gets slow with a
 // backlog. CTE scans are lazy, so when `expired` yields a row, `runnable` is never run (nor locks a row).
 //
-// Every claim counts an attempt. A taken-over job that has already used all its attempts is not run
-// again: the same statement marks it `failed` with `lease expired N times (worker crashed?)`, where N is
-// the number of CONSECUTIVE lease expirations (kept in last_error, so no extra column: a failJob or a
-// success in between writes another last_error and the count starts over). claimNextJob then claims
-// again, so the caller still gets a runnable job if there is one.
+// Every claim counts an attempt. A takeover also counts a lease expiry (jobs.lease_expiries, the number of
+// CONSECUTIVE expirations: failJob sets it back to 0, a hand-back leaves it) and writes
+// `lease expired N times (worker crashed?)` into last_error for people to read. A taken-over job that has
+// already used all its attempts is not run again: the same statement marks it `failed` with that message.
+// claimNextJob then claims again, so the caller still gets a runnable job if there is one.
 import { queryRows, type Queryable } from '../db/client';
 import { toDate } from './rows';
 
@@ -38,6 +38,8 @@ export interface ClaimedJob {
   createdAt: Date;
   /** The error of the previous attempt (e.g. `lease expired 1 times (worker crashed?)`), or null. */
   lastError: string | null;
+  /** Leases of this job that expired in a row, this takeover's included (0 after an attempt failed). */
+  leaseExpiries: number;
   /** True when this claim took the job over from a worker whose lease expired. */
   takenOver: boolean;
 }
@@ -47,6 +49,7 @@ export interface ExhaustedJob {
   id: string;
   kind: string;
   attempts: number;
+  leaseExpiries: number;
   lastError: string;
 }
 
@@ -67,14 +70,11 @@ export interface ClaimOptions {
   onExhausted?: (job: ExhaustedJob) => void;
 }
 
-export const LEASE_EXPIRED_ERROR = /^lease expired (\d+) times \(worker crashed\?\)$/;
-
 const CLAIM_SQL = `
 WITH expired AS MATERIALIZED (
   SELECT id,
          true AS takeover,
-         attempts >= max_attempts AS exhausted,
-         COALESCE(substring(last_error FROM '^lease expired (\\d+) times')::int, 0) + 1 AS expirations
+         attempts >= max_attempts AS exhausted
   FROM jobs
   WHERE status = 'running'
     AND lease_expires_at < now()
@@ -84,7 +84,7 @@ WITH expired AS MATERIALIZED (
   LIMIT 1
   FOR UPDATE SKIP LOCKED
 ), runnable AS MATERIALIZED (
-  SELECT id, false AS takeover, false AS exhausted, 0 AS expirations
+  SELECT id, false AS takeover, false AS exhausted
   FROM jobs
   WHERE status = 'queued'
     AND run_at <= now()
@@ -104,8 +104,9 @@ SET status = CASE WHEN next_job.exhausted THEN 'failed'::job_status ELSE 'runnin
     locked_by = CASE WHEN next_job.exhausted THEN NULL ELSE $2 END,
     lease_expires_at = CASE WHEN next_job.exhausted THEN NULL
                             ELSE now() + make_interval(secs => $3::double precision / 1000) END,
+    lease_expiries = CASE WHEN next_job.takeover THEN jobs.lease_expiries + 1 ELSE jobs.lease_expiries END,
     last_error = CASE WHEN next_job.takeover
-                      THEN format('lease expired %s times (worker crashed?)', next_job.expirations)
+                      THEN format('lease expired %s times (worker crashed?)', jobs.lease_expiries + 1)
                       ELSE jobs.last_error END,
     finished_at = CASE WHEN next_job.exhausted THEN now() ELSE NULL END,
     updated_at = now()
@@ -113,7 +114,7 @@ FROM next_job
 WHERE jobs.id = next_job.id
 RETURNING jobs.id::text AS id, jobs.kind, jobs.payload, jobs.status::text AS status, jobs.attempts, jobs.max_attempts,
           jobs.run_at, jobs.locked_by, jobs.lease_expires_at, jobs.dedupe_key, jobs.created_at, jobs.last_error,
-          next_job.takeover`;
+          jobs.lease_expiries, next_job.takeover`;
 
 interface ClaimRow extends Record<string, unknown> {
   id: string;
@@ -128,6 +129,7 @@ interface ClaimRow extends Record<string, unknown> {
   dedupe_key: string | null;
   created_at: Date | string;
   last_error: string | null;
+  lease_expiries: number;
   takeover: boolean;
 }
 
@@ -141,7 +143,13 @@ export async function claimNextJob(db: Queryable, options: ClaimOptions): Promis
     const [row] = await queryRows<ClaimRow>(db, CLAIM_SQL, [kinds, options.workerId, options.leaseMs, [...(options.excludeIds ?? [])]]);
     if (!row) return null;
     if (row.status === 'failed') {
-      options.onExhausted?.({ id: row.id, kind: row.kind, attempts: Number(row.attempts), lastError: row.last_error ?? '' });
+      options.onExhausted?.({
+        id: row.id,
+        kind: row.kind,
+        attempts: Number(row.attempts),
+        leaseExpiries: Number(row.lease_expiries),
+        lastError: row.last_error ?? '',
+      });
       continue;
     }
     return {
@@ -156,6 +164,7 @@ export async function claimNextJob(db: Queryable, options: ClaimOptions): Promis
       dedupeKey: row.dedupe_key,
       createdAt: toDate(row.created_at),
       lastError: row.last_error,
+      leaseExpiries: Number(row.lease_expiries),
       takenOver: Boolean(row.takeover),
     };
   }

@@ -7,7 +7,8 @@
 // (no jitter: retries of different jobs are not correlated, and a job has one retry in flight at a time).
 // The retry goes back to `queued` with locked_by cleared, which fires the jobs_notify_requeued trigger
 // (NOTIFY buildit_jobs) like an insert; the job only becomes claimable at its new run_at.
-// The error message is kept in last_error either way; status `failed` also sets finished_at.
+// The error message is kept in last_error either way, and the job's lease-expiry count starts over (this
+// attempt ended with an error of its own, see claim.ts); status `failed` also sets finished_at.
 import { queryRows, type Queryable } from '../db/client';
 import { toDate } from './rows';
 
@@ -26,6 +27,7 @@ SET status = CASE WHEN attempts >= max_attempts THEN 'failed'::job_status ELSE '
     locked_by = NULL,
     lease_expires_at = NULL,
     last_error = $3,
+    lease_expiries = 0,
     finished_at = CASE WHEN attempts >= max_attempts THEN now() ELSE NULL END,
     updated_at = now()
 WHERE id = $1::uuid

@@ -1,7 +1,7 @@
 // The job queue: a table we own (jobs), one module per hot SQL statement (graphile-worker's shape), plus
 // the runner that ties them together. See runner.ts for the loop, claim.ts for the claim/takeover SQL,
 // fail.ts for the backoff schedule.
-export { claimNextJob, LEASE_EXPIRED_ERROR, type ClaimedJob, type ClaimOptions, type ExhaustedJob } from './claim';
+export { claimNextJob, type ClaimedJob, type ClaimOptions, type ExhaustedJob } from './claim';
 export { enqueueJob, type EnqueueJob, type EnqueuedJob } from './enqueue';
 export { renewLease } from './lease';
 export { completeJob } from './complete';

@@ -3,9 +3,13 @@
 // the same statement), never measured against the wall clock.
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import pg from 'pg';
+import { sleep } from '../async';
+import { repoRoot } from '../db/prisma-cli';
 import { createTestDatabase, type TestDatabase } from '../../tests/support/db';
-import { claimNextJob, LEASE_EXPIRED_ERROR, type ExhaustedJob } from './claim';
+import { claimNextJob, type ExhaustedJob } from './claim';
 import { completeJob } from './complete';
 import { enqueueJob } from './enqueue';
 import { failJob, retryDelaySeconds } from './fail';
@@ -18,6 +22,7 @@ interface JobRow {
   attempts: number;
   locked_by: string | null;
   last_error: string | null;
+  lease_expiries: number;
   finished: boolean;
   leased: boolean;
   runnable_now: boolean;
@@ -39,7 +44,7 @@ describe('job queue statements', () => {
 
   const row = async (id: string): Promise<JobRow> => {
     const { rows } = await db.pool.query<JobRow>(
-      `SELECT status::text AS status, attempts, locked_by, last_error, finished_at IS NOT NULL AS finished,
+      `SELECT status::text AS status, attempts, locked_by, last_error, lease_expiries, finished_at IS NOT NULL AS finished,
               lease_expires_at IS NOT NULL AS leased, run_at <= now() AS runnable_now,
               extract(epoch FROM run_at - updated_at)::float8 AS delay_s
        FROM jobs WHERE id = $1`,
@@ -66,13 +71,14 @@ describe('job queue statements', () => {
     let second = null;
     for (let i = 0; i < 100 && !second; i++) {
       second = await claimNextJob(db.pool, { workerId: 'other', leaseMs: 60_000 });
-      if (!second) await new Promise((resolve) => setTimeout(resolve, 50));
+      if (!second) await sleep(50);
     }
     assert.equal(second?.id, id, 'taken over once the lease ran out');
     assert.equal(second?.attempts, 2, 'the takeover counts as an attempt');
     assert.equal(second?.takenOver, true);
     assert.equal(second?.lockedBy, 'other');
     assert.equal(second?.lastError, 'lease expired 1 times (worker crashed?)');
+    assert.equal(second?.leaseExpiries, 1);
 
     assert.equal(await renewLease(db.pool, id, 'crashed', 60_000), false, 'old holder: heartbeat says "not yours"');
     assert.equal(await completeJob(db.pool, id, 'crashed'), false, 'old holder cannot complete');
@@ -110,12 +116,12 @@ describe('job queue statements', () => {
     const exhausted: ExhaustedJob[] = [];
     const a3 = await claimNextJob(db.pool, { workerId: 'w3', leaseMs: 60_000, onExhausted: (j) => exhausted.push(j) });
     assert.equal(a3?.id, next.id, 'the same call returns the next runnable job');
-    assert.deepEqual(exhausted, [{ id: doomed.id, kind: 'run', attempts: 2, lastError: 'lease expired 2 times (worker crashed?)' }]);
+    assert.deepEqual(exhausted, [{ id: doomed.id, kind: 'run', attempts: 2, leaseExpiries: 2, lastError: 'lease expired 2 times (worker crashed?)' }]);
     const r = await row(doomed.id);
     assert.equal(r.status, 'failed');
     assert.equal(r.attempts, 2);
     assert.equal(r.last_error, 'lease expired 2 times (worker crashed?)');
-    assert.equal(LEASE_EXPIRED_ERROR.exec(r.last_error ?? '')?.[1], '2', 'the exported pattern reads the count');
+    assert.equal(r.lease_expiries, 2);
     assert.equal(r.locked_by, null);
     assert.equal(r.leased, false);
     assert.equal(r.finished, true);
@@ -129,10 +135,59 @@ describe('job queue statements', () => {
     await expireLease(id);
     assert.equal((await claimNextJob(db.pool, { workerId: 'w3', leaseMs: 60_000 }))?.lastError, 'lease expired 2 times (worker crashed?)');
     assert.equal((await failJob(db.pool, id, 'w3', 'boom')).outcome, 'retry');
+    assert.equal((await row(id)).lease_expiries, 0);
     await makeDue(id);
     assert.equal((await claimNextJob(db.pool, { workerId: 'w4', leaseMs: 60_000 }))?.lastError, 'boom');
     await expireLease(id);
     assert.equal((await claimNextJob(db.pool, { workerId: 'w5', leaseMs: 60_000 }))?.lastError, 'lease expired 1 times (worker crashed?)');
+  });
+
+  test('the lease-expiry count is a column: counted by each takeover, kept by a hand-back, never read back from last_error', async () => {
+    const { id } = await enqueueJob(db.pool, { kind: 'run', maxAttempts: 10 });
+    const counts: number[] = [];
+    assert.equal((await claimNextJob(db.pool, { workerId: 'w0', leaseMs: 60_000 }))?.leaseExpiries, 0);
+    for (let takeover = 1; takeover <= 3; takeover++) {
+      await expireLease(id);
+      const job = await claimNextJob(db.pool, { workerId: `w${takeover}`, leaseMs: 60_000 });
+      assert.equal(job?.takenOver, true);
+      counts.push(job!.leaseExpiries);
+    }
+    assert.deepEqual(counts, [1, 2, 3]);
+    assert.equal((await row(id)).lease_expiries, 3);
+
+    // A hand-back is not an expiry and does not end the streak.
+    assert.equal(await releaseJob(db.pool, id, 'w3'), true);
+    assert.equal((await claimNextJob(db.pool, { workerId: 'w4', leaseMs: 60_000 }))?.leaseExpiries, 3);
+    // The message is only written for people: whatever last_error says, the count comes from the column.
+    await db.pool.query("UPDATE jobs SET last_error = 'lease expired 40 times (worker crashed?)' WHERE id = $1", [id]);
+    await expireLease(id);
+    const next = await claimNextJob(db.pool, { workerId: 'w5', leaseMs: 60_000 });
+    assert.equal(next?.leaseExpiries, 4);
+    assert.equal(next?.lastError, 'lease expired 4 times (worker crashed?)');
+  });
+
+  test('the job_lease_expiries migration takes the count of jobs migrated mid-streak from their last_error', async () => {
+    const migration = readFileSync(path.join(repoRoot, 'prisma/migrations/20261205014445_job_lease_expiries/migration.sql'), 'utf8');
+    const scratch = await createTestDatabase();
+    try {
+      // The table as it was before the migration, with a job of each kind of last_error.
+      await scratch.pool.query('ALTER TABLE jobs DROP COLUMN lease_expiries');
+      await scratch.pool.query(
+        `INSERT INTO jobs (kind, last_error) VALUES
+           ('a', 'lease expired 3 times (worker crashed?)'), ('b', 'boom'), ('c', NULL),
+           ('d', 'step said: lease expired 7 times (worker crashed?)')`,
+      );
+      await scratch.pool.query(migration);
+      const { rows } = await scratch.pool.query<{ kind: string; lease_expiries: number }>('SELECT kind, lease_expiries FROM jobs ORDER BY kind');
+      assert.deepEqual(rows, [
+        { kind: 'a', lease_expiries: 3 },
+        { kind: 'b', lease_expiries: 0 },
+        { kind: 'c', lease_expiries: 0 },
+        { kind: 'd', lease_expiries: 0 },
+      ]);
+    } finally {
+      await scratch.drop();
+    }
   });
 
   test('renewLease extends the lease of the holder only', async () => {
@@ -243,7 +298,7 @@ describe('job queue statements', () => {
       if (n.channel === JOBS_CHANNEL) notes.push(n.payload ?? '');
     });
     const waitForNotes = async (count: number) => {
-      for (let i = 0; i < 200 && notes.length < count; i++) await new Promise((resolve) => setTimeout(resolve, 25));
+      for (let i = 0; i < 200 && notes.length < count; i++) await sleep(25);
       assert.equal(notes.length, count, `expected ${count} notifications, got ${JSON.stringify(notes)}`);
     };
     try {
