@@ -5,13 +5,12 @@ import { after, afterEach, before, beforeEach, describe, test } from 'node:test'
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import type pg from 'pg';
+import { sleep } from '../async';
 import { createPool } from '../db/client';
 import { createTestDatabase, type TestDatabase } from '../../tests/support/db';
 import type { ClaimedJob } from './claim';
 import { enqueueJob } from './enqueue';
 import { JobRunner, type JobContext, type JobOutcome, type JobRunnerOptions } from './runner';
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 async function waitFor<T>(what: string, check: () => T | Promise<T>, timeoutMs = 20_000): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;

@@ -1,6 +1,9 @@
 // JobRunner: the worker loop. Claims jobs (claim.ts), runs them through a handler per kind, keeps their
 // lease alive (lease.ts), records the outcome (complete.ts / fail.ts), and hands unfinished jobs back on
 // shutdown (release.ts).
+// It stays one file because it is one state machine: the claim loop, each job's lifecycle and stop() all
+// read and change the same slots, job states and grace deadline, while the parts that stand alone (each SQL
+// statement, the LISTEN connection) already have modules of their own.
 //
 // When it claims:
 // - at start, then whenever a slot frees up, until every slot is busy or nothing is runnable;
@@ -26,6 +29,8 @@
 // aborted handlers to return so their cleanup runs before the process exits.
 import { EventEmitter } from 'node:events';
 import type pg from 'pg';
+import { sleep } from '../async';
+import { messageOf } from '../errors';
 import type { Logger } from '../log';
 import { claimNextJob, type ClaimedJob } from './claim';
 import { completeJob } from './complete';
@@ -130,10 +135,7 @@ const noopLogger = {
   trace() {}, debug() {}, info() {}, warn() {}, error() {}, fatal() {},
 } as unknown as Logger;
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const jitter = (ms: number, spread = 0.2) => ms * (1 - spread + Math.random() * 2 * spread);
-const errorMessage = (err: unknown): string =>
-  err instanceof Error ? err.message || err.name : typeof err === 'string' ? err : JSON.stringify(err) ?? String(err);
 const backoffMs = (failures: number) => jitter(Math.min(5_000, 100 * 2 ** Math.max(0, failures - 1)));
 
 export class JobRunner extends EventEmitter<JobRunnerEvents> {
@@ -205,7 +207,7 @@ export class JobRunner extends EventEmitter<JobRunnerEvents> {
     try {
       return (super.emit as (event: K, ...args: JobRunnerEvents[K]) => boolean)(event, ...args);
     } catch (err) {
-      this.log.error({ err: errorMessage(err), event }, 'a JobRunner event listener threw');
+      this.log.error({ err: messageOf(err), event }, 'a JobRunner event listener threw');
       return true;
     }
   }
@@ -232,7 +234,7 @@ export class JobRunner extends EventEmitter<JobRunnerEvents> {
     await this.listener?.start();
     this.loopDone = this.loop().catch((err: unknown) => {
       // Not expected (every database call in the loop is guarded); logged rather than crashing the process.
-      this.log.error({ err: errorMessage(err) }, 'job runner loop ended unexpectedly');
+      this.log.error({ err: messageOf(err) }, 'job runner loop ended unexpectedly');
     });
     this.log.info({ concurrency: this.concurrency, leaseMs: this.leaseMs, pollMs: this.pollMs }, 'job runner started');
   }
@@ -326,7 +328,10 @@ export class JobRunner extends EventEmitter<JobRunnerEvents> {
           excludeIds: [...this.active.keys()],
           onExhausted: (j) => {
             this.stats.exhausted++;
-            this.log.warn({ jobId: j.id, kind: j.kind, attempts: j.attempts, error: j.lastError }, 'job failed: lease expired on its last attempt');
+            this.log.warn(
+              { jobId: j.id, kind: j.kind, attempts: j.attempts, leaseExpiries: j.leaseExpiries, error: j.lastError },
+              'job failed: lease expired on its last attempt',
+            );
           },
         });
       } catch (err) {
@@ -334,7 +339,7 @@ export class JobRunner extends EventEmitter<JobRunnerEvents> {
         this.stats.claimErrors++;
         // Every failure while the database is down would flood the log: first one, then every 10th.
         if (this.claimFailures === 1 || this.claimFailures % 10 === 0) {
-          this.log.warn({ err: errorMessage(err), failures: this.claimFailures }, 'claiming a job failed; retrying with backoff');
+          this.log.warn({ err: messageOf(err), failures: this.claimFailures }, 'claiming a job failed; retrying with backoff');
         }
         return;
       }
@@ -369,7 +374,7 @@ export class JobRunner extends EventEmitter<JobRunnerEvents> {
     log.info({ takenOver: job.takenOver, reason }, 'job claimed');
     this.emit('claimed', job, reason);
     entry.done = this.runJob(entry)
-      .catch((err: unknown) => log.error({ err: errorMessage(err) }, 'job bookkeeping failed'))
+      .catch((err: unknown) => log.error({ err: messageOf(err) }, 'job bookkeeping failed'))
       .finally(() => {
         clearInterval(entry.heartbeat);
         entry.state = 'done';
@@ -392,7 +397,7 @@ export class JobRunner extends EventEmitter<JobRunnerEvents> {
       }
       await handler(job, { signal: entry.controller.signal, workerId: this.workerId, attempt: job.attempts, log });
     } catch (err) {
-      error = errorMessage(err);
+      error = messageOf(err);
     }
     if (entry.state !== 'running') {
       // Lost or handed back while the handler ran: its result belongs to nobody.
@@ -436,11 +441,11 @@ export class JobRunner extends EventEmitter<JobRunnerEvents> {
         this.stats.recordErrors++;
         if (this.givingUp) {
           this.stats.unrecorded++;
-          log.error({ err: errorMessage(err) }, 'could not record the job outcome before shutdown; its lease will expire and another worker will run it again');
+          log.error({ err: messageOf(err) }, 'could not record the job outcome before shutdown; its lease will expire and another worker will run it again');
           this.emit('settled', job, { outcome: 'unrecorded', error: error ?? undefined });
           return;
         }
-        if (failures === 1 || failures % 10 === 0) log.warn({ err: errorMessage(err), failures }, 'recording the job outcome failed; retrying');
+        if (failures === 1 || failures % 10 === 0) log.warn({ err: messageOf(err), failures }, 'recording the job outcome failed; retrying');
         await sleep(backoffMs(failures));
       }
     }
@@ -466,7 +471,7 @@ export class JobRunner extends EventEmitter<JobRunnerEvents> {
       }
     } catch (err) {
       this.stats.heartbeatErrors++;
-      entry.log.warn({ err: errorMessage(err) }, 'lease renewal failed; retrying at the next heartbeat');
+      entry.log.warn({ err: messageOf(err) }, 'lease renewal failed; retrying at the next heartbeat');
     } finally {
       entry.heartbeatInFlight = false;
     }
@@ -489,7 +494,7 @@ export class JobRunner extends EventEmitter<JobRunnerEvents> {
         }
         return;
       } catch (err) {
-        entry.log.warn({ err: errorMessage(err) }, 'handing the job back failed');
+        entry.log.warn({ err: messageOf(err) }, 'handing the job back failed');
         await sleep(backoffMs(failures + 1));
       }
     }

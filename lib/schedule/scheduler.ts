@@ -37,6 +37,7 @@
 import { EventEmitter } from 'node:events';
 import pg from 'pg';
 import type { PrismaClient } from '../db/client';
+import { messageOf } from '../errors';
 import type { Logger } from '../log';
 import { loadPipeline } from '../pipeline';
 import { enqueueJob } from '../queue/enqueue';
@@ -309,7 +310,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     } catch (error) {
       // Logged on the first failure and then once a minute or so, not every attempt.
       if (this.failedAttempts++ % 12 === 0) {
-        this.log?.warn({ err: error instanceof Error ? error.message : String(error), attempts: this.failedAttempts }, 'scheduler election attempt failed; retrying');
+        this.log?.warn({ err: messageOf(error), attempts: this.failedAttempts }, 'scheduler election attempt failed; retrying');
       }
       this.dropClient();
     }
@@ -390,7 +391,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       await withTimeout(client.query('SELECT 1'), LOCK_CHECK_TIMEOUT_MS, 'the lock connection did not answer within 10 s');
     } catch (error) {
       if (this.leader && this.client === client && client) {
-        this.onConnectionLost(client, error instanceof Error ? error.message : String(error));
+        this.onConnectionLost(client, messageOf(error));
       }
       return;
     }
