@@ -9,6 +9,7 @@ import { bootstrapFromEnv } from './lib/auth';
 import { getPool, getPrisma } from './lib/db/client';
 import { createLogger } from './lib/log';
 import { attachRealtime } from './lib/realtime/server';
+import { onSupervisorGone } from './lib/system';
 
 const log = createLogger('web');
 const dev = process.env.NODE_ENV !== 'production';
@@ -53,6 +54,8 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+  // Under `npm start`: a web server whose supervisor was killed must not run on alone (nobody would stop it).
+  onSupervisorGone(() => shutdown('supervisor gone'));
 }
 
 main().catch((error: unknown) => {

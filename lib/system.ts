@@ -1,5 +1,5 @@
-// Small facts about this machine: free loopback ports for servers BuildIt starts itself (the embedded
-// PostgreSQL, test servers), and whether a process is alive (lock and pid files).
+// Small facts about this machine and this process: free loopback ports for servers BuildIt starts itself (the
+// embedded PostgreSQL, test servers), whether a process is alive (lock and pid files), whether our supervisor is.
 import net from 'node:net';
 
 /** A port free on 127.0.0.1 right now (another process may still take it before it is bound: retry then). */
@@ -32,4 +32,15 @@ export function isProcessAlive(pid: number): boolean {
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/**
+ * Calls `stop` once the supervisor that started this process (scripts/start.ts) is gone. It keeps an IPC channel
+ * to its children, which the kernel closes when it dies, even from SIGKILL: a closed channel is immediate and
+ * cannot be fooled by a reused pid. Never calls `stop` in a process started without that channel (by hand, by
+ * systemd).
+ */
+export function onSupervisorGone(stop: () => void): void {
+  if (process.connected === false) stop(); // closed before we listened
+  else process.once('disconnect', stop);
 }

@@ -3,12 +3,13 @@
  * 1. resolves the database (DATABASE_URL, or an embedded PostgreSQL under $BUILDIT_DATA_DIR/postgres),
  * 2. applies migrations,
  * 3. builds the web app once if no production build exists (`npm start` only),
- * 4. runs the web server and one worker as child processes with prefixed logs,
+ * 4. runs the web server and one worker as child processes with prefixed logs, and restarts either when it
+ *    exits on its own (a crash, a kill -9), with backoff,
  * 5. on Ctrl-C / SIGTERM stops the children, then the embedded PostgreSQL, leaving no process behind.
+ * Killed itself (SIGKILL: no handler runs), its children and the embedded PostgreSQL notice and stop on their own.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { workerGraceMsFromEnv } from '../lib/config/env';
 import { resolveDatabase } from '../lib/db/bootstrap';
 import { migrateDeploy } from '../lib/db/migrate';
@@ -19,29 +20,70 @@ const dev = process.argv.includes('--dev');
 const dataDir = path.resolve(root, process.env.BUILDIT_DATA_DIR ?? '.data');
 /** How long a child may take to exit after SIGTERM, beyond its own grace period, before it is killed. */
 const CHILD_STOP_MARGIN_MS = 10_000;
+/** A child that exits on its own is restarted after FIRST_RESTART_DELAY_MS, doubling at each exit up to MAX_RESTART_DELAY_MS ... */
+const FIRST_RESTART_DELAY_MS = 1_000;
+const MAX_RESTART_DELAY_MS = 30_000;
+/** ... and back to the first delay once it ran this long: a crash now and then is not a crash loop. */
+const HEALTHY_AFTER_MS = 60_000;
 
 interface Child {
   name: 'web' | 'worker';
-  process: ChildProcess;
+  args: string[];
   /** Its own shutdown grace (the worker lets running jobs finish); SIGKILL comes CHILD_STOP_MARGIN_MS later. */
   graceMs: number;
+  /** The running process, or the last one while a restart waits. */
+  process: ChildProcess | null;
+  /** The process that writes its output to ours (startRelay). */
+  relay: ChildProcess | null;
+  startedAt: number;
+  nextRestartDelayMs: number;
+  restartTimer?: NodeJS.Timeout;
 }
 
 function say(prefix: string, line: string): void {
   process.stdout.write(`[${prefix}] ${line}\n`);
 }
 
-function pipeWithPrefix(child: ChildProcess, prefix: string): void {
-  for (const stream of [child.stdout, child.stderr]) {
-    if (stream) createInterface({ input: stream }).on('line', (line) => say(prefix, line));
-  }
+/** What a relay runs (node -e): the lines of its stdin, prefixed with `[NAME] `, to its stdout, which is ours. */
+const RELAY_SCRIPT =
+  "const prefix = `[${process.argv[1]}] `; require('node:readline').createInterface({ input: process.stdin }).on('line', (line) => process.stdout.write(prefix + line + '\\n'));";
+
+/**
+ * A process that writes a child's output to our stdout, each line prefixed with the child's name. Not done here: if
+ * we are killed (SIGKILL), the child's output must still have a reader, so that it stops and says so instead of
+ * writing to a broken pipe (EPIPE, which pino retries forever when it flushes at exit). It ends with that output.
+ */
+function startRelay(name: Child['name']): ChildProcess {
+  return spawn(process.execPath, ['-e', RELAY_SCRIPT, name], { stdio: ['pipe', 'inherit', 'inherit'], detached: true });
 }
 
-/** Children get their own process group so a terminal's Ctrl-C reaches only us and we stop them in order. */
-function startChild(prefix: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess {
-  const child = spawn(process.execPath, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  pipeWithPrefix(child, prefix);
-  return child;
+function newChild(name: Child['name'], script: string, graceMs: number): Child {
+  return { name, args: ['--import', 'tsx', script], graceMs, process: null, relay: null, startedAt: 0, nextRestartDelayMs: FIRST_RESTART_DELAY_MS };
+}
+
+/**
+ * Starts `child`, and again after a delay whenever it exits while BuildIt is not stopping. It (and its relay) get a
+ * process group of their own, so that a terminal's Ctrl-C reaches only us and we stop the children in order, and
+ * it gets an IPC channel: when that closes, the child knows we are gone, even killed with SIGKILL (onSupervisorGone
+ * in lib/system.ts).
+ */
+function launch(child: Child, env: NodeJS.ProcessEnv, stopping: () => boolean): void {
+  const relay = startRelay(child.name);
+  const output = relay.stdin!;
+  const started = spawn(process.execPath, child.args, { cwd: root, env, stdio: ['ignore', output, output, 'ipc'], detached: true });
+  output.destroy(); // the child has its own copy; the relay ends when the child's output does
+  child.process = started;
+  child.relay = relay;
+  child.startedAt = Date.now();
+  say('buildit', `${child.name} started (pid ${started.pid})`);
+  started.once('exit', (code, signal) => {
+    if (stopping()) return;
+    if (Date.now() - child.startedAt >= HEALTHY_AFTER_MS) child.nextRestartDelayMs = FIRST_RESTART_DELAY_MS;
+    const delayMs = child.nextRestartDelayMs;
+    child.nextRestartDelayMs = Math.min(delayMs * 2, MAX_RESTART_DELAY_MS);
+    say('buildit', `${child.name} exited (${signal ?? `code ${code}`}); restarting in ${delayMs / 1000} s`);
+    child.restartTimer = setTimeout(() => launch(child, env, stopping), delayMs);
+  });
 }
 
 function waitForExit(child: ChildProcess): Promise<number | null> {
@@ -49,21 +91,26 @@ function waitForExit(child: ChildProcess): Promise<number | null> {
   return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
 }
 
-async function stopChild({ process: child, graceMs }: Child): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs + CHILD_STOP_MARGIN_MS);
-  await waitForExit(child);
-  clearTimeout(timer);
+async function stopChild({ process: child, relay, graceMs, restartTimer }: Child): Promise<void> {
+  clearTimeout(restartTimer);
+  if (child && child.exitCode === null && child.signalCode === null) {
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs + CHILD_STOP_MARGIN_MS);
+    await waitForExit(child);
+    clearTimeout(timer);
+  }
+  if (relay) await waitForExit(relay); // its last lines written
 }
-
 
 async function main(): Promise<void> {
   const workerGraceMs = workerGraceMsFromEnv();
   const database = await resolveDatabase({ dataDir });
-  const relativeDataDir = path.relative(root, dataDir);
-  const shownDataDir = relativeDataDir.startsWith('..') ? dataDir : relativeDataDir || '.';
-  say('db', database.embedded ? `embedded PostgreSQL ready (data in ${shownDataDir})` : 'using DATABASE_URL');
+  if (database.clusterDir) {
+    const relative = path.relative(root, database.clusterDir);
+    say('db', `embedded PostgreSQL ready (data in ${relative.startsWith('..') ? database.clusterDir : relative})`);
+  } else {
+    say('db', 'using DATABASE_URL');
+  }
 
   let stopping = false;
   const children: Child[] = [];
@@ -79,7 +126,7 @@ async function main(): Promise<void> {
   const onSignal = () => {
     if (!stopping) return void stopAll(0);
     // A second Ctrl-C while stopping: the user wants out now.
-    for (const child of children) child.process.kill('SIGKILL');
+    for (const child of children) child.process?.kill('SIGKILL');
     process.exit(130); // the embedded PostgreSQL gets its SIGINT from the exit hook of lib/db/embedded.ts
   };
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onSignal);
@@ -90,20 +137,11 @@ async function main(): Promise<void> {
     const env = { ...process.env, DATABASE_URL: database.url, NODE_ENV: dev ? ('development' as const) : ('production' as const) };
     if (!dev) await buildWebIfStale(env, (line) => say('build', line));
     if (stopping) return;
-    children.push({ name: 'web', process: startChild('web', ['--import', 'tsx', 'server.ts'], env), graceMs: 0 });
-    children.push({ name: 'worker', process: startChild('worker', ['--import', 'tsx', 'worker/main.ts'], env), graceMs: workerGraceMs });
+    children.push(newChild('web', 'server.ts', 0), newChild('worker', 'worker/main.ts', workerGraceMs));
+    for (const child of children) launch(child, env, () => stopping);
   } catch (error) {
     say('buildit', `failed to start: ${error instanceof Error ? error.message : String(error)}`);
     await stopAll(1);
-    return;
-  }
-  // One child dying takes the others down: a half-running BuildIt is worse than a clear stop.
-  for (const child of children) {
-    child.process.once('exit', (code, signal) => {
-      if (stopping) return;
-      say('buildit', `${child.name} exited (${signal ?? `code ${code}`}); stopping everything`);
-      void stopAll(1);
-    });
   }
 }
 

