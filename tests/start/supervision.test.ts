@@ -21,13 +21,15 @@ function childRunning(started: StartedBuildIt, script: string): number | undefin
 
 const workerReadyLines = (started: StartedBuildIt) => started.output.filter((line) => line.startsWith('[worker]') && line.includes('worker ready')).length;
 
-/** Runs `body` against a fresh `npm start` on an embedded PostgreSQL; whatever happens, nothing of it is left running. */
-async function withBuildIt(prefix: string, body: (started: StartedBuildIt, dataDir: string) => Promise<void>): Promise<void> {
+/**
+ * Runs `body` against a fresh `npm start` (on an embedded PostgreSQL, with `env` added) once its web is ready;
+ * whatever happens, nothing of it is left running.
+ */
+async function withBuildIt(prefix: string, env: Record<string, string>, body: (started: StartedBuildIt, dataDir: string) => Promise<void>): Promise<void> {
   const dataDir = mkdtempSync(path.join(tmpdir(), prefix));
   try {
-    const started = startBuildIt(envWithout(['DATABASE_URL'], { BUILDIT_DATA_DIR: dataDir }), await freeLoopbackPort());
+    const started = startBuildIt(envWithout(['DATABASE_URL'], { ...env, BUILDIT_DATA_DIR: dataDir }), await freeLoopbackPort());
     await waitForReady(started);
-    await waitUntil('the worker to be ready', () => workerReadyLines(started) === 1);
     await body(started, dataDir);
   } finally {
     // Only after a failure: processes of this test that outlived it (all of them mention its data dir).
@@ -37,7 +39,8 @@ async function withBuildIt(prefix: string, body: (started: StartedBuildIt, dataD
 }
 
 test('a worker killed with SIGKILL is restarted, and the web answers /health/ready all along', async (t) => {
-  await withBuildIt('buildit-supervise-', async (started) => {
+  await withBuildIt('buildit-supervise-', {}, async (started) => {
+    await waitUntil('the worker to be ready', () => workerReadyLines(started) === 1);
     const web = childRunning(started, 'server.ts');
     const worker = childRunning(started, 'worker/main.ts');
     assert.ok(web && worker, started.output.join('\n'));
@@ -70,7 +73,8 @@ test('a worker killed with SIGKILL is restarted, and the web answers /health/rea
 });
 
 test('npm start killed with SIGKILL: its web server, worker and embedded PostgreSQL stop on their own', async (t) => {
-  await withBuildIt('buildit-supervisor-killed-', async (started, dataDir) => {
+  await withBuildIt('buildit-supervisor-killed-', {}, async (started, dataDir) => {
+    await waitUntil('the worker to be ready', () => workerReadyLines(started) === 1);
     const web = childRunning(started, 'server.ts');
     const worker = childRunning(started, 'worker/main.ts');
     const postgres = Number(readFileSync(path.join(dataDir, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[0]);
@@ -81,5 +85,17 @@ test('npm start killed with SIGKILL: its web server, worker and embedded Postgre
     await waitUntil('web, worker and PostgreSQL to stop', () => ![web, worker, postgres].some(isProcessAlive), 60_000);
     t.diagnostic(`npm start killed -> web, worker and PostgreSQL gone: ${(performance.now() - killedAt).toFixed(0)} ms`);
     await waitUntil('no process of it to be left', () => processesMentioning(dataDir).length === 0, 30_000);
+  });
+});
+
+test('a worker that fails at every start is restarted after 1 s, 2 s, 4 s, and Ctrl-C stops BuildIt during a wait', async () => {
+  // An unknown job kind: the worker says so and exits 1 at once, every time.
+  await withBuildIt('buildit-crash-loop-', { BUILDIT_WORKER_KINDS: 'no-such-kind' }, async (started) => {
+    const delays = () => started.output.flatMap((line) => /^\[buildit\] worker exited \(code 1\); restarting in (\d+) s$/.exec(line)?.[1] ?? []);
+    await waitUntil('three restarts', () => delays().length >= 3);
+    assert.deepEqual(delays().slice(0, 3), ['1', '2', '4']);
+    assert.ok(started.output.some((line) => line.startsWith('[worker]') && line.includes('BUILDIT_WORKER_KINDS: unknown job kind')), 'the worker says why');
+    assert.equal(await fetchStatus(`http://127.0.0.1:${started.port}/health/ready`), 200, 'the web serves meanwhile');
+    assert.equal(await stopWith(started, 'SIGINT', { group: true }), 0);
   });
 });
