@@ -49,9 +49,10 @@ const RELAY_SCRIPT =
   "const prefix = `[${process.argv[1]}] `; require('node:readline').createInterface({ input: process.stdin }).on('line', (line) => process.stdout.write(prefix + line + '\\n'));";
 
 /**
- * A process that writes a child's output to our stdout, each line prefixed with the child's name. Not done here: if
- * we are killed (SIGKILL), the child's output must still have a reader, so that it stops and says so instead of
- * writing to a broken pipe (EPIPE, which pino retries forever when it flushes at exit). It ends with that output.
+ * A process that writes a child's output to our stdout, each line prefixed with the child's name. A process of its
+ * own rather than this one: if we are killed (SIGKILL), the child's output must still have a reader, so that the
+ * child stops and says so instead of writing to a broken pipe (EPIPE, which pino retries forever when it flushes at
+ * exit). It ends with that output.
  */
 function startRelay(name: Child['name']): ChildProcess {
   return spawn(process.execPath, ['-e', RELAY_SCRIPT, name], { stdio: ['pipe', 'inherit', 'inherit'], detached: true });

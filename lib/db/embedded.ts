@@ -142,7 +142,12 @@ function makeEnterableForPostgres(dataDir: string): void {
  */
 function locateCluster(dataDir: string, runAs: UserIds | null): string {
   const inDataDir = path.join(dataDir, 'postgres');
-  const entry = lstatSync(inDataDir, { throwIfNoEntry: false });
+  let entry = lstatSync(inDataDir, { throwIfNoEntry: false });
+  if (entry?.isSymbolicLink() && !existsSync(inDataDir)) {
+    // The cluster it linked to was deleted: start afresh, as when `postgres/` itself is deleted.
+    rmSync(inDataDir);
+    entry = undefined;
+  }
   const clusterDir = entry?.isSymbolicLink() ? path.resolve(dataDir, readlinkSync(inDataDir)) : inDataDir;
   if (!runAs) return clusterDir;
   const blocked = firstDirNotEnterable(path.dirname(clusterDir), runAs);

@@ -230,6 +230,13 @@ describe('embedded PostgreSQL as root, in a directory the postgres user cannot e
       await second.stop();
       assert.equal(second.clusterDir, first.clusterDir, 'found again through the link');
       assert.equal(second.url, first.url);
+
+      // The cluster deleted, the link left: a new, empty cluster in the same place.
+      rmSync(first.clusterDir, { recursive: true });
+      const third = await startEmbeddedPostgres({ dataDir });
+      await third.stop();
+      assert.equal(third.clusterDir, first.clusterDir);
+      assert.ok(existsSync(path.join(third.clusterDir, 'PG_VERSION')));
     } finally {
       await first.stop();
       rmSync(first.clusterDir, { recursive: true, force: true });
