@@ -4,11 +4,10 @@
  * invalid or cannot be planned, 2 on usage or I/O errors.
  */
 import { InvalidArgumentError, type Command } from 'commander';
-import { formatDiagnostic, loadPipeline, plan, PlanError, type ExecutionPlan, type PlannedStage, type TriggerContext, type TriggerEvent } from '../../lib/pipeline/index';
-import { EXIT_USAGE } from '../main';
+import { formatDiagnostic, loadPipeline, plan, PlanError, TRIGGER_EVENTS, type ExecutionPlan, type PlannedStage, type TriggerContext, type TriggerEvent } from '../../lib/pipeline/index';
+import { EXIT_FAILED, EXIT_SUCCEEDED, EXIT_USAGE } from '../exit-codes';
 import { readPipelineFile } from './validate';
 
-const EVENTS: readonly TriggerEvent[] = ['push', 'pull_request', 'schedule', 'manual'];
 
 interface PlanOptions {
   event: TriggerEvent;
@@ -29,7 +28,7 @@ export function register(program: Command): void {
     .command('plan')
     .description('show the execution plan of a pipeline for one trigger')
     .argument('<file>', 'pipeline file')
-    .option('--event <event>', `trigger event: ${EVENTS.join(', ')}`, parseEvent, 'push')
+    .option('--event <event>', `trigger event: ${TRIGGER_EVENTS.join(', ')}`, parseEvent, 'push')
     .option('--branch <branch>', 'branch of the trigger')
     .option('--sha <sha>', 'commit sha')
     .option('--tag <tag>', 'git tag')
@@ -46,7 +45,7 @@ export function register(program: Command): void {
 }
 
 function parseEvent(value: string): TriggerEvent {
-  if (!(EVENTS as readonly string[]).includes(value)) throw new InvalidArgumentError(`expected one of ${EVENTS.join(', ')}`);
+  if (!(TRIGGER_EVENTS as readonly string[]).includes(value)) throw new InvalidArgumentError(`expected one of ${TRIGGER_EVENTS.join(', ')}`);
   return value as TriggerEvent;
 }
 
@@ -71,17 +70,17 @@ function runPlan(file: string, options: PlanOptions): number {
   if (bytes === null) return EXIT_USAGE;
   const { spec, diagnostics } = loadPipeline(bytes, file, { defaultImage: options.defaultImage });
   for (const diagnostic of diagnostics) process.stderr.write(`${formatDiagnostic(diagnostic)}\n`);
-  if (spec === null) return 1;
+  if (spec === null) return EXIT_FAILED;
   let result: ExecutionPlan;
   try {
     result = plan(spec, triggerFrom(options));
   } catch (error) {
     if (!(error instanceof PlanError)) throw error;
     process.stderr.write(`${file}: error: ${error.message}\n`);
-    return 1;
+    return EXIT_FAILED;
   }
   process.stdout.write(options.format === 'json' ? `${JSON.stringify(result, null, 2)}\n` : formatPlan(result));
-  return 0;
+  return EXIT_SUCCEEDED;
 }
 
 function triggerFrom(options: PlanOptions): TriggerContext {

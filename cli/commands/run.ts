@@ -10,7 +10,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { Option, type Command } from 'commander';
 import type { EventSink } from '../../lib/events/types';
-import { formatDiagnostic, loadPipeline, plan as planPipeline, PlanError, type ExecutionPlan, type TriggerContext, type TriggerEvent } from '../../lib/pipeline';
+import { formatDiagnostic, loadPipeline, plan as planPipeline, PlanError, TRIGGER_EVENTS, type ExecutionPlan, type TriggerContext, type TriggerEvent } from '../../lib/pipeline';
 import { createExecutor } from '../../lib/engine/executors';
 import type { Executor } from '../../lib/engine/executors/types';
 import { DEFAULT_EXECUTOR, executorFor, runPlan, selectStages, storageArtifactStore, UnknownStageError, type ApprovalPolicy, type RunResult } from '../../lib/engine/orchestrator';
@@ -25,7 +25,6 @@ export const EXIT_INVALID = 2;
 export const EXIT_CANCELLED = 130;
 
 const EXECUTORS = ['local', 'docker'] as const;
-const EVENTS: TriggerEvent[] = ['push', 'pull_request', 'schedule', 'manual'];
 /** The project's offline image; stages that pick `executor "docker"` in a local run use it when they name none. */
 const LOCAL_DEFAULT_IMAGE = 'local/busybox:latest';
 const ZERO_SHA = '0'.repeat(40);
@@ -58,7 +57,7 @@ export function register(program: Command): void {
     .option('--var <name=value>', 'value of a pipeline variable (repeatable)', collect, [])
     .option('--secret <name[=value]>', 'a secret; without a value it is read from the environment variable NAME (repeatable)', collect, [])
     .option('--secret-file <file>', 'secrets from a file: NAME=VALUE lines, NAME<<EOF blocks, or a JSON object (repeatable)', collect, [])
-    .addOption(new Option('--event <event>', 'trigger event (default: push when git knows the branch, else manual)').choices(EVENTS))
+    .addOption(new Option('--event <event>', 'trigger event (default: push when git knows the branch, else manual)').choices(TRIGGER_EVENTS))
     .option('--branch <branch>', 'branch (default: the current git branch, else "local")')
     .option('--sha <sha>', 'commit (default: git HEAD, else zeros)')
     .option('--approve <stage>', 'approve `all` stages or this one without asking (repeatable)', collect, [])

@@ -4,16 +4,10 @@
  * them, the web UI renders them. Keep it stable: it is a documented contract (docs/events.md).
  */
 
-export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
-export type StageStatus =
-  | 'pending'
-  | 'queued'
-  | 'waiting_approval'
-  | 'running'
-  | 'succeeded'
-  | 'failed'
-  | 'skipped'
-  | 'cancelled';
+export const RUN_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+export const STAGE_STATUSES = ['pending', 'queued', 'waiting_approval', 'running', 'succeeded', 'failed', 'skipped', 'cancelled'] as const;
+export type StageStatus = (typeof STAGE_STATUSES)[number];
 /** Final statuses of a stage. */
 export type StageOutcome = Extract<StageStatus, 'succeeded' | 'failed' | 'skipped' | 'cancelled'>;
 export type RunOutcome = Extract<RunStatus, 'succeeded' | 'failed' | 'cancelled'>;

@@ -12,6 +12,7 @@ import { validatePipeline, type ValidateOptions } from './validate';
 export type { Diagnostic, Severity, Span } from './diagnostics';
 export { formatDiagnostic } from './diagnostics';
 export { plan, PlanError } from './plan';
+export { TRIGGER_EVENTS } from './plan-types';
 export type * from './plan-types';
 export type * from './spec-types';
 

@@ -11,12 +11,11 @@ import { DURATION_HINT, parseDuration } from './duration';
 import { LazyLocations, readKdl, StoredLocations, type KdlSource } from './kdl';
 import { NodeReader, type ReadContext, type StringValue } from './node-reader';
 import { RESERVED_ENV_PREFIX } from './script-env';
-import type { ExecutorName, TriggerEvent } from './plan-types';
+import { TRIGGER_EVENTS, type ExecutorName, type TriggerEvent } from './plan-types';
 import type {
   CacheSpec, EnvEntry, MatrixAxis, Named, PipelineSpec, ServiceSpec, StackAction, StageSpec, Text, TriggerSpec, VariableSpec, WhenSpec,
 } from './spec-types';
 
-export const TRIGGER_EVENTS: readonly TriggerEvent[] = ['push', 'pull_request', 'schedule', 'manual'];
 export const EXECUTORS: readonly ExecutorName[] = ['local', 'docker', 'kubernetes'];
 export const STACK_ACTIONS: readonly StackAction[] = ['plan', 'apply', 'destroy'];
 export const TOP_LEVEL_NODES = ['pipeline', 'env', 'variable', 'cache', 'stage'] as const;

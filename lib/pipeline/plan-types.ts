@@ -7,7 +7,9 @@
 
 export type StageKind = 'run' | 'build' | 'deploy' | 'stack';
 export type ExecutorName = 'local' | 'docker' | 'kubernetes';
-export type TriggerEvent = 'push' | 'pull_request' | 'schedule' | 'manual';
+/** Every event that can start a run, defined once for the language, the API and the CLI. */
+export const TRIGGER_EVENTS = ['push', 'pull_request', 'schedule', 'manual'] as const;
+export type TriggerEvent = (typeof TRIGGER_EVENTS)[number];
 
 /** What started a run: the input of `plan()`. */
 export interface TriggerContext {

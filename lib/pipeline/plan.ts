@@ -8,9 +8,8 @@ import { didYouMean } from './diagnostics';
 import { pathProblem } from './paths';
 import { topologicalLevels } from './graph';
 import { parseTemplate, renderTemplate, type Reference } from './interpolate';
-import { TRIGGER_EVENTS } from './parse';
 import { scriptVariableName } from './script-env';
-import type { ExecutionPlan, PlannedStage, SecretTemplate, TriggerContext } from './plan-types';
+import { TRIGGER_EVENTS, type ExecutionPlan, type PlannedStage, type SecretTemplate, type TriggerContext } from './plan-types';
 import type { CacheSpec, EnvEntry, PipelineSpec, StageSpec, Text, TriggerSpec, WhenSpec } from './spec-types';
 import { MAX_PLANNED_STAGES, plannedStageCount } from './validate';
 

@@ -7,6 +7,7 @@ import { authorize, type Actor } from '../auth/authorize';
 import type { StageLogChunkEvent } from '../events/server-events';
 import type { RunStatus, StageStatus } from '../events/types';
 import type { PrismaClient } from '../generated/prisma/client';
+import { lastChunkSeqs, readChunkPage } from '../runs/log-chunks';
 import { chunkLines } from '../runs/log-lines';
 import type { RunSnapshot } from './protocol';
 
@@ -38,14 +39,7 @@ export async function readRunSnapshot(prisma: PrismaClient, pool: pg.Pool, runId
     include: { pipeline: { select: { tenantId: true } }, stages: { orderBy: { createdAt: 'asc' } } },
   });
   if (!run) return null;
-  const { rows } = await pool.query<{ stage_run_id: string; last_seq: number }>(
-    `SELECT c.stage_run_id, max(c.seq)::int AS last_seq
-       FROM log_chunks c JOIN stage_runs s ON s.id = c.stage_run_id
-      WHERE s.run_id = $1
-      GROUP BY c.stage_run_id`,
-    [runId],
-  );
-  const lastSeq = new Map(rows.map((row) => [row.stage_run_id, row.last_seq]));
+  const lastSeq = await lastChunkSeqs(pool, runId);
   const order = planOrder(run.plan);
   const stages = [...run.stages].sort((a, b) => (order.get(a.stageId) ?? Infinity) - (order.get(b.stageId) ?? Infinity));
   return {
@@ -82,17 +76,9 @@ function planOrder(plan: unknown): Map<string, number> {
   return order;
 }
 
-interface ChunkRow {
-  seq: number;
-  text: string;
-  first_line: number;
-  streams: string;
-  created_at: Date;
-}
-
 /**
- * The chunks of one stage run with seq > `after`, oldest first, one page of at most `limit`. Plain SQL on
- * the pool: a catch-up of a long log reads many rows, and the columns are the hot-path ones.
+ * The chunks of one stage run with seq > `after`, oldest first, one page of at most `limit`, in the shape
+ * of the live `stage.log_chunk` events.
  */
 export async function readChunksAfter(
   pool: pg.Pool,
@@ -100,21 +86,15 @@ export async function readChunksAfter(
   after: number,
   limit: number = CATCH_UP_PAGE,
 ): Promise<StageLogChunkEvent[]> {
-  const { rows } = await pool.query<ChunkRow>(
-    `SELECT seq, text, first_line, streams, created_at FROM log_chunks
-      WHERE stage_run_id = $1 AND seq > $2
-      ORDER BY seq
-      LIMIT $3`,
-    [stage.stageRunId, after, limit],
-  );
-  return rows.map((row) => ({
+  const chunks = await readChunkPage(pool, stage.stageRunId, after, limit);
+  return chunks.map((chunk) => ({
     type: 'stage.log_chunk',
-    time: row.created_at.toISOString(),
+    time: chunk.createdAt.toISOString(),
     runId: stage.runId,
     stage: stage.stage,
     stageRunId: stage.stageRunId,
-    seq: row.seq,
-    firstLine: row.first_line,
-    lines: chunkLines(row),
+    seq: chunk.seq,
+    firstLine: chunk.firstLine,
+    lines: chunkLines(chunk),
   }));
 }

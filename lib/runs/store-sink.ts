@@ -28,7 +28,7 @@
  */
 import type { ServerRunEvent, RunEventPublisher, StageLogChunkEvent } from '../events/server-events';
 import type { EventSink, LogStream, RunEvent } from '../events/types';
-import { queryRows } from '../db/client';
+import { insertLogChunk, readLogChunk, type LogChunkRow, type StoredLogPosition } from './log-chunks';
 import type { PrismaClient } from '../generated/prisma/client';
 import { createLogger, type Logger } from '../log';
 import { DEFAULT_LOG_TAIL_BYTES, lineBytes, logCapFromEnv, StageLogCap, type CappedLine } from './log-cap';
@@ -41,15 +41,6 @@ export const DEFAULT_DB_RETRY_MS = 60_000;
 const RETRY_BACKOFF_START_MS = 100;
 const RETRY_BACKOFF_MAX_MS = 2_000;
 
-/** Where a stage run's stored log stands (a recovering worker continues from it). */
-export interface StoredLogPosition {
-  /** Chunks stored so far (the next chunk is `chunks + 1`). */
-  chunks: number;
-  /** Lines stored so far (the next line number is `lines + 1`). */
-  lines: number;
-  /** Bytes of `text` stored so far (counted against the cap). */
-  bytes: number;
-}
 
 export interface StoreSinkOptions {
   prisma: PrismaClient;
@@ -393,44 +384,19 @@ export class StoreSink implements EventSink {
    * Inserts a chunk, or finds it already stored: an insert retried after a dropped connection may have
    * committed the first time. Repeating is safe only when the stored row is this very chunk.
    */
-  private async insertChunkOnce(chunk: {
-    stageRunId: string;
-    seq: number;
-    text: string;
-    firstLine: number;
-    lineCount: number;
-    streams: string;
-    attempt: number;
-  }): Promise<Date> {
-    const [inserted] = await queryRows<{ created_at: Date }>(
-      this.prisma,
-      `INSERT INTO log_chunks (stage_run_id, seq, text, first_line, line_count, streams, attempt)
-       VALUES ($1, $2, $3, $4, $5, $6, $7)
-       ON CONFLICT (stage_run_id, seq) DO NOTHING
-       RETURNING created_at`,
-      [chunk.stageRunId, chunk.seq, chunk.text, chunk.firstLine, chunk.lineCount, chunk.streams, chunk.attempt],
-    );
-    if (inserted) return new Date(inserted.created_at);
-    const [stored] = await queryRows<{ text: string; first_line: number; line_count: number; streams: string; attempt: number; created_at: Date }>(
-      this.prisma,
-      'SELECT text, first_line, line_count, streams, attempt, created_at FROM log_chunks WHERE stage_run_id = $1 AND seq = $2',
-      [chunk.stageRunId, chunk.seq],
-    );
-    const same =
-      stored !== undefined &&
-      stored.text === chunk.text &&
-      Number(stored.first_line) === chunk.firstLine &&
-      Number(stored.line_count) === chunk.lineCount &&
-      stored.streams === chunk.streams &&
-      Number(stored.attempt) === chunk.attempt;
-    if (!same) {
+  private async insertChunkOnce(chunk: LogChunkRow): Promise<Date> {
+    const inserted = await insertLogChunk(this.prisma, chunk);
+    if (inserted) return inserted;
+    const stored = await readLogChunk(this.prisma, chunk.stageRunId, chunk.seq);
+    const same = (['text', 'firstLine', 'lineCount', 'streams', 'attempt'] as const).every((field) => stored?.[field] === chunk[field]);
+    if (!stored || !same) {
       throw new Error(
         `log chunk ${chunk.seq} of stage run ${chunk.stageRunId} is already stored with other lines: ` +
           'another worker is writing this log (this worker lost the run?)',
       );
     }
     this.logger.info({ stageRunId: chunk.stageRunId, seq: chunk.seq }, 'log chunk was stored before the connection dropped: not stored twice');
-    return new Date(stored.created_at);
+    return stored.createdAt;
   }
 
   private async publish(event: ServerRunEvent): Promise<void> {
@@ -495,16 +461,3 @@ function describeError(error: unknown): string {
   return error instanceof Error ? error.message || error.name : String(error);
 }
 
-/** Where each stage run's stored log stands (for a recovering worker). */
-export async function readStoredLogPositions(prisma: PrismaClient, runId: string): Promise<Map<string, StoredLogPosition>> {
-  const rows = await queryRows<{ stage_run_id: string; chunks: number; lines: number; bytes: string }>(
-    prisma,
-    `SELECT c.stage_run_id, count(*)::int AS chunks, COALESCE(sum(c.line_count), 0)::int AS lines,
-            COALESCE(sum(octet_length(c.text)), 0)::text AS bytes
-       FROM log_chunks c JOIN stage_runs s ON s.id = c.stage_run_id
-      WHERE s.run_id = $1
-      GROUP BY c.stage_run_id`,
-    [runId],
-  );
-  return new Map(rows.map((r) => [r.stage_run_id, { chunks: r.chunks, lines: r.lines, bytes: Number(r.bytes) }]));
-}

@@ -2,8 +2,10 @@
  * Run and stage state transitions made outside the event stream (the StoreSink writes those of a
  * running run). One place, so every status a run or a stage can take is written here or in the sink.
  */
-import type { RunStatus } from '../events/types';
+import type { RunOutcome, RunStatus } from '../events/types';
 import type { PrismaClient } from '../generated/prisma/client';
+import type { Tx } from './create-run';
+import { isFinishedRunStatus } from './statuses';
 import { messageOf } from '../errors';
 
 /**
@@ -15,6 +17,29 @@ export async function claimRun(prisma: PrismaClient, runId: string, current: Run
   const claimed = await prisma.pipelineRun.updateMany({ where: { id: runId, status: 'queued' }, data: { status: 'running' } });
   if (claimed.count === 1) return 'running';
   return (await prisma.pipelineRun.findUniqueOrThrow({ where: { id: runId }, select: { status: true } })).status;
+}
+
+/**
+ * A cancel: a queued run is cancelled at once (with its not-started stages); a running one gets
+ * `cancelRequestedAt` and its worker stops it (asking again changes nothing). Each step is a conditional
+ * update, so a run that changes state meanwhile (claimed, finished) takes the branch of its new state.
+ * Returns what happened: cancelled, requested, already finished (with its status), or gone.
+ */
+export type CancelOutcome = { kind: 'cancelled' | 'requested' | 'gone' } | { kind: 'finished'; status: RunOutcome };
+
+export async function requestRunCancel(tx: Tx, runId: string, now: Date): Promise<CancelOutcome> {
+  const cancelledQueued = await tx.pipelineRun.updateMany({ where: { id: runId, status: 'queued' }, data: { status: 'cancelled', cancelRequestedAt: now, finishedAt: now } });
+  if (cancelledQueued.count === 1) {
+    await tx.stageRun.updateMany({
+      where: { runId, status: { in: ['pending', 'queued', 'waiting_approval'] } },
+      data: { status: 'cancelled', reason: 'run cancelled before it started', finishedAt: now },
+    });
+    return { kind: 'cancelled' };
+  }
+  await tx.pipelineRun.updateMany({ where: { id: runId, status: 'running', cancelRequestedAt: null }, data: { cancelRequestedAt: now } });
+  const current = await tx.pipelineRun.findUnique({ where: { id: runId }, select: { status: true } });
+  if (!current) return { kind: 'gone' };
+  return isFinishedRunStatus(current.status) ? { kind: 'finished', status: current.status } : { kind: 'requested' };
 }
 
 /** The executor handle of a stage's running attempt (container id, pgid), for recovery and support. */

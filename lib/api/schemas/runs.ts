@@ -1,12 +1,12 @@
 /** Runs, their stages and logs: request/response schemas and operations. */
 import { z } from 'zod';
+import { RUN_STATUSES, STAGE_STATUSES } from '../../events/types';
+import { TRIGGER_EVENTS } from '../../pipeline/plan-types';
 import { defineOperation } from '../operation';
 import { Id, PageQuery, Timestamp, pageOf } from './common';
 import { BranchName, PipelineParams } from './pipelines';
 
-export const RUN_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
-export const STAGE_STATUSES = ['pending', 'queued', 'waiting_approval', 'running', 'succeeded', 'failed', 'skipped', 'cancelled'] as const;
-export const TRIGGER_EVENTS = ['manual', 'push', 'pull_request', 'schedule'] as const;
+export { RUN_STATUSES } from '../../events/types';
 
 export const RunParams = z.object({ runId: Id });
 export const StageLogParams = z.object({ runId: Id, stageRunId: Id });

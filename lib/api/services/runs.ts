@@ -6,21 +6,22 @@ import type { z } from 'zod';
 import type { Actor } from '../../auth/authorize';
 import { PlanError } from '../../pipeline';
 import { createRun, NotTriggeredError } from '../../runs/create-run';
+import { readChunkPage } from '../../runs/log-chunks';
+import { isFinishedRunStatus, isFinishedStageStatus } from '../../runs/statuses';
+import { requestRunCancel } from '../../runs/transitions';
 import type { PrismaClient } from '../db';
 import { requireTenantAction } from '../access';
 import { recordAudit } from '../audit';
 import { ApiError, notFound } from '../errors';
 import { keysetArgs, toPage } from '../pagination';
 import type { ListRunsQuery, LogsQuery, RerunRunBody, TriggerRunBody } from '../schemas/runs';
-import { TRIGGER_EVENTS } from '../schemas/runs';
+import { TRIGGER_EVENTS } from '../../pipeline/plan-types';
 import { logChunkDto, runDto, runSummaryDto } from '../serialize';
 import { checkConfig, loadPipelineFor } from './pipelines';
 
 /** Interactive transactions of a trigger wait for the pipeline row lock; give them room under bursts. */
 const TRIGGER_TX = { maxWait: 15_000, timeout: 20_000 };
 
-const FINISHED = ['succeeded', 'failed', 'cancelled'] as const;
-const FINISHED_STAGE = ['succeeded', 'failed', 'skipped', 'cancelled'] as const;
 
 export async function triggerRun(prisma: PrismaClient, actor: Actor, pipelineId: string, body: z.output<typeof TriggerRunBody>, ip: string | null) {
   const pipeline = await loadPipelineFor(prisma, actor, pipelineId, 'run.trigger');
@@ -73,7 +74,7 @@ export async function triggerRun(prisma: PrismaClient, actor: Actor, pipelineId:
  */
 export async function rerunRun(prisma: PrismaClient, actor: Actor, runId: string, body: z.output<typeof RerunRunBody>, ip: string | null) {
   const old = await loadRunFor(prisma, actor, runId, 'run.trigger');
-  if (!(FINISHED as readonly string[]).includes(old.status)) {
+  if (!isFinishedRunStatus(old.status)) {
     throw new ApiError('run_not_finished', 409, `run #${old.number} is ${old.status}; only a finished run can be re-run`, { status: old.status });
   }
   if (old.configSource === null) {
@@ -157,34 +158,15 @@ export async function getRun(prisma: PrismaClient, actor: Actor, runId: string) 
   return runDto(run, stages);
 }
 
-/**
- * A queued run is cancelled at once (with its not-started stages); a running one gets `cancelRequestedAt`
- * and the worker stops it. Each step is a conditional update, so a run that changes state meanwhile
- * (claimed, finished) is handled by the branch that matches its new state.
- */
+/** Cancels a run (see requestRunCancel), audited in the same transaction; a finished run is a 409. */
 export async function cancelRun(prisma: PrismaClient, actor: Actor, runId: string, ip: string | null) {
   const loaded = await loadRunFor(prisma, actor, runId, 'run.cancel');
   const now = new Date();
   const result = await prisma.$transaction(async (tx) => {
-    const cancelledQueued = await tx.pipelineRun.updateMany({
-      where: { id: runId, status: 'queued' },
-      data: { status: 'cancelled', cancelRequestedAt: now, finishedAt: now },
-    });
-    if (cancelledQueued.count === 1) {
-      await tx.stageRun.updateMany({
-        where: { runId, status: { in: ['pending', 'queued', 'waiting_approval'] } },
-        data: { status: 'cancelled', reason: 'run cancelled before it started', finishedAt: now },
-      });
-    } else {
-      const requested = await tx.pipelineRun.updateMany({ where: { id: runId, status: 'running', cancelRequestedAt: null }, data: { cancelRequestedAt: now } });
-      if (requested.count === 0) {
-        const current = await tx.pipelineRun.findUnique({ where: { id: runId }, select: { status: true } });
-        if (!current) throw notFound('run');
-        if ((FINISHED as readonly string[]).includes(current.status)) {
-          throw new ApiError('run_finished', 409, `run #${loaded.number} has already finished (${current.status}); there is nothing to cancel`, { status: current.status });
-        }
-        // Running with a cancel already requested: asking again changes nothing.
-      }
+    const outcome = await requestRunCancel(tx, runId, now);
+    if (outcome.kind === 'gone') throw notFound('run');
+    if (outcome.kind === 'finished') {
+      throw new ApiError('run_finished', 409, `run #${loaded.number} has already finished (${outcome.status}); there is nothing to cancel`, { status: outcome.status });
     }
     await recordAudit(tx, actor, {
       action: 'run.cancel',
@@ -205,16 +187,11 @@ export async function readStageLogs(prisma: PrismaClient, actor: Actor, runId: s
   await loadRunFor(prisma, actor, runId, 'run.read');
   const stage = await prisma.stageRun.findFirst({ where: { id: stageRunId, runId }, select: { status: true } });
   if (!stage) throw notFound('stage run');
-  const chunks = await prisma.logChunk.findMany({
-    where: { stageRunId, ...(query.after !== undefined ? { seq: { gt: query.after } } : {}) },
-    orderBy: { seq: 'asc' },
-    take: query.limit + 1,
-    select: { seq: true, text: true, firstLine: true, streams: true, createdAt: true },
-  });
+  const chunks = await readChunkPage(prisma, stageRunId, query.after ?? -1, query.limit + 1);
   const hasMore = chunks.length > query.limit;
   const page = hasMore ? chunks.slice(0, query.limit) : chunks;
   const next = page.at(-1)?.seq ?? query.after ?? null;
   // Status was read before the chunks: a finished stage has written all its chunks, so none can be missed.
-  const complete = !hasMore && (FINISHED_STAGE as readonly string[]).includes(stage.status);
+  const complete = !hasMore && isFinishedStageStatus(stage.status);
   return { chunks: page.map(logChunkDto), next, stageStatus: stage.status, complete };
 }
