@@ -1,4 +1,5 @@
 // LISTEN buildit_jobs on a dedicated connection, so an idle worker starts a new job within milliseconds.
+// (Other channels use the same listener: lib/runs/cancel-requests.ts listens for run cancels.)
 //
 // The insert and requeue triggers (prisma/migrations) NOTIFY `buildit_jobs` with the job kind. LISTEN needs
 // a session of its own that stays open: a pooled connection would be handed to other queries and returned
@@ -14,8 +15,10 @@ export const JOBS_CHANNEL = 'buildit_jobs';
 export interface JobListenerOptions {
   /** Connection settings of the dedicated client (e.g. `pool.options`, or { connectionString }). */
   connection: pg.ClientConfig;
-  /** A job of this kind was inserted or requeued (delivered at commit). */
-  onNotify: (kind: string) => void;
+  /** Default JOBS_CHANNEL. */
+  channel?: string;
+  /** A notification's payload (on JOBS_CHANNEL: a job of this kind was inserted or requeued), delivered at commit. */
+  onNotify: (payload: string) => void;
   /** Listening again after the connection was lost: notifications may have been missed. */
   onReconnect?: () => void;
   log?: Logger;
@@ -63,7 +66,8 @@ export class JobListener {
   }
 
   private async connect(): Promise<void> {
-    const client = new pg.Client({ ...this.options.connection, application_name: 'buildit-job-listener' });
+    const channel = this.options.channel ?? JOBS_CHANNEL;
+    const client = new pg.Client({ ...this.options.connection, application_name: `buildit-listen-${channel}` });
     let dropped = false;
     const onLost = (err?: Error) => {
       if (dropped) return;
@@ -81,11 +85,11 @@ export class JobListener {
     client.on('error', (err) => onLost(err));
     client.on('end', () => onLost());
     client.on('notification', (msg) => {
-      if (msg.channel === JOBS_CHANNEL) this.options.onNotify(msg.payload ?? '');
+      if (msg.channel === channel) this.options.onNotify(msg.payload ?? '');
     });
     try {
       await client.connect();
-      await client.query(`LISTEN ${JOBS_CHANNEL}`);
+      await client.query(`LISTEN ${channel}`);
     } catch (err) {
       onLost(err as Error);
       return;
