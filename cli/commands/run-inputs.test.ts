@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { parsePairs, parseSecretArgs, parseSecretFile, readGit, UsageError } from './run-inputs';
+import { UsageError } from '../errors';
+import { parsePairs, parseSecretArgs, parseSecretFile, readGit } from './run-inputs';
 
 test('parsePairs keeps everything after the first = and rejects pairs without a name', () => {
   assert.deepEqual(parsePairs(['a=1', 'url=http://x/?q=1', 'a=2', 'empty='], '--var'), { a: '2', url: 'http://x/?q=1', empty: '' });

@@ -4,8 +4,9 @@
  */
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
+import { messageOf } from '../../lib/errors';
 import { formatDiagnostic, loadPipeline, type Diagnostic } from '../../lib/pipeline/index';
-import { EXIT_USAGE } from '../main';
+import { EXIT_FAILED, EXIT_SUCCEEDED, EXIT_USAGE } from '../exit-codes';
 
 export const DEFAULT_PIPELINE_FILE = 'buildit.kdl';
 
@@ -52,7 +53,7 @@ function runValidate(files: string[], options: ValidateOptions): number {
   else printText(reports);
   // An unreadable file is a usage/I-O error and outranks invalid ones: the check was incomplete.
   if (unreadable > 0) return EXIT_USAGE;
-  return reports.every((report) => report.valid) ? 0 : 1;
+  return reports.every((report) => report.valid) ? EXIT_SUCCEEDED : EXIT_FAILED;
 }
 
 /** The file's bytes (loadPipeline checks they are UTF-8), or null after printing why it cannot be read. */
@@ -61,7 +62,7 @@ export function readPipelineFile(file: string): Buffer | null {
     return readFileSync(file);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : error instanceof Error ? error.message : String(error);
+    const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : messageOf(error);
     const hint = code === 'ENOENT' && file === DEFAULT_PIPELINE_FILE ? ' (pass the pipeline file as an argument, or run in the directory that has buildit.kdl)' : '';
     process.stderr.write(`buildit: cannot read ${file}: ${reason}${hint}\n`);
     return null;

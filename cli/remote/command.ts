@@ -1,29 +1,18 @@
 /**
- * What every remote command shares: running an action with the common error handling and exit codes,
- * the API client from the resolved config, `--json` output, and resolving tenant/pipeline references.
+ * What the remote commands' actions share: the API client from the resolved config, `--json` output and
+ * tables, and resolving tenant/pipeline references.
  */
 import type { PipelineSummary, Tenant } from '../../lib/api/schemas';
+import { UsageError } from '../errors';
 import { ApiClient } from './client';
 import { resolveConnection, type RemoteConfig } from './config';
-import { ApiError, reportError, UsageError } from './errors';
+import { ApiError } from './errors';
 
 /** Ids are cuids (lib/api/schemas/common.ts). */
 const ID = /^[a-z0-9]{20,40}$/;
 
 export interface JsonOption {
   json?: boolean;
-}
-
-/** Runs a command action; any error becomes `buildit: ...` on stderr and exit 1 (API) or 2 (usage). */
-export function action<A extends unknown[]>(run: (...args: A) => Promise<number | void>): (...args: A) => Promise<void> {
-  return async (...args: A) => {
-    try {
-      const code = await run(...args);
-      process.exitCode = code ?? 0;
-    } catch (error) {
-      process.exitCode = reportError(error);
-    }
-  };
 }
 
 export interface Remote {
@@ -89,8 +78,6 @@ export function parseVariables(pairs: readonly string[]): Record<string, string>
   }
   return variables;
 }
-
-export const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 /** `12s`, `3m04s` from two ISO timestamps ('' when not started). */
 export function duration(start: string | null, end: string | null): string {

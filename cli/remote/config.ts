@@ -7,7 +7,7 @@
 import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { UsageError } from './errors';
+import { UsageError } from '../errors';
 
 export interface RemoteConfig {
   url: string;

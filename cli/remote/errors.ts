@@ -2,9 +2,11 @@
  * Errors of the remote commands and how they end the process:
  * - ApiError (the server answered with an error, or could not be reached): `buildit: <message> (<code>)`, exit 1.
  * - UsageError (bad arguments, no config, a feature the server lacks): `buildit: <message>`, exit 2.
+ * Loaded at start-up (every remote command's action goes through `action`), so it imports nothing heavy.
  */
-export const EXIT_FAILED = 1;
-export const EXIT_USAGE = 2;
+import { messageOf } from '../../lib/errors';
+import { UsageError } from '../errors';
+import { EXIT_FAILED, EXIT_SUCCEEDED, EXIT_USAGE } from '../exit-codes';
 
 export class ApiError extends Error {
   constructor(
@@ -18,10 +20,21 @@ export class ApiError extends Error {
   }
 }
 
-export class UsageError extends Error {}
+/** Runs a command action; any error becomes `buildit: ...` on stderr and exit 1 (API) or 2 (usage). */
+export function action<A extends unknown[]>(run: (...args: A) => Promise<number | void>): (...args: A) => Promise<void> {
+  return async (...args: A) => {
+    try {
+      const code = await run(...args);
+      process.exitCode = code ?? EXIT_SUCCEEDED;
+    } catch (error) {
+      process.exitCode = reportError(error);
+    }
+  };
+}
 
 /** Prints the error the way every remote command does and returns the exit code. */
-export function reportError(error: unknown, stderr: NodeJS.WritableStream = process.stderr): number {
+function reportError(error: unknown): number {
+  const { stderr } = process;
   if (error instanceof ApiError) {
     stderr.write(`buildit: ${error.message} (${error.code})\n`);
     for (const line of detailLines(error.details)) stderr.write(`  ${line}\n`);
@@ -32,7 +45,7 @@ export function reportError(error: unknown, stderr: NodeJS.WritableStream = proc
     return EXIT_USAGE;
   }
   const code = (error as { code?: unknown } | null)?.code;
-  stderr.write(`buildit: ${error instanceof Error ? error.message : String(error)}${typeof code === 'string' ? ` (${code})` : ''}\n`);
+  stderr.write(`buildit: ${messageOf(error)}${typeof code === 'string' ? ` (${code})` : ''}\n`);
   return EXIT_FAILED;
 }
 

@@ -6,9 +6,10 @@
  */
 import type { Run } from '../../lib/api/schemas';
 import { followRun, RealtimeError } from '../../lib/realtime/client';
+import { UsageError } from '../errors';
 import { colorEnabled, createPalette } from '../output/color';
 import type { ApiClient } from './client';
-import { ApiError, UsageError } from './errors';
+import { ApiError } from './errors';
 
 export interface LogOptions {
   json: boolean;

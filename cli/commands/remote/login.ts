@@ -4,13 +4,13 @@
  * BUILDIT_URL / BUILDIT_TOKEN fill in a missing flag. `--token-stdin` reads the token from stdin, so it
  * stays out of the shell history.
  */
-import type { Command } from 'commander';
+import { UsageError } from '../../errors';
 import { ApiClient } from '../../remote/client';
-import { action, printJson, type JsonOption } from '../../remote/command';
+import { printJson, type JsonOption } from '../../remote/command';
 import { configPath, normalizeUrl, writeConfigFile } from '../../remote/config';
-import { ApiError, UsageError } from '../../remote/errors';
+import { ApiError } from '../../remote/errors';
 
-interface LoginOptions extends JsonOption {
+export interface LoginOptions extends JsonOption {
   url?: string;
   token?: string;
   tokenStdin?: boolean;
@@ -23,38 +23,26 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8').trim();
 }
 
-export function register(program: Command): void {
-  program
-    .command('login')
-    .description('check an API token against a BuildIt server and store both for the remote commands')
-    .option('--url <url>', 'server URL, e.g. https://buildit.example.com (default: $BUILDIT_URL)')
-    .option('--token <token>', 'API token, bk_... (default: $BUILDIT_TOKEN)')
-    .option('--token-stdin', 'read the API token from stdin')
-    .option('--tenant <tenant>', 'default tenant (id or slug) for commands that take --tenant')
-    .option('--json', 'print the result as JSON')
-    .action(
-      action(async (options: LoginOptions) => {
-        const rawUrl = options.url ?? process.env.BUILDIT_URL;
-        const token = options.tokenStdin ? await readStdin() : (options.token ?? process.env.BUILDIT_TOKEN);
-        if (!rawUrl) throw new UsageError('login needs the server URL: --url URL (or BUILDIT_URL)');
-        if (!token) throw new UsageError('login needs an API token: --token TOKEN, --token-stdin (or BUILDIT_TOKEN)');
-        const url = normalizeUrl(rawUrl);
-        const api = new ApiClient({ url, token });
-        // Any authenticated read proves the token; listing tenants also shows what it can reach.
-        const tenants = await api.listTenants();
-        let tenant: string | undefined;
-        if (options.tenant !== undefined) {
-          const found = tenants.find((t) => t.id === options.tenant) ?? tenants.find((t) => t.slug === options.tenant);
-          if (!found) throw new ApiError('not_found', `tenant "${options.tenant}" not found (or this token cannot see it)`, 404);
-          tenant = found.id;
-        }
-        const file = writeConfigFile({ url, token, ...(tenant ? { tenant } : {}) });
-        if (options.json) {
-          printJson({ url, config: file, tenants: tenants.map((t) => ({ id: t.id, slug: t.slug, name: t.name })), ...(tenant ? { tenant } : {}) });
-        } else {
-          process.stdout.write(`Logged in to ${url}; ${tenants.length} tenant${tenants.length === 1 ? '' : 's'} visible (${tenants.map((t) => t.slug).join(', ') || 'none'}).\n`);
-          process.stderr.write(`Saved to ${configPath()} (mode 0600).\n`);
-        }
-      }),
-    );
+export async function login(options: LoginOptions): Promise<void> {
+  const rawUrl = options.url ?? process.env.BUILDIT_URL;
+  const token = options.tokenStdin ? await readStdin() : (options.token ?? process.env.BUILDIT_TOKEN);
+  if (!rawUrl) throw new UsageError('login needs the server URL: --url URL (or BUILDIT_URL)');
+  if (!token) throw new UsageError('login needs an API token: --token TOKEN, --token-stdin (or BUILDIT_TOKEN)');
+  const url = normalizeUrl(rawUrl);
+  const api = new ApiClient({ url, token });
+  // Any authenticated read proves the token; listing tenants also shows what it can reach.
+  const tenants = await api.listTenants();
+  let tenant: string | undefined;
+  if (options.tenant !== undefined) {
+    const found = tenants.find((t) => t.id === options.tenant) ?? tenants.find((t) => t.slug === options.tenant);
+    if (!found) throw new ApiError('not_found', `tenant "${options.tenant}" not found (or this token cannot see it)`, 404);
+    tenant = found.id;
+  }
+  const file = writeConfigFile({ url, token, ...(tenant ? { tenant } : {}) });
+  if (options.json) {
+    printJson({ url, config: file, tenants: tenants.map((t) => ({ id: t.id, slug: t.slug, name: t.name })), ...(tenant ? { tenant } : {}) });
+  } else {
+    process.stdout.write(`Logged in to ${url}; ${tenants.length} tenant${tenants.length === 1 ? '' : 's'} visible (${tenants.map((t) => t.slug).join(', ') || 'none'}).\n`);
+    process.stderr.write(`Saved to ${configPath()} (mode 0600).\n`);
+  }
 }

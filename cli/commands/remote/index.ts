@@ -1,0 +1,112 @@
+/**
+ * The remote commands (docs/cli-remote.md): their arguments and options. What each one does is in its own
+ * module, imported when the command runs: those load zod (the API schemas) and socket.io-client, about
+ * 150 ms that `validate`, `plan` and `--version` need not pay.
+ */
+import type { Command } from 'commander';
+import { RUN_STATUSES } from '../../../lib/events/types';
+import { collect } from '../../options';
+import type { JsonOption } from '../../remote/command';
+import { action } from '../../remote/errors';
+import type { LoginOptions } from './login';
+import type { CreateOptions, TenantOption } from './pipelines';
+import type { ListOptions, LogsOptions, RerunOptions } from './runs';
+import type { TriggerOptions } from './trigger';
+
+export function register(program: Command): void {
+  registerLogin(program);
+  registerPipelines(program);
+  registerTrigger(program);
+  registerRuns(program);
+}
+
+function registerLogin(program: Command): void {
+  program
+    .command('login')
+    .description('check an API token against a BuildIt server and store both for the remote commands')
+    .option('--url <url>', 'server URL, e.g. https://buildit.example.com (default: $BUILDIT_URL)')
+    .option('--token <token>', 'API token, bk_... (default: $BUILDIT_TOKEN)')
+    .option('--token-stdin', 'read the API token from stdin')
+    .option('--tenant <tenant>', 'default tenant (id or slug) for commands that take --tenant')
+    .option('--json', 'print the result as JSON')
+    .action(action(async (options: LoginOptions) => (await import('./login')).login(options)));
+}
+
+function registerPipelines(program: Command): void {
+  const pipelines = program.command('pipelines').description('pipelines stored on a BuildIt server');
+  pipelines
+    .command('list')
+    .description('list pipelines (of one tenant, or of every tenant the token sees)')
+    .option('--tenant <tenant>', 'tenant id or slug')
+    .option('--json', 'print JSON')
+    .action(action(async (options: TenantOption) => (await import('./pipelines')).list(options)));
+  pipelines
+    .command('create')
+    .description('create a pipeline from a KDL file (validated by the server)')
+    .requiredOption('-f, --file <file>', 'the pipeline file (KDL)')
+    .option('--tenant <tenant>', 'tenant id or slug (default: login --tenant, or the only tenant)')
+    .option('--name <name>', 'pipeline name (default: the name in the file)')
+    .option('--slug <slug>', 'unique slug in the tenant (default: derived from the name)')
+    .option('--json', 'print the created pipeline as JSON')
+    .action(action(async (options: CreateOptions) => (await import('./pipelines')).create(options)));
+  pipelines
+    .command('show')
+    .description('show a pipeline and its config')
+    .argument('<pipeline>', 'pipeline id, slug or TENANT/SLUG')
+    .option('--json', 'print JSON')
+    .action(action(async (ref: string, options: JsonOption) => (await import('./pipelines')).show(ref, options)));
+}
+
+function registerTrigger(program: Command): void {
+  program
+    .command('trigger')
+    .description('start a run of a pipeline on the server')
+    .argument('<pipeline>', 'pipeline id, slug or TENANT/SLUG')
+    .option('--branch <branch>', "branch (default: the pipeline's default branch)")
+    .option('--sha <sha>', 'commit id')
+    .option('--tag <tag>', 'tag')
+    .option('--message <message>', 'commit message')
+    .option('--var <key=value>', 'a variable (repeatable)', collect, [])
+    .option('--follow', 'print the logs live until the run finishes; exit 1 unless it succeeded')
+    .option('--json', 'print the run as JSON (with --follow: NDJSON run events)')
+    .action(action(async (ref: string, options: TriggerOptions) => (await import('./trigger')).trigger(ref, options)));
+}
+
+function registerRuns(program: Command): void {
+  const runs = program.command('runs').description('runs on a BuildIt server');
+  runs
+    .command('list')
+    .description('list the runs of a pipeline, newest first')
+    .argument('<pipeline>', 'pipeline id, slug or TENANT/SLUG')
+    .option('--status <status>', `only runs in this status (${RUN_STATUSES.join(', ')})`)
+    .option('--limit <n>', 'most runs shown (1-100)', '20')
+    .option('--json', 'print JSON')
+    .action(action(async (ref: string, options: ListOptions) => (await import('./runs')).list(ref, options)));
+  runs
+    .command('show')
+    .description('show a run and its stages')
+    .argument('<run>', 'run id')
+    .option('--json', 'print JSON')
+    .action(action(async (runId: string, options: JsonOption) => (await import('./runs')).show(runId, options)));
+  runs
+    .command('cancel')
+    .description('cancel a queued or running run')
+    .argument('<run>', 'run id')
+    .option('--json', 'print the run as JSON')
+    .action(action(async (runId: string, options: JsonOption) => (await import('./runs')).cancel(runId, options)));
+  runs
+    .command('rerun')
+    .description('run a finished run again (all stages, or only the failed ones)')
+    .argument('<run>', 'run id')
+    .option('--failed', 'rerun only the failed stages (and what depends on them)')
+    .option('--json', 'print the new run as JSON')
+    .action(action(async (runId: string, options: RerunOptions) => (await import('./runs')).rerun(runId, options)));
+  runs
+    .command('logs')
+    .description('print the logs of a run (with --follow: live, until the run finishes)')
+    .argument('<run>', 'run id')
+    .option('--stage <stage>', 'only this stage (id like test[node=18], or name)')
+    .option('--follow', 'stream new output until the run finishes; exit 1 unless it succeeded')
+    .option('--json', 'NDJSON: one object per log chunk (and per run event with --follow)')
+    .action(action(async (runId: string, options: LogsOptions) => (await import('./runs')).logs(runId, options)));
+}
