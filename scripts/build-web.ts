@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { messageOf } from '../lib/errors';
 
 const root = path.resolve(import.meta.dirname, '..');
 const WEB_SOURCES = ['app', 'components', 'lib', 'public', 'next.config.ts', 'postcss.config.mjs', 'package-lock.json', 'tsconfig.json'];
@@ -51,7 +52,7 @@ export async function buildWebIfStale(env: NodeJS.ProcessEnv, onLine: (line: str
 
 if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(import.meta.filename)) {
   buildWeb({ ...process.env, NODE_ENV: 'production' }, (line) => console.log(line)).catch((error: unknown) => {
-    console.error(error instanceof Error ? error.message : error);
+    console.error(messageOf(error));
     process.exit(1);
   });
 }
