@@ -10,6 +10,7 @@ import { createPool } from '../db/client';
 import { createTestDatabase, type TestDatabase } from '../../tests/support/db';
 import type { ClaimedJob } from './claim';
 import { enqueueJob } from './enqueue';
+import { JOBS_CHANNEL } from './listen';
 import { JobRunner, type JobContext, type JobOutcome, type JobRunnerOptions } from './runner';
 
 async function waitFor<T>(what: string, check: () => T | Promise<T>, timeoutMs = 20_000): Promise<NonNullable<T>> {
@@ -280,7 +281,8 @@ describe('JobRunner', () => {
       });
     });
     const killed = await db.pool.query(
-      "SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'buildit-job-listener'",
+      "SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'buildit-listen-' || $1",
+      [JOBS_CHANNEL],
     );
     assert.equal(killed.rowCount, 1, 'one listener connection');
     await reconnectRoundDone;
