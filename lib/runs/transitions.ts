@@ -5,6 +5,7 @@
 import type { RunOutcome, RunStatus } from '../events/types';
 import type { PrismaClient } from '../generated/prisma/client';
 import type { Tx } from './create-run';
+import { notifyCancelRequested } from './cancel-requests';
 import { isFinishedRunStatus } from './statuses';
 import { messageOf } from '../errors';
 
@@ -21,7 +22,7 @@ export async function claimRun(prisma: PrismaClient, runId: string, current: Run
 
 /**
  * A cancel: a queued run is cancelled at once (with its not-started stages); a running one gets
- * `cancelRequestedAt` and its worker stops it (asking again changes nothing). Each step is a conditional
+ * `cancelRequestedAt`, and its worker, told at commit (cancel-requests.ts), stops it (asking again changes nothing). Each step is a conditional
  * update, so a run that changes state meanwhile (claimed, finished) takes the branch of its new state.
  * Returns what happened: cancelled, requested, already finished (with its status), or gone.
  */
@@ -39,7 +40,9 @@ export async function requestRunCancel(tx: Tx, runId: string, now: Date): Promis
   await tx.pipelineRun.updateMany({ where: { id: runId, status: 'running', cancelRequestedAt: null }, data: { cancelRequestedAt: now } });
   const current = await tx.pipelineRun.findUnique({ where: { id: runId }, select: { status: true } });
   if (!current) return { kind: 'gone' };
-  return isFinishedRunStatus(current.status) ? { kind: 'finished', status: current.status } : { kind: 'requested' };
+  if (isFinishedRunStatus(current.status)) return { kind: 'finished', status: current.status };
+  await notifyCancelRequested(tx, runId);
+  return { kind: 'requested' };
 }
 
 /** The executor handle of a stage's running attempt (container id, pgid), for recovery and support. */

@@ -13,6 +13,7 @@ import { workerExecutorsFromEnv } from '../../lib/config/env';
 import type { PrismaClient } from '../../lib/db/client';
 import type { JobHandlers } from '../../lib/queue/runner';
 import { createRunEventPublisher } from '../../lib/realtime/publisher';
+import { CancelRequests } from '../../lib/runs/cancel-requests';
 import { createRunPipelineHandler } from './run-pipeline';
 import { createScheduleHandler } from './schedule';
 
@@ -23,7 +24,12 @@ export type { ClaimedJob } from '../../lib/queue/claim';
 export function createJobHandlers(deps: { prisma: PrismaClient; pool: pg.Pool }): JobHandlers {
   return {
     // Parsed here, at the worker's start: a malformed BUILDIT_WORKER_EXECUTORS stops it before it claims anything.
-    run: createRunPipelineHandler({ prisma: deps.prisma, publisher: createRunEventPublisher(deps.pool), executorNames: workerExecutorsFromEnv() }),
+    run: createRunPipelineHandler({
+      prisma: deps.prisma,
+      publisher: createRunEventPublisher(deps.pool),
+      executorNames: workerExecutorsFromEnv(),
+      cancelRequests: new CancelRequests({ prisma: deps.prisma, listen: deps.pool.options }),
+    }),
     // The elected scheduler (lib/schedule) enqueues one per due cron slot (payload `{ pipelineId, slot }`).
     schedule: createScheduleHandler({ prisma: deps.prisma }),
   };

@@ -14,7 +14,8 @@
  * - Re-runs: stages reused from an earlier run are not executed (run/reuse.ts).
  * - Secrets: none yet; a stage that declares one fails with the orchestrator's clear reason.
  * - Approvals: not possible from the web yet; `approval` stages are skipped with APPROVAL_PENDING_REASON.
- * - Cancel: a cancel requested through the API stops the run (run/cancel.ts); it ends `cancelled`.
+ * - Cancel: a cancel requested through the API reaches the worker by NOTIFY (lib/runs/cancel-requests.ts)
+ *   and stops the run; it ends `cancelled`.
  * - The executor handle (container id, pgid) is stored in StageRun.handleId when an attempt has spawned;
  *   containers carry the labels buildit.run / buildit.stage / buildit.attempt.
  * - ctx.signal (worker shutdown hand-back, lost lease): the handler DETACHES instead of cancelling
@@ -32,11 +33,11 @@ import { CacheStore, HostStorage } from '../../lib/engine/workspace';
 import type { RunEventPublisher } from '../../lib/events/server-events';
 import type { PrismaClient } from '../../lib/generated/prisma/client';
 import { createLogger, type Logger } from '../../lib/log';
+import { CancelRequests } from '../../lib/runs/cancel-requests';
 import { readStoredLogPositions } from '../../lib/runs/log-chunks';
 import { StoreSink, type StoreSinkOptions } from '../../lib/runs/store-sink';
 import { parseStoredPlan } from '../../lib/runs/stored-plan';
 import { claimRun, failRunOnInternalError, recordStageHandle } from '../../lib/runs/transitions';
-import { watchCancelRequest } from './run/cancel';
 import { DetachableExecutor } from './run/detachable';
 import { createWorkerExecutors, unavailableReasons } from './run/executors';
 import { prepareResume } from './run/resume';
@@ -68,7 +69,9 @@ export interface RunPipelineDeps {
   executors?: Record<string, Executor>;
   /** Executors this worker runs stages on; default BUILDIT_WORKER_EXECUTORS (docker only). */
   executorNames?: readonly WorkerExecutorName[];
-  /** Milliseconds between checks of cancelRequestedAt. Default 1000. */
+  /** How cancel requests reach this worker (LISTEN, one per worker); default: polling every `cancelPollMs`. */
+  cancelRequests?: CancelRequests;
+  /** Milliseconds between checks of cancelRequestedAt when nothing listens. Default 1000. */
   cancelPollMs?: number;
   /** Log batching and cap (defaults: 100 ms, 64 KiB, BUILDIT_LOG_CAP_BYTES or 100 MiB, 1 MiB tail). */
   sink?: Partial<Pick<StoreSinkOptions, 'flushIntervalMs' | 'chunkBytes' | 'logCapBytes' | 'logTailBytes'>>;
@@ -87,8 +90,9 @@ export function workerStorage(dataDir: string = dataDirFromEnv()): HostStorage {
 /** The `run` job handler, for the job registry: `run: createRunPipelineHandler(deps)`. Executors are made once per worker. */
 export function createRunPipelineHandler(deps: RunPipelineDeps): (job: RunPipelineJob, ctx: RunPipelineContext) => Promise<void> {
   const executors = deps.executors ?? createWorkerExecutors(deps.executorNames ?? workerExecutorsFromEnv(), workerStorage(deps.dataDir));
+  const cancelRequests = deps.cancelRequests ?? new CancelRequests({ prisma: deps.prisma, fallbackPollMs: deps.cancelPollMs ?? 1000 });
   return async (job, ctx) => {
-    await runPipelineJob(job, ctx, { ...deps, executors });
+    await runPipelineJob(job, ctx, { ...deps, executors, cancelRequests });
   };
 }
 
@@ -163,7 +167,8 @@ export async function runPipelineJob(job: RunPipelineJob, ctx: RunPipelineContex
     onDetach(new Error(`run ${runId}: this worker stopped supervising the run (${describeReason(ctx.signal.reason)}); the next worker resumes it`));
   };
   ctx.signal.addEventListener('abort', detach, { once: true });
-  const cancelWatch = watchCancelRequest(prisma, runId, deps.cancelPollMs ?? 1000, log, () => cancel.abort());
+  const cancelRequests = deps.cancelRequests ?? new CancelRequests({ prisma, fallbackPollMs: deps.cancelPollMs ?? 1000, log });
+  const cancelWatch = cancelRequests.watch(runId, () => cancel.abort());
 
   try {
     await cancelWatch.checked;
