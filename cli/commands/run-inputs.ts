@@ -1,6 +1,7 @@
 /**
- * Inputs of `buildit run` that come from the user's machine: `--var`/`--secret` pairs, secret files,
- * and the trigger read from git. Pure parsing where possible, so it is tested without a process.
+ * Inputs of `buildit run` that come from the user's machine: `--var`/`--secret` pairs (`buildit trigger`
+ * parses its `--var` here too), secret files, and the trigger read from git. Pure parsing where possible,
+ * so it is tested without a process.
  */
 import { execFileSync } from 'node:child_process';
 import { UsageError } from '../errors';

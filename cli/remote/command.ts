@@ -68,17 +68,6 @@ export async function resolvePipelineId(remoteContext: Remote, ref: string): Pro
   return matches[0]!.id;
 }
 
-/** `key=value` options (--var) into a record; a usage error for anything else. */
-export function parseVariables(pairs: readonly string[]): Record<string, string> {
-  const variables: Record<string, string> = {};
-  for (const pair of pairs) {
-    const at = pair.indexOf('=');
-    if (at <= 0) throw new UsageError(`--var expects key=value, got "${pair}"`);
-    variables[pair.slice(0, at)] = pair.slice(at + 1);
-  }
-  return variables;
-}
-
 /** `12s`, `3m04s` from two ISO timestamps ('' when not started). */
 export function duration(start: string | null, end: string | null): string {
   if (!start) return '';

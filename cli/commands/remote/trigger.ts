@@ -3,8 +3,9 @@
  * With --follow, prints its logs live and exits 0 when the run succeeded, 1 otherwise.
  */
 import { EXIT_FAILED, EXIT_SUCCEEDED } from '../../exit-codes';
-import { parseVariables, printJson, remote, resolvePipelineId, type JsonOption } from '../../remote/command';
+import { printJson, remote, resolvePipelineId, type JsonOption } from '../../remote/command';
 import { followLogs } from '../../remote/follow';
+import { parsePairs } from '../run-inputs';
 
 export interface TriggerOptions extends JsonOption {
   branch?: string;
@@ -16,7 +17,7 @@ export interface TriggerOptions extends JsonOption {
 }
 
 export async function trigger(ref: string, options: TriggerOptions): Promise<number | void> {
-  const variables = parseVariables(options.var);
+  const variables = parsePairs(options.var, '--var');
   const context = remote();
   const pipelineId = await resolvePipelineId(context, ref);
   const run = await context.api.triggerRun(pipelineId, {
