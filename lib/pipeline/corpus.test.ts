@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { formatDiagnostic, loadPipeline } from './index';
-import { golden, kdlFiles, outLines, readText, TESTDATA_DIR, UPDATE_GOLDENS } from './testing';
+import { golden, kdlFiles, outLines, readText, TESTDATA_DIR, UPDATE_GOLDENS } from '../../tests/support/pipeline-fixtures';
 
 const okFiles = kdlFiles(path.join(TESTDATA_DIR, 'ok'));
 const errFiles = kdlFiles(path.join(TESTDATA_DIR, 'err'));

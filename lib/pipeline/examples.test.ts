@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
 import { formatDiagnostic, loadPipeline, plan, type TriggerContext } from './index';
-import { EXAMPLES_DIR, golden, kdlFiles, pushTrigger, readText, TESTDATA_DIR } from './testing';
+import { EXAMPLES_DIR, golden, kdlFiles, pushTrigger, readText, TESTDATA_DIR } from '../../tests/support/pipeline-fixtures';
 
 /** The trigger each golden is planned for; push to main unless the example only runs otherwise. */
 const TRIGGERS: Record<string, TriggerContext> = {

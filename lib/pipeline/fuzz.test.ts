@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { loadPipeline, plan, PlanError } from './index';
-import { EXAMPLES_DIR, kdlFiles, prng, pushTrigger, readText } from './testing';
+import { EXAMPLES_DIR, kdlFiles, prng, pushTrigger, readText } from '../../tests/support/pipeline-fixtures';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261123);
 /** Keeps the whole fuzz run to a few seconds on a shared machine. */

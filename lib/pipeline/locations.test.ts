@@ -9,7 +9,7 @@ import { DiagnosticCollector } from './diagnostics';
 import { loadPipeline } from './index';
 import { KdlSource } from './kdl';
 import { parsePipeline } from './parse';
-import { EXAMPLES_DIR, kdlFiles, readText, TESTDATA_DIR } from './testing';
+import { EXAMPLES_DIR, kdlFiles, readText, TESTDATA_DIR } from '../../tests/support/pipeline-fixtures';
 
 const validFiles = [...kdlFiles(path.join(TESTDATA_DIR, 'ok')), ...kdlFiles(EXAMPLES_DIR)];
 

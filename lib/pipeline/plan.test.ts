@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { formatDiagnostic, loadPipeline, plan, PlanError, type PipelineSpec, type PlannedStage } from './index';
-import { pushTrigger, SHA } from './testing';
+import { pushTrigger, SHA } from '../../tests/support/pipeline-fixtures';
 
 /** A stage's commands as the shell sees them: each `${NAME}` replaced by the stage's env value. */
 function asShellSees(stage: PlannedStage): string[] {

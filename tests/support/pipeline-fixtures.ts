@@ -1,12 +1,12 @@
-/** Helpers shared by this folder's tests (fixtures, goldens); not part of the public API. */
+/** Fixtures and goldens of the pipeline language's tests (lib/pipeline/*.test.ts): test support, outside the pure package. */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Diagnostic } from './diagnostics';
-import type { TriggerContext } from './plan-types';
+import type { Diagnostic } from '../../lib/pipeline/diagnostics';
+import type { TriggerContext } from '../../lib/pipeline/plan-types';
 
-export const PIPELINE_DIR = path.dirname(fileURLToPath(import.meta.url));
-export const REPO_ROOT = path.resolve(PIPELINE_DIR, '../..');
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const PIPELINE_DIR = path.join(REPO_ROOT, 'lib', 'pipeline');
 export const EXAMPLES_DIR = path.join(REPO_ROOT, 'examples');
 export const TESTDATA_DIR = path.join(PIPELINE_DIR, 'testdata');
 
