@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { Diagnostic } from '../../lib/pipeline/diagnostics';
 import type { TriggerContext } from '../../lib/pipeline/plan-types';
 
-export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const PIPELINE_DIR = path.join(REPO_ROOT, 'lib', 'pipeline');
 export const EXAMPLES_DIR = path.join(REPO_ROOT, 'examples');
 export const TESTDATA_DIR = path.join(PIPELINE_DIR, 'testdata');
