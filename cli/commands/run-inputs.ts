@@ -6,9 +6,6 @@
 import { execFileSync } from 'node:child_process';
 import { UsageError } from '../errors';
 
-// run.ts still imports UsageError from here; once it imports ../errors, this re-export goes.
-export { UsageError };
-
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** `k=v` pairs (the value may contain `=`); a repeated key keeps the last value. */

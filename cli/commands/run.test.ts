@@ -6,6 +6,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { sleep } from '../../lib/async';
 import type { RunEvent } from '../../lib/events/types';
 import { dockerOrSkip } from '../../tests/support/engines';
 import { findContainersByLabel } from '../../lib/engine/executors/docker';
@@ -265,7 +266,7 @@ async function waitForLog(output: () => string, text: string): Promise<RunEvent[
   for (let i = 0; i < 300; i++) {
     const events = parseNdjson(output().split('\n').slice(0, -1).join('\n'));
     if (events.some((e) => e.type === 'stage.log' && e.line.includes(text))) return events;
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await sleep(50);
   }
   throw new Error(`no log line "${text}" in time:\n${output()}`);
 }
@@ -316,7 +317,7 @@ test('a second SIGINT exits at once with 130, even while a stage ignores SIGTERM
   try {
     await waitForLog(run.output, 'started-sleeping');
     run.child.kill('SIGINT');
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await sleep(200);
     const secondAt = Date.now();
     run.child.kill('SIGINT');
     const { code, stderr } = await run.done;
@@ -348,7 +349,7 @@ test('a second SIGINT kills the local stage processes at once and exits 130', as
     pid = Number(line?.type === 'stage.log' ? line.line.slice(4) : 0);
     assert.ok(pid > 1 && (await processAlive(pid)), `stage pid ${pid} runs`);
     run.child.kill('SIGINT');
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
     const secondAt = Date.now();
     run.child.kill('SIGINT');
     const { code, stderr } = await run.done;
@@ -358,7 +359,7 @@ test('a second SIGINT kills the local stage processes at once and exits 130', as
     let alive = true;
     for (let i = 0; i < 50 && alive; i++) {
       alive = await processAlive(pid);
-      if (alive) await new Promise((resolve) => setTimeout(resolve, 20));
+      if (alive) await sleep(20);
     }
     assert.equal(alive, false, `the stage's sleep (pid ${pid}) is gone`);
   } finally {
@@ -380,7 +381,7 @@ test('a second SIGINT force-removes the containers of a docker run and exits 130
     runId = events[0]!.runId;
     assert.equal((await findContainersByLabel(docker, { 'buildit.run': runId })).length, 1);
     run.child.kill('SIGINT');
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
     const secondAt = Date.now();
     run.child.kill('SIGINT');
     const { code, stderr } = await run.done;
