@@ -6,6 +6,7 @@
 import { createServer } from 'node:http';
 import next from 'next';
 import { bootstrapFromEnv } from './lib/auth';
+import { webHostFromEnv, webPortFromEnv } from './lib/config/env';
 import { getPool, getPrisma } from './lib/db/client';
 import { createLogger } from './lib/log';
 import { attachRealtime } from './lib/realtime/server';
@@ -13,10 +14,10 @@ import { onSupervisorGone } from './lib/system';
 
 const log = createLogger('web');
 const dev = process.env.NODE_ENV !== 'production';
-const port = Number(process.env.PORT ?? 3000);
-const hostname = process.env.HOST ?? '0.0.0.0';
 
 async function main(): Promise<void> {
+  const port = webPortFromEnv();
+  const hostname = webHostFromEnv();
   // BUILDIT_BOOTSTRAP_TOKEN: a fresh install gets an organization, a tenant and an admin token (idempotent).
   const bootstrap = await bootstrapFromEnv(getPrisma());
   if (bootstrap.status === 'created') log.info('bootstrap: created organization `default`, tenant `default` and the admin API token');

@@ -10,14 +10,13 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { workerGraceMsFromEnv } from '../lib/config/env';
+import { dataDirFromEnv, workerGraceMsFromEnv } from '../lib/config/env';
 import { resolveDatabase } from '../lib/db/bootstrap';
 import { migrateDeploy } from '../lib/db/migrate';
 import { buildWebIfStale } from './build-web';
 
 const root = path.resolve(import.meta.dirname, '..');
 const dev = process.argv.includes('--dev');
-const dataDir = path.resolve(root, process.env.BUILDIT_DATA_DIR ?? '.data');
 /** How long a child may take to exit after SIGTERM, beyond its own grace period, before it is killed. */
 const CHILD_STOP_MARGIN_MS = 10_000;
 /** A child that exits on its own is restarted after FIRST_RESTART_DELAY_MS, doubling at each exit up to MAX_RESTART_DELAY_MS ... */
@@ -105,6 +104,7 @@ async function stopChild({ process: child, relay, graceMs, restartTimer }: Child
 
 async function main(): Promise<void> {
   const workerGraceMs = workerGraceMsFromEnv();
+  const dataDir = dataDirFromEnv();
   const database = await resolveDatabase({ dataDir });
   if (database.clusterDir) {
     const relative = path.relative(root, database.clusterDir);
@@ -135,7 +135,8 @@ async function main(): Promise<void> {
   try {
     await migrateDeploy(database.url);
     say('db', 'migrations applied');
-    const env = { ...process.env, DATABASE_URL: database.url, NODE_ENV: dev ? ('development' as const) : ('production' as const) };
+    // The children run in the repository: given the absolute data dir, they use ours even when our cwd is elsewhere.
+    const env = { ...process.env, DATABASE_URL: database.url, BUILDIT_DATA_DIR: dataDir, NODE_ENV: dev ? ('development' as const) : ('production' as const) };
     if (!dev) await buildWebIfStale(env, (line) => say('build', line));
     if (stopping) return;
     children.push(newChild('web', 'server.ts', 0), newChild('worker', 'worker/main.ts', workerGraceMs));

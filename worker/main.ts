@@ -12,9 +12,10 @@
  * Every worker also runs the cron scheduler (lib/schedule): one of them, elected with an advisory lock,
  * enqueues the scheduled runs. BUILDIT_SCHEDULER=off disables it in this worker.
  */
-import { randomUUID } from 'node:crypto';
-import { hostname } from 'node:os';
-import { intFromEnv, workerGraceMsFromEnv } from '../lib/config/env';
+import {
+  dbRetryMsFromEnv, logCapBytesFromEnv, schedulerEnabledFromEnv, workerConcurrencyFromEnv, workerGraceMsFromEnv, workerIdFromEnv,
+  workerLeaseMsFromEnv,
+} from '../lib/config/env';
 import { closeSharedDb, getPool, getPrisma } from '../lib/db/client';
 import { checkDatabaseReady } from '../lib/db/ready';
 import { createLogger } from '../lib/log';
@@ -23,7 +24,7 @@ import { Scheduler } from '../lib/schedule/scheduler';
 import { onSupervisorGone } from '../lib/system';
 import { createJobHandlers } from './jobs/index';
 
-const workerId = process.env.BUILDIT_WORKER_ID ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
+const workerId = workerIdFromEnv();
 const log = createLogger('worker', { workerId });
 
 /** BUILDIT_WORKER_KINDS, checked against the kinds this worker has handlers for; undefined: every kind. */
@@ -39,9 +40,12 @@ function kindsFromEnv(known: string[]): string[] | undefined {
 }
 
 async function main(): Promise<void> {
-  const concurrency = intFromEnv('BUILDIT_WORKER_CONCURRENCY', 4, 1);
+  const concurrency = workerConcurrencyFromEnv();
   const graceMs = workerGraceMsFromEnv();
-  const leaseMs = intFromEnv('BUILDIT_WORKER_LEASE_MS', 15_000, 300);
+  const leaseMs = workerLeaseMsFromEnv();
+  const schedulerEnabled = schedulerEnabledFromEnv();
+  // Read again by each run's StoreSink: parsed here too, so that a malformed value stops the worker now, not its first run.
+  const runLimits = { logCapBytes: logCapBytesFromEnv(), dbRetryMs: dbRetryMsFromEnv() };
   const heartbeatMs = Math.min(5_000, Math.floor(leaseMs / 3));
 
   let signalled = false;
@@ -78,10 +82,10 @@ async function main(): Promise<void> {
 
   const runner = new JobRunner({ pool, workerId, handlers, concurrency, leaseMs, heartbeatMs, log, ...(kinds ? { kinds } : {}) });
   await runner.start();
-  const scheduler = process.env.BUILDIT_SCHEDULER === 'off' ? null : new Scheduler({ pool, prisma: getPrisma(), log: log.child({ component: 'scheduler' }) });
+  const scheduler = schedulerEnabled ? new Scheduler({ pool, prisma: getPrisma(), log: log.child({ component: 'scheduler' }) }) : null;
   if (scheduler) await scheduler.start();
   else log.info('scheduler disabled (BUILDIT_SCHEDULER=off)');
-  log.info({ concurrency, leaseMs, kinds: kinds ?? Object.keys(handlers) }, 'worker ready');
+  log.info({ concurrency, leaseMs, kinds: kinds ?? Object.keys(handlers), ...runLimits }, 'worker ready');
 
   await stopRequested;
   // First: releases the lock at once, so another worker's scheduler takes over while this one drains.

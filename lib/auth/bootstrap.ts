@@ -7,6 +7,7 @@
  * first takes a transaction-scoped advisory lock, so the second process waits, then finds the token and
  * does nothing.
  */
+import { bootstrapTokenFromEnv, type Env } from '../config/env';
 import type { PrismaClient } from '../generated/prisma/client';
 import { createLogger, type Logger } from '../log';
 import { createApiKey } from './api-keys';
@@ -26,10 +27,10 @@ export type BootstrapResult =
 
 export async function bootstrapFromEnv(
   prisma: PrismaClient,
-  env: Readonly<Record<string, string | undefined>> = process.env,
+  env: Env = process.env,
   log: Logger = createLogger('bootstrap'),
 ): Promise<BootstrapResult> {
-  const token = env.BUILDIT_BOOTSTRAP_TOKEN?.trim();
+  const token = bootstrapTokenFromEnv(env);
   if (!token) return { status: 'skipped' };
   const problem = tokenShapeProblem(token);
   if (problem !== null) {

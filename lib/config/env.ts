@@ -1,36 +1,74 @@
-// Settings from environment variables, parsed one way, with the error a person can act on when one is malformed.
+// Every BuildIt setting read from the environment (the README's configuration table), each parsed here and
+// nowhere else. A malformed value throws an Error naming the variable and what it allows, so the process
+// fails at start with a message a person can act on. The parsers themselves are in ./parse.ts.
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import path from 'node:path';
+import { intFromEnv, namesFromEnv, oneOfFromEnv, stringFromEnv, type Env } from './parse';
 
-/** BUILDIT_DATA_DIR (default `.data`), absolute: where BuildIt keeps its local state (relative to the cwd). */
-export function dataDirFromEnv(env: NodeJS.ProcessEnv = process.env): string {
-  return path.resolve(env.BUILDIT_DATA_DIR || '.data');
-}
+export type { Env };
 
-export function intFromEnv(name: string, fallback: number, min: number, env: NodeJS.ProcessEnv = process.env): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be an integer >= ${min}, got "${raw}"`);
-  return n;
-}
-
-/** BUILDIT_WORKER_GRACE_MS: on SIGTERM/SIGINT, how long a worker's running jobs may finish (default 30 s). */
-export const workerGraceMsFromEnv = (env: NodeJS.ProcessEnv = process.env): number => intFromEnv('BUILDIT_WORKER_GRACE_MS', 30_000, 0, env);
+// --- Local state and database -------------------------------------------------------------------------
 
 /**
- * A comma-separated list of names from `known` (duplicates dropped), or undefined when unset. An unknown
- * or empty list is an error naming the allowed values; `hint` is added to it.
+ * BUILDIT_DATA_DIR (default `.data`), absolute: where BuildIt keeps its local state. A relative path is
+ * relative to the working directory, which is the repository under `npm start` (scripts/start.ts passes the
+ * absolute path on to the web server and the worker).
  */
-export function namesFromEnv<T extends string>(name: string, known: readonly T[], env: NodeJS.ProcessEnv = process.env, hint = ''): T[] | undefined {
-  const raw = env[name]?.trim();
-  if (!raw) return undefined;
-  const names = [...new Set(raw.split(',').map((item) => item.trim()).filter(Boolean))];
-  const unknown = names.filter((item) => !(known as readonly string[]).includes(item));
-  if (unknown.length > 0 || names.length === 0) {
-    throw new Error(`${name}: unknown value ${unknown.map((item) => `"${item}"`).join(', ') || '(none given)'}${hint}; use a comma-separated list of ${known.join(', ')}`);
-  }
-  return names as T[];
+export function dataDirFromEnv(env: Env = process.env): string {
+  return path.resolve(stringFromEnv('BUILDIT_DATA_DIR', env) ?? '.data');
 }
+
+/** DATABASE_URL, or undefined when unset (then BuildIt runs the embedded PostgreSQL). */
+export function databaseUrlFromEnv(env: Env = process.env): string | undefined {
+  const url = stringFromEnv('DATABASE_URL', env);
+  if (url !== undefined && !/^postgres(ql)?:\/\//.test(url)) {
+    throw new Error('DATABASE_URL must be a PostgreSQL URL (postgresql://user:password@host:port/database)');
+  }
+  return url;
+}
+
+/** DATABASE_POOL_SIZE: connections per process. */
+export const databasePoolSizeFromEnv = (env: Env = process.env): number => intFromEnv('DATABASE_POOL_SIZE', { fallback: 10, min: 1 }, env);
+
+/** BUILDIT_MIGRATIONS_DIR: the prisma/migrations readiness compares the database with; undefined: found next to the code. */
+export const migrationsDirFromEnv = (env: Env = process.env): string | undefined => stringFromEnv('BUILDIT_MIGRATIONS_DIR', env);
+
+// --- Logs ---------------------------------------------------------------------------------------------
+
+/** pino's levels. */
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export const logLevelFromEnv = (env: Env = process.env): LogLevel => oneOfFromEnv('BUILDIT_LOG_LEVEL', LOG_LEVELS, 'info', env);
+
+// --- Web server ---------------------------------------------------------------------------------------
+
+export const webPortFromEnv = (env: Env = process.env): number => intFromEnv('PORT', { fallback: 3000, min: 1, max: 65_535 }, env);
+
+/** HOST: the address the web server listens on. */
+export const webHostFromEnv = (env: Env = process.env): string => stringFromEnv('HOST', env) ?? '0.0.0.0';
+
+/** BUILDIT_BOOTSTRAP_TOKEN: the admin token a fresh install is created with (its shape is checked by lib/auth). */
+export const bootstrapTokenFromEnv = (env: Env = process.env): string | undefined => stringFromEnv('BUILDIT_BOOTSTRAP_TOKEN', env);
+
+// --- Worker -------------------------------------------------------------------------------------------
+
+/** BUILDIT_WORKER_ID: the worker's name in job leases and logs; default host, pid and a random suffix. */
+export const workerIdFromEnv = (env: Env = process.env): string =>
+  stringFromEnv('BUILDIT_WORKER_ID', env) ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
+
+/** BUILDIT_WORKER_CONCURRENCY: jobs one worker runs at once. */
+export const workerConcurrencyFromEnv = (env: Env = process.env): number => intFromEnv('BUILDIT_WORKER_CONCURRENCY', { fallback: 4, min: 1 }, env);
+
+/** BUILDIT_WORKER_GRACE_MS: on SIGTERM/SIGINT, how long a worker's running jobs may finish (default 30 s). */
+export const workerGraceMsFromEnv = (env: Env = process.env): number => intFromEnv('BUILDIT_WORKER_GRACE_MS', { fallback: 30_000, min: 0 }, env);
+
+/** BUILDIT_WORKER_LEASE_MS: a crashed worker's job is taken over this long after its last heartbeat. */
+export const workerLeaseMsFromEnv = (env: Env = process.env): number => intFromEnv('BUILDIT_WORKER_LEASE_MS', { fallback: 15_000, min: 300 }, env);
+
+/** BUILDIT_SCHEDULER: `off` keeps this worker out of the cron scheduler's election. */
+export const schedulerEnabledFromEnv = (env: Env = process.env): boolean => oneOfFromEnv('BUILDIT_SCHEDULER', ['on', 'off'], 'on', env) === 'on';
 
 /** Executors a server worker may run stages on. */
 export const WORKER_EXECUTOR_NAMES = ['docker', 'local'] as const;
@@ -41,7 +79,14 @@ export type WorkerExecutorName = (typeof WORKER_EXECUTOR_NAMES)[number];
  * host, as the worker's user: anyone who may edit a pipeline could then read the worker's files and
  * secrets, so it is off unless the operator turns it on.
  */
-export function workerExecutorsFromEnv(env: NodeJS.ProcessEnv = process.env): WorkerExecutorName[] {
-  const kubernetes = env.BUILDIT_WORKER_EXECUTORS?.includes('kubernetes') ? ' (the kubernetes executor is not available yet)' : '';
-  return namesFromEnv('BUILDIT_WORKER_EXECUTORS', WORKER_EXECUTOR_NAMES, env, kubernetes) ?? ['docker'];
+export function workerExecutorsFromEnv(env: Env = process.env): WorkerExecutorName[] {
+  const hint = env.BUILDIT_WORKER_EXECUTORS?.includes('kubernetes') ? 'the kubernetes executor is not available yet' : undefined;
+  return namesFromEnv('BUILDIT_WORKER_EXECUTORS', WORKER_EXECUTOR_NAMES, env, hint) ?? ['docker'];
 }
+
+/** BUILDIT_LOG_CAP_BYTES: the log kept per stage (lib/runs/log-cap.ts), 100 MiB by default. */
+export const logCapBytesFromEnv = (env: Env = process.env): number =>
+  intFromEnv('BUILDIT_LOG_CAP_BYTES', { fallback: 100 * 1024 * 1024, min: 1, hint: 'bytes: 104857600 is 100 MiB' }, env);
+
+/** BUILDIT_DB_RETRY_MS: how long one write of a run's events is retried while the database is unreachable; 0: never. */
+export const dbRetryMsFromEnv = (env: Env = process.env): number => intFromEnv('BUILDIT_DB_RETRY_MS', { fallback: 60_000, min: 0, hint: 'milliseconds' }, env);

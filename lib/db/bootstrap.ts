@@ -1,5 +1,6 @@
 // Which PostgreSQL BuildIt uses: DATABASE_URL if set, otherwise the embedded one under the data dir.
-import { defaultDataDir, startEmbeddedPostgres } from './embedded';
+import { databaseUrlFromEnv, dataDirFromEnv, type Env } from '../config/env';
+import { startEmbeddedPostgres } from './embedded';
 
 export interface ResolvedDatabase {
   url: string;
@@ -13,21 +14,16 @@ export interface ResolvedDatabase {
 }
 
 export interface ResolveDatabaseOptions {
-  /** BuildIt data dir (embedded cluster lives in `<dataDir>/postgres`); default $BUILDIT_DATA_DIR or `.data`. */
+  /** BuildIt data dir (embedded cluster lives in `<dataDir>/postgres`); default BUILDIT_DATA_DIR (lib/config). */
   dataDir?: string;
   /** Defaults to process.env. */
-  env?: Record<string, string | undefined>;
+  env?: Env;
 }
 
 export async function resolveDatabase(options: ResolveDatabaseOptions = {}): Promise<ResolvedDatabase> {
   const env = options.env ?? process.env;
-  const fromEnv = env.DATABASE_URL?.trim();
-  if (fromEnv) {
-    if (!/^postgres(ql)?:\/\//.test(fromEnv)) {
-      throw new Error('DATABASE_URL must be a PostgreSQL URL (postgresql://user:password@host:port/database)');
-    }
-    return { url: fromEnv, source: 'env', embedded: false, stop: async () => {} };
-  }
-  const embedded = await startEmbeddedPostgres({ dataDir: options.dataDir ?? defaultDataDir() });
+  const fromEnv = databaseUrlFromEnv(env);
+  if (fromEnv) return { url: fromEnv, source: 'env', embedded: false, stop: async () => {} };
+  const embedded = await startEmbeddedPostgres({ dataDir: options.dataDir ?? dataDirFromEnv(env) });
   return { url: embedded.url, source: 'embedded', embedded: true, clusterDir: embedded.clusterDir, stop: () => embedded.stop() };
 }

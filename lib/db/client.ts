@@ -2,16 +2,13 @@
 // (job claims, log chunk inserts) can run plain SQL on the SAME pool (see lib/queue/claim.ts).
 import pg from 'pg';
 import { PrismaPg } from '@prisma/adapter-pg';
-import { intFromEnv } from '../config/env';
+import { databasePoolSizeFromEnv, databaseUrlFromEnv } from '../config/env';
 import { Prisma, PrismaClient } from '../generated/prisma/client';
 
 // The generated client (lib/generated/prisma, made by `prisma generate` on postinstall), re-exported so the
 // rest of the code imports the database from one place.
 export { Prisma, PrismaClient };
 export { JobStatus, OrgRole, RunStatus, StageStatus, TenantRole } from '../generated/prisma/enums';
-
-/** Default pool size per process; override with DATABASE_POOL_SIZE. */
-export const DEFAULT_POOL_SIZE = 10;
 
 export interface PoolOptions {
   /** Max connections in the pool (default DATABASE_POOL_SIZE or 10). */
@@ -20,12 +17,10 @@ export interface PoolOptions {
   applicationName?: string;
 }
 
-const poolSizeFromEnv = (): number => intFromEnv('DATABASE_POOL_SIZE', DEFAULT_POOL_SIZE, 1);
-
 export function createPool(url: string, options: PoolOptions = {}): pg.Pool {
   const pool = new pg.Pool({
     connectionString: url,
-    max: options.max ?? poolSizeFromEnv(),
+    max: options.max ?? databasePoolSizeFromEnv(),
     application_name: options.applicationName ?? 'buildit',
     idleTimeoutMillis: 30_000,
     connectionTimeoutMillis: 10_000,
@@ -61,7 +56,7 @@ const globalForDb = globalThis as typeof globalThis & { __builditDb?: SharedDb }
 
 function shared(): SharedDb {
   if (globalForDb.__builditDb) return globalForDb.__builditDb;
-  const url = process.env.DATABASE_URL;
+  const url = databaseUrlFromEnv();
   if (!url) {
     throw new Error(
       'DATABASE_URL is not set. Start BuildIt through its entry point (which starts the embedded PostgreSQL ' +

@@ -31,6 +31,7 @@ import type { Socket } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { dataDirFromEnv } from '../config/env';
 import { freeLoopbackPort, isProcessAlive, loopbackPortIsFree } from '../system';
 import {
   bundledPostgresBinaries, ensureRootStateDir, firstDirNotEnterable, isRoot, postgresUserIds, ROOT_STATE_DIR, type UserIds,
@@ -51,7 +52,7 @@ export interface EmbeddedPostgres {
 }
 
 export interface EmbeddedOptions {
-  /** BuildIt data dir; default $BUILDIT_DATA_DIR or `.data` (relative to the cwd). */
+  /** BuildIt data dir; default BUILDIT_DATA_DIR (lib/config). */
   dataDir?: string;
 }
 
@@ -65,10 +66,6 @@ interface ClusterState {
   user: string;
   password: string;
   database: string;
-}
-
-export function defaultDataDir(): string {
-  return path.resolve(process.env.BUILDIT_DATA_DIR || '.data');
 }
 
 function urlFor(state: ClusterState, database = state.database): string {
@@ -169,7 +166,7 @@ function locateCluster(dataDir: string, runAs: UserIds | null): string {
 
 /** Starts (or reuses) the embedded PostgreSQL of `dataDir`; resolves once it accepts connections. */
 export async function startEmbeddedPostgres(options: EmbeddedOptions = {}): Promise<EmbeddedPostgres> {
-  const dataDir = path.resolve(options.dataDir ?? defaultDataDir());
+  const dataDir = path.resolve(options.dataDir ?? dataDirFromEnv());
   const stateFile = path.join(dataDir, 'postgres.json');
   mkdirSync(dataDir, { recursive: true });
   // PostgreSQL refuses to run as root: as root it runs as the `postgres` user (created when missing).

@@ -3,6 +3,7 @@
 import { readdirSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { migrationsDirFromEnv } from '../config/env';
 import { queryRows, type Queryable } from './client';
 
 export type Readiness = { ok: true } | { ok: false; reason: string };
@@ -14,7 +15,7 @@ export type Readiness = { ok: true } | { ok: false; reason: string };
  */
 export function findMigrationsDir(): string | null {
   const candidates = [
-    process.env.BUILDIT_MIGRATIONS_DIR,
+    migrationsDirFromEnv(),
     path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../prisma/migrations'),
     path.resolve(process.cwd(), 'prisma/migrations'),
   ];

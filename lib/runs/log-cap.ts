@@ -12,7 +12,6 @@
  */
 import type { LogStream } from '../events/types';
 
-export const DEFAULT_LOG_CAP_BYTES = 100 * 1024 * 1024;
 export const DEFAULT_LOG_TAIL_BYTES = 1024 * 1024;
 
 export interface CappedLine {
@@ -25,17 +24,6 @@ export interface CappedLine {
 /** Stored size of a line: its UTF-8 bytes plus the newline. */
 export function lineBytes(line: string): number {
   return Buffer.byteLength(line, 'utf8') + 1;
-}
-
-/** `BUILDIT_LOG_CAP_BYTES` (a positive integer of bytes), else the default; throws on a bad value. */
-export function logCapFromEnv(env: Readonly<Record<string, string | undefined>> = process.env): number {
-  const raw = env.BUILDIT_LOG_CAP_BYTES;
-  if (raw === undefined || raw.trim() === '') return DEFAULT_LOG_CAP_BYTES;
-  const value = Number(raw);
-  if (!Number.isSafeInteger(value) || value <= 0) {
-    throw new Error(`BUILDIT_LOG_CAP_BYTES must be a positive number of bytes (e.g. 104857600 for 100 MiB), not ${JSON.stringify(raw)}`);
-  }
-  return value;
 }
 
 export function formatBytes(bytes: number): string {

@@ -26,18 +26,17 @@
  * longer than dbRetryMs, is thrown to the orchestrator (at once, or at the next event for a timer flush):
  * it then stops the run. A failed publish only loses the live event (the database has it): it is logged.
  */
+import { dbRetryMsFromEnv, logCapBytesFromEnv } from '../config/env';
 import type { ServerRunEvent, RunEventPublisher, StageLogChunkEvent } from '../events/server-events';
 import type { EventSink, LogStream, RunEvent } from '../events/types';
 import { insertLogChunk, readLogChunk, type LogChunkRow, type StoredLogPosition } from './log-chunks';
 import type { PrismaClient } from '../generated/prisma/client';
 import { createLogger, type Logger } from '../log';
-import { DEFAULT_LOG_TAIL_BYTES, lineBytes, logCapFromEnv, StageLogCap, type CappedLine } from './log-cap';
+import { DEFAULT_LOG_TAIL_BYTES, lineBytes, StageLogCap, type CappedLine } from './log-cap';
 import { STREAM_CODES } from './log-lines';
 
 export const DEFAULT_FLUSH_INTERVAL_MS = 100;
 export const DEFAULT_CHUNK_BYTES = 64 * 1024;
-/** How long one write is retried through a database outage (override: BUILDIT_DB_RETRY_MS). */
-export const DEFAULT_DB_RETRY_MS = 60_000;
 const RETRY_BACKOFF_START_MS = 100;
 const RETRY_BACKOFF_MAX_MS = 2_000;
 
@@ -103,7 +102,7 @@ export class StoreSink implements EventSink {
     this.target = { tenantId: options.tenantId, runId: options.runId };
     this.flushIntervalMs = options.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS;
     this.chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
-    this.capBytes = options.logCapBytes ?? logCapFromEnv();
+    this.capBytes = options.logCapBytes ?? logCapBytesFromEnv();
     this.tailBytes = options.logTailBytes ?? DEFAULT_LOG_TAIL_BYTES;
     this.dbRetryMs = options.dbRetryMs ?? dbRetryMsFromEnv();
     this.logger = options.logger ?? createLogger('store-sink', { runId: options.runId });
@@ -409,15 +408,6 @@ export class StoreSink implements EventSink {
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** BUILDIT_DB_RETRY_MS (milliseconds, >= 0), or DEFAULT_DB_RETRY_MS. */
-export function dbRetryMsFromEnv(env: Readonly<Record<string, string | undefined>> = process.env): number {
-  const raw = env.BUILDIT_DB_RETRY_MS;
-  if (raw === undefined || raw === '') return DEFAULT_DB_RETRY_MS;
-  const ms = Number(raw);
-  if (!Number.isFinite(ms) || ms < 0) throw new Error(`BUILDIT_DB_RETRY_MS must be a number of milliseconds >= 0, got "${raw}"`);
-  return ms;
-}
 
 /** Socket errors of a connection that failed or dropped. */
 const TRANSIENT_SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);

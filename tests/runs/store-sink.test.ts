@@ -4,10 +4,10 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import pino from 'pino';
 import type { RunEvent } from '../../lib/events/types';
-import { formatBytes, lineBytes, logCapFromEnv, StageLogCap, type CappedLine } from '../../lib/runs/log-cap';
+import { formatBytes, lineBytes, StageLogCap, type CappedLine } from '../../lib/runs/log-cap';
 import { chunkLines } from '../../lib/runs/log-lines';
 import { readStoredLogPositions } from '../../lib/runs/log-chunks';
-import { dbRetryMsFromEnv, isTransientDatabaseError, StoreSink } from '../../lib/runs/store-sink';
+import { isTransientDatabaseError, StoreSink } from '../../lib/runs/store-sink';
 import type { PrismaClient } from '../../lib/generated/prisma/client';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { RecordingPublisher, seedTenant, storedLog, triggerPipeline, type Seeded } from './helpers';
@@ -194,12 +194,6 @@ describe('StoreSink through database outages', () => {
     assert.equal(isTransientDatabaseError(null), false);
   });
 
-  test('BUILDIT_DB_RETRY_MS', () => {
-    assert.equal(dbRetryMsFromEnv({}), 60_000);
-    assert.equal(dbRetryMsFromEnv({ BUILDIT_DB_RETRY_MS: '2500' }), 2500);
-    assert.throws(() => dbRetryMsFromEnv({ BUILDIT_DB_RETRY_MS: '1m' }), /BUILDIT_DB_RETRY_MS must be a number of milliseconds/);
-  });
-
   test('a write that fails with a connection error is retried; a chunk that committed before the drop is not stored twice', async () => {
     const { runId, stageRunId, stageRunIds } = await newRun();
     const publisher = new RecordingPublisher(db.prisma);
@@ -275,12 +269,9 @@ describe('StageLogCap', () => {
     assert.deepEqual(end.map((s) => s.line), ['x'.repeat(500)]);
   });
 
-  test('sizes and the environment variable', () => {
+  test('sizes', () => {
     assert.equal(lineBytes('é'), 3);
     assert.equal(formatBytes(100 * 1024 * 1024), '100 MiB');
     assert.equal(formatBytes(47_815_065), '45.6 MiB');
-    assert.equal(logCapFromEnv({}), 100 * 1024 * 1024);
-    assert.equal(logCapFromEnv({ BUILDIT_LOG_CAP_BYTES: '4096' }), 4096);
-    assert.throws(() => logCapFromEnv({ BUILDIT_LOG_CAP_BYTES: '10MB' }), /BUILDIT_LOG_CAP_BYTES must be a positive number of bytes/);
   });
 });
