@@ -4,6 +4,7 @@
  * Bad input is always a 4xx; only our own bugs and outages become `500 internal` (logged, no stack sent).
  */
 import { ZodError, type z } from 'zod';
+import { AuthError } from '../auth/errors';
 import { Prisma } from '../generated/prisma/client';
 import { createLogger, type Logger } from '../log';
 import type { ErrorBody } from './schemas/common';
@@ -15,8 +16,6 @@ export class ApiError extends Error {
     readonly status: number,
     message: string,
     readonly details?: unknown,
-    /** Extra response headers (e.g. `WWW-Authenticate` on 401). */
-    readonly headers?: Record<string, string>,
   ) {
     super(message);
     this.name = 'ApiError';
@@ -52,11 +51,15 @@ function apiLog(): Logger {
   return defaultLog;
 }
 
+/** The challenge of every 401 (RFC 6750): how to authenticate. */
+const BEARER_CHALLENGE = { 'WWW-Authenticate': 'Bearer realm="buildit"' };
+
 /** Maps anything thrown by a handler to a response. The only place that decides error statuses. */
 export function toErrorResponse(error: unknown, log: Logger = apiLog(), request?: Request): Response {
   if (error instanceof ApiError) {
-    return errorResponse(error.status, error.code, error.message, error.details ?? null, error.headers);
+    return errorResponse(error.status, error.code, error.message, error.details ?? null);
   }
+  if (error instanceof AuthError) return errorResponse(401, error.code, error.message, null, BEARER_CHALLENGE);
   if (error instanceof ZodError) {
     return errorResponse(422, 'validation_failed', 'the request is not valid: see details', formatIssues(error.issues));
   }

@@ -1,47 +1,41 @@
 /**
- * `Authorization: Bearer <token>` → Actor. Every failure is a 401 `ApiError` whose message says what to do;
+ * `Authorization: Bearer <token>` → Actor. Every failure is an `AuthError` whose message says what to do;
  * the token itself never appears in errors or logs.
  */
-import { ApiError } from '../api/errors';
 import type { PrismaClient } from '../generated/prisma/client';
 import type { TenantRole } from '../generated/prisma/enums';
 import { SCOPES, type Actor, type Scope } from './authorize';
+import { AuthError } from './errors';
 import { bearerToken, hashesEqual, hashToken, tokenLookupPrefix, tokenShapeProblem } from './tokens';
 
 /** `lastUsedAt` is written at most this often per token, so reads do not turn into a write each. */
 export const LAST_USED_GRANULARITY_MS = 60_000;
 
-const CHALLENGE = { 'WWW-Authenticate': 'Bearer realm="buildit"' };
-
-function unauthorized(code: string, message: string): ApiError {
-  return new ApiError(code, 401, message, null, CHALLENGE);
-}
-
 export async function authenticateRequest(prisma: PrismaClient, request: Request, now: Date = new Date()): Promise<Actor> {
   const token = bearerToken(request.headers);
   if (token === null) {
-    throw unauthorized('unauthenticated', 'authentication required: send `Authorization: Bearer <API token>`');
+    throw new AuthError('unauthenticated', 'authentication required: send `Authorization: Bearer <API token>`');
   }
   if (typeof token !== 'string') {
-    throw unauthorized('invalid_token', 'malformed Authorization header: expected `Bearer <API token>`');
+    throw new AuthError('invalid_token', 'malformed Authorization header: expected `Bearer <API token>`');
   }
   return authenticateToken(prisma, token, now);
 }
 
 export async function authenticateToken(prisma: PrismaClient, token: string, now: Date = new Date()): Promise<Actor> {
-  const invalid = unauthorized('invalid_token', 'the API token is not valid');
+  const invalid = new AuthError('invalid_token', 'the API token is not valid');
   if (tokenShapeProblem(token) !== null) throw invalid;
 
   const key = await prisma.apiKey.findUnique({ where: { prefix: tokenLookupPrefix(token) } });
   // Hash even when no row matched, so a miss and a mismatch take the same time.
   const presented = hashToken(token);
   if (!key || !hashesEqual(presented, key.hash)) throw invalid;
-  if (key.revokedAt !== null) throw unauthorized('invalid_token', 'the API token has been revoked: create a new one');
+  if (key.revokedAt !== null) throw new AuthError('invalid_token', 'the API token has been revoked: create a new one');
   if (key.expiresAt !== null && key.expiresAt.getTime() <= now.getTime()) {
-    throw unauthorized('invalid_token', 'the API token has expired: create a new one');
+    throw new AuthError('invalid_token', 'the API token has expired: create a new one');
   }
   // A token whose user was deleted keeps no rights (fail closed).
-  if (key.userId === null) throw unauthorized('invalid_token', 'the API token no longer belongs to a user: create a new one');
+  if (key.userId === null) throw new AuthError('invalid_token', 'the API token no longer belongs to a user: create a new one');
 
   const [orgMembership, tenantMemberships] = await Promise.all([
     prisma.orgMembership.findUnique({

@@ -18,7 +18,13 @@ export const SUBSCRIBE_TENANT = 'subscribe_tenant';
 /** Client → server (with an ack): stop following a run or a tenant. */
 export const UNSUBSCRIBE = 'unsubscribe';
 
-/** Socket.IO room names; the publisher emits to them, the server joins sockets to them after authorization. */
+/**
+ * Worker → web servers (a Socket.IO server-side emit; clients never see it): one run event and the id of its
+ * run's tenant. Each web server delivers it to its own sockets in the run's rooms, as `run.event`.
+ */
+export const RELAY_RUN_EVENT = 'buildit:run-event';
+
+/** Socket.IO room names; the server joins sockets to them after authorization and delivers run events to them. */
 export const runRoom = (runId: string) => `run:${runId}`;
 export const tenantRoom = (tenantId: string) => `tenant:${tenantId}`;
 
@@ -76,6 +82,11 @@ export type SimpleAck = { ok: true } | { ok: false; error: ErrorBody };
 export interface ServerToClientEvents {
   [RUN_EVENT]: (event: ServerRunEvent) => void;
   [RUN_SNAPSHOT]: (snapshot: RunSnapshot) => void;
+}
+
+/** Server-side emits between the workers' publishers and the web servers. */
+export interface ServerSideEvents {
+  [RELAY_RUN_EVENT]: (tenantId: string, event: ServerRunEvent) => void;
 }
 
 export interface ClientToServerEvents {

@@ -1,15 +1,14 @@
 /**
- * The real RunEventPublisher: workers (which run no Socket.IO server) emit run events into the web
- * servers' rooms with `@socket.io/postgres-emitter` (NOTIFY, plus a row in socket_io_attachments for
- * payloads over 8000 bytes; see ./emitter.ts). Log chunks go to `run:{runId}`; status events to
- * `run:{runId}` and `tenant:{tenantId}` in one broadcast (a socket in both rooms gets them once).
- * `publish` resolves once the NOTIFY was sent and rejects when it could not be.
+ * The real RunEventPublisher: workers (which run no Socket.IO server) send run events to every web server
+ * with `@socket.io/postgres-emitter` (NOTIFY, plus a row in socket_io_attachments for payloads over 8000
+ * bytes; see ./emitter.ts), as a server-side emit that each web server delivers to its own sockets
+ * (./server.ts). `publish` resolves once the NOTIFY was sent and rejects when it could not be.
  */
 import type pg from 'pg';
 import type { RunEventPublisher, ServerRunEvent } from '../events/server-events';
 import { ensureAttachmentsTable } from './attachments';
 import { createPostgresEmitter } from './emitter';
-import { RUN_EVENT, isStatusEvent, runRoom, tenantRoom } from './protocol';
+import { RELAY_RUN_EVENT } from './protocol';
 
 export function createRunEventPublisher(pool: pg.Pool): RunEventPublisher {
   const emitter = createPostgresEmitter(pool);
@@ -24,8 +23,7 @@ export function createRunEventPublisher(pool: pg.Pool): RunEventPublisher {
         throw error;
       });
       await tableReady;
-      const rooms = isStatusEvent(event) ? [runRoom(target.runId), tenantRoom(target.tenantId)] : [runRoom(target.runId)];
-      await emitter.emit(rooms, RUN_EVENT, event);
+      await emitter.serverSideEmit(RELAY_RUN_EVENT, target.tenantId, event);
     },
   };
 }

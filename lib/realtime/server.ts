@@ -13,18 +13,20 @@
  *   remembers the (stageRunId, seq) pairs sent. That also covers a chunk that was already read from the
  *   database while its live event was still on its way (worker: INSERT, then NOTIFY).
  *
- * Live events pass through the Subscription by a hook on the adapter's `onMessage` (every broadcast from
- * another server or a worker's emitter arrives there): sockets that must not receive an event directly
- * (held during the catch-up, or a duplicate) are added to the broadcast's `except` list.
+ * Live events pass through the Subscription because workers do not broadcast into the rooms: they send each
+ * event to every web server (a server-side emit, Socket.IO's public way for that), and the server that
+ * receives it delivers it to its own sockets in the rooms (`io.local`), except those that must not get it
+ * directly: held during the catch-up, or a duplicate.
  */
 import { randomUUID } from 'node:crypto';
 import type { Server as HttpServer } from 'node:http';
 import { createAdapter } from '@socket.io/postgres-adapter';
 import type pg from 'pg';
-import { Server, type Namespace, type Socket } from 'socket.io';
+import { Server, type Socket } from 'socket.io';
 import { z } from 'zod';
 import { authenticateToken } from '../auth/authenticate';
 import type { Actor } from '../auth/authorize';
+import { AuthError } from '../auth/errors';
 import type { ServerRunEvent } from '../events/server-events';
 import type { PrismaClient } from '../generated/prisma/client';
 import type { Logger } from '../log';
@@ -32,17 +34,20 @@ import { ATTACHMENTS_TABLE, ensureAttachmentsTable } from './attachments';
 import { createPostgresEmitter } from './emitter';
 import { canReadTenantRuns, findReadableRun, readChunksAfter, readRunSnapshot, CATCH_UP_PAGE } from './catch-up';
 import {
+  RELAY_RUN_EVENT,
   RUN_EVENT,
   RUN_SNAPSHOT,
   SUBSCRIBE,
   SUBSCRIBE_TENANT,
   UNSUBSCRIBE,
   isLogChunk,
+  isStatusEvent,
   runRoom,
   tenantRoom,
   type ClientToServerEvents,
   type ErrorBody,
   type RealtimeErrorCode,
+  type ServerSideEvents,
   type ServerToClientEvents,
   type SubscribeAck,
 } from './protocol';
@@ -79,15 +84,17 @@ interface SocketData {
   actor: Actor;
 }
 
-type RealtimeServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
-type RealtimeSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+/** The server-side emit that waitUntilListening sends to itself. */
+const PROBE_EVENT = 'buildit:realtime-probe';
+interface ServerEvents extends ServerSideEvents {
+  [PROBE_EVENT]: (nonce: string) => void;
+}
+
+type RealtimeServer = Server<ClientToServerEvents, ServerToClientEvents, ServerEvents, SocketData>;
+type RealtimeSocket = Socket<ClientToServerEvents, ServerToClientEvents, ServerEvents, SocketData>;
 
 /** How long attachRealtime waits for the adapter's LISTEN connection before giving up. */
 const READY_TIMEOUT_MS = 15_000;
-const PROBE_EVENT = 'buildit:realtime-probe';
-/** socket.io-adapter's MessageType.BROADCAST and socket.io-parser's EVENT packet type. */
-const MESSAGE_BROADCAST = 3;
-const PACKET_EVENT = 2;
 
 const SubscribeRequest = z.object({
   runId: z.string().min(1).max(100),
@@ -149,16 +156,6 @@ class ErrorReply extends Error {
 
 const notFound = (what: string) => new ErrorReply('not_found', `${what} not found`);
 
-interface BroadcastMessage {
-  type: number;
-  nsp?: string;
-  data?: {
-    requestId?: unknown;
-    packet?: { type?: number; data?: unknown[] };
-    opts?: { rooms?: string[]; except?: string[] };
-  };
-}
-
 export async function attachRealtime(httpServer: HttpServer, options: RealtimeOptions): Promise<Realtime> {
   const { pool, prisma, log, hooks = {} } = options;
   await ensureAttachmentsTable(pool);
@@ -167,6 +164,10 @@ export async function attachRealtime(httpServer: HttpServer, options: RealtimeOp
     path: options.path ?? '/socket.io',
     // Same origin as the pages; API-token clients (the CLI) are not browsers.
     serveClient: false,
+    adapter: createAdapter(pool, {
+      tableName: ATTACHMENTS_TABLE,
+      errorHandler: (error: Error) => log.warn({ err: error }, 'realtime: Postgres adapter error'),
+    }),
   });
 
   // runId → subscriptions of sockets connected to THIS server.
@@ -183,53 +184,32 @@ export async function attachRealtime(httpServer: HttpServer, options: RealtimeOp
   };
   const findSubscription = (socket: RealtimeSocket, runId: string) => [...(subscriptions.get(runId) ?? [])].find((s) => s.socket === socket);
 
-  /** Decides, for every local subscriber of the event's run, whether the broadcast reaches it directly. */
-  const filterBroadcast = (message: BroadcastMessage) => {
-    const data = message.data;
-    const packet = data?.packet;
-    if (message.type !== MESSAGE_BROADCAST || !data || !packet || data.requestId !== undefined) return;
-    if (packet.type !== PACKET_EVENT || !Array.isArray(packet.data) || packet.data[0] !== RUN_EVENT) return;
-    const event = packet.data[1] as ServerRunEvent | undefined;
-    const subscribers = event && typeof event.runId === 'string' ? subscriptions.get(event.runId) : undefined;
-    if (!event || !subscribers) return;
-    const rooms = data.opts?.rooms ?? [];
-    const except = new Set(data.opts?.except ?? []);
-    for (const subscription of subscribers) {
-      const socket = subscription.socket;
-      // A broadcast to every socket (no rooms) or to a room the socket is in.
-      if (rooms.length > 0 && !rooms.some((room) => socket.rooms.has(room))) continue;
-      if (except.has(socket.id)) continue;
+  /**
+   * Delivers a run event from a worker to this server's sockets in the run's room (and, for a status event,
+   * the tenant's: a socket in both gets it once). A subscriber still catching up gets it later from its
+   * Subscription; a log chunk it already has is not sent again.
+   */
+  const deliver = (tenantId: string, event: ServerRunEvent) => {
+    const rooms = isStatusEvent(event) ? [runRoom(event.runId), tenantRoom(tenantId)] : [runRoom(event.runId)];
+    const notNow: string[] = [];
+    for (const subscription of subscriptions.get(event.runId) ?? []) {
       if (subscription.held) {
         subscription.held.push(event);
-        except.add(socket.id);
+        notNow.push(subscription.socket.id);
       } else if (isLogChunk(event) && !subscription.claim(event.stageRunId, event.seq)) {
-        except.add(socket.id);
+        notNow.push(subscription.socket.id);
       }
     }
-    data.opts = { ...data.opts, rooms, except: [...except] };
+    // A socket id is also the name of a room holding just that socket.
+    io.local.to(rooms).except(notNow).emit(RUN_EVENT, event);
   };
-
-  const createPostgresAdapter = createAdapter(pool, {
-    tableName: ATTACHMENTS_TABLE,
-    errorHandler: (error: Error) => log.warn({ err: error }, 'realtime: Postgres adapter error'),
+  io.of('/').on(RELAY_RUN_EVENT, (tenantId, event) => {
+    try {
+      deliver(tenantId, event);
+    } catch (error) {
+      log.error({ err: error }, 'realtime: delivering a run event failed');
+    }
   });
-  // Socket.IO calls the factory with `new`: a function (not an arrow) whose returned object wins.
-  io.adapter(function hookedPostgresAdapter(nsp: Namespace) {
-    const adapter = createPostgresAdapter(nsp);
-    // onMessage is protected API of socket.io-adapter's ClusterAdapter: every message of another server
-    // or of an emitter goes through it. See the file comment.
-    const hooked = adapter as unknown as { onMessage(message: BroadcastMessage, offset?: string): unknown };
-    const onMessage = hooked.onMessage.bind(adapter);
-    hooked.onMessage = (message, offset) => {
-      try {
-        filterBroadcast(message);
-      } catch (error) {
-        log.error({ err: error }, 'realtime: filtering a broadcast failed');
-      }
-      return onMessage(message, offset);
-    };
-    return adapter;
-  } as unknown as Parameters<RealtimeServer['adapter']>[0]);
 
   io.use((socket, next) => {
     const token: unknown = (socket.handshake.auth as Record<string, unknown> | undefined)?.token;
@@ -248,8 +228,7 @@ export async function attachRealtime(httpServer: HttpServer, options: RealtimeOp
         next();
       },
       (error: unknown) => {
-        const status = (error as { status?: number }).status;
-        if (status === 401) refuse(error instanceof Error ? error.message : 'the API token is not valid');
+        if (error instanceof AuthError) refuse(error.message);
         else {
           log.error({ err: error }, 'realtime: authentication failed');
           const failure = new Error('internal') as Error & { data: ErrorBody };
@@ -331,7 +310,7 @@ export async function attachRealtime(httpServer: HttpServer, options: RealtimeOp
           socket.data.actor = actor;
         },
         (error: unknown) => {
-          if ((error as { status?: number }).status !== 401) return; // database trouble: try again next time
+          if (!(error instanceof AuthError)) return; // database trouble: try again next time
           log.info({ socketId: socket.id }, 'realtime: token no longer valid, disconnecting');
           socket.disconnect(true);
         },
@@ -405,8 +384,8 @@ export async function attachRealtime(httpServer: HttpServer, options: RealtimeOp
 async function waitUntilListening(io: RealtimeServer, pool: pg.Pool): Promise<void> {
   const nonce = randomUUID();
   const emitter = createPostgresEmitter(pool);
-  const nsp = io.of('/') as unknown as { on(event: string, listener: (value: unknown) => void): void; off(event: string, listener: (value: unknown) => void): void };
-  let listener: ((value: unknown) => void) | undefined;
+  const nsp = io.of('/');
+  let listener: ((value: string) => void) | undefined;
   const received = new Promise<void>((resolve) => {
     listener = (value) => {
       if (value === nonce) resolve();

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type pg from 'pg';
+import { sleep } from '../../lib/async';
 import type { ServerRunEvent, StageLogChunkEvent } from '../../lib/events/server-events';
 import { createPool } from '../../lib/db/client';
 import { followRun } from '../../lib/realtime/client';
@@ -13,7 +14,7 @@ import { RUN_EVENT, RUN_SNAPSHOT, SUBSCRIBE, SUBSCRIBE_TENANT, type RunSnapshot,
 import { createRunEventPublisher } from '../../lib/realtime/publisher';
 import { createUserWithToken, seedWorld, type World } from '../api/helpers';
 import { createTestDatabase, type TestDatabase } from '../support/db';
-import { connect, connected, insertChunk, seedRun, sleep, startRealtimeServer, waitFor, type ClientSocket, type RunningServer, type SeededRun } from './support';
+import { connect, connected, insertChunk, seedRun, startRealtimeServer, waitFor, type ClientSocket, type RunningServer, type SeededRun } from './support';
 
 let database: TestDatabase;
 let world: World;

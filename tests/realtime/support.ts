@@ -7,6 +7,7 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { io, type Socket } from 'socket.io-client';
+import { sleep } from '../../lib/async';
 import type { StageLogChunkEvent } from '../../lib/events/server-events';
 import type { PrismaClient } from '../../lib/generated/prisma/client';
 import type { ClientToServerEvents, ServerToClientEvents } from '../../lib/realtime/protocol';
@@ -77,8 +78,6 @@ export async function waitFor(condition: () => boolean, what: string, timeoutMs 
     await sleep(10);
   }
 }
-
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export interface SeededRun {
   runId: string;
