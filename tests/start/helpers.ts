@@ -1,13 +1,12 @@
 // Shared by the `npm start` end-to-end tests: the embedded database's URL, processes by parent, waiting for a
 // condition, and a private copy of this working tree (a clone under /root, as far as the postgres user can tell).
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import pg from 'pg';
-import type { StartedBuildIt } from '../support/buildit-process';
+import { sleep } from '../../lib/async';
 
 const root = path.resolve(import.meta.dirname, '../..');
 
@@ -42,7 +41,7 @@ export async function waitUntil<T>(what: string, check: () => T | undefined | fa
     const value = check();
     if (value !== undefined && value !== false) return value;
     if (Date.now() > deadline) assert.fail(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
   }
 }
 
@@ -91,17 +90,4 @@ export function makePrivateClone(): PrivateClone {
     execFileSync('cp', ['-a', path.join(root, 'node_modules'), repo]);
   }
   return { privateDir, repo, remove: () => rmSync(privateDir, { recursive: true, force: true }) };
-}
-
-/** Like startBuildIt (tests/support/buildit-process.ts), but runs the `npm start` of the clone `repo`. */
-export function startBuildItIn(repo: string, env: NodeJS.ProcessEnv, port: number): StartedBuildIt {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
-    cwd: repo,
-    env: { ...env, PORT: String(port), HOST: '127.0.0.1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
-  const output: string[] = [];
-  for (const stream of [child.stdout, child.stderr]) createInterface({ input: stream }).on('line', (line) => output.push(line));
-  return { process: child, port, output };
 }

@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { freeLoopbackPort, isProcessAlive } from '../../lib/system';
-import { processesMentioning, stopWith, waitForReady } from '../support/buildit-process';
-import { embeddedUrl, envWithout, makePrivateClone, startBuildItIn, withClient } from './helpers';
+import { processesMentioning, startBuildIt, stopWith, waitForReady } from '../support/buildit-process';
+import { embeddedUrl, envWithout, makePrivateClone, withClient } from './helpers';
 
 test('npm start from a clone in a 0700 directory: ready, data kept across a restart, the directory stays private', async () => {
   const clone = makePrivateClone();
@@ -18,7 +18,7 @@ test('npm start from a clone in a 0700 directory: ready, data kept across a rest
   const env = envWithout(['DATABASE_URL'], { BUILDIT_DATA_DIR: dataDir });
   let clusterDir: string | undefined;
   try {
-    const first = startBuildItIn(clone.repo, env, await freeLoopbackPort());
+    const first = startBuildIt(env, await freeLoopbackPort(), { cwd: clone.repo });
     await waitForReady(first);
     const ready = first.output.map((line) => /^\[db\] embedded PostgreSQL ready \(data in (.+)\)$/.exec(line)).find(Boolean);
     assert.ok(ready, first.output.join('\n'));
@@ -30,7 +30,7 @@ test('npm start from a clone in a 0700 directory: ready, data kept across a rest
     assert.equal(await stopWith(first, 'SIGTERM'), 0);
     assert.equal(isProcessAlive(postmaster), false, 'the database stopped');
 
-    const second = startBuildItIn(clone.repo, env, await freeLoopbackPort());
+    const second = startBuildIt(env, await freeLoopbackPort(), { cwd: clone.repo });
     await waitForReady(second);
     const rows = await withClient(embeddedUrl(dataDir), (client) => client.query('SELECT name FROM kept'));
     assert.deepEqual(rows.rows, [{ name: 'first start' }], 'the second start found the same cluster');

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { sleep } from '../../lib/async';
 import { freeLoopbackPort, isProcessAlive } from '../../lib/system';
 import { fetchStatus, processesMentioning, startBuildIt, stopWith, waitForReady, type StartedBuildIt } from '../support/buildit-process';
 import { childPids, envWithout, waitUntil } from './helpers';
@@ -50,7 +51,7 @@ test('a worker killed with SIGKILL is restarted, and the web answers /health/rea
     const poller = (async () => {
       while (polling) {
         statuses.push(await fetchStatus(`http://127.0.0.1:${started.port}/health/ready`));
-        await new Promise((resolve) => setTimeout(resolve, 100));
+        await sleep(100);
       }
     })();
     const killedAt = performance.now();

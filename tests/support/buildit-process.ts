@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { sleep } from '../../lib/async';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const READY_TIMEOUT_MS = 240_000;
@@ -18,9 +19,10 @@ export interface StartedBuildIt {
   output: string[];
 }
 
-export function startBuildIt(env: NodeJS.ProcessEnv, port: number): StartedBuildIt {
+/** `npm start` of this repository, or with `cwd` of another checkout (a copy of it). */
+export function startBuildIt(env: NodeJS.ProcessEnv, port: number, options: { cwd?: string } = {}): StartedBuildIt {
   const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
-    cwd: root,
+    cwd: options.cwd ?? root,
     env: { ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'pipe'],
     // A process group of its own, like a command started from a shell: stopWith(..., { group: true }) signals all of it.
@@ -48,7 +50,7 @@ export async function waitForReady(started: StartedBuildIt): Promise<void> {
       assert.fail(`npm start exited early (${started.process.exitCode}):\n${started.output.join('\n')}`);
     }
     if ((await fetchStatus(`http://127.0.0.1:${started.port}/health/ready`)) === 200) return;
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    await sleep(250);
   }
   assert.fail(`/health/ready did not answer 200 within ${READY_TIMEOUT_MS} ms:\n${started.output.join('\n')}`);
 }
