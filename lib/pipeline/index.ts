@@ -41,13 +41,8 @@ export function loadPipeline(input: string | Uint8Array, file: string, options: 
   let text: string;
   if (typeof input === 'string') text = input;
   else {
-    const decoded = decodeUtf8(input);
-    if (!decoded.ok) {
-      const diagnostics = new DiagnosticCollector(file);
-      const byte = `0x${decoded.byte.toString(16).padStart(2, '0')}`;
-      diagnostics.error(decoded.span, 'encoding', `the file is not valid UTF-8 (byte ${byte})`, 'save the file as UTF-8');
-      return { spec: null, diagnostics: diagnostics.result() };
-    }
+    const decoded = decodePipelineFile(input, file);
+    if ('diagnostic' in decoded) return { spec: null, diagnostics: [decoded.diagnostic] };
     text = decoded.text;
   }
   const source = new KdlSource(text);
@@ -55,6 +50,16 @@ export function loadPipeline(input: string | Uint8Array, file: string, options: 
   if (fast.diagnostics.isEmpty) return { spec: fast.spec, diagnostics: [] };
   const located = check(source, file, options, true);
   return { spec: located.spec, diagnostics: located.diagnostics.result() };
+}
+
+/** A pipeline file's text, or the error at its first byte that is not UTF-8 (node's 'utf8' decoding would hide it). */
+export function decodePipelineFile(bytes: Uint8Array, file: string): { text: string } | { diagnostic: Diagnostic } {
+  const decoded = decodeUtf8(bytes);
+  if (decoded.ok) return { text: decoded.text };
+  const diagnostics = new DiagnosticCollector(file);
+  const byte = `0x${decoded.byte.toString(16).padStart(2, '0')}`;
+  diagnostics.error(decoded.span, 'encoding', `the file is not valid UTF-8 (byte ${byte})`, 'save the file as UTF-8');
+  return { diagnostic: diagnostics.result()[0]! };
 }
 
 function check(source: KdlSource, file: string, options: LoadOptions, storeLocations: boolean): { spec: PipelineSpec | null; diagnostics: DiagnosticCollector } {

@@ -174,6 +174,16 @@ describe('pipelines, trigger, runs', () => {
     assert.match(result.stderr, /\n {2}bad\.kdl:3:3: /);
   });
 
+  test('a file that is not UTF-8 is refused before anything is sent, as `buildit validate` refuses it (exit 2)', async () => {
+    const file = path.join(home, 'latin1.kdl');
+    writeFileSync(file, Buffer.concat([Buffer.from('pipeline "caf'), Buffer.from([0xe9]), Buffer.from('"\n')]));
+    const before = await database.prisma.pipeline.count();
+    const result = await buildit(['pipelines', 'create', '-f', file, '--name', 'latin1'], as(world.adminA.token));
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /latin1\.kdl:1:14: error: the file is not valid UTF-8 \(byte 0xe9\)/);
+    assert.equal(await database.prisma.pipeline.count(), before);
+  });
+
   test('trigger with --branch, --sha and --var; runs show --json; runs list', async () => {
     const triggered = await buildit(['trigger', pipelineId, '--branch', 'feature/x', '--sha', 'abc1234', '--var', 'GREETING=hi=there', '--json'], as(world.memberA.token));
     assert.equal(triggered.code, 0, triggered.stderr);

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { PipelineSummary } from '../../../lib/api/schemas';
-import { loadPipeline } from '../../../lib/pipeline/index';
+import { decodePipelineFile, formatDiagnostic, loadPipeline } from '../../../lib/pipeline/index';
 import { UsageError } from '../../errors';
 import { printJson, printTable, remote, resolvePipelineId, resolveTenant, type JsonOption } from '../../remote/command';
 
@@ -39,12 +39,15 @@ export async function list(options: TenantOption): Promise<void> {
 }
 
 export async function create(options: CreateOptions): Promise<void> {
-  let config: string;
+  let bytes: Buffer;
   try {
-    config = readFileSync(options.file, 'utf8');
+    bytes = readFileSync(options.file);
   } catch (error) {
     throw new UsageError(`cannot read ${options.file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
   }
+  const decoded = decodePipelineFile(bytes, options.file);
+  if ('diagnostic' in decoded) throw new UsageError(formatDiagnostic(decoded.diagnostic));
+  const config = decoded.text;
   // The server validates too (and reports every diagnostic); the local parse only names the pipeline.
   const name = options.name ?? loadPipeline(config, options.file).spec?.name ?? path.basename(options.file).replace(/\.kdl$/, '');
   const context = remote();
