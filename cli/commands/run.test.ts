@@ -442,3 +442,13 @@ test('hostile values stay data: variables, branch, matrix values with shell meta
   assert.ok(lines.includes(`b=${hostile} m=$(touch pwned6)`), lines.join('\n'));
   for (const file of ['pwned', 'pwned2', 'pwned3', 'pwned4', 'pwned5', 'pwned6']) assert.ok(!existsSync(path.join(dir, file)), `${file} was created: a value ran as code`);
 });
+
+test('a stage on the kubernetes executor, which does not exist yet, fails with that reason and fails the run', async (t) => {
+  const pipeline = `pipeline "k8s"\nstage "k" {\n  executor "kubernetes"\n  ${IMAGE}\n  run "echo never"\n}\n`;
+  const dir = await scratch(t, { 'buildit.kdl': pipeline });
+  const { code, stdout, stderr } = await runCli(['--json'], dir);
+  assert.equal(code, 1, stderr);
+  assert.match(stderr, /warning: executor "kubernetes" is not supported yet/);
+  const finished = parseNdjson(stdout).find((e) => e.type === 'stage.finished');
+  assert.deepEqual(finished?.type === 'stage.finished' && [finished.status, finished.reason], ['failed', 'executor "kubernetes" is not supported yet: use docker']);
+});

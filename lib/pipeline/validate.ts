@@ -73,8 +73,12 @@ function checkPaths(paths: Text[], what: string, options: { relative: boolean },
 
 function warnUnsupportedKind(stage: StageSpec, diagnostics: DiagnosticCollector): void {
   const node = stage.build ?? stage.deploy ?? stage.stack;
-  if (!node || !stage.kind || !UNSUPPORTED_KINDS.has(stage.kind)) return;
-  diagnostics.warning(node.span, 'unsupported', unsupportedKindReason(stage.kind), 'such a stage fails when the run reaches it; use a `run` stage for now');
+  if (node && stage.kind && UNSUPPORTED_KINDS.has(stage.kind)) {
+    diagnostics.warning(node.span, 'unsupported', unsupportedKindReason(stage.kind), 'such a stage fails when the run reaches it; use a `run` stage for now');
+  }
+  if (stage.executor === 'kubernetes') {
+    diagnostics.warning(stage.span, 'unsupported', 'executor "kubernetes" is not supported yet', 'such a stage fails when the run reaches it; use `executor "docker"` for now');
+  }
 }
 
 /** `a-b` and `a_b` would be the same environment variable of a run script (see script-env.ts). */

@@ -11,3 +11,8 @@ export const DEFAULT_EXECUTOR: ExecutorName = 'docker';
 export function executorFor(stage: Pick<PlannedStage, 'executor'>, runDefault: string = DEFAULT_EXECUTOR): string {
   return stage.executor ?? runDefault;
 }
+
+/** Executors the language names but the engine does not have yet: a stage that picks one fails with this reason. */
+export const UNBUILT_EXECUTORS: Readonly<Record<string, string>> = {
+  kubernetes: 'executor "kubernetes" is not supported yet: use docker',
+};

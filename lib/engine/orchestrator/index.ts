@@ -1,5 +1,5 @@
 export { runPlan } from './run-plan';
-export { DEFAULT_EXECUTOR, executorFor } from './executor-choice';
+export { DEFAULT_EXECUTOR, executorFor, UNBUILT_EXECUTORS } from './executor-choice';
 export { formatDuration } from './duration';
 export type {
   ApprovalDecision,

@@ -29,7 +29,7 @@ import { messageOf } from '../../errors';
 import type { StopRequest } from './attempt';
 import { formatDuration } from './duration';
 import { EventStream } from './events';
-import { DEFAULT_EXECUTOR, executorFor } from './executor-choice';
+import { DEFAULT_EXECUTOR, executorFor, UNBUILT_EXECUTORS } from './executor-choice';
 import { restoreEachOnce } from './shared-workspace';
 import { executeStage, type StageContext } from './stage';
 import type { ApprovalDecision, ResumedRunningStage, RunPlanOptions, RunResult, StageResult } from './types';
@@ -80,7 +80,7 @@ class PlanRun {
       runId: options.runId,
       executors: options.executors,
       defaultExecutor: options.defaultExecutor ?? DEFAULT_EXECUTOR,
-      unavailableExecutors: options.unavailableExecutors ?? {},
+      unavailableExecutors: { ...UNBUILT_EXECUTORS, ...options.unavailableExecutors },
       secrets,
       labels: options.labels ?? {},
       artifacts: options.artifacts && restoreEachOnce(options.artifacts),

@@ -16,7 +16,6 @@ export function unavailableReasons(enabled: string[]): Record<string, string> {
       'executor "local" is disabled on this worker: it would run the stage as a process on the worker\'s own host, with its files and rights; ' +
       'an operator who accepts that starts the worker with BUILDIT_WORKER_EXECUTORS=docker,local (or give the stage an image)',
     docker: 'executor "docker" is disabled on this worker: start it with BUILDIT_WORKER_EXECUTORS=docker (the default)',
-    kubernetes: 'executor "kubernetes" is not available yet: use docker',
   };
   for (const name of enabled) delete reasons[name];
   return reasons;
