@@ -3,7 +3,7 @@
  * Protocol: docs/realtime.md (types in ./protocol.ts).
  *
  * - Several web replicas share rooms through `@socket.io/postgres-adapter` (LISTEN/NOTIFY on the same
- *   PostgreSQL); workers publish into the rooms with `@socket.io/postgres-emitter` (./publisher.ts).
+ *   PostgreSQL); workers send run events to every replica with `@socket.io/postgres-emitter` (./publisher.ts).
  * - The handshake carries an API token (`auth: { token }`); a socket only joins `run:{id}` / `tenant:{id}`
  *   after `authorize(actor, 'run.read', ...)`; unknown and forbidden ids get the same `not_found`.
  * - Catch-up without gap or duplicate: on `subscribe` the socket joins the run room and, in the same tick,
@@ -13,10 +13,11 @@
  *   remembers the (stageRunId, seq) pairs sent. That also covers a chunk that was already read from the
  *   database while its live event was still on its way (worker: INSERT, then NOTIFY).
  *
- * Live events pass through the Subscription because workers do not broadcast into the rooms: they send each
- * event to every web server (a server-side emit, Socket.IO's public way for that), and the server that
- * receives it delivers it to its own sockets in the rooms (`io.local`), except those that must not get it
- * directly: held during the catch-up, or a duplicate.
+ * Live events pass through the Subscription because workers do not broadcast into the rooms (a broadcast
+ * from another process reaches the sockets with no per-socket say, short of patching the adapter's protected
+ * `onMessage`): they send each event to every web server as a server-side emit, and each server delivers it
+ * to its own sockets in the rooms (`io.local`), except those that must not get it directly: held during the
+ * catch-up, or a duplicate. Both are Socket.IO's public API.
  */
 import { randomUUID } from 'node:crypto';
 import type { Server as HttpServer } from 'node:http';
