@@ -58,6 +58,13 @@ test('lib/pipeline depends on nothing of ours outside itself (it is pure and bun
   assert.deepEqual(violations, []);
 });
 
+test('lib/auth decides access on its own: it imports nothing of lib/api (the API maps its errors)', () => {
+  const violations = sourceFiles(path.join(ROOT, 'lib', 'auth'))
+    .filter((file) => !file.endsWith('.test.ts'))
+    .flatMap((file) => importsOf(file).filter((target) => target.startsWith(path.join('lib', 'api'))).map((target) => `${path.relative(ROOT, file)} imports ${target}`));
+  assert.deepEqual(violations, []);
+});
+
 test('the checks above see the imports they are about (they can fail)', () => {
   assert.ok(importsOf(path.join(ROOT, 'worker', 'jobs', 'run-pipeline.ts')).some((target) => target.startsWith(path.join('lib', 'engine'))));
   assert.ok(sourceFiles(path.join(ROOT, 'cli')).length > 10);

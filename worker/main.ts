@@ -13,8 +13,9 @@
  * enqueues the scheduled runs. BUILDIT_SCHEDULER=off disables it in this worker.
  */
 import {
-  dbRetryMsFromEnv, logCapBytesFromEnv, schedulerEnabledFromEnv, workerConcurrencyFromEnv, workerGraceMsFromEnv, workerIdFromEnv,
+  schedulerEnabledFromEnv, workerConcurrencyFromEnv, workerGraceMsFromEnv, workerIdFromEnv,
   workerLeaseMsFromEnv,
+  workerKindsFromEnv,
 } from '../lib/config/env';
 import { closeSharedDb, getPool, getPrisma } from '../lib/db/client';
 import { checkDatabaseReady } from '../lib/db/ready';
@@ -27,25 +28,11 @@ import { createJobHandlers } from './jobs/index';
 const workerId = workerIdFromEnv();
 const log = createLogger('worker', { workerId });
 
-/** BUILDIT_WORKER_KINDS, checked against the kinds this worker has handlers for; undefined: every kind. */
-function kindsFromEnv(known: string[]): string[] | undefined {
-  const raw = process.env.BUILDIT_WORKER_KINDS?.trim();
-  if (!raw) return undefined;
-  const kinds = [...new Set(raw.split(',').map((kind) => kind.trim()).filter(Boolean))];
-  const unknown = kinds.filter((kind) => !known.includes(kind));
-  if (unknown.length > 0 || kinds.length === 0) {
-    throw new Error(`BUILDIT_WORKER_KINDS: unknown job kind ${unknown.map((k) => `"${k}"`).join(', ') || '(none given)'}; this worker handles ${known.join(', ')}`);
-  }
-  return kinds;
-}
-
 async function main(): Promise<void> {
   const concurrency = workerConcurrencyFromEnv();
   const graceMs = workerGraceMsFromEnv();
   const leaseMs = workerLeaseMsFromEnv();
   const schedulerEnabled = schedulerEnabledFromEnv();
-  // Read again by each run's StoreSink: parsed here too, so that a malformed value stops the worker now, not its first run.
-  const runLimits = { logCapBytes: logCapBytesFromEnv(), dbRetryMs: dbRetryMsFromEnv() };
   const heartbeatMs = Math.min(5_000, Math.floor(leaseMs / 3));
 
   let signalled = false;
@@ -66,7 +53,7 @@ async function main(): Promise<void> {
 
   const pool = getPool();
   const handlers = createJobHandlers({ prisma: getPrisma(), pool });
-  const kinds = kindsFromEnv(Object.keys(handlers)); // a bad setting fails before any waiting
+  const kinds = workerKindsFromEnv(Object.keys(handlers)); // a bad setting fails before any waiting
   // A worker on an old schema must not claim jobs; the database may also still be starting.
   for (let attempt = 1; !signalled; attempt++) {
     const readiness = await checkDatabaseReady(pool);
@@ -85,7 +72,7 @@ async function main(): Promise<void> {
   const scheduler = schedulerEnabled ? new Scheduler({ pool, prisma: getPrisma(), log: log.child({ component: 'scheduler' }) }) : null;
   if (scheduler) await scheduler.start();
   else log.info('scheduler disabled (BUILDIT_SCHEDULER=off)');
-  log.info({ concurrency, leaseMs, kinds: kinds ?? Object.keys(handlers), ...runLimits }, 'worker ready');
+  log.info({ concurrency, leaseMs, kinds: kinds ?? Object.keys(handlers) }, 'worker ready');
 
   await stopRequested;
   // First: releases the lock at once, so another worker's scheduler takes over while this one drains.

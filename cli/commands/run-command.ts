@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { homedir, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import type { EventSink } from '../../lib/events/types';
@@ -21,6 +21,7 @@ import { UsageError } from '../errors';
 import { EXIT_CANCELLED, EXIT_FAILED, EXIT_SUCCEEDED, EXIT_USAGE } from '../exit-codes';
 import type { RunCommandOptions } from './run';
 import { parsePairs, parseSecretArgs, parseSecretFile, readGit } from './run-inputs';
+import { cliCacheDirFromEnv, defaultImageFromEnv } from '../../lib/config/cli';
 
 /** The project's offline image; stages that pick `executor "docker"` in a local run use it when they name none. */
 const LOCAL_DEFAULT_IMAGE = 'local/busybox:latest';
@@ -53,7 +54,7 @@ async function prepareRun(file: string, options: RunCommandOptions, stderr: (tex
   const bytes = await readFile(file).catch((error: NodeJS.ErrnoException) => {
     throw new UsageError(error.code === 'ENOENT' ? `${file} does not exist (pass the pipeline file, default ./buildit.kdl)` : `cannot read ${file}: ${error.message}`);
   });
-  const defaultImage = options.defaultImage ?? process.env.BUILDIT_DEFAULT_IMAGE ?? (options.executor === 'local' ? LOCAL_DEFAULT_IMAGE : undefined);
+  const defaultImage = options.defaultImage ?? defaultImageFromEnv() ?? (options.executor === 'local' ? LOCAL_DEFAULT_IMAGE : undefined);
   const { spec, diagnostics } = loadPipeline(bytes, file, defaultImage === undefined ? {} : { defaultImage });
   for (const diagnostic of diagnostics) stderr(formatDiagnostic(diagnostic));
   if (!spec) throw new UsageError(`${file} is not a valid pipeline (${diagnostics.filter((d) => d.severity === 'error').length} error(s) above)`);
@@ -105,7 +106,7 @@ async function execute(prepared: PreparedRun, options: RunCommandOptions, stderr
   const sink: EventSink = options.json ? new NdjsonSink(process.stdout) : new HumanPrinter(process.stdout, createPalette(colorEnabled(process.stdout)));
   const storage = new HostStorage({
     runsRoot: path.join(tmpdir(), 'buildit-runs'),
-    cacheRoot: process.env.BUILDIT_CACHE_DIR ?? path.join(homedir(), '.cache', 'buildit', 'caches'),
+    cacheRoot: cliCacheDirFromEnv(),
   });
   await openWorkspace(storage, runId, options.workspace);
   const cancel = new AbortController();

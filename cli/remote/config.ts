@@ -5,9 +5,9 @@
  * written with mode 0600 (it holds a token).
  */
 import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { UsageError } from '../errors';
+import { cliConfigPathFromEnv, remoteServerFromEnv } from '../../lib/config/cli';
 
 export interface RemoteConfig {
   url: string;
@@ -19,9 +19,7 @@ export interface RemoteConfig {
 type Env = Record<string, string | undefined>;
 
 export function configPath(env: Env = process.env): string {
-  if (env.BUILDIT_CONFIG) return path.resolve(env.BUILDIT_CONFIG);
-  const base = env.XDG_CONFIG_HOME && path.isAbsolute(env.XDG_CONFIG_HOME) ? env.XDG_CONFIG_HOME : path.join(os.homedir(), '.config');
-  return path.join(base, 'buildit', 'config.json');
+  return cliConfigPathFromEnv(env);
 }
 
 /** The stored config, or null when there is none. A file that cannot be read or parsed is a usage error. */
@@ -76,8 +74,9 @@ export function normalizeUrl(raw: string): string {
 /** URL and token for a remote command; a usage error (exit 2) saying how to log in when one is missing. */
 export function resolveConnection(env: Env = process.env): RemoteConfig {
   const stored = readConfigFile(env) ?? {};
-  const url = env.BUILDIT_URL || stored.url;
-  const token = env.BUILDIT_TOKEN || stored.token;
+  const fromEnv = remoteServerFromEnv(env);
+  const url = fromEnv.url ?? stored.url;
+  const token = fromEnv.token ?? stored.token;
   if (!url || !token) {
     throw new UsageError(
       `not logged in: run \`buildit login --url URL --token TOKEN\` (or set BUILDIT_URL and BUILDIT_TOKEN); config file: ${configPath(env)}`,

@@ -84,6 +84,11 @@ export function workerExecutorsFromEnv(env: Env = process.env): WorkerExecutorNa
   return namesFromEnv('BUILDIT_WORKER_EXECUTORS', WORKER_EXECUTOR_NAMES, env, hint) ?? ['docker'];
 }
 
+/** BUILDIT_WORKER_KINDS: the job kinds a worker claims, checked against those it has handlers for; undefined: every kind. */
+export function workerKindsFromEnv(known: readonly string[], env: Env = process.env): string[] | undefined {
+  return namesFromEnv('BUILDIT_WORKER_KINDS', known, env, 'the job kinds this worker handles');
+}
+
 /** BUILDIT_LOG_CAP_BYTES: the log kept per stage (lib/runs/log-cap.ts), 100 MiB by default. */
 export const logCapBytesFromEnv = (env: Env = process.env): number =>
   intFromEnv('BUILDIT_LOG_CAP_BYTES', { fallback: 100 * 1024 * 1024, min: 1, hint: 'bytes: 104857600 is 100 MiB' }, env);

@@ -29,6 +29,7 @@
 import { dbRetryMsFromEnv, logCapBytesFromEnv } from '../config/env';
 import type { ServerRunEvent, RunEventPublisher, StageLogChunkEvent } from '../events/server-events';
 import type { EventSink, LogStream, RunEvent } from '../events/types';
+import { sleep } from '../async';
 import { insertLogChunk, readLogChunk, type LogChunkRow, type StoredLogPosition } from './log-chunks';
 import type { PrismaClient } from '../generated/prisma/client';
 import { createLogger, type Logger } from '../log';
@@ -407,7 +408,6 @@ export class StoreSink implements EventSink {
   }
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Socket errors of a connection that failed or dropped. */
 const TRANSIENT_SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);

@@ -164,7 +164,7 @@ describe('worker processes', () => {
     const worker = spawnTs('worker/main.ts', { DATABASE_URL: db.url, BUILDIT_WORKER_KINDS: 'run,deploy' });
     children.push(worker);
     assert.deepEqual(await worker.exited, { code: 1, signal: null });
-    assert.ok(worker.lines.some((l) => l.includes('BUILDIT_WORKER_KINDS: unknown job kind \\"deploy\\"; this worker handles run, schedule')), worker.lines.join('\n'));
+    assert.ok(worker.lines.some((l) => l.includes('BUILDIT_WORKER_KINDS must be a comma-separated list of run, schedule (the job kinds this worker handles), got \\"run,deploy\\"')), worker.lines.join('\n'));
   });
 
   test('worker/main.ts refuses a bad BUILDIT_WORKER_CONCURRENCY with a message and exit code 1', async () => {

@@ -95,7 +95,7 @@ test('a worker that fails at every start is restarted after 1 s, 2 s, 4 s, and C
     const delays = () => started.output.flatMap((line) => /^\[buildit\] worker exited \(code 1\); restarting in (\d+) s$/.exec(line)?.[1] ?? []);
     await waitUntil('three restarts', () => delays().length >= 3);
     assert.deepEqual(delays().slice(0, 3), ['1', '2', '4']);
-    assert.ok(started.output.some((line) => line.startsWith('[worker]') && line.includes('BUILDIT_WORKER_KINDS: unknown job kind')), 'the worker says why');
+    assert.ok(started.output.some((line) => line.startsWith('[worker]') && line.includes('BUILDIT_WORKER_KINDS must be a comma-separated list of')), 'the worker says why');
     assert.equal(await fetchStatus(`http://127.0.0.1:${started.port}/health/ready`), 200, 'the web serves meanwhile');
     assert.equal(await stopWith(started, 'SIGINT', { group: true }), 0);
   });

@@ -9,7 +9,7 @@
  * idempotent: a job runs at least once (a crashed worker's job is run again by another one).
  */
 import type pg from 'pg';
-import { workerExecutorsFromEnv } from '../../lib/config/env';
+import { dbRetryMsFromEnv, logCapBytesFromEnv, workerExecutorsFromEnv } from '../../lib/config/env';
 import type { PrismaClient } from '../../lib/db/client';
 import type { JobHandlers } from '../../lib/queue/runner';
 import { createRunEventPublisher } from '../../lib/realtime/publisher';
@@ -23,11 +23,12 @@ export type { ClaimedJob } from '../../lib/queue/claim';
 /** Job kinds with a handler in this worker. The API enqueues `run` jobs (payload `{ runId }`). */
 export function createJobHandlers(deps: { prisma: PrismaClient; pool: pg.Pool }): JobHandlers {
   return {
-    // Parsed here, at the worker's start: a malformed BUILDIT_WORKER_EXECUTORS stops it before it claims anything.
+    // Settings parsed here, at the worker's start: a malformed one stops it before it claims anything.
     run: createRunPipelineHandler({
       prisma: deps.prisma,
       publisher: createRunEventPublisher(deps.pool),
       executorNames: workerExecutorsFromEnv(),
+      sink: { logCapBytes: logCapBytesFromEnv(), dbRetryMs: dbRetryMsFromEnv() },
       cancelRequests: new CancelRequests({ prisma: deps.prisma, listen: deps.pool.options }),
     }),
     // The elected scheduler (lib/schedule) enqueues one per due cron slot (payload `{ pipelineId, slot }`).

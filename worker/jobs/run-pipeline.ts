@@ -73,8 +73,8 @@ export interface RunPipelineDeps {
   cancelRequests?: CancelRequests;
   /** Milliseconds between checks of cancelRequestedAt when nothing listens. Default 1000. */
   cancelPollMs?: number;
-  /** Log batching and cap (defaults: 100 ms, 64 KiB, BUILDIT_LOG_CAP_BYTES or 100 MiB, 1 MiB tail). */
-  sink?: Partial<Pick<StoreSinkOptions, 'flushIntervalMs' | 'chunkBytes' | 'logCapBytes' | 'logTailBytes'>>;
+  /** Log batching, cap and database retries (defaults: 100 ms, 64 KiB, BUILDIT_LOG_CAP_BYTES or 100 MiB, 1 MiB tail, BUILDIT_DB_RETRY_MS). */
+  sink?: Partial<Pick<StoreSinkOptions, 'flushIntervalMs' | 'chunkBytes' | 'logCapBytes' | 'logTailBytes' | 'dbRetryMs'>>;
   concurrency?: number;
   cancelDeadlineMs?: number;
   logger?: Logger;

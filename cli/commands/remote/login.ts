@@ -9,6 +9,7 @@ import { ApiClient } from '../../remote/client';
 import { printJson, type JsonOption } from '../../remote/command';
 import { configPath, normalizeUrl, writeConfigFile } from '../../remote/config';
 import { ApiError } from '../../remote/errors';
+import { remoteServerFromEnv } from '../../../lib/config/cli';
 
 export interface LoginOptions extends JsonOption {
   url?: string;
@@ -24,8 +25,9 @@ async function readStdin(): Promise<string> {
 }
 
 export async function login(options: LoginOptions): Promise<void> {
-  const rawUrl = options.url ?? process.env.BUILDIT_URL;
-  const token = options.tokenStdin ? await readStdin() : (options.token ?? process.env.BUILDIT_TOKEN);
+  const fromEnv = remoteServerFromEnv();
+  const rawUrl = options.url ?? fromEnv.url;
+  const token = options.tokenStdin ? await readStdin() : (options.token ?? fromEnv.token);
   if (!rawUrl) throw new UsageError('login needs the server URL: --url URL (or BUILDIT_URL)');
   if (!token) throw new UsageError('login needs an API token: --token TOKEN, --token-stdin (or BUILDIT_TOKEN)');
   const url = normalizeUrl(rawUrl);
