@@ -14,6 +14,7 @@ import { dataDirFromEnv, workerGraceMsFromEnv } from '../lib/config/env';
 import { resolveDatabase } from '../lib/db/bootstrap';
 import { migrateDeploy } from '../lib/db/migrate';
 import { buildWebIfStale } from './build-web';
+import { messageOf } from '../lib/errors';
 
 const root = path.resolve(import.meta.dirname, '..');
 const dev = process.argv.includes('--dev');
@@ -49,9 +50,8 @@ const RELAY_SCRIPT =
 
 /**
  * A process that writes a child's output to our stdout, each line prefixed with the child's name. A process of its
- * own rather than this one: if we are killed (SIGKILL), the child's output must still have a reader, so that the
- * child stops and says so instead of writing to a broken pipe (EPIPE, which pino retries forever when it flushes at
- * exit). It ends with that output.
+ * own rather than this one: if we are killed (SIGKILL), the child's output keeps a reader, so the lines it writes
+ * while it notices and stops still reach the terminal instead of a broken pipe. It ends with that output.
  */
 function startRelay(name: Child['name']): ChildProcess {
   return spawn(process.execPath, ['-e', RELAY_SCRIPT, name], { stdio: ['pipe', 'inherit', 'inherit'], detached: true });
@@ -142,13 +142,13 @@ async function main(): Promise<void> {
     children.push(newChild('web', 'server.ts', 0), newChild('worker', 'worker/main.ts', workerGraceMs));
     for (const child of children) launch(child, env, () => stopping);
   } catch (error) {
-    say('buildit', `failed to start: ${error instanceof Error ? error.message : String(error)}`);
+    say('buildit', `failed to start: ${messageOf(error)}`);
     await stopAll(1);
   }
 }
 
 main().catch((error: unknown) => {
   // Before anything was started (a bad setting, a database that cannot start): say why and exit.
-  say('buildit', `failed to start: ${error instanceof Error ? error.message : String(error)}`);
+  say('buildit', `failed to start: ${messageOf(error)}`);
   process.exit(1);
 });
