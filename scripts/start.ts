@@ -10,7 +10,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { dataDirFromEnv, workerGraceMsFromEnv } from '../lib/config/env';
+import { checkServerSettings, dataDirFromEnv, workerGraceMsFromEnv } from '../lib/config/env';
 import { resolveDatabase } from '../lib/db/bootstrap';
 import { migrateDeploy } from '../lib/db/migrate';
 import { buildWebIfStale } from './build-web';
@@ -103,6 +103,7 @@ async function stopChild({ process: child, relay, graceMs, restartTimer }: Child
 }
 
 async function main(): Promise<void> {
+  checkServerSettings();
   const workerGraceMs = workerGraceMsFromEnv();
   const dataDir = dataDirFromEnv();
   const database = await resolveDatabase({ dataDir });

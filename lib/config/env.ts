@@ -95,3 +95,13 @@ export const logCapBytesFromEnv = (env: Env = process.env): number =>
 
 /** BUILDIT_DB_RETRY_MS: how long one write of a run's events is retried while the database is unreachable; 0: never. */
 export const dbRetryMsFromEnv = (env: Env = process.env): number => intFromEnv('BUILDIT_DB_RETRY_MS', { fallback: 60_000, min: 0, hint: 'milliseconds' }, env);
+
+/**
+ * Parses every setting of the web server and the worker, for `npm start` to refuse a malformed one before it
+ * starts them (a child that failed on it at every start would only be restarted over and over).
+ */
+export function checkServerSettings(env: Env = process.env): void {
+  for (const parse of [databaseUrlFromEnv, databasePoolSizeFromEnv, logLevelFromEnv, webPortFromEnv, workerConcurrencyFromEnv, workerGraceMsFromEnv, workerLeaseMsFromEnv, schedulerEnabledFromEnv, workerExecutorsFromEnv, logCapBytesFromEnv, dbRetryMsFromEnv]) {
+    parse(env);
+  }
+}

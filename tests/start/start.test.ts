@@ -70,15 +70,22 @@ test('npm start with DATABASE_URL migrates and uses that database, and starts no
   }
 });
 
-test('npm start with a malformed setting says which and exits 1 before starting anything', async () => {
+test('npm start with a malformed setting (its own, or one of the web server or the worker) says which and exits 1 before starting anything', async () => {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'buildit-start-bad-'));
   try {
-    const started = startBuildIt(envWithout(['DATABASE_URL'], { BUILDIT_DATA_DIR: dataDir, BUILDIT_WORKER_GRACE_MS: 'soon' }), await freeLoopbackPort());
-    // 'close': after the exit AND the end of its output.
-    const code = await new Promise<number | null>((resolve) => started.process.once('close', resolve));
-    assert.equal(code, 1);
-    assert.ok(started.output.includes('[buildit] failed to start: BUILDIT_WORKER_GRACE_MS must be an integer >= 0, got "soon"'), started.output.join('\n'));
-    assert.equal(existsSync(path.join(dataDir, 'postgres')), false, 'no database was started');
+    const cases: Array<[Record<string, string>, string]> = [
+      [{ BUILDIT_WORKER_GRACE_MS: 'soon' }, 'BUILDIT_WORKER_GRACE_MS must be an integer >= 0, got "soon"'],
+      [{ BUILDIT_WORKER_EXECUTORS: 'docker,podman' }, 'BUILDIT_WORKER_EXECUTORS must be a comma-separated list of docker, local'],
+      [{ BUILDIT_LOG_LEVEL: 'loud' }, 'BUILDIT_LOG_LEVEL must be'],
+    ];
+    for (const [setting, message] of cases) {
+      const started = startBuildIt(envWithout(['DATABASE_URL'], { BUILDIT_DATA_DIR: dataDir, ...setting }), await freeLoopbackPort());
+      // 'close': after the exit AND the end of its output.
+      const code = await new Promise<number | null>((resolve) => started.process.once('close', resolve));
+      assert.equal(code, 1);
+      assert.ok(started.output.some((line) => line.startsWith(`[buildit] failed to start: ${message}`)), started.output.join('\n'));
+      assert.equal(existsSync(path.join(dataDir, 'postgres')), false, 'no database was started');
+    }
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
   }
