@@ -58,7 +58,9 @@ async function startGroup(runners: number, concurrency: number): Promise<() => P
   stops.push(() => Promise.all(group.map((r) => r.stop({ graceMs: 1_000 }))).then(() => {}));
   return async () => {
     settled = 0;
-    const allDone = new Promise<void>((resolve) => { onAllDone = resolve; });
+    const allDone = new Promise<void>((resolve) => {
+      onAllDone = resolve;
+    });
     await enqueue('noop');
     await allDone;
   };

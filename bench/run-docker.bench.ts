@@ -22,7 +22,13 @@ if (!(await detectDockerAvailable())) {
   process.exit(0);
 }
 const docker = new Docker();
-const hasImage = await docker.getImage(IMAGE).inspect().then(() => true, () => false);
+const hasImage = await docker
+  .getImage(IMAGE)
+  .inspect()
+  .then(
+    () => true,
+    () => false,
+  );
 if (!hasImage) {
   console.log(`run-docker: SKIPPED: image ${IMAGE} is missing (bash scripts/docker-engine.sh up builds it)`);
   process.exit(0);
@@ -34,7 +40,13 @@ const plan = planOf([stage('true', { image: IMAGE, commands: ['true'] })]);
 let runs = 0;
 
 async function candidate(): Promise<void> {
-  const result = await runPlan({ plan, runId: `bench-docker-${process.pid}-${++runs}`, executors: { docker: executor }, defaultExecutor: 'docker', sink: { emit() {} } });
+  const result = await runPlan({
+    plan,
+    runId: `bench-docker-${process.pid}-${++runs}`,
+    executors: { docker: executor },
+    defaultExecutor: 'docker',
+    sink: { emit() {} },
+  });
   if (result.status !== 'succeeded') throw new Error(`run ${result.status}: ${result.stages[0]?.reason}`);
 }
 

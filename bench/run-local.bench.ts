@@ -78,16 +78,28 @@ const candidate = async () => {
  */
 async function executorOnly(): Promise<void> {
   const runOne = async (stageId: string) => {
-    const handle = await executor.spawn({ runId: 'bench', stageId, attempt: 1, image: null, commands: ['true'], env: {}, services: [], mounts: [], labels: {} });
+    const handle = await executor.spawn({
+      runId: 'bench',
+      stageId,
+      attempt: 1,
+      image: null,
+      commands: ['true'],
+      env: {},
+      services: [],
+      mounts: [],
+      labels: {},
+    });
     for await (const _line of executor.logs(handle)) void _line;
     await executor.wait(handle);
     await executor.destroy(handle);
   };
   for (const level of plan.levels) {
     let next = 0;
-    await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-      while (next < level.length) await runOne(level[next++]!);
-    }));
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (next < level.length) await runOne(level[next++]!);
+      }),
+    );
   }
 }
 
@@ -101,9 +113,11 @@ async function nodeSpawnOnly(): Promise<void> {
     });
   for (const level of plan.levels) {
     let next = 0;
-    await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-      while (next++ < level.length) await runOne();
-    }));
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (next++ < level.length) await runOne();
+      }),
+    );
   }
 }
 

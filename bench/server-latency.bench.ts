@@ -48,7 +48,10 @@ function armFifo(fifo: string): { fired: Promise<number>; close(): void } {
 async function withTimeout<T>(promise: Promise<T>, what: string, worker?: WorkerProcess): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${SAMPLE_TIMEOUT_MS} ms waiting for ${what}${worker ? `; worker output:\n${worker.output()}` : ''}`)), SAMPLE_TIMEOUT_MS);
+    timer = setTimeout(
+      () => reject(new Error(`timed out after ${SAMPLE_TIMEOUT_MS} ms waiting for ${what}${worker ? `; worker output:\n${worker.output()}` : ''}`)),
+      SAMPLE_TIMEOUT_MS,
+    );
   });
   try {
     return await Promise.race([promise, timeout]);

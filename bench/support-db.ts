@@ -94,7 +94,12 @@ export interface WorkerProcess {
  * Starts worker/main.ts on `databaseUrl` and waits for its `worker ready` log line. Extra Node flags
  * (e.g. `--cpu-prof`) go in `nodeArgs`. Registered with onCleanup.
  */
-export async function startWorkerProcess(options: { databaseUrl: string; dataDir: string; nodeArgs?: string[]; env?: NodeJS.ProcessEnv }): Promise<WorkerProcess> {
+export async function startWorkerProcess(options: {
+  databaseUrl: string;
+  dataDir: string;
+  nodeArgs?: string[];
+  env?: NodeJS.ProcessEnv;
+}): Promise<WorkerProcess> {
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', 'worker/main.ts'], {
     cwd: root,
     env: {
@@ -133,7 +138,9 @@ export async function startWorkerProcess(options: { databaseUrl: string; dataDir
     for (let i = 0; i < 60 && stillThere().length > 0; i++) await new Promise((resolve) => setTimeout(resolve, 50));
     const left = stillThere();
     if (left.length > 0) {
-      console.log(`(the worker left ${left.length} process(es) running 3 s after it exited: ${left.map((p) => `${p.pid} ${p.argv[0] ?? '?'}`).join(', ')}; killed)`);
+      console.log(
+        `(the worker left ${left.length} process(es) running 3 s after it exited: ${left.map((p) => `${p.pid} ${p.argv[0] ?? '?'}`).join(', ')}; killed)`,
+      );
       for (const p of left) {
         try {
           process.kill(p.pid, 'SIGKILL');
@@ -147,7 +154,9 @@ export async function startWorkerProcess(options: { databaseUrl: string; dataDir
     }
   };
   onCleanup(() => stop());
-  const startTimeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`the worker did not get ready within 60 s:\n${output()}`)), 60_000).unref());
+  const startTimeout = new Promise<never>((_, reject) =>
+    setTimeout(() => reject(new Error(`the worker did not get ready within 60 s:\n${output()}`)), 60_000).unref(),
+  );
   const earlyExit = exited.then(() => {
     throw new Error(`the worker exited before it was ready (${child.exitCode ?? child.signalCode}):\n${output()}`);
   });

@@ -37,7 +37,8 @@ test('zod and socket.io-client are loaded by the remote commands only, when they
   // An ESM load hook in the child appends the URL of every module it loads to a file.
   const dir = mkdtempSync(path.join(tmpdir(), 'buildit-loads-'));
   const log = path.join(dir, 'modules.txt');
-  const hook = 'import { appendFileSync } from "node:fs"; export function load(url, context, next) { appendFileSync(process.env.LOAD_LOG, url + "\\n"); return next(url, context); }';
+  const hook =
+    'import { appendFileSync } from "node:fs"; export function load(url, context, next) { appendFileSync(process.env.LOAD_LOG, url + "\\n"); return next(url, context); }';
   const register = `import { register } from 'node:module'; register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hook)}`)});`;
   const remoteOnly = /node_modules\/(zod|socket\.io-client)\//;
   const modulesLoadedBy = (args: string[], expectedStatus: number) => {

@@ -41,6 +41,7 @@ export function isProcessAlive(pid: number): boolean {
  * systemd).
  */
 export function onSupervisorGone(stop: () => void): void {
-  if (process.connected === false) stop(); // closed before we listened
+  if (process.connected === false)
+    stop(); // closed before we listened
   else process.once('disconnect', stop);
 }

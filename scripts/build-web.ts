@@ -26,7 +26,11 @@ function listFiles(entry: string): string[] {
 
 function webSourceFingerprint(): string {
   const hash = createHash('sha256');
-  for (const file of WEB_SOURCES.flatMap(listFiles).sort()) hash.update(file).update('\0').update(readFileSync(path.join(root, file)));
+  for (const file of WEB_SOURCES.flatMap(listFiles).sort())
+    hash
+      .update(file)
+      .update('\0')
+      .update(readFileSync(path.join(root, file)));
   return hash.digest('hex');
 }
 

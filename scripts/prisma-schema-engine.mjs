@@ -61,9 +61,11 @@ function trace(line) {
  */
 class BrokenPremise extends Error {
   constructor(what) {
-    super(`${STANDIN}: ${what}. The installed Prisma packages no longer match what this stand-in was ` +
-      'validated against (see the pins at the top of scripts/prisma-schema-engine.mjs); re-validate it with ' +
-      '`node --import tsx --test tests/db/prisma-standin.test.ts`, or install the native schema engine.');
+    super(
+      `${STANDIN}: ${what}. The installed Prisma packages no longer match what this stand-in was ` +
+        'validated against (see the pins at the top of scripts/prisma-schema-engine.mjs); re-validate it with ' +
+        '`node --import tsx --test tests/db/prisma-standin.test.ts`, or install the native schema engine.',
+    );
     trace(`broken-premise ${what}`);
   }
 }
@@ -99,14 +101,22 @@ if (!url) {
 }
 
 const quoteIdent = (name) => `"${name.replace(/"/g, '""')}"`;
-const withDatabase = (u, db) => { const x = new URL(u); x.pathname = '/' + encodeURIComponent(db); return x.toString(); };
+const withDatabase = (u, db) => {
+  const x = new URL(u);
+  x.pathname = '/' + encodeURIComponent(db);
+  return x.toString();
+};
 const databaseName = (u) => decodeURIComponent(new URL(u).pathname.slice(1)) || 'postgres';
 
 /** CREATE/DROP DATABASE cannot run inside the target database: run them from the maintenance database. */
 async function adminQuery(sql) {
   const client = new pg.Client({ connectionString: withDatabase(url, 'postgres') });
   await client.connect();
-  try { return await client.query(sql); } finally { await client.end(); }
+  try {
+    return await client.query(sql);
+  } finally {
+    await client.end();
+  }
 }
 
 trace(cliCommand !== null ? `cli ${cliCommand}` : 'rpc-session');
@@ -237,7 +247,11 @@ function createAdapterFactory() {
 
 // A Rust panic inside the WASM engine reports its message through this global before it unwinds.
 let panicMessage = null;
-globalThis.PRISMA_WASM_PANIC_REGISTRY = { set_message: (message) => { panicMessage = message; } };
+globalThis.PRISMA_WASM_PANIC_REGISTRY = {
+  set_message: (message) => {
+    panicMessage = message;
+  },
+};
 
 // ---- the WASM engine
 // The .wasm comes from the prisma CLI package: it is built from the same engines commit as the CLI, so the
@@ -253,11 +267,12 @@ async function startEngine() {
     throw new BrokenPremise('@prisma/schema-engine-wasm does not export __wbg_set_wasm/SchemaEngine.new any more');
   }
   const wasmOverride = process.env.BUILDIT_SCHEMA_ENGINE_WASM;
-  const wasmFile = wasmOverride === 'npm'
-    ? path.join(wasmGlueDir, 'schema_engine_bg.wasm')
-    : wasmOverride
-      ? path.resolve(wasmOverride)
-      : path.join(path.dirname(require.resolve('prisma/package.json')), 'build', 'schema_engine_bg.wasm');
+  const wasmFile =
+    wasmOverride === 'npm'
+      ? path.join(wasmGlueDir, 'schema_engine_bg.wasm')
+      : wasmOverride
+        ? path.resolve(wasmOverride)
+        : path.join(path.dirname(require.resolve('prisma/package.json')), 'build', 'schema_engine_bg.wasm');
   let instance;
   try {
     instance = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(wasmFile)), { './schema_engine_bg.js': bg });
@@ -288,9 +303,7 @@ const write = (message) => process.stdout.write(JSON.stringify(message) + '\n');
 //   this way, so `migrate dev` does not warn before e.g. dropping a column (it is for development databases;
 //   review the generated SQL). We say so on stderr.
 async function diffMigrationsToSchema(engine, params) {
-  const from = params.migrationsList.migrationDirectories.length
-    ? { tag: 'migrations', ...params.migrationsList }
-    : { tag: 'empty' };
+  const from = params.migrationsList.migrationDirectories.length ? { tag: 'migrations', ...params.migrationsList } : { tag: 'empty' };
   const result = await engine.diff({
     from,
     to: { tag: 'schemaDatamodel', ...params.schema },
@@ -303,11 +316,14 @@ async function diffMigrationsToSchema(engine, params) {
 
 async function createMigration(engine, params) {
   const { script, changed } = await diffMigrationsToSchema(engine, params);
-  const timestamp = new Date().toISOString().replace(/[-:TZ]/g, '').slice(0, 14);
+  const timestamp = new Date()
+    .toISOString()
+    .replace(/[-:TZ]/g, '')
+    .slice(0, 14);
   return {
     connectorType: 'postgresql',
     generatedMigrationName: `${timestamp}_${params.migrationName || 'migration'}`,
-    migrationScript: changed ? script : (params.draft ? '-- This is an empty migration.' : null),
+    migrationScript: changed ? script : params.draft ? '-- This is an empty migration.' : null,
     extension: 'sql',
   };
 }
@@ -315,7 +331,10 @@ async function createMigration(engine, params) {
 async function evaluateDataLoss(engine, params) {
   const { script, changed } = await diffMigrationsToSchema(engine, params);
   if (changed) {
-    log('WARN', `${STANDIN}: data-loss warnings are not available with the WASM engine; review the generated migration before applying it to a database whose data matters`);
+    log(
+      'WARN',
+      `${STANDIN}: data-loss warnings are not available with the WASM engine; review the generated migration before applying it to a database whose data matters`,
+    );
   }
   const steps = changed ? Math.max(1, (script.match(/^-- [A-Z]\w+/gm) ?? []).length) : 0;
   return { migrationSteps: steps, warnings: [], unexecutableSteps: [] };
@@ -402,4 +421,6 @@ process.on('uncaughtException', crash);
 process.on('unhandledRejection', crash);
 // ---- Workaround 6: exit. The adapter's pg pool keeps the event loop alive for its idle timeout (~10 s)
 // after the CLI closes our stdin; the native engine exits at once, so do the same once the queue drains.
-lines.on('close', () => { queue.then(() => process.exit(failed ? 1 : 0)); });
+lines.on('close', () => {
+  queue.then(() => process.exit(failed ? 1 : 0));
+});

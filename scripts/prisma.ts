@@ -6,15 +6,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { prismaCliPath, runPrisma } from '../lib/db/prisma-cli';
 
-export {
-  chooseSchemaEngine,
-  findNativeSchemaEngine,
-  prismaCliPath,
-  prismaEnv,
-  repoRoot,
-  runPrisma,
-  schemaEngineStandinPath,
-} from '../lib/db/prisma-cli';
+export { chooseSchemaEngine, findNativeSchemaEngine, prismaCliPath, prismaEnv, repoRoot, runPrisma, schemaEngineStandinPath } from '../lib/db/prisma-cli';
 export type { Env, RunPrismaOptions, RunPrismaResult, SchemaEngineChoice } from '../lib/db/prisma-cli';
 
 async function main(): Promise<void> {

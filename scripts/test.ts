@@ -38,12 +38,15 @@ function selectTestFiles(patterns: string[]): string[] {
 function runNodeTests(files: string[], env: NodeJS.ProcessEnv, summaryFile: string): Promise<number> {
   const concurrency = process.env.BUILDIT_TEST_CONCURRENCY ?? '2';
   const args = [
-    '--import', 'tsx',
+    '--import',
+    'tsx',
     '--test',
     `--test-concurrency=${concurrency}`,
     '--test-timeout=300000',
-    '--test-reporter=spec', '--test-reporter-destination=stdout',
-    '--test-reporter=./scripts/test-summary-reporter.mjs', `--test-reporter-destination=${summaryFile}`,
+    '--test-reporter=spec',
+    '--test-reporter-destination=stdout',
+    '--test-reporter=./scripts/test-summary-reporter.mjs',
+    `--test-reporter-destination=${summaryFile}`,
     ...files,
   ];
   const child = spawn(process.execPath, args, { cwd: root, env, stdio: 'inherit' });

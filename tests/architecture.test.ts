@@ -53,7 +53,8 @@ test('lib/pipeline depends on nothing of ours outside itself (it is pure and bun
   const violations: string[] = [];
   for (const file of sourceFiles(path.join(ROOT, 'lib', 'pipeline'))) {
     if (file.endsWith('.test.ts')) continue;
-    for (const target of importsOf(file)) if (!target.startsWith(path.join('lib', 'pipeline'))) violations.push(`${path.relative(ROOT, file)} imports ${target}`);
+    for (const target of importsOf(file))
+      if (!target.startsWith(path.join('lib', 'pipeline'))) violations.push(`${path.relative(ROOT, file)} imports ${target}`);
   }
   assert.deepEqual(violations, []);
 });
@@ -61,7 +62,11 @@ test('lib/pipeline depends on nothing of ours outside itself (it is pure and bun
 test('lib/auth decides access on its own: it imports nothing of lib/api (the API maps its errors)', () => {
   const violations = sourceFiles(path.join(ROOT, 'lib', 'auth'))
     .filter((file) => !file.endsWith('.test.ts'))
-    .flatMap((file) => importsOf(file).filter((target) => target.startsWith(path.join('lib', 'api'))).map((target) => `${path.relative(ROOT, file)} imports ${target}`));
+    .flatMap((file) =>
+      importsOf(file)
+        .filter((target) => target.startsWith(path.join('lib', 'api')))
+        .map((target) => `${path.relative(ROOT, file)} imports ${target}`),
+    );
   assert.deepEqual(violations, []);
 });
 

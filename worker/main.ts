@@ -13,7 +13,10 @@
  * enqueues the scheduled runs. BUILDIT_SCHEDULER=off disables it in this worker.
  */
 import {
-  schedulerEnabledFromEnv, workerConcurrencyFromEnv, workerGraceMsFromEnv, workerIdFromEnv,
+  schedulerEnabledFromEnv,
+  workerConcurrencyFromEnv,
+  workerGraceMsFromEnv,
+  workerIdFromEnv,
   workerLeaseMsFromEnv,
   workerKindsFromEnv,
 } from '../lib/config/env';

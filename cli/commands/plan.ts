@@ -4,10 +4,19 @@
  * invalid or cannot be planned, 2 on usage or I/O errors.
  */
 import { InvalidArgumentError, type Command } from 'commander';
-import { formatDiagnostic, loadPipeline, plan, PlanError, TRIGGER_EVENTS, type ExecutionPlan, type PlannedStage, type TriggerContext, type TriggerEvent } from '../../lib/pipeline/index';
+import {
+  formatDiagnostic,
+  loadPipeline,
+  plan,
+  PlanError,
+  TRIGGER_EVENTS,
+  type ExecutionPlan,
+  type PlannedStage,
+  type TriggerContext,
+  type TriggerEvent,
+} from '../../lib/pipeline/index';
 import { EXIT_FAILED, EXIT_SUCCEEDED, EXIT_USAGE } from '../exit-codes';
 import { readPipelineFile } from './validate';
-
 
 interface PlanOptions {
   event: TriggerEvent;
@@ -109,7 +118,10 @@ export function formatPlan(result: ExecutionPlan): string {
 function describeStage(stage: PlannedStage): string {
   const what = stage.kind === 'run' ? `run${stage.image ? ` in ${stage.image}` : ''}` : stage.kind;
   const needs = stage.needs.length > 0 ? ` (needs ${stage.needs.join(', ')})` : '';
-  const flags = [stage.approval ? 'approval' : '', stage.allowFailure ? 'allow-failure' : ''].filter(Boolean).map((f) => ` [${f}]`).join('');
+  const flags = [stage.approval ? 'approval' : '', stage.allowFailure ? 'allow-failure' : '']
+    .filter(Boolean)
+    .map((f) => ` [${f}]`)
+    .join('');
   const skip = stage.skip ? ` — skipped: ${stage.skip.reason}` : '';
   return `${stage.id}: ${what}${needs}${flags}${skip}`;
 }

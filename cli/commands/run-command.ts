@@ -13,7 +13,16 @@ import type { EventSink } from '../../lib/events/types';
 import { formatDiagnostic, loadPipeline, plan as planPipeline, PlanError, type ExecutionPlan, type TriggerContext } from '../../lib/pipeline';
 import { createExecutor } from '../../lib/engine/executors';
 import type { Executor } from '../../lib/engine/executors/types';
-import { DEFAULT_EXECUTOR, executorFor, runPlan, selectStages, storageArtifactStore, UnknownStageError, type ApprovalPolicy, type RunResult } from '../../lib/engine/orchestrator';
+import {
+  DEFAULT_EXECUTOR,
+  executorFor,
+  runPlan,
+  selectStages,
+  storageArtifactStore,
+  UnknownStageError,
+  type ApprovalPolicy,
+  type RunResult,
+} from '../../lib/engine/orchestrator';
 import { CacheStore, HostStorage } from '../../lib/engine/workspace';
 import { colorEnabled, createPalette } from '../output/color';
 import { HumanPrinter, NdjsonSink } from '../output/sinks';
@@ -52,7 +61,9 @@ interface PreparedRun {
 /** Everything that can be wrong with the input, checked before anything runs. */
 async function prepareRun(file: string, options: RunCommandOptions, stderr: (text: string) => void): Promise<PreparedRun> {
   const bytes = await readFile(file).catch((error: NodeJS.ErrnoException) => {
-    throw new UsageError(error.code === 'ENOENT' ? `${file} does not exist (pass the pipeline file, default ./buildit.kdl)` : `cannot read ${file}: ${error.message}`);
+    throw new UsageError(
+      error.code === 'ENOENT' ? `${file} does not exist (pass the pipeline file, default ./buildit.kdl)` : `cannot read ${file}: ${error.message}`,
+    );
   });
   const defaultImage = options.defaultImage ?? defaultImageFromEnv() ?? (options.executor === 'local' ? LOCAL_DEFAULT_IMAGE : undefined);
   const { spec, diagnostics } = loadPipeline(bytes, file, defaultImage === undefined ? {} : { defaultImage });
@@ -84,7 +95,9 @@ async function prepareRun(file: string, options: RunCommandOptions, stderr: (tex
     }
   }
   if (!plan.triggered) {
-    const hint = options.event ? 'use --event/--branch to simulate another trigger' : `this was a ${trigger.event} of branch "${trigger.branch}"; pass --event manual (or --event/--branch) to simulate another trigger`;
+    const hint = options.event
+      ? 'use --event/--branch to simulate another trigger'
+      : `this was a ${trigger.event} of branch "${trigger.branch}"; pass --event manual (or --event/--branch) to simulate another trigger`;
     stderr(`buildit run: pipeline "${plan.pipeline}" does not run for this trigger: ${plan.notTriggeredReason} (${hint})`);
   }
   if (options.only?.length) plan = selectStages(plan, options.only);

@@ -121,10 +121,20 @@ test('--json prints only NDJSON events of the documented union, seq per stage fr
     assert.ok(!Number.isNaN(Date.parse(event.time)));
     if (event.type === 'stage.log') seqs.set(event.stage, [...(seqs.get(event.stage) ?? []), event.seq]);
   }
-  for (const [stage, list] of seqs) assert.deepEqual(list, list.map((_, i) => i + 1), stage);
+  for (const [stage, list] of seqs)
+    assert.deepEqual(
+      list,
+      list.map((_, i) => i + 1),
+      stage,
+    );
   assert.deepEqual(
     events.filter((e) => e.type === 'stage.finished').map((e) => (e.type === 'stage.finished' ? [e.stage, e.status] : [])),
-    [['lint', 'succeeded'], ['build', 'succeeded'], ['test', 'succeeded'], ['deploy', 'succeeded']],
+    [
+      ['lint', 'succeeded'],
+      ['build', 'succeeded'],
+      ['test', 'succeeded'],
+      ['deploy', 'succeeded'],
+    ],
   );
 });
 
@@ -133,20 +143,29 @@ test('without --approve and without a terminal, approval stages are skipped with
   const { code, stdout } = await runCli([...LOCAL, '--json'], dir);
   assert.equal(code, 0);
   const deploy = parseNdjson(stdout).find((e) => e.type === 'stage.finished' && e.stage === 'deploy');
-  assert.deepEqual(deploy && deploy.type === 'stage.finished' ? [deploy.status, deploy.reason] : null, ['skipped', 'approval required: pass --approve all|STAGE']);
+  assert.deepEqual(deploy && deploy.type === 'stage.finished' ? [deploy.status, deploy.reason] : null, [
+    'skipped',
+    'approval required: pass --approve all|STAGE',
+  ]);
 });
 
 test('--only runs the named stages and what they need', async (t) => {
   const dir = await scratch(t, { 'buildit.kdl': PIPELINE, 'input.txt': 'x' });
   const { code, stdout } = await runCli([...LOCAL, '--json', '--only', 'build'], dir);
   assert.equal(code, 0);
-  const started = parseNdjson(stdout).filter((e) => e.type === 'stage.started').map((e) => (e.type === 'stage.started' ? e.stage : ''));
+  const started = parseNdjson(stdout)
+    .filter((e) => e.type === 'stage.started')
+    .map((e) => (e.type === 'stage.started' ? e.stage : ''));
   assert.deepEqual(started, ['lint', 'build']);
 });
 
 test('exit codes: 1 failed, 2 invalid pipeline or usage', async (t) => {
   const failing = `pipeline "f"\nstage "bad" {\n  ${IMAGE}\n  run "exit 4"\n}\nstage "fine" {\n  ${IMAGE}\n  run "true"\n}\n`;
-  const dir = await scratch(t, { 'buildit.kdl': PIPELINE, 'failing.kdl': failing, 'invalid.kdl': 'pipeline "x"\nstage "a" {\n  needs "nope"\n  run "true"\n}\n' });
+  const dir = await scratch(t, {
+    'buildit.kdl': PIPELINE,
+    'failing.kdl': failing,
+    'invalid.kdl': 'pipeline "x"\nstage "a" {\n  needs "nope"\n  run "true"\n}\n',
+  });
   const failed = await runCli([...LOCAL, 'failing.kdl'], dir);
   assert.equal(failed.code, 1);
   assert.match(failed.stdout, /\[bad\] +✖ failed in .*: exit code 4/);
@@ -243,7 +262,10 @@ test('at a terminal, approval stages are asked one at a time: y runs, anything e
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let output = '';
-  const answers = new Map([['Approve stage deploy? [y/N]', 'y\n'], ['Approve stage other? [y/N]', 'no\n']]);
+  const answers = new Map([
+    ['Approve stage deploy? [y/N]', 'y\n'],
+    ['Approve stage other? [y/N]', 'no\n'],
+  ]);
   child.stdout.on('data', (chunk: Buffer) => {
     output += chunk;
     for (const [question, answer] of answers) {
@@ -283,7 +305,13 @@ test('SIGINT cancels a local run: stages stopped, exit 130 within 5 s', async (t
   assert.equal(code, 130);
   assert.ok(Date.now() - interruptedAt < 5_000);
   const finished = parseNdjson(stdout).filter((e) => e.type === 'stage.finished');
-  assert.deepEqual(finished.map((e) => (e.type === 'stage.finished' ? [e.stage, e.status] : [])), [['sleeper', 'cancelled'], ['later', 'cancelled']]);
+  assert.deepEqual(
+    finished.map((e) => (e.type === 'stage.finished' ? [e.stage, e.status] : [])),
+    [
+      ['sleeper', 'cancelled'],
+      ['later', 'cancelled'],
+    ],
+  );
 });
 
 test('SIGINT cancels a docker run: exit 130 within 5 s, no container of the run is left', async (t) => {
@@ -393,7 +421,10 @@ test('a second SIGINT force-removes the containers of a docker run and exits 130
     run.child.kill('SIGKILL');
     if (runId) {
       for (const container of await findContainersByLabel(docker, { 'buildit.run': runId })) {
-        await docker.getContainer(container.id).remove({ force: true }).catch(() => {});
+        await docker
+          .getContainer(container.id)
+          .remove({ force: true })
+          .catch(() => {});
       }
     }
   }
@@ -403,8 +434,7 @@ test('executors are chosen as on the server: an image means a container, a stage
   if (!(await dockerOrSkip(t))) return;
   const pipeline = `pipeline "where"\nstage "boxed" {\n  ${IMAGE}\n  run "true"\n}\nstage "host" {\n  executor "local"\n  run "true"\n}\n`;
   const dir = await scratch(t, { 'buildit.kdl': pipeline });
-  const executors = (stdout: string) =>
-    Object.fromEntries(parseNdjson(stdout).flatMap((e) => (e.type === 'stage.started' ? [[e.stage, e.executor]] : [])));
+  const executors = (stdout: string) => Object.fromEntries(parseNdjson(stdout).flatMap((e) => (e.type === 'stage.started' ? [[e.stage, e.executor]] : [])));
   const byDefault = await runCli(['--json'], dir);
   assert.equal(byDefault.code, 0, byDefault.stderr);
   assert.deepEqual(executors(byDefault.stdout), { boxed: 'docker', host: 'local' });
@@ -440,7 +470,8 @@ test('hostile values stay data: variables, branch, matrix values with shell meta
   assert.ok(lines.includes(`v=${hostile}`), lines.join('\n'));
   assert.ok(lines.includes(`b=${hostile} m=a;touch pwned5`), lines.join('\n'));
   assert.ok(lines.includes(`b=${hostile} m=$(touch pwned6)`), lines.join('\n'));
-  for (const file of ['pwned', 'pwned2', 'pwned3', 'pwned4', 'pwned5', 'pwned6']) assert.ok(!existsSync(path.join(dir, file)), `${file} was created: a value ran as code`);
+  for (const file of ['pwned', 'pwned2', 'pwned3', 'pwned4', 'pwned5', 'pwned6'])
+    assert.ok(!existsSync(path.join(dir, file)), `${file} was created: a value ran as code`);
 });
 
 test('a stage on the kubernetes executor, which does not exist yet, fails with that reason and fails the run', async (t) => {
@@ -450,5 +481,8 @@ test('a stage on the kubernetes executor, which does not exist yet, fails with t
   assert.equal(code, 1, stderr);
   assert.match(stderr, /warning: executor "kubernetes" is not supported yet/);
   const finished = parseNdjson(stdout).find((e) => e.type === 'stage.finished');
-  assert.deepEqual(finished?.type === 'stage.finished' && [finished.status, finished.reason], ['failed', 'executor "kubernetes" is not supported yet: use docker']);
+  assert.deepEqual(finished?.type === 'stage.finished' && [finished.status, finished.reason], [
+    'failed',
+    'executor "kubernetes" is not supported yet: use docker',
+  ]);
 });

@@ -96,7 +96,10 @@ test('--format json prints every file with its diagnostics', () => {
     column: 1,
     hint: 'reference it as `${var.unused}`, or remove it',
   });
-  assert.deepEqual(report.files[1].diagnostics.map((d: { severity: string }) => d.severity), ['warning', 'warning', 'error']);
+  assert.deepEqual(
+    report.files[1].diagnostics.map((d: { severity: string }) => d.severity),
+    ['warning', 'warning', 'error'],
+  );
 });
 
 test('an unknown format is a usage error', () => {

@@ -63,7 +63,8 @@ export function readPipelineFile(file: string): Buffer | null {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : messageOf(error);
-    const hint = code === 'ENOENT' && file === DEFAULT_PIPELINE_FILE ? ' (pass the pipeline file as an argument, or run in the directory that has buildit.kdl)' : '';
+    const hint =
+      code === 'ENOENT' && file === DEFAULT_PIPELINE_FILE ? ' (pass the pipeline file as an argument, or run in the directory that has buildit.kdl)' : '';
     process.stderr.write(`buildit: cannot read ${file}: ${reason}${hint}\n`);
     return null;
   }

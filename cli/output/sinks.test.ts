@@ -17,7 +17,15 @@ class MemoryOutput implements Output {
 
 const base = { time: '2026-01-01T00:00:00.000Z', runId: 'r1' };
 const events: RunEvent[] = [
-  { ...base, type: 'run.started', pipeline: 'app', stages: [{ id: 'build', name: 'build', needs: [] }, { id: 'test[node=18]', name: 'test', needs: ['build'] }] },
+  {
+    ...base,
+    type: 'run.started',
+    pipeline: 'app',
+    stages: [
+      { id: 'build', name: 'build', needs: [] },
+      { id: 'test[node=18]', name: 'test', needs: ['build'] },
+    ],
+  },
   { ...base, type: 'stage.queued', stage: 'build' },
   { ...base, type: 'stage.started', stage: 'build', attempt: 1, executor: 'local' },
   { ...base, type: 'stage.log', stage: 'build', stream: 'stdout', line: 'compiling', seq: 1 },
@@ -64,7 +72,13 @@ test('NDJSON: one JSON event per line, nothing else', () => {
   const out = new MemoryOutput();
   const sink = new NdjsonSink(out);
   for (const event of events) sink.emit(event);
-  assert.deepEqual(out.text.trimEnd().split('\n').map((line) => JSON.parse(line)), events);
+  assert.deepEqual(
+    out.text
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line)),
+    events,
+  );
 });
 
 test('colour is off for non-TTYs, NO_COLOR and TERM=dumb; FORCE_COLOR forces it', () => {
@@ -77,5 +91,8 @@ test('colour is off for non-TTYs, NO_COLOR and TERM=dumb; FORCE_COLOR forces it'
 });
 
 test('humanDuration rounds for people', () => {
-  assert.deepEqual([humanDuration(450), humanDuration(1234), humanDuration(12_345), humanDuration(123_000), humanDuration(3_723_000)], ['450ms', '1.23s', '12.3s', '2m03s', '1h02m03s']);
+  assert.deepEqual(
+    [humanDuration(450), humanDuration(1234), humanDuration(12_345), humanDuration(123_000), humanDuration(3_723_000)],
+    ['450ms', '1.23s', '12.3s', '2m03s', '1h02m03s'],
+  );
 });

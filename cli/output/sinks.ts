@@ -106,7 +106,13 @@ export class HumanPrinter implements EventSink {
     if (this.stageOrder.length === 0) return '';
     const rows = this.stageOrder.map((id) => {
       const event = this.finished.get(id);
-      return [id, event?.status ?? 'pending', String(event?.attempt ?? 0), event && event.attempt > 0 ? humanDuration(event.durationMs) : '-', event?.reason ?? ''];
+      return [
+        id,
+        event?.status ?? 'pending',
+        String(event?.attempt ?? 0),
+        event && event.attempt > 0 ? humanDuration(event.durationMs) : '-',
+        event?.reason ?? '',
+      ];
     });
     const header = ['STAGE', 'STATUS', 'ATTEMPTS', 'DURATION', 'REASON'];
     const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i]!.length)));

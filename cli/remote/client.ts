@@ -72,7 +72,8 @@ export class ApiClient {
       });
     } catch (error) {
       const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-      const reason = (error as Error).name === 'TimeoutError' ? `no answer within ${this.timeoutMs / 1000} s` : (cause?.code ?? cause?.message ?? (error as Error).message);
+      const reason =
+        (error as Error).name === 'TimeoutError' ? `no answer within ${this.timeoutMs / 1000} s` : (cause?.code ?? cause?.message ?? (error as Error).message);
       throw new ApiError('unreachable', `cannot reach ${this.url}: ${reason}`, 0);
     }
     const text = await response.text();
@@ -86,7 +87,8 @@ export class ApiClient {
     }
     if (!response.ok) {
       const error = (parsed as { error?: { code?: unknown; message?: unknown; details?: unknown } } | null)?.error;
-      if (error && typeof error.code === 'string' && typeof error.message === 'string') throw new ApiError(error.code, error.message, response.status, error.details ?? null);
+      if (error && typeof error.code === 'string' && typeof error.message === 'string')
+        throw new ApiError(error.code, error.message, response.status, error.details ?? null);
       throw new ApiError(`http_${response.status}`, `${method} ${url.pathname} failed: HTTP ${response.status} ${response.statusText}`.trim(), response.status);
     }
     if (response.status !== 204 && parsed === null) {

@@ -58,7 +58,9 @@ function detailLines(details: unknown): string[] {
     const { message, path, file, line, column, severity } = item as Record<string, unknown>;
     if (typeof message !== 'string') return [];
     if (typeof file === 'string' && typeof line === 'number') {
-      return [`${file}:${line}:${typeof column === 'number' ? column : 1}: ${typeof severity === 'string' && severity !== 'error' ? `${severity}: ` : ''}${message}`];
+      return [
+        `${file}:${line}:${typeof column === 'number' ? column : 1}: ${typeof severity === 'string' && severity !== 'error' ? `${severity}: ` : ''}${message}`,
+      ];
     }
     return [typeof path === 'string' && path !== '' ? `${path}: ${message}` : message];
   });

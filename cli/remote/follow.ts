@@ -35,7 +35,9 @@ export async function printStoredLogs(api: ApiClient, run: Run, options: LogOpti
       const page = await api.readLogs(run.id, stage.id, after);
       for (const chunk of page.chunks) {
         if (options.json) {
-          process.stdout.write(`${JSON.stringify({ type: 'stage.log_chunk', runId: run.id, stageRunId: stage.id, stage: stage.stageId, seq: chunk.seq, time: chunk.createdAt, text: chunk.text })}\n`);
+          process.stdout.write(
+            `${JSON.stringify({ type: 'stage.log_chunk', runId: run.id, stageRunId: stage.id, stage: stage.stageId, seq: chunk.seq, time: chunk.createdAt, text: chunk.text })}\n`,
+          );
         } else {
           const prefix = palette.stage(stage.stageId, `[${stage.stageId}]`);
           for (const line of chunk.text.replace(/\n$/, '').split('\n')) process.stdout.write(`${prefix} ${line}\n`);
@@ -74,7 +76,8 @@ export async function followLogs(api: ApiClient, run: Run, options: LogOptions):
         process.stdout.write(`${JSON.stringify(event)}\n`);
         return;
       }
-      if (event.type === 'stage.started') process.stderr.write(errorPalette.dim(`--- ${event.stage} started (attempt ${event.attempt}, ${event.executor})`) + '\n');
+      if (event.type === 'stage.started')
+        process.stderr.write(errorPalette.dim(`--- ${event.stage} started (attempt ${event.attempt}, ${event.executor})`) + '\n');
       if (event.type === 'stage.finished') {
         const paint = event.status === 'succeeded' ? errorPalette.green : event.status === 'failed' ? errorPalette.red : errorPalette.yellow;
         process.stderr.write(paint(`--- ${event.stage} ${event.status}${event.reason ? `: ${event.reason}` : ''}`) + '\n');

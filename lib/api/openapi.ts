@@ -71,7 +71,9 @@ function operationObject(op: Operation, errorSchema: JsonSchema, components: Rec
   for (const [status, response] of Object.entries(op.responses)) {
     responses[status] = {
       description: response.description,
-      ...(response.schema ? { content: { [response.contentType ?? 'application/json']: { schema: documentSchema(response.schema, 'output', components) } } } : {}),
+      ...(response.schema
+        ? { content: { [response.contentType ?? 'application/json']: { schema: documentSchema(response.schema, 'output', components) } } }
+        : {}),
     };
   }
   for (const [status, description] of Object.entries(ERROR_RESPONSES)) {

@@ -43,9 +43,7 @@ export function decodeCursor(cursor: string): Keyed {
 export function keysetArgs(page: PageRequest) {
   const after = page.cursor ? decodeCursor(page.cursor) : null;
   return {
-    where: after
-      ? { OR: [{ createdAt: { lt: after.createdAt } }, { createdAt: after.createdAt, id: { lt: after.id } }] }
-      : {},
+    where: after ? { OR: [{ createdAt: { lt: after.createdAt } }, { createdAt: after.createdAt, id: { lt: after.id } }] } : {},
     orderBy: [{ createdAt: 'desc' as const }, { id: 'desc' as const }],
     // One extra row tells whether there is a next page.
     take: page.limit + 1,

@@ -73,9 +73,7 @@ export interface Actor {
   scopes: readonly Scope[];
 }
 
-export type Resource =
-  | { type: 'organization'; organizationId: string }
-  | { type: 'tenant'; organizationId: string; tenantId: string };
+export type Resource = { type: 'organization'; organizationId: string } | { type: 'tenant'; organizationId: string; tenantId: string };
 
 export type DenialReason = 'unknown_action' | 'organization' | 'tenant_restriction' | 'scope' | 'role';
 export type Decision = { allowed: true } | { allowed: false; reason: DenialReason };

@@ -25,16 +25,14 @@ export type BootstrapResult =
   | { status: 'exists'; apiKeyId: string }
   | { status: 'created'; apiKeyId: string; organizationId: string; tenantId: string; userId: string };
 
-export async function bootstrapFromEnv(
-  prisma: PrismaClient,
-  env: Env = process.env,
-  log: Logger = createLogger('bootstrap'),
-): Promise<BootstrapResult> {
+export async function bootstrapFromEnv(prisma: PrismaClient, env: Env = process.env, log: Logger = createLogger('bootstrap')): Promise<BootstrapResult> {
   const token = bootstrapTokenFromEnv(env);
   if (!token) return { status: 'skipped' };
   const problem = tokenShapeProblem(token);
   if (problem !== null) {
-    throw new Error(`BUILDIT_BOOTSTRAP_TOKEN is not usable: ${problem}. Generate one with: openssl rand -base64 32 | tr '+/' '-_' | tr -d '=' | sed 's/^/bk_/'`);
+    throw new Error(
+      `BUILDIT_BOOTSTRAP_TOKEN is not usable: ${problem}. Generate one with: openssl rand -base64 32 | tr '+/' '-_' | tr -d '=' | sed 's/^/bk_/'`,
+    );
   }
   const prefix = tokenLookupPrefix(token);
 
@@ -43,9 +41,7 @@ export async function bootstrapFromEnv(
     const existing = await tx.apiKey.findUnique({ where: { prefix }, select: { id: true, hash: true, revokedAt: true } });
     if (existing) {
       if (!hashesEqual(existing.hash, hashToken(token))) {
-        throw new Error(
-          `BUILDIT_BOOTSTRAP_TOKEN: another API token starts with the same ${prefix.length} characters; choose a different value`,
-        );
+        throw new Error(`BUILDIT_BOOTSTRAP_TOKEN: another API token starts with the same ${prefix.length} characters; choose a different value`);
       }
       if (existing.revokedAt !== null) log.warn({ apiKeyId: existing.id }, 'BUILDIT_BOOTSTRAP_TOKEN names a revoked token; it stays revoked');
       return { status: 'exists', apiKeyId: existing.id };
@@ -92,7 +88,10 @@ export async function bootstrapFromEnv(
   });
 
   if (result.status === 'created') {
-    log.info({ apiKeyId: result.apiKeyId }, `bootstrap: created organization "${BOOTSTRAP_ORG_SLUG}", tenant "${BOOTSTRAP_TENANT_SLUG}", user ${BOOTSTRAP_ADMIN_EMAIL} and an admin API token`);
+    log.info(
+      { apiKeyId: result.apiKeyId },
+      `bootstrap: created organization "${BOOTSTRAP_ORG_SLUG}", tenant "${BOOTSTRAP_TENANT_SLUG}", user ${BOOTSTRAP_ADMIN_EMAIL} and an admin API token`,
+    );
   }
   return result;
 }

@@ -23,4 +23,5 @@ export function remoteServerFromEnv(env: Env = process.env): { url?: string; tok
 export const defaultImageFromEnv = (env: Env = process.env): string | undefined => stringFromEnv('BUILDIT_DEFAULT_IMAGE', env);
 
 /** BUILDIT_CACHE_DIR, default `~/.cache/buildit/caches`: where `buildit run` keeps stage caches. */
-export const cliCacheDirFromEnv = (env: Env = process.env): string => path.resolve(stringFromEnv('BUILDIT_CACHE_DIR', env) ?? path.join(os.homedir(), '.cache', 'buildit', 'caches'));
+export const cliCacheDirFromEnv = (env: Env = process.env): string =>
+  path.resolve(stringFromEnv('BUILDIT_CACHE_DIR', env) ?? path.join(os.homedir(), '.cache', 'buildit', 'caches'));

@@ -2,9 +2,22 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
 import {
-  bootstrapTokenFromEnv, databasePoolSizeFromEnv, databaseUrlFromEnv, dataDirFromEnv, dbRetryMsFromEnv, logCapBytesFromEnv, logLevelFromEnv,
-  migrationsDirFromEnv, schedulerEnabledFromEnv, webHostFromEnv, webPortFromEnv, workerConcurrencyFromEnv, workerExecutorsFromEnv,
-  workerGraceMsFromEnv, workerIdFromEnv, workerLeaseMsFromEnv,
+  bootstrapTokenFromEnv,
+  databasePoolSizeFromEnv,
+  databaseUrlFromEnv,
+  dataDirFromEnv,
+  dbRetryMsFromEnv,
+  logCapBytesFromEnv,
+  logLevelFromEnv,
+  migrationsDirFromEnv,
+  schedulerEnabledFromEnv,
+  webHostFromEnv,
+  webPortFromEnv,
+  workerConcurrencyFromEnv,
+  workerExecutorsFromEnv,
+  workerGraceMsFromEnv,
+  workerIdFromEnv,
+  workerLeaseMsFromEnv,
 } from './env';
 import { intFromEnv, namesFromEnv, oneOfFromEnv, stringFromEnv } from './parse';
 
@@ -51,7 +64,10 @@ test('BUILDIT_DATA_DIR: absolute, relative to the working directory, `.data` by 
 test('database settings', () => {
   assert.equal(databaseUrlFromEnv({}), undefined);
   assert.equal(databaseUrlFromEnv({ DATABASE_URL: ' postgres://u:p@db/buildit ' }), 'postgres://u:p@db/buildit');
-  throwsMessage(() => databaseUrlFromEnv({ DATABASE_URL: 'mysql://db' }), 'DATABASE_URL must be a PostgreSQL URL (postgresql://user:password@host:port/database)');
+  throwsMessage(
+    () => databaseUrlFromEnv({ DATABASE_URL: 'mysql://db' }),
+    'DATABASE_URL must be a PostgreSQL URL (postgresql://user:password@host:port/database)',
+  );
   assert.equal(databasePoolSizeFromEnv({}), 10);
   throwsMessage(() => databasePoolSizeFromEnv({ DATABASE_POOL_SIZE: '0' }), 'DATABASE_POOL_SIZE must be an integer >= 1, got "0"');
   assert.equal(migrationsDirFromEnv({}), undefined);
@@ -65,7 +81,10 @@ test('web and log settings', () => {
   assert.equal(webHostFromEnv({ HOST: '127.0.0.1' }), '127.0.0.1');
   assert.equal(bootstrapTokenFromEnv({ BUILDIT_BOOTSTRAP_TOKEN: ' bk_x ' }), 'bk_x');
   assert.equal(logLevelFromEnv({}), 'info');
-  throwsMessage(() => logLevelFromEnv({ BUILDIT_LOG_LEVEL: 'verbose' }), 'BUILDIT_LOG_LEVEL must be one of trace, debug, info, warn, error, fatal, silent, got "verbose"');
+  throwsMessage(
+    () => logLevelFromEnv({ BUILDIT_LOG_LEVEL: 'verbose' }),
+    'BUILDIT_LOG_LEVEL must be one of trace, debug, info, warn, error, fatal, silent, got "verbose"',
+  );
 });
 
 test('worker settings', () => {
@@ -88,7 +107,10 @@ test('worker settings', () => {
   );
   assert.equal(logCapBytesFromEnv({}), 100 * 1024 * 1024);
   assert.equal(logCapBytesFromEnv({ BUILDIT_LOG_CAP_BYTES: '4096' }), 4096);
-  throwsMessage(() => logCapBytesFromEnv({ BUILDIT_LOG_CAP_BYTES: '10MB' }), 'BUILDIT_LOG_CAP_BYTES must be an integer >= 1 (bytes: 104857600 is 100 MiB), got "10MB"');
+  throwsMessage(
+    () => logCapBytesFromEnv({ BUILDIT_LOG_CAP_BYTES: '10MB' }),
+    'BUILDIT_LOG_CAP_BYTES must be an integer >= 1 (bytes: 104857600 is 100 MiB), got "10MB"',
+  );
   assert.equal(dbRetryMsFromEnv({}), 60_000);
   assert.equal(dbRetryMsFromEnv({ BUILDIT_DB_RETRY_MS: '0' }), 0);
   throwsMessage(() => dbRetryMsFromEnv({ BUILDIT_DB_RETRY_MS: '1m' }), 'BUILDIT_DB_RETRY_MS must be an integer >= 0 (milliseconds), got "1m"');

@@ -101,7 +101,19 @@ export const dbRetryMsFromEnv = (env: Env = process.env): number => intFromEnv('
  * starts them (a child that failed on it at every start would only be restarted over and over).
  */
 export function checkServerSettings(env: Env = process.env): void {
-  for (const parse of [databaseUrlFromEnv, databasePoolSizeFromEnv, logLevelFromEnv, webPortFromEnv, workerConcurrencyFromEnv, workerGraceMsFromEnv, workerLeaseMsFromEnv, schedulerEnabledFromEnv, workerExecutorsFromEnv, logCapBytesFromEnv, dbRetryMsFromEnv]) {
+  for (const parse of [
+    databaseUrlFromEnv,
+    databasePoolSizeFromEnv,
+    logLevelFromEnv,
+    webPortFromEnv,
+    workerConcurrencyFromEnv,
+    workerGraceMsFromEnv,
+    workerLeaseMsFromEnv,
+    schedulerEnabledFromEnv,
+    workerExecutorsFromEnv,
+    logCapBytesFromEnv,
+    dbRetryMsFromEnv,
+  ]) {
     parse(env);
   }
 }

@@ -46,7 +46,14 @@ export function oneOfFromEnv<T extends string>(name: string, allowed: readonly T
 export function namesFromEnv<T extends string>(name: string, known: readonly T[], env: Env, hint?: string): T[] | undefined {
   const raw = stringFromEnv(name, env);
   if (raw === undefined) return undefined;
-  const names = [...new Set(raw.split(',').map((item) => item.trim()).filter(Boolean))];
+  const names = [
+    ...new Set(
+      raw
+        .split(',')
+        .map((item) => item.trim())
+        .filter(Boolean),
+    ),
+  ];
   if (names.length === 0 || names.some((item) => !(known as readonly string[]).includes(item))) {
     throw invalid(name, `a comma-separated list of ${known.join(', ')}`, hint, raw);
   }

@@ -24,8 +24,20 @@
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import {
-  chmodSync, chownSync, closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, readlinkSync, realpathSync, rmSync, statSync,
-  symlinkSync, writeFileSync,
+  chmodSync,
+  chownSync,
+  closeSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readlinkSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
 } from 'node:fs';
 import type { Socket } from 'node:net';
 import path from 'node:path';
@@ -33,9 +45,7 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 import { dataDirFromEnv } from '../config/env';
 import { freeLoopbackPort, isProcessAlive, loopbackPortIsFree } from '../system';
-import {
-  bundledPostgresBinaries, ensureRootStateDir, firstDirNotEnterable, isRoot, postgresUserIds, ROOT_STATE_DIR, type UserIds,
-} from './postgres-binaries';
+import { bundledPostgresBinaries, ensureRootStateDir, firstDirNotEnterable, isRoot, postgresUserIds, ROOT_STATE_DIR, type UserIds } from './postgres-binaries';
 
 const execFileAsync = promisify(execFile);
 
@@ -177,7 +187,9 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions = {}): Prom
   let state = readState(stateFile);
   const initialised = existsSync(path.join(clusterDir, 'PG_VERSION'));
   if (initialised && !state) {
-    throw new Error(`${clusterDir} exists but ${stateFile} (its port and password) is missing: restore it, or delete ${clusterDir} to start with an empty database`);
+    throw new Error(
+      `${clusterDir} exists but ${stateFile} (its port and password) is missing: restore it, or delete ${clusterDir} to start with an empty database`,
+    );
   }
 
   const ownerFile = path.join(dataDir, 'postgres.owner');
@@ -191,7 +203,9 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions = {}): Prom
       if (owner !== null && isProcessAlive(owner)) return { url: urlFor(reused), started: false, clusterDir, stop: async () => {} };
       return { url: urlFor(reused), started: false, clusterDir, ...own(ownerFile, running.pid, () => !isProcessAlive(running.pid), runAs) };
     }
-    throw new Error(`the embedded PostgreSQL in ${clusterDir} runs as pid ${running.pid} but does not accept connections on port ${reused.port}; stop that process, or set DATABASE_URL`);
+    throw new Error(
+      `the embedded PostgreSQL in ${clusterDir} runs as pid ${running.pid} but does not accept connections on port ${reused.port}; stop that process, or set DATABASE_URL`,
+    );
   }
 
   if (!state) state = { port: 0, user: 'postgres', password: randomBytes(18).toString('base64url'), database: EMBEDDED_DATABASE };

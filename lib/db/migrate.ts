@@ -3,7 +3,10 @@
 import { runPrisma } from './prisma-cli';
 
 export class MigrationError extends Error {
-  constructor(message: string, readonly output: string) {
+  constructor(
+    message: string,
+    readonly output: string,
+  ) {
     super(message);
     this.name = 'MigrationError';
   }
@@ -23,7 +26,11 @@ export async function migrateDeploy(url: string, options: { timeoutMs?: number }
   const result = await runPrisma(['migrate', 'deploy'], { databaseUrl: url, timeoutMs: options.timeoutMs ?? 120_000 });
   const output = redact(`${result.stdout}\n${result.stderr}`.trim());
   if (result.code !== 0) {
-    const errorLines = output.split('\n').filter((l) => /error|P\d{4}|failed/i.test(l)).slice(0, 8).join('\n');
+    const errorLines = output
+      .split('\n')
+      .filter((l) => /error|P\d{4}|failed/i.test(l))
+      .slice(0, 8)
+      .join('\n');
     const target = redact(url);
     throw new MigrationError(
       `Applying database migrations to ${target} failed (prisma migrate deploy exited with ${result.code}` +

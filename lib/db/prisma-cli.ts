@@ -21,11 +21,7 @@ export const schemaEngineStandinPath = path.join(repoRoot, 'scripts', 'prisma-sc
  * @prisma/engines, then next to the prisma package (see `resolveBinary` in prisma/build/cli.js).
  */
 export function findNativeSchemaEngine(): string | null {
-  const dirs = [
-    path.join(repoRoot, 'node_modules', '@prisma', 'engines'),
-    path.join(repoRoot, 'node_modules', 'prisma'),
-    path.join(repoRoot, 'node_modules'),
-  ];
+  const dirs = [path.join(repoRoot, 'node_modules', '@prisma', 'engines'), path.join(repoRoot, 'node_modules', 'prisma'), path.join(repoRoot, 'node_modules')];
   for (const dir of dirs) {
     if (!existsSync(dir)) continue;
     for (const name of readdirSync(dir)) {
@@ -38,10 +34,7 @@ export function findNativeSchemaEngine(): string | null {
 /** An environment map (NodeJS.ProcessEnv without Next's required NODE_ENV). */
 export type Env = Record<string, string | undefined>;
 
-export type SchemaEngineChoice =
-  | { kind: 'env'; path: string }
-  | { kind: 'native'; path: string }
-  | { kind: 'standin'; path: string };
+export type SchemaEngineChoice = { kind: 'env'; path: string } | { kind: 'native'; path: string } | { kind: 'standin'; path: string };
 
 export function chooseSchemaEngine(env: Env = process.env): SchemaEngineChoice {
   const fromEnv = env.PRISMA_SCHEMA_ENGINE_BINARY;
@@ -111,8 +104,12 @@ export function runPrisma(args: readonly string[], options: RunPrismaOptions = {
     });
     let stdout = '';
     let stderr = '';
-    child.stdout?.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
-    child.stderr?.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+    child.stdout?.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d;
+    });
+    child.stderr?.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+    });
     child.on('error', reject);
     child.on('close', (code, signal) => {
       resolve({

@@ -70,7 +70,10 @@ export async function checkDatabaseReady(db: Queryable, options: { migrationsDir
     const applied = new Set(rows.filter((r) => r.finished && !r.rolled_back).map((r) => r.migration_name));
     const pending = expected.filter((m) => !applied.has(m));
     if (pending.length) {
-      return { ok: false, reason: `database not migrated: ${pending.length} pending migration(s): ${list(pending)}; run migrations (npm run prisma -- migrate deploy)` };
+      return {
+        ok: false,
+        reason: `database not migrated: ${pending.length} pending migration(s): ${list(pending)}; run migrations (npm run prisma -- migrate deploy)`,
+      };
     }
     const known = new Set(expected);
     const unknown = [...applied].filter((m) => !known.has(m)).sort();

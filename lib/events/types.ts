@@ -59,13 +59,7 @@ export interface RunFinishedEvent extends EventBase {
   durationMs: number;
 }
 
-export type RunEvent =
-  | RunStartedEvent
-  | StageQueuedEvent
-  | StageStartedEvent
-  | StageLogEvent
-  | StageFinishedEvent
-  | RunFinishedEvent;
+export type RunEvent = RunStartedEvent | StageQueuedEvent | StageStartedEvent | StageLogEvent | StageFinishedEvent | RunFinishedEvent;
 
 /** Where the orchestrator sends events: a terminal printer, NDJSON, or the database + Socket.IO. */
 export interface EventSink {

@@ -24,7 +24,11 @@ test('JSON lines on stdout, with the name and bindings, at the level of BUILDIT_
     env: { BUILDIT_LOG_LEVEL: 'warn' },
   });
   assert.equal(await run.exited, 0, run.output().stderr);
-  const lines = run.output().stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+  const lines = run
+    .output()
+    .stdout.trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
   assert.equal(lines.length, 1);
   assert.deepEqual({ ...lines[0], time: undefined }, { level: 40, name: 'worker', workerId: 'w1', n: 1, msg: 'shown', time: undefined });
 });
@@ -32,9 +36,12 @@ test('JSON lines on stdout, with the name and bindings, at the level of BUILDIT_
 test('a process whose stdout reader is gone still exits (pino would retry the write at exit forever)', async () => {
   // Logs after its reader closed, then exits at once: with pino's buffered default destination the lines
   // left in the buffer are flushed at exit, and the flush retries EPIPE forever.
-  const run = runWithLogger("const log = createLogger('worker'); setTimeout(() => { for (let i = 0; i < 5; i++) log.info({ i }, 'line'); process.exit(3); }, 300);", {
-    closeReader: true,
-  });
+  const run = runWithLogger(
+    "const log = createLogger('worker'); setTimeout(() => { for (let i = 0; i < 5; i++) log.info({ i }, 'line'); process.exit(3); }, 300);",
+    {
+      closeReader: true,
+    },
+  );
   const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 10_000).unref());
   const result = await Promise.race([run.exited, timeout]);
   if (result === 'timeout') run.child.kill('SIGKILL');

@@ -70,13 +70,7 @@ export function sortAndDedupe(diagnostics: Diagnostic[]): Diagnostic[] {
 }
 
 function compareDiagnostics(a: Diagnostic, b: Diagnostic): number {
-  return (
-    compareText(a.file, b.file) ||
-    a.line - b.line ||
-    a.column - b.column ||
-    compareText(a.severity, b.severity) ||
-    compareText(a.message, b.message)
-  );
+  return compareText(a.file, b.file) || a.line - b.line || a.column - b.column || compareText(a.severity, b.severity) || compareText(a.message, b.message);
 }
 
 function compareText(a: string, b: string): number {

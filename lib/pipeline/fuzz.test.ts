@@ -10,7 +10,38 @@ import { EXAMPLES_DIR, kdlFiles, prng, pushTrigger, readText } from '../../tests
 const SEED = Number(process.env.FUZZ_SEED ?? 20261123);
 /** Keeps the whole fuzz run to a few seconds on a shared machine. */
 const BUDGET_MS = 4_000;
-const PIECES = ['{', '}', '"', ';', '\n', '${', '}', '$${', '=', '#true', 'null', 'r"', '"""', '/-', '//', '/*', '*/', '\\', 'stage', 'needs', 'run', 'matrix', '(t)', '0x', '-', ' ', '\u0000', '\uFEFF', 'é', '\r\n'];
+const PIECES = [
+  '{',
+  '}',
+  '"',
+  ';',
+  '\n',
+  '${',
+  '}',
+  '$${',
+  '=',
+  '#true',
+  'null',
+  'r"',
+  '"""',
+  '/-',
+  '//',
+  '/*',
+  '*/',
+  '\\',
+  'stage',
+  'needs',
+  'run',
+  'matrix',
+  '(t)',
+  '0x',
+  '-',
+  ' ',
+  '\u0000',
+  '\uFEFF',
+  'é',
+  '\r\n',
+];
 
 /** Returns whether the text was a valid pipeline. */
 function assertNeverThrows(text: string, label: string): boolean {
@@ -26,7 +57,11 @@ function assertNeverThrows(text: string, label: string): boolean {
     assert.ok(d.line >= 1 && d.column >= 1, `${label}: position ${d.line}:${d.column} is not 1-based`);
     assert.ok(d.message.length > 0, `${label}: empty message`);
   }
-  assert.equal(result.spec === null, result.diagnostics.some((d) => d.severity === 'error'), `${label}: spec must be null exactly when there are errors`);
+  assert.equal(
+    result.spec === null,
+    result.diagnostics.some((d) => d.severity === 'error'),
+    `${label}: spec must be null exactly when there are errors`,
+  );
   if (result.spec === null) return false;
   try {
     plan(result.spec, pushTrigger());
@@ -88,7 +123,13 @@ test('mutated examples never make loadPipeline or plan throw', () => {
 // A catastrophic blow-up (exponential backtracking, deep recursion) would hang here until the runner's
 // timeout; the times are printed, not asserted (a loaded machine must not fail the suite).
 test('pathological inputs finish', () => {
-  const inputs = ['{'.repeat(5000), `stage "a" {${'\n'.repeat(20000)}`, `pipeline "x"\nstage "a" { image "a"; run "${'${'.repeat(5000)}"; }`, 'a'.repeat(100_000), `pipeline "p"\n${Array.from({ length: 3000 }, (_, i) => `stage "s${i}" needs="s${i + 1}" { image "a"; run "x"; }`).join('\n')}\nstage "s3000" needs="s0" { image "a"; run "x"; }`];
+  const inputs = [
+    '{'.repeat(5000),
+    `stage "a" {${'\n'.repeat(20000)}`,
+    `pipeline "x"\nstage "a" { image "a"; run "${'${'.repeat(5000)}"; }`,
+    'a'.repeat(100_000),
+    `pipeline "p"\n${Array.from({ length: 3000 }, (_, i) => `stage "s${i}" needs="s${i + 1}" { image "a"; run "x"; }`).join('\n')}\nstage "s3000" needs="s0" { image "a"; run "x"; }`,
+  ];
   for (const [i, input] of inputs.entries()) {
     const start = Date.now();
     assertNeverThrows(input, `pathological input ${i}`);

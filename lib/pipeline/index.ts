@@ -62,7 +62,12 @@ export function decodePipelineFile(bytes: Uint8Array, file: string): { text: str
   return { diagnostic: diagnostics.result()[0]! };
 }
 
-function check(source: KdlSource, file: string, options: LoadOptions, storeLocations: boolean): { spec: PipelineSpec | null; diagnostics: DiagnosticCollector } {
+function check(
+  source: KdlSource,
+  file: string,
+  options: LoadOptions,
+  storeLocations: boolean,
+): { spec: PipelineSpec | null; diagnostics: DiagnosticCollector } {
   const diagnostics = new DiagnosticCollector(file);
   try {
     const spec = parsePipeline(source, file, diagnostics, storeLocations);

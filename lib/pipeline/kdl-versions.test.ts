@@ -55,15 +55,18 @@ test('v2 multi-line strings are dedented and keep their lines', () => {
 test('v1 null is a value of the wrong type, with its position', () => {
   const { spec, diagnostics } = loadPipeline('pipeline "n"\nstage "a" {\n    image null\n    run "x"\n}\n', 't.kdl');
   assert.equal(spec, null);
-  assert.deepEqual(diagnostics.map((d) => `${d.line}:${d.column} ${d.message}`), [
-    '2:7 stage "a" runs in a container but has no `image`',
-    '3:11 `image` takes an image as a string, got #null',
-  ]);
+  assert.deepEqual(
+    diagnostics.map((d) => `${d.line}:${d.column} ${d.message}`),
+    ['2:7 stage "a" runs in a container but has no `image`', '3:11 `image` takes an image as a string, got #null'],
+  );
 });
 
 test('positions in a v1 file point at the v1 source', () => {
   const { diagnostics } = loadPipeline('pipeline "p"\nstage "a" {\n    image "x"\n    run r"echo ${git.shaa}"\n    allow-failure true\n}\n', 't.kdl');
-  assert.deepEqual(diagnostics.map((d) => `${d.line}:${d.column} ${d.message}`), ['4:16 unknown reference `${git.shaa}`']);
+  assert.deepEqual(
+    diagnostics.map((d) => `${d.line}:${d.column} ${d.message}`),
+    ['4:16 unknown reference `${git.shaa}`'],
+  );
 });
 
 test('when neither version parses, syntax errors come from the v2 attempt', () => {

@@ -18,7 +18,10 @@ for (const file of validFiles) {
     const text = readText(file);
     const { spec, diagnostics } = loadPipeline(text, file);
     // Stage kinds that are not supported yet are the only warnings a valid example may have.
-    assert.deepEqual(diagnostics.filter((d) => d.rule !== 'unsupported'), []);
+    assert.deepEqual(
+      diagnostics.filter((d) => d.rule !== 'unsupported'),
+      [],
+    );
     const located = parsePipeline(new KdlSource(text), file, new DiagnosticCollector(file), true);
     // JSON: lazy spans serialize as plain `{ line, column }`.
     assert.equal(JSON.stringify(spec), JSON.stringify(located));
@@ -44,6 +47,15 @@ test('any diagnostic, even a warning, gets its position from a located parse', (
   t.after(() => parse.mock.restore());
   const { spec, diagnostics } = loadPipeline('pipeline "w"\nvariable "v" default="1"\nstage "a" { image "x"; run "y"; }\n', 'w.kdl');
   assert.ok(spec);
-  assert.deepEqual(diagnostics.map((d) => `${d.line}:${d.column} ${d.rule}`), ['2:1 unused']);
-  assert.deepEqual(parse.mock.calls.map((call) => call.arguments), [[2, false], [2, true]]);
+  assert.deepEqual(
+    diagnostics.map((d) => `${d.line}:${d.column} ${d.rule}`),
+    ['2:1 unused'],
+  );
+  assert.deepEqual(
+    parse.mock.calls.map((call) => call.arguments),
+    [
+      [2, false],
+      [2, true],
+    ],
+  );
 });

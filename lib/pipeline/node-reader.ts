@@ -66,7 +66,10 @@ export class NodeReader {
   /** Reports arguments past `max` (for nodes whose arguments are fixed). */
   noArgumentsAfter(max: number): void {
     for (const entry of this.argumentEntries.slice(max)) {
-      const message = max === 0 ? `\`${this.name}\` takes no arguments` : `\`${this.name}\` takes ${max} argument${max === 1 ? '' : 's'}; unexpected ${describe(entry.value)}`;
+      const message =
+        max === 0
+          ? `\`${this.name}\` takes no arguments`
+          : `\`${this.name}\` takes ${max} argument${max === 1 ? '' : 's'}; unexpected ${describe(entry.value)}`;
       this.ctx.diagnostics.error(this.spanOf(entry), 'unexpected-argument', message);
     }
   }
@@ -163,7 +166,12 @@ export class NodeReader {
       if (name === null) continue;
       if (!allowed.includes(name)) {
         const known = allowed.length === 0 ? `\`${this.name}\` takes no properties` : `\`${this.name}\` takes ${allowed.map((p) => `\`${p}\``).join(', ')}`;
-        this.ctx.diagnostics.error(this.spanOf(entry), 'unknown-property', `unknown property \`${name}\` on \`${this.name}\``, didYouMean(name, allowed) ?? known);
+        this.ctx.diagnostics.error(
+          this.spanOf(entry),
+          'unknown-property',
+          `unknown property \`${name}\` on \`${this.name}\``,
+          didYouMean(name, allowed) ?? known,
+        );
         continue;
       }
       if (this.propertyEntries.has(name)) {

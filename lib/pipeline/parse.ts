@@ -13,7 +13,18 @@ import { NodeReader, type ReadContext, type StringValue } from './node-reader';
 import { RESERVED_ENV_PREFIX } from './script-env';
 import { TRIGGER_EVENTS, type ExecutorName, type TriggerEvent } from './plan-types';
 import type {
-  CacheSpec, EnvEntry, MatrixAxis, Named, PipelineSpec, ServiceSpec, StackAction, StageSpec, Text, TriggerSpec, VariableSpec, WhenSpec,
+  CacheSpec,
+  EnvEntry,
+  MatrixAxis,
+  Named,
+  PipelineSpec,
+  ServiceSpec,
+  StackAction,
+  StageSpec,
+  Text,
+  TriggerSpec,
+  VariableSpec,
+  WhenSpec,
 } from './spec-types';
 
 export const EXECUTORS: readonly ExecutorName[] = ['local', 'docker', 'kubernetes'];
@@ -21,8 +32,24 @@ export const STACK_ACTIONS: readonly StackAction[] = ['plan', 'apply', 'destroy'
 export const TOP_LEVEL_NODES = ['pipeline', 'env', 'variable', 'cache', 'stage'] as const;
 export const PIPELINE_NODES = ['on', 'concurrency', 'timeout'] as const;
 export const STAGE_NODES = [
-  'needs', 'image', 'run', 'env', 'secret', 'cache', 'artifacts', 'service', 'matrix', 'when',
-  'timeout', 'retry', 'allow-failure', 'approval', 'executor', 'build', 'deploy', 'stack',
+  'needs',
+  'image',
+  'run',
+  'env',
+  'secret',
+  'cache',
+  'artifacts',
+  'service',
+  'matrix',
+  'when',
+  'timeout',
+  'retry',
+  'allow-failure',
+  'approval',
+  'executor',
+  'build',
+  'deploy',
+  'stack',
 ] as const;
 const STAGE_NODE_NAMES = new Set<string>(STAGE_NODES);
 /** Stage children that may appear once. */
@@ -41,7 +68,16 @@ export function parsePipeline(source: KdlSource, file: string, diagnostics: Diag
   const locator = storeLocations ? new StoredLocations(source.text) : new LazyLocations(source, kdl.version, kdl.document);
   const ctx: ReadContext = { diagnostics, locator };
   const spec: PipelineSpec = {
-    file, name: '', span: START_OF_FILE, triggers: [], concurrency: null, timeoutMs: null, env: [], variables: [], caches: [], stages: [],
+    file,
+    name: '',
+    span: START_OF_FILE,
+    triggers: [],
+    concurrency: null,
+    timeoutMs: null,
+    env: [],
+    variables: [],
+    caches: [],
+    stages: [],
   };
   let pipelineSeen: Span | null = null;
   for (const node of kdl.document.nodes) {
@@ -141,7 +177,12 @@ function readDuration(reader: NodeReader): number | null {
   const raw = reader.node.getArgument(0);
   if (typeof raw === 'number') {
     const span = reader.node.getArgumentEntry(0)!.value;
-    reader.diagnostics.error(reader.spanOf(span), 'duration', `\`${reader.name}\` takes a duration as a string, got number ${raw}`, `add a unit, e.g. "${raw}s" or "${raw}m"`);
+    reader.diagnostics.error(
+      reader.spanOf(span),
+      'duration',
+      `\`${reader.name}\` takes a duration as a string, got number ${raw}`,
+      `add a unit, e.g. "${raw}s" or "${raw}m"`,
+    );
     return null;
   }
   const value = reader.requireString(0, 'a duration');
@@ -162,16 +203,31 @@ function readEnvBlock(node: Node, ctx: ReadContext, env: EnvEntry[]): void {
     entryReader.noChildren();
     entryReader.noArgumentsAfter(1);
     if (!ENV_NAME.test(entryReader.name)) {
-      ctx.diagnostics.error(entryReader.span, 'env', `invalid environment variable name \`${entryReader.name}\``, 'use letters, digits and `_`, not starting with a digit');
+      ctx.diagnostics.error(
+        entryReader.span,
+        'env',
+        `invalid environment variable name \`${entryReader.name}\``,
+        'use letters, digits and `_`, not starting with a digit',
+      );
       continue;
     }
     if (entryReader.name.startsWith(RESERVED_ENV_PREFIX)) {
-      ctx.diagnostics.error(entryReader.span, 'env', `\`${entryReader.name}\`: names starting with ${RESERVED_ENV_PREFIX} are reserved for BuildIt's own variables`, 'rename the variable');
+      ctx.diagnostics.error(
+        entryReader.span,
+        'env',
+        `\`${entryReader.name}\`: names starting with ${RESERVED_ENV_PREFIX} are reserved for BuildIt's own variables`,
+        'rename the variable',
+      );
       continue;
     }
     const duplicate = env.find((entry) => entry.name === entryReader.name);
     if (duplicate) {
-      ctx.diagnostics.error(entryReader.span, 'duplicate', `duplicate environment variable \`${entryReader.name}\``, `the first one is at line ${duplicate.span.line}`);
+      ctx.diagnostics.error(
+        entryReader.span,
+        'duplicate',
+        `duplicate environment variable \`${entryReader.name}\``,
+        `the first one is at line ${duplicate.span.line}`,
+      );
       continue;
     }
     const value = entryReader.requireString(0, 'a value');
@@ -220,8 +276,27 @@ function readCacheDeclaration(node: Node, ctx: ReadContext, caches: CacheSpec[])
 
 function emptyStage(name: string, span: Span): StageSpec {
   return {
-    name, span, needs: [], kind: null, image: null, commands: [], env: [], secrets: [], caches: [], artifacts: [], services: [],
-    matrix: [], when: null, timeoutMs: null, retry: 0, allowFailure: false, approval: false, executor: null, build: null, deploy: null, stack: null,
+    name,
+    span,
+    needs: [],
+    kind: null,
+    image: null,
+    commands: [],
+    env: [],
+    secrets: [],
+    caches: [],
+    artifacts: [],
+    services: [],
+    matrix: [],
+    when: null,
+    timeoutMs: null,
+    retry: 0,
+    allowFailure: false,
+    approval: false,
+    executor: null,
+    build: null,
+    deploy: null,
+    stack: null,
   };
 }
 
@@ -260,7 +335,12 @@ function decideKind(stage: StageSpec, reader: NodeReader, kindNodes: NodeReader[
   stage.kind = first.name as StageSpec['kind'];
   for (const other of kindNodes) {
     if (other.name === first.name) continue;
-    reader.diagnostics.error(other.span, 'stage-kind', `\`${other.name}\` cannot be combined with \`${first.name}\` in one stage`, 'a stage does one thing: split it into two stages and connect them with `needs`');
+    reader.diagnostics.error(
+      other.span,
+      'stage-kind',
+      `\`${other.name}\` cannot be combined with \`${first.name}\` in one stage`,
+      'a stage does one thing: split it into two stages and connect them with `needs`',
+    );
   }
 }
 
@@ -389,11 +469,21 @@ function literal(value: string, span: Span): Text {
 
 function addSecret(reader: NodeReader, secrets: Named[], secret: StringValue): void {
   if (!ENV_NAME.test(secret.value)) {
-    reader.diagnostics.error(secret.span, 'secret', `invalid secret name "${secret.value}"`, 'secrets are injected as environment variables: use letters, digits and `_`');
+    reader.diagnostics.error(
+      secret.span,
+      'secret',
+      `invalid secret name "${secret.value}"`,
+      'secrets are injected as environment variables: use letters, digits and `_`',
+    );
     return;
   }
   if (secret.value.startsWith(RESERVED_ENV_PREFIX)) {
-    reader.diagnostics.error(secret.span, 'secret', `secret "${secret.value}": names starting with ${RESERVED_ENV_PREFIX} are reserved for BuildIt's own variables`, 'secrets are injected as environment variables of the same name: rename the secret');
+    reader.diagnostics.error(
+      secret.span,
+      'secret',
+      `secret "${secret.value}": names starting with ${RESERVED_ENV_PREFIX} are reserved for BuildIt's own variables`,
+      'secrets are injected as environment variables of the same name: rename the secret',
+    );
     return;
   }
   if (!secrets.some((s) => s.name === secret.value)) secrets.push({ name: secret.value, span: secret.span });
@@ -410,12 +500,22 @@ function readService(reader: NodeReader, ctx: ReadContext, stage: StageSpec): Se
   }
   if (name === null || image === null) return null;
   if (!IDENTIFIER.test(name.value)) {
-    ctx.diagnostics.error(name.span, 'service', `invalid service name "${name.value}"`, 'the name is the service\'s host name: use letters, digits, `_` and `-`');
+    ctx.diagnostics.error(
+      name.span,
+      'service',
+      `invalid service name "${name.value}"`,
+      "the name is the service's host name: use letters, digits, `_` and `-`",
+    );
     return null;
   }
   const duplicate = stage.services.find((s) => s.name === name.value);
   if (duplicate) {
-    ctx.diagnostics.error(name.span, 'duplicate', `duplicate service "${name.value}" in stage "${stage.name}"`, `the first one is at line ${duplicate.span.line}`);
+    ctx.diagnostics.error(
+      name.span,
+      'duplicate',
+      `duplicate service "${name.value}" in stage "${stage.name}"`,
+      `the first one is at line ${duplicate.span.line}`,
+    );
     return null;
   }
   return { name: name.value, image: reader.text(image), env, span: reader.span };

@@ -72,11 +72,14 @@ test('trigger variables override defaults', () => {
 });
 
 test('a missing required variable or an unknown one is a PlanError', () => {
-  assert.throws(() => plan(VARIABLES, pushTrigger()), (error: unknown) => {
-    assert.ok(error instanceof PlanError);
-    assert.match(error.message, /^variable "target" is required \(it has no default\)/);
-    return true;
-  });
+  assert.throws(
+    () => plan(VARIABLES, pushTrigger()),
+    (error: unknown) => {
+      assert.ok(error instanceof PlanError);
+      assert.match(error.message, /^variable "target" is required \(it has no default\)/);
+      return true;
+    },
+  );
   assert.throws(() => plan(VARIABLES, pushTrigger({ variables: { target: 'x', regoin: 'y' } })), {
     name: 'PlanError',
     message: 'unknown variable "regoin" (declared: region, target); did you mean "region"?',
@@ -96,7 +99,10 @@ stage "report" needs="test" { image "alpine"; run "report"; }
 test('a matrix expands in declaration order, first key outermost', () => {
   const result = plan(MATRIX, pushTrigger());
   const tests = result.stages.filter((s) => s.name === 'test');
-  assert.deepEqual(tests.map((s) => s.id), ['test[os=linux,node=18]', 'test[os=linux,node=20]', 'test[os=mac,node=18]', 'test[os=mac,node=20]']);
+  assert.deepEqual(
+    tests.map((s) => s.id),
+    ['test[os=linux,node=18]', 'test[os=linux,node=20]', 'test[os=mac,node=18]', 'test[os=mac,node=20]'],
+  );
   assert.deepEqual(tests[3]!.matrix, { os: 'mac', node: '20' });
   assert.equal(tests[3]!.image, 'node:20');
   assert.deepEqual(asShellSees(tests[3]!), ['test on mac node 20 for test']);
@@ -119,7 +125,10 @@ stage "root" { image "a"; run "x"; }
 stage "wide" { image "a"; run "x"; needs "root" "deep"; }
 `);
   const result = plan(spec, pushTrigger());
-  assert.deepEqual(result.stages.map((s) => `${s.id}@${s.level}`), ['root@0', 'mid@1', 'deep@2', 'wide@3']);
+  assert.deepEqual(
+    result.stages.map((s) => `${s.id}@${s.level}`),
+    ['root@0', 'mid@1', 'deep@2', 'wide@3'],
+  );
   assert.deepEqual(result.levels, [['root'], ['mid'], ['deep'], ['wide']]);
 });
 
@@ -198,7 +207,14 @@ stage "s" { image "a"; run "x"; artifacts "out/\${var.dir}/**"; cache "c"; }
 
 test('a stored pipeline over the run-size cap is refused by plan() too, before any stage is expanded', () => {
   const spec = load('pipeline "big"\nstage "a" { image "a"; run "x"; }\n');
-  const huge = { ...spec, stages: Array.from({ length: 5 }, (_, i) => ({ ...spec.stages[0]!, name: `s${i}`, matrix: [{ key: 'k', values: Array.from({ length: 256 }, (_, v) => String(v)), span: spec.span }] })) };
+  const huge = {
+    ...spec,
+    stages: Array.from({ length: 5 }, (_, i) => ({
+      ...spec.stages[0]!,
+      name: `s${i}`,
+      matrix: [{ key: 'k', values: Array.from({ length: 256 }, (_, v) => String(v)), span: spec.span }],
+    })),
+  };
   assert.throws(() => plan(huge, pushTrigger()), { name: 'PlanError', message: 'the pipeline plans 1280 stages; at most 1000 are allowed per run' });
 });
 

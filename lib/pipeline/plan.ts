@@ -100,7 +100,9 @@ function resolveVariables(spec: PipelineSpec, trigger: TriggerContext): Map<stri
   for (const variable of spec.variables) {
     const value = Object.hasOwn(given, variable.name) ? given[variable.name] : variable.default;
     if (value === null || value === undefined) {
-      throw new PlanError(`variable "${variable.name}" is required (it has no default): give it a value when triggering the run, e.g. --var ${variable.name}=...`);
+      throw new PlanError(
+        `variable "${variable.name}" is required (it has no default): give it a value when triggering the run, e.g. --var ${variable.name}=...`,
+      );
     }
     values.set(variable.name, value);
   }
@@ -332,7 +334,9 @@ function planStage(context: StageContext, id: string, level: number, caches: Map
     allowFailure: stage.allowFailure,
     approval: stage.approval,
     executor: stage.executor,
-    build: stage.build ? { context: context.render(stage.build.context), dockerfile: context.render(stage.build.dockerfile), tag: context.render(stage.build.tag) } : null,
+    build: stage.build
+      ? { context: context.render(stage.build.context), dockerfile: context.render(stage.build.dockerfile), tag: context.render(stage.build.tag) }
+      : null,
     deploy: stage.deploy ? { environment: context.render(stage.deploy.environment), service: context.render(stage.deploy.service) } : null,
     stack: stage.stack ? { name: context.render(stage.stack.name), action: stage.stack.action } : null,
   };

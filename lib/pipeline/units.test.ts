@@ -30,7 +30,10 @@ test('crons: five fields or a macro, ranges checked', () => {
 test('templates: references, $${ escapes, and errors with their occurrence', () => {
   const template = parseTemplate('a ${git.sha} $${x} ${ env.HOME }');
   assert.deepEqual(template.errors, []);
-  assert.equal(renderTemplate(template, (ref) => `<${ref.namespace}|${ref.key}>`), 'a <git|sha> ${x} <env|HOME>');
+  assert.equal(
+    renderTemplate(template, (ref) => `<${ref.namespace}|${ref.key}>`),
+    'a <git|sha> ${x} <env|HOME>',
+  );
   assert.deepEqual(parseTemplate('${} ${git.sha').errors, [
     { occurrence: 0, message: 'empty reference `${}`' },
     { occurrence: 1, message: 'unterminated `${`: add a closing `}` (write `$${` for a literal `${`)' },
@@ -41,7 +44,10 @@ test('templates: references, $${ escapes, and errors with their occurrence', () 
 test('errors inside multi-line strings point at the reference line and column', () => {
   const text = 'pipeline "p"\nstage "a" {\n    image "alpine"\n    run """\n        echo ok\n        echo ${git.nope}\n        """\n}\n';
   const { diagnostics } = loadPipeline(text, 'm.kdl');
-  assert.deepEqual(diagnostics.map((d) => `${d.line}:${d.column}`), ['6:14']);
+  assert.deepEqual(
+    diagnostics.map((d) => `${d.line}:${d.column}`),
+    ['6:14'],
+  );
 });
 
 test('edit distance counts a swap of neighbours as one edit', () => {
@@ -74,8 +80,14 @@ test('graph: levels, and cycles rotated to start at their first node', () => {
 test('loadPipeline returns warnings with a spec, and no spec with errors', () => {
   const warned = loadPipeline('pipeline "w"\nvariable "v" default="1"\nstage "a" { image "x"; run "y"; }\n', 'w.kdl');
   assert.ok(warned.spec);
-  assert.deepEqual(warned.diagnostics.map((d) => [d.severity, d.rule]), [['warning', 'unused']]);
+  assert.deepEqual(
+    warned.diagnostics.map((d) => [d.severity, d.rule]),
+    [['warning', 'unused']],
+  );
   const failed = loadPipeline('pipeline "e"\nstage "a" { run "y"; }\n', 'e.kdl');
   assert.equal(failed.spec, null);
-  assert.deepEqual(failed.diagnostics.map((d) => d.rule), ['image']);
+  assert.deepEqual(
+    failed.diagnostics.map((d) => d.rule),
+    ['image'],
+  );
 });

@@ -42,7 +42,12 @@ export function validatePipeline(spec: PipelineSpec, diagnostics: DiagnosticColl
     warnUnsupportedKind(stage, diagnostics);
     checkScriptNames(stage.matrix, 'matrix key', 'BUILDIT_MATRIX_', diagnostics);
   }
-  checkScriptNames(spec.variables.map((v) => ({ key: v.name, span: v.span })), 'variable', 'BUILDIT_VAR_', diagnostics);
+  checkScriptNames(
+    spec.variables.map((v) => ({ key: v.name, span: v.span })),
+    'variable',
+    'BUILDIT_VAR_',
+    diagnostics,
+  );
   checkRunSize(spec, diagnostics);
   for (const cache of spec.caches) checkPaths(cache.paths, `path of cache "${cache.name}"`, { relative: false }, diagnostics);
   new ReferenceChecker(spec, diagnostics).checkAll();
@@ -57,7 +62,12 @@ export function plannedStageCount(spec: PipelineSpec): number {
 function checkRunSize(spec: PipelineSpec, diagnostics: DiagnosticCollector): void {
   const count = plannedStageCount(spec);
   if (count <= MAX_PLANNED_STAGES) return;
-  diagnostics.error(spec.span, 'run-size', `the pipeline plans ${count} stages per run (matrices expanded); at most ${MAX_PLANNED_STAGES} are allowed`, 'split it into several pipelines, or make the matrices smaller');
+  diagnostics.error(
+    spec.span,
+    'run-size',
+    `the pipeline plans ${count} stages per run (matrices expanded); at most ${MAX_PLANNED_STAGES} are allowed`,
+    'split it into several pipelines, or make the matrices smaller',
+  );
 }
 
 function checkArtifactPaths(stage: StageSpec, diagnostics: DiagnosticCollector): void {
@@ -67,7 +77,13 @@ function checkArtifactPaths(stage: StageSpec, diagnostics: DiagnosticCollector):
 function checkPaths(paths: Text[], what: string, options: { relative: boolean }, diagnostics: DiagnosticCollector): void {
   for (const text of paths) {
     const problem = pathProblem(text.value, options);
-    if (problem) diagnostics.error(text.span, 'path', `${what} ${JSON.stringify(text.value)} ${problem}`, options.relative ? 'artifacts are files of the workspace: write e.g. `dist/**`' : undefined);
+    if (problem)
+      diagnostics.error(
+        text.span,
+        'path',
+        `${what} ${JSON.stringify(text.value)} ${problem}`,
+        options.relative ? 'artifacts are files of the workspace: write e.g. `dist/**`' : undefined,
+      );
   }
 }
 
@@ -77,7 +93,12 @@ function warnUnsupportedKind(stage: StageSpec, diagnostics: DiagnosticCollector)
     diagnostics.warning(node.span, 'unsupported', unsupportedKindReason(stage.kind), 'such a stage fails when the run reaches it; use a `run` stage for now');
   }
   if (stage.executor === 'kubernetes') {
-    diagnostics.warning(stage.span, 'unsupported', 'executor "kubernetes" is not supported yet', 'such a stage fails when the run reaches it; use `executor "docker"` for now');
+    diagnostics.warning(
+      stage.span,
+      'unsupported',
+      'executor "kubernetes" is not supported yet',
+      'such a stage fails when the run reaches it; use `executor "docker"` for now',
+    );
   }
 }
 
@@ -88,7 +109,13 @@ function checkScriptNames(names: Array<{ key: string; span: Span }>, what: strin
     const envName = prefix + envNamePart(key);
     const first = seen.get(envName);
     if (first === undefined) seen.set(envName, key);
-    else if (first !== key) diagnostics.error(span, 'env', `${what} "${key}" and ${what} "${first}" would both be the environment variable ${envName} in run scripts`, `rename one of them`);
+    else if (first !== key)
+      diagnostics.error(
+        span,
+        'env',
+        `${what} "${key}" and ${what} "${first}" would both be the environment variable ${envName} in run scripts`,
+        `rename one of them`,
+      );
   }
 }
 
@@ -106,7 +133,14 @@ function checkNeeds(spec: PipelineSpec, byName: Map<string, StageSpec>, diagnost
   for (const stage of spec.stages) {
     for (const need of stage.needs) {
       if (byName.has(need.name)) continue;
-      const hint = didYouMean(need.name, byName.keys(), (s) => `"${s}"`) ?? (byName.size === 0 ? undefined : `stages are ${[...byName.keys()].slice(0, 8).map((s) => `"${s}"`).join(', ')}`);
+      const hint =
+        didYouMean(need.name, byName.keys(), (s) => `"${s}"`) ??
+        (byName.size === 0
+          ? undefined
+          : `stages are ${[...byName.keys()]
+              .slice(0, 8)
+              .map((s) => `"${s}"`)
+              .join(', ')}`);
       diagnostics.error(need.span, 'needs', `stage "${stage.name}" needs "${need.name}", which does not exist`, hint);
     }
   }
@@ -125,20 +159,35 @@ function checkCycles(spec: PipelineSpec, byName: Map<string, StageSpec>, diagnos
     const first = stages[cycle[0]!]!;
     const next = names[1] ?? names[0]!;
     const span = first.needs.find((need) => need.name === next)?.span ?? first.span;
-    diagnostics.error(span, 'cycle', `dependency cycle: ${[...names, names[0]!].join(' -> ')}`, '`a -> b` means stage a needs stage b: remove one of these needs');
+    diagnostics.error(
+      span,
+      'cycle',
+      `dependency cycle: ${[...names, names[0]!].join(' -> ')}`,
+      '`a -> b` means stage a needs stage b: remove one of these needs',
+    );
   }
 }
 
 function checkImage(stage: StageSpec, diagnostics: DiagnosticCollector, options: ValidateOptions): void {
   if (stage.kind !== 'run' || stage.image !== null || stage.executor === 'local' || options.defaultImage !== undefined) return;
-  diagnostics.error(stage.span, 'image', `stage "${stage.name}" runs in a container but has no \`image\``, 'add e.g. `image "node:20"`, or `executor "local"` to run on the host');
+  diagnostics.error(
+    stage.span,
+    'image',
+    `stage "${stage.name}" runs in a container but has no \`image\``,
+    'add e.g. `image "node:20"`, or `executor "local"` to run on the host',
+  );
 }
 
 function checkMatrixSize(stage: StageSpec, diagnostics: DiagnosticCollector): void {
   if (stage.matrix.length === 0) return;
   const combinations = stage.matrix.reduce((product, axis) => product * Math.max(1, axis.values.length), 1);
   if (combinations <= MAX_MATRIX_COMBINATIONS) return;
-  diagnostics.error(stage.matrix[0]!.span, 'matrix', `the matrix of stage "${stage.name}" has ${combinations} combinations; at most ${MAX_MATRIX_COMBINATIONS} are allowed`, 'split the stage or drop some values');
+  diagnostics.error(
+    stage.matrix[0]!.span,
+    'matrix',
+    `the matrix of stage "${stage.name}" has ${combinations} combinations; at most ${MAX_MATRIX_COMBINATIONS} are allowed`,
+    'split the stage or drop some values',
+  );
 }
 
 function checkStageCaches(declared: string[], stage: StageSpec, diagnostics: DiagnosticCollector): void {
@@ -153,14 +202,25 @@ function checkStageCaches(declared: string[], stage: StageSpec, diagnostics: Dia
 function warnUnreachableWhen(spec: PipelineSpec, stage: StageSpec, diagnostics: DiagnosticCollector): void {
   const event = stage.when?.event;
   if (!event || spec.triggers.length === 0 || spec.triggers.some((t) => t.event === event)) return;
-  diagnostics.warning(stage.when!.span, 'unreachable', `stage "${stage.name}" never runs: the pipeline has no \`on "${event}"\` trigger`, `add \`on "${event}"\` to the \`pipeline\` block, or change the \`when\``);
+  diagnostics.warning(
+    stage.when!.span,
+    'unreachable',
+    `stage "${stage.name}" never runs: the pipeline has no \`on "${event}"\` trigger`,
+    `add \`on "${event}"\` to the \`pipeline\` block, or change the \`when\``,
+  );
 }
 
 function warnUnusedCaches(spec: PipelineSpec, diagnostics: DiagnosticCollector): void {
   const used = new Set<string>();
   for (const stage of spec.stages) for (const cache of stage.caches) used.add(cache.name);
   for (const cache of spec.caches) {
-    if (!used.has(cache.name)) diagnostics.warning(cache.span, 'unused', `cache "${cache.name}" is declared but no stage uses it`, `add \`cache "${cache.name}"\` to a stage, or remove it`);
+    if (!used.has(cache.name))
+      diagnostics.warning(
+        cache.span,
+        'unused',
+        `cache "${cache.name}" is declared but no stage uses it`,
+        `add \`cache "${cache.name}"\` to a stage, or remove it`,
+      );
   }
 }
 
@@ -183,7 +243,10 @@ class ReferenceChecker {
   /** Pipeline-level text is checked in every stage; report each of its problems once. */
   private readonly reported = new Set<string>();
 
-  constructor(private readonly spec: PipelineSpec, private readonly diagnostics: DiagnosticCollector) {
+  constructor(
+    private readonly spec: PipelineSpec,
+    private readonly diagnostics: DiagnosticCollector,
+  ) {
     this.variables = new Set(spec.variables.map((v) => v.name));
     for (const cache of spec.caches) if (!this.caches.has(cache.name)) this.caches.set(cache.name, cache);
   }
@@ -201,7 +264,12 @@ class ReferenceChecker {
     }
     for (const variable of this.spec.variables) {
       if (!this.usedVariables.has(variable.name)) {
-        this.diagnostics.warning(variable.span, 'unused', `variable "${variable.name}" is declared but never used`, `reference it as \`\${var.${variable.name}}\`, or remove it`);
+        this.diagnostics.warning(
+          variable.span,
+          'unused',
+          `variable "${variable.name}" is declared but never used`,
+          `reference it as \`\${var.${variable.name}}\`, or remove it`,
+        );
       }
     }
   }
@@ -269,15 +337,26 @@ class ReferenceChecker {
     switch (ref.namespace) {
       case 'var':
         this.usedVariables.add(ref.key);
-        return this.variables.has(ref.key) ? null : { message: `unknown reference ${written}: no variable "${ref.key}" is declared`, hint: didYouMean(ref.key, this.variables, (s) => `\`\${var.${s}}\``) ?? `declare it: \`variable "${ref.key}" default="..."\`` };
+        return this.variables.has(ref.key)
+          ? null
+          : {
+              message: `unknown reference ${written}: no variable "${ref.key}" is declared`,
+              hint: didYouMean(ref.key, this.variables, (s) => `\`\${var.${s}}\``) ?? `declare it: \`variable "${ref.key}" default="..."\``,
+            };
       case 'matrix':
         return this.matrixProblem(ref, scope, written);
       case 'env':
         return this.envProblem(ref, scope, written);
       case 'secrets':
-        if (!scope.inEnv) return { message: `${written} can only be used in \`env\` values`, hint: `set it in the stage's env, e.g. \`env { ${ref.key || 'NAME'} "\${secrets.${ref.key || 'NAME'}}"; }\`, and use \`$${ref.key || 'NAME'}\` in the command` };
+        if (!scope.inEnv)
+          return {
+            message: `${written} can only be used in \`env\` values`,
+            hint: `set it in the stage's env, e.g. \`env { ${ref.key || 'NAME'} "\${secrets.${ref.key || 'NAME'}}"; }\`, and use \`$${ref.key || 'NAME'}\` in the command`,
+          };
         if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(ref.key)) return { message: `invalid secret name in ${written}` };
-        return ref.key.startsWith(RESERVED_ENV_PREFIX) ? { message: `${written}: names starting with ${RESERVED_ENV_PREFIX} are reserved for BuildIt's own variables`, hint: 'rename the secret' } : null;
+        return ref.key.startsWith(RESERVED_ENV_PREFIX)
+          ? { message: `${written}: names starting with ${RESERVED_ENV_PREFIX} are reserved for BuildIt's own variables`, hint: 'rename the secret' }
+          : null;
       default:
         return { message: `unknown reference ${written}`, hint: this.suggest(ref, scope) };
     }
@@ -294,9 +373,15 @@ class ReferenceChecker {
     const entry = scope.env.get(ref.key);
     if (entry === undefined) {
       if (scope.stage?.secrets.some((s) => s.name === ref.key)) {
-        return { message: `${written} names a secret; secrets are not substituted into text`, hint: `use \`$${ref.key}\` in the command, or \`\${secrets.${ref.key}}\` in an \`env\` value` };
+        return {
+          message: `${written} names a secret; secrets are not substituted into text`,
+          hint: `use \`$${ref.key}\` in the command, or \`\${secrets.${ref.key}}\` in an \`env\` value`,
+        };
       }
-      return { message: `unknown reference ${written}: no environment variable "${ref.key}" is set in the pipeline or stage \`env\``, hint: didYouMean(ref.key, scope.env.keys(), (s) => `\`\${env.${s}}\``) };
+      return {
+        message: `unknown reference ${written}: no environment variable "${ref.key}" is set in the pipeline or stage \`env\``,
+        hint: didYouMean(ref.key, scope.env.keys(), (s) => `\`\${env.${s}}\``),
+      };
     }
     if (parseTemplate(entry.value.value).parts.some((part) => 'ref' in part && part.ref.namespace === 'secrets')) {
       return { message: `${written} holds a secret, which is never substituted into text`, hint: `use \`$${ref.key}\` in the command instead` };
@@ -331,7 +416,11 @@ class ReferenceChecker {
     for (const cycle of findCycles(edges)) {
       const cycleNames = cycle.map((i) => names[i]!);
       const entry = env.get(cycleNames[0]!)!;
-      this.report(entry.value.span, `environment variable cycle: ${[...cycleNames, cycleNames[0]!].join(' -> ')}`, 'an `${env.X}` reference cannot lead back to itself');
+      this.report(
+        entry.value.span,
+        `environment variable cycle: ${[...cycleNames, cycleNames[0]!].join(' -> ')}`,
+        'an `${env.X}` reference cannot lead back to itself',
+      );
     }
   }
 }

@@ -36,7 +36,9 @@ describe('job queue: enqueue and claim', () => {
     try {
       // Start every claimer at the same moment so they really race for the same rows.
       let go!: () => void;
-      const start = new Promise<void>((resolve) => { go = resolve; });
+      const start = new Promise<void>((resolve) => {
+        go = resolve;
+      });
       const claimer = async (conn: pg.Client | PrismaClient, workerId: string) => {
         await start;
         const mine: ClaimedJob[] = [];
@@ -46,10 +48,7 @@ describe('job queue: enqueue and claim', () => {
           mine.push(job);
         }
       };
-      const runs = [
-        ...pgClients.map((c, i) => claimer(c, `pg-${i}`)),
-        ...prismas.map((p, i) => claimer(p, `prisma-${i}`)),
-      ];
+      const runs = [...pgClients.map((c, i) => claimer(c, `pg-${i}`)), ...prismas.map((p, i) => claimer(p, `prisma-${i}`))];
       const started = performance.now();
       go();
       const results = await Promise.all(runs);
@@ -63,10 +62,11 @@ describe('job queue: enqueue and claim', () => {
       t.diagnostic(`${JOBS} claims by ${runs.length} claimers in ${elapsed.toFixed(0)} ms; ${busyClaimers} claimers got jobs`);
       assert.ok(busyClaimers >= 2, 'the claims were spread over several claimers');
 
-      const { rows } = await db.pool.query<{ status: string; attempts: number; n: string }>(
-        'SELECT status, attempts, count(*) AS n FROM jobs GROUP BY 1, 2',
+      const { rows } = await db.pool.query<{ status: string; attempts: number; n: string }>('SELECT status, attempts, count(*) AS n FROM jobs GROUP BY 1, 2');
+      assert.deepEqual(
+        rows.map((r) => ({ ...r, n: Number(r.n) })),
+        [{ status: 'running', attempts: 1, n: JOBS }],
       );
-      assert.deepEqual(rows.map((r) => ({ ...r, n: Number(r.n) })), [{ status: 'running', attempts: 1, n: JOBS }]);
       // locked_by is the claimer that got it.
       const owner = new Map(results.flatMap((r) => r.map((j) => [j.id, j.lockedBy] as const)));
       const locked = await db.pool.query<{ id: string; locked_by: string }>('SELECT id::text AS id, locked_by FROM jobs');
@@ -124,7 +124,7 @@ describe('job queue: enqueue and claim', () => {
   test('kinds limits what is claimed', async () => {
     const deploy = await enqueueJob(db.pool, { kind: 'deploy' });
     const run = await enqueueJob(db.pool, { kind: 'run' });
-    assert.equal((await claimNextJob(db.prisma, { workerId: 'w', leaseMs: 1000, kinds: ['terraform'] })), null);
+    assert.equal(await claimNextJob(db.prisma, { workerId: 'w', leaseMs: 1000, kinds: ['terraform'] }), null);
     assert.equal((await claimNextJob(db.prisma, { workerId: 'w', leaseMs: 1000, kinds: ['run', 'terraform'] }))?.id, run.id);
     assert.equal((await claimNextJob(db.pool, { workerId: 'w', leaseMs: 1000, kinds: [] }))?.id, deploy.id, 'empty = any kind');
   });

@@ -65,10 +65,12 @@ describe('JobRunner', () => {
   }
 
   const job = async (id: string) =>
-    (await db.pool.query<{ status: string; attempts: number; last_error: string | null; locked_by: string | null; run_at_future: boolean }>(
-      'SELECT status::text AS status, attempts, last_error, locked_by, run_at > now() AS run_at_future FROM jobs WHERE id = $1',
-      [id],
-    )).rows[0]!;
+    (
+      await db.pool.query<{ status: string; attempts: number; last_error: string | null; locked_by: string | null; run_at_future: boolean }>(
+        'SELECT status::text AS status, attempts, last_error, locked_by, run_at > now() AS run_at_future FROM jobs WHERE id = $1',
+        [id],
+      )
+    ).rows[0]!;
 
   test('runs a job through the handler of its kind and marks it succeeded', async () => {
     const seen: { payload: unknown; attempt: number; workerId: string }[] = [];
@@ -154,7 +156,16 @@ describe('JobRunner', () => {
     await once(runner, 'claimed');
     // A competitor polling all the time: it would take the job over the moment the lease expired.
     const competitorRan: string[] = [];
-    const competitor = makeRunner({ leaseMs: LEASE_MS, heartbeatMs: 100, pollMs: 50, handlers: { long: async (j) => { competitorRan.push(j.id); } } });
+    const competitor = makeRunner({
+      leaseMs: LEASE_MS,
+      heartbeatMs: 100,
+      pollMs: 50,
+      handlers: {
+        long: async (j) => {
+          competitorRan.push(j.id);
+        },
+      },
+    });
     await competitor.start();
     assert.deepEqual(await settledOf(runner, id), { outcome: 'succeeded' });
     assert.deepEqual(competitorRan, [], 'the polling competitor never took the leased job over');
@@ -193,7 +204,9 @@ describe('JobRunner', () => {
 
   test('graceful stop lets a job that finishes within the grace period complete', async () => {
     let release!: () => void;
-    const released = new Promise<void>((resolve) => { release = resolve; });
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
     const runner = makeRunner({ handlers: { slow: async () => released } });
     await runner.start();
     const { id } = await enqueueJob(db.pool, { kind: 'slow' });
@@ -306,16 +319,26 @@ describe('JobRunner', () => {
     await db.prisma.$transaction(async (tx) => {
       for (let n = 0; n < JOBS; n++) await enqueueJob(tx, { kind: 'work', payload: { n } });
     });
-    await waitFor('every job to succeed', async () => {
-      const { rows } = await db.pool.query<{ n: string }>("SELECT count(*) AS n FROM jobs WHERE status = 'succeeded'");
-      return Number(rows[0]!.n) === JOBS;
-    }, 60_000);
+    await waitFor(
+      'every job to succeed',
+      async () => {
+        const { rows } = await db.pool.query<{ n: string }>("SELECT count(*) AS n FROM jobs WHERE status = 'succeeded'");
+        return Number(rows[0]!.n) === JOBS;
+      },
+      60_000,
+    );
     assert.equal(executions.size, JOBS);
     for (const [n, by] of executions) assert.equal(by.length, 1, `job ${n} ran ${by.length} times (${by.join(', ')})`);
     const { rows } = await db.pool.query<{ attempts: number; n: string }>('SELECT attempts, count(*) AS n FROM jobs GROUP BY attempts');
-    assert.deepEqual(rows.map((r) => [r.attempts, Number(r.n)]), [[1, JOBS]]);
+    assert.deepEqual(
+      rows.map((r) => [r.attempts, Number(r.n)]),
+      [[1, JOBS]],
+    );
     const perRunner = group.map((r) => r.stats.succeeded);
-    assert.equal(perRunner.reduce((a, b) => a + b, 0), JOBS);
+    assert.equal(
+      perRunner.reduce((a, b) => a + b, 0),
+      JOBS,
+    );
     assert.ok(perRunner.filter((n) => n > 0).length >= 2, `work spread over runners: ${perRunner.join(', ')}`);
   });
 

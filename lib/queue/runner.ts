@@ -132,7 +132,12 @@ interface ActiveJob {
 
 const noopLogger = {
   child: () => noopLogger,
-  trace() {}, debug() {}, info() {}, warn() {}, error() {}, fatal() {},
+  trace() {},
+  debug() {},
+  info() {},
+  warn() {},
+  error() {},
+  fatal() {},
 } as unknown as Logger;
 
 const jitter = (ms: number, spread = 0.2) => ms * (1 - spread + Math.random() * 2 * spread);
@@ -145,8 +150,17 @@ export class JobRunner extends EventEmitter<JobRunnerEvents> {
   readonly heartbeatMs: number;
   readonly pollMs: number;
   readonly stats: JobRunnerStats = {
-    claimed: 0, succeeded: 0, retried: 0, failed: 0, lost: 0, handedBack: 0, unrecorded: 0, exhausted: 0,
-    claimErrors: 0, heartbeatErrors: 0, recordErrors: 0,
+    claimed: 0,
+    succeeded: 0,
+    retried: 0,
+    failed: 0,
+    lost: 0,
+    handedBack: 0,
+    unrecorded: 0,
+    exhausted: 0,
+    claimErrors: 0,
+    heartbeatErrors: 0,
+    recordErrors: 0,
     wakeups: { start: 0, notify: 0, reconnect: 0, poll: 0, slot: 0, retry: 0, stop: 0 },
   };
 
@@ -261,7 +275,9 @@ export class JobRunner extends EventEmitter<JobRunnerEvents> {
     let timer: NodeJS.Timeout | undefined;
     const graceOver = await Promise.race([
       finished.then(() => false),
-      new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(true), graceMs); }),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(true), graceMs);
+      }),
     ]);
     clearTimeout(timer);
     if (graceOver && this.active.size > 0) {
@@ -411,7 +427,7 @@ export class JobRunner extends EventEmitter<JobRunnerEvents> {
   /** Writes the outcome, retrying through database errors while the heartbeat keeps the lease. */
   private async record(entry: ActiveJob, error: string | null): Promise<void> {
     const { job, log } = entry;
-    for (let failures = 0; ; ) {
+    for (let failures = 0; ;) {
       try {
         if (error === null) {
           if (await completeJob(this.pool, job.id, this.workerId)) {

@@ -194,7 +194,8 @@ describe('job queue statements', () => {
     const { id } = await enqueueJob(db.pool, { kind: 'run' });
     await claimNextJob(db.pool, { workerId: 'holder', leaseMs: 1_000 });
     const lease = async () =>
-      (await db.pool.query<{ left_s: number }>('SELECT extract(epoch FROM lease_expires_at - now())::float8 AS left_s FROM jobs WHERE id = $1', [id])).rows[0]!.left_s;
+      (await db.pool.query<{ left_s: number }>('SELECT extract(epoch FROM lease_expires_at - now())::float8 AS left_s FROM jobs WHERE id = $1', [id])).rows[0]!
+        .left_s;
     assert.ok((await lease()) <= 1);
     assert.equal(await renewLease(db.pool, id, 'holder', 120_000), true);
     assert.ok((await lease()) > 100, 'lease extended to about 120 s from now');

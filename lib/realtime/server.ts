@@ -99,7 +99,16 @@ const READY_TIMEOUT_MS = 15_000;
 
 const SubscribeRequest = z.object({
   runId: z.string().min(1).max(100),
-  after: z.record(z.string().min(1).max(100), z.number().int().min(0).max(2 ** 31 - 1)).optional(),
+  after: z
+    .record(
+      z.string().min(1).max(100),
+      z
+        .number()
+        .int()
+        .min(0)
+        .max(2 ** 31 - 1),
+    )
+    .optional(),
 });
 const TenantRequest = z.object({ tenantId: z.string().min(1).max(100) });
 const UnsubscribeRequest = z.object({ runId: z.string().min(1).max(100).optional(), tenantId: z.string().min(1).max(100).optional() });

@@ -104,7 +104,11 @@ export class CancelRequests {
   private async check(runIds: string[]): Promise<void> {
     if (runIds.length === 0) return;
     try {
-      const rows = await queryRows<{ id: string }>(this.options.prisma, 'SELECT id FROM pipeline_runs WHERE id = ANY($1::text[]) AND cancel_requested_at IS NOT NULL', [runIds]);
+      const rows = await queryRows<{ id: string }>(
+        this.options.prisma,
+        'SELECT id FROM pipeline_runs WHERE id = ANY($1::text[]) AND cancel_requested_at IS NOT NULL',
+        [runIds],
+      );
       for (const { id } of rows) this.watchers.get(id)?.();
     } catch (error) {
       this.options.log?.warn({ err: error }, 'could not check for cancel requests');

@@ -77,7 +77,13 @@ export async function readChunkPage(db: Queryable, stageRunId: string, after: nu
       LIMIT $3`,
     [stageRunId, after, limit],
   );
-  return rows.map((row) => ({ seq: Number(row.seq), text: row.text, firstLine: Number(row.first_line), streams: row.streams, createdAt: new Date(row.created_at) }));
+  return rows.map((row) => ({
+    seq: Number(row.seq),
+    text: row.text,
+    firstLine: Number(row.first_line),
+    streams: row.streams,
+    createdAt: new Date(row.created_at),
+  }));
 }
 
 /** The last chunk seq of each stage run of a run that has any. */

@@ -41,7 +41,6 @@ export const DEFAULT_CHUNK_BYTES = 64 * 1024;
 const RETRY_BACKOFF_START_MS = 100;
 const RETRY_BACKOFF_MAX_MS = 2_000;
 
-
 export interface StoreSinkOptions {
   prisma: PrismaClient;
   publisher: RunEventPublisher;
@@ -251,7 +250,7 @@ export class StoreSink implements EventSink {
    */
   private async write<T>(what: string, operation: () => Promise<T>): Promise<T> {
     const startedAt = Date.now();
-    for (let failures = 0; ; ) {
+    for (let failures = 0; ;) {
       try {
         const result = await operation();
         if (failures > 0) {
@@ -408,7 +407,6 @@ export class StoreSink implements EventSink {
   }
 }
 
-
 /** Socket errors of a connection that failed or dropped. */
 const TRANSIENT_SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
 /**
@@ -450,4 +448,3 @@ export function isTransientDatabaseError(error: unknown): boolean {
 function describeError(error: unknown): string {
   return error instanceof Error ? error.message || error.name : String(error);
 }
-

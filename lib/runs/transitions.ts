@@ -29,7 +29,10 @@ export async function claimRun(prisma: PrismaClient, runId: string, current: Run
 export type CancelOutcome = { kind: 'cancelled' | 'requested' | 'gone' } | { kind: 'finished'; status: RunOutcome };
 
 export async function requestRunCancel(tx: Tx, runId: string, now: Date): Promise<CancelOutcome> {
-  const cancelledQueued = await tx.pipelineRun.updateMany({ where: { id: runId, status: 'queued' }, data: { status: 'cancelled', cancelRequestedAt: now, finishedAt: now } });
+  const cancelledQueued = await tx.pipelineRun.updateMany({
+    where: { id: runId, status: 'queued' },
+    data: { status: 'cancelled', cancelRequestedAt: now, finishedAt: now },
+  });
   if (cancelledQueued.count === 1) {
     await tx.stageRun.updateMany({
       where: { runId, status: { in: ['pending', 'queued', 'waiting_approval'] } },

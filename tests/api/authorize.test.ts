@@ -9,7 +9,17 @@ const T1 = 'tenant1';
 const T2 = 'tenant2';
 
 function actor(overrides: Partial<Actor> = {}): Actor {
-  return { kind: 'api_key', userId: 'u', apiKeyId: 'k', organizationId: ORG, orgRole: 'member', tenantRoles: {}, tenantRestriction: null, scopes: ['admin'], ...overrides };
+  return {
+    kind: 'api_key',
+    userId: 'u',
+    apiKeyId: 'k',
+    organizationId: ORG,
+    orgRole: 'member',
+    tenantRoles: {},
+    tenantRestriction: null,
+    scopes: ['admin'],
+    ...overrides,
+  };
 }
 
 const tenant = (tenantId: string, organizationId = ORG) => ({ type: 'tenant' as const, organizationId, tenantId });
@@ -27,7 +37,10 @@ describe('authorize', () => {
       const a = actor({ tenantRoles: { [T1]: role as 'viewer' } });
       const granted = TENANT_ACTIONS.filter((action) => can(a, action, tenant(T1)));
       assert.deepEqual([...granted].sort(), [...allowed].sort(), role);
-      assert.ok(TENANT_ACTIONS.every((action) => !can(a, action, tenant(T2))), `${role} of T1 has nothing in T2`);
+      assert.ok(
+        TENANT_ACTIONS.every((action) => !can(a, action, tenant(T2))),
+        `${role} of T1 has nothing in T2`,
+      );
       assert.equal(can(a, 'tenant.create', org()), false);
     }
   });

@@ -59,7 +59,10 @@ test('two processes bootstrapping at once create exactly one organization, tenan
 test('the bootstrap token works against the API and sees the default tenant', async () => {
   const result = await call(tenantsRoute.GET, 'GET', '/api/v1/tenants', { token: TOKEN });
   expectStatus(result, 200);
-  assert.deepEqual((result.body as { items: Array<{ slug: string }> }).items.map((t) => t.slug), ['default']);
+  assert.deepEqual(
+    (result.body as { items: Array<{ slug: string }> }).items.map((t) => t.slug),
+    ['default'],
+  );
 });
 
 test('a different token sharing the lookup prefix is refused, not silently accepted', async () => {

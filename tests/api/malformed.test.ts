@@ -35,7 +35,17 @@ async function databaseState() {
 
 /** An id-shaped value that names nothing. */
 const UNKNOWN_ID = 'cunknown0000000000000000a';
-const BAD_IDS = ['x', '1', "' OR 1=1 --", '../../etc/passwd', 'a'.repeat(500), 'CAPITALS0000000000000000000', 'nul\u0000byte00000000000000000', '%00', '🙂🙂🙂🙂🙂🙂🙂🙂🙂🙂🙂🙂🙂🙂🙂🙂🙂🙂🙂🙂🙂'];
+const BAD_IDS = [
+  'x',
+  '1',
+  "' OR 1=1 --",
+  '../../etc/passwd',
+  'a'.repeat(500),
+  'CAPITALS0000000000000000000',
+  'nul\u0000byte00000000000000000',
+  '%00',
+  '🙂🙂🙂🙂🙂🙂🙂🙂🙂🙂🙂🙂🙂🙂🙂🙂🙂🙂🙂🙂🙂',
+];
 
 interface RouteCase {
   name: string;
@@ -50,7 +60,13 @@ const ROUTES: RouteCase[] = [
   { name: 'POST tenants', handler: tenantsRoute.POST, method: 'POST', params: () => ({}), body: () => ({ name: 'n' }) },
   { name: 'GET tenant', handler: tenantRoute.GET, method: 'GET', params: () => ({ tenantId: api.world.tenantA }) },
   { name: 'GET pipelines', handler: tenantPipelinesRoute.GET, method: 'GET', params: () => ({ tenantId: api.world.tenantA }) },
-  { name: 'POST pipelines', handler: tenantPipelinesRoute.POST, method: 'POST', params: () => ({ tenantId: api.world.tenantA }), body: () => ({ name: 'n', config: VALID_KDL }) },
+  {
+    name: 'POST pipelines',
+    handler: tenantPipelinesRoute.POST,
+    method: 'POST',
+    params: () => ({ tenantId: api.world.tenantA }),
+    body: () => ({ name: 'n', config: VALID_KDL }),
+  },
   { name: 'GET pipeline', handler: pipelineRoute.GET, method: 'GET', params: () => ({ pipelineId }) },
   { name: 'PATCH pipeline', handler: pipelineRoute.PATCH, method: 'PATCH', params: () => ({ pipelineId }), body: () => ({ name: 'n' }) },
   { name: 'DELETE pipeline', handler: pipelineRoute.DELETE, method: 'DELETE', params: () => ({ pipelineId }) },
@@ -99,7 +115,11 @@ describe('authentication', () => {
   });
 
   test('expired and revoked tokens → 401 that says so; a deleted user leaves the token powerless', async () => {
-    const expired = await createUserWithToken(api.database.prisma, { organizationId: api.world.orgId, orgRole: 'owner', expiresAt: new Date(Date.now() - 1000) });
+    const expired = await createUserWithToken(api.database.prisma, {
+      organizationId: api.world.orgId,
+      orgRole: 'owner',
+      expiresAt: new Date(Date.now() - 1000),
+    });
     assert.match(assertError(await call(tenantsRoute.GET, 'GET', '/', { token: expired.token }), 401, 'invalid_token').message, /expired/);
 
     const revoked = await createUserWithToken(api.database.prisma, { organizationId: api.world.orgId, orgRole: 'owner' });
@@ -131,9 +151,16 @@ describe('authentication', () => {
     assertError(await call(runsRoute.POST, 'POST', '/', { token: reader.token, params: { pipelineId }, body: {} }), 403, 'insufficient_scope');
     assertError(await call(tenantsRoute.POST, 'POST', '/', { token: reader.token, body: { name: 'n' } }), 403, 'insufficient_scope');
 
-    const restricted = await createUserWithToken(api.database.prisma, { organizationId: api.world.orgId, orgRole: 'owner', tenantRestriction: api.world.tenantB });
+    const restricted = await createUserWithToken(api.database.prisma, {
+      organizationId: api.world.orgId,
+      orgRole: 'owner',
+      tenantRestriction: api.world.tenantB,
+    });
     const listed = await call(tenantsRoute.GET, 'GET', '/', { token: restricted.token });
-    assert.deepEqual((listed.body as { items: Array<{ id: string }> }).items.map((t) => t.id), [api.world.tenantB]);
+    assert.deepEqual(
+      (listed.body as { items: Array<{ id: string }> }).items.map((t) => t.id),
+      [api.world.tenantB],
+    );
     assertError(await call(pipelineRoute.GET, 'GET', '/', { token: restricted.token, params: { pipelineId } }), 404, 'not_found');
     assertError(await call(tenantsRoute.POST, 'POST', '/', { token: restricted.token, body: { name: 'n' } }), 403, 'forbidden');
 
@@ -146,12 +173,22 @@ describe('bodies', () => {
   for (const route of BODY_ROUTES) {
     test(`${route.name}: bad JSON → 400 invalid_json`, async () => {
       for (const raw of ['{', '{"name":', 'nul', '{"a":1}}', "{'name':'x'}", '\u0000']) {
-        const result = await call(route.handler, route.method, '/', { token: api.world.owner.token, params: route.params(), rawBody: raw, headers: { 'content-type': 'application/json' } });
+        const result = await call(route.handler, route.method, '/', {
+          token: api.world.owner.token,
+          params: route.params(),
+          rawBody: raw,
+          headers: { 'content-type': 'application/json' },
+        });
         assertError(result, 400, 'invalid_json');
       }
       const latin1 = new Uint8Array([0x7b, 0x22, 0xff, 0x22, 0x7d]);
       assertError(
-        await call(route.handler, route.method, '/', { token: api.world.owner.token, params: route.params(), rawBody: latin1, headers: { 'content-type': 'application/json' } }),
+        await call(route.handler, route.method, '/', {
+          token: api.world.owner.token,
+          params: route.params(),
+          rawBody: latin1,
+          headers: { 'content-type': 'application/json' },
+        }),
         400,
         'invalid_json',
       );
@@ -172,7 +209,12 @@ describe('bodies', () => {
     test(`${route.name}: a body over 1 MiB → 413, by Content-Length and while streaming`, async () => {
       const big = JSON.stringify({ name: 'x', config: 'a'.repeat(MAX_BODY_BYTES) });
       assertError(
-        await call(route.handler, route.method, '/', { token: api.world.owner.token, params: route.params(), rawBody: big, headers: { 'content-type': 'application/json', 'content-length': String(big.length) } }),
+        await call(route.handler, route.method, '/', {
+          token: api.world.owner.token,
+          params: route.params(),
+          rawBody: big,
+          headers: { 'content-type': 'application/json', 'content-length': String(big.length) },
+        }),
         413,
         'payload_too_large',
       );
@@ -186,7 +228,12 @@ describe('bodies', () => {
         },
       });
       assertError(
-        await call(route.handler, route.method, '/', { token: api.world.owner.token, params: route.params(), rawBody: endless, headers: { 'content-type': 'application/json', 'content-length': '10' } }),
+        await call(route.handler, route.method, '/', {
+          token: api.world.owner.token,
+          params: route.params(),
+          rawBody: endless,
+          headers: { 'content-type': 'application/json', 'content-length': '10' },
+        }),
         413,
         'payload_too_large',
       );
@@ -196,9 +243,19 @@ describe('bodies', () => {
     test(`${route.name}: a valid body not sent as application/json → 415 saying what to send, and nothing changes`, async () => {
       // Bytes get no Content-Type of their own, so `{}` sends none at all.
       const valid = new TextEncoder().encode(JSON.stringify(route.body!()));
-      const send = (headers: Record<string, string>) => call(route.handler, route.method, '/', { token: api.world.owner.token, params: route.params(), rawBody: valid, headers });
+      const send = (headers: Record<string, string>) =>
+        call(route.handler, route.method, '/', { token: api.world.owner.token, params: route.params(), rawBody: valid, headers });
       const before = await databaseState();
-      for (const contentType of [undefined, 'text/plain', 'text/plain; charset=utf-8', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'text/json', 'application/jsonp', '']) {
+      for (const contentType of [
+        undefined,
+        'text/plain',
+        'text/plain; charset=utf-8',
+        'application/x-www-form-urlencoded',
+        'multipart/form-data; boundary=x',
+        'text/json',
+        'application/jsonp',
+        '',
+      ]) {
         const error = assertError(await send(contentType === undefined ? {} : { 'content-type': contentType }), 415, 'unsupported_media_type');
         assert.match(error.message, /Content-Type: application\/json/, `Content-Type ${contentType}`);
       }
@@ -210,8 +267,17 @@ describe('bodies', () => {
   }
 
   test('JSON content types: application/json with parameters, any case, and application/*+json; an empty body needs none', async () => {
-    for (const contentType of ['application/json', 'Application/JSON; charset=UTF-8', 'application/merge-patch+json', 'application/vnd.buildit+json; charset=utf-8']) {
-      const result = await call(tenantsRoute.POST, 'POST', '/', { token: api.world.owner.token, body: { name: `json ${contentType}` }, headers: { 'content-type': contentType } });
+    for (const contentType of [
+      'application/json',
+      'Application/JSON; charset=UTF-8',
+      'application/merge-patch+json',
+      'application/vnd.buildit+json; charset=utf-8',
+    ]) {
+      const result = await call(tenantsRoute.POST, 'POST', '/', {
+        token: api.world.owner.token,
+        body: { name: `json ${contentType}` },
+        headers: { 'content-type': contentType },
+      });
       assert.equal(result.status, 201, `${contentType}: ${result.text}`);
     }
     // No body at all is `{}` (every field of a trigger is optional), whatever the headers say.
@@ -220,14 +286,29 @@ describe('bodies', () => {
   });
 
   test('trigger: wrong variable types, bad sha, bad branch → 422', async () => {
-    for (const body of [{ variables: { A: 1 } }, { sha: 'not-hex!' }, { branch: 'a..b' }, { branch: ' ' }, { branch: 'x'.repeat(300) }, { event: 'push', tag: 5 }]) {
+    for (const body of [
+      { variables: { A: 1 } },
+      { sha: 'not-hex!' },
+      { branch: 'a..b' },
+      { branch: ' ' },
+      { branch: 'x'.repeat(300) },
+      { event: 'push', tag: 5 },
+    ]) {
       assertError(await call(runsRoute.POST, 'POST', '/', { token: api.world.owner.token, params: { pipelineId }, body }), 422, 'validation_failed');
     }
   });
 
   test('pipeline config larger than allowed, or with a bad configPath → 422', async () => {
-    for (const body of [{ name: 'x', config: 'a'.repeat(300 * 1024) }, { name: 'x', config: VALID_KDL, configPath: '/etc/passwd' }, { name: 'x', config: VALID_KDL, slug: 'Bad Slug' }]) {
-      assertError(await call(tenantPipelinesRoute.POST, 'POST', '/', { token: api.world.owner.token, params: { tenantId: api.world.tenantA }, body }), 422, 'validation_failed');
+    for (const body of [
+      { name: 'x', config: 'a'.repeat(300 * 1024) },
+      { name: 'x', config: VALID_KDL, configPath: '/etc/passwd' },
+      { name: 'x', config: VALID_KDL, slug: 'Bad Slug' },
+    ]) {
+      assertError(
+        await call(tenantPipelinesRoute.POST, 'POST', '/', { token: api.world.owner.token, params: { tenantId: api.world.tenantA }, body }),
+        422,
+        'validation_failed',
+      );
     }
     assertError(await call(pipelineRoute.PATCH, 'PATCH', '/', { token: api.world.owner.token, params: { pipelineId }, body: {} }), 422, 'validation_failed');
   });
@@ -283,7 +364,11 @@ describe('ids and query strings', () => {
     const run = await api.database.prisma.pipelineRun.create({ data: { pipelineId, number: 999, event: 'manual', plan: {} } });
     const stage = await api.database.prisma.stageRun.create({ data: { runId: run.id, stageId: 's', name: 's' } });
     for (const query of <Array<Record<string, string>>>[{ after: 'x' }, { after: '-5' }, { after: '99999999999' }, { limit: '100000' }, { format: 'xml' }]) {
-      assertError(await call(logsRoute.GET, 'GET', '/', { token: api.world.owner.token, params: { runId: run.id, stageRunId: stage.id }, query }), 400, 'invalid_query');
+      assertError(
+        await call(logsRoute.GET, 'GET', '/', { token: api.world.owner.token, params: { runId: run.id, stageRunId: stage.id }, query }),
+        400,
+        'invalid_query',
+      );
     }
   });
 });

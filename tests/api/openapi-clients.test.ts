@@ -79,10 +79,13 @@ function typeChecks(): string {
   for (const operation of schemas.operations) {
     const name = exportName((value) => value === operation);
     const id = operation.operationId;
-    if (operation.body) checks.push(`const body_${id}: Same<JsonOf<operations['${id}']['requestBody']>, z.input<NonNullable<(typeof api.${name})['body']>>> = true;`);
+    if (operation.body)
+      checks.push(`const body_${id}: Same<JsonOf<operations['${id}']['requestBody']>, z.input<NonNullable<(typeof api.${name})['body']>>> = true;`);
     for (const [status, response] of Object.entries(operation.responses)) {
       if (!response.schema) continue;
-      checks.push(`const response_${id}_${status}: Same<JsonOf<operations['${id}']['responses'][${status}]>, z.output<(typeof api.${name})['responses'][${status}]['schema']>> = true;`);
+      checks.push(
+        `const response_${id}_${status}: Same<JsonOf<operations['${id}']['responses'][${status}]>, z.output<(typeof api.${name})['responses'][${status}]['schema']>> = true;`,
+      );
     }
   }
   return [
@@ -129,7 +132,10 @@ test('Redocly lint with the recommended rules: no errors, no warnings', async ()
     assert.ok(error.stdout, `redocly failed: ${error.stderr}`);
     return { stdout: error.stdout };
   });
-  const report = JSON.parse(stdout) as { totals: { errors: number; warnings: number }; problems: Array<{ ruleId: string; message: string; location: Array<{ pointer: string }> }> };
+  const report = JSON.parse(stdout) as {
+    totals: { errors: number; warnings: number };
+    problems: Array<{ ruleId: string; message: string; location: Array<{ pointer: string }> }>;
+  };
   const problems = report.problems.map((p) => `${p.ruleId} at ${p.location[0]?.pointer}: ${p.message}`);
   assert.deepEqual(problems, []);
   assert.deepEqual(report.totals, { errors: 0, warnings: 0, ignored: 0 });

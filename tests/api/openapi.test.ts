@@ -28,7 +28,10 @@ function openApiPath(file: string): string {
 
 interface Doc {
   openapi: string;
-  paths: Record<string, Record<string, { operationId: string; parameters?: Array<{ name: string; in: string }>; responses: Record<string, unknown>; requestBody?: unknown }>>;
+  paths: Record<
+    string,
+    Record<string, { operationId: string; parameters?: Array<{ name: string; in: string }>; responses: Record<string, unknown>; requestBody?: unknown }>
+  >;
   components: { schemas: Record<string, unknown> };
 }
 
@@ -59,11 +62,17 @@ test('path parameters match the template; every $ref resolves; operation ids are
   for (const [p, ops] of Object.entries(doc.paths)) {
     const templateParams = [...p.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
     for (const [method, op] of Object.entries(ops)) {
-      const pathParams = (op.parameters ?? []).filter((param) => param.in === 'path').map((param) => param.name).sort();
+      const pathParams = (op.parameters ?? [])
+        .filter((param) => param.in === 'path')
+        .map((param) => param.name)
+        .sort();
       assert.deepEqual(pathParams, templateParams, `${method} ${p}`);
       assert.ok(!ids.has(op.operationId), op.operationId);
       ids.add(op.operationId);
-      assert.ok(Object.keys(op.responses).some((status) => status.startsWith('2')), `${method} ${p} documents a success`);
+      assert.ok(
+        Object.keys(op.responses).some((status) => status.startsWith('2')),
+        `${method} ${p} documents a success`,
+      );
     }
   }
   const refs = [...JSON.stringify(doc).matchAll(/"\$ref":"([^"]+)"/g)].map((m) => m[1]!);

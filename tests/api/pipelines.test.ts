@@ -20,10 +20,16 @@ describe('tenants', () => {
     assert.deepEqual(ownerSlugs, ['b', 'a']);
 
     const member = await call(tenantsRoute.GET, 'GET', '/api/v1/tenants', { token: api.world.memberA.token });
-    assert.deepEqual((member.body as { items: Array<{ id: string }> }).items.map((t) => t.id), [api.world.tenantA]);
+    assert.deepEqual(
+      (member.body as { items: Array<{ id: string }> }).items.map((t) => t.id),
+      [api.world.tenantA],
+    );
 
     const other = await call(tenantsRoute.GET, 'GET', '/api/v1/tenants', { token: api.world.otherOwner.token });
-    assert.deepEqual((other.body as { items: Array<{ id: string }> }).items.map((t) => t.id), [api.world.otherTenant]);
+    assert.deepEqual(
+      (other.body as { items: Array<{ id: string }> }).items.map((t) => t.id),
+      [api.world.otherTenant],
+    );
   });
 
   test('owners create tenants (audited); slug conflicts are 409; tenant admins may not create', async () => {
@@ -68,9 +74,16 @@ describe('pipelines', () => {
     expectStatus(listed, 200);
     const items = (listed.body as { items: Array<{ id: string; config?: unknown }> }).items;
     assert.ok(items.some((p) => p.id === pipeline.id));
-    assert.ok(items.every((p) => !('config' in p)), 'lists do not carry the config');
+    assert.ok(
+      items.every((p) => !('config' in p)),
+      'lists do not carry the config',
+    );
 
-    const updated = await call(pipelineRoute.PATCH, 'PATCH', '/', { token: api.world.adminA.token, params: { pipelineId: pipeline.id }, body: { name: 'Web', defaultBranch: 'develop' } });
+    const updated = await call(pipelineRoute.PATCH, 'PATCH', '/', {
+      token: api.world.adminA.token,
+      params: { pipelineId: pipeline.id },
+      body: { name: 'Web', defaultBranch: 'develop' },
+    });
     expectStatus(updated, 200);
     assert.equal((updated.body as { name: string }).name, 'Web');
     assert.equal((updated.body as { defaultBranch: string }).defaultBranch, 'develop');
@@ -108,7 +121,10 @@ describe('pipelines', () => {
 
   test('a pipeline needs a config or a repository', async () => {
     const error = assertError(await createPipeline(api.world.adminA.token, api.world.tenantA, { name: 'Empty' }), 422, 'validation_failed');
-    assert.deepEqual((error.details as Array<{ path: string }>).map((d) => d.path), ['config']);
+    assert.deepEqual(
+      (error.details as Array<{ path: string }>).map((d) => d.path),
+      ['config'],
+    );
     expectStatus(await createPipeline(api.world.adminA.token, api.world.tenantA, { name: 'From repo', repository: 'https://git.example/app.git' }), 201);
   });
 
@@ -116,7 +132,11 @@ describe('pipelines', () => {
     expectStatus(await createPipeline(api.world.adminA.token, api.world.tenantA, { name: 'Dup', config: VALID_KDL }), 201);
     assertError(await createPipeline(api.world.adminA.token, api.world.tenantA, { name: 'Dup', config: VALID_KDL }), 409, 'conflict');
     const other = await createPipeline(api.world.adminA.token, api.world.tenantA, { name: 'Dup 2', config: VALID_KDL });
-    const patched = await call(pipelineRoute.PATCH, 'PATCH', '/', { token: api.world.adminA.token, params: { pipelineId: (other.body as { id: string }).id }, body: { slug: 'dup' } });
+    const patched = await call(pipelineRoute.PATCH, 'PATCH', '/', {
+      token: api.world.adminA.token,
+      params: { pipelineId: (other.body as { id: string }).id },
+      body: { slug: 'dup' },
+    });
     assertError(patched, 409, 'conflict');
   });
 
@@ -125,7 +145,11 @@ describe('pipelines', () => {
     const id = (created.body as { id: string }).id;
     assertError(await createPipeline(api.world.viewerA.token, api.world.tenantA, { name: 'V', config: VALID_KDL }), 403, 'forbidden');
     assertError(await createPipeline(api.world.memberA.token, api.world.tenantA, { name: 'M', config: VALID_KDL }), 403, 'forbidden');
-    assertError(await call(pipelineRoute.PATCH, 'PATCH', '/', { token: api.world.memberA.token, params: { pipelineId: id }, body: { name: 'x' } }), 403, 'forbidden');
+    assertError(
+      await call(pipelineRoute.PATCH, 'PATCH', '/', { token: api.world.memberA.token, params: { pipelineId: id }, body: { name: 'x' } }),
+      403,
+      'forbidden',
+    );
     assertError(await call(pipelineRoute.DELETE, 'DELETE', '/', { token: api.world.viewerA.token, params: { pipelineId: id } }), 403, 'forbidden');
     // Not a member of tenant A, or another organization: the pipeline does not exist for them.
     for (const token of [api.world.outsider.token, api.world.otherOwner.token]) {

@@ -28,7 +28,10 @@ interface RunBody {
 }
 
 /** VALID_KDL (build → test → deploy, deploy only on main) with a variable. */
-const KDL = VALID_KDL.replace('stage "build" {', 'variable "GREETING" default="hello"\n\nstage "build" {').replace('run "echo build', 'run "echo ${var.GREETING} build');
+const KDL = VALID_KDL.replace('stage "build" {', 'variable "GREETING" default="hello"\n\nstage "build" {').replace(
+  'run "echo build',
+  'run "echo ${var.GREETING} build',
+);
 
 const newPipeline = (config = KDL, tenantId = api.world.tenantA) => insertPipeline(api.database.prisma, tenantId, config);
 
@@ -39,14 +42,24 @@ async function trigger(pipelineId: string, body: unknown = {}): Promise<RunBody>
 }
 
 /** Marks the run finished with these stage outcomes (as the worker would have). */
-async function finish(runId: string, status: 'succeeded' | 'failed' | 'cancelled', stages: Record<string, StageStatus>, exitCodes: Record<string, number> = {}): Promise<void> {
+async function finish(
+  runId: string,
+  status: 'succeeded' | 'failed' | 'cancelled',
+  stages: Record<string, StageStatus>,
+  exitCodes: Record<string, number> = {},
+): Promise<void> {
   const now = new Date();
   await api.database.prisma.pipelineRun.update({ where: { id: runId }, data: { status, startedAt: now, finishedAt: now } });
   for (const [stageId, stageStatus] of Object.entries(stages)) {
     const ran = stageStatus === 'succeeded' || stageStatus === 'failed';
     await api.database.prisma.stageRun.updateMany({
       where: { runId, stageId },
-      data: { status: stageStatus, exitCode: ran ? (exitCodes[stageId] ?? (stageStatus === 'succeeded' ? 0 : 1)) : null, ...(ran ? { startedAt: now } : {}), finishedAt: now },
+      data: {
+        status: stageStatus,
+        exitCode: ran ? (exitCodes[stageId] ?? (stageStatus === 'succeeded' ? 0 : 1)) : null,
+        ...(ran ? { startedAt: now } : {}),
+        finishedAt: now,
+      },
     });
   }
 }
@@ -60,10 +73,20 @@ const statuses = (run: RunBody) => run.stages.map((stage) => [stage.stageId, sta
 describe('re-run all', () => {
   test('a new run with the same trigger, planned from the OLD config source, all stages pending; audited; job enqueued', async () => {
     const pipelineId = await newPipeline();
-    const old = await trigger(pipelineId, { branch: 'feature/x', sha: 'abc1234', message: 'fix it', author: 'Ann <ann@example.test>', variables: { GREETING: 'hi' } });
+    const old = await trigger(pipelineId, {
+      branch: 'feature/x',
+      sha: 'abc1234',
+      message: 'fix it',
+      author: 'Ann <ann@example.test>',
+      variables: { GREETING: 'hi' },
+    });
     await finish(old.id, 'failed', { build: 'succeeded', test: 'failed', deploy: 'skipped' });
     // A later config edit must not leak into the re-run.
-    const edited = await call(pipelineRoute.PATCH, 'PATCH', '/', { token: api.world.adminA.token, params: { pipelineId }, body: { config: KDL.replace('echo test', 'echo edited') } });
+    const edited = await call(pipelineRoute.PATCH, 'PATCH', '/', {
+      token: api.world.adminA.token,
+      params: { pipelineId },
+      body: { config: KDL.replace('echo test', 'echo edited') },
+    });
     expectStatus(edited, 200);
 
     const result = await rerun(old.id, {}, api.world.adminA.token);
@@ -216,7 +239,9 @@ describe('refusals', () => {
 });
 
 test('OpenAPI: POST /api/v1/runs/{runId}/rerun is operation rerunRun with its body', () => {
-  const doc = buildOpenApiDocument() as unknown as { paths: Record<string, Record<string, { operationId: string; requestBody?: unknown; responses: Record<string, unknown> }>> };
+  const doc = buildOpenApiDocument() as unknown as {
+    paths: Record<string, Record<string, { operationId: string; requestBody?: unknown; responses: Record<string, unknown> }>>;
+  };
   const operation = doc.paths['/api/v1/runs/{runId}/rerun']?.post;
   assert.ok(operation, 'the route is in the document');
   assert.equal(operation.operationId, 'rerunRun');

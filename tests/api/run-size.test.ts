@@ -18,7 +18,8 @@ const HUGE = `pipeline "huge"\n${Array.from(
 /** At the cap: 4 stages x 250 combinations = 1,000 planned stages. */
 const AT_CAP = `pipeline "big"\n${Array.from(
   { length: 4 },
-  (_, i) => `stage "s${i}" {\n    image "alpine"\n    run "true"\n    matrix { a ${Array.from({ length: 25 }, (_, v) => `"${v}"`).join(' ')}; b ${Array.from({ length: 10 }, (_, v) => `"${v}"`).join(' ')}; }\n}\n`,
+  (_, i) =>
+    `stage "s${i}" {\n    image "alpine"\n    run "true"\n    matrix { a ${Array.from({ length: 25 }, (_, v) => `"${v}"`).join(' ')}; b ${Array.from({ length: 10 }, (_, v) => `"${v}"`).join(' ')}; }\n}\n`,
 ).join('')}`;
 
 test('saving a pipeline over the run-size cap is refused with the diagnostic; nothing is stored', async () => {
@@ -33,7 +34,11 @@ test('saving a pipeline over the run-size cap is refused with the diagnostic; no
 });
 
 test('a pipeline at the cap is accepted and triggered: 1,000 stage runs', async () => {
-  const created = await call(tenantPipelinesRoute.POST, 'POST', '/', { token: api.world.adminA.token, params: { tenantId: api.world.tenantA }, body: { name: 'Big', config: AT_CAP } });
+  const created = await call(tenantPipelinesRoute.POST, 'POST', '/', {
+    token: api.world.adminA.token,
+    params: { tenantId: api.world.tenantA },
+    body: { name: 'Big', config: AT_CAP },
+  });
   expectStatus(created, 201);
   const pipelineId = (created.body as { id: string }).id;
   const triggered = await call(triggerRoute.POST, 'POST', '/', { token: api.world.memberA.token, params: { pipelineId }, body: { event: 'manual' } });

@@ -89,7 +89,9 @@ describe('trigger', () => {
   });
 
   test('a pipeline without stored config → 422 config_unavailable', async () => {
-    const pipeline = await api.database.prisma.pipeline.create({ data: { tenantId: api.world.tenantA, name: 'repo', slug: 'repo-only', repository: 'https://git.example/x.git' } });
+    const pipeline = await api.database.prisma.pipeline.create({
+      data: { tenantId: api.world.tenantA, name: 'repo', slug: 'repo-only', repository: 'https://git.example/x.git' },
+    });
     assertError(await trigger(pipeline.id), 422, 'config_unavailable');
   });
 
@@ -98,7 +100,10 @@ describe('trigger', () => {
     const results = await Promise.all(Array.from({ length: 20 }, () => trigger(pipelineId)));
     for (const result of results) expectStatus(result, 201);
     const numbers = results.map((r) => (r.body as RunBody).number).sort((a, b) => a - b);
-    assert.deepEqual(numbers, Array.from({ length: 20 }, (_, i) => i + 1));
+    assert.deepEqual(
+      numbers,
+      Array.from({ length: 20 }, (_, i) => i + 1),
+    );
     assert.equal(await api.database.prisma.pipelineRun.count({ where: { pipelineId } }), 20);
     assert.equal(await api.database.prisma.stageRun.count({ where: { run: { pipelineId } } }), 60);
     const runIds = results.map((r) => (r.body as RunBody).id);
@@ -129,13 +134,30 @@ describe('list and get', () => {
     const first = await call(runsRoute.GET, 'GET', '/', { token: api.world.viewerA.token, params: { pipelineId }, query: { limit: '2' } });
     expectStatus(first, 200);
     const page1 = first.body as { items: Array<{ number: number }>; nextCursor: string };
-    assert.deepEqual(page1.items.map((r) => r.number), [5, 4]);
-    const second = await call(runsRoute.GET, 'GET', '/', { token: api.world.viewerA.token, params: { pipelineId }, query: { limit: '2', cursor: page1.nextCursor } });
-    assert.deepEqual((second.body as { items: Array<{ number: number }> }).items.map((r) => r.number), [3, 2]);
+    assert.deepEqual(
+      page1.items.map((r) => r.number),
+      [5, 4],
+    );
+    const second = await call(runsRoute.GET, 'GET', '/', {
+      token: api.world.viewerA.token,
+      params: { pipelineId },
+      query: { limit: '2', cursor: page1.nextCursor },
+    });
+    assert.deepEqual(
+      (second.body as { items: Array<{ number: number }> }).items.map((r) => r.number),
+      [3, 2],
+    );
 
     const succeeded = await call(runsRoute.GET, 'GET', '/', { token: api.world.viewerA.token, params: { pipelineId }, query: { status: 'succeeded' } });
-    assert.deepEqual((succeeded.body as { items: Array<{ id: string }> }).items.map((r) => r.id), [ids[1]]);
-    assertError(await call(runsRoute.GET, 'GET', '/', { token: api.world.viewerA.token, params: { pipelineId }, query: { status: 'bogus' } }), 400, 'invalid_query');
+    assert.deepEqual(
+      (succeeded.body as { items: Array<{ id: string }> }).items.map((r) => r.id),
+      [ids[1]],
+    );
+    assertError(
+      await call(runsRoute.GET, 'GET', '/', { token: api.world.viewerA.token, params: { pipelineId }, query: { status: 'bogus' } }),
+      400,
+      'invalid_query',
+    );
   });
 
   test('get a run with its stages; invisible runs are 404', async () => {
@@ -143,7 +165,10 @@ describe('list and get', () => {
     const run = (await trigger(pipelineId)).body as RunBody;
     const got = await call(runRoute.GET, 'GET', '/', { token: api.world.viewerA.token, params: { runId: run.id } });
     expectStatus(got, 200);
-    assert.deepEqual((got.body as RunBody).stages.map((s) => s.stageId), ['build', 'test', 'deploy']);
+    assert.deepEqual(
+      (got.body as RunBody).stages.map((s) => s.stageId),
+      ['build', 'test', 'deploy'],
+    );
     assertError(await call(runRoute.GET, 'GET', '/', { token: api.world.outsider.token, params: { runId: run.id } }), 404, 'not_found');
   });
 });
@@ -157,7 +182,10 @@ describe('cancel', () => {
     const cancelled = result.body as RunBody;
     assert.equal(cancelled.status, 'cancelled');
     assert.ok(cancelled.cancelRequestedAt);
-    assert.deepEqual(cancelled.stages.map((s) => s.status), ['cancelled', 'cancelled', 'cancelled']);
+    assert.deepEqual(
+      cancelled.stages.map((s) => s.status),
+      ['cancelled', 'cancelled', 'cancelled'],
+    );
     assert.ok(await api.database.prisma.auditLog.findFirst({ where: { action: 'run.cancel', targetId: run.id } }));
     // Finished now: a second cancel is a conflict.
     assertError(await call(cancelRoute.POST, 'POST', '/', { token: api.world.memberA.token, params: { runId: run.id } }), 409, 'run_finished');
@@ -203,14 +231,18 @@ describe('logs', () => {
       complete: boolean;
       stageStatus: string;
     };
-    assert.deepEqual(page.chunks.map((c) => c.seq), [0, 1, 2, 3]);
+    assert.deepEqual(
+      page.chunks.map((c) => c.seq),
+      [0, 1, 2, 3],
+    );
     assert.equal(page.next, 3);
     assert.equal(page.complete, false);
 
     const rest = await call(logsRoute.GET, 'GET', '/', { token: api.world.viewerA.token, params, query: { after: '1', limit: '1' } });
-    assert.deepEqual((rest.body as typeof page).chunks.map(({ text, firstLine, lines }) => ({ text, firstLine, lines })), [
-      { text: 'line 2\n', firstLine: 3, lines: [{ stream: 'stderr', line: 'line 2' }] },
-    ]);
+    assert.deepEqual(
+      (rest.body as typeof page).chunks.map(({ text, firstLine, lines }) => ({ text, firstLine, lines })),
+      [{ text: 'line 2\n', firstLine: 3, lines: [{ stream: 'stderr', line: 'line 2' }] }],
+    );
     assert.equal((rest.body as typeof page).next, 2);
 
     await api.database.prisma.stageRun.update({ where: { id: stage.id }, data: { status: 'succeeded' } });
@@ -222,7 +254,11 @@ describe('logs', () => {
     assert.equal(text.headers.get('buildit-log-complete'), 'true');
 
     const blank = await call(logsRoute.GET, 'GET', '/', { token: api.world.viewerA.token, params, query: { after: '', limit: '', format: '' } });
-    assert.deepEqual((blank.body as typeof page).chunks.map((c) => c.seq), [0, 1, 2, 3], 'empty query values are absent values');
+    assert.deepEqual(
+      (blank.body as typeof page).chunks.map((c) => c.seq),
+      [0, 1, 2, 3],
+      'empty query values are absent values',
+    );
 
     const empty = await call(logsRoute.GET, 'GET', '/', { token: api.world.viewerA.token, params, query: { after: '3' } });
     assert.deepEqual((empty.body as typeof page).chunks, []);
@@ -235,6 +271,10 @@ describe('logs', () => {
     const runB = (await trigger(pipelineId)).body as RunBody;
     const crossed = await call(logsRoute.GET, 'GET', '/', { token: api.world.viewerA.token, params: { runId: runA.id, stageRunId: runB.stages[0]!.id } });
     assertError(crossed, 404, 'not_found');
-    assertError(await call(logsRoute.GET, 'GET', '/', { token: api.world.outsider.token, params: { runId: runA.id, stageRunId: runA.stages[0]!.id } }), 404, 'not_found');
+    assertError(
+      await call(logsRoute.GET, 'GET', '/', { token: api.world.outsider.token, params: { runId: runA.id, stageRunId: runA.stages[0]!.id } }),
+      404,
+      'not_found',
+    );
   });
 });

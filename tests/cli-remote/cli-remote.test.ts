@@ -19,7 +19,10 @@ import { createTestDatabase, type TestDatabase } from '../support/db';
 import { startTestApiServer, type TestApiServer } from './router';
 
 /** The API tests' pipeline, with a run variable (a trigger may only set declared variables). */
-const DEMO_KDL = VALID_KDL.replace('stage "build" {', 'variable "GREETING" default="hello"\n\nstage "build" {').replace('run "echo build', 'run "echo ${var.GREETING} build');
+const DEMO_KDL = VALID_KDL.replace('stage "build" {', 'variable "GREETING" default="hello"\n\nstage "build" {').replace(
+  'run "echo build',
+  'run "echo ${var.GREETING} build',
+);
 
 const root = path.resolve(import.meta.dirname, '../..');
 const bin = path.join(root, 'node_modules/.bin/buildit');
@@ -89,7 +92,10 @@ describe('login', () => {
     const printed = JSON.parse(result.stdout) as { url: string; config: string; tenants: Array<{ id: string }> };
     assert.equal(printed.url, server.url, 'the trailing slash is dropped');
     assert.equal(printed.config, file);
-    assert.deepEqual(printed.tenants.map((t) => t.id), [world.tenantA]);
+    assert.deepEqual(
+      printed.tenants.map((t) => t.id),
+      [world.tenantA],
+    );
     assert.equal(statSync(file).mode & 0o777, 0o600);
     assert.deepEqual(JSON.parse(readFileSync(file, 'utf8')), { url: server.url, token: world.adminA.token });
     const list = await buildit(['pipelines', 'list', '--json'], { BUILDIT_CONFIG: file });
@@ -99,7 +105,11 @@ describe('login', () => {
 
   test('XDG_CONFIG_HOME is respected without BUILDIT_CONFIG; --token-stdin reads the token', async () => {
     const xdg = path.join(home, 'xdg');
-    const result = await buildit(['login', '--url', server.url, '--token-stdin'], { BUILDIT_CONFIG: undefined, XDG_CONFIG_HOME: xdg }, { input: `${world.viewerA.token}\n` });
+    const result = await buildit(
+      ['login', '--url', server.url, '--token-stdin'],
+      { BUILDIT_CONFIG: undefined, XDG_CONFIG_HOME: xdg },
+      { input: `${world.viewerA.token}\n` },
+    );
     assert.equal(result.code, 0, result.stderr);
     const file = path.join(xdg, 'buildit', 'config.json');
     assert.equal(statSync(file).mode & 0o777, 0o600);
@@ -185,9 +195,19 @@ describe('pipelines, trigger, runs', () => {
   });
 
   test('trigger with --branch, --sha and --var; runs show --json; runs list', async () => {
-    const triggered = await buildit(['trigger', pipelineId, '--branch', 'feature/x', '--sha', 'abc1234', '--var', 'GREETING=hi=there', '--json'], as(world.memberA.token));
+    const triggered = await buildit(
+      ['trigger', pipelineId, '--branch', 'feature/x', '--sha', 'abc1234', '--var', 'GREETING=hi=there', '--json'],
+      as(world.memberA.token),
+    );
     assert.equal(triggered.code, 0, triggered.stderr);
-    const run = JSON.parse(triggered.stdout) as { id: string; number: number; status: string; branch: string; commitSha: string; variables: Record<string, string> };
+    const run = JSON.parse(triggered.stdout) as {
+      id: string;
+      number: number;
+      status: string;
+      branch: string;
+      commitSha: string;
+      variables: Record<string, string>;
+    };
     assert.equal(run.number, 1);
     assert.equal(run.branch, 'feature/x');
     assert.equal(run.commitSha, 'abc1234');
@@ -213,7 +233,10 @@ describe('pipelines, trigger, runs', () => {
 
     const listed = await buildit(['runs', 'list', 'a/demo', '--status', 'queued', '--json'], as(world.viewerA.token));
     assert.equal(listed.code, 0, listed.stderr);
-    assert.deepEqual((JSON.parse(listed.stdout) as Array<{ id: string }>).map((r) => r.id), [runId]);
+    assert.deepEqual(
+      (JSON.parse(listed.stdout) as Array<{ id: string }>).map((r) => r.id),
+      [runId],
+    );
     const badStatus = await buildit(['runs', 'list', 'demo', '--status', 'nope'], as(world.viewerA.token));
     assert.equal(badStatus.code, 2);
   });
@@ -262,7 +285,10 @@ describe('pipelines, trigger, runs', () => {
     assert.equal(stored.stdout, '[build] compiling\n[build] linking\n');
     const storedJson = await buildit(['runs', 'logs', runId, '--stage', 'build', '--json'], as(world.viewerA.token));
     assert.deepEqual(
-      storedJson.stdout.trim().split('\n').map((line) => (JSON.parse(line) as { seq: number; text: string }).text),
+      storedJson.stdout
+        .trim()
+        .split('\n')
+        .map((line) => (JSON.parse(line) as { seq: number; text: string }).text),
       ['compiling\nlinking\n'],
     );
 
@@ -285,7 +311,16 @@ describe('pipelines, trigger, runs', () => {
     await publisher.publish(target, await insert(2, ['tests passed']));
     while (!stdout.includes('tests passed') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     await database.prisma.stageRun.update({ where: { id: stage.id }, data: { status: 'succeeded', finishedAt: new Date() } });
-    await publisher.publish(target, { type: 'stage.finished', time: new Date().toISOString(), runId, stage: 'build', status: 'succeeded', exitCode: 0, attempt: 1, durationMs: 5 });
+    await publisher.publish(target, {
+      type: 'stage.finished',
+      time: new Date().toISOString(),
+      runId,
+      stage: 'build',
+      status: 'succeeded',
+      exitCode: 0,
+      attempt: 1,
+      durationMs: 5,
+    });
     await database.prisma.pipelineRun.update({ where: { id: runId }, data: { status: 'failed', finishedAt: new Date() } });
     await publisher.publish(target, { type: 'run.finished', time: new Date().toISOString(), runId, status: 'failed', durationMs: 9 });
     const code = await exited;
@@ -303,7 +338,14 @@ describe('pipelines, trigger, runs', () => {
 
     const all = await buildit(['runs', 'rerun', runId, '--json'], as(world.memberA.token));
     assert.equal(all.code, 0, all.stderr);
-    const full = JSON.parse(all.stdout) as { id: string; number: number; branch: string; commitSha: string; variables: Record<string, string>; stages: Array<{ stageId: string; status: string }> };
+    const full = JSON.parse(all.stdout) as {
+      id: string;
+      number: number;
+      branch: string;
+      commitSha: string;
+      variables: Record<string, string>;
+      stages: Array<{ stageId: string; status: string }>;
+    };
     assert.equal(full.branch, 'feature/x');
     assert.equal(full.commitSha, 'abc1234');
     assert.deepEqual(full.variables, { GREETING: 'hi=there' });
@@ -337,9 +379,13 @@ describe('pipelines, trigger, runs', () => {
     const old = createServer((req, res) => {
       requests.push(`${req.method} ${req.url}`);
       if (req.url === '/api/v1/openapi.json') {
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ openapi: '3.1.0', paths: { '/api/v1/runs/{runId}': { get: { operationId: 'getRun' } } } }));
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ openapi: '3.1.0', paths: { '/api/v1/runs/{runId}': { get: { operationId: 'getRun' } } } }));
       } else {
-        res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'not_found', message: 'no such route', details: null } }));
+        res
+          .writeHead(404, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ error: { code: 'not_found', message: 'no such route', details: null } }));
       }
     });
     await new Promise<void>((resolve) => old.listen(0, '127.0.0.1', resolve));

@@ -33,10 +33,7 @@ describe('database constraints', () => {
 
   test('tenant slug is unique per organization', async () => {
     const org = await db.prisma.tenant.findUniqueOrThrow({ where: { id: tenantId } });
-    await assert.rejects(
-      db.prisma.tenant.create({ data: { organizationId: org.organizationId, slug: 'web', name: 'Again' } }),
-      isUniqueViolation,
-    );
+    await assert.rejects(db.prisma.tenant.create({ data: { organizationId: org.organizationId, slug: 'web', name: 'Again' } }), isUniqueViolation);
     const org2 = await db.prisma.organization.create({ data: { slug: 'other-org', name: 'Other' } });
     await db.prisma.tenant.create({ data: { organizationId: org2.id, slug: 'web', name: 'Web elsewhere' } });
   });
@@ -51,8 +48,16 @@ describe('database constraints', () => {
   test('run number is unique per pipeline; runs and stage runs keep Json, arrays and enums', async () => {
     const run = await db.prisma.pipelineRun.create({
       data: {
-        pipelineId, number: 1, event: 'push', branch: 'main', commitSha: 'abc123', commitMessage: 'fix', commitAuthor: 'ann',
-        variables: { DEPLOY: 'yes' }, plan: { stages: [] }, triggeredBy: 'webhook:1',
+        pipelineId,
+        number: 1,
+        event: 'push',
+        branch: 'main',
+        commitSha: 'abc123',
+        commitMessage: 'fix',
+        commitAuthor: 'ann',
+        variables: { DEPLOY: 'yes' },
+        plan: { stages: [] },
+        triggeredBy: 'webhook:1',
         stages: { create: [{ stageId: 'test[node=18]', name: 'test', matrix: { node: '18' }, needs: ['build'] }] },
       },
       include: { stages: true },
@@ -62,10 +67,7 @@ describe('database constraints', () => {
     assert.equal(run.stages[0]!.status, 'pending');
     assert.deepEqual(run.stages[0]!.needs, ['build']);
     assert.deepEqual(run.stages[0]!.matrix, { node: '18' });
-    await assert.rejects(
-      db.prisma.pipelineRun.create({ data: { pipelineId, number: 1, event: 'push', plan: {} } }),
-      isUniqueViolation,
-    );
+    await assert.rejects(db.prisma.pipelineRun.create({ data: { pipelineId, number: 1, event: 'push', plan: {} } }), isUniqueViolation);
     await assert.rejects(
       db.prisma.stageRun.create({ data: { runId: run.id, stageId: 'test[node=18]', name: 'test' } }),
       isUniqueViolation,
@@ -109,7 +111,10 @@ describe('database constraints', () => {
     const { rows } = await db.pool.query<{ column_name: string }>(
       "SELECT column_name FROM information_schema.columns WHERE table_name = 'secrets' ORDER BY ordinal_position",
     );
-    assert.deepEqual(rows.map((r) => r.column_name), ['id', 'tenant_id', 'name', 'ciphertext', 'iv', 'auth_tag', 'key_id', 'created_at', 'updated_at']);
+    assert.deepEqual(
+      rows.map((r) => r.column_name),
+      ['id', 'tenant_id', 'name', 'ciphertext', 'iv', 'auth_tag', 'key_id', 'created_at', 'updated_at'],
+    );
   });
 
   test('memberships are unique per (org|tenant, user) and roles are enums', async () => {
@@ -124,10 +129,7 @@ describe('database constraints', () => {
       (e: unknown) => (e as { code?: string }).code === '22P02',
       'not a value of the org_role enum',
     );
-    await assert.rejects(
-      db.pool.query("UPDATE jobs SET status = 'paused'"),
-      (e: unknown) => (e as { code?: string }).code === '22P02',
-    );
+    await assert.rejects(db.pool.query("UPDATE jobs SET status = 'paused'"), (e: unknown) => (e as { code?: string }).code === '22P02');
   });
 
   test('api keys store prefix and hash only; the prefix is unique', async () => {

@@ -115,7 +115,9 @@ describe('embedded PostgreSQL', () => {
     if (process.getuid?.() === 0) {
       // PostgreSQL refuses root: it must run as the postgres user, which owns the cluster.
       const postgresUid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
-      const uidLine = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('Uid:'))!;
+      const uidLine = readFileSync(`/proc/${pid}/status`, 'utf8')
+        .split('\n')
+        .find((l) => l.startsWith('Uid:'))!;
       assert.equal(Number(uidLine.split(/\s+/)[1]), postgresUid);
       assert.equal(statSync(path.join(dataDir, 'postgres')).uid, postgresUid);
     }
@@ -195,9 +197,14 @@ describe('embedded PostgreSQL', () => {
 
   test('resolveDatabase: DATABASE_URL wins; without it, the embedded server of the data dir', async () => {
     const fromEnv = await resolveDatabase({ dataDir, env: { DATABASE_URL: 'postgresql://u:p@db.internal:5432/buildit' } });
-    assert.deepEqual({ url: fromEnv.url, source: fromEnv.source, embedded: fromEnv.embedded }, {
-      url: 'postgresql://u:p@db.internal:5432/buildit', source: 'env', embedded: false,
-    });
+    assert.deepEqual(
+      { url: fromEnv.url, source: fromEnv.source, embedded: fromEnv.embedded },
+      {
+        url: 'postgresql://u:p@db.internal:5432/buildit',
+        source: 'env',
+        embedded: false,
+      },
+    );
     await assert.rejects(resolveDatabase({ dataDir, env: { DATABASE_URL: 'mysql://x' } }), /PostgreSQL URL/);
 
     const embedded = await resolveDatabase({ dataDir, env: {} });

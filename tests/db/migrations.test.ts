@@ -12,8 +12,19 @@ import { checkDatabaseReady, defaultMigrationsDir, listMigrations } from '../../
 import { createTestDatabase, type TestDatabase } from '../support/db';
 
 const EXPECTED_TABLES = [
-  'api_keys', 'audit_logs', 'jobs', 'log_chunks', 'org_memberships', 'organizations', 'pipeline_runs',
-  'pipelines', 'secrets', 'stage_runs', 'tenant_memberships', 'tenants', 'users',
+  'api_keys',
+  'audit_logs',
+  'jobs',
+  'log_chunks',
+  'org_memberships',
+  'organizations',
+  'pipeline_runs',
+  'pipelines',
+  'secrets',
+  'stage_runs',
+  'tenant_memberships',
+  'tenants',
+  'users',
 ];
 
 describe('migrations', () => {
@@ -41,9 +52,15 @@ describe('migrations', () => {
     const { rows } = await empty.pool.query<{ tablename: string }>(
       "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> '_prisma_migrations' ORDER BY 1",
     );
-    assert.deepEqual(rows.map((r) => r.tablename), EXPECTED_TABLES);
+    assert.deepEqual(
+      rows.map((r) => r.tablename),
+      EXPECTED_TABLES,
+    );
     const applied = await empty.pool.query<{ migration_name: string }>('SELECT migration_name FROM _prisma_migrations ORDER BY 1');
-    assert.deepEqual(applied.rows.map((r) => r.migration_name), listMigrations());
+    assert.deepEqual(
+      applied.rows.map((r) => r.migration_name),
+      listMigrations(),
+    );
     // Running it again is a no-op.
     await migrateDeploy(empty.url);
   });
@@ -55,10 +72,7 @@ describe('migrations', () => {
       await listener.query('LISTEN buildit_jobs');
       const received = new Promise<pg.Notification>((resolve) => listener.once('notification', resolve));
       await empty.pool.query("INSERT INTO jobs (kind) VALUES ('run')");
-      const note = await Promise.race([
-        received,
-        new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no NOTIFY within 5 s')), 5_000)),
-      ]);
+      const note = await Promise.race([received, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no NOTIFY within 5 s')), 5_000))]);
       assert.equal(note.channel, 'buildit_jobs');
       assert.equal(note.payload, 'run');
     } finally {
@@ -116,10 +130,10 @@ describe('migrations', () => {
 
   test('schema.prisma and prisma/migrations agree (prisma migrate diff --exit-code is empty)', async () => {
     // --from-migrations replays the migrations into a shadow database on the configured server.
-    const r = await runPrisma(
-      ['migrate', 'diff', '--from-migrations', 'prisma/migrations', '--to-schema', 'prisma/schema.prisma', '--exit-code'],
-      { databaseUrl: empty.url, cwd: repoRoot },
-    );
+    const r = await runPrisma(['migrate', 'diff', '--from-migrations', 'prisma/migrations', '--to-schema', 'prisma/schema.prisma', '--exit-code'], {
+      databaseUrl: empty.url,
+      cwd: repoRoot,
+    });
     assert.equal(
       r.code,
       0,

@@ -6,15 +6,7 @@ import assert from 'node:assert/strict';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import {
-  chooseSchemaEngine,
-  findNativeSchemaEngine,
-  repoRoot,
-  runPrisma,
-  schemaEngineStandinPath,
-  type Env,
-  type RunPrismaResult,
-} from '../../scripts/prisma';
+import { chooseSchemaEngine, findNativeSchemaEngine, repoRoot, runPrisma, schemaEngineStandinPath, type Env, type RunPrismaResult } from '../../scripts/prisma';
 import { checkDatabaseReady } from '../../lib/db/ready';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 
@@ -40,8 +32,12 @@ function offlineEnv(traceFile: string): Env {
   if (findNativeSchemaEngine()) env.PRISMA_SCHEMA_ENGINE_BINARY = schemaEngineStandinPath;
   const deadProxy = 'http://127.0.0.1:9';
   Object.assign(env, {
-    HTTP_PROXY: deadProxy, HTTPS_PROXY: deadProxy, http_proxy: deadProxy, https_proxy: deadProxy,
-    NO_PROXY: '127.0.0.1,localhost', no_proxy: '127.0.0.1,localhost',
+    HTTP_PROXY: deadProxy,
+    HTTPS_PROXY: deadProxy,
+    http_proxy: deadProxy,
+    https_proxy: deadProxy,
+    NO_PROXY: '127.0.0.1,localhost',
+    no_proxy: '127.0.0.1,localhost',
     BUILDIT_SCHEMA_ENGINE_TRACE: traceFile,
   });
   return env;
@@ -103,7 +99,10 @@ describe('schema-engine stand-in', () => {
     assert.equal(deploy.code, 0, show(deploy));
     assert.equal(deploy.engine.path, schemaEngineStandinPath);
     assert.match(deploy.stdout, /applied|successfully/i, show(deploy));
-    assert.ok(traceLines().some((l) => l.endsWith('rpc applyMigrations ok')), `stand-in trace:\n${traceLines().join('\n')}`);
+    assert.ok(
+      traceLines().some((l) => l.endsWith('rpc applyMigrations ok')),
+      `stand-in trace:\n${traceLines().join('\n')}`,
+    );
     t.diagnostic(`migrate deploy (stand-in, initial migration): ${deploy.durationMs.toFixed(0)} ms`);
     assert.deepEqual(await checkDatabaseReady(db.pool), { ok: true });
 
@@ -111,7 +110,10 @@ describe('schema-engine stand-in', () => {
     const status = await runPrisma(['migrate', 'status'], { env, databaseUrl: db.url });
     assert.equal(status.code, 0, show(status));
     assert.match(status.stdout, /Database schema is up to date/, show(status));
-    assert.ok(traceLines().some((l) => / rpc \w+ ok$/.test(l)), `stand-in trace:\n${traceLines().join('\n')}`);
+    assert.ok(
+      traceLines().some((l) => / rpc \w+ ok$/.test(l)),
+      `stand-in trace:\n${traceLines().join('\n')}`,
+    );
     assert.ok(!traceLines().some((l) => / error$|broken-premise/.test(l)), `stand-in trace:\n${traceLines().join('\n')}`);
     t.diagnostic(`migrate status (stand-in): ${status.durationMs.toFixed(0)} ms`);
   });
@@ -124,12 +126,17 @@ describe('schema-engine stand-in', () => {
     try {
       cpSync(path.join(repoRoot, 'prisma'), path.join(work, 'prisma'), { recursive: true });
       const schemaFile = path.join(work, 'prisma', 'schema.prisma');
-      const schema = readFileSync(schemaFile, 'utf8')
-        .replace(/output\s*=\s*"[^"]*"/, `output = "${path.join(work, 'generated')}"`);
+      const schema = readFileSync(schemaFile, 'utf8').replace(/output\s*=\s*"[^"]*"/, `output = "${path.join(work, 'generated')}"`);
       assert.ok(schema.includes(path.join(work, 'generated')), 'generator output redirected');
-      writeFileSync(schemaFile, `${schema}\nmodel StandinProbe {\n  id   Int    @id @default(autoincrement())\n  note String\n\n  @@map("standin_probes")\n}\n`);
+      writeFileSync(
+        schemaFile,
+        `${schema}\nmodel StandinProbe {\n  id   Int    @id @default(autoincrement())\n  note String\n\n  @@map("standin_probes")\n}\n`,
+      );
       const config = path.join(work, 'prisma.config.ts');
-      writeFileSync(config, `import { defineConfig } from 'prisma/config';\nexport default defineConfig({ schema: ${JSON.stringify(schemaFile)}, migrations: { path: ${JSON.stringify(path.join(work, 'prisma', 'migrations'))} }, datasource: { url: process.env.DATABASE_URL! } });\n`);
+      writeFileSync(
+        config,
+        `import { defineConfig } from 'prisma/config';\nexport default defineConfig({ schema: ${JSON.stringify(schemaFile)}, migrations: { path: ${JSON.stringify(path.join(work, 'prisma', 'migrations'))} }, datasource: { url: process.env.DATABASE_URL! } });\n`,
+      );
       resetTrace();
       // (The schema copy generates its client into the temp dir, not over lib/generated.)
       const result = await runPrisma(['migrate', 'dev', '--name', 'probe', '--config', config], { env, databaseUrl: target.url, cwd: work });
@@ -139,7 +146,10 @@ describe('schema-engine stand-in', () => {
       const sql = readFileSync(path.join(work, 'prisma', 'migrations', created[0]!, 'migration.sql'), 'utf8');
       assert.match(sql, /CREATE TABLE "standin_probes"/);
       assert.doesNotMatch(sql, /CREATE TABLE "jobs"/, 'only the change, not the whole schema');
-      assert.ok(traceLines().some((l) => l.endsWith('rpc createMigration ok')), traceLines().join('\n'));
+      assert.ok(
+        traceLines().some((l) => l.endsWith('rpc createMigration ok')),
+        traceLines().join('\n'),
+      );
       // The shadow database is gone again.
       const { rows } = await target.pool.query<{ datname: string }>("SELECT datname FROM pg_database WHERE datname LIKE 'prisma_migrate_shadow_db_%'");
       assert.deepEqual(rows, []);
@@ -158,6 +168,9 @@ describe('schema-engine stand-in', () => {
     const r = await runPrisma(['migrate', 'status'], { env: { ...env, BUILDIT_SCHEMA_ENGINE_WASM: wrongWasm }, databaseUrl: db.url });
     assert.notEqual(r.code, 0, show(r));
     assert.match(r.stdout + r.stderr, /stand-in|re-validate/, show(r));
-    assert.ok(traceLines().some((l) => l.includes('broken-premise')), traceLines().join('\n'));
+    assert.ok(
+      traceLines().some((l) => l.includes('broken-premise')),
+      traceLines().join('\n'),
+    );
   });
 });

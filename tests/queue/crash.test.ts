@@ -47,7 +47,13 @@ function spawnTs(script: string, env: Record<string, string>): Child {
       if (seen) return Promise.resolve(seen);
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`no line matching ${re} within ${timeoutMs} ms; output:\n${lines.join('\n')}`)), timeoutMs);
-        waiters.push({ re, resolve: (line) => { clearTimeout(timer); resolve(line); } });
+        waiters.push({
+          re,
+          resolve: (line) => {
+            clearTimeout(timer);
+            resolve(line);
+          },
+        });
         void exited.then(() => setTimeout(() => reject(new Error(`process exited before printing ${re}; output:\n${lines.join('\n')}`)), 100));
       });
     },
@@ -73,9 +79,12 @@ describe('worker processes', () => {
     assert.deepEqual(started, { event: 'started', id, attempt: 1 });
 
     const lease = async () =>
-      (await db.pool.query<{ locked_by: string; lease: string; status: string }>(
-        'SELECT locked_by, lease_expires_at::text AS lease, status::text AS status FROM jobs WHERE id = $1', [id],
-      )).rows[0]!;
+      (
+        await db.pool.query<{ locked_by: string; lease: string; status: string }>(
+          'SELECT locked_by, lease_expires_at::text AS lease, status::text AS status FROM jobs WHERE id = $1',
+          [id],
+        )
+      ).rows[0]!;
     // The child's heartbeats are renewing the lease (so it is their absence that lets the takeover happen).
     const firstLease = (await lease()).lease;
     for (let i = 0; i < 500 && (await lease()).lease === firstLease; i++) await new Promise((resolve) => setTimeout(resolve, 20));
@@ -113,16 +122,22 @@ describe('worker processes', () => {
     assert.equal(runs.length, 1);
     assert.equal(runs[0]!.job.takenOver, true);
     assert.equal(runs[0]!.job.attempts, 2, 'the killed attempt counted');
-    assert.equal(runs[0]!.leaseWasOver, true, 'taken over only after the dead worker\'s lease ran out');
+    assert.equal(runs[0]!.leaseWasOver, true, "taken over only after the dead worker's lease ran out");
     const { rows } = await db.pool.query<{ status: string; attempts: number; locked_by: string; last_error: string }>(
-      'SELECT status::text AS status, attempts, locked_by, last_error FROM jobs WHERE id = $1', [id],
+      'SELECT status::text AS status, attempts, locked_by, last_error FROM jobs WHERE id = $1',
+      [id],
     );
     assert.deepEqual(rows[0], { status: 'succeeded', attempts: 2, locked_by: 'rescuer', last_error: 'lease expired 1 times (worker crashed?)' });
     assert.ok(!child.lines.some((l) => l.includes('"completed"')), 'the first attempt never completed');
   });
 
   test('worker/main.ts: ready, fails a job kind it has no handler for, exits 0 on SIGTERM', async () => {
-    const worker = spawnTs('worker/main.ts', { DATABASE_URL: db.url, BUILDIT_WORKER_CONCURRENCY: '2', BUILDIT_WORKER_GRACE_MS: '1000', BUILDIT_WORKER_ID: 'main-test' });
+    const worker = spawnTs('worker/main.ts', {
+      DATABASE_URL: db.url,
+      BUILDIT_WORKER_CONCURRENCY: '2',
+      BUILDIT_WORKER_GRACE_MS: '1000',
+      BUILDIT_WORKER_ID: 'main-test',
+    });
     children.push(worker);
     const ready = JSON.parse(await worker.waitForLine(/worker ready/)) as { concurrency: number; workerId: string };
     assert.equal(ready.concurrency, 2);
@@ -131,7 +146,8 @@ describe('worker processes', () => {
     const { id } = await enqueueJob(db.pool, { kind: 'mystery', maxAttempts: 1 });
     let row: { status: string; last_error: string | null } | undefined;
     for (let i = 0; i < 1000; i++) {
-      row = (await db.pool.query<{ status: string; last_error: string | null }>('SELECT status::text AS status, last_error FROM jobs WHERE id = $1', [id])).rows[0];
+      row = (await db.pool.query<{ status: string; last_error: string | null }>('SELECT status::text AS status, last_error FROM jobs WHERE id = $1', [id]))
+        .rows[0];
       if (row?.status === 'failed') break;
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
@@ -140,18 +156,27 @@ describe('worker processes', () => {
 
     worker.proc.kill('SIGTERM');
     assert.deepEqual(await worker.exited, { code: 0, signal: null });
-    assert.ok(worker.lines.some((l) => l.includes('worker stopped')), worker.lines.join('\n'));
+    assert.ok(
+      worker.lines.some((l) => l.includes('worker stopped')),
+      worker.lines.join('\n'),
+    );
   });
 
   test('worker/main.ts with BUILDIT_WORKER_KINDS=run claims run jobs only; other kinds wait for another worker', async () => {
     const other = await enqueueJob(db.pool, { kind: 'schedule', payload: { pipelineId: 'none', slot: new Date().toISOString() } });
     // A run that does not exist: the handler has nothing to do and the job succeeds.
     const run = await enqueueJob(db.pool, { kind: 'run', payload: { runId: 'no-such-run' } });
-    const worker = spawnTs('worker/main.ts', { DATABASE_URL: db.url, BUILDIT_WORKER_KINDS: ' run, run ', BUILDIT_SCHEDULER: 'off', BUILDIT_WORKER_GRACE_MS: '1000' });
+    const worker = spawnTs('worker/main.ts', {
+      DATABASE_URL: db.url,
+      BUILDIT_WORKER_KINDS: ' run, run ',
+      BUILDIT_SCHEDULER: 'off',
+      BUILDIT_WORKER_GRACE_MS: '1000',
+    });
     children.push(worker);
     const ready = JSON.parse(await worker.waitForLine(/worker ready/)) as { kinds: string[] };
     assert.deepEqual(ready.kinds, ['run']);
-    const status = async (id: string) => (await db.pool.query<{ status: string }>('SELECT status::text AS status FROM jobs WHERE id = $1', [id])).rows[0]?.status;
+    const status = async (id: string) =>
+      (await db.pool.query<{ status: string }>('SELECT status::text AS status FROM jobs WHERE id = $1', [id])).rows[0]?.status;
     for (let i = 0; i < 500 && (await status(run.id)) !== 'succeeded'; i++) await new Promise((resolve) => setTimeout(resolve, 20));
     assert.equal(await status(run.id), 'succeeded');
     // Enqueued first, so a worker claiming every kind would have taken it before the run job.
@@ -164,13 +189,21 @@ describe('worker processes', () => {
     const worker = spawnTs('worker/main.ts', { DATABASE_URL: db.url, BUILDIT_WORKER_KINDS: 'run,deploy' });
     children.push(worker);
     assert.deepEqual(await worker.exited, { code: 1, signal: null });
-    assert.ok(worker.lines.some((l) => l.includes('BUILDIT_WORKER_KINDS must be a comma-separated list of run, schedule (the job kinds this worker handles), got \\"run,deploy\\"')), worker.lines.join('\n'));
+    assert.ok(
+      worker.lines.some((l) =>
+        l.includes('BUILDIT_WORKER_KINDS must be a comma-separated list of run, schedule (the job kinds this worker handles), got \\"run,deploy\\"'),
+      ),
+      worker.lines.join('\n'),
+    );
   });
 
   test('worker/main.ts refuses a bad BUILDIT_WORKER_CONCURRENCY with a message and exit code 1', async () => {
     const worker = spawnTs('worker/main.ts', { DATABASE_URL: db.url, BUILDIT_WORKER_CONCURRENCY: 'lots' });
     children.push(worker);
     assert.deepEqual(await worker.exited, { code: 1, signal: null });
-    assert.ok(worker.lines.some((l) => l.includes('BUILDIT_WORKER_CONCURRENCY must be an integer >= 1, got \\"lots\\"')), worker.lines.join('\n'));
+    assert.ok(
+      worker.lines.some((l) => l.includes('BUILDIT_WORKER_CONCURRENCY must be an integer >= 1, got \\"lots\\"')),
+      worker.lines.join('\n'),
+    );
   });
 });

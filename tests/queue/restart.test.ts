@@ -57,7 +57,9 @@ describe('PostgreSQL restart under a running JobRunner', () => {
     const pool: pg.Pool = createPool(url, { max: 4 });
     const testPool: pg.Pool = createPool(url, { max: 2 });
     let release!: () => void;
-    const released = new Promise<void>((resolve) => { release = resolve; });
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
     const ran: string[] = [];
     const runner = new JobRunner({
       pool,
@@ -88,11 +90,15 @@ describe('PostgreSQL restart under a running JobRunner', () => {
       release(); // the handler finishes after the restart: its outcome must still be recorded
       const echo = await retrying(() => enqueueJob(testPool, { kind: 'echo' }));
       const status = async (id: string) =>
-        (await retrying(() => testPool.query<{ status: string; attempts: number }>('SELECT status::text AS status, attempts FROM jobs WHERE id = $1', [id]))).rows[0]!;
+        (await retrying(() => testPool.query<{ status: string; attempts: number }>('SELECT status::text AS status, attempts FROM jobs WHERE id = $1', [id])))
+          .rows[0]!;
       await waitFor('the job enqueued after the restart to succeed', async () => (await status(echo.id)).status === 'succeeded');
       await waitFor('the job that ran across the restart to succeed', async () => (await status(hold.id)).status === 'succeeded');
       assert.equal((await status(hold.id)).attempts, 1, 'its lease outlived the outage: never taken over, never re-run');
-      assert.deepEqual(ran.filter((id) => id === hold.id), [hold.id]);
+      assert.deepEqual(
+        ran.filter((id) => id === hold.id),
+        [hold.id],
+      );
       await waitFor('the listener to reconnect', () => runner.listening);
       assert.equal(runner.stats.succeeded, 2);
       assert.equal(runner.stats.lost, 0);

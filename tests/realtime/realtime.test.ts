@@ -81,7 +81,10 @@ describe('handshake', () => {
 
   test('a bad token is refused with `unauthorized`, a good one is accepted', async () => {
     const bad = client('bk_' + 'x'.repeat(40));
-    await assert.rejects(connected(bad), (error: Error & { data?: { code: string } }) => error.message === 'unauthorized' && error.data?.code === 'unauthorized');
+    await assert.rejects(
+      connected(bad),
+      (error: Error & { data?: { code: string } }) => error.message === 'unauthorized' && error.data?.code === 'unauthorized',
+    );
     const good = client(world.viewerA.token);
     await connected(good);
     assert.ok(good.connected);
@@ -101,7 +104,10 @@ describe('token revoked while connected', () => {
       await database.prisma.apiKey.update({ where: { id: user.apiKeyId }, data: { revokedAt: new Date() } });
       assert.equal(await reason, 'io server disconnect');
       const again = client(user.token, checking.url);
-      await assert.rejects(connected(again), (error: Error & { data?: { message: string } }) => error.message === 'unauthorized' && /revoked/.test(error.data?.message ?? ''));
+      await assert.rejects(
+        connected(again),
+        (error: Error & { data?: { message: string } }) => error.message === 'unauthorized' && /revoked/.test(error.data?.message ?? ''),
+      );
     } finally {
       await checking.stop();
     }
@@ -183,7 +189,12 @@ describe('catch-up and live events', () => {
     await publisher().publish({ tenantId: run.tenantId, runId: run.runId }, four);
     await waitFor(() => got.seqs().length === 3, 'chunk 4');
     // A large chunk travels through the attachments table (over NOTIFY's 8000 bytes).
-    const big = await insertChunk(database, run, 5, Array.from({ length: 400 }, (_, i) => `line ${i} ${'x'.repeat(60)}`));
+    const big = await insertChunk(
+      database,
+      run,
+      5,
+      Array.from({ length: 400 }, (_, i) => `line ${i} ${'x'.repeat(60)}`),
+    );
     await publisher().publish({ tenantId: run.tenantId, runId: run.runId }, big);
     await waitFor(() => got.seqs().length === 4, 'chunk 5 (attachment)');
     await sleep(300);
@@ -201,7 +212,10 @@ describe('catch-up and live events', () => {
     assert.deepEqual(await socket.emitWithAck(SUBSCRIBE_TENANT, { tenantId: world.tenantA }), { ok: true });
     const ack = await subscribe(socket, { runId: run.runId });
     assert.equal(ack.ok && ack.sent, 2);
-    await publisher().publish({ tenantId: run.tenantId, runId: run.runId }, { type: 'run.finished', time: new Date().toISOString(), runId: run.runId, status: 'succeeded', durationMs: 5 });
+    await publisher().publish(
+      { tenantId: run.tenantId, runId: run.runId },
+      { type: 'run.finished', time: new Date().toISOString(), runId: run.runId, status: 'succeeded', durationMs: 5 },
+    );
     await waitFor(() => got.events.length === 3, 'run.finished');
     await sleep(200);
     assert.deepEqual(
@@ -289,10 +303,22 @@ describe('catch-up and live events', () => {
 });
 
 async function readChunk(run: SeededRun, seq: number): Promise<StageLogChunkEvent | undefined> {
-  const { rows } = await database.pool.query<{ text: string; created_at: Date }>('SELECT text, created_at FROM log_chunks WHERE stage_run_id = $1 AND seq = $2', [run.stageRunId, seq]);
+  const { rows } = await database.pool.query<{ text: string; created_at: Date }>(
+    'SELECT text, created_at FROM log_chunks WHERE stage_run_id = $1 AND seq = $2',
+    [run.stageRunId, seq],
+  );
   const row = rows[0];
   if (!row) return undefined;
-  return { type: 'stage.log_chunk', time: row.created_at.toISOString(), runId: run.runId, stage: run.stage, stageRunId: run.stageRunId, seq, firstLine: seq, lines: [{ stream: 'stdout', line: row.text.trimEnd() }] };
+  return {
+    type: 'stage.log_chunk',
+    time: row.created_at.toISOString(),
+    runId: run.runId,
+    stage: run.stage,
+    stageRunId: run.stageRunId,
+    seq,
+    firstLine: seq,
+    lines: [{ stream: 'stdout', line: row.text.trimEnd() }],
+  };
 }
 
 describe('server restart', () => {
@@ -344,7 +370,12 @@ describe('followRun (the CLI client)', () => {
     const follow = followRun({ url: server.url, token: world.viewerA.token, runId: run.runId, onChunk: (chunk) => seen.push(chunk.seq) });
     await waitFor(() => seen.length === 2, 'catch-up');
     // A large chunk (attachment, fetched asynchronously) followed by a small one: delivered in seq order.
-    const three = await insertChunk(database, run, 3, Array.from({ length: 300 }, (_, i) => `big ${i} ${'y'.repeat(60)}`));
+    const three = await insertChunk(
+      database,
+      run,
+      3,
+      Array.from({ length: 300 }, (_, i) => `big ${i} ${'y'.repeat(60)}`),
+    );
     const four = await insertChunk(database, run, 4);
     await Promise.all([publisher().publish(target, three), publisher().publish(target, four)]);
     await waitFor(() => seen.length === 4, 'chunks 3 and 4');
@@ -385,6 +416,8 @@ describe('publisher', () => {
     const broken = createRunEventPublisher(pool);
     await broken.publish({ tenantId: world.tenantA, runId: 'r' }, { type: 'stage.queued', time: new Date().toISOString(), runId: 'r', stage: 's' });
     await pool.end();
-    await assert.rejects(broken.publish({ tenantId: world.tenantA, runId: 'r' }, { type: 'stage.queued', time: new Date().toISOString(), runId: 'r', stage: 's' }));
+    await assert.rejects(
+      broken.publish({ tenantId: world.tenantA, runId: 'r' }, { type: 'stage.queued', time: new Date().toISOString(), runId: 'r', stage: 's' }),
+    );
   });
 });

@@ -33,7 +33,13 @@ export async function startRealtimeServer(
   const http = createServer((_req, res) => {
     res.writeHead(404).end();
   });
-  const realtime = await attachRealtime(http, { pool: database.pool, prisma: database.prisma, log: silentLog, hooks: options.hooks ?? {}, ...(options.reauthenticateMs ? { reauthenticateMs: options.reauthenticateMs } : {}) });
+  const realtime = await attachRealtime(http, {
+    pool: database.pool,
+    prisma: database.prisma,
+    log: silentLog,
+    hooks: options.hooks ?? {},
+    ...(options.reauthenticateMs ? { reauthenticateMs: options.reauthenticateMs } : {}),
+  });
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
     http.listen(options.port ?? 0, '127.0.0.1', () => resolve());

@@ -71,7 +71,9 @@ test('a cancel sent while the LISTEN connection was down is found when it reconn
   const watch = requests.watch(runId, fired);
   await watch.checked;
   // Kill the listener's session and request the cancel at once: its NOTIFY finds nobody listening.
-  await db.pool.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'buildit-listen-buildit_run_cancel' AND datname = current_database()`);
+  await db.pool.query(
+    `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'buildit-listen-buildit_run_cancel' AND datname = current_database()`,
+  );
   await cancel(runId);
   await done;
   watch.stop();

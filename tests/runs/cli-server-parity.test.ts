@@ -112,17 +112,26 @@ function throughCli(name: string, kdl: string, event: TriggerEvent): Record<stri
 async function throughServer(name: string, kdl: string, event: TriggerEvent): Promise<Record<string, StageView>> {
   const pipeline = await db.prisma.pipeline.create({ data: { tenantId: seeded.tenantId, name, slug: name, config: kdl } });
   const run = await triggerRun(db.prisma, seeded.actor, pipeline.id, { event, branch: 'main', sha: SHA, variables: {} }, null);
-  await runPipelineJob(runJob(run.id), { signal: new AbortController().signal }, {
-    prisma: db.prisma,
-    publisher: new RecordingPublisher(db.prisma),
-    dataDir: path.join(scratch, `server-${name}`),
-    logger: pino({ level: 'silent' }),
-    // An operator's worker that allows host stages, as `buildit run` does on a laptop.
-    executorNames: ['docker', 'local'],
-  });
+  await runPipelineJob(
+    runJob(run.id),
+    { signal: new AbortController().signal },
+    {
+      prisma: db.prisma,
+      publisher: new RecordingPublisher(db.prisma),
+      dataDir: path.join(scratch, `server-${name}`),
+      logger: pino({ level: 'silent' }),
+      // An operator's worker that allows host stages, as `buildit run` does on a laptop.
+      executorNames: ['docker', 'local'],
+    },
+  );
   const views: Record<string, StageView> = {};
   for (const row of await db.prisma.stageRun.findMany({ where: { runId: run.id } })) {
-    views[row.stageId] = { status: row.status, reason: comparable(row.reason), executor: row.startedAt ? row.executor : null, lines: (await storedLog(db.prisma, row.id)).lines };
+    views[row.stageId] = {
+      status: row.status,
+      reason: comparable(row.reason),
+      executor: row.startedAt ? row.executor : null,
+      lines: (await storedLog(db.prisma, row.id)).lines,
+    };
   }
   return views;
 }
@@ -143,16 +152,13 @@ for (const [name, kdl] of pipelines) {
     assert.deepEqual(cli, server);
     if (name === 'containers') {
       // The comparison above must not pass by both sides doing nothing.
-      assert.deepEqual(
-        Object.fromEntries(Object.entries(server).map(([id, view]) => [id, [view.status, view.executor]])),
-        {
-          build: ['succeeded', 'docker'],
-          test: ['failed', 'docker'],
-          lint: ['succeeded', 'local'],
-          ship: ['failed', null],
-          'after-ship': ['skipped', null],
-        },
-      );
+      assert.deepEqual(Object.fromEntries(Object.entries(server).map(([id, view]) => [id, [view.status, view.executor]])), {
+        build: ['succeeded', 'docker'],
+        test: ['failed', 'docker'],
+        lint: ['succeeded', 'local'],
+        ship: ['failed', null],
+        'after-ship': ['skipped', null],
+      });
       assert.ok(server.build!.lines.includes('hello; echo not-a-command from main'), server.build!.lines.join('\n'));
       assert.ok(server.build!.lines.includes('to-stderr'));
       assert.deepEqual(server.test!.lines, ['built']);

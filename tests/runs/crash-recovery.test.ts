@@ -64,7 +64,10 @@ stage "after" needs="slow" {
     assert.equal(await exited, 'SIGKILL');
     const storedBefore = (await storedLog(db.prisma, stageRunIds.get('slow')!)).lines;
     t.diagnostic(`stored when the worker died: ${storedBefore.join(', ')}`);
-    assert.deepEqual(storedBefore, Array.from({ length: storedBefore.length }, (_, i) => `line-${i + 1}`));
+    assert.deepEqual(
+      storedBefore,
+      Array.from({ length: storedBefore.length }, (_, i) => `line-${i + 1}`),
+    );
     const slowBefore = await db.prisma.stageRun.findFirstOrThrow({ where: { runId, stageId: 'slow' } });
     assert.equal(slowBefore.status, 'running');
     assert.match(slowBefore.handleId ?? '', /^[0-9a-f]{64}$/);
@@ -76,7 +79,11 @@ stage "after" needs="slow" {
     assert.equal(outcome.kind === 'ran' && outcome.resumed, true);
 
     const log = await storedLog(db.prisma, stageRunIds.get('slow')!);
-    assert.deepEqual(log.lines, Array.from({ length: 12 }, (_, i) => `line-${i + 1}`), 'every line exactly once');
+    assert.deepEqual(
+      log.lines,
+      Array.from({ length: 12 }, (_, i) => `line-${i + 1}`),
+      'every line exactly once',
+    );
     log.chunks.forEach((chunk, index) => assert.equal(chunk.seq, index + 1));
     const stages = await db.prisma.stageRun.findMany({ where: { runId } });
     const slow = stages.find((s) => s.stageId === 'slow')!;

@@ -11,11 +11,16 @@ const pool = createPool(url, { max: 4 });
 const prisma = createPrismaClient(pool);
 const publisher: RunEventPublisher = {
   publish(_target, event) {
-    if (event.type === 'stage.log_chunk') process.stdout.write(`${JSON.stringify({ stage: event.stage, seq: event.seq, lines: event.lines.map((l) => l.line) })}\n`);
+    if (event.type === 'stage.log_chunk')
+      process.stdout.write(`${JSON.stringify({ stage: event.stage, seq: event.seq, lines: event.lines.map((l) => l.line) })}\n`);
     return Promise.resolve();
   },
 };
-await runPipelineJob({ id: 'crash-worker', payload: { runId }, attempts: 1 }, { signal: new AbortController().signal }, { prisma, publisher, dataDir, cancelPollMs: 200 });
+await runPipelineJob(
+  { id: 'crash-worker', payload: { runId }, attempts: 1 },
+  { signal: new AbortController().signal },
+  { prisma, publisher, dataDir, cancelPollMs: 200 },
+);
 process.stdout.write('{"done":true}\n');
 await prisma.$disconnect();
 await pool.end();

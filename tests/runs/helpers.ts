@@ -91,5 +91,13 @@ export class RecordingPublisher implements RunEventPublisher {
 /** A stage run's stored log: chunks in seq order, and the concatenated text. */
 export async function storedLog(prisma: PrismaClient, stageRunId: string) {
   const chunks = await prisma.logChunk.findMany({ where: { stageRunId }, orderBy: { seq: 'asc' } });
-  return { chunks, text: chunks.map((c) => c.text).join(''), lines: chunks.map((c) => c.text).join('').split('\n').slice(0, -1) };
+  return {
+    chunks,
+    text: chunks.map((c) => c.text).join(''),
+    lines: chunks
+      .map((c) => c.text)
+      .join('')
+      .split('\n')
+      .slice(0, -1),
+  };
 }

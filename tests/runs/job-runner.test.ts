@@ -101,7 +101,10 @@ stage "slow" {
     }
     assert.equal((await db.prisma.pipelineRun.findUniqueOrThrow({ where: { id: runId } })).status, 'succeeded');
     const log = await storedLog(db.prisma, stageRunIds.get('slow')!);
-    assert.deepEqual(log.lines, Array.from({ length: 10 }, (_, i) => `line-${i + 1}`));
+    assert.deepEqual(
+      log.lines,
+      Array.from({ length: 10 }, (_, i) => `line-${i + 1}`),
+    );
     const stage = await db.prisma.stageRun.findUniqueOrThrow({ where: { id: stageRunIds.get('slow')! } });
     assert.deepEqual({ status: stage.status, attempt: stage.attempt }, { status: 'succeeded', attempt: 1 });
     assert.deepEqual(await findContainersByLabel(docker, { 'buildit.run': runId }), []);

@@ -87,7 +87,8 @@ stage "boxed" {
 });
 
 test('a deploy stage on the server fails at once with "not supported yet" and fails the run; its dependents are skipped', async () => {
-  const { run, stages } = await runToEnd(`pipeline "ship"
+  const { run, stages } = await runToEnd(
+    `pipeline "ship"
 stage "build" {
     executor "local"
     run "echo built"
@@ -97,7 +98,9 @@ stage "smoke" needs="ship" {
     executor "local"
     run "echo never"
 }
-`, { executorNames: ['docker', 'local'] });
+`,
+    { executorNames: ['docker', 'local'] },
+  );
   assert.equal(run.status, 'failed');
   const view = Object.fromEntries([...stages.values()].map((row) => [row.stageId, [row.status, row.reason, row.startedAt === null]]));
   assert.deepEqual(view, {

@@ -38,7 +38,15 @@ async function newRun() {
 
 const time = () => new Date().toISOString();
 const started = (runId: string): RunEvent => ({ type: 'stage.started', time: time(), runId, stage: 'a', attempt: 1, executor: 'local' });
-const line = (runId: string, text: string, stream: 'stdout' | 'stderr' | 'system' = 'stdout'): RunEvent => ({ type: 'stage.log', time: time(), runId, stage: 'a', stream, line: text, seq: 0 });
+const line = (runId: string, text: string, stream: 'stdout' | 'stderr' | 'system' = 'stdout'): RunEvent => ({
+  type: 'stage.log',
+  time: time(),
+  runId,
+  stage: 'a',
+  stream,
+  line: text,
+  seq: 0,
+});
 
 describe('StoreSink', () => {
   test('lines are stored within ~100 ms of being printed, without waiting for another event', async () => {
@@ -56,7 +64,10 @@ describe('StoreSink', () => {
       { stream: 'stdout', line: 'one' },
       { stream: 'stderr', line: 'two' },
     ]);
-    assert.deepEqual(publisher.ofType('stage.log_chunk').map((e) => [e.seq, e.firstLine, e.lines.length]), [[1, 1, 2]]);
+    assert.deepEqual(
+      publisher.ofType('stage.log_chunk').map((e) => [e.seq, e.firstLine, e.lines.length]),
+      [[1, 1, 2]],
+    );
     await sink.close();
   });
 
@@ -67,7 +78,17 @@ describe('StoreSink', () => {
     await sink.emit(started(runId));
     await sink.emit(line(runId, 'last words'));
     await sink.emit(line(runId, 'reason: first\nsecond', 'system'));
-    await sink.emit({ type: 'stage.finished', time: time(), runId, stage: 'a', status: 'failed', exitCode: 2, attempt: 1, durationMs: 5, reason: 'exit code 2' });
+    await sink.emit({
+      type: 'stage.finished',
+      time: time(),
+      runId,
+      stage: 'a',
+      status: 'failed',
+      exitCode: 2,
+      attempt: 1,
+      durationMs: 5,
+      reason: 'exit code 2',
+    });
     const types = publisher.published.map((p) => p.event.type);
     assert.deepEqual(types, ['stage.started', 'stage.log_chunk', 'stage.finished']);
     const log = await storedLog(db.prisma, stageRunId);
@@ -121,7 +142,10 @@ describe('StoreSink', () => {
     await sink.close();
     assert.equal((await storedLog(db.prisma, stageRunId)).chunks.length, 0);
     assert.equal((await db.prisma.stageRun.findUniqueOrThrow({ where: { id: stageRunId } })).status, 'running');
-    assert.deepEqual(publisher.published.map((p) => p.event.type), ['stage.started']);
+    assert.deepEqual(
+      publisher.published.map((p) => p.event.type),
+      ['stage.started'],
+    );
   });
 });
 
@@ -175,7 +199,10 @@ describe('StoreSink through database outages', () => {
   test('transient connection errors are told apart from real failures', () => {
     assert.equal(isTransientDatabaseError(connectionDropped()), true);
     assert.equal(isTransientDatabaseError(connectionRefused()), true);
-    assert.equal(isTransientDatabaseError(Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01', severity: 'FATAL' })), true);
+    assert.equal(
+      isTransientDatabaseError(Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01', severity: 'FATAL' })),
+      true,
+    );
     assert.equal(isTransientDatabaseError(Object.assign(new Error('the database system is starting up'), { code: '57P03' })), true);
     assert.equal(isTransientDatabaseError(Object.assign(new Error('connection failure'), { code: '08006' })), true);
     // Prisma's wrapping of @prisma/adapter-pg errors: a code of its own, the adapter's error in meta.
@@ -187,8 +214,19 @@ describe('StoreSink through database outages', () => {
     assert.equal(isTransientDatabaseError(Object.assign(new Error('Server has closed the connection.'), { code: 'P1017' })), true);
     assert.equal(isTransientDatabaseError(new Error('outer', { cause: connectionRefused() })), true);
 
-    assert.equal(isTransientDatabaseError(Object.assign(new Error('insert or update on table "log_chunks" violates foreign key constraint'), { code: '23503' })), false);
-    assert.equal(isTransientDatabaseError(Object.assign(new Error('Raw query failed. Code: `23505`.'), { code: 'P2010', meta: { driverAdapterError: { cause: { kind: 'UniqueConstraintViolation' } } } })), false);
+    assert.equal(
+      isTransientDatabaseError(Object.assign(new Error('insert or update on table "log_chunks" violates foreign key constraint'), { code: '23503' })),
+      false,
+    );
+    assert.equal(
+      isTransientDatabaseError(
+        Object.assign(new Error('Raw query failed. Code: `23505`.'), {
+          code: 'P2010',
+          meta: { driverAdapterError: { cause: { kind: 'UniqueConstraintViolation' } } },
+        }),
+      ),
+      false,
+    );
     assert.equal(isTransientDatabaseError(new Error('syntax error at or near "SELEC"')), false);
     assert.equal(isTransientDatabaseError('ECONNREFUSED'), false, 'not an error object');
     assert.equal(isTransientDatabaseError(null), false);
@@ -198,7 +236,16 @@ describe('StoreSink through database outages', () => {
     const { runId, stageRunId, stageRunIds } = await newRun();
     const publisher = new RecordingPublisher(db.prisma);
     const faults = { failChunkInsertAfterCommit: 2, refuseStageUpdates: 3 };
-    const sink = new StoreSink({ prisma: flakyPrisma(faults), publisher, runId, tenantId: seeded.tenantId, stageRunIds, flushIntervalMs: 60_000, chunkBytes: 8, logger: silent });
+    const sink = new StoreSink({
+      prisma: flakyPrisma(faults),
+      publisher,
+      runId,
+      tenantId: seeded.tenantId,
+      stageRunIds,
+      flushIntervalMs: 60_000,
+      chunkBytes: 8,
+      logger: silent,
+    });
     await sink.emit(started(runId)); // refused 3 times, then written
     for (const text of ['one', 'two', 'three', 'four']) await sink.emit(line(runId, text)); // 8-byte chunks: [one two] [three] [four]
     await sink.emit({ type: 'stage.finished', time: time(), runId, stage: 'a', status: 'succeeded', exitCode: 0, attempt: 1, durationMs: 5 });
@@ -207,10 +254,24 @@ describe('StoreSink through database outages', () => {
 
     const log = await storedLog(db.prisma, stageRunId);
     assert.deepEqual(log.lines, ['one', 'two', 'three', 'four'], 'every line exactly once');
-    assert.deepEqual(log.chunks.map((c) => [c.seq, c.firstLine, c.lineCount]), [[1, 1, 2], [2, 3, 1], [3, 4, 1]], 'contiguous seqs and lines');
+    assert.deepEqual(
+      log.chunks.map((c) => [c.seq, c.firstLine, c.lineCount]),
+      [
+        [1, 1, 2],
+        [2, 3, 1],
+        [3, 4, 1],
+      ],
+      'contiguous seqs and lines',
+    );
     // Written, then published, once each, in order.
-    assert.deepEqual(publisher.published.map((p) => p.event.type), ['stage.started', 'stage.log_chunk', 'stage.log_chunk', 'stage.log_chunk', 'stage.finished']);
-    assert.deepEqual(publisher.ofType('stage.log_chunk').map((e) => e.seq), [1, 2, 3]);
+    assert.deepEqual(
+      publisher.published.map((p) => p.event.type),
+      ['stage.started', 'stage.log_chunk', 'stage.log_chunk', 'stage.log_chunk', 'stage.finished'],
+    );
+    assert.deepEqual(
+      publisher.ofType('stage.log_chunk').map((e) => e.seq),
+      [1, 2, 3],
+    );
     assert.ok(publisher.published.every((p) => p.db.chunkStored !== false));
     assert.equal(publisher.published[0]!.db.stageStatus, 'running');
     assert.equal(publisher.published[4]!.db.stageStatus, 'succeeded');
@@ -218,16 +279,35 @@ describe('StoreSink through database outages', () => {
 
   test('an outage longer than dbRetryMs is thrown to the orchestrator, naming the limit', async () => {
     const { runId, stageRunIds } = await newRun();
-    const sink = new StoreSink({ prisma: flakyPrisma({ refuseEverything: true }), publisher: new RecordingPublisher(db.prisma), runId, tenantId: seeded.tenantId, stageRunIds, dbRetryMs: 300, logger: silent });
+    const sink = new StoreSink({
+      prisma: flakyPrisma({ refuseEverything: true }),
+      publisher: new RecordingPublisher(db.prisma),
+      runId,
+      tenantId: seeded.tenantId,
+      stageRunIds,
+      dbRetryMs: 300,
+      logger: silent,
+    });
     const before = Date.now();
-    await assert.rejects(async () => sink.emit(started(runId)), /could not mark a stage started: the database was unreachable for .* BUILDIT_DB_RETRY_MS=300.*ECONNREFUSED/s);
+    await assert.rejects(
+      async () => sink.emit(started(runId)),
+      /could not mark a stage started: the database was unreachable for .* BUILDIT_DB_RETRY_MS=300.*ECONNREFUSED/s,
+    );
     assert.ok(Date.now() - before >= 300);
   });
 
   test('a chunk seq already stored with other lines (another worker writes this log) is an error, not a silent skip', async () => {
     const { runId, stageRunId, stageRunIds } = await newRun();
     await db.prisma.logChunk.create({ data: { stageRunId, seq: 1, text: 'from another worker\n', firstLine: 1, lineCount: 1, streams: 'o' } });
-    const sink = new StoreSink({ prisma: db.prisma, publisher: new RecordingPublisher(db.prisma), runId, tenantId: seeded.tenantId, stageRunIds, flushIntervalMs: 60_000, logger: silent });
+    const sink = new StoreSink({
+      prisma: db.prisma,
+      publisher: new RecordingPublisher(db.prisma),
+      runId,
+      tenantId: seeded.tenantId,
+      stageRunIds,
+      flushIntervalMs: 60_000,
+      logger: silent,
+    });
     await sink.emit(started(runId));
     await sink.emit(line(runId, 'mine'));
     await assert.rejects(sink.flush(), /log chunk 1 of stage run .* is already stored with other lines/);
@@ -241,7 +321,10 @@ describe('StageLogCap', () => {
   test('under the cap every line is stored at once, with no marker', () => {
     const cap = new StageLogCap(1000, 100);
     const stored = ['a', 'b', 'c'].flatMap((text) => cap.push(l(text)));
-    assert.deepEqual(stored.map((s) => s.line), ['a', 'b', 'c']);
+    assert.deepEqual(
+      stored.map((s) => s.line),
+      ['a', 'b', 'c'],
+    );
     assert.deepEqual(cap.finish(), []);
   });
 
@@ -266,7 +349,10 @@ describe('StageLogCap', () => {
     const cap = new StageLogCap(100, 30, 95);
     assert.deepEqual(cap.push(l('x'.repeat(500))), [], 'no second notice: the head was full before');
     const end = cap.finish();
-    assert.deepEqual(end.map((s) => s.line), ['x'.repeat(500)]);
+    assert.deepEqual(
+      end.map((s) => s.line),
+      ['x'.repeat(500)],
+    );
   });
 
   test('sizes', () => {

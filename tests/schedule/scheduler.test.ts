@@ -103,7 +103,15 @@ describe('scheduler against PostgreSQL', () => {
   async function pipeline(config: string, data: { defaultBranch?: string; createdAt?: Date } = {}) {
     const createdAt = data.createdAt ?? CREATED;
     return db.prisma.pipeline.create({
-      data: { tenantId, name: 'p', slug: `p-${randomBytes(4).toString('hex')}`, config, createdAt, updatedAt: createdAt, defaultBranch: data.defaultBranch ?? 'main' },
+      data: {
+        tenantId,
+        name: 'p',
+        slug: `p-${randomBytes(4).toString('hex')}`,
+        config,
+        createdAt,
+        updatedAt: createdAt,
+        defaultBranch: data.defaultBranch ?? 'main',
+      },
     });
   }
 
@@ -146,7 +154,10 @@ describe('scheduler against PostgreSQL', () => {
     assert.deepEqual(slotsOf(await s2.tick(), p.id), ['2026-01-01T10:12:00.000Z']);
     const again = scheduler({ now: () => clock });
     const repeat = (await again.tick()).fired.filter((f) => f.pipelineId === p.id);
-    assert.deepEqual(repeat.map((f) => [f.slot.toISOString(), f.created]), [['2026-01-01T10:12:00.000Z', false]]);
+    assert.deepEqual(
+      repeat.map((f) => [f.slot.toISOString(), f.created]),
+      [['2026-01-01T10:12:00.000Z', false]],
+    );
 
     const jobs = await scheduleJobs(p.id);
     assert.deepEqual(
@@ -223,7 +234,13 @@ describe('scheduler against PostgreSQL', () => {
       assert.equal(run.status, 'queued');
       assert.equal(run.number, 1);
       assert.equal(run.configSource, p.config);
-      assert.deepEqual(run.stages.map((st) => [st.stageId, st.status, st.needs]), [['build', 'pending', []], ['test', 'pending', ['build']]]);
+      assert.deepEqual(
+        run.stages.map((st) => [st.stageId, st.status, st.needs]),
+        [
+          ['build', 'pending', []],
+          ['test', 'pending', ['build']],
+        ],
+      );
       const runJob = await db.prisma.job.findUnique({ where: { dedupeKey: `run:${run.id}` } });
       assert.equal(runJob?.kind, 'run');
 
@@ -272,11 +289,16 @@ describe('scheduler against PostgreSQL', () => {
         ['00:00', '00:01', '00:02', '00:09'].map((hm) => `2026-01-03T${hm}:00.000Z`),
       );
       // Every job executed twice at the same time (a takeover racing the first execution): one run each.
-      const outcomes = await Promise.all(jobs.flatMap((job) => [runScheduleJob({ prisma: db.prisma }, job, log), runScheduleJob({ prisma: db.prisma }, job, log)]));
+      const outcomes = await Promise.all(
+        jobs.flatMap((job) => [runScheduleJob({ prisma: db.prisma }, job, log), runScheduleJob({ prisma: db.prisma }, job, log)]),
+      );
       assert.equal(outcomes.filter((o) => o.status === 'created').length, 4);
       assert.equal(outcomes.filter((o) => o.status === 'exists').length, 4);
       const runs = await db.prisma.pipelineRun.findMany({ where: { pipelineId: p.id }, orderBy: { number: 'asc' } });
-      assert.deepEqual(runs.map((r) => r.number), [1, 2, 3, 4]);
+      assert.deepEqual(
+        runs.map((r) => r.number),
+        [1, 2, 3, 4],
+      );
     }
   });
 
@@ -378,7 +400,10 @@ describe('scheduler election', () => {
     assert.equal((await lockHolders()).length, 1);
     // The elected one ticked right away; the other never.
     await waitFor('the first tick', () => ticks.length > 0);
-    assert.ok(ticks.every((t) => t === (a.isLeader ? 'a' : 'b')), ticks.join(','));
+    assert.ok(
+      ticks.every((t) => t === (a.isLeader ? 'a' : 'b')),
+      ticks.join(','),
+    );
 
     // Kill the elected one's lock connection: PostgreSQL drops the lock with it.
     const demoted = new Promise<string>((resolve) => leader.once('demoted', resolve));
@@ -401,7 +426,14 @@ describe('scheduler election', () => {
 
   test('a scheduler that cannot reach the database is not elected and keeps trying, without crashing', async () => {
     const { log, lines } = captureLog();
-    const s = new Scheduler({ pool: db.pool, prisma: db.prisma, electionRetryMs: 50, tickMs: 60_000, log, connection: { connectionString: 'postgres://nobody@127.0.0.1:1/none' } });
+    const s = new Scheduler({
+      pool: db.pool,
+      prisma: db.prisma,
+      electionRetryMs: 50,
+      tickMs: 60_000,
+      log,
+      connection: { connectionString: 'postgres://nobody@127.0.0.1:1/none' },
+    });
     schedulers.push(s);
     await s.start();
     assert.equal(s.isLeader, false);

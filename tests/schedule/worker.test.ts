@@ -51,7 +51,15 @@ describe('worker/main.ts scheduler wiring', () => {
   function startWorker(id: string, env: Record<string, string> = {}): Worker {
     const proc = spawn(process.execPath, ['--import', 'tsx', 'worker/main.ts'], {
       cwd: root,
-      env: { ...process.env, DATABASE_URL: db.url, BUILDIT_WORKER_ID: id, BUILDIT_WORKER_GRACE_MS: '2000', BUILDIT_DATA_DIR: dataDir, BUILDIT_WORKER_EXECUTORS: 'docker,local', ...env },
+      env: {
+        ...process.env,
+        DATABASE_URL: db.url,
+        BUILDIT_WORKER_ID: id,
+        BUILDIT_WORKER_GRACE_MS: '2000',
+        BUILDIT_DATA_DIR: dataDir,
+        BUILDIT_WORKER_EXECUTORS: 'docker,local',
+        ...env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const lines: string[] = [];
@@ -92,13 +100,20 @@ describe('worker/main.ts scheduler wiring', () => {
     const a = startWorker('sched-a');
     const b = startWorker('sched-b');
 
-    const run = await waitFor('a scheduled run that succeeded', async () => {
-      const r = await db.prisma.pipelineRun.findFirst({ where: { pipelineId: pipeline.id }, orderBy: { number: 'asc' }, include: { stages: true } });
-      return r?.status === 'succeeded' ? r : null;
-    }, 60_000);
+    const run = await waitFor(
+      'a scheduled run that succeeded',
+      async () => {
+        const r = await db.prisma.pipelineRun.findFirst({ where: { pipelineId: pipeline.id }, orderBy: { number: 'asc' }, include: { stages: true } });
+        return r?.status === 'succeeded' ? r : null;
+      },
+      60_000,
+    );
     assert.equal(run.event, 'schedule');
     assert.equal(run.triggeredBy, 'schedule');
-    assert.deepEqual(run.stages.map((s) => [s.stageId, s.status]), [['hello', 'succeeded']]);
+    assert.deepEqual(
+      run.stages.map((s) => [s.stageId, s.status]),
+      [['hello', 'succeeded']],
+    );
 
     await waitFor('all three workers ready', () => [off, a, b].every((w) => w.lines.some((l) => l.includes('"worker ready"'))));
     assert.equal((await lockHolderPids()).length, 1);

@@ -69,17 +69,25 @@ stage "record" {
   const notSucceeded = runs.filter((run) => run.status !== 'succeeded').map((run) => `${run.id}: ${run.status}`);
   assert.deepEqual(notSucceeded, [], context());
   for (const run of runs) {
-    assert.deepEqual(run.stages.map((s) => [s.stageId, s.status, s.attempt, s.executor]), [['record', 'succeeded', 1, 'local']], `run ${run.id}`);
+    assert.deepEqual(
+      run.stages.map((s) => [s.stageId, s.status, s.attempt, s.executor]),
+      [['record', 'succeeded', 1, 'local']],
+      `run ${run.id}`,
+    );
   }
 
   // Run rows are final before their handlers return; each job is completed just after.
-  const jobs = await waitFor('every job to be completed', async () => {
-    const rows = await db.prisma.$queryRawUnsafe<Array<{ run_id: string; status: string; attempts: number; locked_by: string }>>(
-      `SELECT payload->>'runId' AS run_id, status::text AS status, attempts, locked_by FROM jobs WHERE kind = 'run' AND payload->>'runId' = ANY($1::text[])`,
-      runIds,
-    );
-    return rows.some((row) => row.status === 'running') ? null : rows;
-  }, { context });
+  const jobs = await waitFor(
+    'every job to be completed',
+    async () => {
+      const rows = await db.prisma.$queryRawUnsafe<Array<{ run_id: string; status: string; attempts: number; locked_by: string }>>(
+        `SELECT payload->>'runId' AS run_id, status::text AS status, attempts, locked_by FROM jobs WHERE kind = 'run' AND payload->>'runId' = ANY($1::text[])`,
+        runIds,
+      );
+      return rows.some((row) => row.status === 'running') ? null : rows;
+    },
+    { context },
+  );
   assert.equal(jobs.length, RUNS, 'one job per run');
   const notOnce = jobs.filter((job) => job.status !== 'succeeded' || job.attempts !== 1);
   assert.deepEqual(notOnce, [], 'every job claimed once and completed once');

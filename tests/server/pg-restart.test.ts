@@ -55,25 +55,36 @@ stage "after" needs="count" {
   const context = () => `worker output:\n${worker.output.slice(-60).join('\n')}`;
 
   // Mid-stage: some lines stored, most still to come.
-  const storedBefore = await waitFor('the first lines of the stage to be stored', async () => {
-    const { lines } = await storedLog(prisma, countStage);
-    return lines.length >= 10 ? lines.length : 0;
-  }, { context });
+  const storedBefore = await waitFor(
+    'the first lines of the stage to be stored',
+    async () => {
+      const { lines } = await storedLog(prisma, countStage);
+      return lines.length >= 10 ? lines.length : 0;
+    },
+    { context },
+  );
   await server.restart({ downMs: 2_000, mode: 'immediate' });
   const storedAfterRestart = await waitFor('the database to answer again', async () => (await storedLog(prisma, countStage)).lines.length + 1);
   t.diagnostic(`lines stored before the restart: ${storedBefore}; right after it: ${storedAfterRestart - 1} of ${LINES}`);
   assert.ok(storedAfterRestart - 1 < LINES, 'the restart happened while the stage was still printing');
 
-  const finished = await waitFor('the run to finish', async () => {
-    const run = await prisma.pipelineRun.findUniqueOrThrow({ where: { id: runId } });
-    return ['succeeded', 'failed', 'cancelled'].includes(run.status) ? run : null;
-  }, { timeoutMs: 180_000, context });
+  const finished = await waitFor(
+    'the run to finish',
+    async () => {
+      const run = await prisma.pipelineRun.findUniqueOrThrow({ where: { id: runId } });
+      return ['succeeded', 'failed', 'cancelled'].includes(run.status) ? run : null;
+    },
+    { timeoutMs: 180_000, context },
+  );
   assert.equal(finished.status, 'succeeded', context());
 
   const stages = await prisma.stageRun.findMany({ where: { runId }, orderBy: { stageId: 'asc' } });
   assert.deepEqual(
     stages.map((s) => [s.stageId, s.status, s.attempt, s.exitCode]),
-    [['after', 'succeeded', 1, 0], ['count', 'succeeded', 1, 0]],
+    [
+      ['after', 'succeeded', 1, 0],
+      ['count', 'succeeded', 1, 0],
+    ],
   );
   const log = await storedLog(prisma, countStage);
   assert.deepEqual(log.lines, numberedLines(LINES), 'every line exactly once, in order');

@@ -132,7 +132,11 @@ export function logMessages(worker: WorkerProcess): string[] {
  * Polls `check` until it returns a truthy value. Errors from `check` count as "not yet" (the database may be
  * restarting); the last one is reported if the deadline passes.
  */
-export async function waitFor<T>(what: string, check: () => T | Promise<T>, options: { timeoutMs?: number; intervalMs?: number; context?: () => string } = {}): Promise<NonNullable<T>> {
+export async function waitFor<T>(
+  what: string,
+  check: () => T | Promise<T>,
+  options: { timeoutMs?: number; intervalMs?: number; context?: () => string } = {},
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + (options.timeoutMs ?? 120_000);
   let lastError: unknown;
   for (;;) {

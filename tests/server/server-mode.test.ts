@@ -75,7 +75,13 @@ test('trigger through the API → the worker runs it → logs from the API and f
 
   const run = await api<RunView>(base, 'GET', `/api/v1/runs/${runId}`);
   assert.equal(run.json.status, 'succeeded');
-  assert.deepEqual(run.json.stages.map((stage) => [stage.stageId, stage.status]), [['hello', 'succeeded'], ['after', 'succeeded']]);
+  assert.deepEqual(
+    run.json.stages.map((stage) => [stage.stageId, stage.status]),
+    [
+      ['hello', 'succeeded'],
+      ['after', 'succeeded'],
+    ],
+  );
   for (const stage of run.json.stages) assert.equal(stage.executor, 'docker');
 
   for (const stage of run.json.stages) {

@@ -29,7 +29,10 @@ test('PostgreSQL restarted under a running BuildIt: web and worker stay up, API 
   const { server, url } = await restartableDatabase(cleanup, 'web_pg_restart_test');
   const dataDir = mkdtempSync(path.join(tmpdir(), 'buildit-web-pg-restart-'));
   cleanup.defer(() => rmSync(dataDir, { recursive: true, force: true }));
-  const started = startBuildIt({ ...process.env, DATABASE_URL: url, BUILDIT_DATA_DIR: dataDir, BUILDIT_BOOTSTRAP_TOKEN: TOKEN, BUILDIT_WORKER_EXECUTORS: 'docker,local' }, await freeLoopbackPort());
+  const started = startBuildIt(
+    { ...process.env, DATABASE_URL: url, BUILDIT_DATA_DIR: dataDir, BUILDIT_BOOTSTRAP_TOKEN: TOKEN, BUILDIT_WORKER_EXECUTORS: 'docker,local' },
+    await freeLoopbackPort(),
+  );
   cleanup.defer(async () => {
     if (started.process.exitCode === null) await stopWith(started, 'SIGTERM');
   });
@@ -46,10 +49,14 @@ test('PostgreSQL restarted under a running BuildIt: web and worker stay up, API 
   // The adapter re-LISTENs on its own 1 to 3 s after losing its connection; events before that are missed.
   const pool = createPool(url, { max: 1 });
   cleanup.defer(() => pool.end());
-  await waitFor('the Socket.IO adapter to LISTEN again', async () => {
-    const { rows } = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE query LIKE 'LISTEN "socket.io#%'`);
-    return rows[0]!.n > 0;
-  }, { context: output });
+  await waitFor(
+    'the Socket.IO adapter to LISTEN again',
+    async () => {
+      const { rows } = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE query LIKE 'LISTEN "socket.io#%'`);
+      return rows[0]!.n > 0;
+    },
+    { context: output },
+  );
   assert.equal(started.process.exitCode, null, `BuildIt is still running:\n${output()}`);
   assert.ok(!started.output.some((line) => /uncaughtException|exited \(/.test(line)), `no process crashed or exited:\n${output()}`);
 
@@ -64,5 +71,8 @@ test('PostgreSQL restarted under a running BuildIt: web and worker stay up, API 
     new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no live events within 90 s:\n${output()}`)), 90_000).unref()),
   ]);
   assert.equal(snapshot.status, 'succeeded', output());
-  assert.deepEqual(chunks.flatMap((chunk) => chunk.lines.map((l) => l.line)), ['delivered after the restart']);
+  assert.deepEqual(
+    chunks.flatMap((chunk) => chunk.lines.map((l) => l.line)),
+    ['delivered after the restart'],
+  );
 });

@@ -74,22 +74,33 @@ stage "after" needs="slow" {
   const storedAtKill = (await storedLog(db.prisma, slowStage)).lines.length;
   t.diagnostic(`killed ${victim.id} with ${storedAtKill} lines stored; ${survivor.id} should take over`);
 
-  const finished = await waitFor('the run to finish on the other worker', async () => {
-    const run = await db.prisma.pipelineRun.findUniqueOrThrow({ where: { id: runId } });
-    return ['succeeded', 'failed', 'cancelled'].includes(run.status) ? run : null;
-  }, { timeoutMs: 180_000, context });
+  const finished = await waitFor(
+    'the run to finish on the other worker',
+    async () => {
+      const run = await db.prisma.pipelineRun.findUniqueOrThrow({ where: { id: runId } });
+      return ['succeeded', 'failed', 'cancelled'].includes(run.status) ? run : null;
+    },
+    { timeoutMs: 180_000, context },
+  );
   assert.equal(finished.status, 'succeeded', context());
 
   // The run row is final before the handler returns; the job is completed just after it.
-  const completed = await waitFor('the job to be completed', async () => {
-    const row = await job();
-    return row.status === 'running' ? null : row;
-  }, { context });
+  const completed = await waitFor(
+    'the job to be completed',
+    async () => {
+      const row = await job();
+      return row.status === 'running' ? null : row;
+    },
+    { context },
+  );
   assert.deepEqual(completed, { status: 'succeeded', attempts: 2, locked_by: survivor.id }, 'taken over once, completed by the survivor');
   const stages = await db.prisma.stageRun.findMany({ where: { runId }, orderBy: { stageId: 'asc' } });
   assert.deepEqual(
     stages.map((s) => [s.stageId, s.status, s.attempt, s.exitCode]),
-    [['after', 'succeeded', 1, 0], ['slow', 'succeeded', 1, 0]],
+    [
+      ['after', 'succeeded', 1, 0],
+      ['slow', 'succeeded', 1, 0],
+    ],
   );
   const log = await storedLog(db.prisma, slowStage);
   assert.deepEqual(log.lines, ['started', ...numberedLines(LINES)], 'every line exactly once, in order; the stage started once');

@@ -23,7 +23,10 @@ export async function withClient<T>(url: string, fn: (client: pg.Client) => Prom
 /** The URL of the embedded PostgreSQL of `dataDir`, from the state file it keeps there. */
 export function embeddedUrl(dataDir: string): string {
   const state = JSON.parse(readFileSync(path.join(dataDir, 'postgres.json'), 'utf8')) as {
-    port: number; user: string; password: string; database: string;
+    port: number;
+    user: string;
+    password: string;
+    database: string;
   };
   return `postgresql://${state.user}:${encodeURIComponent(state.password)}@127.0.0.1:${state.port}/${state.database}`;
 }

@@ -23,11 +23,17 @@ test('npm start on the embedded PostgreSQL: ready, Ctrl-C leaves no process, a s
     const first = startBuildIt(env, await freeLoopbackPort());
     await waitForReady(first);
     assert.equal(await fetchStatus(`http://127.0.0.1:${first.port}/health`), 200);
-    assert.ok(first.output.some((line) => line.startsWith('[worker]') && line.includes('worker ready')), 'the worker reports ready');
+    assert.ok(
+      first.output.some((line) => line.startsWith('[worker]') && line.includes('worker ready')),
+      'the worker reports ready',
+    );
     // The API answers through the real Next server with the bootstrap token, and refuses without it.
     const tenants = await fetch(`http://127.0.0.1:${first.port}/api/v1/tenants`, { headers: { authorization: `Bearer ${token}` } });
     assert.equal(tenants.status, 200);
-    assert.deepEqual(((await tenants.json()) as { items: Array<{ slug: string }> }).items.map((tenant) => tenant.slug), ['default']);
+    assert.deepEqual(
+      ((await tenants.json()) as { items: Array<{ slug: string }> }).items.map((tenant) => tenant.slug),
+      ['default'],
+    );
     assert.equal(await fetchStatus(`http://127.0.0.1:${first.port}/api/v1/tenants`), 401);
     await withClient(embeddedUrl(dataDir), (client) =>
       client.query(`INSERT INTO organizations (id, slug, name, updated_at) VALUES ('org-start-test', 'kept', 'Kept', now())`),
@@ -35,7 +41,10 @@ test('npm start on the embedded PostgreSQL: ready, Ctrl-C leaves no process, a s
     assert.equal(await stopWith(first, 'SIGINT', { group: true }), 0);
     assert.deepEqual(processesMentioning(dataDir), [], 'no process of that BuildIt is left after Ctrl-C');
     // The database outlives the web and worker: none of them saw its connections terminated.
-    assert.deepEqual(first.output.filter((line) => /uncaughtException|terminating connection|Connection terminated/.test(line)), []);
+    assert.deepEqual(
+      first.output.filter((line) => /uncaughtException|terminating connection|Connection terminated/.test(line)),
+      [],
+    );
 
     const second = startBuildIt(env, await freeLoopbackPort());
     await waitForReady(second);
@@ -58,7 +67,9 @@ test('npm start with DATABASE_URL migrates and uses that database, and starts no
     const url = withDatabase(adminUrl, database);
     const started = startBuildIt({ ...process.env, DATABASE_URL: url, BUILDIT_DATA_DIR: dataDir }, await freeLoopbackPort());
     await waitForReady(started);
-    const migrations = readdirSync(path.join(root, 'prisma/migrations')).filter((name) => existsSync(path.join(root, 'prisma/migrations', name, 'migration.sql')));
+    const migrations = readdirSync(path.join(root, 'prisma/migrations')).filter((name) =>
+      existsSync(path.join(root, 'prisma/migrations', name, 'migration.sql')),
+    );
     const applied = await withClient(url, (client) => client.query('SELECT count(*)::int AS n FROM _prisma_migrations WHERE finished_at IS NOT NULL'));
     assert.equal(applied.rows[0].n, migrations.length, 'every migration is applied to the DATABASE_URL database');
     assert.equal(existsSync(path.join(dataDir, 'postgres')), false, 'no embedded cluster was created');
@@ -83,7 +94,10 @@ test('npm start with a malformed setting (its own, or one of the web server or t
       // 'close': after the exit AND the end of its output.
       const code = await new Promise<number | null>((resolve) => started.process.once('close', resolve));
       assert.equal(code, 1);
-      assert.ok(started.output.some((line) => line.startsWith(`[buildit] failed to start: ${message}`)), started.output.join('\n'));
+      assert.ok(
+        started.output.some((line) => line.startsWith(`[buildit] failed to start: ${message}`)),
+        started.output.join('\n'),
+      );
       assert.equal(existsSync(path.join(dataDir, 'postgres')), false, 'no database was started');
     }
   } finally {

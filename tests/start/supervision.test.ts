@@ -67,7 +67,11 @@ test('a worker killed with SIGKILL is restarted, and the web answers /health/rea
     assert.ok(started.output.includes(`[buildit] worker started (pid ${worker})`));
     assert.ok(started.output.includes(`[buildit] worker started (pid ${restarted})`));
     assert.ok(statuses.length > 0);
-    assert.deepEqual(statuses.filter((status) => status !== 200), [], '/health/ready answered 200 throughout');
+    assert.deepEqual(
+      statuses.filter((status) => status !== 200),
+      [],
+      '/health/ready answered 200 throughout',
+    );
     assert.equal(childRunning(started, 'server.ts'), web, 'the same web server kept running');
     assert.equal(await stopWith(started, 'SIGTERM'), 0);
   });
@@ -95,7 +99,10 @@ test('a worker that fails at every start is restarted after 1 s, 2 s, 4 s, and C
     const delays = () => started.output.flatMap((line) => /^\[buildit\] worker exited \(code 1\); restarting in (\d+) s$/.exec(line)?.[1] ?? []);
     await waitUntil('three restarts', () => delays().length >= 3);
     assert.deepEqual(delays().slice(0, 3), ['1', '2', '4']);
-    assert.ok(started.output.some((line) => line.startsWith('[worker]') && line.includes('BUILDIT_WORKER_KINDS must be a comma-separated list of')), 'the worker says why');
+    assert.ok(
+      started.output.some((line) => line.startsWith('[worker]') && line.includes('BUILDIT_WORKER_KINDS must be a comma-separated list of')),
+      'the worker says why',
+    );
     assert.equal(await fetchStatus(`http://127.0.0.1:${started.port}/health/ready`), 200, 'the web serves meanwhile');
     assert.equal(await stopWith(started, 'SIGINT', { group: true }), 0);
   });

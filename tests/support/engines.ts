@@ -16,10 +16,7 @@ async function connect(): Promise<Docker | null> {
   if (!process.env.DOCKER_HOST) return null;
   const docker = new Docker();
   try {
-    await Promise.race([
-      docker.ping(),
-      new Promise((_, reject) => setTimeout(() => reject(new Error('ping timed out')), 3000).unref()),
-    ]);
+    await Promise.race([docker.ping(), new Promise((_, reject) => setTimeout(() => reject(new Error('ping timed out')), 3000).unref())]);
     return docker;
   } catch {
     return null;
@@ -30,7 +27,9 @@ export async function dockerOrSkip(t: TestContext): Promise<Docker | null> {
   cached ??= connect();
   const docker = await cached;
   if (docker) return docker;
-  const hint = process.env.DOCKER_HOST ? `${NO_DOCKER_MESSAGE} (DOCKER_HOST=${process.env.DOCKER_HOST} does not answer)` : `${NO_DOCKER_MESSAGE} and export DOCKER_HOST`;
+  const hint = process.env.DOCKER_HOST
+    ? `${NO_DOCKER_MESSAGE} (DOCKER_HOST=${process.env.DOCKER_HOST} does not answer)`
+    : `${NO_DOCKER_MESSAGE} and export DOCKER_HOST`;
   if (process.env.BUILDIT_REQUIRE_ENGINES === '1') throw new Error(hint);
   t.skip(hint);
   return null;

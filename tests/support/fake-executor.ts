@@ -14,7 +14,16 @@
  * It records what happened (`jobs`, `cancelled`, `destroyed`, `setUp`, `tornDown`) so tests can assert on it.
  * Real executors are tested against real engines; this one never replaces them there.
  */
-import { ExecutorError, type AttemptRef, type Executor, type ExecutorHandle, type ExitResult, type LogLine, type RunSetup, type StageJob } from '../../lib/engine/executors/types';
+import {
+  ExecutorError,
+  type AttemptRef,
+  type Executor,
+  type ExecutorHandle,
+  type ExitResult,
+  type LogLine,
+  type RunSetup,
+  type StageJob,
+} from '../../lib/engine/executors/types';
 
 type FakeStatus = 'running' | 'exited' | 'gone';
 

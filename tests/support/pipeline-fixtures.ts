@@ -14,7 +14,10 @@ export const TESTDATA_DIR = path.join(PIPELINE_DIR, 'testdata');
 export const UPDATE_GOLDENS = process.env.UPDATE_GOLDENS === '1';
 
 export function kdlFiles(dir: string): string[] {
-  return readdirSync(dir).filter((name) => name.endsWith('.kdl')).sort().map((name) => path.join(dir, name));
+  return readdirSync(dir)
+    .filter((name) => name.endsWith('.kdl'))
+    .sort()
+    .map((name) => path.join(dir, name));
 }
 
 export function readText(file: string): string {
@@ -29,9 +32,7 @@ export function golden(file: string, actual: string): string {
 
 /** A diagnostic as written in `.out` files: the formatted line without the file name. */
 export function outLines(diagnostics: Diagnostic[]): string {
-  return diagnostics
-    .map((d) => `${d.line}:${d.column}: ${d.severity}: ${d.message}${d.hint === undefined ? '' : `\n  hint: ${d.hint}`}\n`)
-    .join('');
+  return diagnostics.map((d) => `${d.line}:${d.column}: ${d.severity}: ${d.message}${d.hint === undefined ? '' : `\n  hint: ${d.hint}`}\n`).join('');
 }
 
 export const SHA = '8f3c2a1b9d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a';

@@ -52,9 +52,7 @@ export class RecordingSink {
     this.events.push(event);
   }
   of<T extends RunEvent['type']>(type: T, stageId?: string): Array<Extract<RunEvent, { type: T }>> {
-    return this.events.filter(
-      (e): e is Extract<RunEvent, { type: T }> => e.type === type && (stageId === undefined || ('stage' in e && e.stage === stageId)),
-    );
+    return this.events.filter((e): e is Extract<RunEvent, { type: T }> => e.type === type && (stageId === undefined || ('stage' in e && e.stage === stageId)));
   }
   /** Index of the first event matching; -1 if none. */
   indexOf(type: RunEvent['type'], stageId: string): number {

@@ -30,12 +30,7 @@ export interface ThrowawayPostgres {
 }
 
 /** Settings for speed: a test cluster never needs to survive a crash. */
-const FAST_SETTINGS = [
-  '-c', 'fsync=off',
-  '-c', 'synchronous_commit=off',
-  '-c', 'full_page_writes=off',
-  '-c', 'max_connections=300',
-];
+const FAST_SETTINGS = ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=300'];
 
 /** The newest system PostgreSQL bin dir, or null. */
 export function findSystemPostgresBin(): string | null {
@@ -73,7 +68,11 @@ function trackCluster(dir: string, stopSync: () => void): void {
     exitHookInstalled = true;
     process.on('exit', () => {
       for (const stopNow of liveClusters.values()) {
-        try { stopNow(); } catch { /* best effort at exit */ }
+        try {
+          stopNow();
+        } catch {
+          /* best effort at exit */
+        }
       }
     });
   }
@@ -87,19 +86,32 @@ async function startPostgres(bin: string): Promise<ThrowawayPostgres> {
     const blocked = firstDirNotEnterable(dir, ids);
     if (blocked) {
       rmSync(dir, { recursive: true, force: true });
-      throw new Error(`the postgres user, which runs the test PostgreSQL, cannot enter ${blocked}: set TMPDIR to a directory it can enter (e.g. /tmp), or BUILDIT_TEST_PG_URL to a server of your own`);
+      throw new Error(
+        `the postgres user, which runs the test PostgreSQL, cannot enter ${blocked}: set TMPDIR to a directory it can enter (e.g. /tmp), or BUILDIT_TEST_PG_URL to a server of your own`,
+      );
     }
   }
   const dataDir = path.join(dir, 'data');
   const pgCtl = path.join(bin, 'pg_ctl');
   const stopSync = () => {
     const [cmd, args] = asPostgresUser(pgCtl, ['-D', dataDir, '-m', 'immediate', '-w', 'stop']);
-    try { execFileSync(cmd, args, { stdio: 'ignore', timeout: 30_000 }); } catch { /* not running */ }
+    try {
+      execFileSync(cmd, args, { stdio: 'ignore', timeout: 30_000 });
+    } catch {
+      /* not running */
+    }
     rmSync(dir, { recursive: true, force: true });
   };
   try {
     await run(path.join(bin, 'initdb'), [
-      '-D', dataDir, '--auth=trust', '--username=postgres', '--encoding=UTF8', '--locale=C', '--no-sync', '--no-instructions',
+      '-D',
+      dataDir,
+      '--auth=trust',
+      '--username=postgres',
+      '--encoding=UTF8',
+      '--locale=C',
+      '--no-sync',
+      '--no-instructions',
     ]);
     let lastError: unknown;
     // The free port can be taken between probing and binding: retry with another one.

@@ -88,7 +88,8 @@ function assertLogsBeforeFinish(publisher: RecordingPublisher): void {
   const finished = new Set<string>();
   for (const { event } of publisher.published) {
     if (event.type === 'stage.finished') finished.add(event.stage);
-    else if (event.type === 'stage.log_chunk' || event.type === 'stage.started') assert.ok(!finished.has(event.stage), `${event.type} of ${event.stage} after it finished`);
+    else if (event.type === 'stage.log_chunk' || event.type === 'stage.started')
+      assert.ok(!finished.has(event.stage), `${event.type} of ${event.stage} after it finished`);
   }
 }
 
@@ -142,11 +143,20 @@ stage "release-only" {
 
     const log = await storedLog(db.prisma, stageRunIds.get('build')!);
     assertContiguous(log.chunks);
-    assert.deepEqual(log.lines.filter((l) => l !== 'warning'), ['one', 'two', 'three']);
+    assert.deepEqual(
+      log.lines.filter((l) => l !== 'warning'),
+      ['one', 'two', 'three'],
+    );
     assert.ok(log.lines.includes('warning'));
     const streams = log.chunks.flatMap((chunk) => chunkLines(chunk));
-    assert.deepEqual(streams.find((l) => l.line === 'warning'), { stream: 'stderr', line: 'warning' });
-    assert.deepEqual(streams.find((l) => l.line === 'one'), { stream: 'stdout', line: 'one' });
+    assert.deepEqual(
+      streams.find((l) => l.line === 'warning'),
+      { stream: 'stderr', line: 'warning' },
+    );
+    assert.deepEqual(
+      streams.find((l) => l.line === 'one'),
+      { stream: 'stdout', line: 'one' },
+    );
     assert.equal((await storedLog(db.prisma, stageRunIds.get('test')!)).text, 'test-ok\n');
 
     const types = publisher.published.map((p) => p.event.type);
@@ -157,8 +167,14 @@ stage "release-only" {
     assertLogsBeforeFinish(publisher);
     // Live chunks carry the same lines as the database.
     const live = publisher.ofType('stage.log_chunk').filter((e) => e.stage === 'build');
-    assert.deepEqual(live.map((e) => e.seq), log.chunks.map((c) => c.seq));
-    assert.deepEqual(live.flatMap((e) => e.lines.map((l) => l.line)), log.lines);
+    assert.deepEqual(
+      live.map((e) => e.seq),
+      log.chunks.map((c) => c.seq),
+    );
+    assert.deepEqual(
+      live.flatMap((e) => e.lines.map((l) => l.line)),
+      log.lines,
+    );
   });
 
   test('a failing stage skips its dependents; retries are counted; the run fails', async () => {
@@ -202,7 +218,10 @@ stage "independent" {
     assertWrittenBeforePublished(publisher);
     assertLogsBeforeFinish(publisher);
     assert.deepEqual(
-      publisher.ofType('stage.started').filter((e) => e.stage === 'bad').map((e) => e.attempt),
+      publisher
+        .ofType('stage.started')
+        .filter((e) => e.stage === 'bad')
+        .map((e) => e.attempt),
       [1, 2],
     );
   });
@@ -218,7 +237,10 @@ stage "many" {
     const publisher = new RecordingPublisher(db.prisma);
     await runPipelineJob(runJob(runId), neverAborted, deps(publisher));
     const log = await storedLog(db.prisma, stageRunIds.get('many')!);
-    assert.deepEqual(log.lines, Array.from({ length: 1500 }, (_, i) => `line-${i + 1}`));
+    assert.deepEqual(
+      log.lines,
+      Array.from({ length: 1500 }, (_, i) => `line-${i + 1}`),
+    );
     assertContiguous(log.chunks);
     assert.ok(log.chunks.length <= 10, `${log.chunks.length} chunks for 1,500 lines`);
     assert.equal(publisher.ofType('stage.log_chunk').length, log.chunks.length);
@@ -431,7 +453,10 @@ stage "after" needs="long" {
     const lines = (await storedLog(db.prisma, stageRunIds.get('long')!)).lines;
     assert.equal(lines[0], 'waiting');
     assert.ok(!lines.includes('never'));
-    assert.deepEqual(lines.filter((l) => l !== 'waiting' && l !== 'Terminated'), []);
+    assert.deepEqual(
+      lines.filter((l) => l !== 'waiting' && l !== 'Terminated'),
+      [],
+    );
     assert.deepEqual(await findContainersByLabel(docker, { 'buildit.run': runId }), [], 'no container is left');
   });
 
@@ -463,10 +488,16 @@ stage "after" needs="slow" {
       const outcome = await runPipelineJob(runJob(runId, 2), neverAborted, deps(second));
       assert.equal(outcome.kind === 'ran' && outcome.resumed, true);
       const stages = await stageRows(runId);
-      assert.deepEqual({ status: stages.get('slow')!.status, attempt: stages.get('slow')!.attempt, exitCode: stages.get('slow')!.exitCode }, { status: 'succeeded', attempt: 1, exitCode: 0 });
+      assert.deepEqual(
+        { status: stages.get('slow')!.status, attempt: stages.get('slow')!.attempt, exitCode: stages.get('slow')!.exitCode },
+        { status: 'succeeded', attempt: 1, exitCode: 0 },
+      );
       assert.equal(stages.get('after')!.status, 'succeeded');
       const log = await storedLog(db.prisma, stageRunIds.get('slow')!);
-      assert.deepEqual(log.lines, Array.from({ length: 8 }, (_, i) => `line-${i + 1}`));
+      assert.deepEqual(
+        log.lines,
+        Array.from({ length: 8 }, (_, i) => `line-${i + 1}`),
+      );
       assertContiguous(log.chunks);
       assert.equal(second.ofType('stage.started').filter((e) => e.stage === 'slow').length, 0, 'the resumed stage is not started again');
       assert.equal((await db.prisma.pipelineRun.findUniqueOrThrow({ where: { id: runId } })).status, 'succeeded');

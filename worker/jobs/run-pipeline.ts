@@ -124,7 +124,8 @@ export async function runPipelineJob(job: RunPipelineJob, ctx: RunPipelineContex
     const prepared = await prepareReusedStages({ prisma, run: { id: runId, rerunOfId: loaded.rerunOfId, stages: loaded.stages }, plan, storage });
     stageRows = prepared.stages;
     reused = prepared.reused;
-    if (reused.size > 0 || prepared.runAgain.length > 0) log.info({ reused: [...reused], runAgain: prepared.runAgain }, 're-run: reusing stages of an earlier run');
+    if (reused.size > 0 || prepared.runAgain.length > 0)
+      log.info({ reused: [...reused], runAgain: prepared.runAgain }, 're-run: reusing stages of an earlier run');
   }
 
   let resume: Record<string, ResumedStage> | undefined;
@@ -198,7 +199,8 @@ export async function runPipelineJob(job: RunPipelineJob, ctx: RunPipelineContex
     await sink.close();
     return { kind: 'ran', result, resumed: resuming };
   } catch (error) {
-    if (!detached) await failRunOnInternalError(prisma, runId, error).catch((markError: unknown) => log.error({ err: markError }, 'could not mark the run failed'));
+    if (!detached)
+      await failRunOnInternalError(prisma, runId, error).catch((markError: unknown) => log.error({ err: markError }, 'could not mark the run failed'));
     throw error;
   } finally {
     cancelWatch.stop();

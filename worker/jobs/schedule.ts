@@ -32,9 +32,7 @@ export interface ScheduleJobDeps {
 }
 
 export type ScheduleJobOutcome =
-  | { status: 'created'; runId: string; number: number }
-  | { status: 'exists'; runId: string }
-  | { status: 'skipped'; reason: string };
+  { status: 'created'; runId: string; number: number } | { status: 'exists'; runId: string } | { status: 'skipped'; reason: string };
 
 /** Creates the run of one slot; exported for tests (the handler below wraps it). */
 export async function runScheduleJob(deps: ScheduleJobDeps, job: { id: string; payload: unknown }, log: Logger): Promise<ScheduleJobOutcome> {

@@ -44,7 +44,9 @@ export async function login(options: LoginOptions): Promise<void> {
   if (options.json) {
     printJson({ url, config: file, tenants: tenants.map((t) => ({ id: t.id, slug: t.slug, name: t.name })), ...(tenant ? { tenant } : {}) });
   } else {
-    process.stdout.write(`Logged in to ${url}; ${tenants.length} tenant${tenants.length === 1 ? '' : 's'} visible (${tenants.map((t) => t.slug).join(', ') || 'none'}).\n`);
+    process.stdout.write(
+      `Logged in to ${url}; ${tenants.length} tenant${tenants.length === 1 ? '' : 's'} visible (${tenants.map((t) => t.slug).join(', ') || 'none'}).\n`,
+    );
     process.stderr.write(`Saved to ${configPath()} (mode 0600).\n`);
   }
 }

@@ -30,7 +30,9 @@ export async function trigger(ref: string, options: TriggerOptions): Promise<num
   if (options.json && !options.follow) printJson(run);
   else if (!options.json) {
     const target = options.follow ? process.stderr : process.stdout;
-    target.write(`Triggered run #${run.number} (${run.id}): ${run.stages.map((s) => `${s.stageId}${s.status === 'skipped' ? ' (skipped)' : ''}`).join(', ')}\n`);
+    target.write(
+      `Triggered run #${run.number} (${run.id}): ${run.stages.map((s) => `${s.stageId}${s.status === 'skipped' ? ' (skipped)' : ''}`).join(', ')}\n`,
+    );
   }
   if (!options.follow) return;
   const status = await followLogs(context.api, run, { json: Boolean(options.json) });

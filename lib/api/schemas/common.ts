@@ -5,7 +5,10 @@ import { z } from 'zod';
  * Ids are Prisma cuid()s. Path ids that cannot be one are answered with 404 before any query
  * (a malformed id names no resource), never with a database error.
  */
-export const Id = z.string().regex(/^[a-z0-9]{20,40}$/, 'not a valid id').meta({ description: 'resource id (cuid)', example: 'cm3x9v2k40000abcd1234efgh' });
+export const Id = z
+  .string()
+  .regex(/^[a-z0-9]{20,40}$/, 'not a valid id')
+  .meta({ description: 'resource id (cuid)', example: 'cm3x9v2k40000abcd1234efgh' });
 
 export const Slug = z
   .string()
@@ -21,7 +24,13 @@ export const MAX_PAGE_SIZE = 100;
 /** `?cursor=&limit=`: keyset pagination, newest first. */
 export const PageQuery = z.object({
   cursor: z.string().max(200).optional().meta({ description: 'opaque cursor from `nextCursor` of the previous page' }),
-  limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE).meta({ description: `page size (1-${MAX_PAGE_SIZE})` }),
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_PAGE_SIZE)
+    .default(DEFAULT_PAGE_SIZE)
+    .meta({ description: `page size (1-${MAX_PAGE_SIZE})` }),
 });
 
 export function pageOf<T extends z.ZodType>(item: T) {

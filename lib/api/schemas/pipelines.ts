@@ -33,10 +33,7 @@ const ConfigPath = z
   .regex(/^(?!\/)(?!.*\.\.)/, 'a relative path inside the repository')
   .refine((path) => !hasControlCharacter(path), 'a path without control characters')
   .meta({ description: 'path of the KDL file inside the repository' });
-const Config = z
-  .string()
-  .max(MAX_CONFIG_BYTES)
-  .meta({ description: 'the pipeline in KDL; validated on save (422 invalid_pipeline with diagnostics)' });
+const Config = z.string().max(MAX_CONFIG_BYTES).meta({ description: 'the pipeline in KDL; validated on save (422 invalid_pipeline with diagnostics)' });
 
 export const CreatePipelineBody = z
   .object({

@@ -16,7 +16,10 @@ export const TriggerRunBody = z
     event: z.enum(TRIGGER_EVENTS).default('manual'),
     branch: BranchName.optional().meta({ description: "defaults to the pipeline's default branch (except for tag pushes)" }),
     tag: z.string().min(1).max(255).optional(),
-    sha: z.string().regex(/^[0-9a-f]{7,64}$/i, 'a hex commit id').optional(),
+    sha: z
+      .string()
+      .regex(/^[0-9a-f]{7,64}$/i, 'a hex commit id')
+      .optional(),
     message: z.string().max(10_000).optional(),
     author: z.string().max(500).optional(),
     variables: z
@@ -40,7 +43,13 @@ export const ListRunsQuery = PageQuery.extend({
 });
 
 export const LogsQuery = z.object({
-  after: z.coerce.number().int().min(-1).max(2 ** 31 - 1).optional().meta({ description: 'return chunks with seq greater than this (the last seq you have)' }),
+  after: z.coerce
+    .number()
+    .int()
+    .min(-1)
+    .max(2 ** 31 - 1)
+    .optional()
+    .meta({ description: 'return chunks with seq greater than this (the last seq you have)' }),
   limit: z.coerce.number().int().min(1).max(1000).default(200).meta({ description: 'most chunks returned' }),
   format: z.enum(['json', 'text']).default('json').meta({ description: '`text`: the chunks concatenated as text/plain' }),
 });
@@ -94,9 +103,9 @@ export const LogChunk = z
     seq: z.number().int(),
     text: z.string().meta({ description: "the chunk's lines, each ending with a newline: the chunks concatenated are the raw log" }),
     firstLine: z.number().int().meta({ description: "line number (per stage run, from 1) of the chunk's first line" }),
-    lines: z
-      .array(z.object({ stream: z.enum(['stdout', 'stderr', 'system']), line: z.string() }))
-      .meta({ description: 'the same lines with the stream each came from (`system`: lines written by BuildIt itself), as in the Socket.IO `stage.log_chunk` event' }),
+    lines: z.array(z.object({ stream: z.enum(['stdout', 'stderr', 'system']), line: z.string() })).meta({
+      description: 'the same lines with the stream each came from (`system`: lines written by BuildIt itself), as in the Socket.IO `stage.log_chunk` event',
+    }),
     createdAt: Timestamp,
   })
   .meta({ id: 'LogChunk' });
@@ -166,7 +175,8 @@ export const getStageLogs = defineOperation({
   path: '/api/v1/runs/{runId}/stages/{stageRunId}/logs',
   tag: 'runs',
   summary: 'Read the log of a stage run from an offset',
-  description: 'Chunks in `seq` order after `after`. With `format=text` the chunks are returned concatenated as text/plain, and the last seq in the `BuildIt-Log-Next` header.',
+  description:
+    'Chunks in `seq` order after `after`. With `format=text` the chunks are returned concatenated as text/plain, and the last seq in the `BuildIt-Log-Next` header.',
   auth: 'token',
   params: StageLogParams,
   query: LogsQuery,
@@ -184,7 +194,7 @@ export const rerunRun = defineOperation({
   description:
     "Creates a new run (the pipeline's next number) from the SAME stored config source and trigger (event, branch, tag, commit, variables) as the run, not from the pipeline's current config. " +
     "With `failedOnly`, every stage that succeeded and whose needs all succeeded (transitively) is created `succeeded` (reason `reused from run #N`): it is not executed again and its artifacts are copied from the run's artifact store; the other stages run. " +
-    'When a reused stage\'s artifacts are no longer available to the worker and a stage that runs needs them, the worker runs that stage again too. ' +
+    "When a reused stage's artifacts are no longer available to the worker and a stage that runs needs them, the worker runs that stage again too. " +
     '409 `run_not_finished` while the run is queued or running; 422 `nothing_to_rerun` with `failedOnly` when no stage failed or was cancelled; 422 `config_unavailable` when the run has no stored config source.',
   auth: 'token',
   params: RunParams,

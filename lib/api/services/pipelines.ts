@@ -14,7 +14,15 @@ import { slugify } from './slug';
 import { loadTenantFor } from './tenants';
 
 function diagnosticDto(d: Diagnostic) {
-  return { severity: d.severity, message: d.message, file: d.file, line: d.line, column: d.column, rule: d.rule, ...(d.hint !== undefined ? { hint: d.hint } : {}) };
+  return {
+    severity: d.severity,
+    message: d.message,
+    file: d.file,
+    line: d.line,
+    column: d.column,
+    rule: d.rule,
+    ...(d.hint !== undefined ? { hint: d.hint } : {}),
+  };
 }
 
 /** Parses and validates KDL; 422 `invalid_pipeline` with every diagnostic when it has errors. */
@@ -72,7 +80,14 @@ export async function createPipeline(prisma: PrismaClient, actor: Actor, tenantI
           configPath: body.configPath,
         },
       });
-      await recordAudit(tx, actor, { action: 'pipeline.create', tenantId, targetType: 'pipeline', targetId: created.id, details: { slug, name: body.name }, ip });
+      await recordAudit(tx, actor, {
+        action: 'pipeline.create',
+        tenantId,
+        targetType: 'pipeline',
+        targetId: created.id,
+        details: { slug, name: body.name },
+        ip,
+      });
       return created;
     }),
   );

@@ -22,7 +22,6 @@ import { checkConfig, loadPipelineFor } from './pipelines';
 /** Interactive transactions of a trigger wait for the pipeline row lock; give them room under bursts. */
 const TRIGGER_TX = { maxWait: 15_000, timeout: 20_000 };
 
-
 export async function triggerRun(prisma: PrismaClient, actor: Actor, pipelineId: string, body: z.output<typeof TriggerRunBody>, ip: string | null) {
   const pipeline = await loadPipelineFor(prisma, actor, pipelineId, 'run.trigger');
   if (pipeline.config === null) {
@@ -87,7 +86,11 @@ export async function rerunRun(prisma: PrismaClient, actor: Actor, runId: string
   let reuse: Array<{ stageId: string; exitCode: number | null; reason: string }> = [];
   if (body.failedOnly) {
     if (!oldStages.some((stage) => stage.status === 'failed' || stage.status === 'cancelled')) {
-      throw new ApiError('nothing_to_rerun', 422, `no stage of run #${old.number} failed or was cancelled: there is nothing to re-run with failedOnly (re-run all instead)`);
+      throw new ApiError(
+        'nothing_to_rerun',
+        422,
+        `no stage of run #${old.number} failed or was cancelled: there is nothing to re-run with failedOnly (re-run all instead)`,
+      );
     }
     reuse = oldStages
       .filter((stage) => stage.status === 'succeeded')
@@ -114,7 +117,14 @@ export async function rerunRun(prisma: PrismaClient, actor: Actor, runId: string
         tenantId: old.pipeline.tenantId,
         targetType: 'pipeline_run',
         targetId: created.run.id,
-        details: { pipelineId: old.pipelineId, number: created.number, rerunOfId: old.id, rerunOfNumber: old.number, failedOnly: body.failedOnly, reused: created.reused },
+        details: {
+          pipelineId: old.pipelineId,
+          number: created.number,
+          rerunOfId: old.id,
+          rerunOfNumber: old.number,
+          failedOnly: body.failedOnly,
+          reused: created.reused,
+        },
         ip,
       });
       return created;
@@ -166,7 +176,9 @@ export async function cancelRun(prisma: PrismaClient, actor: Actor, runId: strin
     const outcome = await requestRunCancel(tx, runId, now);
     if (outcome.kind === 'gone') throw notFound('run');
     if (outcome.kind === 'finished') {
-      throw new ApiError('run_finished', 409, `run #${loaded.number} has already finished (${outcome.status}); there is nothing to cancel`, { status: outcome.status });
+      throw new ApiError('run_finished', 409, `run #${loaded.number} has already finished (${outcome.status}); there is nothing to cancel`, {
+        status: outcome.status,
+      });
     }
     await recordAudit(tx, actor, {
       action: 'run.cancel',

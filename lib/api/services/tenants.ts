@@ -14,11 +14,7 @@ import { slugify } from './slug';
 export async function listTenants(prisma: PrismaClient, actor: Actor, page: PageRequest) {
   requireOrganizationAction(actor, 'tenant.list');
   const visible =
-    actor.tenantRestriction !== null
-      ? { id: actor.tenantRestriction }
-      : seesAllTenants(actor)
-        ? {}
-        : { id: { in: Object.keys(actor.tenantRoles) } };
+    actor.tenantRestriction !== null ? { id: actor.tenantRestriction } : seesAllTenants(actor) ? {} : { id: { in: Object.keys(actor.tenantRoles) } };
   const keyset = keysetArgs(page);
   const rows = await prisma.tenant.findMany({
     where: { AND: [{ organizationId: actor.organizationId }, visible, keyset.where] },
@@ -34,7 +30,14 @@ export async function createTenant(prisma: PrismaClient, actor: Actor, body: z.o
   const tenant = await conflictAs(`a tenant with slug "${slug}" already exists in this organization: choose another slug`, () =>
     prisma.$transaction(async (tx) => {
       const created = await tx.tenant.create({ data: { organizationId: actor.organizationId, slug, name: body.name } });
-      await recordAudit(tx, actor, { action: 'tenant.create', tenantId: created.id, targetType: 'tenant', targetId: created.id, details: { slug, name: body.name }, ip });
+      await recordAudit(tx, actor, {
+        action: 'tenant.create',
+        tenantId: created.id,
+        targetType: 'tenant',
+        targetId: created.id,
+        details: { slug, name: body.name },
+        ip,
+      });
       return created;
     }),
   );

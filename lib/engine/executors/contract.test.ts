@@ -95,7 +95,9 @@ const CASES: Array<[string, (w: World) => Promise<void>]> = [
     async ({ executor, job }) => {
       const ok = await runToEnd(
         executor,
-        job(['echo out1; echo err1 >&2; printf "a\\nb\\r\\npar"; sleep 0.05; printf "tial\\n"', 'echo "$GREETING"; printf no-newline'], { env: { GREETING: 'hello world' } }),
+        job(['echo out1; echo err1 >&2; printf "a\\nb\\r\\npar"; sleep 0.05; printf "tial\\n"', 'echo "$GREETING"; printf no-newline'], {
+          env: { GREETING: 'hello world' },
+        }),
       );
       assert.deepEqual(ok.result, { exitCode: 0, oomKilled: false });
       assert.deepEqual(out(ok.lines), ['out1', 'a', 'b', 'partial', 'hello world', 'no-newline']);
@@ -135,7 +137,9 @@ const CASES: Array<[string, (w: World) => Promise<void>]> = [
     'concurrent attempts keep their lines apart',
     async ({ executor, job }) => {
       const runs = await Promise.all(
-        Array.from({ length: 4 }, (_, i) => runToEnd(executor, job([`for n in 1 2 3; do echo s${i}-$n; echo e${i}-$n >&2; done; exit ${i}`], { stageId: `s${i}` }))),
+        Array.from({ length: 4 }, (_, i) =>
+          runToEnd(executor, job([`for n in 1 2 3; do echo s${i}-$n; echo e${i}-$n >&2; done; exit ${i}`], { stageId: `s${i}` })),
+        ),
       );
       runs.forEach((run, i) => {
         assert.equal(run.result.exitCode, i);
@@ -190,7 +194,10 @@ const CASES: Array<[string, (w: World) => Promise<void>]> = [
   [
     'stopAll ends every attempt of the run at once, without the grace period',
     async ({ executor, job }) => {
-      const stubborn = [await executor.spawn(job(["trap '' TERM; echo ready; exec sleep 300"], { stageId: 'a' })), await executor.spawn(job(["trap '' TERM; echo ready; exec sleep 300"], { stageId: 'b' }))];
+      const stubborn = [
+        await executor.spawn(job(["trap '' TERM; echo ready; exec sleep 300"], { stageId: 'a' })),
+        await executor.spawn(job(["trap '' TERM; echo ready; exec sleep 300"], { stageId: 'b' })),
+      ];
       try {
         for (const handle of stubborn) await firstLine(executor, handle);
         await executor.stopAll(job([]).runId);

@@ -90,7 +90,10 @@ test('docker: exit code, stdout/stderr lines, partial lines, env, workspace moun
       lines.filter((l) => l.stream === 'stdout').map((l) => l.line),
       ['out1', 'a', 'b', 'partial', 'hello world in /workspace', 'no-newline'],
     );
-    assert.deepEqual(lines.filter((l) => l.stream === 'stderr').map((l) => l.line), ['err1']);
+    assert.deepEqual(
+      lines.filter((l) => l.stream === 'stderr').map((l) => l.line),
+      ['err1'],
+    );
     assert.equal(await readFile(path.join(ctx.dir, 'made-in-stage.txt'), 'utf8'), 'made\n');
   } finally {
     await executor.destroy(handle);
@@ -102,7 +105,10 @@ test('docker: exit code, stdout/stderr lines, partial lines, env, workspace moun
   const failing = await executor.spawn(ctx.job(['echo first; false; echo not-reached', 'echo never'], { attempt: 2 }));
   const failedLines = await readLogs(executor, failing);
   assert.deepEqual(await executor.wait(failing), { exitCode: 1, oomKilled: false });
-  assert.deepEqual(failedLines.map((l) => l.line), ['first']);
+  assert.deepEqual(
+    failedLines.map((l) => l.line),
+    ['first'],
+  );
   await executor.destroy(failing);
 
   const seven = await executor.spawn(ctx.job(['exit 7'], { attempt: 3 }));
@@ -159,8 +165,14 @@ test('docker: a service sidecar on the host network is reachable on loopback (an
     const lines = await readLogs(executor, handle);
     const result = await executor.wait(handle);
     assert.equal(result.exitCode, 0, JSON.stringify(lines));
-    assert.ok(lines.some((l) => l.line === 'root:x:0:'), JSON.stringify(lines));
-    assert.ok(lines.some((l) => l.line === 'by-name:root:x:0:'), JSON.stringify(lines));
+    assert.ok(
+      lines.some((l) => l.line === 'root:x:0:'),
+      JSON.stringify(lines),
+    );
+    assert.ok(
+      lines.some((l) => l.line === 'by-name:root:x:0:'),
+      JSON.stringify(lines),
+    );
   } finally {
     await executor.destroy(handle);
   }
@@ -196,9 +208,7 @@ test('docker: exceeding the memory limit is an OOM kill (137, oomKilled)', async
   const ctx = await setup(t);
   if (!ctx) return;
   const executor = ctx.executor();
-  const handle = await executor.spawn(
-    ctx.job(['dd if=/dev/zero of=/dev/null bs=128M count=1'], { resources: { memoryBytes: 32 * 1024 * 1024 } }),
-  );
+  const handle = await executor.spawn(ctx.job(['dd if=/dev/zero of=/dev/null bs=128M count=1'], { resources: { memoryBytes: 32 * 1024 * 1024 } }));
   try {
     await readLogs(executor, handle);
     const result = await executor.wait(handle);
@@ -222,8 +232,14 @@ test('docker: a restarted worker re-attaches to a running stage with skipLines a
     if (seen.length === 3) break;
   }
   // Docker copies stdout and stderr separately, so only the order within a stream is fixed.
-  assert.deepEqual(seen.filter((l) => l.stream === 'stdout').map((l) => l.line), ['line1', 'line2']);
-  assert.deepEqual(seen.filter((l) => l.stream === 'stderr').map((l) => l.line), ['err3']);
+  assert.deepEqual(
+    seen.filter((l) => l.stream === 'stdout').map((l) => l.line),
+    ['line1', 'line2'],
+  );
+  assert.deepEqual(
+    seen.filter((l) => l.stream === 'stderr').map((l) => l.line),
+    ['err3'],
+  );
 
   const second = ctx.executor();
   const recovered = await second.recover({ runId: ctx.runId, stageId: 'deploy', attempt: 2 });
@@ -249,21 +265,26 @@ test('docker: volume mounts (relative under /workspace, absolute, read-only) and
   const ctx = await setup(t);
   if (!ctx) return;
   const executor = ctx.executor();
-  const handle = await executor.spawn(
-    ctx.job(['echo a > .cache/a; echo b > /cache-abs/b; if echo c > /ro/c 2>/dev/null; then echo writable; else echo read-only; fi'], {
-      mounts: [
-        { volume: 'rel', path: '.cache' },
-        { volume: 'abs', path: '/cache-abs' },
-        { volume: 'ro', path: '/ro', readOnly: true },
-      ],
-    }),
-  ).catch(async (error) => {
-    throw error;
-  });
+  const handle = await executor
+    .spawn(
+      ctx.job(['echo a > .cache/a; echo b > /cache-abs/b; if echo c > /ro/c 2>/dev/null; then echo writable; else echo read-only; fi'], {
+        mounts: [
+          { volume: 'rel', path: '.cache' },
+          { volume: 'abs', path: '/cache-abs' },
+          { volume: 'ro', path: '/ro', readOnly: true },
+        ],
+      }),
+    )
+    .catch(async (error) => {
+      throw error;
+    });
   const lines = await readLogs(executor, handle);
   assert.equal((await executor.wait(handle)).exitCode, 0, JSON.stringify(lines));
   await executor.destroy(handle);
-  assert.deepEqual(lines.filter((l) => l.stream === 'stdout').map((l) => l.line), ['read-only']);
+  assert.deepEqual(
+    lines.filter((l) => l.stream === 'stdout').map((l) => l.line),
+    ['read-only'],
+  );
   assert.equal(await readFile(path.join(ctx.storage.volumeDir('rel'), 'a'), 'utf8'), 'a\n');
   assert.equal(await readFile(path.join(ctx.storage.volumeDir('abs'), 'b'), 'utf8'), 'b\n');
 

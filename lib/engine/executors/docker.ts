@@ -108,10 +108,7 @@ export async function findContainersByLabel(docker: Docker, labels: Record<strin
 }
 
 /** Rebuilds the handle of an attempt from the engine (after a worker restart), or null if its stage container is gone. */
-async function recoverDockerHandle(
-  docker: Docker,
-  attempt: { runId: string; stageId: string; attempt: number },
-): Promise<ExecutorHandle | null> {
+async function recoverDockerHandle(docker: Docker, attempt: { runId: string; stageId: string; attempt: number }): Promise<ExecutorHandle | null> {
   const found = await findContainersByLabel(docker, {
     [LABEL_RUN]: attempt.runId,
     [LABEL_STAGE]: attempt.stageId,

@@ -10,7 +10,15 @@ import type { Executor } from './types';
 
 export * from './types';
 export { LocalExecutor, type LocalExecutorOptions } from './local';
-export { DockerExecutor, findContainersByLabel, removeContainersByLabel, type DockerExecutorOptions, type DockerNetworkMode, type FoundContainer, type PullPolicy } from './docker';
+export {
+  DockerExecutor,
+  findContainersByLabel,
+  removeContainersByLabel,
+  type DockerExecutorOptions,
+  type DockerNetworkMode,
+  type FoundContainer,
+  type PullPolicy,
+} from './docker';
 
 export type HostExecutorName = 'local' | 'docker';
 

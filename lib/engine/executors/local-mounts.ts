@@ -22,7 +22,10 @@ export async function placeMounts(workspace: string, job: StageJob, volumeDir: (
   try {
     for (const mount of job.mounts) {
       if (path.isAbsolute(mount.path)) {
-        throw new ExecutorError(`mount ${mount.path} of stage ${job.stageId}: on the local executor a mount path must be relative to the workspace`, 'spawn_failed');
+        throw new ExecutorError(
+          `mount ${mount.path} of stage ${job.stageId}: on the local executor a mount path must be relative to the workspace`,
+          'spawn_failed',
+        );
       }
       const target = path.resolve(workspace, mount.path);
       if (target === workspace || !target.startsWith(workspace + path.sep)) {

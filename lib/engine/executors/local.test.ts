@@ -71,7 +71,10 @@ async function readPid(file: string): Promise<number> {
 test('local: the cwd is the workspace; PATH and HOME come from the worker when the job sets none; a signal gives 128+N', async (t) => {
   const { executor, dir, job } = await setup(t);
   const run = await runToEnd(executor, job(['echo "$(pwd) home=${HOME:+set} path=${PATH:+set}"']));
-  assert.deepEqual(run.lines.map((l) => l.line), [`${dir} home=set path=set`]);
+  assert.deepEqual(
+    run.lines.map((l) => l.line),
+    [`${dir} home=set path=set`],
+  );
   assert.equal((await runToEnd(executor, job(['kill -KILL $$']))).result.exitCode, 137);
   const big = await runToEnd(executor, job(['head -c 300000 /dev/zero | tr "\\0" a; echo']));
   assert.equal(big.lines.length, 1);
@@ -129,7 +132,10 @@ test('local: cache volumes are symlinked (writable) or copied (read-only) into t
     }),
   );
   assert.equal(run.result.exitCode, 0, JSON.stringify(run.lines));
-  assert.deepEqual(run.lines.map((l) => l.line), ['seed', 'ro']);
+  assert.deepEqual(
+    run.lines.map((l) => l.line),
+    ['seed', 'ro'],
+  );
   assert.equal(await readFile(path.join(storage.volumeDir('cache'), 'new.txt'), 'utf8'), 'written\n');
   assert.equal(await readFile(path.join(storage.volumeDir('ro'), 'config'), 'utf8'), 'ro\n');
   await assert.rejects(lstat(path.join(dir, '.cache/dir')), { code: 'ENOENT' });
@@ -140,7 +146,10 @@ test('local: cache volumes are symlinked (writable) or copied (read-only) into t
   await writeFile(path.join(dir, 'node_modules', 'own.txt'), 'own\n');
   const kept = await runToEnd(executor, job(['cat node_modules/own.txt'], { mounts: [{ volume: 'cache', path: 'node_modules' }] }));
   assert.equal(kept.result.exitCode, 0);
-  assert.deepEqual(kept.lines.filter((l) => l.stream === 'stdout').map((l) => l.line), ['own']);
+  assert.deepEqual(
+    kept.lines.filter((l) => l.stream === 'stdout').map((l) => l.line),
+    ['own'],
+  );
   assert.match(kept.lines.find((l) => l.stream === 'stderr')?.line ?? '', /node_modules already exists in the workspace/);
   assert.equal(await readFile(path.join(dir, 'node_modules', 'own.txt'), 'utf8'), 'own\n');
 
@@ -154,5 +163,8 @@ test('local: cache volumes are symlinked (writable) or copied (read-only) into t
 
 test('local: a shell that cannot run is a spawn_failed ExecutorError', async (t) => {
   const { executor, job } = await setup(t, { shell: '/nonexistent/sh' });
-  await assert.rejects(executor.spawn(job(['true'])), (error: unknown) => error instanceof ExecutorError && error.code === 'spawn_failed' && /nonexistent/.test(error.message));
+  await assert.rejects(
+    executor.spawn(job(['true'])),
+    (error: unknown) => error instanceof ExecutorError && error.code === 'spawn_failed' && /nonexistent/.test(error.message),
+  );
 });

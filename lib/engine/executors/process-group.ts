@@ -62,7 +62,13 @@ export function killGroupQuietly(pgid: number): void {
  * whole group — then SIGKILL to the whole group after `graceMs`; resolves when `done()` (or 5 s after
  * the SIGKILL, whatever the group does).
  */
-export async function terminateGroup(options: { pgid: number; leaderOnly: boolean; graceMs: number; done: () => boolean; exited: Promise<unknown> }): Promise<void> {
+export async function terminateGroup(options: {
+  pgid: number;
+  leaderOnly: boolean;
+  graceMs: number;
+  done: () => boolean;
+  exited: Promise<unknown>;
+}): Promise<void> {
   const { pgid, done, exited } = options;
   let delivered = false;
   try {

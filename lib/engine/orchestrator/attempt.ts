@@ -81,7 +81,10 @@ export async function runAttempt(ctx: AttemptContext): Promise<AttemptOutcome> {
   };
 
   try {
-    if (ctx.onSpawned && !ctx.resume) await Promise.resolve().then(() => ctx.onSpawned!(handle)).catch(() => {});
+    if (ctx.onSpawned && !ctx.resume)
+      await Promise.resolve()
+        .then(() => ctx.onSpawned!(handle))
+        .catch(() => {});
     const exit = await Promise.race([follow(), gaveUp]);
     open = false;
     if (stopped) return { ...(stopped as AttemptOutcome), exitCode: exit === 'gave-up' ? null : exit.exitCode };

@@ -17,16 +17,24 @@ test('mixed sync and async deliveries keep emit order; a sink never sees two del
       seen.push(event.seq);
       if (event.seq % 3 !== 0) return; // buffered: answers at once
       busy = true;
-      return new Promise<void>((resolve) => setTimeout(() => {
-        busy = false;
-        resolve();
-      }, event.seq % 2 === 0 ? 1 : 5));
+      return new Promise<void>((resolve) =>
+        setTimeout(
+          () => {
+            busy = false;
+            resolve();
+          },
+          event.seq % 2 === 0 ? 1 : 5,
+        ),
+      );
     },
   };
   const events = new EventStream(sink, 'run-1', () => 1_767_225_600_000);
   const deliveries = Array.from({ length: 30 }, (_, i) => events.emit(log(i + 1)));
   await Promise.all(deliveries);
-  assert.deepEqual(seen, Array.from({ length: 30 }, (_, i) => i + 1));
+  assert.deepEqual(
+    seen,
+    Array.from({ length: 30 }, (_, i) => i + 1),
+  );
 });
 
 test('every event is stamped with the run id and the time; a failed delivery rejects only its own emit', async () => {
@@ -49,10 +57,13 @@ test('every event is stamped with the run id and the time; a failed delivery rej
   await assert.rejects(second, /disk full/);
   await assert.rejects(third, /refused at once/);
   await fourth;
-  assert.deepEqual(received.map((e) => [e.type === 'stage.log' ? e.seq : -1, e.runId, e.time]), [
-    [1, 'run-2', '2026-01-01T00:00:00.000Z'],
-    [4, 'run-2', '2026-01-01T00:00:00.001Z'],
-  ]);
+  assert.deepEqual(
+    received.map((e) => [e.type === 'stage.log' ? e.seq : -1, e.runId, e.time]),
+    [
+      [1, 'run-2', '2026-01-01T00:00:00.000Z'],
+      [4, 'run-2', '2026-01-01T00:00:00.001Z'],
+    ],
+  );
   // Nothing in flight any more: a sync throw now rejects the emit too (it is not thrown at the caller).
   await assert.rejects(events.emit(log(3)), /refused at once/);
 });

@@ -100,10 +100,16 @@ test('local: a failure skips exactly its dependents; allow-failure does not bloc
 test('local: retry numbers attempts and keeps seq contiguous; a timeout stops the stage', async (t) => {
   const { result, sink } = await runOn(t, local, await loadTestPlan('retry-timeout.kdl'));
   assert.equal(result.status, 'failed');
-  assert.deepEqual(sink.of('stage.started', 'flaky').map((e) => e.attempt), [1, 2, 3]);
+  assert.deepEqual(
+    sink.of('stage.started', 'flaky').map((e) => e.attempt),
+    [1, 2, 3],
+  );
   assert.equal(sink.finished('flaky').status, 'succeeded');
   assert.equal(sink.finished('flaky').attempt, 3);
-  assert.deepEqual(sink.of('stage.log', 'flaky').map((e) => e.seq), [1, 2, 3, 4, 5]);
+  assert.deepEqual(
+    sink.of('stage.log', 'flaky').map((e) => e.seq),
+    [1, 2, 3, 4, 5],
+  );
   assert.deepEqual(
     sink.logLines('flaky').filter((line) => line.startsWith('attempt ')),
     ['attempt 1', 'attempt 1 of 3 failed (exit code 1); retrying', 'attempt 2', 'attempt 2 of 3 failed (exit code 1); retrying', 'attempt 3'],
@@ -140,8 +146,14 @@ test('local: a multi-line secret is injected and never appears in any event; a s
   const first = await runOn(t, local, plan, { cacheRoot });
   assert.equal(first.result.status, 'succeeded');
   const logs = first.sink.of('stage.log', 'use-secrets');
-  assert.deepEqual(logs.filter((e) => e.stream === 'stdout').map((e) => e.line), ['***', '***', '***', '***', 'key:***', '***']);
-  assert.deepEqual(logs.filter((e) => e.stream === 'stderr').map((e) => e.line), ['Bearer ***']);
+  assert.deepEqual(
+    logs.filter((e) => e.stream === 'stdout').map((e) => e.line),
+    ['***', '***', '***', '***', 'key:***', '***'],
+  );
+  assert.deepEqual(
+    logs.filter((e) => e.stream === 'stderr').map((e) => e.line),
+    ['Bearer ***'],
+  );
   const all = JSON.stringify(first.sink.events);
   for (const fragment of [...MULTI_LINE_KEY.split('\n'), SECRETS.API_TOKEN]) assert.ok(!all.includes(fragment), fragment);
   assert.ok(first.sink.logLines('cached').includes('cache miss'));
@@ -175,11 +187,22 @@ function comparable(result: RunResult, sink: RecordingSink) {
       reason: stage.reason,
       attempts: stage.attempts,
       exitCode: stopped ? 'stopped' : stage.exitCode,
-      stdout: sink.of('stage.log', stage.id).filter((e) => e.stream === 'stdout').map((e) => e.line),
+      stdout: sink
+        .of('stage.log', stage.id)
+        .filter((e) => e.stream === 'stdout')
+        .map((e) => e.line),
       // A stopped stage's shell may or may not print "Terminated" for its killed child, depending on which
       // of the two the signal reaches first: that stderr is a race, not a difference between executors.
-      stderr: stopped ? 'not compared' : sink.of('stage.log', stage.id).filter((e) => e.stream === 'stderr').map((e) => e.line),
-      system: sink.of('stage.log', stage.id).filter((e) => e.stream === 'system').map((e) => e.line),
+      stderr: stopped
+        ? 'not compared'
+        : sink
+            .of('stage.log', stage.id)
+            .filter((e) => e.stream === 'stderr')
+            .map((e) => e.line),
+      system: sink
+        .of('stage.log', stage.id)
+        .filter((e) => e.stream === 'system')
+        .map((e) => e.line),
     };
   });
 }

@@ -31,15 +31,30 @@ test('a stage starts only after its needs finished; events carry time, runId and
   const result = await run;
   assert.equal(result.status, 'succeeded');
   assert.ok(happenedBefore(sink, sink.indexOf('stage.finished', 'a'), sink.indexOf('stage.started', 'b')));
-  assert.deepEqual(sink.of('stage.log', 'a').map((e) => [e.seq, e.line]), [[1, 'one'], [2, 'two']]);
-  assert.deepEqual(sink.of('stage.log', 'b').map((e) => e.seq), [1]);
+  assert.deepEqual(
+    sink.of('stage.log', 'a').map((e) => [e.seq, e.line]),
+    [
+      [1, 'one'],
+      [2, 'two'],
+    ],
+  );
+  assert.deepEqual(
+    sink.of('stage.log', 'b').map((e) => e.seq),
+    [1],
+  );
   assert.equal(sink.events[0]!.type, 'run.started');
   assert.equal(sink.events.at(-1)!.type, 'run.finished');
   for (const event of sink.events) {
     assert.equal(event.runId, 'run-1');
     assert.match(event.time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
   }
-  assert.deepEqual(result.stages.map((s) => [s.id, s.status, s.attempts]), [['a', 'succeeded', 1], ['b', 'succeeded', 1]]);
+  assert.deepEqual(
+    result.stages.map((s) => [s.id, s.status, s.attempts]),
+    [
+      ['a', 'succeeded', 1],
+      ['b', 'succeeded', 1],
+    ],
+  );
 });
 
 test('independent stages overlap', async () => {
@@ -119,14 +134,26 @@ test('retry re-runs failed attempts: numbered starts, one finish, contiguous log
   const { sink, fake, run } = setup(plan);
   const result = await run;
   assert.equal(result.status, 'succeeded');
-  assert.deepEqual(sink.of('stage.started', 'flaky').map((e) => e.attempt), [1, 2, 3]);
+  assert.deepEqual(
+    sink.of('stage.started', 'flaky').map((e) => e.attempt),
+    [1, 2, 3],
+  );
   assert.equal(sink.of('stage.finished', 'flaky').length, 1);
   assert.equal(sink.finished('flaky').attempt, 3);
   const seqs = sink.of('stage.log', 'flaky').map((e) => e.seq);
-  assert.deepEqual(seqs, seqs.map((_, i) => i + 1));
+  assert.deepEqual(
+    seqs,
+    seqs.map((_, i) => i + 1),
+  );
   assert.equal(sink.logLines('flaky').filter((line) => line === 'try').length, 3);
-  assert.deepEqual(fake.jobs.map((job) => job.attempt), [1, 2, 3]);
-  assert.deepEqual(fake.jobs.map((job) => job.env.BUILDIT_ATTEMPT), ['1', '2', '3']);
+  assert.deepEqual(
+    fake.jobs.map((job) => job.attempt),
+    [1, 2, 3],
+  );
+  assert.deepEqual(
+    fake.jobs.map((job) => job.env.BUILDIT_ATTEMPT),
+    ['1', '2', '3'],
+  );
   assert.equal(fake.jobs[0]!.labels['buildit.run'], 'run-1');
 });
 
@@ -134,7 +161,10 @@ test('retry stops at the limit and reports the last attempt', async () => {
   const { sink, run } = setup(planOf([stage('bad', { retry: 1, env: { FAKE_EXIT_CODE: '3' } })]));
   const result = await run;
   assert.equal(result.status, 'failed');
-  assert.deepEqual(sink.of('stage.started', 'bad').map((e) => e.attempt), [1, 2]);
+  assert.deepEqual(
+    sink.of('stage.started', 'bad').map((e) => e.attempt),
+    [1, 2],
+  );
   assert.deepEqual([sink.finished('bad').attempt, sink.finished('bad').exitCode], [2, 3]);
 });
 
@@ -201,7 +231,10 @@ test('cancel stops running stages at once; pending ones never start; the run is 
   setTimeout(() => controller.abort(), 30);
   const result = await run;
   assert.equal(result.status, 'cancelled');
-  assert.deepEqual(result.stages.map((s) => s.status), ['cancelled', 'cancelled', 'cancelled']);
+  assert.deepEqual(
+    result.stages.map((s) => s.status),
+    ['cancelled', 'cancelled', 'cancelled'],
+  );
   assert.equal(sink.finished('a').reason, 'run cancelled');
   assert.equal(sink.finished('c').reason, 'not started: run cancelled');
   assert.equal(sink.indexOf('stage.started', 'c'), -1);
@@ -337,11 +370,16 @@ test('a failing artifact collection fails the stage', async () => {
 });
 
 test('a plan that is not triggered skips every stage with the reason', async () => {
-  const { sink, fake, run } = setup(planOf([stage('a'), stage('b', { needs: ['a'] })], { triggered: false, notTriggeredReason: 'on push: branch "dev" does not match "main"' }));
+  const { sink, fake, run } = setup(
+    planOf([stage('a'), stage('b', { needs: ['a'] })], { triggered: false, notTriggeredReason: 'on push: branch "dev" does not match "main"' }),
+  );
   const result = await run;
   assert.equal(result.status, 'succeeded');
   assert.equal(fake.jobs.length, 0);
-  assert.deepEqual(sink.of('stage.finished').map((e) => e.reason), ['on push: branch "dev" does not match "main"', 'on push: branch "dev" does not match "main"']);
+  assert.deepEqual(
+    sink.of('stage.finished').map((e) => e.reason),
+    ['on push: branch "dev" does not match "main"', 'on push: branch "dev" does not match "main"'],
+  );
 });
 
 test('an injected clock drives timestamps and durations', async () => {
@@ -360,10 +398,7 @@ test('a failing sink rejects the run, but only after running stages were stopped
     },
   };
   const plan = planOf([stage('talks', { env: { FAKE_OUTPUT: 'hello' } }), stage('sleeps', { env: sleep(10_000) }), stage('after', { needs: ['talks'] })]);
-  await assert.rejects(
-    runPlan({ plan, runId: 'r', executors: { fake }, defaultExecutor: 'fake', sink, concurrency: 4 }),
-    /database is gone/,
-  );
+  await assert.rejects(runPlan({ plan, runId: 'r', executors: { fake }, defaultExecutor: 'fake', sink, concurrency: 4 }), /database is gone/);
   assert.equal(fake.jobs.length, 2);
   assert.equal(fake.destroyed.length, 2);
   assert.equal(fake.cancelled.length, 1);
@@ -373,11 +408,7 @@ test('the shared workspace gets the artifacts of each need once, before the firs
   const restores: string[] = [];
   let releaseRestore!: () => void;
   const restoreGate = new Promise<void>((resolve) => (releaseRestore = resolve));
-  const plan = planOf([
-    stage('build', { artifacts: ['dist'] }),
-    stage('test-a', { needs: ['build'] }),
-    stage('test-b', { needs: ['build'] }),
-  ]);
+  const plan = planOf([stage('build', { artifacts: ['dist'] }), stage('test-a', { needs: ['build'] }), stage('test-b', { needs: ['build'] })]);
   const { fake, run } = setup(plan, {
     artifacts: {
       restore: async (ids) => {
@@ -400,6 +431,13 @@ test('a plan that is not in topological order still settles every stage', async 
   const { sink, run } = setup(plan);
   const result = await run;
   assert.equal(result.status, 'failed');
-  assert.deepEqual(result.stages.map((s) => [s.id, s.status]), [['c', 'skipped'], ['b', 'skipped'], ['a', 'failed']]);
+  assert.deepEqual(
+    result.stages.map((s) => [s.id, s.status]),
+    [
+      ['c', 'skipped'],
+      ['b', 'skipped'],
+      ['a', 'failed'],
+    ],
+  );
   assert.equal(sink.finished('c').reason, 'needs "b" was skipped');
 });

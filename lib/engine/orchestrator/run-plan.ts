@@ -267,9 +267,7 @@ class PlanRun {
     // A resumed attempt's work is already running: a run stopped before it was taken over stops it too.
     if (resumed && this.stop) stop.abort({ status: 'cancelled', reason: this.stop.reason } satisfies StopRequest);
     const artifactSources = stage.needs.filter((need) => this.resultOf(need)?.status === 'succeeded');
-    this.track(
-      executeStage(this.stageContext, stage, artifactSources, stop.signal, resumed).then((result) => this.finish(result)),
-    );
+    this.track(executeStage(this.stageContext, stage, artifactSources, stop.signal, resumed).then((result) => this.finish(result)));
   }
 
   private track(task: Promise<void>): void {
@@ -309,9 +307,7 @@ class PlanRun {
 
   private outcome(): RunResult['status'] {
     if (this.stop) return this.stop.outcome;
-    const failed = [...this.states.values()].some(
-      (state) => state.phase === 'finished' && state.result.status === 'failed' && !state.result.allowFailure,
-    );
+    const failed = [...this.states.values()].some((state) => state.phase === 'finished' && state.result.status === 'failed' && !state.result.allowFailure);
     return failed ? 'failed' : 'succeeded';
   }
 

@@ -14,16 +14,25 @@ const plan = planOf([
 
 test('--only keeps the named stages and their needs, transitively, in plan order', () => {
   const selected = selectStages(plan, ['test[node=20]']);
-  assert.deepEqual(selected.stages.map((s) => s.id), ['lint', 'build', 'test[node=20]']);
+  assert.deepEqual(
+    selected.stages.map((s) => s.id),
+    ['lint', 'build', 'test[node=20]'],
+  );
   assert.deepEqual(selected.levels, [['lint'], ['build'], ['test[node=20]']]);
 });
 
 test('--only with a stage name selects every matrix combination', () => {
-  assert.deepEqual(selectStages(plan, ['test', 'docs']).stages.map((s) => s.id), ['lint', 'build', 'test[node=18]', 'test[node=20]', 'docs']);
+  assert.deepEqual(
+    selectStages(plan, ['test', 'docs']).stages.map((s) => s.id),
+    ['lint', 'build', 'test[node=18]', 'test[node=20]', 'docs'],
+  );
 });
 
 test('--only with an unknown stage names the known ones', () => {
-  assert.throws(() => selectStages(plan, ['deploy']), (error: Error) => error instanceof UnknownStageError && /no stage "deploy".*lint, build, test, docs/.test(error.message));
+  assert.throws(
+    () => selectStages(plan, ['deploy']),
+    (error: Error) => error instanceof UnknownStageError && /no stage "deploy".*lint, build, test, docs/.test(error.message),
+  );
 });
 
 test('formatDuration is exact and short', () => {

@@ -70,7 +70,8 @@ export async function executeStage(
     const executor = ctx.executors[executorName];
     if (!executor) {
       throw new StageSetupError(
-        ctx.unavailableExecutors[executorName] ?? `executor "${executorName}" is not available in this run (available: ${Object.keys(ctx.executors).join(', ') || 'none'})`,
+        ctx.unavailableExecutors[executorName] ??
+          `executor "${executorName}" is not available in this run (available: ${Object.keys(ctx.executors).join(', ') || 'none'})`,
       );
     }
     const secretEnv = resolveSecretEnv(stage, ctx.secrets);
@@ -85,7 +86,8 @@ export async function executeStage(
       for (const cache of stage.caches) {
         const prepared = await store.prepare({ key: cache.key, paths: cache.paths, executor: executorName });
         caches.push(prepared);
-        if (prepared.hit !== undefined) await log('system', `cache "${cache.name}" (key ${cache.key}): ${prepared.hit ? 'restored' : 'empty, saved after success'}`);
+        if (prepared.hit !== undefined)
+          await log('system', `cache "${cache.name}" (key ${cache.key}): ${prepared.hit ? 'restored' : 'empty, saved after success'}`);
       }
     });
 
@@ -101,7 +103,11 @@ export async function executeStage(
     for (; ; attempt++) {
       const resuming = resumed !== undefined && attempt === resumed.attempt;
       if (resuming && !resumed.handle) {
-        const lost: AttemptOutcome = { status: 'failed', exitCode: null, reason: resumed.lostReason ?? 'lost: the worker running this stage stopped and its work is gone' };
+        const lost: AttemptOutcome = {
+          status: 'failed',
+          exitCode: null,
+          reason: resumed.lostReason ?? 'lost: the worker running this stage stopped and its work is gone',
+        };
         await log('system', lost.reason!);
         if (!resumed.retryLost || attempt >= maxAttempts || signal.aborted) return result(attempt, lost);
         await log('system', `attempt ${attempt} of ${maxAttempts} failed (${lost.reason}); retrying`);

@@ -50,12 +50,7 @@ async function* walkFiles(root: string, relativeDir: string): AsyncGenerator<str
   }
 }
 
-export async function collectArtifacts(options: {
-  workspace: string;
-  patterns: string[];
-  artifactsDir: string;
-  stageId: string;
-}): Promise<ArtifactCount> {
+export async function collectArtifacts(options: { workspace: string; patterns: string[]; artifactsDir: string; stageId: string }): Promise<ArtifactCount> {
   const workspace = path.resolve(options.workspace);
   const matchers: Array<(p: string) => boolean> = [];
   // Walk only the static prefix of each pattern (`dist/` of `dist/**/*.js`), not the whole workspace.
@@ -93,7 +88,11 @@ export async function collectArtifacts(options: {
     for (const base of roots) {
       const info = await lstat(path.join(workspace, base)).catch(() => null);
       if (!info) continue;
-      const candidates = info.isDirectory() ? walkFiles(workspace, base) : (async function* () { yield base; })();
+      const candidates = info.isDirectory()
+        ? walkFiles(workspace, base)
+        : (async function* () {
+            yield base;
+          })();
       for await (const relative of candidates) {
         if (!matchers.some((match) => match(relative))) continue;
         const target = path.join(tempDir, ...relative.split('/'));

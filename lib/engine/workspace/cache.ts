@@ -51,7 +51,6 @@ function encodePath(cachePath: string): string {
   return encodeURIComponent(cachePath).replace(/\./g, '%2E').replace(/\*/g, '%2A');
 }
 
-
 interface LockOwner {
   token: string;
   pid: number;
@@ -95,13 +94,16 @@ export class KeyLock {
     }
     // Refresh the mtime while held (so waiters on other hosts do not think it stale); stop as soon
     // as the lock is not ours any more (broken by a waiter after a long stall).
-    const heartbeat = setInterval(() => {
-      void this.readOwner().then((current) => {
-        if (current?.token !== owner.token) return clearInterval(heartbeat);
-        const now = new Date();
-        return utimes(this.dir, now, now).catch(() => undefined);
-      });
-    }, Math.max(100, Math.floor(this.options.staleMs / 3)));
+    const heartbeat = setInterval(
+      () => {
+        void this.readOwner().then((current) => {
+          if (current?.token !== owner.token) return clearInterval(heartbeat);
+          const now = new Date();
+          return utimes(this.dir, now, now).catch(() => undefined);
+        });
+      },
+      Math.max(100, Math.floor(this.options.staleMs / 3)),
+    );
     heartbeat.unref();
     let released = false;
     return async () => {

@@ -51,7 +51,8 @@ export class HostStorage {
   /** The directory of a cache volume named in a job (a path relative to the cache root that stays inside it). */
   volumeDir(volume: string): string {
     const dir = path.resolve(this.cacheRoot, volume);
-    if (path.isAbsolute(volume) || !dir.startsWith(this.cacheRoot + path.sep)) throw new Error(`volume ${JSON.stringify(volume)} is not inside the cache storage`);
+    if (path.isAbsolute(volume) || !dir.startsWith(this.cacheRoot + path.sep))
+      throw new Error(`volume ${JSON.stringify(volume)} is not inside the cache storage`);
     return dir;
   }
 
@@ -112,11 +113,8 @@ function listGitVisibleFiles(source: string): Promise<string[] | null> {
     execFile('git', ['-C', source, 'rev-parse', '--show-prefix'], (error, prefix) => {
       // A non-empty prefix means `source` is a subfolder of a repository: copy it as a plain folder.
       if (error || prefix.trim() !== '') return resolve(null);
-      execFile(
-        'git',
-        ['-C', source, 'ls-files', '-z', '--cached', '--others', '--exclude-standard'],
-        { maxBuffer: 256 * 1024 * 1024 },
-        (listError, stdout) => resolve(listError ? null : stdout.split('\0').filter(Boolean)),
+      execFile('git', ['-C', source, 'ls-files', '-z', '--cached', '--others', '--exclude-standard'], { maxBuffer: 256 * 1024 * 1024 }, (listError, stdout) =>
+        resolve(listError ? null : stdout.split('\0').filter(Boolean)),
       );
     });
   });
@@ -124,6 +122,13 @@ function listGitVisibleFiles(source: string): Promise<string[] | null> {
 
 /** Drops files deleted in the work tree but still in git's index. */
 async function existingPaths(source: string, files: string[]): Promise<string[]> {
-  const present = await Promise.all(files.map((file) => lstat(path.join(source, file)).then(() => true, () => false)));
+  const present = await Promise.all(
+    files.map((file) =>
+      lstat(path.join(source, file)).then(
+        () => true,
+        () => false,
+      ),
+    ),
+  );
   return files.filter((_, index) => present[index]);
 }

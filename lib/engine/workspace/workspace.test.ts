@@ -166,7 +166,10 @@ test('cache: a second run with the same key gets what the first saved (local exe
     storage,
     localJob('one', ['ls node_modules | wc -l; echo v1 > node_modules/dep.txt; echo tool > .cache/tool/state'], first.mounts),
   );
-  assert.deepEqual(out1.map((l) => l.trim()), ['0']);
+  assert.deepEqual(
+    out1.map((l) => l.trim()),
+    ['0'],
+  );
   await first.save();
   await first.release();
   await first.release();
@@ -188,7 +191,10 @@ test('cache: a second run with the same key gets what the first saved (local exe
 
   // On local an absolute path is the host's own (persistent) directory: left alone.
   const hostDir = await store.prepare({ key: 'k', paths: ['/root/.npm', 'vendor'], executor: 'local' });
-  assert.deepEqual(hostDir.mounts.map((m) => m.path), ['vendor']);
+  assert.deepEqual(
+    hostDir.mounts.map((m) => m.path),
+    ['vendor'],
+  );
   await hostDir.release();
   await assert.rejects(store.prepare({ key: 'k', paths: ['../x'], executor: 'docker' }), /'\.\.'/);
   const docker = await store.prepare({ key: 'k', paths: ['/root/.npm'], executor: 'docker' });
@@ -224,7 +230,7 @@ test('cache: concurrent saves of one key are serialized (one writer) and the las
   const after = await store.prepare({ key: 'shared', paths: ['data'], executor: 'docker' });
   const afterDir = mountDir(store, after.mounts[0]!);
   const contents = new Set(await Promise.all((await readdir(afterDir)).map((f) => readFile(path.join(afterDir, f), 'utf8'))));
-  assert.equal(contents.size, 1, 'one writer\'s complete copy, never a mix');
+  assert.equal(contents.size, 1, "one writer's complete copy, never a mix");
   await after.release();
   await Promise.all(leases.map((lease) => lease.release()));
   // Only the current and the previous version are kept.
@@ -234,7 +240,7 @@ test('cache: concurrent saves of one key are serialized (one writer) and the las
   assert.equal(versions.length, 2);
 });
 
-test('cache lock: held across processes, waits for the holder, and breaks a dead holder\'s stale lock', async (t) => {
+test("cache lock: held across processes, waits for the holder, and breaks a dead holder's stale lock", async (t) => {
   const base = await tempDir(t);
   const root = path.join(base, 'cache');
   const store = new CacheStore(root, { pollMs: 10, lockTimeoutMs: 10_000 });
@@ -277,7 +283,10 @@ test('cache lock: held across processes, waits for the holder, and breaks a dead
   const crashed = startHelper('crash');
   await crashed.locked;
   await crashed.exited;
-  assert.ok((await readdir(path.join(root, 'locks'))).some((n) => n.endsWith('.lock')), 'the dead holder left its lock');
+  assert.ok(
+    (await readdir(path.join(root, 'locks'))).some((n) => n.endsWith('.lock')),
+    'the dead holder left its lock',
+  );
   const quick = Date.now();
   await store.withKeyLock('shared', async () => undefined);
   assert.ok(Date.now() - quick < 2000);
@@ -285,10 +294,17 @@ test('cache lock: held across processes, waits for the holder, and breaks a dead
   // A lock from another host (pid unknown here) is broken once it is not refreshed for staleLockMs.
   const strict = new CacheStore(root, { pollMs: 10, staleLockMs: 300, lockTimeoutMs: 5000 });
   const release = await strict.lockFor('shared').acquire();
-  const heldLock = path.join(root, 'locks', (await readdir(path.join(root, 'locks'))).find((n) => n.endsWith('.lock'))!);
+  const heldLock = path.join(
+    root,
+    'locks',
+    (await readdir(path.join(root, 'locks'))).find((n) => n.endsWith('.lock'))!,
+  );
   // Still refreshed by its (live) holder: a waiter does not break it.
   await new Promise((r) => setTimeout(r, 500));
-  await assert.rejects(new CacheStore(root, { pollMs: 10, staleLockMs: 300, lockTimeoutMs: 400 }).withKeyLock('shared', async () => undefined), /still held/);
+  await assert.rejects(
+    new CacheStore(root, { pollMs: 10, staleLockMs: 300, lockTimeoutMs: 400 }).withKeyLock('shared', async () => undefined),
+    /still held/,
+  );
   await release();
   // Now a holder on a machine that went away: owner on another host, no heartbeat, old mtime.
   await mkdir(heldLock);
@@ -312,7 +328,15 @@ test('docker: a stage builds into the run workspace, its artifacts reach the nex
 
   const runStage = async (runId: string, stageId: string, commands: string[], mounts: StageJob['mounts']) => {
     const handle = await executor.spawn({
-      runId, stageId, attempt: 1, image: TEST_IMAGE, commands, env: {}, services: [], mounts, labels: { 'buildit.pipeline': 'workspace-test' },
+      runId,
+      stageId,
+      attempt: 1,
+      image: TEST_IMAGE,
+      commands,
+      env: {},
+      services: [],
+      mounts,
+      labels: { 'buildit.pipeline': 'workspace-test' },
     });
     const lines: string[] = [];
     for await (const line of executor.logs(handle)) lines.push(line.line);
@@ -322,19 +346,30 @@ test('docker: a stage builds into the run workspace, its artifacts reach the nex
     return lines;
   };
 
-  for (const [runId, expectedCache] of [['run-a', 'empty'], ['run-b', 'warm from run-a']] as const) {
+  for (const [runId, expectedCache] of [
+    ['run-a', 'empty'],
+    ['run-b', 'warm from run-a'],
+  ] as const) {
     await storage.copySource(runId, source);
     const ws = { dir: storage.workspaceDir(runId), artifactsDir: storage.artifactsDir(runId) };
     const cache = await store.prepare({ key: 'deps-v1', paths: ['/root/.deps'], executor: 'docker' });
-    const built = await runStage(runId, 'build', [
-      'cat /root/.deps/state 2>/dev/null || echo empty',
-      `echo "warm from ${runId}" > /root/.deps/state`,
-      'mkdir -p dist && tr a-z A-Z < src/main.txt > dist/out.txt',
-    ], cache.mounts);
+    const built = await runStage(
+      runId,
+      'build',
+      [
+        'cat /root/.deps/state 2>/dev/null || echo empty',
+        `echo "warm from ${runId}" > /root/.deps/state`,
+        'mkdir -p dist && tr a-z A-Z < src/main.txt > dist/out.txt',
+      ],
+      cache.mounts,
+    );
     assert.deepEqual(built, [expectedCache]);
     if (runId === 'run-a') await cache.save();
     await cache.release();
-    assert.deepEqual(await collectArtifacts({ workspace: ws.dir, patterns: ['dist/**'], artifactsDir: ws.artifactsDir, stageId: 'build' }), { files: 1, bytes: 7 });
+    assert.deepEqual(await collectArtifacts({ workspace: ws.dir, patterns: ['dist/**'], artifactsDir: ws.artifactsDir, stageId: 'build' }), {
+      files: 1,
+      bytes: 7,
+    });
     // The next stage runs in a clean workspace of its own here (another run), to prove the artifact travels.
     const next = `${runId}-next`;
     await storage.prepareRun(next);

@@ -2,7 +2,16 @@
  * A run the worker lets go of (shutdown hand-back, lost lease) must keep running for the next worker,
  * untouched by this one. Detaching is done to the executors the run uses, through this wrapper.
  */
-import { ExecutorError, type AttemptRef, type Executor, type ExecutorHandle, type ExitResult, type LogLine, type RunSetup, type StageJob } from '../../../lib/engine/executors/types';
+import {
+  ExecutorError,
+  type AttemptRef,
+  type Executor,
+  type ExecutorHandle,
+  type ExitResult,
+  type LogLine,
+  type RunSetup,
+  type StageJob,
+} from '../../../lib/engine/executors/types';
 
 /**
  * Wraps an executor for one run: after `detach()` nothing new starts, the orchestrator's log reads and

@@ -70,7 +70,9 @@ export async function prepareReusedStages(options: {
 
   // Stages that will start: not finished, not running (a recovered running stage restored its needs already).
   const rows = new Map(run.stages.map((row) => [row.stageId, row]));
-  const toStart = run.stages.filter((row) => row.status === 'pending' || row.status === 'queued' || row.status === 'waiting_approval').map((row) => row.stageId);
+  const toStart = run.stages
+    .filter((row) => row.status === 'pending' || row.status === 'queued' || row.status === 'waiting_approval')
+    .map((row) => row.stageId);
   const runAgain: string[] = [];
   for (let i = 0; i < toStart.length; i++) {
     for (const need of planned.get(toStart[i]!)?.needs ?? []) {
@@ -107,4 +109,3 @@ async function findReusedArtifacts(prisma: PrismaClient, storage: HostStorage, f
 async function isDirectory(dir: string): Promise<boolean> {
   return (await stat(dir).catch(() => null))?.isDirectory() ?? false;
 }
-
