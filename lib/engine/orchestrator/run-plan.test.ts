@@ -321,12 +321,17 @@ test('a missing secret fails the stage with a clear reason, not the run process'
   assert.equal(sink.finished('after').status, 'skipped');
 });
 
-test('an unknown executor or a spawn error fails the stage with the reason', async () => {
-  const plan = planOf([stage('k8s', { executor: 'kubernetes' }), stage('broken', { env: { FAKE_SPAWN_ERROR: 'image "x" is missing: build it first' } })]);
+test('an executor the run lacks, one not built yet, or a spawn error fails the stage with the reason', async () => {
+  const plan = planOf([
+    stage('boxed', { executor: 'docker' }),
+    stage('k8s', { executor: 'kubernetes' }),
+    stage('broken', { env: { FAKE_SPAWN_ERROR: 'image "x" is missing: build it first' } }),
+  ]);
   const { sink, run } = setup(plan);
   const result = await run;
   assert.equal(result.status, 'failed');
-  assert.match(sink.finished('k8s').reason ?? '', /executor "kubernetes" is not available/);
+  assert.equal(sink.finished('boxed').reason, 'executor "docker" is not available in this run (available: fake)');
+  assert.equal(sink.finished('k8s').reason, 'executor "kubernetes" is not supported yet: use docker');
   assert.equal(sink.finished('broken').reason, 'could not start: image "x" is missing: build it first');
 });
 
