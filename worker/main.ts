@@ -26,6 +26,7 @@ import { createLogger } from '../lib/log';
 import { JobRunner } from '../lib/queue/runner';
 import { Scheduler } from '../lib/schedule/scheduler';
 import { onSupervisorGone } from '../lib/system';
+import { CancelRequests } from '../lib/runs/cancel-requests';
 import { createJobHandlers } from './jobs/index';
 
 const workerId = workerIdFromEnv();
@@ -55,7 +56,8 @@ async function main(): Promise<void> {
   });
 
   const pool = getPool();
-  const handlers = createJobHandlers({ prisma: getPrisma(), pool });
+  const cancelRequests = new CancelRequests({ prisma: getPrisma(), listen: pool.options, log });
+  const handlers = createJobHandlers({ prisma: getPrisma(), pool, cancelRequests });
   const kinds = workerKindsFromEnv(Object.keys(handlers)); // a bad setting fails before any waiting
   // A worker on an old schema must not claim jobs; the database may also still be starting.
   for (let attempt = 1; !signalled; attempt++) {
@@ -82,6 +84,7 @@ async function main(): Promise<void> {
   await scheduler?.stop();
   log.info({ graceMs, activeJobs: runner.activeJobs }, 'worker shutting down');
   await runner.stop({ graceMs });
+  await cancelRequests.close();
   await closeSharedDb();
   log.info('worker stopped');
 }

@@ -1,8 +1,9 @@
 /**
  * How a cancel requested through the API (PipelineRun.cancelRequestedAt, lib/runs/transitions.ts) reaches
  * the worker running the run. The request NOTIFYs `buildit_run_cancel` with the run id in its transaction;
- * each worker LISTENs on one dedicated connection, open only while it runs something, so a cancel reaches
- * a stage in milliseconds and a running run costs no queries.
+ * each worker LISTENs on one dedicated connection, open while it runs something (and for a while after,
+ * so back-to-back runs do not reconnect), so a cancel reaches a stage in milliseconds and a running run
+ * costs no queries.
  *
  * A notification can be missed: sent before the worker listened, or while its connection was down. So a
  * run is checked in the database once when it starts being watched (after LISTEN is in place), once more
@@ -21,6 +22,9 @@ export async function notifyCancelRequested(tx: SqlPrisma, runId: string): Promi
   // pg_notify returns void, which Prisma cannot read back: select a constant beside it.
   await tx.$queryRawUnsafe('SELECT 1 AS sent FROM pg_notify($1, $2)', CANCEL_CHANNEL, runId);
 }
+
+/** How long the LISTEN session stays open after the last watched run ended. */
+const LINGER_MS = 60_000;
 
 export interface CancelRequestsOptions {
   prisma: PrismaClient;
@@ -41,6 +45,7 @@ export class CancelRequests {
   private readonly watchers = new Map<string, () => void>();
   private listener: JobListener | null = null;
   private poller: NodeJS.Timeout | null = null;
+  private lingering: NodeJS.Timeout | null = null;
 
   constructor(private readonly options: CancelRequestsOptions) {}
 
@@ -61,13 +66,15 @@ export class CancelRequests {
         if (this.watchers.get(runId) !== fire) return;
         this.watchers.delete(runId);
         this.updatePolling();
-        if (this.watchers.size === 0) void this.stopListening();
+        if (this.watchers.size === 0) this.stopListeningLater();
       },
     };
   }
 
   private async ensureListening(): Promise<void> {
     if (!this.options.listen) return;
+    if (this.lingering) clearTimeout(this.lingering);
+    this.lingering = null;
     this.listener ??= new JobListener({
       connection: this.options.listen,
       channel: CANCEL_CHANNEL,
@@ -78,10 +85,26 @@ export class CancelRequests {
     await this.listener.start();
   }
 
-  private async stopListening(): Promise<void> {
+  /** Stops listening and polling (a worker shutting down); watches still open are not called any more. */
+  async close(): Promise<void> {
+    this.watchers.clear();
+    this.updatePolling();
+    if (this.lingering) clearTimeout(this.lingering);
+    this.lingering = null;
     const listener = this.listener;
     this.listener = null;
     await listener?.stop();
+  }
+
+  private stopListeningLater(): void {
+    if (!this.listener || this.lingering) return;
+    this.lingering = setTimeout(() => {
+      this.lingering = null;
+      const listener = this.listener;
+      this.listener = null;
+      void listener?.stop();
+    }, LINGER_MS);
+    this.lingering.unref();
   }
 
   /** A timer while runs are watched; it queries only while no LISTEN session is up. */

@@ -27,6 +27,16 @@ async function runningRun(): Promise<string> {
   return runId;
 }
 
+const opened: CancelRequests[] = [];
+after(() => Promise.all(opened.map((requests) => requests.close())));
+
+/** Listens for cancels (never polls: the fallback interval is an hour); closed after the tests. */
+function listening(): CancelRequests {
+  const requests = new CancelRequests({ prisma: db.prisma, listen: db.pool.options, fallbackPollMs: HOUR });
+  opened.push(requests);
+  return requests;
+}
+
 const cancel = (runId: string) => db.prisma.$transaction((tx) => requestRunCancel(tx, runId, new Date()));
 
 /** Resolves when `fired` is called; fails the test after a generous deadline. */
@@ -43,7 +53,7 @@ function firedWithin(ms: number): { fired: () => void; done: Promise<void> } {
 }
 
 test('a cancel reaches the watcher through NOTIFY, with no polling at all (the fallback interval is an hour)', async () => {
-  const requests = new CancelRequests({ prisma: db.prisma, listen: db.pool.options, fallbackPollMs: HOUR });
+  const requests = listening();
   const runId = await runningRun();
   const { fired, done } = firedWithin(20_000);
   const watch = requests.watch(runId, fired);
@@ -54,7 +64,7 @@ test('a cancel reaches the watcher through NOTIFY, with no polling at all (the f
 });
 
 test('a cancel requested before the watch began is seen by its first check', async () => {
-  const requests = new CancelRequests({ prisma: db.prisma, listen: db.pool.options, fallbackPollMs: HOUR });
+  const requests = listening();
   const runId = await runningRun();
   await cancel(runId);
   let fired = 0;
@@ -65,7 +75,7 @@ test('a cancel requested before the watch began is seen by its first check', asy
 });
 
 test('a cancel sent while the LISTEN connection was down is found when it reconnects', async () => {
-  const requests = new CancelRequests({ prisma: db.prisma, listen: db.pool.options, fallbackPollMs: HOUR });
+  const requests = listening();
   const runId = await runningRun();
   const { fired, done } = firedWithin(30_000);
   const watch = requests.watch(runId, fired);

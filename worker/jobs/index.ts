@@ -13,7 +13,7 @@ import { dbRetryMsFromEnv, logCapBytesFromEnv, workerExecutorsFromEnv } from '..
 import type { PrismaClient } from '../../lib/db/client';
 import type { JobHandlers } from '../../lib/queue/runner';
 import { createRunEventPublisher } from '../../lib/realtime/publisher';
-import { CancelRequests } from '../../lib/runs/cancel-requests';
+import type { CancelRequests } from '../../lib/runs/cancel-requests';
 import { createRunPipelineHandler } from './run-pipeline';
 import { createScheduleHandler } from './schedule';
 
@@ -21,7 +21,8 @@ export type { JobContext, JobHandler, JobHandlers } from '../../lib/queue/runner
 export type { ClaimedJob } from '../../lib/queue/claim';
 
 /** Job kinds with a handler in this worker. The API enqueues `run` jobs (payload `{ runId }`). */
-export function createJobHandlers(deps: { prisma: PrismaClient; pool: pg.Pool }): JobHandlers {
+/** `cancelRequests`: the worker's LISTEN for run cancels (closed by the worker when it stops). */
+export function createJobHandlers(deps: { prisma: PrismaClient; pool: pg.Pool; cancelRequests: CancelRequests }): JobHandlers {
   return {
     // Settings parsed here, at the worker's start: a malformed one stops it before it claims anything.
     run: createRunPipelineHandler({
@@ -29,7 +30,7 @@ export function createJobHandlers(deps: { prisma: PrismaClient; pool: pg.Pool })
       publisher: createRunEventPublisher(deps.pool),
       executorNames: workerExecutorsFromEnv(),
       sink: { logCapBytes: logCapBytesFromEnv(), dbRetryMs: dbRetryMsFromEnv() },
-      cancelRequests: new CancelRequests({ prisma: deps.prisma, listen: deps.pool.options }),
+      cancelRequests: deps.cancelRequests,
     }),
     // The elected scheduler (lib/schedule) enqueues one per due cron slot (payload `{ pipelineId, slot }`).
     schedule: createScheduleHandler({ prisma: deps.prisma }),
