@@ -16,6 +16,7 @@ import { HostStorage } from '../workspace/storage';
 import { DockerExecutor, removeContainersByLabel } from './docker';
 import { LocalExecutor } from './local';
 import { ExecutorError, type Executor, type ExecutorHandle, type LogLine, type StageJob } from './types';
+import { stageJob } from '../../../tests/support/stage-jobs';
 
 interface World {
   executor: Executor;
@@ -47,18 +48,7 @@ async function world(t: TestContext, make: (t: TestContext, storage: HostStorage
   });
   if (!executor) return null;
   await executor.setupRun({ runId });
-  const job = (commands: string[], extra: Partial<StageJob> = {}): StageJob => ({
-    runId,
-    stageId: 'build',
-    attempt: 1,
-    image: TEST_IMAGE,
-    commands,
-    env: {},
-    services: [],
-    mounts: [],
-    labels: {},
-    ...extra,
-  });
+  const job = (commands: string[], extra: Partial<StageJob> = {}): StageJob => stageJob(runId, commands, { image: TEST_IMAGE, ...extra });
   return { executor, storage, runId, job };
 }
 

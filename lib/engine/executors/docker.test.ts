@@ -14,6 +14,7 @@ import { dockerOrSkip, TEST_IMAGE } from '../../../tests/support/engines';
 import { HostStorage } from '../workspace/storage';
 import { DockerExecutor, findContainersByLabel, removeContainersByLabel, type DockerExecutorOptions } from './docker';
 import { ExecutorError, type ExecutorHandle, type LogLine, type StageJob } from './types';
+import { stageJob } from '../../../tests/support/stage-jobs';
 
 async function setup(t: TestContext) {
   const docker = await dockerOrSkip(t);
@@ -29,18 +30,8 @@ async function setup(t: TestContext) {
   });
   /** A docker executor on this test's storage and engine. */
   const executor = (options: Omit<DockerExecutorOptions, 'storage' | 'docker'> = {}) => new DockerExecutor({ storage, docker, ...options });
-  const job = (commands: string[], extra: Partial<StageJob> = {}): StageJob => ({
-    runId,
-    stageId: 'build[node=18]',
-    attempt: 1,
-    image: TEST_IMAGE,
-    commands,
-    env: {},
-    services: [],
-    mounts: [],
-    labels: {},
-    ...extra,
-  });
+  const job = (commands: string[], extra: Partial<StageJob> = {}): StageJob =>
+    stageJob(runId, commands, { stageId: 'build[node=18]', image: TEST_IMAGE, ...extra });
   return { docker, storage, dir, runId, job, executor };
 }
 

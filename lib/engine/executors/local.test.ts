@@ -7,6 +7,7 @@ import path from 'node:path';
 import { HostStorage } from '../workspace/storage';
 import { LocalExecutor } from './local';
 import { ExecutorError, type Executor, type LogLine, type StageJob } from './types';
+import { stageJob } from '../../../tests/support/stage-jobs';
 
 async function setup(t: TestContext, options: { graceMs?: number; shell?: string } = {}) {
   const root = await mkdtemp(path.join(tmpdir(), 'buildit-local-'));
@@ -15,18 +16,7 @@ async function setup(t: TestContext, options: { graceMs?: number; shell?: string
   const executor = new LocalExecutor({ storage, ...options });
   await executor.setupRun({ runId: 'run-local' });
   const dir = storage.workspaceDir('run-local');
-  const job = (commands: string[], extra: Partial<StageJob> = {}): StageJob => ({
-    runId: 'run-local',
-    stageId: 'build',
-    attempt: 1,
-    image: null,
-    commands,
-    env: {},
-    services: [],
-    mounts: [],
-    labels: {},
-    ...extra,
-  });
+  const job = (commands: string[], extra: Partial<StageJob> = {}): StageJob => stageJob('run-local', commands, extra);
   return { executor, storage, dir, job };
 }
 
