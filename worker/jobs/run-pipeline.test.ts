@@ -507,6 +507,40 @@ stage "after" needs="slow" {
     }
   });
 
+  test('recovery: the workspace outlives a worker that let go of the run (a host stage of the run too), for the containers still using it', async (t) => {
+    if (!(await dockerOrSkip(t))) return;
+    const kdl = `pipeline "shared" { on "manual"; }
+stage "slow" {
+    image "${IMAGE}"
+    run "echo started; sleep 1; echo made-in-the-container > marker.txt"
+}
+stage "host" {
+    executor "local"
+    run "echo on the host"
+}
+stage "after" needs="slow" {
+    image "${IMAGE}"
+    run "cat marker.txt"
+}
+`;
+    const { runId, stageRunIds } = await triggerPipeline(db.prisma, seeded, kdl);
+    try {
+      const stop = new AbortController();
+      const first = new RecordingPublisher(db.prisma);
+      first.onEvent((event) => {
+        if (event.type === 'stage.log_chunk' && event.lines.some((l) => l.line === 'started')) stop.abort(new Error('worker shutting down'));
+      });
+      await assert.rejects(runPipelineJob(runJob(runId), { signal: stop.signal }, deps(first)), /stopped supervising/);
+      const second = await runPipelineJob(runJob(runId, 2), neverAborted, deps(new RecordingPublisher(db.prisma)));
+      assert.equal(second.kind === 'ran' && second.resumed, true);
+      const stages = await stageRows(runId);
+      assert.equal(stages.get('after')!.status, 'succeeded', stages.get('after')!.reason ?? '');
+      assert.deepEqual((await storedLog(db.prisma, stageRunIds.get('after')!)).lines, ['made-in-the-container']);
+    } finally {
+      await removeContainersByLabel(docker, { 'buildit.run': runId });
+    }
+  });
+
   test('recovery: a run cancelled while no worker had it is cancelled on take-over, and its container removed', async (t) => {
     if (!(await dockerOrSkip(t))) return;
     const kdl = `pipeline "recover-cancel" { on "manual"; }

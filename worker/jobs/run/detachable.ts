@@ -15,9 +15,9 @@ import {
 
 /**
  * Wraps an executor for one run: after `detach()` nothing new starts, the orchestrator's log reads and
- * waits end at once, and — for executors whose work survives the worker (docker) — cancel, destroy and
- * teardown do nothing, so the next worker finds the containers and the workspace. Executors whose work
- * cannot be recovered (local) have their running attempts cancelled.
+ * waits end at once, the run's workspace is left for the next worker, and — for executors whose work
+ * survives the worker (docker) — cancel and destroy do nothing, so the next worker finds the containers.
+ * Executors whose work cannot be recovered (local) have their running attempts cancelled.
  */
 export class DetachableExecutor implements Executor {
   private detached = false;
@@ -60,8 +60,9 @@ export class DetachableExecutor implements Executor {
     return this.inner.setupRun(run);
   }
 
+  /** After a detach the run belongs to the next worker, workspace included (its containers may use it). */
   async teardownRun(runId: string): Promise<void> {
-    if (this.detached && this.keepOnDetach) return;
+    if (this.detached) return;
     await this.inner.teardownRun(runId);
   }
 
