@@ -7,8 +7,20 @@
 import type { OrgRole, TenantRole } from '../generated/prisma/enums';
 
 export const ACTIONS = [
+  // On the organization (docs/permissions.md)
+  'org.read',
+  'org.update',
+  'member.list',
+  'member.manage',
+  'invitation.manage',
   'tenant.list',
   'tenant.create',
+  'tenant.update',
+  'tenant.delete',
+  'tenant_member.manage',
+  'token.manage_service',
+  'audit.read',
+  // On one tenant
   'tenant.read',
   'pipeline.read',
   'pipeline.create',
@@ -17,33 +29,71 @@ export const ACTIONS = [
   'run.read',
   'run.trigger',
   'run.cancel',
+  'run.approve',
+  'secret.read',
+  'secret.write',
+  'stack.read',
+  'stack.plan',
+  'stack.apply',
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
-/** Token scopes; each implies the ones before it (`admin` ⊇ `write` ⊇ `read`). */
-export const SCOPES = ['read', 'write', 'admin'] as const;
+/**
+ * Token scopes. `admin` holds every other one, and every scope lets the token read what its owner may
+ * read (a token that may trigger runs may see them). A token never exceeds its owner's role.
+ */
+export const SCOPES = ['read', 'runs:trigger', 'pipelines:write', 'secrets:write', 'stacks:plan', 'stacks:apply', 'admin'] as const;
 export type Scope = (typeof SCOPES)[number];
 
 /** Actions on the organization itself; every other action is on one tenant. */
-const ORG_ACTIONS: ReadonlySet<Action> = new Set<Action>(['tenant.list', 'tenant.create']);
+export const ORGANIZATION_ACTIONS: ReadonlySet<Action> = new Set<Action>([
+  'org.read',
+  'org.update',
+  'member.list',
+  'member.manage',
+  'invitation.manage',
+  'tenant.list',
+  'tenant.create',
+  'tenant.update',
+  'tenant.delete',
+  'tenant_member.manage',
+  'token.manage_service',
+  'audit.read',
+]);
 
 /** The scope a token needs for each action. */
 const ACTION_SCOPE: Readonly<Record<Action, Scope>> = {
+  'org.read': 'read',
+  'org.update': 'admin',
+  'member.list': 'read',
+  'member.manage': 'admin',
+  'invitation.manage': 'admin',
   'tenant.list': 'read',
   'tenant.create': 'admin',
+  'tenant.update': 'admin',
+  'tenant.delete': 'admin',
+  'tenant_member.manage': 'admin',
+  'token.manage_service': 'admin',
+  'audit.read': 'admin',
   'tenant.read': 'read',
   'pipeline.read': 'read',
-  'pipeline.create': 'write',
-  'pipeline.update': 'write',
-  'pipeline.delete': 'write',
+  'pipeline.create': 'pipelines:write',
+  'pipeline.update': 'pipelines:write',
+  'pipeline.delete': 'pipelines:write',
   'run.read': 'read',
-  'run.trigger': 'write',
-  'run.cancel': 'write',
+  'run.trigger': 'runs:trigger',
+  'run.cancel': 'runs:trigger',
+  'run.approve': 'runs:trigger',
+  'secret.read': 'read',
+  'secret.write': 'secrets:write',
+  'stack.read': 'read',
+  'stack.plan': 'stacks:plan',
+  'stack.apply': 'stacks:apply',
 };
 
-const VIEWER: readonly Action[] = ['tenant.read', 'pipeline.read', 'run.read'];
-const MEMBER: readonly Action[] = [...VIEWER, 'run.trigger', 'run.cancel'];
-const TENANT_ADMIN: readonly Action[] = [...MEMBER, 'pipeline.create', 'pipeline.update', 'pipeline.delete'];
+const VIEWER: readonly Action[] = ['tenant.read', 'pipeline.read', 'run.read', 'secret.read', 'stack.read'];
+const MEMBER: readonly Action[] = [...VIEWER, 'run.trigger', 'run.cancel', 'stack.plan'];
+const TENANT_ADMIN: readonly Action[] = [...MEMBER, 'pipeline.create', 'pipeline.update', 'pipeline.delete', 'run.approve', 'secret.write', 'stack.apply'];
 
 /** What a tenant role may do inside its tenant. */
 const TENANT_ROLE_ACTIONS: Readonly<Record<TenantRole, readonly Action[]>> = {
@@ -52,11 +102,15 @@ const TENANT_ROLE_ACTIONS: Readonly<Record<TenantRole, readonly Action[]>> = {
   admin: TENANT_ADMIN,
 };
 
-/** What an organization role may do: owners and admins act on every tenant of the organization. */
+/**
+ * What an organization role may do. Owners and admins act on every tenant; owners alone change the
+ * organization itself (the last owner is protected by the membership rules, lib/api).
+ */
+const ORG_ADMIN: readonly Action[] = ACTIONS.filter((action) => action !== 'org.update');
 const ORG_ROLE_ACTIONS: Readonly<Record<OrgRole, readonly Action[]>> = {
   owner: ACTIONS,
-  admin: ACTIONS,
-  member: ['tenant.list'],
+  admin: ORG_ADMIN,
+  member: ['org.read', 'member.list', 'tenant.list'],
 };
 
 /** Who is asking: resolved from an API token (lib/auth/authenticate.ts) or, later, a session. */
@@ -84,11 +138,9 @@ function grants<K extends string>(table: Readonly<Record<K, readonly Action[]>>,
 }
 
 export function hasScope(scopes: readonly string[], needed: Scope): boolean {
-  const neededRank = SCOPES.indexOf(needed);
-  return scopes.some((scope) => {
-    const rank = (SCOPES as readonly string[]).indexOf(scope);
-    return rank >= 0 && rank >= neededRank;
-  });
+  if (scopes.includes('admin')) return true;
+  if (needed === 'read') return scopes.some((scope) => (SCOPES as readonly string[]).includes(scope));
+  return scopes.includes(needed);
 }
 
 export function isAction(value: string): value is Action {
@@ -98,7 +150,7 @@ export function isAction(value: string): value is Action {
 /** The decision, with the reason of a denial (the API turns `organization`/`tenant_restriction` into 404). */
 export function authorize(actor: Actor, action: Action, resource: Resource): Decision {
   if (!isAction(action)) return { allowed: false, reason: 'unknown_action' };
-  const onOrganization = ORG_ACTIONS.has(action);
+  const onOrganization = ORGANIZATION_ACTIONS.has(action);
   if (onOrganization !== (resource.type === 'organization')) return { allowed: false, reason: 'unknown_action' };
   if (resource.organizationId !== actor.organizationId) return { allowed: false, reason: 'organization' };
   if (actor.tenantRestriction !== null) {

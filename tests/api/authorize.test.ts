@@ -1,7 +1,7 @@
 /** The role table and fail-closed rules of authorize(), without a database. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ACTIONS, authorize, can, type Action, type Actor } from '../../lib/auth/authorize';
+import { ACTIONS, authorize, can, ORGANIZATION_ACTIONS, type Action, type Actor } from '../../lib/auth/authorize';
 import { generateToken, hashesEqual, hashToken, tokenLookupPrefix } from '../../lib/auth/tokens';
 
 const ORG = 'org1';
@@ -24,13 +24,13 @@ function actor(overrides: Partial<Actor> = {}): Actor {
 
 const tenant = (tenantId: string, organizationId = ORG) => ({ type: 'tenant' as const, organizationId, tenantId });
 const org = (organizationId = ORG) => ({ type: 'organization' as const, organizationId });
-const TENANT_ACTIONS = ACTIONS.filter((a) => a !== 'tenant.list' && a !== 'tenant.create');
+const TENANT_ACTIONS = ACTIONS.filter((a) => !ORGANIZATION_ACTIONS.has(a));
 
 describe('authorize', () => {
   test('tenant role table', () => {
     const expected: Record<string, Action[]> = {
-      viewer: ['tenant.read', 'pipeline.read', 'run.read'],
-      member: ['tenant.read', 'pipeline.read', 'run.read', 'run.trigger', 'run.cancel'],
+      viewer: ['tenant.read', 'pipeline.read', 'run.read', 'secret.read', 'stack.read'],
+      member: ['tenant.read', 'pipeline.read', 'run.read', 'secret.read', 'stack.read', 'run.trigger', 'run.cancel', 'stack.plan'],
       admin: [...TENANT_ACTIONS],
     };
     for (const [role, allowed] of Object.entries(expected)) {
@@ -70,13 +70,31 @@ describe('authorize', () => {
     assert.equal(can(actor({ orgRole: null, tenantRoles: { [T1]: 'bogus' as never } }), 'tenant.list', org()), false);
   });
 
-  test('scopes: admin ⊇ write ⊇ read', () => {
+  test('scopes: each grants its own actions and reading; admin grants everything', () => {
     const owner = (scopes: Actor['scopes']) => actor({ orgRole: 'owner', scopes });
     assert.deepEqual(authorize(owner(['read']), 'run.trigger', tenant(T1)), { allowed: false, reason: 'scope' });
     assert.ok(can(owner(['read']), 'run.read', tenant(T1)));
-    assert.ok(can(owner(['write']), 'run.trigger', tenant(T1)));
-    assert.equal(can(owner(['write']), 'tenant.create', org()), false);
+    assert.ok(can(owner(['runs:trigger']), 'run.trigger', tenant(T1)));
+    assert.ok(can(owner(['runs:trigger']), 'run.read', tenant(T1)), 'a scope that acts also reads');
+    assert.equal(can(owner(['runs:trigger']), 'pipeline.update', tenant(T1)), false);
+    assert.equal(can(owner(['pipelines:write']), 'secret.write', tenant(T1)), false);
+    assert.ok(can(owner(['secrets:write']), 'secret.write', tenant(T1)));
+    assert.equal(can(owner(['runs:trigger']), 'tenant.create', org()), false);
     assert.ok(can(owner(['admin']), 'tenant.create', org()));
+  });
+
+  test('roles: viewer reads, member triggers, tenant admin manages pipelines, secrets and approvals, org admin everything but the organization', () => {
+    const inTenant = (role: 'viewer' | 'member' | 'admin') => actor({ orgRole: null, tenantRoles: { [T1]: role } });
+    assert.ok(can(inTenant('viewer'), 'run.read', tenant(T1)));
+    assert.equal(can(inTenant('viewer'), 'run.trigger', tenant(T1)), false);
+    assert.ok(can(inTenant('member'), 'run.cancel', tenant(T1)));
+    assert.equal(can(inTenant('member'), 'secret.write', tenant(T1)), false);
+    assert.ok(can(inTenant('admin'), 'secret.write', tenant(T1)));
+    assert.ok(can(inTenant('admin'), 'run.approve', tenant(T1)));
+    assert.equal(can(inTenant('admin'), 'member.manage', org()), false);
+    assert.ok(can(actor({ orgRole: 'admin' }), 'member.manage', org()));
+    assert.equal(can(actor({ orgRole: 'admin' }), 'org.update', org()), false);
+    assert.ok(can(actor({ orgRole: 'owner' }), 'org.update', org()));
   });
 
   test('a tenant-restricted token acts only in its tenant and creates no tenants', () => {
