@@ -31,10 +31,3 @@ export function requireOrganizationAction(actor: Actor, action: Action): void {
   const decision = authorize(actor, action, { type: 'organization', organizationId: actor.organizationId });
   if (!decision.allowed) throw denied(decision.reason, action);
 }
-
-/** The client address as reported by the proxy in front (for audit rows only; not trusted for anything). */
-export function clientIp(request: Request): string | null {
-  const forwarded = request.headers.get('x-forwarded-for');
-  const first = forwarded?.split(',')[0]?.trim() || request.headers.get('x-real-ip')?.trim();
-  return first ? first.slice(0, 100) : null;
-}

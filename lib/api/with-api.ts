@@ -6,10 +6,12 @@
 import type { z } from 'zod';
 import { authenticateRequest } from '../auth/authenticate';
 import type { Actor } from '../auth/authorize';
+import { requestOrigin, type RequestOrigin } from '../auth/request-origin';
 import { createLogger, type Logger } from '../log';
+import { recordDenial } from './audit';
 import { db, type PrismaClient } from './db';
 import { ApiError, formatIssues, toErrorResponse } from './errors';
-import type { ApiConfig, AuthMode } from './operation';
+import type { AuthMode, Operation } from './operation';
 
 /** Largest request body we read (checked on Content-Length and again while reading). */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -22,6 +24,8 @@ export interface ApiContext<A extends AuthMode, B, Q, P> {
   body: B;
   query: Q;
   params: P;
+  /** Where the request came from, for audit rows. */
+  origin: RequestOrigin;
   prisma: PrismaClient;
   log: Logger;
 }
@@ -44,14 +48,17 @@ export function withApi<
   B extends z.ZodType | undefined = undefined,
   Q extends z.ZodType | undefined = undefined,
   P extends z.ZodType | undefined = undefined,
->(config: ApiConfig<A, B, Q, P>, handler: (context: ApiContext<A, Infer<B>, Infer<Q>, Infer<P>>) => Promise<Response>): RouteHandler {
+>(config: Operation<A, B, Q, P>, handler: (context: ApiContext<A, Infer<B>, Infer<Q>, Infer<P>>) => Promise<Response>): RouteHandler {
   return async (request, routeContext) => {
     const logger = apiLog();
+    const origin = requestOrigin(request);
+    let actor: Actor | null = null;
+    let params: unknown;
     try {
       // Authentication first: without a valid token every answer is 401, whatever else is wrong.
-      const actor = config.auth === 'token' ? await authenticateRequest(db(), request) : null;
+      actor = config.auth === 'token' ? await authenticateRequest(db(), request) : null;
       // A malformed id names no resource: 404 before any query.
-      const params = config.params ? parseParams(config.params, (await routeContext?.params) ?? {}) : undefined;
+      params = config.params ? parseParams(config.params, (await routeContext?.params) ?? {}) : undefined;
       const query = config.query ? parseQuery(config.query, new URL(request.url).searchParams) : undefined;
       const body = config.body ? parseBody(config.body, await readJsonBody(request)) : undefined;
       return await handler({
@@ -60,6 +67,7 @@ export function withApi<
         body: body as Infer<B>,
         query: query as Infer<Q>,
         params: params as Infer<P>,
+        origin,
         // Resolved on use: routes without auth (the OpenAPI document) must work without a database.
         get prisma() {
           return db();
@@ -67,6 +75,12 @@ export function withApi<
         log: logger,
       });
     } catch (error) {
+      // A refused write is audited too; reads are not (they change nothing).
+      if (actor !== null && config.method !== 'GET' && error instanceof ApiError && error.status === 403) {
+        await recordDenial(db(), actor, config, (params ?? {}) as Record<string, unknown>, error, origin).catch((auditError: unknown) =>
+          logger.error({ err: auditError, operationId: config.operationId }, 'could not write the audit row of a denied request'),
+        );
+      }
       return toErrorResponse(error, logger, request);
     }
   };

@@ -1,15 +1,30 @@
 /**
  * `Authorization: Bearer <token>` → Actor. Every failure is an `AuthError` whose message says what to do;
  * the token itself never appears in errors or logs.
+ *
+ * A personal token acts for its user: its rights are the user's current roles, narrowed by its scopes and
+ * tenant. A service token has no user: it acts as an organization admin narrowed by its scopes (and its
+ * tenant, when restricted), so it never exceeds what the org admin who created it could do, and it keeps
+ * working when that admin leaves (lib/api/README.md, "API tokens").
  */
 import type { PrismaClient } from '../generated/prisma/client';
 import type { TenantRole } from '../generated/prisma/enums';
 import { SCOPES, type Actor, type Scope } from './authorize';
 import { AuthError } from './errors';
+import { requestOrigin } from './request-origin';
 import { bearerToken, hashesEqual, hashToken, tokenLookupPrefix, tokenShapeProblem } from './tokens';
 
-/** `lastUsedAt` is written at most this often per token, so reads do not turn into a write each. */
+/**
+ * `lastUsedAt` is written at most this often per token, so reads do not turn into a write each; a use from
+ * another address is written at once.
+ */
 export const LAST_USED_GRANULARITY_MS = 60_000;
+
+export interface AuthenticateOptions {
+  now?: Date;
+  /** Client address of this use, recorded as the token's last-used address. */
+  ip?: string | null;
+}
 
 export async function authenticateRequest(prisma: PrismaClient, request: Request, now: Date = new Date()): Promise<Actor> {
   const token = bearerToken(request.headers);
@@ -19,10 +34,12 @@ export async function authenticateRequest(prisma: PrismaClient, request: Request
   if (typeof token !== 'string') {
     throw new AuthError('invalid_token', 'malformed Authorization header: expected `Bearer <API token>`');
   }
-  return authenticateToken(prisma, token, now);
+  return authenticateToken(prisma, token, { now, ip: requestOrigin(request).ip });
 }
 
-export async function authenticateToken(prisma: PrismaClient, token: string, now: Date = new Date()): Promise<Actor> {
+export async function authenticateToken(prisma: PrismaClient, token: string, options: AuthenticateOptions = {}): Promise<Actor> {
+  const now = options.now ?? new Date();
+  const ip = options.ip ?? null;
   const invalid = new AuthError('invalid_token', 'the API token is not valid');
   if (tokenShapeProblem(token) !== null) throw invalid;
 
@@ -34,39 +51,48 @@ export async function authenticateToken(prisma: PrismaClient, token: string, now
   if (key.expiresAt !== null && key.expiresAt.getTime() <= now.getTime()) {
     throw new AuthError('invalid_token', 'the API token has expired: create a new one');
   }
-  // A token whose user was deleted keeps no rights (fail closed).
-  if (key.userId === null) throw new AuthError('invalid_token', 'the API token no longer belongs to a user: create a new one');
+  let roles: Roles;
+  if (key.service) roles = SERVICE_TOKEN_ROLES;
+  // A personal token whose user was deleted keeps no rights (fail closed).
+  else if (key.userId === null) throw new AuthError('invalid_token', 'the API token no longer belongs to a user: create a new one');
+  else roles = await userRoles(prisma, key.organizationId, key.userId);
 
-  const [orgMembership, tenantMemberships] = await Promise.all([
-    prisma.orgMembership.findUnique({
-      where: { organizationId_userId: { organizationId: key.organizationId, userId: key.userId } },
-      select: { role: true },
-    }),
-    prisma.tenantMembership.findMany({
-      where: { userId: key.userId, tenant: { organizationId: key.organizationId } },
-      select: { tenantId: true, role: true },
-    }),
-  ]);
-
-  if (key.lastUsedAt === null || now.getTime() - key.lastUsedAt.getTime() >= LAST_USED_GRANULARITY_MS) {
-    // Conditional, so concurrent requests of one token write once per interval.
+  const stale = key.lastUsedAt === null || now.getTime() - key.lastUsedAt.getTime() >= LAST_USED_GRANULARITY_MS;
+  if (stale || (ip !== null && ip !== key.lastUsedIp)) {
+    // Conditional, so concurrent requests of one token from one address write once per interval.
+    const staleBefore = new Date(now.getTime() - LAST_USED_GRANULARITY_MS);
     await prisma.apiKey.updateMany({
-      where: { id: key.id, OR: [{ lastUsedAt: null }, { lastUsedAt: { lte: new Date(now.getTime() - LAST_USED_GRANULARITY_MS) } }] },
-      data: { lastUsedAt: now },
+      where: {
+        id: key.id,
+        OR: [{ lastUsedAt: null }, { lastUsedAt: { lte: staleBefore } }, ...(ip !== null ? [{ lastUsedIp: null }, { lastUsedIp: { not: ip } }] : [])],
+      },
+      data: { lastUsedAt: now, ...(ip !== null ? { lastUsedIp: ip } : {}) },
     });
   }
-
-  const tenantRoles: Record<string, TenantRole> = {};
-  for (const membership of tenantMemberships) tenantRoles[membership.tenantId] = membership.role;
 
   return {
     kind: 'api_key',
     userId: key.userId,
     apiKeyId: key.id,
     organizationId: key.organizationId,
-    orgRole: orgMembership?.role ?? null,
-    tenantRoles,
+    ...roles,
     tenantRestriction: key.tenantId,
     scopes: key.scopes.filter((scope): scope is Scope => (SCOPES as readonly string[]).includes(scope)),
   };
+}
+
+type Roles = Pick<Actor, 'orgRole' | 'tenantRoles'>;
+
+/** A service token's rights: an org admin's (never an owner's: owners alone change the organization). */
+const SERVICE_TOKEN_ROLES: Roles = { orgRole: 'admin', tenantRoles: {} };
+
+/** The user's current roles in the organization, read on every request: a demotion takes effect at once. */
+async function userRoles(prisma: PrismaClient, organizationId: string, userId: string): Promise<Roles> {
+  const [orgMembership, tenantMemberships] = await Promise.all([
+    prisma.orgMembership.findUnique({ where: { organizationId_userId: { organizationId, userId } }, select: { role: true } }),
+    prisma.tenantMembership.findMany({ where: { userId, tenant: { organizationId } }, select: { tenantId: true, role: true } }),
+  ]);
+  const tenantRoles: Record<string, TenantRole> = {};
+  for (const membership of tenantMemberships) tenantRoles[membership.tenantId] = membership.role;
+  return { orgRole: orgMembership?.role ?? null, tenantRoles };
 }

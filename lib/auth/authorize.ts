@@ -62,7 +62,7 @@ export const ORGANIZATION_ACTIONS: ReadonlySet<Action> = new Set<Action>([
 ]);
 
 /** The scope a token needs for each action. */
-const ACTION_SCOPE: Readonly<Record<Action, Scope>> = {
+export const ACTION_SCOPE: Readonly<Record<Action, Scope>> = {
   'org.read': 'read',
   'org.update': 'admin',
   'member.list': 'read',
@@ -116,7 +116,8 @@ const ORG_ROLE_ACTIONS: Readonly<Record<OrgRole, readonly Action[]>> = {
 /** Who is asking: resolved from an API token (lib/auth/authenticate.ts) or, later, a session. */
 export interface Actor {
   kind: 'api_key';
-  userId: string;
+  /** null for an organization service token, which acts for no user. */
+  userId: string | null;
   apiKeyId: string;
   organizationId: string;
   orgRole: OrgRole | null;

@@ -79,7 +79,7 @@ export async function bootstrapFromEnv(prisma: PrismaClient, env: Env = process.
         organizationId: organization.id,
         actorUserId: null,
         action: 'bootstrap',
-        targetType: 'api_key',
+        targetType: 'token',
         targetId: key.apiKeyId,
         details: { organization: organization.slug, tenant: tenant.slug, user: user.email },
       },

@@ -73,7 +73,7 @@ export async function runScheduleJob(deps: ScheduleJobDeps, job: { id: string; p
           // The system itself: no user, no API key.
           actorUserId: null,
           action: 'run.trigger',
-          targetType: 'pipeline_run',
+          targetType: 'run',
           targetId: created.run.id,
           details: { pipelineId, number: created.number, event: 'schedule', branch: pipeline.defaultBranch, tag: null, slot },
         },

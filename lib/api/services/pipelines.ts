@@ -1,6 +1,7 @@
 /** Pipelines: what the API does, independent of HTTP. */
 import type { z } from 'zod';
 import type { Action, Actor } from '../../auth/authorize';
+import type { RequestOrigin } from '../../auth/request-origin';
 import { loadPipeline, type Diagnostic, type PipelineSpec } from '../../pipeline';
 import type { PrismaClient } from '../db';
 import { requireTenantAction } from '../access';
@@ -63,7 +64,13 @@ export async function listPipelines(prisma: PrismaClient, actor: Actor, tenantId
   return toPage(rows, page, pipelineSummaryDto);
 }
 
-export async function createPipeline(prisma: PrismaClient, actor: Actor, tenantId: string, body: z.output<typeof CreatePipelineBody>, ip: string | null) {
+export async function createPipeline(
+  prisma: PrismaClient,
+  actor: Actor,
+  tenantId: string,
+  body: z.output<typeof CreatePipelineBody>,
+  origin: RequestOrigin | null,
+) {
   await loadTenantFor(prisma, actor, tenantId, 'pipeline.create');
   if (body.config != null) checkConfig(body.config, body.configPath);
   const slug = body.slug ?? slugify(body.name, 'pipeline');
@@ -86,7 +93,7 @@ export async function createPipeline(prisma: PrismaClient, actor: Actor, tenantI
         targetType: 'pipeline',
         targetId: created.id,
         details: { slug, name: body.name },
-        ip,
+        origin,
       });
       return created;
     }),
@@ -98,7 +105,13 @@ export async function getPipeline(prisma: PrismaClient, actor: Actor, pipelineId
   return pipelineDto(await loadPipelineFor(prisma, actor, pipelineId, 'pipeline.read'));
 }
 
-export async function updatePipeline(prisma: PrismaClient, actor: Actor, pipelineId: string, body: z.output<typeof UpdatePipelineBody>, ip: string | null) {
+export async function updatePipeline(
+  prisma: PrismaClient,
+  actor: Actor,
+  pipelineId: string,
+  body: z.output<typeof UpdatePipelineBody>,
+  origin: RequestOrigin | null,
+) {
   const current = await loadPipelineFor(prisma, actor, pipelineId, 'pipeline.update');
   const config = body.config === undefined ? current.config : body.config;
   const configPath = body.configPath ?? current.configPath;
@@ -117,7 +130,7 @@ export async function updatePipeline(prisma: PrismaClient, actor: Actor, pipelin
         targetType: 'pipeline',
         targetId: pipelineId,
         details: { fields: Object.keys(body).sort() },
-        ip,
+        origin,
       });
       return row;
     }),
@@ -125,7 +138,7 @@ export async function updatePipeline(prisma: PrismaClient, actor: Actor, pipelin
   return pipelineDto(updated);
 }
 
-export async function deletePipeline(prisma: PrismaClient, actor: Actor, pipelineId: string, ip: string | null): Promise<void> {
+export async function deletePipeline(prisma: PrismaClient, actor: Actor, pipelineId: string, origin: RequestOrigin | null): Promise<void> {
   const pipeline = await loadPipelineFor(prisma, actor, pipelineId, 'pipeline.delete');
   await prisma.$transaction(async (tx) => {
     // Lock the row: a trigger takes the same lock (nextRunNumber), so no run can appear between the check and the delete.
@@ -142,7 +155,7 @@ export async function deletePipeline(prisma: PrismaClient, actor: Actor, pipelin
       targetType: 'pipeline',
       targetId: pipelineId,
       details: { slug: pipeline.slug, name: pipeline.name },
-      ip,
+      origin,
     });
   });
 }

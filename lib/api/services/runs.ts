@@ -4,6 +4,7 @@
  */
 import type { z } from 'zod';
 import type { Actor } from '../../auth/authorize';
+import type { RequestOrigin } from '../../auth/request-origin';
 import { PlanError } from '../../pipeline';
 import { createRun, NotTriggeredError } from '../../runs/create-run';
 import { readChunkPage } from '../../runs/log-chunks';
@@ -22,7 +23,7 @@ import { checkConfig, loadPipelineFor } from './pipelines';
 /** Interactive transactions of a trigger wait for the pipeline row lock; give them room under bursts. */
 const TRIGGER_TX = { maxWait: 15_000, timeout: 20_000 };
 
-export async function triggerRun(prisma: PrismaClient, actor: Actor, pipelineId: string, body: z.output<typeof TriggerRunBody>, ip: string | null) {
+export async function triggerRun(prisma: PrismaClient, actor: Actor, pipelineId: string, body: z.output<typeof TriggerRunBody>, origin: RequestOrigin | null) {
   const pipeline = await loadPipelineFor(prisma, actor, pipelineId, 'run.trigger');
   if (pipeline.config === null) {
     throw new ApiError(
@@ -51,10 +52,10 @@ export async function triggerRun(prisma: PrismaClient, actor: Actor, pipelineId:
       await recordAudit(tx, actor, {
         action: 'run.trigger',
         tenantId: pipeline.tenantId,
-        targetType: 'pipeline_run',
+        targetType: 'run',
         targetId: created.run.id,
         details: { pipelineId, number: created.number, event: body.event, branch: branch ?? null, tag: body.tag ?? null },
-        ip,
+        origin,
       });
       return created;
     }, TRIGGER_TX)
@@ -71,7 +72,7 @@ export async function triggerRun(prisma: PrismaClient, actor: Actor, pipelineId:
  * run's artifact store (or, when those are gone, runs the stages again whose artifacts a running stage
  * needs: decided at claim time, see worker/jobs/run-pipeline.ts).
  */
-export async function rerunRun(prisma: PrismaClient, actor: Actor, runId: string, body: z.output<typeof RerunRunBody>, ip: string | null) {
+export async function rerunRun(prisma: PrismaClient, actor: Actor, runId: string, body: z.output<typeof RerunRunBody>, origin: RequestOrigin | null) {
   const old = await loadRunFor(prisma, actor, runId, 'run.trigger');
   if (!isFinishedRunStatus(old.status)) {
     throw new ApiError('run_not_finished', 409, `run #${old.number} is ${old.status}; only a finished run can be re-run`, { status: old.status });
@@ -115,7 +116,7 @@ export async function rerunRun(prisma: PrismaClient, actor: Actor, runId: string
       await recordAudit(tx, actor, {
         action: 'run.rerun',
         tenantId: old.pipeline.tenantId,
-        targetType: 'pipeline_run',
+        targetType: 'run',
         targetId: created.run.id,
         details: {
           pipelineId: old.pipelineId,
@@ -125,7 +126,7 @@ export async function rerunRun(prisma: PrismaClient, actor: Actor, runId: string
           failedOnly: body.failedOnly,
           reused: created.reused,
         },
-        ip,
+        origin,
       });
       return created;
     }, TRIGGER_TX)
@@ -169,7 +170,7 @@ export async function getRun(prisma: PrismaClient, actor: Actor, runId: string) 
 }
 
 /** Cancels a run (see requestRunCancel), audited in the same transaction; a finished run is a 409. */
-export async function cancelRun(prisma: PrismaClient, actor: Actor, runId: string, ip: string | null) {
+export async function cancelRun(prisma: PrismaClient, actor: Actor, runId: string, origin: RequestOrigin | null) {
   const loaded = await loadRunFor(prisma, actor, runId, 'run.cancel');
   const now = new Date();
   const result = await prisma.$transaction(async (tx) => {
@@ -183,10 +184,10 @@ export async function cancelRun(prisma: PrismaClient, actor: Actor, runId: strin
     await recordAudit(tx, actor, {
       action: 'run.cancel',
       tenantId: loaded.pipeline.tenantId,
-      targetType: 'pipeline_run',
+      targetType: 'run',
       targetId: runId,
       details: { pipelineId: loaded.pipelineId, number: loaded.number, statusBefore: loaded.status },
-      ip,
+      origin,
     });
     const run = await tx.pipelineRun.findUniqueOrThrow({ where: { id: runId } });
     const stages = await tx.stageRun.findMany({ where: { runId } });

@@ -1,6 +1,7 @@
 /** Tenants: what the API does, independent of HTTP. */
 import type { z } from 'zod';
 import { seesAllTenants, type Actor } from '../../auth/authorize';
+import type { RequestOrigin } from '../../auth/request-origin';
 import type { PrismaClient } from '../db';
 import { requireOrganizationAction, requireTenantAction } from '../access';
 import { recordAudit } from '../audit';
@@ -24,7 +25,7 @@ export async function listTenants(prisma: PrismaClient, actor: Actor, page: Page
   return toPage(rows, page, tenantDto);
 }
 
-export async function createTenant(prisma: PrismaClient, actor: Actor, body: z.output<typeof CreateTenantBody>, ip: string | null) {
+export async function createTenant(prisma: PrismaClient, actor: Actor, body: z.output<typeof CreateTenantBody>, origin: RequestOrigin | null) {
   requireOrganizationAction(actor, 'tenant.create');
   const slug = body.slug ?? slugify(body.name, 'tenant');
   const tenant = await conflictAs(`a tenant with slug "${slug}" already exists in this organization: choose another slug`, () =>
@@ -36,7 +37,7 @@ export async function createTenant(prisma: PrismaClient, actor: Actor, body: z.o
         targetType: 'tenant',
         targetId: created.id,
         details: { slug, name: body.name },
-        ip,
+        origin,
       });
       return created;
     }),

@@ -1,4 +1,3 @@
-import { clientIp } from '../../../../lib/api/access';
 import { createTenant, listTenants } from '../../../../lib/api/schemas/tenants';
 import * as tenants from '../../../../lib/api/services/tenants';
 import { json, withApi } from '../../../../lib/api/with-api';
@@ -7,6 +6,4 @@ export const dynamic = 'force-dynamic';
 
 export const GET = withApi(listTenants, async ({ prisma, actor, query }) => json(await tenants.listTenants(prisma, actor, query)));
 
-export const POST = withApi(createTenant, async ({ prisma, actor, body, request }) =>
-  json(await tenants.createTenant(prisma, actor, body, clientIp(request)), 201),
-);
+export const POST = withApi(createTenant, async ({ prisma, actor, body, origin }) => json(await tenants.createTenant(prisma, actor, body, origin), 201));

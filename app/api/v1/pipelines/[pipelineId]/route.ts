@@ -1,4 +1,3 @@
-import { clientIp } from '../../../../../lib/api/access';
 import { deletePipeline, getPipeline, updatePipeline } from '../../../../../lib/api/schemas/pipelines';
 import * as pipelines from '../../../../../lib/api/services/pipelines';
 import { json, noContent, withApi } from '../../../../../lib/api/with-api';
@@ -7,11 +6,11 @@ export const dynamic = 'force-dynamic';
 
 export const GET = withApi(getPipeline, async ({ prisma, actor, params }) => json(await pipelines.getPipeline(prisma, actor, params.pipelineId)));
 
-export const PATCH = withApi(updatePipeline, async ({ prisma, actor, params, body, request }) =>
-  json(await pipelines.updatePipeline(prisma, actor, params.pipelineId, body, clientIp(request))),
+export const PATCH = withApi(updatePipeline, async ({ prisma, actor, params, body, origin }) =>
+  json(await pipelines.updatePipeline(prisma, actor, params.pipelineId, body, origin)),
 );
 
-export const DELETE = withApi(deletePipeline, async ({ prisma, actor, params, request }) => {
-  await pipelines.deletePipeline(prisma, actor, params.pipelineId, clientIp(request));
+export const DELETE = withApi(deletePipeline, async ({ prisma, actor, params, origin }) => {
+  await pipelines.deletePipeline(prisma, actor, params.pipelineId, origin);
   return noContent();
 });
