@@ -50,9 +50,10 @@ export async function recordAudit(tx: Tx, actor: Actor | null, entry: AuditEntry
 
 /**
  * A mutating operation refused with 403. The action is the one authorization refused (the error's
- * `details.action`), the target the resource the route names by its last path parameter
+ * `details.action`), the target the resource the route names by its last id parameter
  * (`/pipelines/{pipelineId}` → pipeline, `/tenants/{tenantId}/pipelines` → the tenant), or the
- * organization for routes without one.
+ * organization for routes without one. Other parameters are never recorded: one may be a secret (the
+ * token of an invitation link).
  */
 export async function recordDenial(
   tx: Tx,
@@ -63,7 +64,7 @@ export async function recordDenial(
   origin: RequestOrigin,
 ): Promise<void> {
   const refused = (error.details as { action?: unknown } | undefined)?.action;
-  const target = [...operation.path.matchAll(/\/([\w-]+)\/\{(\w+)\}/g)].at(-1);
+  const target = [...operation.path.matchAll(/\/([\w-]+)\/\{(\w+Id)\}/g)].at(-1);
   const targetId = target ? params[target[2]!] : undefined;
   await recordAudit(tx, actor, {
     action: typeof refused === 'string' ? refused : operation.operationId,

@@ -67,7 +67,7 @@ export async function bootstrapFromEnv(prisma: PrismaClient, env: Env = process.
       create: { organizationId: organization.id, userId: user.id, role: 'owner' },
       update: { role: 'owner' },
     });
-    const key = await createApiKey(tx, {
+    const { apiKey } = await createApiKey(tx, {
       organizationId: organization.id,
       userId: user.id,
       name: BOOTSTRAP_TOKEN_NAME,
@@ -80,11 +80,11 @@ export async function bootstrapFromEnv(prisma: PrismaClient, env: Env = process.
         actorUserId: null,
         action: 'bootstrap',
         targetType: 'token',
-        targetId: key.apiKeyId,
+        targetId: apiKey.id,
         details: { organization: organization.slug, tenant: tenant.slug, user: user.email },
       },
     });
-    return { status: 'created', apiKeyId: key.apiKeyId, organizationId: organization.id, tenantId: tenant.id, userId: user.id };
+    return { status: 'created', apiKeyId: apiKey.id, organizationId: organization.id, tenantId: tenant.id, userId: user.id };
   });
 
   if (result.status === 'created') {

@@ -100,7 +100,7 @@ export async function createUserWithToken(
   for (const [tenantId, role] of Object.entries(options.tenantRoles ?? {})) {
     await prisma.tenantMembership.create({ data: { tenantId, userId: user.id, role } });
   }
-  const key = await createApiKey(prisma, {
+  const { token, apiKey } = await createApiKey(prisma, {
     organizationId: options.organizationId,
     userId: user.id,
     name: 'test',
@@ -108,7 +108,7 @@ export async function createUserWithToken(
     tenantId: options.tenantRestriction ?? null,
     expiresAt: options.expiresAt ?? null,
   });
-  return { userId: user.id, token: key.token, apiKeyId: key.apiKeyId };
+  return { userId: user.id, token, apiKeyId: apiKey.id };
 }
 
 export interface World {
