@@ -115,6 +115,7 @@ export function buildOpenApiDocument(ops: readonly Operation[] = operations): Re
     servers: [{ url: '/' }],
     security: [{ bearerAuth: [] }],
     tags: [
+      { name: 'organizations', description: 'Organizations of the caller, their members and invitations.' },
       { name: 'tenants', description: 'Tenants of the organization: each holds pipelines and the members who may use them.' },
       { name: 'pipelines', description: 'Pipelines (KDL) of a tenant.' },
       { name: 'runs', description: 'Runs of a pipeline, their stages and logs.' },

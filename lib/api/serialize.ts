@@ -1,6 +1,34 @@
 /** Database rows → the JSON shapes documented in lib/api/schemas (dates become ISO strings via JSON). */
-import type { LogChunk, Pipeline, PipelineRun, StageRun, Tenant } from '../generated/prisma/client';
+import { invitationTenantRoles } from '../auth/invitations';
+import type { Invitation, LogChunk, Organization, Pipeline, PipelineRun, StageRun, Tenant, User } from '../generated/prisma/client';
 import { chunkLines } from '../runs/log-lines';
+
+export function organizationDto(o: Organization) {
+  return { id: o.id, slug: o.slug, name: o.name, allowedEmailDomains: o.allowedEmailDomains, createdAt: o.createdAt, updatedAt: o.updatedAt };
+}
+
+/** An organization or tenant membership with its user. */
+export function memberDto<R extends string>(m: { role: R; createdAt: Date; user: Pick<User, 'id' | 'email' | 'name'> }) {
+  return { userId: m.user.id, email: m.user.email, name: m.user.name, role: m.role, createdAt: m.createdAt };
+}
+
+export function invitationDto(i: Invitation, now: Date = new Date()) {
+  const status = i.acceptedAt ? 'accepted' : i.revokedAt ? 'revoked' : i.expiresAt <= now ? 'expired' : 'pending';
+  return {
+    id: i.id,
+    organizationId: i.organizationId,
+    email: i.email,
+    role: i.role,
+    tenantRoles: invitationTenantRoles(i.tenantRoles),
+    status,
+    expiresAt: i.expiresAt,
+    acceptedAt: i.acceptedAt,
+    acceptedById: i.acceptedById,
+    revokedAt: i.revokedAt,
+    createdById: i.createdById,
+    createdAt: i.createdAt,
+  };
+}
 
 export function tenantDto(t: Tenant) {
   return { id: t.id, organizationId: t.organizationId, slug: t.slug, name: t.name, createdAt: t.createdAt, updatedAt: t.updatedAt };

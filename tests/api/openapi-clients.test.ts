@@ -22,7 +22,22 @@ import * as schemas from '../../lib/api/schemas';
 import { call, expectStatus } from './helpers';
 
 const root = path.resolve(import.meta.dirname, '../..');
-const COMPONENTS = ['Error', 'LogChunk', 'LogPage', 'Pipeline', 'PipelineSummary', 'Run', 'RunSummary', 'StageRun', 'Tenant'];
+const COMPONENTS = [
+  'Error',
+  'Invitation',
+  'LogChunk',
+  'LogPage',
+  'Member',
+  'Organization',
+  'Pipeline',
+  'PipelineSummary',
+  'Run',
+  'RunSummary',
+  'StageRun',
+  'Tenant',
+  'TenantMember',
+  'UserOrganization',
+];
 
 interface Doc {
   components: { schemas: Record<string, Record<string, unknown>> };

@@ -14,6 +14,7 @@ import { createTestDatabase, type TestDatabase } from '../support/db';
 const EXPECTED_TABLES = [
   'api_keys',
   'audit_logs',
+  'invitations',
   'jobs',
   'log_chunks',
   'org_memberships',

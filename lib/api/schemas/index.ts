@@ -1,12 +1,20 @@
 import { z } from 'zod';
 import type { Operation } from '../operation';
+import { invitationOperations } from './invitations';
+import { memberOperations } from './members';
+import { organizationOperations } from './organizations';
 import { pipelineOperations } from './pipelines';
 import { runOperations } from './runs';
+import { tenantMemberOperations } from './tenant-members';
 import { tenantOperations } from './tenants';
 
 export * from './common';
+export * from './invitations';
+export * from './members';
+export * from './organizations';
 export * from './pipelines';
 export * from './runs';
+export * from './tenant-members';
 export * from './tenants';
 
 /** What clients read of the OpenAPI document (the CLI: which operations a server has); the rest is OpenAPI 3.1. */
@@ -26,4 +34,13 @@ export const openApiDocument = {
 } as const satisfies Operation<'none'>;
 
 /** Every operation of /api/v1, in document order. */
-export const operations: readonly Operation[] = [...tenantOperations, ...pipelineOperations, ...runOperations, openApiDocument];
+export const operations: readonly Operation[] = [
+  ...organizationOperations,
+  ...memberOperations,
+  ...invitationOperations,
+  ...tenantOperations,
+  ...tenantMemberOperations,
+  ...pipelineOperations,
+  ...runOperations,
+  openApiDocument,
+];

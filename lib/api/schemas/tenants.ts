@@ -12,6 +12,10 @@ export const CreateTenantBody = z
   })
   .strict();
 
+export const UpdateTenantBody = CreateTenantBody.required()
+  .partial()
+  .refine((body) => Object.keys(body).length > 0, { message: 'nothing to update: give at least one field' });
+
 export const Tenant = z
   .object({
     id: Id,
@@ -58,4 +62,28 @@ export const getTenant = defineOperation({
   responses: { 200: { description: 'the tenant', schema: Tenant } },
 });
 
-export const tenantOperations = [listTenants, createTenant, getTenant];
+export const updateTenant = defineOperation({
+  operationId: 'updateTenant',
+  method: 'PATCH',
+  path: '/api/v1/tenants/{tenantId}',
+  tag: 'tenants',
+  summary: 'Rename a tenant or change its slug (organization owners and admins)',
+  auth: 'token',
+  params: TenantParams,
+  body: UpdateTenantBody,
+  responses: { 200: { description: 'the updated tenant', schema: Tenant } },
+});
+
+export const deleteTenant = defineOperation({
+  operationId: 'deleteTenant',
+  method: 'DELETE',
+  path: '/api/v1/tenants/{tenantId}',
+  tag: 'tenants',
+  summary: 'Delete a tenant with its pipelines, runs, secrets and memberships (organization owners and admins)',
+  description: 'Refused with 409 `tenant_busy` while a run of the tenant is queued or running: cancel it first.',
+  auth: 'token',
+  params: TenantParams,
+  responses: { 204: { description: 'deleted' } },
+});
+
+export const tenantOperations = [listTenants, createTenant, getTenant, updateTenant, deleteTenant];
