@@ -44,7 +44,7 @@ export async function createInvitation(
     if (tenants !== tenantIds.length) {
       throw new ApiError('unknown_tenant', 422, 'tenantRoles names a tenant that is not in this organization', { tenantIds });
     }
-    if (await tx.orgMembership.findFirst({ where: { organizationId, user: { email } }, select: { id: true } })) {
+    if (await tx.orgMembership.findFirst({ where: { organizationId, user: { email: { equals: email, mode: 'insensitive' } } }, select: { id: true } })) {
       throw new ApiError('already_member', 409, `${email} is already a member of this organization`);
     }
     const pending = await tx.invitation.findFirst({ where: { organizationId, email, acceptedAt: null, revokedAt: null, expiresAt: { gt: now } } });
