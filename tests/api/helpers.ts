@@ -4,8 +4,11 @@
  * each role and their tokens, and `call()` that invokes an exported route handler with a real Request.
  */
 import assert from 'node:assert/strict';
+import { resolve } from 'node:path';
 import { after, before } from 'node:test';
+import { pathToFileURL } from 'node:url';
 import { setPrismaForTests } from '../../lib/api/db';
+import type { HttpMethod } from '../../lib/api/operation';
 import type { RouteHandler } from '../../lib/api/with-api';
 import { createApiKey } from '../../lib/auth/api-keys';
 import type { Scope } from '../../lib/auth/authorize';
@@ -162,6 +165,15 @@ export interface CallResult {
   headers: Headers;
   body: unknown;
   text: string;
+}
+
+/** The handler a route file exports for `method` at an OpenAPI path (`{id}` segments are `[id]` directories). */
+export async function routeHandler(method: HttpMethod, apiPath: string): Promise<RouteHandler> {
+  const file = resolve(import.meta.dirname, '../../app', '.' + apiPath.replace(/\{(\w+)\}/g, '[$1]'), 'route.ts');
+  const module = (await import(pathToFileURL(file).href)) as Partial<Record<HttpMethod, RouteHandler>>;
+  const handler = module[method];
+  assert.ok(handler, `${file} exports no ${method}`);
+  return handler;
 }
 
 /** Invokes a route handler the way Next does: a Request plus `{ params: Promise<...> }`. */
