@@ -139,6 +139,15 @@ export class ApiClient {
   readLogs(runId: string, stageRunId: string, after?: number): Promise<api.LogPage> {
     return this.call(api.getStageLogs, { params: { runId, stageRunId }, query: { after, limit: 1000, format: 'json' } });
   }
+  listTokens(): Promise<api.Token[]> {
+    return this.all((cursor) => this.call(api.listTokens, { query: { limit: 100, cursor } }));
+  }
+  createToken(body: z.input<typeof api.CreateTokenBody>): Promise<api.CreatedToken> {
+    return this.call(api.createToken, { body });
+  }
+  revokeToken(tokenId: string): Promise<api.Token> {
+    return this.call(api.revokeToken, { params: { tokenId } });
+  }
 
   /** Whether the server's OpenAPI document has the operation (an older server may lack e.g. rerunRun). */
   async supports(operation: Operation): Promise<boolean> {

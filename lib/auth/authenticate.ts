@@ -9,7 +9,7 @@
  */
 import type { PrismaClient } from '../generated/prisma/client';
 import type { TenantRole } from '../generated/prisma/enums';
-import { SCOPES, type Actor, type Scope } from './authorize';
+import { isScope, type Actor } from './authorize';
 import { AuthError } from './errors';
 import { requestOrigin } from './request-origin';
 import { bearerToken, hashesEqual, hashToken, tokenLookupPrefix, tokenShapeProblem } from './tokens';
@@ -77,7 +77,7 @@ export async function authenticateToken(prisma: PrismaClient, token: string, opt
     organizationId: key.organizationId,
     ...roles,
     tenantRestriction: key.tenantId,
-    scopes: key.scopes.filter((scope): scope is Scope => (SCOPES as readonly string[]).includes(scope)),
+    scopes: key.scopes.filter(isScope),
   };
 }
 

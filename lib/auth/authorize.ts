@@ -148,6 +148,10 @@ export function isAction(value: string): value is Action {
   return (ACTIONS as readonly string[]).includes(value);
 }
 
+export function isScope(value: string): value is Scope {
+  return (SCOPES as readonly string[]).includes(value);
+}
+
 /** The decision, with the reason of a denial (the API turns `organization`/`tenant_restriction` into 404). */
 export function authorize(actor: Actor, action: Action, resource: Resource): Decision {
   if (!isAction(action)) return { allowed: false, reason: 'unknown_action' };

@@ -23,6 +23,8 @@ import { call, expectStatus } from './helpers';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const COMPONENTS = [
+  'AuditEntry',
+  'CreatedToken',
   'Error',
   'Invitation',
   'LogChunk',
@@ -36,6 +38,7 @@ const COMPONENTS = [
   'StageRun',
   'Tenant',
   'TenantMember',
+  'Token',
   'UserOrganization',
 ];
 

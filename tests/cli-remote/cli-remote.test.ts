@@ -412,3 +412,52 @@ describe('pipelines, trigger, runs', () => {
     assert.match(again.stderr, /\(run_finished\)\n$/);
   });
 });
+
+describe('tokens', () => {
+  test('create prints the token once, alone on stdout; it works; list shows it without the token; revoke ends it', async () => {
+    const created = await buildit(['tokens', 'create', 'ci', '--scope', 'read', '--scope', 'runs:trigger', '--expires', '30d'], as(world.memberA.token));
+    assert.equal(created.code, 0, created.stderr);
+    assert.match(created.stdout, /^bk_[A-Za-z0-9_-]{43}\n$/);
+    assert.match(created.stderr, /^Created personal token "ci" \(\w+\)\. Copy it now: it is not shown again\.\n$/);
+    const token = created.stdout.trim();
+
+    const listed = await buildit(['tokens', 'list', '--json'], as(token));
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.ok(!listed.stdout.includes(token), 'a list never shows a token');
+    const mine = (JSON.parse(listed.stdout) as Array<{ id: string; name: string; scopes: string[]; expiresAt: string }>).find((t) => t.name === 'ci');
+    assert.ok(mine);
+    assert.deepEqual(mine.scopes, ['read', 'runs:trigger']);
+    assert.ok(Math.abs(Date.parse(mine.expiresAt) - (Date.now() + 30 * 86_400_000)) < 60_000, mine.expiresAt);
+
+    const table = await buildit(['tokens', 'list'], as(world.memberA.token));
+    assert.match(table.stdout, /^ID\s+NAME\s+KIND\s+PREFIX\s+SCOPES\s+TENANT\s+EXPIRES\s+LAST USED\s+STATUS\n/);
+    // Last used: just now, by the list above.
+    assert.match(
+      table.stdout,
+      new RegExp(`${mine.id}\\s+ci\\s+personal\\s+${token.slice(0, 12)}\\s+read,runs:trigger\\s+-\\s+${mine.expiresAt}\\s+20\\S+\\s+active\\n`),
+    );
+
+    const revoked = await buildit(['tokens', 'revoke', mine.id], as(world.memberA.token));
+    assert.equal(revoked.code, 0, revoked.stderr);
+    assert.equal(revoked.stdout, `Revoked token "ci" (${mine.id}).\n`);
+    const after = await buildit(['tokens', 'list'], as(token));
+    assert.equal(after.code, 1);
+    assert.match(after.stderr, /revoked.*\(invalid_token\)/);
+  });
+
+  test('--tenant restricts the token; scopes beyond the role are refused (exit 1); bad arguments are usage errors (exit 2)', async () => {
+    const restricted = await buildit(['tokens', 'create', 'tenant-a', '--scope', 'read', '--tenant', 'a', '--json'], as(world.owner.token));
+    assert.equal(restricted.code, 0, restricted.stderr);
+    assert.equal((JSON.parse(restricted.stdout) as { tenantId: string }).tenantId, world.tenantA);
+
+    const beyond = await buildit(['tokens', 'create', 'x', '--scope', 'secrets:write'], as(world.viewerA.token));
+    assert.equal(beyond.code, 1);
+    assert.equal(beyond.stdout, '');
+    assert.match(beyond.stderr, /^buildit: your role allows nothing that the scope secrets:write would grant: .* \(forbidden\)\n/);
+
+    for (const args of [['--scope', 'write'], [], ['--scope', 'read', '--expires', 'soon'], ['--scope', 'read', '--expires', '2001-01-01']]) {
+      const usage = await buildit(['tokens', 'create', 'x', ...args], as(world.owner.token));
+      assert.equal(usage.code, 2, `${args.join(' ')}: ${usage.stderr}`);
+    }
+  });
+});

@@ -18,6 +18,8 @@ import * as logsRoute from '../../app/api/v1/runs/[runId]/stages/[stageRunId]/lo
 import * as tenantPipelinesRoute from '../../app/api/v1/tenants/[tenantId]/pipelines/route';
 import * as tenantRoute from '../../app/api/v1/tenants/[tenantId]/route';
 import * as tenantsRoute from '../../app/api/v1/tenants/route';
+import * as revokeTokenRoute from '../../app/api/v1/tokens/[tokenId]/revoke/route';
+import * as tokensRoute from '../../app/api/v1/tokens/route';
 import type { RouteHandler } from '../../lib/api/with-api';
 import { attachRealtime, type Realtime } from '../../lib/realtime/server';
 import type { TestDatabase } from '../support/db';
@@ -37,6 +39,8 @@ const ROUTES: Array<[string, RouteModule]> = [
   ['/api/v1/runs/[runId]/cancel', cancelRoute],
   ['/api/v1/runs/[runId]/rerun', rerunRoute],
   ['/api/v1/runs/[runId]/stages/[stageRunId]/logs', logsRoute],
+  ['/api/v1/tokens', tokensRoute],
+  ['/api/v1/tokens/[tokenId]/revoke', revokeTokenRoute],
 ];
 
 function match(pathname: string): { module: RouteModule; params: Record<string, string> } | null {

@@ -4,6 +4,7 @@
  * 150 ms that `validate`, `plan` and `--version` need not pay.
  */
 import type { Command } from 'commander';
+import { SCOPES } from '../../../lib/auth/authorize';
 import { RUN_STATUSES } from '../../../lib/events/types';
 import { collect } from '../../options';
 import type { JsonOption } from '../../remote/command';
@@ -11,6 +12,7 @@ import { action } from '../../remote/errors';
 import type { LoginOptions } from './login';
 import type { CreateOptions, TenantOption } from './pipelines';
 import type { ListOptions, LogsOptions, RerunOptions } from './runs';
+import type { CreateTokenOptions } from './tokens';
 import type { TriggerOptions } from './trigger';
 
 export function register(program: Command): void {
@@ -18,6 +20,7 @@ export function register(program: Command): void {
   registerPipelines(program);
   registerTrigger(program);
   registerRuns(program);
+  registerTokens(program);
 }
 
 function registerLogin(program: Command): void {
@@ -109,4 +112,29 @@ function registerRuns(program: Command): void {
     .option('--follow', 'stream new output until the run finishes; exit 1 unless it succeeded')
     .option('--json', 'NDJSON: one object per log chunk (and per run event with --follow)')
     .action(action(async (runId: string, options: LogsOptions) => (await import('./runs')).logs(runId, options)));
+}
+
+function registerTokens(program: Command): void {
+  const tokens = program.command('tokens').description('API tokens: yours, and (organization admins) the organization service tokens');
+  tokens
+    .command('list')
+    .description('list your tokens (and service tokens), revoked and expired ones too')
+    .option('--json', 'print JSON')
+    .action(action(async (options: JsonOption) => (await import('./tokens')).list(options)));
+  tokens
+    .command('create')
+    .description('create a token and print it, this once')
+    .argument('<name>', 'what the token is for, e.g. "deploy from CI"')
+    .option('--scope <scope>', `what it may do (repeatable): ${SCOPES.join(', ')}`, collect, [])
+    .option('--tenant <tenant>', 'restrict it to this tenant (id or slug)')
+    .option('--expires <when>', 'a duration from now (90m, 12h, 30d) or a date (2027-06-30); default: never')
+    .option('--service', 'an organization service token, with no user (organization admins)')
+    .option('--json', 'print the token and its details as JSON')
+    .action(action(async (name: string, options: CreateTokenOptions) => (await import('./tokens')).create(name, options)));
+  tokens
+    .command('revoke')
+    .description('revoke a token: it stops working at once')
+    .argument('<token>', 'token id (see tokens list)')
+    .option('--json', 'print the revoked token as JSON')
+    .action(action(async (tokenId: string, options: JsonOption) => (await import('./tokens')).revoke(tokenId, options)));
 }

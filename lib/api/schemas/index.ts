@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Operation } from '../operation';
+import { auditOperations } from './audit';
 import { invitationOperations } from './invitations';
 import { memberOperations } from './members';
 import { organizationOperations } from './organizations';
@@ -7,7 +8,9 @@ import { pipelineOperations } from './pipelines';
 import { runOperations } from './runs';
 import { tenantMemberOperations } from './tenant-members';
 import { tenantOperations } from './tenants';
+import { tokenOperations } from './tokens';
 
+export * from './audit';
 export * from './common';
 export * from './invitations';
 export * from './members';
@@ -16,6 +19,7 @@ export * from './pipelines';
 export * from './runs';
 export * from './tenant-members';
 export * from './tenants';
+export * from './tokens';
 
 /** What clients read of the OpenAPI document (the CLI: which operations a server has); the rest is OpenAPI 3.1. */
 const OpenApiDocumentBody = z.looseObject({
@@ -42,5 +46,7 @@ export const operations: readonly Operation[] = [
   ...tenantMemberOperations,
   ...pipelineOperations,
   ...runOperations,
+  ...tokenOperations,
+  ...auditOperations,
   openApiDocument,
 ];
