@@ -46,7 +46,15 @@ function visibleTokens(actor: Actor): Prisma.ApiKeyWhereInput {
   return { organizationId: actor.organizationId, OR: kinds };
 }
 
+/** Every scope reads, so any scope lists and manages the caller's tokens; a token with none does nothing. */
+function requireSomeScope(actor: Actor, action: string): void {
+  if (!hasScope(actor.scopes, 'read')) {
+    throw new ApiError('insufficient_scope', 403, 'the API token you are using has no scope: use a token with at least the `read` scope', { action });
+  }
+}
+
 export async function listTokens(prisma: PrismaClient, actor: Actor, page: PageRequest) {
+  requireSomeScope(actor, 'token.list');
   const keyset = keysetArgs(page);
   const rows = await prisma.apiKey.findMany({ where: { AND: [visibleTokens(actor), keyset.where] }, orderBy: keyset.orderBy, take: keyset.take });
   return toPage(rows, page, tokenDto);
@@ -102,6 +110,7 @@ async function requireScopesWithinCreator(prisma: PrismaClient, actor: Actor, sc
 }
 
 export async function createToken(prisma: PrismaClient, actor: Actor, body: z.output<typeof CreateTokenBody>, origin: RequestOrigin | null) {
+  requireSomeScope(actor, 'token.create');
   const owner = ownerOf(actor, body.kind);
   const tenantId = body.tenantId ?? actor.tenantRestriction;
   if (actor.tenantRestriction !== null && tenantId !== actor.tenantRestriction) {
@@ -147,6 +156,7 @@ const alreadyRevoked = () => new ApiError('token_revoked', 409, 'the token is al
  * it, and its tenant when the token in use is restricted): a read-only token cannot cut off a deploy token.
  */
 export async function revokeToken(prisma: PrismaClient, actor: Actor, tokenId: string, origin: RequestOrigin | null) {
+  requireSomeScope(actor, 'token.revoke');
   const key = await prisma.apiKey.findFirst({ where: { AND: [{ id: tokenId }, visibleTokens(actor)] } });
   if (!key) throw notFound('token');
   if (key.service) requireOrganizationAction(actor, 'token.manage_service');
