@@ -10,6 +10,7 @@ import { webHostFromEnv, webPortFromEnv } from './lib/config/env';
 import { getPool, getPrisma } from './lib/db/client';
 import { createLogger } from './lib/log';
 import { attachRealtime } from './lib/realtime/server';
+import { prepareSecretKeys } from './lib/secrets/startup';
 import { onSupervisorGone } from './lib/system';
 
 const log = createLogger('web');
@@ -21,6 +22,9 @@ async function main(): Promise<void> {
   // BUILDIT_BOOTSTRAP_TOKEN: a fresh install gets an organization, a tenant and an admin token (idempotent).
   const bootstrap = await bootstrapFromEnv(getPrisma());
   if (bootstrap.status === 'created') log.info('bootstrap: created organization `default`, tenant `default` and the admin API token');
+  // A key that cannot decrypt the stored secrets stops the start here, with what to do (lib/secrets/startup.ts).
+  const secretKeys = await prepareSecretKeys(getPool());
+  if (secretKeys.backupNotice) log.warn(secretKeys.backupNotice);
 
   const app = next({ dev, hostname, port, dir: import.meta.dirname });
   const handle = app.getRequestHandler();

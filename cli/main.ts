@@ -5,6 +5,7 @@ import { register as registerValidate } from './commands/validate';
 import { register as registerPlan } from './commands/plan';
 import { register as registerRun } from './commands/run';
 import { register as registerRemote } from './commands/remote/index';
+import { register as registerAdmin } from './commands/admin/index';
 import { EXIT_SUCCEEDED, EXIT_USAGE } from './exit-codes';
 
 function packageVersion(): string {
@@ -22,7 +23,8 @@ export function buildProgram(): Command {
   registerValidate(program);
   registerPlan(program);
   registerRun(program);
-  registerRemote(program); // login, pipelines, trigger, runs
+  registerRemote(program); // login, pipelines, trigger, runs, secrets
+  registerAdmin(program); // admin rotate-secret-key
   return program;
 }
 

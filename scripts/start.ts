@@ -12,9 +12,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { checkServerSettings, dataDirFromEnv, workerGraceMsFromEnv } from '../lib/config/env';
 import { resolveDatabase } from '../lib/db/bootstrap';
+import { createPool } from '../lib/db/client';
 import { migrateDeploy } from '../lib/db/migrate';
 import { buildWebIfStale } from './build-web';
 import { messageOf } from '../lib/errors';
+import { prepareSecretKeys } from '../lib/secrets/startup';
 
 const root = path.resolve(import.meta.dirname, '..');
 const dev = process.argv.includes('--dev');
@@ -136,6 +138,10 @@ async function main(): Promise<void> {
   try {
     await migrateDeploy(database.url);
     say('db', 'migrations applied');
+    // Here rather than only in the children: a wrong key stops BuildIt once, instead of children restarting in a loop.
+    const pool = createPool(database.url, { max: 1 });
+    const secretKeys = await prepareSecretKeys(pool, { dataDir }).finally(() => pool.end());
+    if (secretKeys.backupNotice) say('secrets', secretKeys.backupNotice);
     // The children run in the repository: given the absolute data dir, they use ours even when our cwd is elsewhere.
     const env = { ...process.env, DATABASE_URL: database.url, BUILDIT_DATA_DIR: dataDir, NODE_ENV: dev ? ('development' as const) : ('production' as const) };
     if (!dev) await buildWebIfStale(env, (line) => say('build', line));

@@ -27,6 +27,7 @@ import { JobRunner } from '../lib/queue/runner';
 import { Scheduler } from '../lib/schedule/scheduler';
 import { onSupervisorGone } from '../lib/system';
 import { CancelRequests } from '../lib/runs/cancel-requests';
+import { prepareSecretKeys } from '../lib/secrets/startup';
 import { createJobHandlers } from './jobs/index';
 
 const workerId = workerIdFromEnv();
@@ -71,6 +72,10 @@ async function main(): Promise<void> {
     await closeSharedDb();
     return;
   }
+
+  // A key that cannot decrypt the stored secrets stops the worker before it claims a run (lib/secrets/startup.ts).
+  const secretKeys = await prepareSecretKeys(pool);
+  if (secretKeys.backupNotice) log.warn(secretKeys.backupNotice);
 
   const runner = new JobRunner({ pool, workerId, handlers, concurrency, leaseMs, heartbeatMs, log, ...(kinds ? { kinds } : {}) });
   await runner.start();

@@ -139,6 +139,15 @@ export class ApiClient {
   readLogs(runId: string, stageRunId: string, after?: number): Promise<api.LogPage> {
     return this.call(api.getStageLogs, { params: { runId, stageRunId }, query: { after, limit: 1000, format: 'json' } });
   }
+  listSecrets(tenantId: string): Promise<api.Secret[]> {
+    return this.all((cursor) => this.call(api.listSecrets, { params: { tenantId }, query: { limit: 100, cursor } }));
+  }
+  setSecret(tenantId: string, name: string, value: string): Promise<api.Secret> {
+    return this.call(api.setSecret, { params: { tenantId, name }, body: { value } });
+  }
+  deleteSecret(tenantId: string, name: string): Promise<void> {
+    return this.call(api.deleteSecret, { params: { tenantId, name } });
+  }
   listTokens(): Promise<api.Token[]> {
     return this.all((cursor) => this.call(api.listTokens, { query: { limit: 100, cursor } }));
   }

@@ -25,6 +25,13 @@ export function remote(): Remote {
   return { api: new ApiClient({ url: config.url, token: config.token }), config };
 }
 
+/** All of stdin. */
+export async function readStdin(): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(Buffer.from(chunk as Uint8Array));
+  return Buffer.concat(chunks);
+}
+
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }

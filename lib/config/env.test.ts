@@ -10,7 +10,9 @@ import {
   logCapBytesFromEnv,
   logLevelFromEnv,
   migrationsDirFromEnv,
+  previousSecretKeysFromEnv,
   schedulerEnabledFromEnv,
+  secretKeyFromEnv,
   webHostFromEnv,
   webPortFromEnv,
   workerConcurrencyFromEnv,
@@ -19,7 +21,7 @@ import {
   workerIdFromEnv,
   workerLeaseMsFromEnv,
 } from './env';
-import { intFromEnv, namesFromEnv, oneOfFromEnv, stringFromEnv } from './parse';
+import { decodeKey, intFromEnv, namesFromEnv, oneOfFromEnv, stringFromEnv } from './parse';
 
 /** Asserts that `fn` throws exactly `message`. */
 const throwsMessage = (fn: () => unknown, message: string) => assert.throws(fn, { message });
@@ -114,4 +116,34 @@ test('worker settings', () => {
   assert.equal(dbRetryMsFromEnv({}), 60_000);
   assert.equal(dbRetryMsFromEnv({ BUILDIT_DB_RETRY_MS: '0' }), 0);
   throwsMessage(() => dbRetryMsFromEnv({ BUILDIT_DB_RETRY_MS: '1m' }), 'BUILDIT_DB_RETRY_MS must be an integer >= 0 (milliseconds), got "1m"');
+});
+
+test('secret keys: 32 bytes in base64 or hex; a bad value is described by its length, never shown', () => {
+  const key = Buffer.alloc(32, 7);
+  assert.deepEqual(decodeKey(key.toString('base64')), key);
+  assert.deepEqual(decodeKey(key.toString('base64').replace(/=$/, '')), key);
+  assert.deepEqual(decodeKey(` ${key.toString('hex').toUpperCase()} `), key);
+  for (const bad of ['', 'short', Buffer.alloc(31).toString('base64'), Buffer.alloc(33).toString('hex'), `${key.toString('hex').slice(1)}g`]) {
+    assert.equal(decodeKey(bad), undefined, bad);
+  }
+  assert.equal(secretKeyFromEnv({}), undefined);
+  assert.deepEqual(secretKeyFromEnv({ BUILDIT_SECRET_KEY: key.toString('base64') }), key);
+  throwsMessage(
+    () => secretKeyFromEnv({ BUILDIT_SECRET_KEY: 'hunter2-is-my-key' }),
+    'BUILDIT_SECRET_KEY must be 32 bytes written in base64 (44 characters) or as 64 hex digits (generate one with `openssl rand -base64 32`), got a value of 17 characters',
+  );
+  throwsMessage(
+    () => secretKeyFromEnv({ BUILDIT_SECRET_KEY: `${key.toString('hex')},${key.toString('hex')}` }),
+    'BUILDIT_SECRET_KEY must be one key (older keys that must stay readable go in BUILDIT_SECRET_KEY_PREVIOUS)',
+  );
+  const old = Buffer.alloc(32, 9);
+  assert.deepEqual(previousSecretKeysFromEnv({}), []);
+  assert.deepEqual(
+    previousSecretKeysFromEnv({ BUILDIT_SECRET_KEY: key.toString('hex'), BUILDIT_SECRET_KEY_PREVIOUS: `${old.toString('base64')}, ${key.toString('hex')}` }),
+    [old, key],
+  );
+  throwsMessage(
+    () => previousSecretKeysFromEnv({ BUILDIT_SECRET_KEY_PREVIOUS: old.toString('hex') }),
+    'BUILDIT_SECRET_KEY_PREVIOUS needs BUILDIT_SECRET_KEY: the previous keys only decrypt, the current key encrypts',
+  );
 });

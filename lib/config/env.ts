@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import path from 'node:path';
-import { intFromEnv, namesFromEnv, oneOfFromEnv, stringFromEnv, type Env } from './parse';
+import { intFromEnv, keysFromEnv, namesFromEnv, oneOfFromEnv, stringFromEnv, type Env } from './parse';
 
 export type { Env };
 
@@ -33,6 +33,26 @@ export const databasePoolSizeFromEnv = (env: Env = process.env): number => intFr
 
 /** BUILDIT_MIGRATIONS_DIR: the prisma/migrations readiness compares the database with; undefined: found next to the code. */
 export const migrationsDirFromEnv = (env: Env = process.env): string | undefined => stringFromEnv('BUILDIT_MIGRATIONS_DIR', env);
+
+// --- Secrets ------------------------------------------------------------------------------------------
+
+/** BUILDIT_SECRET_KEY: the key that encrypts tenant secrets (docs/secrets.md); undefined: the key file in the data dir. */
+export function secretKeyFromEnv(env: Env = process.env): Buffer | undefined {
+  const keys = keysFromEnv('BUILDIT_SECRET_KEY', env);
+  if (keys !== undefined && keys.length > 1) {
+    throw new Error('BUILDIT_SECRET_KEY must be one key (older keys that must stay readable go in BUILDIT_SECRET_KEY_PREVIOUS)');
+  }
+  return keys?.[0];
+}
+
+/** BUILDIT_SECRET_KEY_PREVIOUS: comma-separated older keys, still read (never used to encrypt) during a key rotation. */
+export function previousSecretKeysFromEnv(env: Env = process.env): Buffer[] {
+  const keys = keysFromEnv('BUILDIT_SECRET_KEY_PREVIOUS', env) ?? [];
+  if (keys.length > 0 && secretKeyFromEnv(env) === undefined) {
+    throw new Error('BUILDIT_SECRET_KEY_PREVIOUS needs BUILDIT_SECRET_KEY: the previous keys only decrypt, the current key encrypts');
+  }
+  return keys;
+}
 
 // --- Logs ---------------------------------------------------------------------------------------------
 
@@ -104,6 +124,8 @@ export function checkServerSettings(env: Env = process.env): void {
   for (const parse of [
     databaseUrlFromEnv,
     databasePoolSizeFromEnv,
+    secretKeyFromEnv,
+    previousSecretKeysFromEnv,
     logLevelFromEnv,
     webPortFromEnv,
     workerConcurrencyFromEnv,

@@ -59,3 +59,32 @@ export function namesFromEnv<T extends string>(name: string, known: readonly T[]
   }
   return names as T[];
 }
+
+/** How a 256-bit key is written (the key that encrypts secrets, lib/secrets/keys.ts). */
+export const KEY_FORMAT = '32 bytes written in base64 (44 characters) or as 64 hex digits';
+/** How to make one. */
+export const KEY_HINT = 'generate one with `openssl rand -base64 32`';
+
+/** A 256-bit key in KEY_FORMAT, or undefined when the text is not one. */
+export function decodeKey(text: string): Buffer | undefined {
+  const trimmed = text.trim();
+  if (/^[0-9a-fA-F]{64}$/.test(trimmed)) return Buffer.from(trimmed, 'hex');
+  if (!/^[A-Za-z0-9+/]{43}=?$/.test(trimmed)) return undefined;
+  return Buffer.from(trimmed, 'base64');
+}
+
+/**
+ * Comma-separated keys in KEY_FORMAT, or undefined when unset. A key is a secret: the error says how long
+ * the bad value was, never what it was (it would end up in logs).
+ */
+export function keysFromEnv(name: string, env: Env): Buffer[] | undefined {
+  const raw = stringFromEnv(name, env);
+  if (raw === undefined) return undefined;
+  const keys: Buffer[] = [];
+  for (const part of raw.split(',')) {
+    const key = decodeKey(part);
+    if (key === undefined) throw new Error(`${name} must be ${KEY_FORMAT} (${KEY_HINT}), got a value of ${part.trim().length} characters`);
+    keys.push(key);
+  }
+  return keys;
+}

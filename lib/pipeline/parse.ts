@@ -10,7 +10,7 @@ import { cronError } from './cron';
 import { DURATION_HINT, parseDuration } from './duration';
 import { LazyLocations, readKdl, StoredLocations, type KdlSource } from './kdl';
 import { NodeReader, type ReadContext, type StringValue } from './node-reader';
-import { RESERVED_ENV_PREFIX } from './script-env';
+import { ENV_NAME, RESERVED_ENV_PREFIX } from './script-env';
 import { TRIGGER_EVENTS, type ExecutorName, type TriggerEvent } from './plan-types';
 import type {
   CacheSpec,
@@ -55,7 +55,6 @@ const STAGE_NODE_NAMES = new Set<string>(STAGE_NODES);
 /** Stage children that may appear once. */
 const SINGLE_STAGE_NODES = new Set(['image', 'matrix', 'when', 'timeout', 'retry', 'allow-failure', 'approval', 'executor', 'build', 'deploy', 'stack']);
 
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_-]*$/;
 const STAGE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 export const MAX_RETRY = 10;

@@ -9,6 +9,9 @@ import type { Reference } from './interpolate';
 /** Environment variables starting with this belong to BuildIt: a pipeline cannot set them. */
 export const RESERVED_ENV_PREFIX = 'BUILDIT_';
 
+/** An environment variable name, which is also what a secret's name must be (secrets are injected as env vars). */
+export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
 /** A variable name or matrix key as part of an environment variable name (`-` is not allowed there). */
 export function envNamePart(name: string): string {
   return name.replaceAll('-', '_');

@@ -16,6 +16,7 @@
  * a body without an entry fails the test and says what to add.
  */
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import { buildOpenApiDocument } from '../../lib/api/openapi';
 import type { HttpMethod } from '../../lib/api/operation';
@@ -25,6 +26,9 @@ import type { Scope } from '../../lib/auth/authorize';
 import { generateInvitationToken } from '../../lib/auth/invitations';
 import { hashToken } from '../../lib/auth/tokens';
 import { call, createUserWithToken, insertPipeline, routeHandler, useApiWorld, VALID_KDL, type CallResult, type SeededUser } from './helpers';
+
+// Setting a secret encrypts it: a key of this test's own.
+process.env.BUILDIT_SECRET_KEY = randomBytes(32).toString('base64');
 
 /** Tokens of the organization's owner that must be refused: revoked, expired, and lacking scopes. */
 const ownerTokens = { revoked: '', expired: '', readOnly: '', noScope: '' };
@@ -45,12 +49,15 @@ interface Scene {
   pipelineId: string;
   runId: string;
   stageRunId: string;
+  secretName: string;
   /** A member of the organization and of the tenant. */
   member: SeededUser;
   invitationId: string;
   invitationToken: string;
   /** The user the invitation is for: a member of the other organization, with its token. */
   invitee: SeededUser;
+  /** A service token of the organization. */
+  serviceTokenId: string;
 }
 
 let counter = 0;
@@ -68,21 +75,27 @@ async function newScene(): Promise<Scene> {
     data: { pipelineId, number: 1, status: 'running', event: 'manual', branch: 'main', plan: { stages: [{ id: 'build' }] }, configSource: VALID_KDL },
   });
   const stage = await prisma.stageRun.create({ data: { runId: run.id, stageId: 'build', name: 'build', status: 'running' } });
+  const secret = await prisma.secret.create({
+    data: { tenantId: tenant.id, name: 'ISOLATION', ciphertext: Buffer.alloc(16), iv: Buffer.alloc(12), authTag: Buffer.alloc(16), keyId: 'unused' },
+  });
   const invitee = await createUserWithToken(prisma, { organizationId: world.otherOrgId, orgRole: 'member' });
   const { email } = await prisma.user.findUniqueOrThrow({ where: { id: invitee.userId } });
   const invitationToken = generateInvitationToken();
   const invitation = await prisma.invitation.create({
     data: { organizationId: world.orgId, email, tokenHash: hashToken(invitationToken), expiresAt: new Date(Date.now() + 3_600_000) },
   });
+  const service = await createApiKey(prisma, { organizationId: world.orgId, service: true, name: unique('service'), scopes: ['read'] });
   return {
     tenantId: tenant.id,
     pipelineId,
     runId: run.id,
     stageRunId: stage.id,
+    secretName: secret.name,
     member,
     invitationId: invitation.id,
     invitationToken,
     invitee,
+    serviceTokenId: service.apiKey.id,
   };
 }
 
@@ -92,10 +105,12 @@ const PATH_FIXTURES: Record<string, { inTenant: boolean; of: (scene: Scene) => s
   userId: { inTenant: false, of: (scene) => scene.member.userId },
   invitationId: { inTenant: false, of: (scene) => scene.invitationId },
   token: { inTenant: false, of: (scene) => scene.invitationToken },
+  tokenId: { inTenant: false, of: (scene) => scene.serviceTokenId },
   tenantId: { inTenant: true, of: (scene) => scene.tenantId },
   pipelineId: { inTenant: true, of: (scene) => scene.pipelineId },
   runId: { inTenant: true, of: (scene) => scene.runId },
   stageRunId: { inTenant: true, of: (scene) => scene.stageRunId },
+  name: { inTenant: true, of: (scene) => scene.secretName },
 };
 
 /** A valid body for each operation whose body schema does not take `{}` (made anew per call: names stay unique). */
@@ -109,6 +124,8 @@ const BODIES: Record<string, () => unknown> = {
   setTenantMember: () => ({ role: 'viewer' }),
   createPipeline: () => ({ name: unique('isolated'), config: VALID_KDL }),
   updatePipeline: () => ({ name: 'renamed' }),
+  setSecret: () => ({ value: 'isolated value' }),
+  createToken: () => ({ name: unique('isolation'), scopes: ['admin'] }),
 };
 
 /**
@@ -122,6 +139,7 @@ const SELF_SERVICE: Record<string, { viewer: number; caller?: (scene: Scene) => 
     caller: (scene) => scene.invitee,
     why: 'an invitation is for the user with its email; for anyone else it does not exist',
   },
+  revokeToken: { viewer: 404, why: 'a user sees their own tokens, and organization admins its service tokens; no other token exists for them' },
 };
 
 interface Route {
@@ -176,6 +194,7 @@ function idsOfOurs(scene: Scene): string[] {
     scene.runId,
     scene.stageRunId,
     scene.invitationId,
+    scene.serviceTokenId,
   ];
 }
 

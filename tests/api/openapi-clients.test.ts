@@ -35,6 +35,7 @@ const COMPONENTS = [
   'PipelineSummary',
   'Run',
   'RunSummary',
+  'Secret',
   'StageRun',
   'Tenant',
   'TenantMember',

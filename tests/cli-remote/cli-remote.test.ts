@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -14,6 +15,7 @@ import type pg from 'pg';
 import { setPrismaForTests } from '../../lib/api/db';
 import { createPool } from '../../lib/db/client';
 import { createRunEventPublisher } from '../../lib/realtime/publisher';
+import { readSecretValues } from '../../lib/secrets/store';
 import { seedWorld, VALID_KDL, INVALID_KDL, type World } from '../api/helpers';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { startTestApiServer, type TestApiServer } from './router';
@@ -459,5 +461,72 @@ describe('tokens', () => {
       const usage = await buildit(['tokens', 'create', 'x', ...args], as(world.owner.token));
       assert.equal(usage.code, 2, `${args.join(' ')}: ${usage.stderr}`);
     }
+  });
+});
+
+describe('secrets', () => {
+  // The key the route handlers (in this process) encrypt with.
+  before(() => (process.env.BUILDIT_SECRET_KEY = randomBytes(32).toString('base64')));
+  after(() => delete process.env.BUILDIT_SECRET_KEY);
+
+  test('set from stdin (one final newline dropped) or --from-file (verbatim), list, delete; no output shows a value', async () => {
+    const admin = as(world.adminA.token);
+    const set = await buildit(['secrets', 'set', 'NPM_TOKEN'], admin, { input: 'npm-token-value-1234\n' });
+    assert.equal(set.code, 0, set.stderr);
+    assert.equal(set.stdout, 'Set secret NPM_TOKEN in tenant a.\n');
+    const keyFile = path.join(home, 'deploy_key');
+    writeFileSync(keyFile, '-----BEGIN KEY-----\nbGluZS1vbmUtb2Yta2V5\n-----END KEY-----\n');
+    const fromFile = await buildit(['secrets', 'set', 'DEPLOY_KEY', '--from-file', keyFile, '--tenant', 'a', '--json'], admin);
+    assert.equal(fromFile.code, 0, fromFile.stderr);
+    assert.equal((JSON.parse(fromFile.stdout) as { name: string }).name, 'DEPLOY_KEY');
+    assert.deepEqual(await readSecretValues(database.prisma, world.tenantA, ['NPM_TOKEN', 'DEPLOY_KEY']), {
+      NPM_TOKEN: 'npm-token-value-1234',
+      DEPLOY_KEY: readFileSync(keyFile, 'utf8'),
+    });
+
+    const listed = await buildit(['secrets', 'list'], as(world.viewerA.token));
+    assert.equal(listed.code, 0, listed.stderr);
+    const [header, ...rows] = listed.stdout.trimEnd().split('\n');
+    assert.match(header!, /^NAME\s+UPDATED\s+UPDATED BY\s+CREATED\s+CREATED BY$/);
+    assert.deepEqual(
+      rows.map((row) => row.split(/\s+/)[0]),
+      ['DEPLOY_KEY', 'NPM_TOKEN'],
+    );
+    assert.match(rows[0]!, /@example\.test/);
+    const json = await buildit(['secrets', 'list', '--json'], admin);
+    assert.deepEqual(
+      (JSON.parse(json.stdout) as Array<{ name: string }>).map((secret) => secret.name),
+      ['DEPLOY_KEY', 'NPM_TOKEN'],
+    );
+    for (const output of [set, fromFile, listed, json]) assert.ok(!/npm-token-value|bGluZS1vbmUt/.test(output.stdout + output.stderr));
+
+    const deleted = await buildit(['secrets', 'delete', 'NPM_TOKEN'], admin);
+    assert.equal(deleted.code, 0, deleted.stderr);
+    assert.equal(deleted.stdout, 'Deleted secret NPM_TOKEN from tenant a.\n');
+    const again = await buildit(['secrets', 'delete', 'NPM_TOKEN'], admin);
+    assert.equal(again.code, 1);
+    assert.equal(again.stderr, 'buildit: secret not found (not_found)\n');
+  });
+
+  test('refusals: a viewer (exit 1, forbidden), a bad name (exit 1, the reason), an empty, too large or non-UTF-8 value (exit 2, nothing sent)', async () => {
+    const viewer = await buildit(['secrets', 'set', 'X_TOKEN'], as(world.viewerA.token), { input: 'value-1234' });
+    assert.equal(viewer.code, 1);
+    assert.match(viewer.stderr, /\(forbidden\)\n$/);
+    const badName = await buildit(['secrets', 'set', 'BUILDIT_TOKEN'], as(world.adminA.token), { input: 'value-1234' });
+    assert.equal(badName.code, 1);
+    assert.match(badName.stderr, /^buildit: invalid secret name "BUILDIT_TOKEN": names starting with BUILDIT_ are reserved .*\(validation_failed\)/);
+    const empty = await buildit(['secrets', 'set', 'X_TOKEN'], as(world.adminA.token), { input: '\n' });
+    assert.equal(empty.code, 2);
+    assert.equal(empty.stderr, 'buildit: stdin is empty: a secret needs a value\n');
+    const large = path.join(home, 'large');
+    writeFileSync(large, 'x'.repeat(64 * 1024 + 1));
+    const tooLarge = await buildit(['secrets', 'set', 'X_TOKEN', '--from-file', large], as(world.adminA.token));
+    assert.equal(tooLarge.code, 2);
+    assert.match(tooLarge.stderr, /holds 65537 bytes: a secret value is at most 65536 bytes/);
+    const binary = path.join(home, 'binary');
+    writeFileSync(binary, Buffer.from([0xff, 0xfe, 0x00, 0x01]));
+    const notText = await buildit(['secrets', 'set', 'X_TOKEN', '--from-file', binary], as(world.adminA.token));
+    assert.equal(notText.code, 2);
+    assert.match(notText.stderr, /is not UTF-8 text: store it base64-encoded/);
   });
 });

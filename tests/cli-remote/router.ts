@@ -17,6 +17,8 @@ import * as runRoute from '../../app/api/v1/runs/[runId]/route';
 import * as logsRoute from '../../app/api/v1/runs/[runId]/stages/[stageRunId]/logs/route';
 import * as tenantPipelinesRoute from '../../app/api/v1/tenants/[tenantId]/pipelines/route';
 import * as tenantRoute from '../../app/api/v1/tenants/[tenantId]/route';
+import * as tenantSecretRoute from '../../app/api/v1/tenants/[tenantId]/secrets/[name]/route';
+import * as tenantSecretsRoute from '../../app/api/v1/tenants/[tenantId]/secrets/route';
 import * as tenantsRoute from '../../app/api/v1/tenants/route';
 import * as revokeTokenRoute from '../../app/api/v1/tokens/[tokenId]/revoke/route';
 import * as tokensRoute from '../../app/api/v1/tokens/route';
@@ -25,7 +27,7 @@ import { attachRealtime, type Realtime } from '../../lib/realtime/server';
 import type { TestDatabase } from '../support/db';
 import { silentLog } from '../realtime/support';
 
-type RouteModule = Partial<Record<'GET' | 'POST' | 'PATCH' | 'DELETE', RouteHandler>>;
+type RouteModule = Partial<Record<'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', RouteHandler>>;
 
 /** Next's app-router paths, `[param]` segments as in the directory names. */
 const ROUTES: Array<[string, RouteModule]> = [
@@ -33,6 +35,8 @@ const ROUTES: Array<[string, RouteModule]> = [
   ['/api/v1/tenants', tenantsRoute],
   ['/api/v1/tenants/[tenantId]', tenantRoute],
   ['/api/v1/tenants/[tenantId]/pipelines', tenantPipelinesRoute],
+  ['/api/v1/tenants/[tenantId]/secrets', tenantSecretsRoute],
+  ['/api/v1/tenants/[tenantId]/secrets/[name]', tenantSecretRoute],
   ['/api/v1/pipelines/[pipelineId]', pipelineRoute],
   ['/api/v1/pipelines/[pipelineId]/runs', pipelineRunsRoute],
   ['/api/v1/runs/[runId]', runRoute],

@@ -12,7 +12,9 @@
  *   The workspace starts EMPTY (no source checkout yet) and goes when the run ends; the artifact store
  *   is KEPT, for re-runs that reuse stages (no retention yet).
  * - Re-runs: stages reused from an earlier run are not executed (run/reuse.ts).
- * - Secrets: none yet; a stage that declares one fails with the orchestrator's clear reason.
+ * - Secrets: the tenant's secrets that the plan's stages declare, decrypted (lib/secrets/store.ts) and given to
+ *   the orchestrator, which injects into each stage only its own and masks all of them in every log line; a
+ *   declared secret the tenant lacks fails that stage, naming it.
  * - Approvals: not possible from the web yet; `approval` stages are skipped with APPROVAL_PENDING_REASON.
  * - Cancel: a cancel requested through the API reaches the worker by NOTIFY (lib/runs/cancel-requests.ts)
  *   and stops the run; it ends `cancelled`.
@@ -37,6 +39,7 @@ import { CancelRequests } from '../../lib/runs/cancel-requests';
 import { readStoredLogPositions } from '../../lib/runs/log-chunks';
 import { StoreSink, type StoreSinkOptions } from '../../lib/runs/store-sink';
 import { parseStoredPlan } from '../../lib/runs/stored-plan';
+import { readSecretValues } from '../../lib/secrets/store';
 import { claimRun, failRunOnInternalError, recordStageHandle } from '../../lib/runs/transitions';
 import { DetachableExecutor } from './run/detachable';
 import { createWorkerExecutors, unavailableReasons } from './run/executors';
@@ -174,6 +177,8 @@ export async function runPipelineJob(job: RunPipelineJob, ctx: RunPipelineContex
   try {
     await cancelWatch.checked;
     if (ctx.signal.aborted) detach();
+    const declared = plan.stages.filter((stage) => stage.skip === null).flatMap((stage) => stage.secrets);
+    const secrets = await readSecretValues(prisma, loaded.pipeline.tenantId, declared, { dataDir: deps.dataDir });
     const orchestration = runPlan({
       plan,
       runId,
@@ -182,7 +187,7 @@ export async function runPipelineJob(job: RunPipelineJob, ctx: RunPipelineContex
       sink,
       artifacts: storageArtifactStore(storage, runId),
       cacheStore: new CacheStore(storage.cacheRoot),
-      secrets: {},
+      secrets,
       approvals: () => Promise.resolve({ approved: false, reason: APPROVAL_PENDING_REASON }),
       signal: cancel.signal,
       labels: { 'buildit.origin': 'server' },

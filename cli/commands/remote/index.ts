@@ -12,6 +12,7 @@ import { action } from '../../remote/errors';
 import type { LoginOptions } from './login';
 import type { CreateOptions, TenantOption } from './pipelines';
 import type { ListOptions, LogsOptions, RerunOptions } from './runs';
+import type { SetOptions } from './secrets';
 import type { CreateTokenOptions } from './tokens';
 import type { TriggerOptions } from './trigger';
 
@@ -21,6 +22,7 @@ export function register(program: Command): void {
   registerTrigger(program);
   registerRuns(program);
   registerTokens(program);
+  registerSecrets(program);
 }
 
 function registerLogin(program: Command): void {
@@ -112,6 +114,31 @@ function registerRuns(program: Command): void {
     .option('--follow', 'stream new output until the run finishes; exit 1 unless it succeeded')
     .option('--json', 'NDJSON: one object per log chunk (and per run event with --follow)')
     .action(action(async (runId: string, options: LogsOptions) => (await import('./runs')).logs(runId, options)));
+}
+
+function registerSecrets(program: Command): void {
+  const secrets = program.command('secrets').description("a tenant's secrets on a BuildIt server (values go in, never out)");
+  secrets
+    .command('set')
+    .description('create or replace a secret; the value comes from stdin (one final newline dropped) or --from-file (verbatim)')
+    .argument('<name>', 'secret name: letters, digits and _, as the pipeline declares it')
+    .option('--from-file <file>', 'read the value from this file')
+    .option('--tenant <tenant>', 'tenant id or slug (default: login --tenant, or the only tenant)')
+    .option('--json', 'print the secret (name, who set it and when) as JSON')
+    .action(action(async (name: string, options: SetOptions) => (await import('./secrets')).set(name, options)));
+  secrets
+    .command('list')
+    .description('list the secrets of a tenant: names, who set them and when')
+    .option('--tenant <tenant>', 'tenant id or slug (default: login --tenant, or the only tenant)')
+    .option('--json', 'print JSON')
+    .action(action(async (options: TenantOption) => (await import('./secrets')).list(options)));
+  secrets
+    .command('delete')
+    .description('delete a secret')
+    .argument('<name>', 'secret name')
+    .option('--tenant <tenant>', 'tenant id or slug (default: login --tenant, or the only tenant)')
+    .option('--json', 'print the result as JSON')
+    .action(action(async (name: string, options: TenantOption) => (await import('./secrets')).remove(name, options)));
 }
 
 function registerTokens(program: Command): void {

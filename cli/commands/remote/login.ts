@@ -6,7 +6,7 @@
  */
 import { UsageError } from '../../errors';
 import { ApiClient } from '../../remote/client';
-import { printJson, type JsonOption } from '../../remote/command';
+import { printJson, readStdin, type JsonOption } from '../../remote/command';
 import { configPath, normalizeUrl, writeConfigFile } from '../../remote/config';
 import { ApiError } from '../../remote/errors';
 import { remoteServerFromEnv } from '../../../lib/config/cli';
@@ -18,16 +18,10 @@ export interface LoginOptions extends JsonOption {
   tenant?: string;
 }
 
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(Buffer.from(chunk as Uint8Array));
-  return Buffer.concat(chunks).toString('utf8').trim();
-}
-
 export async function login(options: LoginOptions): Promise<void> {
   const fromEnv = remoteServerFromEnv();
   const rawUrl = options.url ?? fromEnv.url;
-  const token = options.tokenStdin ? await readStdin() : (options.token ?? fromEnv.token);
+  const token = options.tokenStdin ? (await readStdin()).toString('utf8').trim() : (options.token ?? fromEnv.token);
   if (!rawUrl) throw new UsageError('login needs the server URL: --url URL (or BUILDIT_URL)');
   if (!token) throw new UsageError('login needs an API token: --token TOKEN, --token-stdin (or BUILDIT_TOKEN)');
   const url = normalizeUrl(rawUrl);

@@ -6,6 +6,7 @@ import { memberOperations } from './members';
 import { organizationOperations } from './organizations';
 import { pipelineOperations } from './pipelines';
 import { runOperations } from './runs';
+import { secretOperations } from './secrets';
 import { tenantMemberOperations } from './tenant-members';
 import { tenantOperations } from './tenants';
 import { tokenOperations } from './tokens';
@@ -17,6 +18,7 @@ export * from './members';
 export * from './organizations';
 export * from './pipelines';
 export * from './runs';
+export * from './secrets';
 export * from './tenant-members';
 export * from './tenants';
 export * from './tokens';
@@ -46,6 +48,7 @@ export const operations: readonly Operation[] = [
   ...tenantMemberOperations,
   ...pipelineOperations,
   ...runOperations,
+  ...secretOperations,
   ...tokenOperations,
   ...auditOperations,
   openApiDocument,
