@@ -72,6 +72,79 @@ export const webHostFromEnv = (env: Env = process.env): string => stringFromEnv(
 /** BUILDIT_BOOTSTRAP_TOKEN: the admin token a fresh install is created with (its shape is checked by lib/auth). */
 export const bootstrapTokenFromEnv = (env: Env = process.env): string | undefined => stringFromEnv('BUILDIT_BOOTSTRAP_TOKEN', env);
 
+// --- Sign-in (docs/sign-in.md) ------------------------------------------------------------------------
+
+/**
+ * BUILDIT_PUBLIC_URL: the address users reach BuildIt at (`https://ci.example.com`). Sign-in callbacks are
+ * built on it, cookies are Secure when it is https, and cookie-authenticated writes must come from its
+ * origin. Undefined: `http://localhost:$PORT`.
+ */
+export function publicUrlFromEnv(env: Env = process.env): URL {
+  const text = stringFromEnv('BUILDIT_PUBLIC_URL', env);
+  if (text === undefined) return new URL(`http://localhost:${webPortFromEnv(env)}`);
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new Error(`BUILDIT_PUBLIC_URL must be an absolute http(s) URL such as https://ci.example.com (got "${text}")`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('BUILDIT_PUBLIC_URL must start with http:// or https://');
+  return url;
+}
+
+export interface OAuthClientSettings {
+  clientId: string;
+  clientSecret: string;
+}
+
+export interface OidcSettings extends OAuthClientSettings {
+  issuer: string;
+  /** Shown on the sign-in button: "Continue with {name}". */
+  name: string;
+}
+
+/** Both of `${prefix}_CLIENT_ID` and `${prefix}_CLIENT_SECRET`, or neither. */
+function oauthClientFromEnv(prefix: string, env: Env): OAuthClientSettings | undefined {
+  const clientId = stringFromEnv(`${prefix}_CLIENT_ID`, env);
+  const clientSecret = stringFromEnv(`${prefix}_CLIENT_SECRET`, env);
+  if (clientId === undefined && clientSecret === undefined) return undefined;
+  if (clientId === undefined || clientSecret === undefined) throw new Error(`${prefix}_CLIENT_ID and ${prefix}_CLIENT_SECRET are set together`);
+  return { clientId, clientSecret };
+}
+
+/** BUILDIT_OIDC_ISSUER, _CLIENT_ID, _CLIENT_SECRET (and _NAME): any OpenID Connect provider. */
+export function oidcFromEnv(env: Env = process.env): OidcSettings | undefined {
+  const issuer = stringFromEnv('BUILDIT_OIDC_ISSUER', env);
+  const client = oauthClientFromEnv('BUILDIT_OIDC', env);
+  if (issuer === undefined && client === undefined) return undefined;
+  if (issuer === undefined || client === undefined) {
+    throw new Error('OpenID Connect sign-in needs BUILDIT_OIDC_ISSUER, BUILDIT_OIDC_CLIENT_ID and BUILDIT_OIDC_CLIENT_SECRET together');
+  }
+  if (!/^https?:\/\//.test(issuer)) throw new Error(`BUILDIT_OIDC_ISSUER must be the issuer's URL (https://id.example.com/realms/main), got "${issuer}"`);
+  return { issuer: issuer.replace(/\/+$/, ''), ...client, name: stringFromEnv('BUILDIT_OIDC_NAME', env) ?? 'OpenID Connect' };
+}
+
+/** BUILDIT_GITHUB_CLIENT_ID / _SECRET: sign-in with GitHub. */
+export const githubFromEnv = (env: Env = process.env): OAuthClientSettings | undefined => oauthClientFromEnv('BUILDIT_GITHUB', env);
+
+/** BUILDIT_GOOGLE_CLIENT_ID / _SECRET: sign-in with Google. */
+export const googleFromEnv = (env: Env = process.env): OAuthClientSettings | undefined => oauthClientFromEnv('BUILDIT_GOOGLE', env);
+
+/** BUILDIT_PASSWORD_SIGNIN (default `on`): `off` turns email + password sign-in off once a provider is set up. */
+export const passwordSignInFromEnv = (env: Env = process.env): boolean => oneOfFromEnv('BUILDIT_PASSWORD_SIGNIN', ['on', 'off'], 'on', env) === 'on';
+
+/** BUILDIT_ADMIN_EMAIL + BUILDIT_ADMIN_PASSWORD: the first organization's owner, created unattended (as the setup page does). */
+export function adminFromEnv(env: Env = process.env): { email: string; password: string } | undefined {
+  const email = stringFromEnv('BUILDIT_ADMIN_EMAIL', env);
+  const password = stringFromEnv('BUILDIT_ADMIN_PASSWORD', env);
+  if (email === undefined && password === undefined) return undefined;
+  if (email === undefined || password === undefined) throw new Error('BUILDIT_ADMIN_EMAIL and BUILDIT_ADMIN_PASSWORD are set together');
+  return { email, password };
+}
+
+/** BUILDIT_AUTH_SECRET: signs the session cookies; undefined: derived from the secret key (docs/sign-in.md). */
+export const authSecretFromEnv = (env: Env = process.env): string | undefined => stringFromEnv('BUILDIT_AUTH_SECRET', env);
+
 // --- Worker -------------------------------------------------------------------------------------------
 
 /** BUILDIT_WORKER_ID: the worker's name in job leases and logs; default host, pid and a random suffix. */
@@ -128,6 +201,12 @@ export function checkServerSettings(env: Env = process.env): void {
     previousSecretKeysFromEnv,
     logLevelFromEnv,
     webPortFromEnv,
+    publicUrlFromEnv,
+    oidcFromEnv,
+    githubFromEnv,
+    googleFromEnv,
+    passwordSignInFromEnv,
+    adminFromEnv,
     workerConcurrencyFromEnv,
     workerGraceMsFromEnv,
     workerLeaseMsFromEnv,
