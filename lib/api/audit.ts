@@ -5,48 +5,14 @@
  * own (`recordDenial`, called by withApi): nothing it did is left to commit with. Rows are never updated or
  * deleted (a trigger refuses it; docs/audit.md).
  */
-import type { Prisma } from '../generated/prisma/client';
-import type { AuditOutcome } from '../generated/prisma/enums';
+import { recordAudit } from '../auth/audit';
 import type { Actor } from '../auth/authorize';
 import type { RequestOrigin } from '../auth/request-origin';
 import type { Tx } from './db';
 import type { ApiError } from './errors';
 import type { Operation } from './operation';
 
-export interface AuditEntry {
-  /** What was done: an action of lib/auth (`pipeline.create`) or a finer name (`run.rerun`, `token.revoke`). */
-  action: string;
-  /** Default `success`. */
-  outcome?: AuditOutcome;
-  /** The organization when there is no actor (a failed sign-in); otherwise the actor's. */
-  organizationId?: string;
-  tenantId?: string | null;
-  /** The resource, named as the API names it: `tenant`, `pipeline`, `run`, `token`, ... */
-  targetType: string;
-  targetId: string;
-  details?: Prisma.InputJsonValue;
-  /** The request the action came from; null when it came from none. */
-  origin: RequestOrigin | null;
-}
-
-/** Writes one row. `actor` is null when nobody was authenticated (a failed sign-in). */
-export async function recordAudit(tx: Tx, actor: Actor | null, entry: AuditEntry): Promise<void> {
-  await tx.auditLog.create({
-    data: {
-      organizationId: entry.organizationId ?? actor?.organizationId ?? null,
-      tenantId: entry.tenantId ?? null,
-      actorUserId: actor?.userId ?? null,
-      actorApiKeyId: actor?.apiKeyId ?? null,
-      action: entry.action,
-      outcome: entry.outcome ?? 'success',
-      targetType: entry.targetType,
-      targetId: entry.targetId,
-      details: entry.details ?? undefined,
-      ip: entry.origin?.ip ?? null,
-      userAgent: entry.origin?.userAgent ?? null,
-    },
-  });
-}
+export { recordAudit, type AuditEntry } from '../auth/audit';
 
 /**
  * A mutating operation refused with 403. The action is the one authorization refused (the error's

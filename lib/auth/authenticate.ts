@@ -43,7 +43,7 @@ export async function authenticateToken(prisma: PrismaClient, token: string, opt
   const invalid = new AuthError('invalid_token', 'the API token is not valid');
   if (tokenShapeProblem(token) !== null) throw invalid;
 
-  const key = await prisma.apiKey.findUnique({ where: { prefix: tokenLookupPrefix(token) } });
+  const key = await prisma.apiKey.findUnique({ where: { prefix: tokenLookupPrefix(token) }, include: { user: { select: { disabledAt: true } } } });
   // Hash even when no row matched, so a miss and a mismatch take the same time.
   const presented = hashToken(token);
   if (!key || !hashesEqual(presented, key.hash)) throw invalid;
@@ -55,6 +55,7 @@ export async function authenticateToken(prisma: PrismaClient, token: string, opt
   if (key.service) roles = SERVICE_TOKEN_ROLES;
   // A personal token whose user was deleted keeps no rights (fail closed).
   else if (key.userId === null) throw new AuthError('invalid_token', 'the API token no longer belongs to a user: create a new one');
+  else if (key.user?.disabledAt) throw new AuthError('invalid_token', 'the user of this API token is disabled: ask an administrator');
   else roles = await userRoles(prisma, key.organizationId, key.userId);
 
   const stale = key.lastUsedAt === null || now.getTime() - key.lastUsedAt.getTime() >= LAST_USED_GRANULARITY_MS;
@@ -81,13 +82,13 @@ export async function authenticateToken(prisma: PrismaClient, token: string, opt
   };
 }
 
-type Roles = Pick<Actor, 'orgRole' | 'tenantRoles'>;
+export type Roles = Pick<Actor, 'orgRole' | 'tenantRoles'>;
 
 /** A service token's rights: an org admin's (never an owner's: owners alone change the organization). */
 const SERVICE_TOKEN_ROLES: Roles = { orgRole: 'admin', tenantRoles: {} };
 
 /** The user's current roles in the organization, read on every request: a demotion takes effect at once. */
-async function userRoles(prisma: PrismaClient, organizationId: string, userId: string): Promise<Roles> {
+export async function userRoles(prisma: PrismaClient, organizationId: string, userId: string): Promise<Roles> {
   const [orgMembership, tenantMemberships] = await Promise.all([
     prisma.orgMembership.findUnique({ where: { organizationId_userId: { organizationId, userId } }, select: { role: true } }),
     prisma.tenantMembership.findMany({ where: { userId, tenant: { organizationId } }, select: { tenantId: true, role: true } }),

@@ -113,12 +113,15 @@ const ORG_ROLE_ACTIONS: Readonly<Record<OrgRole, readonly Action[]>> = {
   member: ['org.read', 'member.list', 'tenant.list'],
 };
 
-/** Who is asking: resolved from an API token (lib/auth/authenticate.ts) or, later, a session. */
+/** Who is asking: resolved from an API token (lib/auth/authenticate.ts) or a browser session (lib/auth/sessions.ts). */
 export interface Actor {
-  kind: 'api_key';
+  kind: 'api_key' | 'session';
   /** null for an organization service token, which acts for no user. */
   userId: string | null;
-  apiKeyId: string;
+  /** The API token in use; null for a session. */
+  apiKeyId: string | null;
+  /** The browser session in use (a session acts with its user's whole role: every scope). */
+  sessionId?: string;
   organizationId: string;
   orgRole: OrgRole | null;
   /** The actor's role in each tenant of the organization where it has a membership. */

@@ -8,7 +8,7 @@
  * turns into statuses.
  */
 import { randomBytes } from 'node:crypto';
-import type { Prisma, PrismaClient } from '../generated/prisma/client';
+import type { Invitation, Prisma, PrismaClient } from '../generated/prisma/client';
 import { TenantRole, type OrgRole } from '../generated/prisma/enums';
 import { hashToken } from './tokens';
 
@@ -82,6 +82,19 @@ export async function acceptInvitation(
   const invitation = await tx.invitation.findUnique({ where: { tokenHash: hashToken(token) } });
   // An invitation for someone else is not yours to see, let alone to accept.
   if (!invitation || invitation.email !== normalizeEmail(user.email)) throw notFound;
+  return claimInvitation(tx, invitation, user, now);
+}
+
+/**
+ * Makes `user` a member as `invitation` says, once: the invitation is marked accepted by a conditional
+ * update, so of two concurrent accepts exactly one wins. The caller checked that it is the user's.
+ */
+export async function claimInvitation(
+  tx: Prisma.TransactionClient,
+  invitation: Invitation,
+  user: { id: string; email: string },
+  now: Date = new Date(),
+): Promise<AcceptedInvitation> {
   if (invitation.acceptedAt !== null) throw new InvitationError('used', 'this invitation has already been accepted: links work once');
   if (invitation.revokedAt !== null) throw new InvitationError('revoked', 'this invitation was revoked: ask an admin of the organization for a new one');
   if (invitation.expiresAt <= now) throw new InvitationError('expired', 'this invitation has expired: ask an admin of the organization for a new one');
@@ -114,10 +127,9 @@ export async function acceptInvitation(
 }
 
 /** Pending invitations of an email: a first sign-in of an unknown email is allowed when there is one. */
-export async function pendingInvitationsFor(prisma: PrismaClient | Prisma.TransactionClient, email: string, now: Date = new Date()) {
+export async function pendingInvitationsFor(prisma: PrismaClient | Prisma.TransactionClient, email: string, now: Date = new Date()): Promise<Invitation[]> {
   return prisma.invitation.findMany({
     where: { email: normalizeEmail(email), acceptedAt: null, revokedAt: null, expiresAt: { gt: now } },
-    select: { id: true, organizationId: true, role: true, expiresAt: true },
     orderBy: { createdAt: 'desc' },
   });
 }
