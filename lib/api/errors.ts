@@ -59,7 +59,10 @@ export function toErrorResponse(error: unknown, log: Logger = apiLog(), request?
   if (error instanceof ApiError) {
     return errorResponse(error.status, error.code, error.message, error.details ?? null);
   }
-  if (error instanceof AuthError) return errorResponse(401, error.code, error.message, null, BEARER_CHALLENGE);
+  if (error instanceof AuthError) {
+    // A cross-site write is authenticated, but refused: 403, and no challenge to send other credentials.
+    return error.code === 'cross_site' ? errorResponse(403, error.code, error.message) : errorResponse(401, error.code, error.message, null, BEARER_CHALLENGE);
+  }
   if (error instanceof ZodError) {
     return errorResponse(422, 'validation_failed', 'the request is not valid: see details', formatIssues(error.issues));
   }

@@ -19,6 +19,8 @@ export interface AuditEntry {
   targetType: string;
   targetId: string;
   details?: Prisma.InputJsonValue;
+  /** The user acting when there is no actor yet (a sign-in). */
+  userId?: string | null;
   /** The request the action came from; null when it came from none. */
   origin: RequestOrigin | null;
 }
@@ -29,7 +31,7 @@ export async function recordAudit(tx: PrismaClient | Prisma.TransactionClient, a
     data: {
       organizationId: entry.organizationId ?? actor?.organizationId ?? null,
       tenantId: entry.tenantId ?? null,
-      actorUserId: actor?.userId ?? null,
+      actorUserId: actor?.userId ?? entry.userId ?? null,
       actorApiKeyId: actor?.apiKeyId ?? null,
       action: entry.action,
       outcome: entry.outcome ?? 'success',

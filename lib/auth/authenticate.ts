@@ -8,10 +8,13 @@
  * working when that admin leaves (lib/api/README.md, "API tokens").
  */
 import type { PrismaClient } from '../generated/prisma/client';
-import type { TenantRole } from '../generated/prisma/enums';
 import { isScope, type Actor } from './authorize';
 import { AuthError } from './errors';
+import { crossSiteProblem } from './cross-site';
 import { requestOrigin } from './request-origin';
+import { SERVICE_TOKEN_ROLES, userRoles, type Roles } from './roles';
+import { sessionIdFromCookies } from './session-cookie';
+import { sessionActor } from './sessions';
 import { bearerToken, hashesEqual, hashToken, tokenLookupPrefix, tokenShapeProblem } from './tokens';
 
 /**
@@ -26,11 +29,10 @@ export interface AuthenticateOptions {
   ip?: string | null;
 }
 
+/** An API token (`Authorization: Bearer`), else the session cookie of a signed-in browser. */
 export async function authenticateRequest(prisma: PrismaClient, request: Request, now: Date = new Date()): Promise<Actor> {
   const token = bearerToken(request.headers);
-  if (token === null) {
-    throw new AuthError('unauthenticated', 'authentication required: send `Authorization: Bearer <API token>`');
-  }
+  if (token === null) return authenticateSession(prisma, request, now);
   if (typeof token !== 'string') {
     throw new AuthError('invalid_token', 'malformed Authorization header: expected `Bearer <API token>`');
   }
@@ -82,18 +84,12 @@ export async function authenticateToken(prisma: PrismaClient, token: string, opt
   };
 }
 
-export type Roles = Pick<Actor, 'orgRole' | 'tenantRoles'>;
-
-/** A service token's rights: an org admin's (never an owner's: owners alone change the organization). */
-const SERVICE_TOKEN_ROLES: Roles = { orgRole: 'admin', tenantRoles: {} };
-
-/** The user's current roles in the organization, read on every request: a demotion takes effect at once. */
-export async function userRoles(prisma: PrismaClient, organizationId: string, userId: string): Promise<Roles> {
-  const [orgMembership, tenantMemberships] = await Promise.all([
-    prisma.orgMembership.findUnique({ where: { organizationId_userId: { organizationId, userId } }, select: { role: true } }),
-    prisma.tenantMembership.findMany({ where: { userId, tenant: { organizationId } }, select: { tenantId: true, role: true } }),
-  ]);
-  const tenantRoles: Record<string, TenantRole> = {};
-  for (const membership of tenantMemberships) tenantRoles[membership.tenantId] = membership.role;
-  return { orgRole: orgMembership?.role ?? null, tenantRoles };
+async function authenticateSession(prisma: PrismaClient, request: Request, now: Date): Promise<Actor> {
+  const sessionId = await sessionIdFromCookies(request.headers.get('cookie'));
+  if (sessionId === null) throw new AuthError('unauthenticated', 'authentication required: sign in, or send `Authorization: Bearer <API token>`');
+  if (sessionId === 'invalid') throw new AuthError('invalid_token', 'the session cookie is not valid: sign in again');
+  // A cookie goes with every request the browser makes, also those another site makes it send.
+  const crossSite = crossSiteProblem(request.method, request.headers);
+  if (crossSite !== null) throw new AuthError('cross_site', crossSite);
+  return sessionActor(prisma, sessionId, now);
 }

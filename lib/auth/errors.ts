@@ -6,7 +6,9 @@ export type AuthErrorCode =
   /** No credentials were presented. */
   | 'unauthenticated'
   /** Credentials were presented but are malformed, unknown, revoked or expired. */
-  | 'invalid_token';
+  | 'invalid_token'
+  /** A write authenticated by the session cookie that did not come from BuildIt's own pages (CSRF). */
+  | 'cross_site';
 
 export class AuthError extends Error {
   constructor(

@@ -6,7 +6,7 @@
  */
 import type { Prisma, PrismaClient } from '../generated/prisma/client';
 import { SCOPES, type Actor } from './authorize';
-import { userRoles } from './authenticate';
+import { userRoles } from './roles';
 import { AuthError } from './errors';
 import type { RequestOrigin } from './request-origin';
 

@@ -4,7 +4,7 @@
  *
  * - Several web replicas share rooms through `@socket.io/postgres-adapter` (LISTEN/NOTIFY on the same
  *   PostgreSQL); workers send run events to every replica with `@socket.io/postgres-emitter` (./publisher.ts).
- * - The handshake carries an API token (`auth: { token }`); a socket only joins `run:{id}` / `tenant:{id}`
+ * - The handshake carries an API token (`auth: { token }`) or a browser's session cookie; a socket only joins `run:{id}` / `tenant:{id}`
  *   after `authorize(actor, 'run.read', ...)`; unknown and forbidden ids get the same `not_found`.
  * - Catch-up without gap or duplicate: on `subscribe` the socket joins the run room and, in the same tick,
  *   gets a Subscription that holds every live event of the run arriving for it; then the snapshot and the
@@ -26,6 +26,9 @@ import type pg from 'pg';
 import { Server, type Socket } from 'socket.io';
 import { z } from 'zod';
 import { authenticateToken } from '../auth/authenticate';
+import { crossSiteProblem } from '../auth/cross-site';
+import { sessionIdFromCookies } from '../auth/session-cookie';
+import { sessionActor } from '../auth/sessions';
 import type { Actor } from '../auth/authorize';
 import { AuthError } from '../auth/errors';
 import type { ServerRunEvent } from '../events/server-events';
@@ -164,6 +167,24 @@ class ErrorReply extends Error {
   }
 }
 
+/**
+ * The handshake's API token (`auth: { token }`, the CLI), else the session cookie of a signed-in browser.
+ * A browser opening a socket from another site sends its Origin: refused, as cookie writes are (CSRF).
+ */
+async function authenticateHandshake(prisma: PrismaClient, handshake: Socket['handshake']): Promise<Actor> {
+  const token: unknown = (handshake.auth as Record<string, unknown> | undefined)?.token;
+  if (typeof token === 'string' && token !== '') return authenticateToken(prisma, token);
+  const sessionId = await sessionIdFromCookies(handshake.headers.cookie);
+  if (sessionId === null) throw new AuthError('unauthenticated', 'authentication required: sign in, or connect with `auth: { token: <API token> }`');
+  if (sessionId === 'invalid') throw new AuthError('invalid_token', 'the session cookie is not valid: sign in again');
+  if (handshake.headers.origin !== undefined) {
+    const headers = new Headers({ origin: handshake.headers.origin, host: handshake.headers.host ?? '' });
+    const crossSite = crossSiteProblem('POST', headers);
+    if (crossSite !== null) throw new AuthError('cross_site', crossSite);
+  }
+  return sessionActor(prisma, sessionId);
+}
+
 const notFound = (what: string) => new ErrorReply('not_found', `${what} not found`);
 
 export async function attachRealtime(httpServer: HttpServer, options: RealtimeOptions): Promise<Realtime> {
@@ -222,27 +243,20 @@ export async function attachRealtime(httpServer: HttpServer, options: RealtimeOp
   });
 
   io.use((socket, next) => {
-    const token: unknown = (socket.handshake.auth as Record<string, unknown> | undefined)?.token;
-    const refuse = (message: string) => {
-      const error = new Error('unauthorized') as Error & { data: ErrorBody };
-      error.data = { code: 'unauthorized', message };
-      next(error);
-    };
-    if (typeof token !== 'string' || token === '') {
-      refuse('authentication required: connect with `auth: { token: <API token> }`');
-      return;
-    }
-    authenticateToken(prisma, token).then(
+    authenticateHandshake(prisma, socket.handshake).then(
       (actor) => {
         socket.data.actor = actor;
         next();
       },
       (error: unknown) => {
-        if (error instanceof AuthError) refuse(error.message);
-        else {
+        if (error instanceof AuthError) {
+          const refusal = new Error('unauthorized') as Error & { data: ErrorBody };
+          refusal.data = { code: 'unauthorized', message: error.message };
+          next(refusal);
+        } else {
           log.error({ err: error }, 'realtime: authentication failed');
           const failure = new Error('internal') as Error & { data: ErrorBody };
-          failure.data = { code: 'internal', message: 'the server could not check the token; try again' };
+          failure.data = { code: 'internal', message: 'the server could not check the credentials; try again' };
           next(failure);
         }
       },
@@ -312,16 +326,15 @@ export async function attachRealtime(httpServer: HttpServer, options: RealtimeOp
   const reauthenticateMs = options.reauthenticateMs ?? 5 * 60_000;
 
   io.on('connection', (socket) => {
-    const token = (socket.handshake.auth as { token: string }).token;
     const recheck = setInterval(() => {
-      authenticateToken(prisma, token).then(
+      authenticateHandshake(prisma, socket.handshake).then(
         (actor) => {
           // New roles apply to later joins; rooms already joined stay until the client leaves or reconnects.
           socket.data.actor = actor;
         },
         (error: unknown) => {
           if (!(error instanceof AuthError)) return; // database trouble: try again next time
-          log.info({ socketId: socket.id }, 'realtime: token no longer valid, disconnecting');
+          log.info({ socketId: socket.id }, 'realtime: credentials no longer valid, disconnecting');
           socket.disconnect(true);
         },
       );

@@ -4,6 +4,7 @@
  */
 import { can, type Actor } from '../../auth/authorize';
 import type { RequestOrigin } from '../../auth/request-origin';
+import { revokeUserSessions } from '../../auth/sessions';
 import type { OrgRole } from '../../generated/prisma/enums';
 import type { PrismaClient, Tx } from '../db';
 import { requireOrganizationAction, requireSelfService } from '../access';
@@ -82,7 +83,7 @@ export async function updateMember(prisma: PrismaClient, actor: Actor, organizat
 
 /**
  * Removes a member, or lets the caller leave. Their tenant memberships in the organization go too, and
- * their API tokens of the organization are revoked: access ends with this transaction, not at a token's expiry.
+ * their API tokens and browser sessions in the organization end: access ends with this transaction, not at an expiry.
  */
 export async function removeMember(prisma: PrismaClient, actor: Actor, organizationId: string, userId: string, origin: RequestOrigin | null) {
   const leaving = userId === actor.userId;
@@ -107,11 +108,12 @@ export async function removeMember(prisma: PrismaClient, actor: Actor, organizat
     const tenantMemberships = await tx.tenantMembership.deleteMany({ where: { userId, tenant: { organizationId } } });
     await tx.orgMembership.delete({ where: { id: membership.id } });
     const revoked = await tx.apiKey.updateMany({ where: { organizationId, userId, revokedAt: null }, data: { revokedAt: new Date() } });
+    const endedSessions = await revokeUserSessions(tx, userId, organizationId);
     await recordAudit(tx, actor, {
       action: leaving ? 'member.leave' : 'member.remove',
       targetType: 'member',
       targetId: userId,
-      details: { email: membership.user.email, role: membership.role, tenantMemberships: tenantMemberships.count, revokedTokens: revoked.count },
+      details: { email: membership.user.email, role: membership.role, tenantMemberships: tenantMemberships.count, revokedTokens: revoked.count, endedSessions },
       origin,
     });
   });

@@ -1,0 +1,37 @@
+import type { Metadata } from 'next';
+import { redirect } from 'next/navigation';
+import { SignInForm } from '../../components/auth/sign-in-form';
+import { passwordSignInFromEnv } from '../../lib/config/env';
+import { oauthProviders } from '../../lib/auth/next-auth';
+import { currentSession } from '../session';
+
+export const metadata: Metadata = { title: 'Sign in · BuildIt' };
+export const dynamic = 'force-dynamic';
+
+interface Props {
+  searchParams: Promise<{ error?: string; callbackUrl?: string; setup?: string }>;
+}
+
+/** Only paths of this site: a sign-in link must not send the user elsewhere afterwards. */
+function localPath(url: string | undefined): string {
+  return url && url.startsWith('/') && !url.startsWith('//') ? url : '/';
+}
+
+export default async function SignInPage({ searchParams }: Props) {
+  const { error, callbackUrl, setup } = await searchParams;
+  if (await currentSession()) redirect(localPath(callbackUrl));
+  return (
+    <main className="mx-auto max-w-sm px-6 py-16">
+      <h1 className="text-2xl font-semibold tracking-tight">Sign in to BuildIt</h1>
+      <div className="mt-8">
+        <SignInForm
+          providers={oauthProviders()}
+          passwordEnabled={passwordSignInFromEnv()}
+          callbackUrl={localPath(callbackUrl)}
+          error={error}
+          notice={setup === 'done' ? 'Your organization is ready: sign in with the email and password you chose.' : undefined}
+        />
+      </div>
+    </main>
+  );
+}
