@@ -2,11 +2,13 @@
  * Isolation, generated from the OpenAPI document so that a new route cannot escape it. Every operation of
  * buildOpenApiDocument() except the public ones (`security: []`) is called through its real route handler,
  * against a real PostgreSQL, by:
- *   - no credentials, a revoked token and an expired token: 401;
+ *   - no credentials, a revoked token, an expired token and the cookie of a signed-out session: 401;
+ *   - for writes, the owner's live session cookie sent from another site: 403 `cross_site` (CSRF);
  *   - the owner of another organization: 404 (a route that names nothing of ours, such as a list, answers
  *     without naming anything of ours);
  *   - a member of the organization who may not see the tenant: 404 (routes inside a tenant);
- *   - a viewer of the tenant: 403 on writes (except what users do for themselves: SELF_SERVICE);
+ *   - a viewer of the tenant: 403 on writes (except what users do for themselves: SELF_SERVICE), with a token
+ *     and with a session cookie;
  *   - the owner with a token that lacks the scope: 403 `insufficient_scope` (`read` only, for writes; no scope
  *     at all, for reads: what a token whose stored scopes are all unknown is left with);
  *   - last, the owner (or whom the operation is for) with an `admin` token: allowed, neither 401, 403 nor 404.
@@ -24,14 +26,28 @@ import { operations } from '../../lib/api/schemas';
 import { createApiKey } from '../../lib/auth/api-keys';
 import type { Scope } from '../../lib/auth/authorize';
 import { generateInvitationToken } from '../../lib/auth/invitations';
+import { authSecret, sessionCookieName } from '../../lib/auth/session-cookie';
+import { revokeSession, startSession } from '../../lib/auth/sessions';
 import { hashToken } from '../../lib/auth/tokens';
+import type { PrismaClient } from '../../lib/generated/prisma/client';
+import { encode } from 'next-auth/jwt';
 import { call, createUserWithToken, insertPipeline, routeHandler, useApiWorld, VALID_KDL, type CallResult, type SeededUser } from './helpers';
 
-// Setting a secret encrypts it: a key of this test's own.
+// Setting a secret encrypts it, and session cookies are signed: keys of this test's own.
 process.env.BUILDIT_SECRET_KEY = randomBytes(32).toString('base64');
+process.env.BUILDIT_AUTH_SECRET = randomBytes(32).toString('base64url');
 
 /** Tokens of the organization's owner that must be refused: revoked, expired, and lacking scopes. */
 const ownerTokens = { revoked: '', expired: '', readOnly: '', noScope: '' };
+/** Session cookies (`Cookie` headers): the owner's signed out, the owner's live, the viewer's live. */
+const cookies = { signedOut: '', owner: '', viewer: '' };
+
+async function sessionCookie(prisma: PrismaClient, userId: string, organizationId: string): Promise<{ header: string; sessionId: string }> {
+  const started = await startSession(prisma, { userId, provider: 'password', origin: null });
+  assert.equal(started?.organizationId, organizationId);
+  const token = await encode({ token: { sid: started!.sessionId }, secret: authSecret() });
+  return { header: `${sessionCookieName()}=${token}`, sessionId: started!.sessionId };
+}
 
 const api = useApiWorld(async ({ database: { prisma }, world }) => {
   const ownerToken = async (name: string, scopes: Scope[], expiresAt: Date | null = null) =>
@@ -41,6 +57,11 @@ const api = useApiWorld(async ({ database: { prisma }, world }) => {
   ownerTokens.expired = await ownerToken('expired', ['admin'], new Date(Date.now() - 1000));
   ownerTokens.readOnly = await ownerToken('read only', ['read']);
   ownerTokens.noScope = await ownerToken('no scope', []);
+  const signedOut = await sessionCookie(prisma, world.owner.userId, world.orgId);
+  await revokeSession(prisma, signedOut.sessionId);
+  cookies.signedOut = signedOut.header;
+  cookies.owner = (await sessionCookie(prisma, world.owner.userId, world.orgId)).header;
+  cookies.viewer = (await sessionCookie(prisma, world.viewerA.userId, world.orgId)).header;
 });
 
 /** Fresh resources for one operation: the tenant holds all of them; the world's viewer is a viewer there, its outsider nothing. */
@@ -222,6 +243,8 @@ for (const route of ROUTES) {
     const handler = await routeHandler(route.method, route.apiPath);
     const url = route.apiPath.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(params[name]!));
     const request = (token: string | null) => call(handler, route.method, url, { token, params, body: bodyFor(route.operationId) });
+    const withCookie = (cookie: string, origin: string) =>
+      call(handler, route.method, url, { params, body: bodyFor(route.operationId), headers: { cookie, origin, host: 'localhost' } });
     const { world } = api;
     const write = WRITE_METHODS.includes(route.method);
     const selfService = SELF_SERVICE[route.operationId];
@@ -229,6 +252,7 @@ for (const route of ROUTES) {
     expectRefused(await request(null), 401, 'unauthenticated', 'no credentials');
     expectRefused(await request(ownerTokens.revoked), 401, 'invalid_token', 'a revoked token');
     expectRefused(await request(ownerTokens.expired), 401, 'invalid_token', 'an expired token');
+    expectRefused(await withCookie(cookies.signedOut, 'http://localhost'), 401, 'invalid_token', 'the cookie of a signed-out session');
 
     const stranger = await request(world.otherOwner.token);
     if (Object.keys(params).length > 0) expectRefused(stranger, 404, 'not_found', 'the owner of another organization');
@@ -245,7 +269,11 @@ for (const route of ROUTES) {
     if (write) {
       const viewer = await request(world.viewerA.token);
       if (selfService) assert.equal(viewer.status, selfService.viewer, `a viewer (${selfService.why}): ${excerpt(viewer)}`);
-      else expectRefused(viewer, 403, 'forbidden', 'a viewer of the tenant');
+      else {
+        expectRefused(viewer, 403, 'forbidden', 'a viewer of the tenant');
+        expectRefused(await withCookie(cookies.viewer, 'http://localhost'), 403, 'forbidden', 'a viewer of the tenant, signed in');
+      }
+      expectRefused(await withCookie(cookies.owner, 'http://evil.example'), 403, 'cross_site', 'the owner signed in, from another site');
     }
 
     expectRefused(
