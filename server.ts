@@ -6,6 +6,7 @@
 import { createServer } from 'node:http';
 import next from 'next';
 import { bootstrapFromEnv } from './lib/auth';
+import { ownerFromEnv } from './lib/auth/first-run';
 import { webHostFromEnv, webPortFromEnv } from './lib/config/env';
 import { getPool, getPrisma } from './lib/db/client';
 import { createLogger } from './lib/log';
@@ -22,6 +23,8 @@ async function main(): Promise<void> {
   // BUILDIT_BOOTSTRAP_TOKEN: a fresh install gets an organization, a tenant and an admin token (idempotent).
   const bootstrap = await bootstrapFromEnv(getPrisma());
   if (bootstrap.status === 'created') log.info('bootstrap: created organization `default`, tenant `default` and the admin API token');
+  // BUILDIT_ADMIN_EMAIL/PASSWORD: the first owner, unattended (idempotent; an existing password is never changed).
+  await ownerFromEnv(getPrisma());
   // A key that cannot decrypt the stored secrets stops the start here, with what to do (lib/secrets/startup.ts).
   const secretKeys = await prepareSecretKeys(getPool());
   if (secretKeys.backupNotice) log.warn(secretKeys.backupNotice);
