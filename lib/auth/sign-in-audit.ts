@@ -48,9 +48,10 @@ export async function recordSignIn(prisma: Db, attempt: SignInAttempt): Promise<
 }
 
 /**
- * Whether more sign-ins are refused for this account or this address, and for how long: null, or the
- * seconds until the oldest failure that keeps the count at its limit leaves the window. Refused attempts
- * count as failures too, so an attacker who keeps trying stays locked out. The address is what the request
+ * Whether more password sign-ins are refused for this account or this address, and for how long: null, or
+ * the seconds until the oldest failure that keeps the count at its limit leaves the window. Only password
+ * failures count (a provider refusing someone guesses nothing); refused attempts count too, so an attacker
+ * who keeps trying stays locked out. The address is what the request
  * says (lib/auth/request-origin.ts): it holds against one client only behind a proxy that sets
  * X-Forwarded-For; the per-account limit holds whatever the address.
  */
@@ -66,7 +67,7 @@ export async function signInThrottle(
   const since = new Date(now.getTime() - THROTTLE_WINDOW_MS);
   const newest = async (where: Prisma.AuditLogWhereInput, limit: number) => {
     const rows = await prisma.auditLog.findMany({
-      where: { action: SIGN_IN_ACTION, outcome: 'failed', createdAt: { gt: since }, ...where },
+      where: { action: SIGN_IN_ACTION, outcome: 'failed', details: { path: ['provider'], equals: 'password' }, createdAt: { gt: since }, ...where },
       orderBy: { createdAt: 'desc' },
       take: limit,
       select: { createdAt: true },

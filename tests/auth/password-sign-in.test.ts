@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { hashPassword } from '../../lib/auth/passwords';
 import { SignInError, signInWithPassword } from '../../lib/auth/password-sign-in';
-import { THROTTLE_WINDOW_MS } from '../../lib/auth/sign-in-audit';
+import { recordSignIn, THROTTLE_WINDOW_MS } from '../../lib/auth/sign-in-audit';
 import type { RequestOrigin } from '../../lib/auth/request-origin';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 
@@ -120,6 +120,22 @@ test('after 5 failures an account is refused, even with the right password, unti
 test('failures of an unknown email count against that email', async () => {
   for (let i = 0; i < 5; i++) await refusal(signIn('ghost@acme.test', WRONG, '10.0.4.1'));
   assert.equal((await refusal(signIn('ghost@acme.test', WRONG, '10.0.4.2'))).code, 'throttled');
+});
+
+test('failures through a sign-in provider do not count: they guess no password', async () => {
+  const user = await createUser('olga@acme.test');
+  for (let i = 0; i < 25; i++) {
+    await recordSignIn(db.prisma, {
+      email: 'olga@acme.test',
+      userId: user.id,
+      organizationId,
+      provider: 'oidc',
+      outcome: 'failed',
+      reason: 'disabled',
+      origin: origin('10.0.4.9'),
+    });
+  }
+  assert.equal((await signIn('olga@acme.test', PASSWORD, '10.0.4.9')).user.id, user.id);
 });
 
 test('concurrent attempts take turns: 10 at once on one account give 5 wrong-password answers and 5 refusals', async () => {
