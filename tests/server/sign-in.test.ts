@@ -78,7 +78,11 @@ async function step(t: TestContext, name: string, fn: (t: TestContext) => Promis
       await fn(t);
     } catch (error) {
       const pages = await Promise.all(pagesOfStep.map(describePage));
-      if (error instanceof Error && pages.length > 0) error.message += `\n-- the browser was at ${pages.join('\n-- and at ')}`;
+      if (error instanceof Error && pages.length > 0) {
+        const where = `\n-- the browser was at ${pages.join('\n-- and at ')}`;
+        error.message += where;
+        error.stack = `${error.stack ?? ''}${where}`;
+      }
       throw error;
     }
   });
@@ -228,9 +232,9 @@ test('OpenID Connect: sign-in through the provider, refusal of an email nobody a
     assert.deepEqual(await alerts(page), [], 'no error before trying');
     await page.getByRole('button', { name: `Continue with ${OIDC_NAME}` }).click();
     const message = await waitForAlert(page);
+    t.diagnostic(`refused: ${message}`);
     assert.equal(issuer.served.authorize, authorizeBefore + 1, 'the refusal came after the provider signed the user in');
     assert.ok(atPath(base, '/sign-in')(new URL(page.url())), `the error is shown on /sign-in, not at ${page.url()}`);
-    assert.ok(message.length > 0);
 
     assert.deepEqual(
       (await sessionCookies(context, base)).map((c) => c.name),
@@ -266,6 +270,7 @@ test('OpenID Connect: sign-in through the provider, refusal of an email nobody a
     const after = await api(base, 'GET', '/api/v1/organizations', { cookie });
     assert.equal(after.status, 401, `the old cookie after signing out: ${after.text}`);
     const socket = await socketWithCookie(base, cookie);
+    t.diagnostic(`Socket.IO with the old cookie: ${socket}`);
     assert.match(socket, /^refused: /, 'Socket.IO refuses the old cookie');
     assert.equal(await liveSessions(), liveBefore - 1, 'the session is revoked in the database');
     await page.goto(`${base}/`);
@@ -308,9 +313,10 @@ test('first run: setup page, then email + password sign-in; cookie writes from a
 
   await step(t, 'a wrong password shows an error and stays signed out', async (t) => {
     const { context, page } = await newContext(t, browser);
+    assert.ok(await db.prisma.user.findUnique({ where: { email: admin.email } }), 'the owner made by the setup page exists');
     await signInWithPassword(page, base, admin.email, 'not the password');
     const message = await waitForAlert(page);
-    assert.ok(message.length > 0);
+    t.diagnostic(`wrong password: ${message}`);
     assert.ok(atPath(base, '/sign-in')(new URL(page.url())), `still on /sign-in: ${page.url()}`);
     assert.deepEqual(
       (await sessionCookies(context, base)).map((c) => c.name),
