@@ -31,7 +31,9 @@ export async function admitUser(
     const [pending, admitting] = await Promise.all([pendingInvitationsFor(tx, email, now), organizationsAdmittingEmail(tx, email)]);
     if (!existing && pending.length === 0 && admitting.length === 0) return { refused: 'not_invited' };
 
-    const user = existing ?? (await tx.user.create({ data: { email, name: input.name }, select: { id: true } }));
+    // Two first sign-ins of one email at once (two tabs): the second waits for the first's row and uses it.
+    if (!existing) await tx.user.createMany({ data: [{ email, name: input.name }], skipDuplicates: true });
+    const user = existing ?? (await tx.user.findUniqueOrThrow({ where: { email }, select: { id: true } }));
     for (const invitation of pending) {
       try {
         const accepted = await claimInvitation(tx, invitation, { id: user.id, email }, now);
