@@ -4,6 +4,7 @@
  * BUILDIT_ADMIN_PASSWORD (`ownerFromEnv`). Each runs in one transaction that first takes the same advisory
  * lock, so of two concurrent setups exactly one creates an owner and the other sees it done.
  */
+import { slugify } from '../slug';
 import { adminFromEnv, type Env } from '../config/env';
 import type { Prisma, PrismaClient } from '../generated/prisma/client';
 import { createLogger, type Logger } from '../log';
@@ -50,22 +51,6 @@ export async function setupNeeded(prisma: Db): Promise<boolean> {
 function emailProblem(email: string): string | null {
   if (email.length > MAX_EMAIL_LENGTH || !EMAIL_SHAPE.test(email)) return 'enter an email address such as you@example.com';
   return null;
-}
-
-/**
- * A URL-safe slug of an organization name (`Acme Builds` → `acme-builds`), made as lib/api/services/slug.ts
- * makes them: lib/auth imports nothing of lib/api.
- */
-function slugOf(name: string): string {
-  const slug = name
-    .normalize('NFKD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .slice(0, 60)
-    .replace(/-+$/g, '');
-  return slug || 'organization';
 }
 
 /** `slug`, or `slug-2`, `slug-3`, ... when taken (the bootstrap's `default` organization may exist). */
@@ -129,7 +114,7 @@ export async function createFirstOwner(
           ? `the organization name has 1 to ${MAX_ORGANIZATION_NAME_LENGTH} characters`
           : (emailProblem(email) ?? passwordProblem(input.password));
       if (problem !== null) throw new SetupError('invalid_input', problem);
-      const organization = await tx.organization.create({ data: { slug: await freeSlug(tx, slugOf(name)), name } });
+      const organization = await tx.organization.create({ data: { slug: await freeSlug(tx, slugify(name, 'organization')), name } });
       return makeOwner(tx, organization, { email, password: input.password, actingUser: true, via: 'setup page' }, origin);
     },
     // A concurrent setup waits for this one's password hash (about 100 ms).

@@ -11,7 +11,7 @@ import { keysetArgs, toPage, type PageRequest } from '../pagination';
 import type { CreateOrganizationBody, UpdateOrganizationBody } from '../schemas/organizations';
 import { organizationDto } from '../serialize';
 import { conflictAs } from './conflict';
-import { slugify } from './slug';
+import { slugify } from '../../slug';
 
 export async function listOrganizations(prisma: PrismaClient, actor: Actor, page: PageRequest) {
   requireSelfService(actor, 'read', 'list your organizations');

@@ -11,7 +11,7 @@ import { keysetArgs, toPage, type PageRequest } from '../pagination';
 import type { CreatePipelineBody, UpdatePipelineBody } from '../schemas/pipelines';
 import { pipelineDto, pipelineSummaryDto } from '../serialize';
 import { conflictAs } from './conflict';
-import { slugify } from './slug';
+import { slugify } from '../../slug';
 import { loadTenantFor } from './tenants';
 
 function diagnosticDto(d: Diagnostic) {

@@ -10,7 +10,7 @@ import { keysetArgs, toPage, type PageRequest } from '../pagination';
 import type { CreateTenantBody, UpdateTenantBody } from '../schemas/tenants';
 import { tenantDto } from '../serialize';
 import { conflictAs } from './conflict';
-import { slugify } from './slug';
+import { slugify } from '../../slug';
 
 export async function listTenants(prisma: PrismaClient, actor: Actor, page: PageRequest) {
   requireOrganizationAction(actor, 'tenant.list');
