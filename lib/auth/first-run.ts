@@ -97,7 +97,10 @@ async function makeOwner(
   return { organizationId: organization.id, tenantId: tenant.id, userId: user.id };
 }
 
-/** The setup page: creates the organization and its owner, once. Refuses with a `SetupError` saying what to do. */
+/**
+ * The setup page: creates the organization (or takes the bootstrap's `default` one) and its owner, once.
+ * Refuses with a `SetupError` saying what to do.
+ */
 export async function createFirstOwner(
   prisma: PrismaClient,
   input: { organizationName: string; email: string; password: string },
@@ -114,7 +117,11 @@ export async function createFirstOwner(
           ? `the organization name has 1 to ${MAX_ORGANIZATION_NAME_LENGTH} characters`
           : (emailProblem(email) ?? passwordProblem(input.password));
       if (problem !== null) throw new SetupError('invalid_input', problem);
-      const organization = await tx.organization.create({ data: { slug: await freeSlug(tx, slugify(name, 'organization')), name } });
+      // What BUILDIT_BOOTSTRAP_TOKEN made before anyone could sign in becomes this owner's, under the chosen name.
+      const bootstrapped = await tx.organization.findUnique({ where: { slug: BOOTSTRAP_ORG_SLUG }, select: { id: true } });
+      const organization = bootstrapped
+        ? await tx.organization.update({ where: { id: bootstrapped.id }, data: { name } })
+        : await tx.organization.create({ data: { slug: await freeSlug(tx, slugify(name, 'organization')), name } });
       return makeOwner(tx, organization, { email, password: input.password, actingUser: true, via: 'setup page' }, origin);
     },
     // A concurrent setup waits for this one's password hash (about 100 ms).

@@ -130,15 +130,20 @@ test('two setups at once create exactly one organization and one owner; the othe
   assert.equal(await db.prisma.user.count({ where: { passwordHash: { not: null } } }), 1);
 });
 
-test("after the bootstrap: setup reuses its admin's user row when given that email, and takes a free slug", async (t) => {
+test("after the bootstrap: setup takes its organization (renamed, with what the token made) and reuses its admin's user row when given that email", async (t) => {
   const db = await database(t);
   const bootstrap = await bootstrapFromEnv(db.prisma, BOOTSTRAP_ENV, quiet);
   assert.equal(bootstrap.status, 'created');
-  const created = await createFirstOwner(db.prisma, { organizationName: 'Default', email: BOOTSTRAP_ADMIN_EMAIL, password: PASSWORD }, ORIGIN);
+  const created = await createFirstOwner(db.prisma, { organizationName: 'Acme', email: BOOTSTRAP_ADMIN_EMAIL, password: PASSWORD }, ORIGIN);
   assert.equal(bootstrap.status === 'created' && bootstrap.userId, created.userId);
+  assert.equal(bootstrap.status === 'created' && bootstrap.organizationId, created.organizationId);
+  assert.equal(bootstrap.status === 'created' && bootstrap.tenantId, created.tenantId);
   assert.equal(await db.prisma.user.count(), 1);
-  const slugs = (await db.prisma.organization.findMany({ orderBy: { createdAt: 'asc' } })).map((o) => o.slug);
-  assert.deepEqual(slugs, ['default', 'default-2']);
+  const organizations = await db.prisma.organization.findMany();
+  assert.deepEqual(
+    organizations.map((o) => [o.slug, o.name]),
+    [['default', 'Acme']],
+  );
 });
 
 test('ownerFromEnv: nothing without the variables; otherwise the owner of `default`, once', async (t) => {

@@ -22,6 +22,7 @@ const EXPECTED_TABLES = [
   'pipeline_runs',
   'pipelines',
   'secrets',
+  'sessions',
   'stage_runs',
   'tenant_memberships',
   'tenants',
