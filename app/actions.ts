@@ -1,24 +1,21 @@
 'use server';
-// Server actions of the home page. Next checks that a server action's request comes from this site's own
-// pages (Origin against Host), the same CSRF rule as the API's (lib/auth/cross-site.ts).
+// Server actions of the home page; like every server action, refused unless sent from BuildIt's own pages.
 import { redirect } from 'next/navigation';
 import { authorize } from '../lib/auth/authorize';
 import { switchOrganization } from '../lib/auth/sessions';
 import { getPrisma } from '../lib/db/client';
-import { requireSession } from './session';
+import { actionRequest, requireSession } from './session';
 
 /** Works in another of the user's organizations; one they do not belong to changes nothing. */
 export async function switchOrganizationAction(form: FormData): Promise<void> {
   const session = await requireSession();
+  const { origin, crossSite } = await actionRequest();
   const organizationId = String(form.get('organizationId') ?? '');
   const target = session.organizations.find((organization) => organization.id === organizationId);
-  // The user's roles there decide, as for any other access.
-  if (
-    target &&
-    authorize({ ...session.actor, organizationId, orgRole: target.role as typeof session.actor.orgRole }, 'org.read', { type: 'organization', organizationId })
-      .allowed
-  ) {
-    await switchOrganization(getPrisma(), session.actor.sessionId, session.actor.userId, organizationId);
+  // The user's role there decides, as for any other access.
+  const actorThere = { ...session.actor, organizationId, orgRole: target?.role ?? null, tenantRoles: {} };
+  if (crossSite === null && target && authorize(actorThere, 'org.read', { type: 'organization', organizationId }).allowed) {
+    await switchOrganization(getPrisma(), session.actor.sessionId, session.actor.userId, organizationId, origin);
   }
   redirect('/');
 }

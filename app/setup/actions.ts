@@ -3,12 +3,10 @@
 // submit it: Next already aborts a server action whose Origin differs from the Host it was sent to, and
 // crossSiteProblem adds the rule of every cookie write (the Origin is BUILDIT_PUBLIC_URL's or the host's; a
 // POST without one is refused).
-import { headers } from 'next/headers';
 import { redirect } from 'next/navigation';
-import { crossSiteProblem } from '../../lib/auth/cross-site';
 import { createFirstOwner, SetupError } from '../../lib/auth/first-run';
-import { requestOrigin } from '../../lib/auth/request-origin';
 import { getPrisma } from '../../lib/db/client';
+import { actionRequest } from '../session';
 
 export interface SetupState {
   error: string | null;
@@ -24,13 +22,10 @@ function field(form: FormData, name: string): string {
 }
 
 export async function setUp(_previous: SetupState, form: FormData): Promise<SetupState> {
-  const requestHeaders = await headers();
-  const problem = crossSiteProblem('POST', requestHeaders);
+  const { origin, crossSite } = await actionRequest();
   const typed = { organizationName: field(form, 'organizationName'), email: field(form, 'email') };
   // The rule's own words are about cookie writes: say what to do here.
-  if (problem !== null) return { ...typed, error: 'the setup form must be sent from BuildIt’s own setup page: open /setup again and submit it there' };
-  // requestOrigin reads a Request; a server action has its headers only.
-  const origin = requestOrigin(new Request('http://localhost/setup', { headers: requestHeaders }));
+  if (crossSite !== null) return { ...typed, error: 'the setup form must be sent from BuildIt’s own setup page: open /setup again and submit it there' };
   try {
     await createFirstOwner(getPrisma(), { ...typed, password: field(form, 'password') }, origin);
   } catch (error) {

@@ -16,7 +16,7 @@ import { normalizeEmail } from './invitations';
 import { signInWithPassword } from './password-sign-in';
 import type { RequestOrigin } from './request-origin';
 import { authSecret, usesSecureCookies } from './session-cookie';
-import { revokeSession, SESSION_MAX_AGE_SECONDS, startSession } from './sessions';
+import { SESSION_MAX_AGE_SECONDS, signOutSession, startSession } from './sessions';
 import { recordSignIn } from './sign-in-audit';
 
 /** An OAuth provider as the sign-in page lists it. */
@@ -157,7 +157,7 @@ export function authOptions(origin: RequestOrigin): NextAuthOptions {
     },
     events: {
       async signOut({ token }) {
-        if (typeof token?.sid === 'string') await revokeSession(prisma, token.sid);
+        if (typeof token?.sid === 'string') await signOutSession(prisma, token.sid, origin);
       },
     },
   };

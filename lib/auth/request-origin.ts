@@ -17,7 +17,7 @@ function header(value: string | null | undefined, maxLength: number): string | n
   return trimmed ? trimmed.slice(0, maxLength) : null;
 }
 
-export function requestOrigin(request: Request): RequestOrigin {
+export function requestOrigin(request: { headers: Pick<Headers, 'get'> }): RequestOrigin {
   const { headers } = request;
   const forwardedFor = headers.get('x-forwarded-for')?.split(',')[0];
   return {

@@ -5,6 +5,7 @@
  * in its organization (every scope); the user switches organization among their memberships.
  */
 import type { Prisma, PrismaClient } from '../generated/prisma/client';
+import { recordAudit } from './audit';
 import { SCOPES, type Actor } from './authorize';
 import { userRoles } from './roles';
 import { AuthError } from './errors';
@@ -62,12 +63,31 @@ export async function revokeUserSessions(prisma: Db, userId: string, organizatio
   return count;
 }
 
-/** Moves a session to another organization of its user; false when the user is not a member of it. */
-export async function switchOrganization(prisma: Db, sessionId: string, userId: string, organizationId: string): Promise<boolean> {
+/** Moves a session to another organization of its user (audited); false when the user is not a member of it. */
+export async function switchOrganization(
+  prisma: Db,
+  sessionId: string,
+  userId: string,
+  organizationId: string,
+  origin: RequestOrigin | null = null,
+): Promise<boolean> {
   const member = await prisma.orgMembership.findUnique({ where: { organizationId_userId: { organizationId, userId } }, select: { id: true } });
   if (!member) return false;
   const { count } = await prisma.session.updateMany({ where: { id: sessionId, userId, revokedAt: null }, data: { organizationId } });
+  if (count === 1) {
+    await recordAudit(prisma, null, { userId, organizationId, action: 'session.switch_organization', targetType: 'session', targetId: sessionId, origin });
+  }
   return count === 1;
+}
+
+/** Sign-out: ends the session and records it, once (signing out of an ended session changes nothing). */
+export async function signOutSession(prisma: PrismaClient, sessionId: string, origin: RequestOrigin | null): Promise<void> {
+  await prisma.$transaction(async (tx) => {
+    const session = await tx.session.findUnique({ where: { id: sessionId }, select: { userId: true, organizationId: true } });
+    const { count } = await tx.session.updateMany({ where: { id: sessionId, revokedAt: null }, data: { revokedAt: new Date() } });
+    if (!session || count === 0) return;
+    await recordAudit(tx, null, { ...session, action: 'auth.sign_out', targetType: 'session', targetId: sessionId, origin });
+  });
 }
 
 /** The actor of a live session, with the user's current roles; an AuthError saying to sign in again otherwise. */
