@@ -32,19 +32,37 @@ interface App {
   output: string[];
 }
 
+type Defer = (cleanup: () => unknown) => void;
+
+/** Cleanups run last in, first out (node:test runs t.after hooks in the order they were added): BuildIt stops before its database goes. */
+function deferrer(t: TestContext): Defer {
+  const stack: Array<() => unknown> = [];
+  t.after(async () => {
+    const errors: unknown[] = [];
+    for (const cleanup of stack.reverse())
+      await Promise.resolve()
+        .then(cleanup)
+        .catch((error: unknown) => errors.push(error));
+    if (errors.length > 0) throw errors[0];
+  });
+  return (cleanup) => stack.push(cleanup);
+}
+
 /** BuildIt on `db` with `settings` (and BUILDIT_PUBLIC_URL), stopped after the test. */
-async function startApp(t: TestContext, db: TestDatabase, settings: Record<string, string>): Promise<App> {
+async function startApp(t: TestContext, defer: Defer, db: TestDatabase, settings: Record<string, string>): Promise<App> {
   const port = await freeLoopbackPort();
   const base = `http://127.0.0.1:${port}`;
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const name of Object.keys(env)) if (SIGN_IN_VARIABLES.test(name)) delete env[name];
   const dataDir = mkdtempSync(path.join(tmpdir(), 'buildit-sign-in-'));
   const started = startBuildIt({ ...env, DATABASE_URL: db.url, BUILDIT_DATA_DIR: dataDir, BUILDIT_PUBLIC_URL: base, ...settings }, port);
-  t.after(async () => {
+  defer(async () => {
     if (started.process.exitCode === null) await stopWith(started, 'SIGTERM');
     rmSync(dataDir, { recursive: true, force: true });
   });
+  const startedAt = Date.now();
   await waitForReady(started);
+  t.diagnostic(`BuildIt ready in ${Date.now() - startedAt} ms`);
   return { base, output: started.output };
 }
 
@@ -156,12 +174,13 @@ async function signInWithPassword(page: Page, base: string, email: string, passw
 test('OpenID Connect: sign-in through the provider, refusal of an email nobody admits, sign-out', async (t) => {
   const browser = await chromiumOrSkip(t);
   if (!browser) return;
+  const defer = deferrer(t);
   const issuer = await startOidcIssuer();
-  t.after(() => issuer.stop());
+  defer(() => issuer.stop());
   const db = await createTestDatabase();
-  t.after(() => db.drop());
+  defer(() => db.drop());
   const org = await db.prisma.organization.create({ data: { slug: 'example', name: 'Example Builders', allowedEmailDomains: ['example.com'] } });
-  const app = await startApp(t, db, {
+  const app = await startApp(t, defer, db, {
     BUILDIT_OIDC_ISSUER: issuer.url,
     BUILDIT_OIDC_CLIENT_ID: 'buildit-e2e',
     BUILDIT_OIDC_CLIENT_SECRET: 'buildit-e2e-client-secret',
@@ -281,10 +300,11 @@ test('OpenID Connect: sign-in through the provider, refusal of an email nobody a
 test('first run: setup page, then email + password sign-in; cookie writes from a foreign origin are refused', async (t) => {
   const browser = await chromiumOrSkip(t);
   if (!browser) return;
+  const defer = deferrer(t);
   const db = await createTestDatabase();
-  t.after(() => db.drop());
+  defer(() => db.drop());
   // No provider, password sign-in on (the default): a fresh install.
-  const { base } = await startApp(t, db, {});
+  const { base } = await startApp(t, defer, db, {});
   const admin = { organization: 'Acme Builds', email: 'admin@acme.test', password: 'correct horse battery staple' };
 
   await step(t, 'a fresh install: / leads to /sign-in; /setup creates the organization and its owner', async (t) => {
