@@ -9,7 +9,7 @@ export const metadata: Metadata = { title: 'Sign in · BuildIt' };
 export const dynamic = 'force-dynamic';
 
 interface Props {
-  searchParams: Promise<{ error?: string; callbackUrl?: string; setup?: string }>;
+  searchParams: Promise<{ error?: string; callbackUrl?: string; setup?: string; joined?: string }>;
 }
 
 /** Only paths of this site: a sign-in link must not send the user elsewhere afterwards. */
@@ -18,7 +18,7 @@ function localPath(url: string | undefined): string {
 }
 
 export default async function SignInPage({ searchParams }: Props) {
-  const { error, callbackUrl, setup } = await searchParams;
+  const { error, callbackUrl, setup, joined } = await searchParams;
   if (await currentSession()) redirect(localPath(callbackUrl));
   return (
     <main className="mx-auto max-w-sm px-6 py-16">
@@ -29,7 +29,13 @@ export default async function SignInPage({ searchParams }: Props) {
           passwordEnabled={passwordSignInFromEnv()}
           callbackUrl={localPath(callbackUrl)}
           error={error}
-          notice={setup === 'done' ? 'Your organization is ready: sign in with the email and password you chose.' : undefined}
+          notice={
+            setup === 'done'
+              ? 'Your organization is ready: sign in with the email and password you chose.'
+              : joined === '1'
+                ? 'Your account is ready: sign in with your email and the password you chose.'
+                : undefined
+          }
         />
       </div>
     </main>

@@ -64,14 +64,18 @@ export const createInvitation = defineOperation({
   tag: 'organizations',
   summary: 'Invite someone by email (owners and admins)',
   description:
-    'Returns the invitation with its `token`, shown this once: give it to the invitee, who accepts with `POST /api/v1/invitations/{token}/accept`. 409 `already_member` or `invitation_pending` (revoke the pending one first).',
+    'Returns the invitation with its `token`, shown this once, and its link `url`: give the link to the invitee, who accepts on that page (and, without an account, chooses a password there), or with `POST /api/v1/invitations/{token}/accept`. 409 `already_member` or `invitation_pending` (revoke the pending one first).',
   auth: 'token',
   params: OrganizationParams,
   body: CreateInvitationBody,
   responses: {
     201: {
       description: 'the invitation and its secret token',
-      schema: z.object({ ...invitationFields, token: z.string().meta({ description: 'the secret of the invitation link, shown once' }) }),
+      schema: z.object({
+        ...invitationFields,
+        token: z.string().meta({ description: 'the secret of the invitation link, shown once' }),
+        url: z.string().meta({ description: 'the invitation link, `$BUILDIT_PUBLIC_URL/invitations/{token}`: the page where the invitee accepts' }),
+      }),
     },
   },
 });

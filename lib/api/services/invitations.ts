@@ -4,6 +4,7 @@ import type { Actor } from '../../auth/authorize';
 import { acceptInvitation as accept, generateInvitationToken, InvitationError, normalizeEmail } from '../../auth/invitations';
 import type { RequestOrigin } from '../../auth/request-origin';
 import { hashToken } from '../../auth/tokens';
+import { publicUrlFromEnv } from '../../config/env';
 import type { PrismaClient } from '../db';
 import { requireOrganizationAction, requireSelfService } from '../access';
 import { recordAudit } from '../audit';
@@ -15,6 +16,9 @@ import { lockOrganization, requireOwnerFor } from './members';
 import { issueMembershipToken } from './organizations';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** The page of an invitation link (app/invitations/[token]), on the address people use. */
+const invitationUrl = (token: string) => `${publicUrlFromEnv().origin}/invitations/${token}`;
 
 export async function listInvitations(prisma: PrismaClient, actor: Actor, organizationId: string, page: PageRequest) {
   requireOrganizationAction(actor, 'invitation.manage', organizationId);
@@ -73,7 +77,7 @@ export async function createInvitation(
     });
     return created;
   });
-  return { ...invitationDto(invitation, now), token };
+  return { ...invitationDto(invitation, now), token, url: invitationUrl(token) };
 }
 
 export async function revokeInvitation(prisma: PrismaClient, actor: Actor, organizationId: string, invitationId: string, origin: RequestOrigin | null) {
