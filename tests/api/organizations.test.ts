@@ -203,6 +203,7 @@ describe('members', () => {
       role: 'member',
       tenantMemberships: 1,
       revokedTokens: 1,
+      endedSessions: 0,
     });
   });
 

@@ -113,7 +113,7 @@ describe('database constraints', () => {
     );
     assert.deepEqual(
       rows.map((r) => r.column_name),
-      ['id', 'tenant_id', 'name', 'ciphertext', 'iv', 'auth_tag', 'key_id', 'created_at', 'updated_at'],
+      ['id', 'tenant_id', 'name', 'ciphertext', 'iv', 'auth_tag', 'key_id', 'created_at', 'updated_at', 'created_by_id', 'updated_by_id'],
     );
   });
 

@@ -5,11 +5,13 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { triggerRun } from '../../lib/api/services/runs';
+import { setSecret } from '../../lib/api/services/secrets';
 import type { RunEvent } from '../../lib/events/types';
 import { loadPipeline, plan, type TriggerEvent } from '../../lib/pipeline';
 import { createTestDatabase, type TestDatabase } from '../support/db';
@@ -20,6 +22,10 @@ import { runPipelineJob } from '../../worker/jobs/run-pipeline';
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const BIN = path.join(ROOT, 'cli/bin.mjs');
 const SHA = '0a1b2c3d4e5f60718293a4b5c6d7e8f901234567';
+/** The secrets the examples declare: given to `buildit run` with --secret, and set in the server's tenant. */
+const SECRETS: Record<string, string> = { NPM_TOKEN: 'npm-token-of-the-parity-test', SMOKE_API_KEY: 'smoke-key-of-the-parity-test' };
+// The server encrypts the tenant's secrets: a key of this test's own.
+process.env.BUILDIT_SECRET_KEY = randomBytes(32).toString('base64');
 
 /** Runs to the end in containers: logs, artifacts, a cache, a failure, a skip, a deploy that cannot run. */
 const CONTAINER_PIPELINE = `pipeline "parity" {
@@ -77,6 +83,7 @@ let scratch: string;
 before(async () => {
   db = await createTestDatabase();
   seeded = await seedTenant(db.prisma);
+  for (const [name, value] of Object.entries(SECRETS)) await setSecret(db.prisma, seeded.actor, seeded.tenantId, name, { value }, null);
   scratch = mkdtempSync(path.join(os.tmpdir(), 'buildit-parity-'));
 });
 
@@ -95,7 +102,8 @@ function throughCli(name: string, kdl: string, event: TriggerEvent): Record<stri
   const dir = mkdtempSync(path.join(scratch, `cli-${name}-`));
   const file = path.join(scratch, `${name}.kdl`);
   writeFileSync(file, kdl);
-  const result = spawnSync(process.execPath, [BIN, 'run', file, '--json', '--event', event, '--branch', 'main', '--sha', SHA], {
+  const secrets = Object.entries(SECRETS).flatMap(([name, value]) => ['--secret', `${name}=${value}`]);
+  const result = spawnSync(process.execPath, [BIN, 'run', file, '--json', '--event', event, '--branch', 'main', '--sha', SHA, ...secrets], {
     cwd: dir,
     encoding: 'utf8',
     env: { ...process.env, BUILDIT_CACHE_DIR: path.join(dir, '.caches'), NO_COLOR: '1' },
