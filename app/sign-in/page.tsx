@@ -1,8 +1,11 @@
 import type { Metadata } from 'next';
+import Link from 'next/link';
 import { redirect } from 'next/navigation';
 import { SignInForm } from '../../components/auth/sign-in-form';
 import { passwordSignInFromEnv } from '../../lib/config/env';
+import { setupNeeded } from '../../lib/auth/first-run';
 import { oauthProviders } from '../../lib/auth/next-auth';
+import { getPrisma } from '../../lib/db/client';
 import { currentSession } from '../session';
 
 export const metadata: Metadata = { title: 'Sign in · BuildIt' };
@@ -23,6 +26,15 @@ export default async function SignInPage({ searchParams }: Props) {
   return (
     <main className="mx-auto max-w-sm px-6 py-16">
       <h1 className="text-2xl font-semibold tracking-tight">Sign in to BuildIt</h1>
+      {(await setupNeeded(getPrisma())) ? (
+        <p className="mt-4 rounded-md bg-amber-50 px-4 py-3 text-sm text-amber-900">
+          Nobody can sign in yet: this is a new installation.{' '}
+          <Link href="/setup" className="font-medium underline">
+            Set up BuildIt
+          </Link>{' '}
+          to create the first organization and its owner.
+        </p>
+      ) : null}
       <div className="mt-8">
         <SignInForm
           providers={oauthProviders()}

@@ -307,13 +307,14 @@ test('first run: setup page, then email + password sign-in; cookie writes from a
   const { base } = await startApp(t, defer, db, {});
   const admin = { organization: 'Acme Builds', email: 'admin@acme.test', password: 'correct horse battery staple' };
 
-  await step(t, 'a fresh install: / leads to /sign-in; /setup creates the organization and its owner', async (t) => {
+  await step(t, 'a fresh install: / leads to /sign-in, which links to /setup; it creates the organization and its owner', async (t) => {
     const { page } = await newContext(t, browser);
     await page.goto(`${base}/`);
     await page.waitForURL(atPath(base, '/sign-in'));
     await page.getByRole('heading', { name: 'Sign in to BuildIt' }).waitFor();
 
-    await page.goto(`${base}/setup`);
+    await page.getByRole('link', { name: 'Set up BuildIt' }).click();
+    await page.waitForURL(atPath(base, '/setup'));
     await page.getByRole('heading', { name: 'Set up BuildIt' }).waitFor();
     await page.getByLabel('Organization name', { exact: true }).fill(admin.organization);
     await page.getByLabel('Email', { exact: true }).fill(admin.email);
@@ -360,6 +361,7 @@ test('first run: setup page, then email + password sign-in; cookie writes from a
     await signedOut.goto(`${base}/setup`);
     await signedOut.waitForURL(atPath(base, '/sign-in'));
     assert.equal(await signedOut.getByRole('button', { name: 'Create organization' }).count(), 0);
+    assert.equal(await signedOut.getByRole('link', { name: 'Set up BuildIt' }).count(), 0, 'the sign-in page no longer offers the setup');
   });
 
   await step(t, 'a cookie-authenticated POST from a foreign Origin is 403 and creates nothing; from the public origin it works', async (t) => {
