@@ -2,6 +2,7 @@
 // The sign-in choices: one button per OAuth provider, and email + password when the operator allows it.
 import { signIn } from 'next-auth/react';
 import { useState, type FormEvent } from 'react';
+import { Alert, INPUT, PRIMARY_BUTTON, SECONDARY_BUTTON } from '../forms';
 import { isSignInErrorCode, signInErrorMessage } from './messages';
 
 interface Props {
@@ -36,18 +37,9 @@ export function SignInForm({ providers, passwordEnabled, callbackUrl, error, not
   return (
     <div className="space-y-6">
       {notice ? <p className="rounded-md bg-green-50 px-4 py-3 text-sm text-green-800">{notice}</p> : null}
-      {message ? (
-        <p role="alert" className="rounded-md bg-red-50 px-4 py-3 text-sm text-red-800">
-          {message}
-        </p>
-      ) : null}
+      <Alert error={message} />
       {providers.map((provider) => (
-        <button
-          key={provider.id}
-          type="button"
-          onClick={() => void signIn(provider.id, { callbackUrl })}
-          className="w-full rounded-md border border-slate-300 bg-white px-4 py-2 text-sm font-medium hover:bg-slate-100 focus:outline-none focus-visible:ring-2 focus-visible:ring-blue-600"
-        >
+        <button key={provider.id} type="button" onClick={() => void signIn(provider.id, { callbackUrl })} className={SECONDARY_BUTTON}>
           Continue with {provider.name}
         </button>
       ))}
@@ -55,30 +47,13 @@ export function SignInForm({ providers, passwordEnabled, callbackUrl, error, not
         <form onSubmit={(event) => void submitPassword(event)} className="space-y-4">
           <label className="block text-sm font-medium">
             Email
-            <input
-              name="email"
-              type="email"
-              required
-              autoComplete="username"
-              autoFocus={providers.length === 0}
-              className="mt-1 block w-full rounded-md border border-slate-300 px-3 py-2"
-            />
+            <input name="email" type="email" required autoComplete="username" autoFocus={providers.length === 0} className={INPUT} />
           </label>
           <label className="block text-sm font-medium">
             Password
-            <input
-              name="password"
-              type="password"
-              required
-              autoComplete="current-password"
-              className="mt-1 block w-full rounded-md border border-slate-300 px-3 py-2"
-            />
+            <input name="password" type="password" required autoComplete="current-password" className={INPUT} />
           </label>
-          <button
-            type="submit"
-            disabled={pending}
-            className="w-full rounded-md bg-blue-700 px-4 py-2 text-sm font-medium text-white hover:bg-blue-800 focus:outline-none focus-visible:ring-2 focus-visible:ring-blue-600 disabled:opacity-60"
-          >
+          <button type="submit" disabled={pending} className={PRIMARY_BUTTON}>
             {pending ? 'Signing in…' : 'Sign in'}
           </button>
         </form>

@@ -3,6 +3,7 @@
 // accepting as the signed-in user. Each calls a server action given by the page, through useActionState; an
 // error shows in an alert and keeps what was typed but the password. Plain forms, so Enter submits them.
 import { useActionState } from 'react';
+import { Alert, INPUT, NewPasswordField, PRIMARY_BUTTON } from '../forms';
 
 export interface InvitationFormState {
   error: string | null;
@@ -13,17 +14,6 @@ export interface InvitationFormState {
 export type InvitationFormAction = (previous: InvitationFormState, form: FormData) => Promise<InvitationFormState>;
 
 const INITIAL: InvitationFormState = { error: null, name: '' };
-const INPUT = 'mt-1 block w-full rounded-md border border-slate-300 px-3 py-2';
-const PRIMARY =
-  'w-full rounded-md bg-blue-700 px-4 py-2 text-sm font-medium text-white hover:bg-blue-800 focus:outline-none focus-visible:ring-2 focus-visible:ring-blue-600 disabled:opacity-60';
-
-function Alert({ error }: { error: string | null }) {
-  return error ? (
-    <p role="alert" className="rounded-md bg-red-50 px-4 py-3 text-sm text-red-800">
-      {error}
-    </p>
-  ) : null;
-}
 
 /** A new account for the invitation's email: `minPasswordLength` comes from the server (lib/auth/passwords.ts is server code). */
 export function ChoosePasswordForm({
@@ -50,22 +40,8 @@ export function ChoosePasswordForm({
         Name <span className="font-normal text-slate-600">(optional)</span>
         <input name="name" maxLength={100} autoComplete="name" defaultValue={state.name} className={INPUT} />
       </label>
-      <label className="block text-sm font-medium">
-        Password
-        <input
-          name="password"
-          type="password"
-          required
-          minLength={minPasswordLength}
-          autoComplete="new-password"
-          aria-describedby="password-hint"
-          className={INPUT}
-        />
-      </label>
-      <p id="password-hint" className="text-sm text-slate-600">
-        At least {minPasswordLength} characters; a few words make a good one.
-      </p>
-      <button type="submit" disabled={pending} className={PRIMARY}>
+      <NewPasswordField minLength={minPasswordLength} />
+      <button type="submit" disabled={pending} className={PRIMARY_BUTTON}>
         {pending ? 'Creating…' : 'Create account and join'}
       </button>
     </form>
@@ -79,7 +55,7 @@ export function AcceptInvitationForm({ action, token }: { action: InvitationForm
     <form action={formAction} className="space-y-4">
       <Alert error={state.error} />
       <input type="hidden" name="token" value={token} />
-      <button type="submit" disabled={pending} className={PRIMARY}>
+      <button type="submit" disabled={pending} className={PRIMARY_BUTTON}>
         {pending ? 'Accepting…' : 'Accept invitation'}
       </button>
     </form>
