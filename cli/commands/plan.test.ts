@@ -2,7 +2,9 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { test } from 'node:test';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -72,7 +74,62 @@ test('an invalid pipeline prints diagnostics on stderr and exits 1', () => {
 });
 
 test('usage errors exit 2', () => {
-  assert.equal(buildit(['plan', 'examples/minimal.kdl', '--event', 'tag']).code, 2);
+  const typo = buildit(['plan', 'examples/minimal.kdl', '--event', 'tags']);
+  assert.equal(typo.code, 2);
+  assert.match(typo.stderr, /expected one of push, tag, pull_request, schedule, manual/);
   assert.equal(buildit(['plan']).code, 2);
   assert.equal(buildit(['plan', 'missing.kdl']).code, 2);
+});
+
+const TAG_PIPELINE = `pipeline "rel" {
+    on "push" branches="main"
+    on "tag" tags="v*"
+}
+stage "lint" { image "alpine"; run "lint"; when branch="main"; }
+stage "publish" {
+    needs "lint" optional=#true
+    image "alpine"
+    run "publish \\"\${git.tag}\\""
+    when tag="v*"
+}
+`;
+
+function withPipeline(t: TestContext, text: string): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'buildit-plan-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(path.join(dir, 'rel.kdl'), text);
+  return path.join(dir, 'rel.kdl');
+}
+
+test('--event tag --tag plans a tag trigger: tag filters, `when tag=`, `${git.tag}` and optional needs', (t) => {
+  const file = withPipeline(t, TAG_PIPELINE);
+  const tagged = buildit(['plan', file, '--event', 'tag', '--tag', 'v1.2.0']);
+  assert.equal(tagged.code, 0, tagged.stderr);
+  assert.equal(
+    tagged.stdout,
+    [
+      'pipeline rel',
+      'level 0:',
+      '  lint: run in alpine — skipped: when branch="main": the trigger has no branch',
+      '  publish: run in alpine',
+      '2 stages, 1 skipped',
+      '',
+    ].join('\n'),
+  );
+  const json = JSON.parse(buildit(['plan', file, '--event', 'tag', '--tag', 'v1.2.0', '--format', 'json']).stdout);
+  const publish = json.stages.find((stage: { id: string }) => stage.id === 'publish');
+  assert.deepEqual(publish.commands, ['publish "${BUILDIT_GIT_TAG}"']);
+  assert.deepEqual(publish.env, { BUILDIT_GIT_TAG: 'v1.2.0' });
+  const onMain = buildit(['plan', file, '--branch', 'main']);
+  assert.match(onMain.stdout, /publish: run in alpine \(needs optional lint\) — skipped: when tag="v\*": the trigger has no tag/);
+  const other = buildit(['plan', file, '--event', 'tag', '--tag', 'nightly']);
+  assert.equal(other.code, 0);
+  assert.equal(other.stdout, 'pipeline rel\nnot triggered: tag "nightly" does not match the `on "tag"` tag filter "v*"\n');
+});
+
+test('--event tag without --tag exits 1 with the planning error', (t) => {
+  const file = withPipeline(t, TAG_PIPELINE);
+  const result = buildit(['plan', file, '--event', 'tag']);
+  assert.equal(result.code, 1);
+  assert.equal(result.stderr, `${file}: error: the event "tag" needs the tag that was pushed (e.g. --tag v1.2.0)\n`);
 });

@@ -40,7 +40,7 @@ export function register(program: Command): void {
     .option('--event <event>', `trigger event: ${TRIGGER_EVENTS.join(', ')}`, parseEvent, 'push')
     .option('--branch <branch>', 'branch of the trigger')
     .option('--sha <sha>', 'commit sha')
-    .option('--tag <tag>', 'git tag')
+    .option('--tag <tag>', 'git tag (required with --event tag)')
     .option('--message <message>', 'commit message')
     .option('--author <author>', 'commit author')
     .option('--var <name=value>', 'run variable (repeatable)', collectVariable, {})
@@ -117,7 +117,8 @@ export function formatPlan(result: ExecutionPlan): string {
 
 function describeStage(stage: PlannedStage): string {
   const what = stage.kind === 'run' ? `run${stage.image ? ` in ${stage.image}` : ''}` : stage.kind;
-  const needs = stage.needs.length > 0 ? ` (needs ${stage.needs.join(', ')})` : '';
+  const optional = new Set(stage.optionalNeeds ?? []);
+  const needs = stage.needs.length > 0 ? ` (needs ${stage.needs.map((need) => (optional.has(need) ? `optional ${need}` : need)).join(', ')})` : '';
   const flags = [stage.approval ? 'approval' : '', stage.allowFailure ? 'allow-failure' : '']
     .filter(Boolean)
     .map((f) => ` [${f}]`)

@@ -10,7 +10,15 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import type { EventSink } from '../../lib/events/types';
-import { formatDiagnostic, loadPipeline, plan as planPipeline, PlanError, type ExecutionPlan, type TriggerContext } from '../../lib/pipeline';
+import {
+  formatDiagnostic,
+  loadPipeline,
+  plan as planPipeline,
+  PlanError,
+  type ExecutionPlan,
+  type PlannedStage,
+  type TriggerContext,
+} from '../../lib/pipeline';
 import { createExecutor } from '../../lib/engine/executors';
 import type { Executor } from '../../lib/engine/executors/types';
 import {
@@ -73,10 +81,14 @@ async function prepareRun(file: string, options: RunCommandOptions, stderr: (tex
   const runId = newRunId();
   const git = readGit(process.cwd());
   const branch = options.branch ?? git.branch;
+  // A known branch means this is what a push of it would run on the server; otherwise a manual run.
+  const event = options.event ?? (options.tag !== undefined ? 'tag' : branch ? 'push' : 'manual');
+  const tag = options.tag ?? (event === 'tag' ? git.tag : undefined);
   const trigger: TriggerContext = {
-    // A known branch means this is what a push of it would run on the server; otherwise a manual run.
-    event: options.event ?? (branch ? 'push' : 'manual'),
-    branch: branch ?? 'local',
+    event,
+    // A pushed tag carries no branch on the server either; only an explicit --branch gives it one.
+    ...(event === 'tag' ? (options.branch !== undefined ? { branch: options.branch } : {}) : { branch: branch ?? 'local' }),
+    ...(tag !== undefined ? { tag } : {}),
     sha: options.sha ?? git.sha ?? ZERO_SHA,
     ...(git.message ? { message: git.message } : {}),
     ...(git.author ? { author: git.author } : {}),
@@ -90,17 +102,19 @@ async function prepareRun(file: string, options: RunCommandOptions, stderr: (tex
     // but that can be started by hand on the server, runs as a manual trigger.
     const manual = planPipeline(spec, { ...trigger, event: 'manual' });
     if (manual.triggered) {
-      stderr(`buildit run: a push of "${trigger.branch}" would not run "${plan.pipeline}" (${plan.notTriggeredReason}); running it as a manual trigger`);
+      const pushed = trigger.event === 'tag' ? `tag "${trigger.tag}"` : `"${trigger.branch}"`;
+      stderr(`buildit run: a push of ${pushed} would not run "${plan.pipeline}" (${plan.notTriggeredReason}); running it as a manual trigger`);
       plan = manual;
     }
   }
   if (!plan.triggered) {
+    const what = trigger.event === 'tag' ? `tag "${trigger.tag}"` : `branch "${trigger.branch}"`;
     const hint = options.event
-      ? 'use --event/--branch to simulate another trigger'
-      : `this was a ${trigger.event} of branch "${trigger.branch}"; pass --event manual (or --event/--branch) to simulate another trigger`;
+      ? 'use --event/--branch/--tag to simulate another trigger'
+      : `this was a ${trigger.event} of ${what}; pass --event manual (or --event/--branch/--tag) to simulate another trigger`;
     stderr(`buildit run: pipeline "${plan.pipeline}" does not run for this trigger: ${plan.notTriggeredReason} (${hint})`);
   }
-  if (options.only?.length) plan = selectStages(plan, options.only);
+  if (options.only?.length) plan = selectOnly(plan, options.only);
   checkApprovalNames(plan, options.approve);
 
   const secrets: Record<string, string> = {};
@@ -152,6 +166,28 @@ async function execute(prepared: PreparedRun, options: RunCommandOptions, stderr
     process.stdout.off('error', onStdoutError);
     await storage.removeRun(runId).catch(() => {});
   }
+}
+
+/**
+ * `--only`: the named stages and what they need. An optional need is not needed: it is kept only when
+ * selected for itself (or needed by another selected stage), else the stage runs without it.
+ */
+export function selectOnly(plan: ExecutionPlan, names: string[]): ExecutionPlan {
+  const requiredOnly = plan.stages.map((stage) => {
+    const optional = new Set(stage.optionalNeeds ?? []);
+    return optional.size === 0 ? stage : { ...stage, needs: stage.needs.filter((need) => !optional.has(need)) };
+  });
+  const selected = selectStages({ ...plan, stages: requiredOnly }, names);
+  const kept = new Set(selected.stages.map((stage) => stage.id));
+  const stages = plan.stages.filter((stage) => kept.has(stage.id)).map((stage) => withNeedsIn(stage, kept));
+  return { ...selected, stages };
+}
+
+function withNeedsIn(stage: PlannedStage, kept: Set<string>): PlannedStage {
+  if (stage.optionalNeeds === undefined) return stage;
+  const optionalNeeds = stage.optionalNeeds.filter((need) => kept.has(need));
+  const { optionalNeeds: _, ...rest } = stage;
+  return { ...rest, needs: stage.needs.filter((need) => kept.has(need)), ...(optionalNeeds.length > 0 ? { optionalNeeds } : {}) };
 }
 
 function exitCodeOf(result: RunResult): number {

@@ -84,6 +84,8 @@ function parseJsonSecrets(text: string, file: string): Record<string, string> {
 
 export interface GitInfo {
   branch?: string;
+  /** A tag pointing at HEAD (the first in version order), for `--event tag`. */
+  tag?: string;
   sha?: string;
   message?: string;
   author?: string;
@@ -101,6 +103,7 @@ export function readGit(cwd: string): GitInfo {
   const sha = git('rev-parse', 'HEAD');
   if (!sha) return {};
   const branch = git('symbolic-ref', '--short', '-q', 'HEAD');
+  const tag = git('tag', '--points-at', 'HEAD', '--sort=version:refname')?.split('\n')[0];
   const [message, author] = (git('log', '-1', '--format=%s%n%an') ?? '').split('\n');
-  return { sha, ...(branch ? { branch } : {}), ...(message ? { message } : {}), ...(author ? { author } : {}) };
+  return { sha, ...(branch ? { branch } : {}), ...(tag ? { tag } : {}), ...(message ? { message } : {}), ...(author ? { author } : {}) };
 }

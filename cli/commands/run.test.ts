@@ -209,6 +209,67 @@ test('without --event, a pipeline a push of this branch would not run, but that 
   assert.ok(!explicit.stdout.includes('ran'));
 });
 
+test('--tag runs a tag trigger: tag filters, `when tag=`, `${git.tag}` through the environment, optional needs', async (t) => {
+  const pipeline = `pipeline "rel" {
+  on "push" branches="main"
+  on "tag" tags="v*"
+}
+stage "lint" {
+  ${IMAGE}
+  run "echo linted"
+  when branch="main"
+}
+stage "publish" {
+  needs "lint" optional=#true
+  ${IMAGE}
+  run "echo \\"published \${git.tag}\\""
+  when tag="v*"
+}
+`;
+  const dir = await scratch(t, { 'buildit.kdl': pipeline });
+  const finished = (stdout: string) =>
+    Object.fromEntries(parseNdjson(stdout).flatMap((e) => (e.type === 'stage.finished' ? [[e.stage, [e.status, e.reason ?? null]]] : [])));
+  // --tag alone means the event "tag" (a pushed tag has no branch: lint's `when branch=` is false, and publish runs without it).
+  const tagged = await runCli([...LOCAL, '--json', '--tag', 'v1.2.0'], dir);
+  assert.equal(tagged.code, 0, tagged.stderr);
+  assert.deepEqual(finished(tagged.stdout), {
+    lint: ['skipped', 'when branch="main": the trigger has no branch'],
+    publish: ['succeeded', null],
+  });
+  assert.ok(parseNdjson(tagged.stdout).some((e) => e.type === 'stage.log' && e.line === 'published v1.2.0'));
+  const hostile = 'v1"; touch pwned-tag; echo "';
+  const quoted = await runCli([...LOCAL, '--json', '--event', 'tag', '--tag', hostile], dir);
+  assert.equal(quoted.code, 0, quoted.stderr);
+  assert.ok(parseNdjson(quoted.stdout).some((e) => e.type === 'stage.log' && e.line === `published ${hostile}`));
+  assert.ok(!existsSync(path.join(dir, 'pwned-tag')));
+  const other = await runCli([...LOCAL, '--event', 'tag', '--tag', 'nightly'], dir);
+  assert.equal(other.code, 0);
+  assert.match(other.stderr, /tag "nightly" does not match the `on "tag"` tag filter "v\*"/);
+  assert.equal((await runCli([...LOCAL, '--event', 'tag'], dir)).code, 2, 'a tag trigger needs a tag (none points at HEAD here)');
+});
+
+test('--only does not follow optional needs: a selected optional need is waited for, an unselected one is left out', async (t) => {
+  const pipeline = `pipeline "opt"
+stage "lint" {
+  ${IMAGE}
+  run "sleep 0.3; echo linted"
+}
+stage "publish" {
+  needs "lint" optional=#true
+  ${IMAGE}
+  run "echo published"
+}
+`;
+  const dir = await scratch(t, { 'buildit.kdl': pipeline });
+  const order = (stdout: string) => parseNdjson(stdout).flatMap((e) => (e.type === 'stage.finished' ? [`${e.stage}:${e.status}`] : []));
+  const alone = await runCli([...LOCAL, '--json', '--event', 'manual', '--only', 'publish'], dir);
+  assert.equal(alone.code, 0, alone.stderr);
+  assert.deepEqual(order(alone.stdout), ['publish:succeeded']);
+  const both = await runCli([...LOCAL, '--json', '--event', 'manual', '--only', 'publish', 'lint'], dir);
+  assert.equal(both.code, 0, both.stderr);
+  assert.deepEqual(order(both.stdout), ['lint:succeeded', 'publish:succeeded']);
+});
+
 test('--fail-fast cancels the other stages and exits 1', async (t) => {
   const pipeline = `pipeline "ff"\nstage "bad" {\n  ${IMAGE}\n  run "sleep 0.2; exit 1"\n}\nstage "long" {\n  ${IMAGE}\n  run "sleep 30"\n}\n`;
   const dir = await scratch(t, { 'buildit.kdl': pipeline });

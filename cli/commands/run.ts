@@ -16,6 +16,7 @@ export interface RunCommandOptions {
   secretFile: string[];
   event?: TriggerEvent;
   branch?: string;
+  tag?: string;
   sha?: string;
   approve: string[];
   failFast?: boolean;
@@ -34,8 +35,11 @@ export function register(program: Command): void {
     .option('--var <name=value>', 'value of a pipeline variable (repeatable)', collect, [])
     .option('--secret <name[=value]>', 'a secret; without a value it is read from the environment variable NAME (repeatable)', collect, [])
     .option('--secret-file <file>', 'secrets from a file: NAME=VALUE lines, NAME<<EOF blocks, or a JSON object (repeatable)', collect, [])
-    .addOption(new Option('--event <event>', 'trigger event (default: push when git knows the branch, else manual)').choices(TRIGGER_EVENTS))
-    .option('--branch <branch>', 'branch (default: the current git branch, else "local")')
+    .addOption(
+      new Option('--event <event>', 'trigger event (default: tag with --tag, else push when git knows the branch, else manual)').choices(TRIGGER_EVENTS),
+    )
+    .option('--branch <branch>', 'branch (default: the current git branch, else "local"; none for a tag)')
+    .option('--tag <tag>', 'tag of a "tag" trigger (default: a tag of git HEAD)')
     .option('--sha <sha>', 'commit (default: git HEAD, else zeros)')
     .option('--approve <stage>', 'approve `all` stages or this one without asking (repeatable)', collect, [])
     .option('--fail-fast', 'cancel everything at the first failure')

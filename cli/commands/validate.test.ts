@@ -105,3 +105,25 @@ test('--format json prints every file with its diagnostics', () => {
 test('an unknown format is a usage error', () => {
   assert.equal(buildit(['validate', '--format', 'yaml', 'examples/minimal.kdl']).code, 2);
 });
+
+test('`on "tags"` is an error that names the closest event and lists them all; tag triggers and optional needs are valid', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'buildit-validate-'));
+  try {
+    writeFileSync(path.join(dir, 'typo.kdl'), 'pipeline "t" {\n    on "tags" tags="v*"\n}\nstage "a" { image "alpine"; run "true"; }\n');
+    const typo = buildit(['validate', 'typo.kdl'], dir);
+    assert.equal(typo.code, 1);
+    assert.equal(
+      typo.stdout,
+      'typo.kdl:2:8: error: unknown trigger event "tags"\n  hint: did you mean "tag"? (events are "push", "tag", "pull_request", "schedule", "manual")\n',
+    );
+    writeFileSync(
+      path.join(dir, 'ok.kdl'),
+      'pipeline "t" {\n    on "tag" tags="v*"\n}\nstage "a" { image "alpine"; run "true"; }\nstage "b" { needs "a" optional=#true; image "alpine"; run "echo \\"${git.tag}\\""; when tag="v*"; }\n',
+    );
+    const ok = buildit(['validate', 'ok.kdl'], dir);
+    assert.equal(ok.code, 0, ok.stdout);
+    assert.equal(ok.stdout, '');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

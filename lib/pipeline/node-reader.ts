@@ -24,15 +24,17 @@ export class NodeReader {
   private readonly argumentEntries: Entry[];
   private readonly propertyEntries = new Map<string, Entry>();
 
+  /** `misplaced`: hints for properties that belong to another node, by property name. */
   constructor(
     readonly node: Node,
     private readonly ctx: ReadContext,
     allowedProperties: readonly string[],
+    misplaced: Readonly<Record<string, string>> = {},
   ) {
     this.name = node.getName();
     this.span = ctx.locator.spanOf(node.name);
     this.argumentEntries = node.entries.filter((entry) => entry.isArgument());
-    this.collectProperties(allowedProperties);
+    this.collectProperties(allowedProperties, misplaced);
   }
 
   get diagnostics(): DiagnosticCollector {
@@ -81,6 +83,21 @@ export class NodeReader {
   stringProperty(name: string): StringValue | null {
     const entry = this.propertyEntries.get(name);
     return entry ? this.stringOf(entry, `\`${name}\` must be a string`) : null;
+  }
+
+  /** A `#true`/`#false` property; null when it is absent or (after reporting) not a boolean. */
+  booleanProperty(name: string): boolean | null {
+    const entry = this.propertyEntries.get(name);
+    if (entry === undefined) return null;
+    const value = entry.getValue();
+    if (typeof value === 'boolean') return value;
+    this.ctx.diagnostics.error(
+      this.spanOf(entry.value),
+      'type',
+      `\`${name}\` must be #true or #false, got ${describe(entry.value)}`,
+      `write \`${name}=#true\``,
+    );
+    return null;
   }
 
   requireStringProperty(name: string, example: string): StringValue | null {
@@ -160,7 +177,7 @@ export class NodeReader {
     return { value, span, entry };
   }
 
-  private collectProperties(allowed: readonly string[]): void {
+  private collectProperties(allowed: readonly string[], misplaced: Readonly<Record<string, string>>): void {
     for (const entry of this.node.entries) {
       const name = entry.getName();
       if (name === null) continue;
@@ -170,7 +187,7 @@ export class NodeReader {
           this.spanOf(entry),
           'unknown-property',
           `unknown property \`${name}\` on \`${this.name}\``,
-          didYouMean(name, allowed) ?? known,
+          (Object.hasOwn(misplaced, name) ? misplaced[name] : undefined) ?? didYouMean(name, allowed) ?? known,
         );
         continue;
       }

@@ -138,28 +138,60 @@ function reportDuplicate(reader: NodeReader, seen: Map<string, Span>, where: str
 }
 
 function readTrigger(node: Node, ctx: ReadContext, triggers: TriggerSpec[]): void {
-  const reader = new NodeReader(node, ctx, ['branches', 'cron']);
+  const reader = new NodeReader(node, ctx, ['branches', 'tags', 'cron']);
   reader.noChildren();
   const event = reader.requireString(0, 'an event');
   const branchProperty = reader.stringProperty('branches');
-  const branches = [...(branchProperty ? [branchProperty] : []), ...reader.stringArguments(1, 'branch globs')];
+  const tagProperty = reader.stringProperty('tags');
+  const globArguments = reader.stringArguments(1, 'globs');
   const cron = reader.stringProperty('cron');
   if (event === null) return;
   if (!(TRIGGER_EVENTS as readonly string[]).includes(event.value)) {
-    const hint = didYouMean(event.value, TRIGGER_EVENTS, (s) => `"${s}"`) ?? `events are ${TRIGGER_EVENTS.map((e) => `"${e}"`).join(', ')}`;
-    ctx.diagnostics.error(event.span, 'trigger', `unknown trigger event "${event.value}"`, hint);
+    ctx.diagnostics.error(event.span, 'trigger', `unknown trigger event "${event.value}"`, eventHint(event.value));
     return;
   }
-  const trigger: TriggerSpec = { event: event.value as TriggerEvent, branches: branches.map((b) => b.value), cron: cron?.value ?? null, span: reader.span };
-  checkTriggerFilters(trigger, branches, cron, reader);
+  const eventName = event.value as TriggerEvent;
+  // Extra arguments are more globs of the event's own filter: tags for "tag", branches otherwise.
+  const branches = [...(branchProperty ? [branchProperty] : []), ...(eventName === 'tag' ? [] : globArguments)];
+  const tags = [...(tagProperty ? [tagProperty] : []), ...(eventName === 'tag' ? globArguments : [])];
+  const trigger: TriggerSpec = {
+    event: eventName,
+    branches: branches.map((b) => b.value),
+    tags: tags.map((t) => t.value),
+    cron: cron?.value ?? null,
+    span: reader.span,
+  };
+  checkTriggerFilters(trigger, { branches, tags, cron }, reader);
   triggers.push(trigger);
 }
 
-function checkTriggerFilters(trigger: TriggerSpec, branches: StringValue[], cron: StringValue | null, reader: NodeReader): void {
+/** The closest event and always the whole list: the events are few, and `on "tags"` vs `on "tag"` is easy to miss. */
+function eventHint(value: string): string {
+  const events = `events are ${TRIGGER_EVENTS.map((e) => `"${e}"`).join(', ')}`;
+  const suggestion = didYouMean(value, TRIGGER_EVENTS, (s) => `"${s}"`);
+  return suggestion ? `${suggestion} (${events})` : events;
+}
+
+function checkTriggerFilters(
+  trigger: TriggerSpec,
+  filters: { branches: StringValue[]; tags: StringValue[]; cron: StringValue | null },
+  reader: NodeReader,
+): void {
+  const { branches, tags, cron } = filters;
   const diagnostics = reader.diagnostics;
   const branchFiltered = trigger.event === 'push' || trigger.event === 'pull_request';
   if (!branchFiltered && branches.length > 0) {
-    diagnostics.error(branches[0]!.span, 'trigger', `\`on "${trigger.event}"\` takes no branch filter`, 'branch filters apply to "push" and "pull_request"');
+    const hint = trigger.event === 'tag' ? 'a tag has no branch: filter tags with `tags="v*"`' : 'branch filters apply to "push" and "pull_request"';
+    diagnostics.error(branches[0]!.span, 'trigger', `\`on "${trigger.event}"\` takes no branch filter`, hint);
+  }
+  if (trigger.event !== 'tag' && tags.length > 0) {
+    // `on "push" tags=...` would read as "pushes of these tags": a pushed tag is its own event.
+    diagnostics.error(
+      tags[0]!.span,
+      'trigger',
+      `\`tags\` only applies to \`on "tag"\`, not \`on "${trigger.event}"\``,
+      'a pushed tag is the event "tag": write `on "tag" tags="v*"`',
+    );
   }
   if (trigger.event === 'schedule') {
     if (cron === null && reader.property('cron') === undefined) {
@@ -299,13 +331,16 @@ function emptyStage(name: string, span: Span): StageSpec {
   };
 }
 
+/** `optional` is only a property of `needs` children; written anywhere else in a stage it gets this hint. */
+const MISPLACED_IN_STAGE = { optional: '`optional` marks a need: write `needs "NAME" optional=#true` inside the stage block' };
+
 function readStage(node: Node, ctx: ReadContext, stages: StageSpec[]): void {
-  const reader = new NodeReader(node, ctx, ['needs']);
+  const reader = new NodeReader(node, ctx, ['needs'], MISPLACED_IN_STAGE);
   const name = reader.requireString(0, 'a name');
   reader.noArgumentsAfter(1);
   const stage = emptyStage(name?.value ?? '', name?.span ?? reader.span);
   const needsProperty = reader.stringProperty('needs');
-  if (needsProperty) addNeed(stage, needsProperty);
+  if (needsProperty) addNeed(stage, needsProperty, false);
   if (name && !STAGE_NAME.test(name.value)) {
     ctx.diagnostics.error(name.span, 'stage-name', `invalid stage name "${name.value}"`, 'use letters, digits, `_`, `-` and `.`');
   }
@@ -318,8 +353,11 @@ function readStage(node: Node, ctx: ReadContext, stages: StageSpec[]): void {
   if (name) stages.push(stage);
 }
 
-function addNeed(stage: StageSpec, need: StringValue): void {
-  if (!stage.needs.some((n) => n.name === need.value)) stage.needs.push({ name: need.value, span: need.span });
+/** A stage needed both ways is a required need: the optional one would only add a way for it to run without. */
+function addNeed(stage: StageSpec, need: StringValue, optional: boolean): void {
+  const existing = stage.needs.find((n) => n.name === need.value);
+  if (existing === undefined) stage.needs.push({ name: need.value, span: need.span, optional });
+  else if (!optional) existing.optional = false;
 }
 
 function decideKind(stage: StageSpec, reader: NodeReader, kindNodes: NodeReader[]): void {
@@ -349,7 +387,7 @@ function readStageChild(child: Node, ctx: ReadContext, stage: StageSpec, seen: M
     reportUnknownNode(child, ctx, STAGE_NODES, `in stage "${stage.name}"`);
     return;
   }
-  const reader = new NodeReader(child, ctx, STAGE_PROPERTIES[name] ?? []);
+  const reader = new NodeReader(child, ctx, STAGE_PROPERTIES[name] ?? [], MISPLACED_IN_STAGE);
   if (SINGLE_STAGE_NODES.has(name) && reportDuplicate(reader, seen, `stage "${stage.name}"`)) return;
   if (name === 'run' || name === 'build' || name === 'deploy' || name === 'stack') kindNodes.push(reader);
   if (name !== 'service' && name !== 'env' && name !== 'matrix') reader.noChildren();
@@ -357,8 +395,9 @@ function readStageChild(child: Node, ctx: ReadContext, stage: StageSpec, seen: M
 }
 
 const STAGE_PROPERTIES: Record<string, readonly string[]> = {
+  needs: ['optional'],
   service: ['image'],
-  when: ['branch', 'event'],
+  when: ['branch', 'tag', 'event'],
   build: ['context', 'dockerfile', 'tag'],
   deploy: ['environment', 'service'],
   stack: ['action'],
@@ -369,7 +408,8 @@ type StageChildReader = (reader: NodeReader, stage: StageSpec, ctx: ReadContext)
 const STAGE_CHILD_READERS: Record<string, StageChildReader> = {
   needs(reader, stage) {
     if (reader.argumentCount === 0) reader.requireString(0, 'stage names');
-    for (const need of reader.stringArguments(0, 'stage names')) addNeed(stage, need);
+    const optional = reader.booleanProperty('optional') ?? false;
+    for (const need of reader.stringArguments(0, 'stage names')) addNeed(stage, need, optional);
   },
   image(reader, stage) {
     reader.noArgumentsAfter(1);
@@ -560,15 +600,20 @@ function readMatrixAxis(reader: NodeReader, axes: MatrixAxis[]): MatrixAxis | nu
 function readWhen(reader: NodeReader): WhenSpec | null {
   reader.noArgumentsAfter(0);
   const branch = reader.stringProperty('branch');
+  const tag = reader.stringProperty('tag');
   const event = reader.stringProperty('event');
-  if (branch === null && event === null && reader.property('branch') === undefined && reader.property('event') === undefined) {
-    reader.diagnostics.error(reader.span, 'when', '`when` needs a `branch` or `event` property', 'write e.g. `when branch="main" event="push"`');
+  if (branch === null && tag === null && event === null && !['branch', 'tag', 'event'].some((name) => reader.property(name) !== undefined)) {
+    reader.diagnostics.error(
+      reader.span,
+      'when',
+      '`when` needs a `branch`, `tag` or `event` property',
+      'write e.g. `when branch="main" event="push"` or `when tag="v*"`',
+    );
     return null;
   }
   if (event && !(TRIGGER_EVENTS as readonly string[]).includes(event.value)) {
-    const hint = didYouMean(event.value, TRIGGER_EVENTS, (s) => `"${s}"`) ?? `events are ${TRIGGER_EVENTS.map((e) => `"${e}"`).join(', ')}`;
-    reader.diagnostics.error(event.span, 'trigger', `unknown trigger event "${event.value}"`, hint);
+    reader.diagnostics.error(event.span, 'trigger', `unknown trigger event "${event.value}"`, eventHint(event.value));
     return null;
   }
-  return { branch: branch?.value ?? null, event: (event?.value as TriggerEvent | undefined) ?? null, span: reader.span };
+  return { branch: branch?.value ?? null, tag: tag?.value ?? null, event: (event?.value as TriggerEvent | undefined) ?? null, span: reader.span };
 }

@@ -8,13 +8,14 @@
 export type StageKind = 'run' | 'build' | 'deploy' | 'stack';
 export type ExecutorName = 'local' | 'docker' | 'kubernetes';
 /** Every event that can start a run, defined once for the language, the API and the CLI. */
-export const TRIGGER_EVENTS = ['push', 'pull_request', 'schedule', 'manual'] as const;
+export const TRIGGER_EVENTS = ['push', 'tag', 'pull_request', 'schedule', 'manual'] as const;
 export type TriggerEvent = (typeof TRIGGER_EVENTS)[number];
 
 /** What started a run: the input of `plan()`. */
 export interface TriggerContext {
   event: TriggerEvent;
   branch?: string;
+  /** The pushed tag: required for the event "tag"; a tag trigger usually has no branch. */
   tag?: string;
   sha?: string;
   message?: string;
@@ -51,8 +52,17 @@ export interface PlannedStage {
   name: string;
   /** Matrix values of this combination (empty object when the stage has no matrix). */
   matrix: Record<string, string>;
-  /** Ids of the planned stages this one waits for (a matrix stage's need expands to all its combinations). */
+  /**
+   * Ids of the planned stages this one waits for (a matrix stage's need expands to all its combinations).
+   * An optional need on a stage that is not part of the run (its `when` is false) is left out.
+   */
   needs: string[];
+  /**
+   * The ids among `needs` that are optional (`needs "x" optional=#true`): a selection of stages
+   * (`buildit run --only`) does not follow them. Absent when there are none, so plans without optional
+   * needs keep their shape.
+   */
+  optionalNeeds?: string[];
   /** Topological level: 0 for stages with no needs, else 1 + the highest level among its needs. */
   level: number;
   kind: StageKind;

@@ -1,7 +1,7 @@
 /** plan(): trigger filters, variables, matrices, `when`, interpolation, levels, determinism. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { formatDiagnostic, loadPipeline, plan, PlanError, type PipelineSpec, type PlannedStage } from './index';
+import { formatDiagnostic, loadPipeline, plan, PlanError, type PipelineSpec, type PlannedStage, type TriggerContext } from './index';
 import { pushTrigger, SHA } from '../../tests/support/pipeline-fixtures';
 
 /** A stage's commands as the shell sees them: each `${NAME}` replaced by the stage's env value. */
@@ -53,8 +53,8 @@ test('a tag push without a branch does not match a branch filter', () => {
 
 test('a pipeline with no `on` accepts every event', () => {
   const spec = load('pipeline "any"\nstage "a" { image "alpine"; run "true"; }\n');
-  for (const event of ['push', 'pull_request', 'schedule', 'manual'] as const) {
-    assert.equal(plan(spec, pushTrigger({ event, branch: 'whatever' })).triggered, true, event);
+  for (const event of ['push', 'tag', 'pull_request', 'schedule', 'manual'] as const) {
+    assert.equal(plan(spec, pushTrigger({ event, branch: 'whatever', tag: 'v1' })).triggered, true, event);
   }
 });
 
@@ -255,7 +255,7 @@ stage "net" { stack "network" action="apply"; }
 });
 
 test('an unknown trigger event is a PlanError, not a crash', () => {
-  assert.throws(() => plan(MATRIX, pushTrigger({ event: 'tag' as never })), PlanError);
+  assert.throws(() => plan(MATRIX, pushTrigger({ event: 'tags' as never })), PlanError);
 });
 
 test('a default image fills container stages that name none, not local ones', () => {
@@ -264,4 +264,132 @@ test('a default image fills container stages that name none, not local ones', ()
   const [a, b] = plan(spec, pushTrigger()).stages;
   assert.equal(a!.image, 'debian:12');
   assert.equal(b!.image, null);
+});
+
+const TAGS = load(`pipeline "t" {
+    on "push" branches="main"
+    on "tag" tags="v*" "release-{a,b}"
+}
+stage "build" { image "alpine"; run "make"; }
+stage "publish" needs="build" {
+    image "alpine"
+    run "publish \\"\${git.tag}\\" from \\"\${git.branch}\\""
+    env { VERSION "\${git.tag}"; IMAGE "app:\${git.tag}"; }
+    when tag="v*"
+}
+stage "main-only" { image "alpine"; run "x"; when branch="main"; }
+`);
+
+function tagTrigger(tag: string | undefined, overrides: Partial<TriggerContext> = {}): TriggerContext {
+  return pushTrigger({ event: 'tag', branch: undefined, ...(tag === undefined ? {} : { tag }), ...overrides });
+}
+
+test('a tag trigger runs when one `on "tag"` glob matches the tag, with the same globs as branches', () => {
+  for (const tag of ['v1.2.0', 'v2', 'release-a']) assert.equal(plan(TAGS, tagTrigger(tag)).triggered, true, tag);
+  const other = plan(TAGS, tagTrigger('nightly'));
+  assert.equal(other.triggered, false);
+  assert.equal(other.notTriggeredReason, 'tag "nightly" does not match the `on "tag"` tag filter "v*", "release-{a,b}"');
+  // `*` stays within one path segment, as for branches.
+  assert.equal(plan(TAGS, tagTrigger('v1/rc')).triggered, false);
+});
+
+test('`on "tag"` without globs matches every tag; a tag trigger needs its tag', () => {
+  const spec = load('pipeline "t" { on "tag"; }\nstage "a" { image "alpine"; run "true"; }\n');
+  assert.equal(plan(spec, tagTrigger('anything')).triggered, true);
+  assert.throws(() => plan(spec, tagTrigger(undefined)), { name: 'PlanError', message: 'the event "tag" needs the tag that was pushed (e.g. --tag v1.2.0)' });
+  assert.throws(() => plan(spec, tagTrigger('')), PlanError);
+});
+
+test('a pushed tag is the event "tag": `on "push"` branch filters refuse a push without a branch, and `on "tag"` ignores pushes', () => {
+  const pushOfTag = plan(TAGS, pushTrigger({ branch: undefined, tag: 'v1.0.0' }));
+  assert.equal(pushOfTag.triggered, false);
+  assert.equal(pushOfTag.notTriggeredReason, '"push" without a branch does not match the branch filter "main"');
+  const onlyPush = load('pipeline "p" { on "push" branches="main"; }\nstage "a" { image "alpine"; run "true"; }\n');
+  assert.equal(plan(onlyPush, tagTrigger('v1.0.0')).notTriggeredReason, 'the pipeline has no `on "tag"` trigger (it runs on "push")');
+  const onlyTags = load('pipeline "p" { on "tag" tags="v*"; }\nstage "a" { image "alpine"; run "true"; }\n');
+  assert.equal(plan(onlyTags, pushTrigger()).notTriggeredReason, 'the pipeline has no `on "push"` trigger (it runs on "tag")');
+});
+
+test('`when tag=` skips stages whose trigger has no matching tag, with the reason', () => {
+  const skips = (trigger: TriggerContext) => Object.fromEntries(plan(TAGS, trigger).stages.map((s) => [s.id, s.skip?.reason ?? null]));
+  assert.deepEqual(skips(tagTrigger('v1.2.0')), { build: null, 'main-only': 'when branch="main": the trigger has no branch', publish: null });
+  assert.deepEqual(skips(pushTrigger()), { build: null, 'main-only': null, publish: 'when tag="v*": the trigger has no tag' });
+  assert.equal(skips(tagTrigger('release-a')).publish, 'when tag="v*" does not match tag "release-a"');
+});
+
+test('`${git.tag}` is the tag as text in env values and an environment variable in run scripts, empty without a tag', () => {
+  const publish = plan(TAGS, tagTrigger('v1.2.0')).stages.find((s) => s.id === 'publish')!;
+  assert.deepEqual(publish.commands, ['publish "${BUILDIT_GIT_TAG}" from "${BUILDIT_GIT_BRANCH}"']);
+  assert.deepEqual(publish.env, { VERSION: 'v1.2.0', IMAGE: 'app:v1.2.0', BUILDIT_GIT_TAG: 'v1.2.0', BUILDIT_GIT_BRANCH: '' });
+  const onPush = plan(TAGS, pushTrigger()).stages.find((s) => s.id === 'publish')!;
+  assert.deepEqual(onPush.env, { VERSION: '', IMAGE: 'app:', BUILDIT_GIT_TAG: '', BUILDIT_GIT_BRANCH: 'main' });
+});
+
+test('a hostile tag stays data: it never enters the script text', () => {
+  const hostile = `v1"; touch /tmp/pwned; echo "$(id)\`id\`'`;
+  const spec = load('pipeline "t" { on "tag"; }\nstage "a" { image "alpine"; run "echo \\"${git.tag}\\""; }\n');
+  const stage = plan(spec, tagTrigger(hostile)).stages[0]!;
+  assert.deepEqual(stage.commands, ['echo "${BUILDIT_GIT_TAG}"']);
+  assert.equal(stage.env.BUILDIT_GIT_TAG, hostile);
+  assert.deepEqual(stage.commands, plan(spec, tagTrigger('v1')).stages[0]!.commands);
+});
+
+const OPTIONAL = load(`pipeline "o"
+stage "lint" { image "a"; run "x"; when branch="main"; }
+stage "check" needs="lint" { image "a"; run "x"; }
+stage "test" { image "a"; run "x"; matrix { node "18" "20"; }; when branch="main"; }
+stage "build" { image "a"; run "x"; }
+stage "publish" needs="build" {
+    needs "lint" "test" optional=#true
+    needs "check" optional=#true
+    image "a"
+    run "x"
+}
+stage "strict" { needs "lint"; image "a"; run "x"; }
+`);
+
+test('an optional need on a stage that runs is waited for like any need', () => {
+  const result = plan(OPTIONAL, pushTrigger({ branch: 'main' }));
+  const publish = result.stages.find((s) => s.id === 'publish')!;
+  assert.deepEqual(publish.needs, ['build', 'lint', 'test[node=18]', 'test[node=20]', 'check']);
+  assert.deepEqual(publish.optionalNeeds, ['lint', 'test[node=18]', 'test[node=20]', 'check']);
+  assert.equal(publish.level, 2);
+  assert.equal(publish.skip, null);
+});
+
+test('an optional need on a stage out of the run (its `when`, or a required need of it, is false) is dropped', () => {
+  const result = plan(OPTIONAL, pushTrigger({ branch: 'feature/x' }));
+  const publish = result.stages.find((s) => s.id === 'publish')!;
+  // check is out too: it requires lint, so the orchestrator would skip it.
+  assert.deepEqual(publish.needs, ['build']);
+  assert.equal(publish.optionalNeeds, undefined);
+  assert.equal(publish.level, 1);
+  assert.equal(publish.skip, null);
+  assert.deepEqual(result.levels, [
+    ['lint', 'test[node=18]', 'test[node=20]', 'build'],
+    ['check', 'publish', 'strict'],
+  ]);
+});
+
+test('a required need on a stage skipped by `when` stays, so the dependent is skipped as before', () => {
+  const result = plan(OPTIONAL, pushTrigger({ branch: 'feature/x' }));
+  const strict = result.stages.find((s) => s.id === 'strict')!;
+  assert.deepEqual(strict.needs, ['lint']);
+  assert.equal(strict.optionalNeeds, undefined);
+  assert.equal(result.stages.find((s) => s.id === 'check')!.needs.join(), 'lint');
+});
+
+test('a stage needed both optionally and not is a required need; plans without optional needs have no optionalNeeds', () => {
+  const spec = load(`pipeline "b"
+stage "a" { image "a"; run "x"; when branch="main"; }
+stage "b" needs="a" { needs "a" optional=#true; image "a"; run "x"; }
+stage "c" { needs "a" optional=#true; needs "a"; image "a"; run "x"; }
+`);
+  const result = plan(spec, pushTrigger({ branch: 'dev' }));
+  for (const id of ['b', 'c']) {
+    const stage = result.stages.find((s) => s.id === id)!;
+    assert.deepEqual(stage.needs, ['a'], id);
+    assert.equal('optionalNeeds' in stage, false, id);
+  }
+  assert.ok(plan(MATRIX, pushTrigger()).stages.every((s) => !('optionalNeeds' in s)));
 });

@@ -10,7 +10,7 @@ import { topologicalLevels } from './graph';
 import { parseTemplate, renderTemplate, type Reference } from './interpolate';
 import { scriptVariableName } from './script-env';
 import { TRIGGER_EVENTS, type ExecutionPlan, type PlannedStage, type SecretTemplate, type TriggerContext } from './plan-types';
-import type { CacheSpec, EnvEntry, PipelineSpec, StageSpec, Text, TriggerSpec, WhenSpec } from './spec-types';
+import type { CacheSpec, EnvEntry, NeedSpec, PipelineSpec, StageSpec, Text, TriggerSpec, WhenSpec } from './spec-types';
 import { MAX_PLANNED_STAGES, plannedStageCount } from './validate';
 
 /** The trigger cannot be planned (unknown or missing variables, a spec with errors): a user error. */
@@ -29,20 +29,29 @@ export function plan(spec: PipelineSpec, trigger: TriggerContext): ExecutionPlan
   const variables = resolveVariables(spec, trigger);
   const caches = new Map<string, CacheSpec>();
   for (const cache of spec.caches) if (!caches.has(cache.name)) caches.set(cache.name, cache);
-  const stageLevels = levelsOf(spec.stages);
+  const skipReasons = spec.stages.map((stage) => whenSkipReason(stage.when, trigger));
+  const needs = effectiveNeeds(spec.stages, skipReasons);
+  const stageLevels = levelsOf(spec.stages, needs);
   const idsByStage = new Map<string, string[]>();
-  const planned: Array<{ stage: PlannedStage; order: number }> = [];
+  const planned: Array<{ stage: PlannedStage; order: number; optional: string[] }> = [];
   spec.stages.forEach((stage, declaration) => {
     const combinations = matrixCombinations(stage);
     const ids = combinations.map((matrix) => stageId(stage.name, matrix));
     idsByStage.set(stage.name, ids);
     const env = stageEnv(spec, stage);
+    const stageNeeds = needs[declaration]!;
+    const optional = stageNeeds.filter((need) => need.optional).map((need) => need.name);
     combinations.forEach((matrix, i) => {
       const context = new StageContext(spec, stage, env, matrix, trigger, variables);
-      planned.push({ stage: planStage(context, ids[i]!, stageLevels.get(stage.name)!, caches), order: declaration });
+      const plannedStage = planStage(context, ids[i]!, stageLevels.get(stage.name)!, caches, skipReasons[declaration]!);
+      plannedStage.needs = stageNeeds.map((need) => need.name);
+      planned.push({ stage: plannedStage, order: declaration, optional });
     });
   });
-  for (const { stage } of planned) stage.needs = expandNeeds(stage.needs, idsByStage);
+  for (const entry of planned) {
+    entry.stage.needs = expandNeeds(entry.stage.needs, idsByStage);
+    if (entry.optional.length > 0) entry.stage.optionalNeeds = expandNeeds(entry.optional, idsByStage);
+  }
   // Stable sort: equal (level, declaration) keeps matrix order.
   const stages = planned.sort((a, b) => a.stage.level - b.stage.level || a.order - b.order).map((p) => p.stage);
   return { ...base, triggered: true, notTriggeredReason: null, stages, levels: groupByLevel(stages) };
@@ -55,10 +64,31 @@ function expandNeeds(needs: string[], idsByStage: Map<string, string[]>): string
   return ids;
 }
 
+/**
+ * The needs each stage keeps in this plan, by declaration index. A stage is out of the run when its
+ * `when` is false or a required need of it is out (the orchestrator then skips it too); an optional
+ * need on such a stage is dropped, so the dependent runs without it instead of being skipped.
+ * Decided per stage name: `when` does not depend on matrix values.
+ */
+function effectiveNeeds(stages: StageSpec[], skipReasons: Array<string | null>): NeedSpec[][] {
+  if (!stages.some((stage) => stage.needs.some((need) => need.optional))) return stages.map((stage) => stage.needs);
+  const index = new Map(stages.map((stage, i) => [stage.name, i]));
+  const levels = topologicalLevels(stages.map((stage) => stage.needs.map((need) => index.get(need.name) ?? -1).filter((i) => i >= 0)));
+  const order = stages.map((_, i) => i).sort((a, b) => (levels[a] ?? 0) - (levels[b] ?? 0));
+  const out = new Array<boolean>(stages.length).fill(false);
+  // In level order, every need is decided before the stages that need it.
+  for (const i of order) {
+    out[i] = skipReasons[i] !== null || stages[i]!.needs.some((need) => !need.optional && out[index.get(need.name) ?? -1] === true);
+  }
+  return stages.map((stage) => stage.needs.filter((need) => !need.optional || out[index.get(need.name) ?? -1] !== true));
+}
+
 function checkTrigger(trigger: TriggerContext): void {
   if (!(TRIGGER_EVENTS as readonly string[]).includes(trigger.event)) {
     throw new PlanError(`unknown trigger event "${String(trigger.event)}" (events are ${TRIGGER_EVENTS.join(', ')})`);
   }
+  // A tag trigger without its tag could only match by accident and would leave `${git.tag}` empty.
+  if (trigger.event === 'tag' && !trigger.tag) throw new PlanError('the event "tag" needs the tag that was pushed (e.g. --tag v1.2.0)');
 }
 
 const matchers = new Map<string, (text: string) => boolean>();
@@ -80,11 +110,14 @@ export function triggerMismatch(triggers: TriggerSpec[], trigger: TriggerContext
     const declared = [...new Set(triggers.map((t) => `"${t.event}"`))].join(', ');
     return `the pipeline has no \`on "${trigger.event}"\` trigger (it runs on ${declared})`;
   }
-  const branch = trigger.branch;
-  if (forEvent.some((t) => t.branches.length === 0 || (branch !== undefined && t.branches.some((glob) => globMatches(glob, branch))))) return null;
-  const globs = [...new Set(forEvent.flatMap((t) => t.branches))].map((g) => `"${g}"`).join(', ');
-  if (branch === undefined) return `"${trigger.event}" without a branch does not match the branch filter ${globs}`;
-  return `branch "${branch}" does not match the \`on "${trigger.event}"\` branch filter ${globs}`;
+  // "tag" filters the tag; every other event with globs filters the branch.
+  const what = trigger.event === 'tag' ? 'tag' : 'branch';
+  const value = what === 'tag' ? trigger.tag : trigger.branch;
+  const globsOf = (t: TriggerSpec): string[] => (what === 'tag' ? t.tags : t.branches);
+  if (forEvent.some((t) => globsOf(t).length === 0 || (value !== undefined && globsOf(t).some((glob) => globMatches(glob, value))))) return null;
+  const globs = [...new Set(forEvent.flatMap(globsOf))].map((g) => `"${g}"`).join(', ');
+  if (value === undefined) return `"${trigger.event}" without a ${what} does not match the ${what} filter ${globs}`;
+  return `${what} "${value}" does not match the \`on "${trigger.event}"\` ${what} filter ${globs}`;
 }
 
 function resolveVariables(spec: PipelineSpec, trigger: TriggerContext): Map<string, string> {
@@ -109,9 +142,10 @@ function resolveVariables(spec: PipelineSpec, trigger: TriggerContext): Map<stri
   return values;
 }
 
-function levelsOf(stages: StageSpec[]): Map<string, number> {
+/** `needs`: the needs each stage keeps in this plan (see `effectiveNeeds`), by declaration index. */
+function levelsOf(stages: StageSpec[], needs: NeedSpec[][]): Map<string, number> {
   const index = new Map(stages.map((stage, i) => [stage.name, i]));
-  const levels = topologicalLevels(stages.map((stage) => stage.needs.map((need) => index.get(need.name) ?? -1).filter((i) => i >= 0)));
+  const levels = topologicalLevels(needs.map((list) => list.map((need) => index.get(need.name) ?? -1).filter((i) => i >= 0)));
   const byName = new Map<string, number>();
   stages.forEach((stage, i) => {
     const level = levels[i];
@@ -146,9 +180,13 @@ function groupByLevel(stages: PlannedStage[]): string[][] {
 function whenSkipReason(when: WhenSpec | null, trigger: TriggerContext): string | null {
   if (when === null) return null;
   if (when.event !== null && when.event !== trigger.event) return `when event="${when.event}" does not match event "${trigger.event}"`;
-  if (when.branch === null) return null;
-  if (trigger.branch === undefined) return `when branch="${when.branch}": the trigger has no branch`;
-  return globMatches(when.branch, trigger.branch) ? null : `when branch="${when.branch}" does not match branch "${trigger.branch}"`;
+  return globSkipReason('branch', when.branch, trigger.branch) ?? globSkipReason('tag', when.tag, trigger.tag);
+}
+
+function globSkipReason(what: 'branch' | 'tag', glob: string | null, value: string | undefined): string | null {
+  if (glob === null) return null;
+  if (value === undefined) return `when ${what}="${glob}": the trigger has no ${what}`;
+  return globMatches(glob, value) ? null : `when ${what}="${glob}" does not match ${what} "${value}"`;
 }
 
 /** The pipeline env merged with the stage's (the stage wins); the same for every matrix combination. */
@@ -289,7 +327,7 @@ function checkedPath(value: string, what: string, options: { relative: boolean }
   return value;
 }
 
-function planStage(context: StageContext, id: string, level: number, caches: Map<string, CacheSpec>): PlannedStage {
+function planStage(context: StageContext, id: string, level: number, caches: Map<string, CacheSpec>, skipReason: string | null): PlannedStage {
   const { stage } = context;
   if (stage.kind === null) throw new PlanError(`stage "${stage.name}" has nothing to do; validate the pipeline first`);
   // Entries, then Object.fromEntries: a variable named `__proto__` must stay a plain key.
@@ -307,13 +345,12 @@ function planStage(context: StageContext, id: string, level: number, caches: Map
   const scriptEnv = new Map<string, string>();
   const commands = stage.commands.map((command) => context.renderScript(command, scriptEnv));
   env.push(...scriptEnv);
-  const skipReason = whenSkipReason(stage.when, context.trigger);
   const artifacts = stage.artifacts.map((glob) => checkedPath(context.render(glob), `artifact path of stage "${id}"`, { relative: true }));
   return {
     id,
     name: stage.name,
     matrix: context.matrix,
-    needs: stage.needs.map((need) => need.name),
+    needs: [],
     level,
     kind: stage.kind,
     skip: skipReason === null ? null : { reason: skipReason },

@@ -22,8 +22,10 @@ export interface Named {
 
 export interface TriggerSpec {
   event: TriggerEvent;
-  /** Branch globs (picomatch); empty = every branch. */
+  /** Branch globs (picomatch) of "push" and "pull_request"; empty = every branch. */
   branches: string[];
+  /** Tag globs (picomatch) of "tag"; empty = every tag. */
+  tags: string[];
   cron: string | null;
   span: Span;
 }
@@ -56,6 +58,7 @@ export interface MatrixAxis {
 
 export interface WhenSpec {
   branch: string | null;
+  tag: string | null;
   event: TriggerEvent | null;
   span: Span;
 }
@@ -88,11 +91,16 @@ export interface StackSpec {
   span: Span;
 }
 
+export interface NeedSpec extends Named {
+  /** `needs "x" optional=#true`: when x is not part of the run, the stage runs without it. */
+  optional: boolean;
+}
+
 export interface StageSpec {
   name: string;
   span: Span;
-  /** From the `needs=` property and `needs` children, in order, duplicates removed. */
-  needs: Named[];
+  /** From the `needs=` property and `needs` children, in order, duplicates removed (a required need wins). */
+  needs: NeedSpec[];
   /** Null only in a spec with errors (a stage needs one of run/build/deploy/stack). */
   kind: StageKind | null;
   image: Text | null;
