@@ -86,6 +86,8 @@ export function runSummaryDto(r: PipelineRun) {
     variables: (r.variables ?? {}) as Record<string, string>,
     triggeredById: r.triggeredById,
     triggeredBy: r.triggeredBy,
+    deliveryId: r.deliveryId,
+    pullRequest: r.pullRequest === null ? null : { number: r.pullRequest, sourceBranch: r.sourceBranch ?? '', targetBranch: r.targetBranch ?? '' },
     rerunOfId: r.rerunOfId,
     cancelRequestedAt: r.cancelRequestedAt,
     createdAt: r.createdAt,

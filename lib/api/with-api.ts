@@ -107,8 +107,15 @@ function parseBody(schema: z.ZodType, raw: unknown): unknown {
   return result.data;
 }
 
-function tooLarge(): ApiError {
-  return new ApiError('payload_too_large', 413, `the request body is larger than ${MAX_BODY_BYTES} bytes`, { limit: MAX_BODY_BYTES });
+function tooLarge(limit = MAX_BODY_BYTES): ApiError {
+  return new ApiError('payload_too_large', 413, `the request body is larger than ${limit} bytes`, { limit });
+}
+
+/** The body's bytes, at most `limit` of them (413 on Content-Length and while reading): for signed bodies (webhooks). */
+export async function readRawBody(request: Request, limit = MAX_BODY_BYTES): Promise<Uint8Array> {
+  const declared = request.headers.get('content-length');
+  if (declared !== null && /^\d+$/.test(declared.trim()) && Number(declared) > limit) throw tooLarge(limit);
+  return readLimited(request, limit);
 }
 
 /** `application/json` or `application/*+json` (`application/merge-patch+json`), parameters allowed (`; charset=utf-8`). */
@@ -158,7 +165,7 @@ async function readLimited(request: Request, limit: number): Promise<Uint8Array>
     total += value.byteLength;
     if (total > limit) {
       await reader.cancel().catch(() => {});
-      throw tooLarge();
+      throw tooLarge(limit);
     }
     chunks.push(value);
   }

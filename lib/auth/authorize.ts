@@ -115,7 +115,8 @@ const ORG_ROLE_ACTIONS: Readonly<Record<OrgRole, readonly Action[]>> = {
 
 /** Who is asking: resolved from an API token (lib/auth/authenticate.ts) or a browser session (lib/auth/sessions.ts). */
 export interface Actor {
-  kind: 'api_key' | 'session';
+  /** `webhook`: a verified webhook delivery, which may only trigger runs of its pipeline's tenant (lib/api/services/webhooks.ts). */
+  kind: 'api_key' | 'session' | 'webhook';
   /** null for an organization service token, which acts for no user. */
   userId: string | null;
   /** The API token in use; null for a session. */

@@ -32,6 +32,10 @@ export interface NewRun {
   triggeredBy?: string | null;
   /** The run this one re-runs (stored as PipelineRun.rerunOfId). */
   rerunOfId?: string | null;
+  /** The forge's id of the webhook delivery that started it: unique per pipeline (one run per delivery). */
+  deliveryId?: string | null;
+  /** The pull request a `pull_request` run is for (its `branch` is the target branch). */
+  pullRequest?: PullRequestInfo | null;
   /**
    * Stages whose result is taken over from an earlier run instead of executing them: created `succeeded`
    * with this reason and exit code, never started (startedAt null). An entry only applies to a stage of
@@ -39,6 +43,12 @@ export interface NewRun {
    * created pending as usual. The worker copies their artifacts (see worker/jobs/run-pipeline.ts).
    */
   reuse?: ReadonlyArray<ReusedStage>;
+}
+
+export interface PullRequestInfo {
+  number: number;
+  sourceBranch: string;
+  targetBranch: string;
 }
 
 export interface ReusedStage {
@@ -89,6 +99,10 @@ export async function createRun(tx: Tx, input: NewRun) {
       triggeredById: input.triggeredById,
       triggeredBy: input.triggeredBy ?? null,
       rerunOfId: input.rerunOfId ?? null,
+      deliveryId: input.deliveryId ?? null,
+      pullRequest: input.pullRequest?.number ?? null,
+      sourceBranch: input.pullRequest?.sourceBranch ?? null,
+      targetBranch: input.pullRequest?.targetBranch ?? null,
     },
   });
 

@@ -12,6 +12,7 @@ import type { PrismaClient } from '../db/client';
 import { decryptValue, encryptValue } from './cipher';
 import { generateSecretKey, loadKeyring, replaceKeyFile, type KeySource } from './keys';
 import { withSecretKeys } from './store';
+import { webhookSecretAddress } from './webhook-secret';
 
 export interface RotationResult {
   /** The key every secret is encrypted with now. */
@@ -42,7 +43,17 @@ export async function rotateSecretKey(prisma: PrismaClient, source: KeySource = 
         // The value did not change: its "updated" time and author stay.
         await tx.secret.update({ where: { id: row.id }, data: { ...encrypted, updatedAt: row.updatedAt } });
       }
-      return { keyring, reencrypted: rows.length };
+      // Pipelines' webhook secrets (./webhook-secret.ts) are encrypted with the same keys.
+      const webhooks = await tx.pipelineWebhook.findMany({
+        where: { keyId: { not: keyring.current.id } },
+        include: { pipeline: { select: { tenantId: true } } },
+      });
+      for (const row of webhooks) {
+        const address = webhookSecretAddress(row.pipeline.tenantId, row.pipelineId);
+        const encrypted = encryptValue(keyring.current, decryptValue(keyring, row, address), address);
+        await tx.pipelineWebhook.update({ where: { id: row.id }, data: { ...encrypted, updatedAt: row.updatedAt } });
+      }
+      return { keyring, reencrypted: rows.length + webhooks.length };
     },
     'exclusive',
   );

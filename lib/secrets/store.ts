@@ -90,8 +90,11 @@ export async function readSecretValues(
   });
 }
 
-/** How many secrets each key id encrypts. */
+/** How many secrets (tenant secrets and pipelines' webhook secrets) each key id encrypts. */
 export async function countSecretsByKey(db: Queryable): Promise<Map<string, number>> {
-  const rows = await queryRows<{ key_id: string; secrets: number }>(db, 'SELECT key_id, count(*)::int AS secrets FROM secrets GROUP BY key_id ORDER BY key_id');
+  const rows = await queryRows<{ key_id: string; secrets: number }>(
+    db,
+    'SELECT key_id, count(*)::int AS secrets FROM (SELECT key_id FROM secrets UNION ALL SELECT key_id FROM pipeline_webhooks) AS encrypted GROUP BY key_id ORDER BY key_id',
+  );
   return new Map(rows.map((row) => [row.key_id, row.secrets]));
 }

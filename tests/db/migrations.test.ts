@@ -20,6 +20,7 @@ const EXPECTED_TABLES = [
   'org_memberships',
   'organizations',
   'pipeline_runs',
+  'pipeline_webhooks',
   'pipelines',
   'secrets',
   'sessions',

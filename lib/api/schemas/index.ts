@@ -10,6 +10,7 @@ import { secretOperations } from './secrets';
 import { tenantMemberOperations } from './tenant-members';
 import { tenantOperations } from './tenants';
 import { tokenOperations } from './tokens';
+import { webhookOperations } from './webhooks';
 
 export * from './audit';
 export * from './common';
@@ -22,6 +23,7 @@ export * from './secrets';
 export * from './tenant-members';
 export * from './tenants';
 export * from './tokens';
+export * from './webhooks';
 
 /** What clients read of the OpenAPI document (the CLI: which operations a server has); the rest is OpenAPI 3.1. */
 const OpenApiDocumentBody = z.looseObject({
@@ -51,5 +53,6 @@ export const operations: readonly Operation[] = [
   ...secretOperations,
   ...tokenOperations,
   ...auditOperations,
+  ...webhookOperations,
   openApiDocument,
 ];

@@ -85,7 +85,12 @@ const runFields = {
   commitAuthor: z.string().nullable(),
   variables: z.record(z.string(), z.string()),
   triggeredById: z.string().nullable(),
-  triggeredBy: z.string().nullable(),
+  triggeredBy: z.string().nullable().meta({ description: 'what started the run when no person did: `schedule`, `webhook:github`, ...' }),
+  deliveryId: z.string().nullable().meta({ description: "the forge's id of the webhook delivery that started the run (docs/webhooks.md), else null" }),
+  pullRequest: z
+    .object({ number: z.number().int(), sourceBranch: z.string(), targetBranch: z.string() })
+    .nullable()
+    .meta({ description: 'the pull (merge) request a `pull_request` run is for; `branch` is then its target branch and `commitSha` its head commit' }),
   rerunOfId: Id.nullable().meta({ description: 'the run this one re-runs (POST /runs/{runId}/rerun), else null' }),
   cancelRequestedAt: Timestamp.nullable(),
   createdAt: Timestamp,

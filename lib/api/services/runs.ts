@@ -6,7 +6,7 @@ import type { z } from 'zod';
 import type { Actor } from '../../auth/authorize';
 import type { RequestOrigin } from '../../auth/request-origin';
 import { PlanError } from '../../pipeline';
-import { createRun, NotTriggeredError } from '../../runs/create-run';
+import { createRun, NotTriggeredError, type PullRequestInfo } from '../../runs/create-run';
 import { readChunkPage } from '../../runs/log-chunks';
 import { isFinishedRunStatus, isFinishedStageStatus } from '../../runs/statuses';
 import { requestRunCancel } from '../../runs/transitions';
@@ -23,7 +23,32 @@ import { checkConfig, loadPipelineFor } from './pipelines';
 /** Interactive transactions of a trigger wait for the pipeline row lock; give them room under bursts. */
 const TRIGGER_TX = { maxWait: 15_000, timeout: 20_000 };
 
-export async function triggerRun(prisma: PrismaClient, actor: Actor, pipelineId: string, body: z.output<typeof TriggerRunBody>, origin: RequestOrigin | null) {
+/**
+ * What a run started by something else than its caller's own request carries: a forge's webhook delivery
+ * (lib/api/services/webhooks.ts, docs/webhooks.md), whose actor is the delivery's (webhookActor).
+ */
+export interface RunVia {
+  /** PipelineRun.triggeredBy: `webhook:github`, ... */
+  triggeredBy?: string;
+  /** The delivery's id: one run per delivery (unique per pipeline). */
+  deliveryId?: string | null;
+  /** The pull request of a `pull_request` run. */
+  pullRequest?: PullRequestInfo | null;
+}
+
+/** The audit details of a run started via a webhook. */
+function viaDetails(via: RunVia) {
+  return via.triggeredBy === undefined ? {} : { via: via.triggeredBy, deliveryId: via.deliveryId ?? null, pullRequest: via.pullRequest?.number ?? null };
+}
+
+export async function triggerRun(
+  prisma: PrismaClient,
+  actor: Actor,
+  pipelineId: string,
+  body: z.output<typeof TriggerRunBody>,
+  origin: RequestOrigin | null,
+  via: RunVia = {},
+) {
   const pipeline = await loadPipelineFor(prisma, actor, pipelineId, 'run.trigger');
   if (pipeline.config === null) {
     throw new ApiError(
@@ -48,13 +73,13 @@ export async function triggerRun(prisma: PrismaClient, actor: Actor, pipelineId:
 
   const { run, stages } = await prisma
     .$transaction(async (tx) => {
-      const created = await createRun(tx, { pipeline: { id: pipelineId, config }, spec, trigger, triggeredById: actor.userId });
+      const created = await createRun(tx, { pipeline: { id: pipelineId, config }, spec, trigger, triggeredById: actor.userId, ...via });
       await recordAudit(tx, actor, {
         action: 'run.trigger',
         tenantId: pipeline.tenantId,
         targetType: 'run',
         targetId: created.run.id,
-        details: { pipelineId, number: created.number, event: body.event, branch: branch ?? null, tag: body.tag ?? null },
+        details: { pipelineId, number: created.number, event: body.event, branch: branch ?? null, tag: body.tag ?? null, ...viaDetails(via) },
         origin,
       });
       return created;
@@ -109,10 +134,20 @@ export async function rerunRun(prisma: PrismaClient, actor: Actor, runId: string
     ...(old.commitAuthor !== null ? { author: old.commitAuthor } : {}),
     variables: (old.variables ?? {}) as Record<string, string>,
   };
+  const pullRequest =
+    old.pullRequest !== null ? { number: old.pullRequest, sourceBranch: old.sourceBranch ?? '', targetBranch: old.targetBranch ?? old.branch ?? '' } : null;
 
   const { run, stages } = await prisma
     .$transaction(async (tx) => {
-      const created = await createRun(tx, { pipeline: { id: old.pipelineId, config }, spec, trigger, triggeredById: actor.userId, rerunOfId: old.id, reuse });
+      const created = await createRun(tx, {
+        pipeline: { id: old.pipelineId, config },
+        spec,
+        trigger,
+        triggeredById: actor.userId,
+        rerunOfId: old.id,
+        reuse,
+        pullRequest,
+      });
       await recordAudit(tx, actor, {
         action: 'run.rerun',
         tenantId: old.pipeline.tenantId,

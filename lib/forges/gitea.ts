@@ -1,0 +1,76 @@
+/**
+ * Gitea (and Forgejo, which sends the same headers) webhooks: `X-Gitea-Signature: <hex HMAC-SHA256 of the
+ * raw body>`, the event in `X-Gitea-Event`, the delivery in `X-Gitea-Delivery`.
+ * https://docs.gitea.com/usage/webhooks
+ */
+import {
+  authorOf,
+  commitWithId,
+  constantTimeEqual,
+  firstLine,
+  hexSha,
+  hmacSha256Hex,
+  positiveInt,
+  pushEvent,
+  record,
+  requiredString,
+  type Forge,
+  type ParsedDelivery,
+} from './types';
+
+/** Pull request actions that put new code in front of the pipeline. */
+const PULL_REQUEST_ACTIONS = ['opened', 'synchronized', 'reopened'];
+
+export const gitea: Forge = {
+  name: 'gitea',
+  deliveryHeader: 'x-gitea-delivery',
+
+  verify(headers, body, secret) {
+    const signature = headers.get('x-gitea-signature');
+    if (signature === null) return false;
+    return constantTimeEqual(signature.trim().toLowerCase(), hmacSha256Hex(secret, body));
+  },
+
+  parse(headers, payload): ParsedDelivery {
+    const event = headers.get('x-gitea-event');
+    const body = record(payload);
+    switch (event) {
+      case 'push': {
+        const headCommit = record(body.head_commit);
+        const pusher = record(body.pusher);
+        return pushEvent(
+          body,
+          (sha) => (typeof headCommit.id === 'string' && headCommit.id.toLowerCase() === sha ? headCommit : commitWithId(body.commits, sha)),
+          authorOf(pusher.full_name || pusher.login || pusher.username, pusher.email),
+        );
+      }
+      case 'pull_request': {
+        const action = String(body.action);
+        if (!PULL_REQUEST_ACTIONS.includes(action))
+          return { kind: 'ignored', reason: `pull request action "${action}" starts no run (only ${PULL_REQUEST_ACTIONS.join(', ')})` };
+        const pr = record(body.pull_request);
+        const head = record(pr.head);
+        const base = record(pr.base);
+        return {
+          kind: 'event',
+          event: {
+            event: 'pull_request',
+            number: positiveInt(pr.number ?? body.number, '`pull_request.number`'),
+            sha: hexSha(head.sha, '`pull_request.head.sha`'),
+            sourceBranch: requiredString(head.ref, '`pull_request.head.ref`'),
+            targetBranch: requiredString(base.ref, '`pull_request.base.ref`'),
+            message: firstLine(pr.title),
+            author: authorOf(record(pr.user).login, null),
+          },
+        };
+      }
+      case 'create':
+      case 'delete':
+        return { kind: 'ignored', reason: `Gitea event "${event}" starts no run: the push event of the same ref does` };
+      case null:
+        return { kind: 'ignored', reason: 'no X-Gitea-Event header' };
+      default:
+        return { kind: 'ignored', reason: `Gitea event "${event}" starts no run (only push and pull_request)` };
+    }
+  },
+};
