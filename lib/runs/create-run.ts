@@ -10,6 +10,17 @@
 import type { Prisma } from '../db/client';
 import { plan, type ExecutionPlan, type PipelineSpec, type TriggerContext } from '../pipeline';
 import { enqueueJob } from '../queue/enqueue';
+import { insertLogChunk } from './log-chunks';
+import { STREAM_CODES } from './log-lines';
+
+/**
+ * Stage runs that are not stages of the plan (their ids start with `@`, which no stage name can): `@checkout`
+ * (shown as `checkout`) is the clone of the repository the worker makes before the first stage (every
+ * first-level stage implicitly follows it; its log is git's output), and `@config` holds the diagnostics of
+ * a config read from the repository that turned out invalid (see createFailedRun). See docs/source.md.
+ */
+export const CHECKOUT_STAGE_ID = '@checkout';
+export const CONFIG_STAGE_ID = '@config';
 
 export type Tx = Prisma.TransactionClient;
 
@@ -43,6 +54,8 @@ export interface NewRun {
    * created pending as usual. The worker copies their artifacts (see worker/jobs/run-pipeline.ts).
    */
   reuse?: ReadonlyArray<ReusedStage>;
+  /** The pipeline has a repository: the run gets a `@checkout` stage run, which the worker executes first. */
+  checkout?: boolean;
 }
 
 export interface PullRequestInfo {
@@ -128,7 +141,78 @@ export async function createRun(tx: Tx, input: NewRun) {
       };
     }),
   });
+  if (input.checkout) {
+    await tx.stageRun.create({ data: { runId: run.id, stageId: CHECKOUT_STAGE_ID, name: 'checkout', needs: [], status: 'pending', executor: 'git' } });
+  }
   await enqueueJob(tx, { kind: 'run', payload: { runId: run.id }, dedupeKey: `run:${run.id}` });
   const stages = await tx.stageRun.findMany({ where: { runId: run.id } });
   return { run, stages, number, reused: [...reused.keys()] };
+}
+
+export interface FailedRun {
+  pipeline: { id: string; config: string | null };
+  trigger: Omit<TriggerContext, 'runId' | 'runNumber'>;
+  triggeredById: string | null;
+  triggeredBy?: string | null;
+  /** Why (the `@config` stage's reason). */
+  reason: string;
+  /** The log of the `@config` stage (diagnostics as FILE:LINE:COL: message). */
+  lines: string[];
+}
+
+/**
+ * A run that cannot be planned because of its commit (the config read from the repository is invalid or
+ * missing): created `failed` at once, with an empty plan, no job, and one `@config` stage run (`config`)
+ * whose log holds the diagnostics, so the trigger answers with a run to look at rather than an error.
+ */
+export async function createFailedRun(tx: Tx, input: FailedRun) {
+  const { pipeline, trigger } = input;
+  const counter = await tx.pipeline.update({ where: { id: pipeline.id }, data: { nextRunNumber: { increment: 1 } }, select: { nextRunNumber: true } });
+  const number = counter.nextRunNumber - 1;
+  const now = new Date();
+  const run = await tx.pipelineRun.create({
+    data: {
+      pipelineId: pipeline.id,
+      number,
+      status: 'failed',
+      event: trigger.event,
+      branch: trigger.branch ?? null,
+      tag: trigger.tag ?? null,
+      commitSha: trigger.sha ?? null,
+      commitMessage: trigger.message ?? null,
+      commitAuthor: trigger.author ?? null,
+      variables: trigger.variables ?? {},
+      plan: { stages: [] },
+      configSource: pipeline.config,
+      triggeredById: input.triggeredById,
+      triggeredBy: input.triggeredBy ?? null,
+      startedAt: now,
+      finishedAt: now,
+    },
+  });
+  const stage = await tx.stageRun.create({
+    data: {
+      runId: run.id,
+      stageId: CONFIG_STAGE_ID,
+      name: 'config',
+      needs: [],
+      status: 'failed',
+      reason: input.reason.slice(0, 2000),
+      startedAt: now,
+      finishedAt: now,
+    },
+  });
+  const lines = input.lines.flatMap((line) => line.split('\n'));
+  if (lines.length > 0) {
+    await insertLogChunk(tx, {
+      stageRunId: stage.id,
+      seq: 1,
+      text: lines.map((line) => `${line}\n`).join(''),
+      firstLine: 1,
+      lineCount: lines.length,
+      streams: STREAM_CODES.system.repeat(lines.length),
+      attempt: 1,
+    });
+  }
+  return { run, stages: [stage], number };
 }

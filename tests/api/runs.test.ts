@@ -88,11 +88,14 @@ describe('trigger', () => {
     assert.equal(await api.database.prisma.job.count(), jobsBefore);
   });
 
-  test('a pipeline without stored config → 422 config_unavailable', async () => {
+  test('a pipeline reading its config from an unreachable repository → 422 source_unavailable naming the branch', async () => {
+    // Port 1 of the loopback: nothing listens, the connection is refused at once (tests/checkout covers real repositories).
     const pipeline = await api.database.prisma.pipeline.create({
-      data: { tenantId: api.world.tenantA, name: 'repo', slug: 'repo-only', repository: 'https://git.example/x.git' },
+      data: { tenantId: api.world.tenantA, name: 'repo', slug: 'repo-only', repository: 'git://127.0.0.1:1/x.git' },
     });
-    assertError(await trigger(pipeline.id), 422, 'config_unavailable');
+    const error = assertError(await trigger(pipeline.id), 422, 'source_unavailable');
+    assert.match(error.message, /branch "main"/);
+    assert.match(error.message, /unreachable/);
   });
 
   test('run numbers stay unique and gapless under 20 concurrent triggers', async () => {

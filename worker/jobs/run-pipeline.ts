@@ -9,8 +9,9 @@
  *   A stage runs on its own `executor`, else in a container (executorFor, the rule `buildit run` uses
  *   too); a stage that needs a disabled executor fails with the reason and how to enable it.
  * - Storage: `$BUILDIT_DATA_DIR/workspaces/RUN_ID/{workspace,artifacts}` and `$BUILDIT_DATA_DIR/caches`.
- *   The workspace starts EMPTY (no source checkout yet) and goes when the run ends; the artifact store
- *   is KEPT, for re-runs that reuse stages (no retention yet).
+ *   The workspace starts empty, or, for a pipeline with a repository, with the checkout of the run's commit
+ *   made before the first stage (the `@checkout` stage run, run/checkout.ts; docs/source.md), and goes when
+ *   the run ends; the artifact store is KEPT, for re-runs that reuse stages (no retention yet).
  * - Re-runs: stages reused from an earlier run are not executed (run/reuse.ts).
  * - Secrets: the tenant's secrets that the plan's stages declare, decrypted (lib/secrets/store.ts) and given to
  *   the orchestrator, which injects into each stage only its own and masks all of them in every log line; a
@@ -44,6 +45,8 @@ import { claimRun, failRunOnInternalError, recordStageHandle } from '../../lib/r
 import { DetachableExecutor } from './run/detachable';
 import { createWorkerExecutors, unavailableReasons } from './run/executors';
 import { prepareResume } from './run/resume';
+import { runCheckout } from './run/checkout';
+import { CHECKOUT_STAGE_ID } from '../../lib/runs/create-run';
 import { prepareReusedStages } from './run/reuse';
 
 export const APPROVAL_PENDING_REASON = 'approval required (approval from the web arrives later)';
@@ -106,7 +109,13 @@ export async function runPipelineJob(job: RunPipelineJob, ctx: RunPipelineContex
   const { prisma } = deps;
   const log = deps.logger ?? ctx.log?.child({ runId }) ?? createLogger('worker', { runId, jobId: job.id });
 
-  const loaded = await prisma.pipelineRun.findUnique({ where: { id: runId }, include: { pipeline: { select: { tenantId: true } }, stages: true } });
+  const loaded = await prisma.pipelineRun.findUnique({
+    where: { id: runId },
+    include: {
+      pipeline: { select: { tenantId: true, repository: true, cloneDepth: true, submodules: true, credentialsSecret: true } },
+      stages: true,
+    },
+  });
   if (!loaded) return { kind: 'nothing_to_do', reason: 'the run no longer exists' };
   const status = await claimRun(prisma, runId, loaded.status);
   if (status !== 'running') return { kind: 'nothing_to_do', reason: `the run is ${status}` };
@@ -115,16 +124,19 @@ export async function runPipelineJob(job: RunPipelineJob, ctx: RunPipelineContex
 
   const plan = parseStoredPlan(runId, loaded.plan);
   const stageRunIds = new Map(loaded.stages.map((stage) => [stage.stageId, stage.id]));
+  // Stage runs of the plan; `@checkout` (and any other `@` entry) is handled here, not by the orchestrator.
+  const planRows = loaded.stages.filter((stage) => !stage.stageId.startsWith('@'));
+  const checkoutRow = loaded.stages.find((stage) => stage.stageId === CHECKOUT_STAGE_ID);
   const storage = workerStorage(deps.dataDir);
   const executors = deps.executors ?? createWorkerExecutors(deps.executorNames ?? workerExecutorsFromEnv(), storage);
   const detachable = Object.fromEntries(Object.entries(executors).map(([name, executor]) => [name, new DetachableExecutor(executor)]));
 
   // A re-run's reused stages: their artifacts copied into this run's store, or run again when gone.
-  let stageRows = loaded.stages;
+  let stageRows = planRows;
   let reused = new Set<string>();
   if (loaded.rerunOfId) {
     await storage.prepareRun(runId);
-    const prepared = await prepareReusedStages({ prisma, run: { id: runId, rerunOfId: loaded.rerunOfId, stages: loaded.stages }, plan, storage });
+    const prepared = await prepareReusedStages({ prisma, run: { id: runId, rerunOfId: loaded.rerunOfId, stages: planRows }, plan, storage });
     stageRows = prepared.stages;
     reused = prepared.reused;
     if (reused.size > 0 || prepared.runAgain.length > 0)
@@ -179,6 +191,28 @@ export async function runPipelineJob(job: RunPipelineJob, ctx: RunPipelineContex
     if (ctx.signal.aborted) detach();
     const declared = plan.stages.filter((stage) => stage.skip === null).flatMap((stage) => stage.secrets);
     const secrets = await readSecretValues(prisma, loaded.pipeline.tenantId, declared, { dataDir: deps.dataDir });
+    const { repository } = loaded.pipeline;
+    if (checkoutRow && checkoutRow.status !== 'succeeded' && repository !== null) {
+      const checkout = runCheckout({
+        prisma,
+        sink,
+        runId,
+        plan,
+        finishedStages: new Set([...reused, ...Object.entries(resume ?? {}).flatMap(([id, entry]) => (entry.state === 'finished' ? [id] : []))]),
+        storage,
+        dataDir: deps.dataDir ?? dataDirFromEnv(),
+        pipeline: { ...loaded.pipeline, repository },
+        run: loaded,
+        secrets,
+        signal: cancel.signal,
+      });
+      checkout.catch(() => {});
+      const outcome = await Promise.race([checkout, detachedPromise]);
+      if (outcome.kind === 'failed') {
+        await sink.close();
+        return { kind: 'ran', result: outcome.result, resumed: resuming };
+      }
+    }
     const orchestration = runPlan({
       plan,
       runId,

@@ -3,6 +3,8 @@ import { z } from 'zod';
 import { defineOperation } from '../operation';
 import { Id, PageQuery, Slug, Timestamp, pageOf } from './common';
 import { TenantParams } from './tenants';
+import { SecretName } from './secrets';
+import { repositoryUrlProblem } from '../../source/git';
 
 /** Largest KDL source stored with a pipeline. */
 export const MAX_CONFIG_BYTES = 256 * 1024;
@@ -25,7 +27,21 @@ export const BranchName = z
   .regex(/^(?!\/)(?!.*\/\/)(?!.*\.\.)(?!.*\/$)[^\s~^:?*[\\]+$/, 'not a valid git branch name')
   .refine((name) => !hasControlCharacter(name), 'not a valid git branch name');
 
-const Repository = z.string().trim().min(1).max(2000).meta({ description: 'clone URL or local path of the repository' });
+const Repository = z
+  .string()
+  .trim()
+  .min(1)
+  .max(2000)
+  .superRefine((url, ctx) => {
+    const problem = repositoryUrlProblem(url);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  })
+  .meta({ description: 'clone URL of the repository: https://, ssh://, git://, file:// or scp-style user@host:path (no credentials in it)' });
+const CloneDepth = z.number().int().min(0).max(1_000_000).meta({ description: 'commits a run fetches (git clone --depth); 0 = the whole history' });
+const Submodules = z.boolean().meta({ description: 'whether a run also checks out the submodules, recursively' });
+const CredentialsSecret = SecretName.meta({
+  description: 'name of the tenant secret holding the clone credentials: a token (sent as an HTTP Authorization header) or an SSH private key; never the value',
+});
 const ConfigPath = z
   .string()
   .min(1)
@@ -43,6 +59,9 @@ export const CreatePipelineBody = z
     defaultBranch: BranchName.default('main'),
     config: Config.nullable().optional(),
     configPath: ConfigPath.default('buildit.kdl'),
+    cloneDepth: CloneDepth.default(1),
+    submodules: Submodules.default(false),
+    credentialsSecret: CredentialsSecret.nullable().optional(),
   })
   .strict()
   .refine((body) => body.config != null || body.repository != null, {
@@ -58,6 +77,9 @@ export const UpdatePipelineBody = z
     defaultBranch: BranchName,
     config: Config.nullable(),
     configPath: ConfigPath,
+    cloneDepth: CloneDepth,
+    submodules: Submodules,
+    credentialsSecret: CredentialsSecret.nullable(),
   })
   .partial()
   .strict()
@@ -71,6 +93,9 @@ const pipelineFields = {
   repository: z.string().nullable(),
   defaultBranch: z.string(),
   configPath: z.string(),
+  cloneDepth: z.number().int(),
+  submodules: z.boolean(),
+  credentialsSecret: z.string().nullable(),
   nextRunNumber: z.number().int(),
   createdAt: Timestamp,
   updatedAt: Timestamp,

@@ -85,6 +85,9 @@ export async function createPipeline(
           defaultBranch: body.defaultBranch,
           config: body.config ?? null,
           configPath: body.configPath,
+          cloneDepth: body.cloneDepth,
+          submodules: body.submodules,
+          credentialsSecret: body.credentialsSecret ?? null,
         },
       });
       await recordAudit(tx, actor, {

@@ -5,8 +5,10 @@
 import type { z } from 'zod';
 import type { Actor } from '../../auth/authorize';
 import type { RequestOrigin } from '../../auth/request-origin';
-import { PlanError } from '../../pipeline';
-import { createRun, NotTriggeredError, type PullRequestInfo } from '../../runs/create-run';
+import { loadPipeline, PlanError } from '../../pipeline';
+import { dataDirFromEnv } from '../../config/env';
+import { resolveTriggerSource, SourceError } from '../../source/trigger';
+import { createFailedRun, createRun, NotTriggeredError, type PullRequestInfo, type Tx } from '../../runs/create-run';
 import { readChunkPage } from '../../runs/log-chunks';
 import { isFinishedRunStatus, isFinishedStageStatus } from '../../runs/statuses';
 import { requestRunCancel } from '../../runs/transitions';
@@ -50,38 +52,103 @@ export async function triggerRun(
   via: RunVia = {},
 ) {
   const pipeline = await loadPipelineFor(prisma, actor, pipelineId, 'run.trigger');
-  if (pipeline.config === null) {
-    throw new ApiError(
-      'config_unavailable',
-      422,
-      'this pipeline has no stored config; reading it from the repository is not supported yet: store the KDL in `config`',
-    );
+  if (pipeline.config === null && pipeline.repository === null) {
+    throw new ApiError('config_unavailable', 422, 'this pipeline has neither a stored config nor a repository to read it from');
   }
-  const config = pipeline.config;
-  const spec = checkConfig(config, pipeline.configPath);
   const branch = body.branch ?? (body.tag ? undefined : pipeline.defaultBranch);
+  // A pipeline with a repository runs one exact commit: the branch head is resolved here, once, and the
+  // config (when not stored) is read at that commit (lib/source/trigger.ts; docs/source.md).
+  let sha = body.sha;
+  let config = pipeline.config;
+  let missingConfig = false;
+  if (pipeline.repository !== null) {
+    const source = await resolveTriggerSource(
+      prisma,
+      { ...pipeline, repository: pipeline.repository },
+      {
+        ...(branch !== undefined ? { branch } : {}),
+        ...(body.tag !== undefined ? { tag: body.tag } : {}),
+        ...(body.sha !== undefined ? { sha: body.sha } : {}),
+      },
+      { dataDir: dataDirFromEnv() },
+    ).catch((error: unknown) => {
+      if (error instanceof SourceError) throw new ApiError(error.code, 422, error.message);
+      throw error;
+    });
+    sha = source.sha;
+    if (config === null) {
+      missingConfig = source.config === null;
+      config = source.config ?? '';
+    }
+  }
+  const kdl = config ?? '';
 
   const trigger = {
     event: body.event,
     ...(branch !== undefined ? { branch } : {}),
     ...(body.tag !== undefined ? { tag: body.tag } : {}),
-    ...(body.sha !== undefined ? { sha: body.sha } : {}),
+    ...(sha !== undefined ? { sha } : {}),
     ...(body.message !== undefined ? { message: body.message } : {}),
     ...(body.author !== undefined ? { author: body.author } : {}),
     variables: body.variables,
   };
+  const audit = (tx: Tx, created: { run: { id: string }; number: number }, failed: boolean) =>
+    recordAudit(tx, actor, {
+      action: 'run.trigger',
+      tenantId: pipeline.tenantId,
+      targetType: 'run',
+      targetId: created.run.id,
+      details: {
+        pipelineId,
+        number: created.number,
+        event: body.event,
+        branch: branch ?? null,
+        tag: body.tag ?? null,
+        ...viaDetails(via),
+        ...(failed ? { failed: true } : {}),
+      },
+      origin,
+    });
+
+  // A config read from the repository that is invalid at this commit: the run is created failed, with the
+  // diagnostics as the log of its `config` entry (a stored config is checked on save and stays a 422 here).
+  const configFromRepository = pipeline.config === null;
+  const loaded = configFromRepository ? loadPipeline(kdl, pipeline.configPath) : null;
+  if (loaded && loaded.spec === null) {
+    const missing = missingConfig;
+    const lines = missing
+      ? [`${pipeline.configPath} does not exist at commit ${sha}: add it to the repository or store the config with the pipeline`]
+      : loaded.diagnostics.map((d) => `${d.file}:${d.line}:${d.column}: ${d.severity}: ${d.message}${d.hint ? ` (${d.hint})` : ''}`);
+    const errors = loaded.diagnostics.filter((d) => d.severity === 'error').length;
+    const reason = missing
+      ? `${pipeline.configPath} not found at ${sha}`
+      : `${pipeline.configPath} at ${sha} is invalid: ${errors} error${errors === 1 ? '' : 's'}`;
+    const { run, stages } = await prisma.$transaction(async (tx) => {
+      const created = await createFailedRun(tx, {
+        pipeline: { id: pipelineId, config: missing ? null : kdl },
+        trigger,
+        triggeredById: actor.userId,
+        reason,
+        lines,
+      });
+      await audit(tx, created, true);
+      return created;
+    }, TRIGGER_TX);
+    return runDto(run, stages);
+  }
+  const spec = loaded?.spec ?? checkConfig(kdl, pipeline.configPath);
 
   const { run, stages } = await prisma
     .$transaction(async (tx) => {
-      const created = await createRun(tx, { pipeline: { id: pipelineId, config }, spec, trigger, triggeredById: actor.userId, ...via });
-      await recordAudit(tx, actor, {
-        action: 'run.trigger',
-        tenantId: pipeline.tenantId,
-        targetType: 'run',
-        targetId: created.run.id,
-        details: { pipelineId, number: created.number, event: body.event, branch: branch ?? null, tag: body.tag ?? null, ...viaDetails(via) },
-        origin,
+      const created = await createRun(tx, {
+        pipeline: { id: pipelineId, config: kdl },
+        spec,
+        trigger,
+        triggeredById: actor.userId,
+        checkout: pipeline.repository !== null,
+        ...via,
       });
+      await audit(tx, created, false);
       return created;
     }, TRIGGER_TX)
     .catch(rethrowPlanningErrors);
@@ -122,7 +189,7 @@ export async function rerunRun(prisma: PrismaClient, actor: Actor, runId: string
       .filter((stage) => stage.status === 'succeeded')
       .map((stage) => ({ stageId: stage.stageId, exitCode: stage.exitCode, reason: `reused from run #${old.number}` }));
   }
-  const pipeline = await prisma.pipeline.findUniqueOrThrow({ where: { id: old.pipelineId }, select: { configPath: true } });
+  const pipeline = await prisma.pipeline.findUniqueOrThrow({ where: { id: old.pipelineId }, select: { configPath: true, repository: true } });
   const config = old.configSource;
   const spec = checkConfig(config, pipeline.configPath);
   const trigger = {
@@ -147,6 +214,7 @@ export async function rerunRun(prisma: PrismaClient, actor: Actor, runId: string
         rerunOfId: old.id,
         reuse,
         pullRequest,
+        checkout: pipeline.repository !== null && old.commitSha !== null,
       });
       await recordAudit(tx, actor, {
         action: 'run.rerun',
