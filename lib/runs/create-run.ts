@@ -32,9 +32,8 @@ export class NotTriggeredError extends Error {
   }
 }
 
-export interface NewRun {
-  pipeline: { id: string; config: string };
-  spec: PipelineSpec;
+/** What started a run and on which commit: the same columns for a run that runs and one created failed. */
+export interface RunOrigin {
   /** The trigger without the run's identity, which is only known inside the transaction. */
   trigger: Omit<TriggerContext, 'runId' | 'runNumber'>;
   /** The user who started it, if a person did. */
@@ -47,6 +46,37 @@ export interface NewRun {
   deliveryId?: string | null;
   /** The pull request a `pull_request` run is for (its `branch` is the target branch). */
   pullRequest?: PullRequestInfo | null;
+}
+
+/** The pipeline's next run number, taken in the transaction that creates the run (numbers have no gaps). */
+async function takeRunNumber(tx: Tx, pipelineId: string): Promise<number> {
+  const counter = await tx.pipeline.update({ where: { id: pipelineId }, data: { nextRunNumber: { increment: 1 } }, select: { nextRunNumber: true } });
+  return counter.nextRunNumber - 1;
+}
+
+function originColumns(input: RunOrigin) {
+  const { trigger } = input;
+  return {
+    event: trigger.event,
+    branch: trigger.branch ?? null,
+    tag: trigger.tag ?? null,
+    commitSha: trigger.sha ?? null,
+    commitMessage: trigger.message ?? null,
+    commitAuthor: trigger.author ?? null,
+    variables: trigger.variables ?? {},
+    triggeredById: input.triggeredById,
+    triggeredBy: input.triggeredBy ?? null,
+    rerunOfId: input.rerunOfId ?? null,
+    deliveryId: input.deliveryId ?? null,
+    pullRequest: input.pullRequest?.number ?? null,
+    sourceBranch: input.pullRequest?.sourceBranch ?? null,
+    targetBranch: input.pullRequest?.targetBranch ?? null,
+  };
+}
+
+export interface NewRun extends RunOrigin {
+  pipeline: { id: string; config: string };
+  spec: PipelineSpec;
   /**
    * Stages whose result is taken over from an earlier run instead of executing them: created `succeeded`
    * with this reason and exit code, never started (startedAt null). An entry only applies to a stage of
@@ -92,30 +122,16 @@ export function applicableReuse(executionPlan: ExecutionPlan, reuse: ReadonlyArr
 /** Creates the run, its stage rows and its `run` job in `tx`; throws PlanError or NotTriggeredError. */
 export async function createRun(tx: Tx, input: NewRun) {
   const { pipeline, trigger } = input;
-  const counter = await tx.pipeline.update({ where: { id: pipeline.id }, data: { nextRunNumber: { increment: 1 } }, select: { nextRunNumber: true } });
-  const number = counter.nextRunNumber - 1;
+  const number = await takeRunNumber(tx, pipeline.id);
   const created = await tx.pipelineRun.create({
     data: {
       pipelineId: pipeline.id,
       number,
       status: 'queued',
-      event: trigger.event,
-      branch: trigger.branch ?? null,
-      tag: trigger.tag ?? null,
-      commitSha: trigger.sha ?? null,
-      commitMessage: trigger.message ?? null,
-      commitAuthor: trigger.author ?? null,
-      variables: trigger.variables ?? {},
+      ...originColumns(input),
       // Replaced below: the plan needs the run's id.
       plan: {},
       configSource: pipeline.config,
-      triggeredById: input.triggeredById,
-      triggeredBy: input.triggeredBy ?? null,
-      rerunOfId: input.rerunOfId ?? null,
-      deliveryId: input.deliveryId ?? null,
-      pullRequest: input.pullRequest?.number ?? null,
-      sourceBranch: input.pullRequest?.sourceBranch ?? null,
-      targetBranch: input.pullRequest?.targetBranch ?? null,
     },
   });
 
@@ -149,11 +165,8 @@ export async function createRun(tx: Tx, input: NewRun) {
   return { run, stages, number, reused: [...reused.keys()] };
 }
 
-export interface FailedRun {
+export interface FailedRun extends RunOrigin {
   pipeline: { id: string; config: string | null };
-  trigger: Omit<TriggerContext, 'runId' | 'runNumber'>;
-  triggeredById: string | null;
-  triggeredBy?: string | null;
   /** Why (the `@config` stage's reason). */
   reason: string;
   /** The log of the `@config` stage (diagnostics as FILE:LINE:COL: message). */
@@ -166,26 +179,17 @@ export interface FailedRun {
  * whose log holds the diagnostics, so the trigger answers with a run to look at rather than an error.
  */
 export async function createFailedRun(tx: Tx, input: FailedRun) {
-  const { pipeline, trigger } = input;
-  const counter = await tx.pipeline.update({ where: { id: pipeline.id }, data: { nextRunNumber: { increment: 1 } }, select: { nextRunNumber: true } });
-  const number = counter.nextRunNumber - 1;
+  const { pipeline } = input;
+  const number = await takeRunNumber(tx, pipeline.id);
   const now = new Date();
   const run = await tx.pipelineRun.create({
     data: {
       pipelineId: pipeline.id,
       number,
       status: 'failed',
-      event: trigger.event,
-      branch: trigger.branch ?? null,
-      tag: trigger.tag ?? null,
-      commitSha: trigger.sha ?? null,
-      commitMessage: trigger.message ?? null,
-      commitAuthor: trigger.author ?? null,
-      variables: trigger.variables ?? {},
+      ...originColumns(input),
       plan: { stages: [] },
       configSource: pipeline.config,
-      triggeredById: input.triggeredById,
-      triggeredBy: input.triggeredBy ?? null,
       startedAt: now,
       finishedAt: now,
     },

@@ -130,6 +130,7 @@ export async function triggerRun(
         triggeredById: actor.userId,
         reason,
         lines,
+        ...via,
       });
       await audit(tx, created, true);
       return created;
