@@ -14,7 +14,9 @@ import { ApiError } from '../../lib/api/errors';
 import { withSecretKeys, writeSecret } from '../../lib/secrets/store';
 import { gitCredentials } from '../../lib/source/git';
 import { MirrorStore } from '../../lib/source/mirror';
+import { enqueueJob } from '../../lib/queue/enqueue';
 import { runPipelineJob, type RunPipelineDeps } from '../../worker/jobs/run-pipeline';
+import { runScheduleJob } from '../../worker/jobs/schedule';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { dockerOrSkip, TEST_IMAGE } from '../support/engines';
 import { RecordingPublisher, runJob, seedTenant, storedLog, type Seeded } from '../runs/helpers';
@@ -179,6 +181,23 @@ describe('checkout from a git daemon', () => {
       assert.equal(stage.reason, 'the checkout failed');
     }
   });
+});
+
+test("a scheduled run of a pipeline with a repository checks out its default branch's head, resolved when it starts", async (t) => {
+  if (!(await dockerOrSkip(t))) return;
+  const head = createRepository(path.join(reposDir, 'nightly.git'), { 'hello.txt': 'hello from the nightly branch\n' });
+  const scheduled = `pipeline "nightly" {\n    on "schedule" cron="0 3 * * *"\n}\nstage "show" {\n    image "${TEST_IMAGE}"\n    run "cat .git/HEAD hello.txt"\n}\n`;
+  const pipeline = await newPipeline({ repository: daemon.url('nightly.git'), config: scheduled });
+  const job = await enqueueJob(db.pool, { kind: 'schedule', payload: { pipelineId: pipeline.id, slot: '2026-01-01T03:00:00.000Z' } });
+  const outcome = await runScheduleJob({ prisma: db.prisma }, { id: job.id, payload: { pipelineId: pipeline.id, slot: '2026-01-01T03:00:00.000Z' } }, silent);
+  assert.equal(outcome.status, 'created');
+  const runId = outcome.status === 'created' ? outcome.runId : '';
+  const done = await execute(runId);
+  assert.equal(done.status, 'succeeded', JSON.stringify(done.stages.map((s) => [s.stageId, s.status, s.reason])));
+  assert.equal(done.commitSha, head, 'the head is stored on the run, for re-runs');
+  const show = await logOf(runId, 'show');
+  assert.match(show, new RegExp(`^${head}$`, 'm'));
+  assert.match(show, /hello from the nightly branch/);
 });
 
 test('an unreachable repository fails the run with the hint', async () => {

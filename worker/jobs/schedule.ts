@@ -44,7 +44,16 @@ export async function runScheduleJob(deps: ScheduleJobDeps, job: { id: string; p
 
   const pipeline = await deps.prisma.pipeline.findUnique({
     where: { id: pipelineId },
-    select: { id: true, config: true, configPath: true, defaultBranch: true, archivedAt: true, tenantId: true, tenant: { select: { organizationId: true } } },
+    select: {
+      id: true,
+      config: true,
+      configPath: true,
+      defaultBranch: true,
+      repository: true,
+      archivedAt: true,
+      tenantId: true,
+      tenant: { select: { organizationId: true } },
+    },
   });
   if (!pipeline) return skip('the pipeline no longer exists', 'info');
   if (pipeline.archivedAt) return skip('the pipeline is archived', 'info');
@@ -64,7 +73,15 @@ export async function runScheduleJob(deps: ScheduleJobDeps, job: { id: string; p
       if (row?.run_id) return { status: 'exists', runId: row.run_id };
 
       const trigger = { event: 'schedule' as const, branch: pipeline.defaultBranch };
-      const created = await createRun(tx, { pipeline: { id: pipeline.id, config }, spec, trigger, triggeredById: null, triggeredBy: 'schedule' });
+      // A pipeline with a repository checks out its default branch's head, resolved by the worker when the run starts.
+      const created = await createRun(tx, {
+        pipeline: { id: pipeline.id, config },
+        spec,
+        trigger,
+        triggeredById: null,
+        triggeredBy: 'schedule',
+        checkout: pipeline.repository !== null,
+      });
       await tx.$executeRawUnsafe(`UPDATE jobs SET payload = payload || jsonb_build_object('runId', $2::text) WHERE id = $1::uuid`, job.id, created.run.id);
       await tx.auditLog.create({
         data: {
