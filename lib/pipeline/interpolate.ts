@@ -26,7 +26,7 @@ export interface Template {
   errors: TemplateError[];
 }
 
-export const GIT_FIELDS = ['sha', 'short_sha', 'branch', 'tag', 'message', 'author'] as const;
+export const GIT_FIELDS = ['sha', 'short_sha', 'branch', 'tag', 'message', 'author', 'pr', 'source_branch', 'target_branch'] as const;
 /** Namespaces with a fixed set of keys. */
 export const FIXED_KEYS: Record<string, readonly string[]> = {
   git: GIT_FIELDS,

@@ -20,6 +20,8 @@ export interface TriggerContext {
   sha?: string;
   message?: string;
   author?: string;
+  /** The pull request a `pull_request` run is for (`${git.pr}`, `${git.source_branch}`, `${git.target_branch}`). */
+  pullRequest?: { number: number; sourceBranch: string; targetBranch: string };
   /** Values for the pipeline's `variable`s; unknown names are a planning error. */
   variables?: Record<string, string>;
   /** Injected, never random, so plans are deterministic (`${run.id}`, `${run.number}`). */

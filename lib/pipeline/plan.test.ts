@@ -325,6 +325,17 @@ test('`${git.tag}` is the tag as text in env values and an environment variable 
   assert.deepEqual(onPush.env, { VERSION: '', IMAGE: 'app:', BUILDIT_GIT_TAG: '', BUILDIT_GIT_BRANCH: 'main' });
 });
 
+test('`${git.pr}`, `${git.source_branch}` and `${git.target_branch}` come from the pull request of the trigger, empty without one', () => {
+  const spec = load(
+    'pipeline "p" { on "pull_request"; on "push"; }\nstage "a" { image "alpine"; run "echo ${git.pr}"; env { FROM "${git.source_branch}->${git.target_branch}"; } }\n',
+  );
+  const pullRequest = { number: 42, sourceBranch: 'feature/x', targetBranch: 'main' };
+  const stage = plan(spec, { event: 'pull_request', branch: 'main', sha: 'a'.repeat(40), pullRequest, runId: 'r', runNumber: 1 }).stages[0]!;
+  assert.deepEqual(stage.commands, ['echo ${BUILDIT_GIT_PR}']);
+  assert.deepEqual(stage.env, { FROM: 'feature/x->main', BUILDIT_GIT_PR: '42' });
+  assert.deepEqual(plan(spec, pushTrigger()).stages[0]!.env, { FROM: '->', BUILDIT_GIT_PR: '' });
+});
+
 test('a hostile tag stays data: it never enters the script text', () => {
   const hostile = `v1"; touch /tmp/pwned; echo "$(id)\`id\`'`;
   const spec = load('pipeline "t" { on "tag"; }\nstage "a" { image "alpine"; run "echo \\"${git.tag}\\""; }\n');

@@ -301,6 +301,12 @@ function gitValue(key: string, trigger: TriggerContext): string {
       return trigger.message ?? '';
     case 'author':
       return trigger.author ?? '';
+    case 'pr':
+      return trigger.pullRequest ? String(trigger.pullRequest.number) : '';
+    case 'source_branch':
+      return trigger.pullRequest?.sourceBranch ?? '';
+    case 'target_branch':
+      return trigger.pullRequest?.targetBranch ?? '';
     default:
       return '';
   }

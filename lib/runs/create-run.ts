@@ -135,7 +135,8 @@ export async function createRun(tx: Tx, input: NewRun) {
     },
   });
 
-  const executionPlan: ExecutionPlan = plan(input.spec, { ...trigger, runId: created.id, runNumber: number });
+  const pullRequest = input.pullRequest ? { pullRequest: input.pullRequest } : {};
+  const executionPlan: ExecutionPlan = plan(input.spec, { ...trigger, ...pullRequest, runId: created.id, runNumber: number });
   if (!executionPlan.triggered) throw new NotTriggeredError(executionPlan.notTriggeredReason);
 
   const run = await tx.pipelineRun.update({ where: { id: created.id }, data: { plan: executionPlan as unknown as Prisma.InputJsonValue } });
