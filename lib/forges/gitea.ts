@@ -4,6 +4,8 @@
  * https://docs.gitea.com/usage/webhooks
  */
 import {
+  baseBefore,
+  httpUrl,
   authorOf,
   commitWithId,
   constantTimeEqual,
@@ -16,6 +18,9 @@ import {
   requiredString,
   type Forge,
   type ParsedDelivery,
+  type ParsedWithoutTarget,
+  type StatusTarget,
+  withStatusTarget,
 } from './types';
 
 /** Pull request actions that put new code in front of the pipeline. */
@@ -32,45 +37,62 @@ export const gitea: Forge = {
   },
 
   parse(headers, payload): ParsedDelivery {
-    const event = headers.get('x-gitea-event');
-    const body = record(payload);
-    switch (event) {
-      case 'push': {
-        const headCommit = record(body.head_commit);
-        const pusher = record(body.pusher);
-        return pushEvent(
-          body,
-          (sha) => (typeof headCommit.id === 'string' && headCommit.id.toLowerCase() === sha ? headCommit : commitWithId(body.commits, sha)),
-          authorOf(pusher.full_name || pusher.login || pusher.username, pusher.email),
-        );
-      }
-      case 'pull_request': {
-        const action = String(body.action);
-        if (!PULL_REQUEST_ACTIONS.includes(action))
-          return { kind: 'ignored', reason: `pull request action "${action}" starts no run (only ${PULL_REQUEST_ACTIONS.join(', ')})` };
-        const pr = record(body.pull_request);
-        const head = record(pr.head);
-        const base = record(pr.base);
-        return {
-          kind: 'event',
-          event: {
-            event: 'pull_request',
-            number: positiveInt(pr.number ?? body.number, '`pull_request.number`'),
-            sha: hexSha(head.sha, '`pull_request.head.sha`'),
-            sourceBranch: requiredString(head.ref, '`pull_request.head.ref`'),
-            targetBranch: requiredString(base.ref, '`pull_request.base.ref`'),
-            message: firstLine(pr.title),
-            author: authorOf(record(pr.user).login, null),
-          },
-        };
-      }
-      case 'create':
-      case 'delete':
-        return { kind: 'ignored', reason: `Gitea event "${event}" starts no run: the push event of the same ref does` };
-      case null:
-        return { kind: 'ignored', reason: 'no X-Gitea-Event header' };
-      default:
-        return { kind: 'ignored', reason: `Gitea event "${event}" starts no run (only push and pull_request)` };
-    }
+    return withStatusTarget(parseEvent(headers, payload), () => statusTarget(record(payload)));
   },
 };
+
+function parseEvent(headers: Headers, payload: unknown): ParsedWithoutTarget {
+  const event = headers.get('x-gitea-event');
+  const body = record(payload);
+  switch (event) {
+    case 'push': {
+      const headCommit = record(body.head_commit);
+      const pusher = record(body.pusher);
+      return pushEvent(
+        body,
+        (sha) => (typeof headCommit.id === 'string' && headCommit.id.toLowerCase() === sha ? headCommit : commitWithId(body.commits, sha)),
+        authorOf(pusher.full_name || pusher.login || pusher.username, pusher.email),
+      );
+    }
+    case 'pull_request': {
+      const action = String(body.action);
+      if (!PULL_REQUEST_ACTIONS.includes(action))
+        return { kind: 'ignored', reason: `pull request action "${action}" starts no run (only ${PULL_REQUEST_ACTIONS.join(', ')})` };
+      const pr = record(body.pull_request);
+      const head = record(pr.head);
+      const base = record(pr.base);
+      return {
+        kind: 'event',
+        event: {
+          event: 'pull_request',
+          number: positiveInt(pr.number ?? body.number, '`pull_request.number`'),
+          sha: hexSha(head.sha, '`pull_request.head.sha`'),
+          sourceBranch: requiredString(head.ref, '`pull_request.head.ref`'),
+          targetBranch: requiredString(base.ref, '`pull_request.base.ref`'),
+          message: firstLine(pr.title),
+          author: authorOf(record(pr.user).login, null),
+        },
+      };
+    }
+    case 'create':
+    case 'delete':
+      return { kind: 'ignored', reason: `Gitea event "${event}" starts no run: the push event of the same ref does` };
+    case null:
+      return { kind: 'ignored', reason: 'no X-Gitea-Event header' };
+    default:
+      return { kind: 'ignored', reason: `Gitea event "${event}" starts no run (only push and pull_request)` };
+  }
+}
+
+/**
+ * Where Gitea takes the commit status: `repository.full_name` on `repository.html_url`'s base (its origin,
+ * or the path Gitea is installed under) + `/api/v1`.
+ */
+function statusTarget(body: Record<string, unknown>): StatusTarget | null {
+  const repository = record(body.repository);
+  const fullName = repository.full_name;
+  if (typeof fullName !== 'string' || !/^[^/\s]+\/[^/\s]+$/.test(fullName)) return null;
+  const web = httpUrl(repository.html_url);
+  if (web === null) return null;
+  return { forge: 'gitea', apiUrl: `${baseBefore(web, fullName)}/api/v1`, repository: fullName };
+}

@@ -4,6 +4,7 @@
  * https://docs.github.com/en/webhooks/webhook-events-and-payloads
  */
 import {
+  httpUrl,
   authorOf,
   commitWithId,
   constantTimeEqual,
@@ -16,6 +17,9 @@ import {
   requiredString,
   type Forge,
   type ParsedDelivery,
+  type ParsedWithoutTarget,
+  type StatusTarget,
+  withStatusTarget,
 } from './types';
 
 /** Pull request actions that put new code in front of the pipeline. */
@@ -32,44 +36,69 @@ export const github: Forge = {
   },
 
   parse(headers, payload): ParsedDelivery {
-    const event = headers.get('x-github-event');
-    const body = record(payload);
-    switch (event) {
-      case 'push': {
-        const headCommit = record(body.head_commit);
-        const pusher = record(body.pusher);
-        return pushEvent(
-          body,
-          (sha) => (typeof headCommit.id === 'string' && headCommit.id.toLowerCase() === sha ? headCommit : commitWithId(body.commits, sha)),
-          authorOf(pusher.name, pusher.email),
-        );
-      }
-      case 'pull_request': {
-        const action = String(body.action);
-        if (!PULL_REQUEST_ACTIONS.includes(action))
-          return { kind: 'ignored', reason: `pull request action "${action}" starts no run (only ${PULL_REQUEST_ACTIONS.join(', ')})` };
-        const pr = record(body.pull_request);
-        const head = record(pr.head);
-        const base = record(pr.base);
-        return {
-          kind: 'event',
-          event: {
-            event: 'pull_request',
-            number: positiveInt(pr.number ?? body.number, '`pull_request.number`'),
-            sha: hexSha(head.sha, '`pull_request.head.sha`'),
-            sourceBranch: requiredString(head.ref, '`pull_request.head.ref`'),
-            targetBranch: requiredString(base.ref, '`pull_request.base.ref`'),
-            message: firstLine(pr.title),
-            author: authorOf(record(pr.user).login, null),
-          },
-        };
-      }
-      case 'ping':
-        return { kind: 'ignored', reason: 'ping: the webhook works' };
-      case null:
-        return { kind: 'ignored', reason: 'no X-GitHub-Event header' };
-      default:
-        return { kind: 'ignored', reason: `GitHub event "${event}" starts no run (only push and pull_request)` };
-    }
+    return withStatusTarget(parseEvent(headers, payload), () => statusTarget(record(payload)));
   },
 };
+
+function parseEvent(headers: Headers, payload: unknown): ParsedWithoutTarget {
+  const event = headers.get('x-github-event');
+  const body = record(payload);
+  switch (event) {
+    case 'push': {
+      const headCommit = record(body.head_commit);
+      const pusher = record(body.pusher);
+      return pushEvent(
+        body,
+        (sha) => (typeof headCommit.id === 'string' && headCommit.id.toLowerCase() === sha ? headCommit : commitWithId(body.commits, sha)),
+        authorOf(pusher.name, pusher.email),
+      );
+    }
+    case 'pull_request': {
+      const action = String(body.action);
+      if (!PULL_REQUEST_ACTIONS.includes(action))
+        return { kind: 'ignored', reason: `pull request action "${action}" starts no run (only ${PULL_REQUEST_ACTIONS.join(', ')})` };
+      const pr = record(body.pull_request);
+      const head = record(pr.head);
+      const base = record(pr.base);
+      return {
+        kind: 'event',
+        event: {
+          event: 'pull_request',
+          number: positiveInt(pr.number ?? body.number, '`pull_request.number`'),
+          sha: hexSha(head.sha, '`pull_request.head.sha`'),
+          sourceBranch: requiredString(head.ref, '`pull_request.head.ref`'),
+          targetBranch: requiredString(base.ref, '`pull_request.base.ref`'),
+          message: firstLine(pr.title),
+          author: authorOf(record(pr.user).login, null),
+        },
+      };
+    }
+    case 'ping':
+      return { kind: 'ignored', reason: 'ping: the webhook works' };
+    case null:
+      return { kind: 'ignored', reason: 'no X-GitHub-Event header' };
+    default:
+      return { kind: 'ignored', reason: `GitHub event "${event}" starts no run (only push and pull_request)` };
+  }
+}
+
+/**
+ * Where GitHub takes the commit status: `repository.full_name` on the API base of the payload's
+ * `statuses_url` or `url` (https://api.github.com, or GitHub Enterprise's https://host/api/v3). A push's
+ * `repository.url` is the web URL: github.com means https://api.github.com, another host its /api/v3.
+ */
+function statusTarget(body: Record<string, unknown>): StatusTarget | null {
+  const repository = record(body.repository);
+  const fullName = repository.full_name;
+  if (typeof fullName !== 'string' || !/^[^/\s]+\/[^/\s]+$/.test(fullName)) return null;
+  for (const candidate of [repository.statuses_url, repository.url]) {
+    const url = httpUrl(typeof candidate === 'string' ? candidate.replace(/\{[^}]*\}$/, '') : null);
+    if (url === null) continue;
+    const at = url.pathname.toLowerCase().indexOf(`/repos/${fullName.toLowerCase()}`);
+    if (at >= 0) return { forge: 'github', apiUrl: `${url.origin}${url.pathname.slice(0, at)}`, repository: fullName };
+  }
+  const web = httpUrl(repository.html_url) ?? httpUrl(repository.url);
+  if (web === null) return null;
+  const apiUrl = web.hostname === 'github.com' ? 'https://api.github.com' : `${web.origin}/api/v3`;
+  return { forge: 'github', apiUrl, repository: fullName };
+}

@@ -16,11 +16,57 @@ export interface ForgeCommit {
   author: string | null;
 }
 
-/** A delivery that starts a run. */
-export type ForgeEvent =
+/**
+ * Where the commit status of a run is reported (docs/webhooks.md, "Commit status"): the forge's API base URL
+ * and the repository as its status API names it (GitHub and Gitea `owner/name`, GitLab the project id).
+ * The commit is the event's `sha`.
+ */
+export interface StatusTarget {
+  forge: ForgeName;
+  /** e.g. `https://api.github.com`, `https://gitlab.example.com/api/v4`, `https://gitea.example.com/api/v1` */
+  apiUrl: string;
+  repository: string;
+}
+
+/** A delivery that starts a run. `statusTarget` is null when the payload does not say where the repository is. */
+export type ForgeEvent = (
   | ({ event: 'push'; branch: string } & ForgeCommit)
   | ({ event: 'tag'; tag: string } & ForgeCommit)
-  | ({ event: 'pull_request'; number: number; sourceBranch: string; targetBranch: string } & ForgeCommit);
+  | ({ event: 'pull_request'; number: number; sourceBranch: string; targetBranch: string } & ForgeCommit)
+) & { statusTarget: StatusTarget | null };
+
+/** An event before its status target is known (what pushEvent and the forges' parsers build). */
+export type ForgeEventWithoutTarget = ForgeEvent extends infer E ? (E extends unknown ? Omit<E, 'statusTarget'> : never) : never;
+
+/** The parse of a payload before the forge adds its status target. */
+export type ParsedWithoutTarget = { kind: 'event'; event: ForgeEventWithoutTarget } | { kind: 'ignored'; reason: string };
+
+/** Adds the status target (found in the payload by `target`, which must not throw) to an event. */
+export function withStatusTarget(parsed: ParsedWithoutTarget, target: () => StatusTarget | null): ParsedDelivery {
+  if (parsed.kind === 'ignored') return parsed;
+  return { kind: 'event', event: { ...parsed.event, statusTarget: target() } as ForgeEvent };
+}
+
+/** An absolute http(s) URL of the payload, or null. */
+export function httpUrl(value: unknown): URL | null {
+  if (typeof value !== 'string') return null;
+  try {
+    const url = new URL(value);
+    return url.protocol === 'http:' || url.protocol === 'https:' ? url : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The part of `url` before `/<suffix>` (a forge installed under a path, e.g. https://example.com/git/o/r →
+ * https://example.com/git), or the URL's origin when it does not end so; no trailing slash.
+ */
+export function baseBefore(url: URL, suffix: string): string {
+  const href = `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+  const tail = `/${suffix}`;
+  return href.toLowerCase().endsWith(tail.toLowerCase()) ? href.slice(0, -tail.length) : url.origin;
+}
 
 /** What a payload is: an event to run, or why nothing runs (answered 202 with that reason). */
 export type ParsedDelivery = { kind: 'event'; event: ForgeEvent } | { kind: 'ignored'; reason: string };
@@ -108,7 +154,11 @@ export function positiveInt(value: unknown, what: string): number {
  * commit found by `headCommit`. A deletion (`after` all zeros) or a ref that is neither a branch nor a tag
  * is ignored.
  */
-export function pushEvent(body: Record<string, unknown>, headCommit: (sha: string) => Record<string, unknown> | null, pusher: string | null): ParsedDelivery {
+export function pushEvent(
+  body: Record<string, unknown>,
+  headCommit: (sha: string) => Record<string, unknown> | null,
+  pusher: string | null,
+): ParsedWithoutTarget {
   const ref = refKind(body.ref);
   if (ref === null) return { kind: 'ignored', reason: `ref "${String(body.ref)}" is neither a branch nor a tag` };
   if (body.deleted === true || isZeroSha(body.after)) return { kind: 'ignored', reason: `the ${ref.kind} "${ref.name}" was deleted: nothing to build` };

@@ -3,7 +3,8 @@
  * (Socket.IO, through a RunEventPublisher), so a client that reads the database after an event has
  * arrived always sees at least what the event said.
  *
- * - run.started / run.finished → PipelineRun (status, started_at, finished_at).
+ * - run.started / run.finished → PipelineRun (status, started_at, finished_at), with a `commit_status` job
+ *   for a run started by a forge (runStatusChanged, ./transitions.ts), in the same transaction.
  * - stage.queued / stage.started / stage.finished → StageRun (status, attempt, exit code, executor,
  *   reason, timestamps).
  * - stage.log lines (already masked by the orchestrator) are batched per stage run into LogChunk rows:
@@ -35,6 +36,7 @@ import type { PrismaClient } from '../generated/prisma/client';
 import { createLogger, type Logger } from '../log';
 import { DEFAULT_LOG_TAIL_BYTES, lineBytes, StageLogCap, type CappedLine } from './log-cap';
 import { STREAM_CODES } from './log-lines';
+import { runStatusChanged } from './transitions';
 
 export const DEFAULT_FLUSH_INTERVAL_MS = 100;
 export const DEFAULT_CHUNK_BYTES = 64 * 1024;
@@ -176,14 +178,17 @@ export class StoreSink implements EventSink {
     const at = new Date(event.time);
     switch (event.type) {
       case 'run.started':
-        await this.write('mark the run running', async () => {
-          await this.prisma.pipelineRun.updateMany({
-            where: { id: event.runId, status: { in: ['queued', 'running'] } },
-            data: { status: 'running' },
-          });
-          // started_at is the first start (a recovered run keeps it).
-          await this.prisma.pipelineRun.updateMany({ where: { id: event.runId, startedAt: null }, data: { startedAt: at } });
-        });
+        await this.write('mark the run running', () =>
+          this.prisma.$transaction(async (tx) => {
+            await tx.pipelineRun.updateMany({
+              where: { id: event.runId, status: { in: ['queued', 'running'] } },
+              data: { status: 'running' },
+            });
+            // started_at is the first start (a recovered run keeps it).
+            await tx.pipelineRun.updateMany({ where: { id: event.runId, startedAt: null }, data: { startedAt: at } });
+            await runStatusChanged(tx, event.runId);
+          }),
+        );
         break;
       case 'stage.queued': {
         const id = this.stageRunId(event.stage);
@@ -237,7 +242,10 @@ export class StoreSink implements EventSink {
       case 'run.finished':
         await this.flushAll();
         await this.write('mark the run finished', () =>
-          this.prisma.pipelineRun.update({ where: { id: event.runId }, data: { status: event.status, finishedAt: at } }),
+          this.prisma.$transaction(async (tx) => {
+            await tx.pipelineRun.update({ where: { id: event.runId }, data: { status: event.status, finishedAt: at } });
+            await runStatusChanged(tx, event.runId);
+          }),
         );
         break;
     }

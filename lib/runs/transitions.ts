@@ -8,6 +8,17 @@ import type { Tx } from './create-run';
 import { notifyCancelRequested } from './cancel-requests';
 import { isFinishedRunStatus } from './statuses';
 import { messageOf } from '../errors';
+import { enqueueCommitStatus } from '../commit-status/queue';
+import type { Queryable } from '../db/client';
+
+/**
+ * Every change of a run's status calls this in the transaction that made it, AFTER the update (here, in the
+ * StoreSink and when a forge's run gets its status target): a run started by a forge gets a `commit_status`
+ * job for its new status (lib/commit-status; nothing for other runs). Cheap: one indexed lookup.
+ */
+export async function runStatusChanged(tx: Queryable, runId: string): Promise<void> {
+  await enqueueCommitStatus(tx, runId);
+}
 
 /**
  * The worker claims a run: queued → running. The API may cancel a queued run at the same moment; the
@@ -15,9 +26,14 @@ import { messageOf } from '../errors';
  */
 export async function claimRun(prisma: PrismaClient, runId: string, current: RunStatus): Promise<RunStatus> {
   if (current !== 'queued') return current;
-  const claimed = await prisma.pipelineRun.updateMany({ where: { id: runId, status: 'queued' }, data: { status: 'running' } });
-  if (claimed.count === 1) return 'running';
-  return (await prisma.pipelineRun.findUniqueOrThrow({ where: { id: runId }, select: { status: true } })).status;
+  return prisma.$transaction(async (tx): Promise<RunStatus> => {
+    const claimed = await tx.pipelineRun.updateMany({ where: { id: runId, status: 'queued' }, data: { status: 'running' } });
+    if (claimed.count === 1) {
+      await runStatusChanged(tx, runId);
+      return 'running';
+    }
+    return (await tx.pipelineRun.findUniqueOrThrow({ where: { id: runId }, select: { status: true } })).status;
+  });
 }
 
 /**
@@ -38,6 +54,7 @@ export async function requestRunCancel(tx: Tx, runId: string, now: Date): Promis
       where: { runId, status: { in: ['pending', 'queued', 'waiting_approval'] } },
       data: { status: 'cancelled', reason: 'run cancelled before it started', finishedAt: now },
     });
+    await runStatusChanged(tx, runId);
     return { kind: 'cancelled' };
   }
   await tx.pipelineRun.updateMany({ where: { id: runId, status: 'running', cancelRequestedAt: null }, data: { cancelRequestedAt: now } });
@@ -65,11 +82,12 @@ export async function unreuseStages(prisma: PrismaClient, stageRunIds: string[],
 export async function failRunOnInternalError(prisma: PrismaClient, runId: string, error: unknown): Promise<void> {
   const reason = `internal error: ${messageOf(error)}`.slice(0, 2000);
   const now = new Date();
-  await prisma.$transaction([
-    prisma.stageRun.updateMany({
+  await prisma.$transaction(async (tx) => {
+    await tx.stageRun.updateMany({
       where: { runId, status: { in: ['pending', 'queued', 'waiting_approval', 'running'] } },
       data: { status: 'failed', reason, finishedAt: now },
-    }),
-    prisma.pipelineRun.updateMany({ where: { id: runId, status: 'running' }, data: { status: 'failed', finishedAt: now } }),
-  ]);
+    });
+    const failed = await tx.pipelineRun.updateMany({ where: { id: runId, status: 'running' }, data: { status: 'failed', finishedAt: now } });
+    if (failed.count === 1) await runStatusChanged(tx, runId);
+  });
 }

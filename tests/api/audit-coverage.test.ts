@@ -139,6 +139,17 @@ const CASES: Record<string, AuditCase> = {
     action: 'pipeline.webhook_secret',
     prepare: async (prisma, world) => ({ params: { pipelineId: await insertPipeline(prisma, world.tenantA, VALID_KDL) } }),
   },
+  setWebhookStatusToken: {
+    action: 'pipeline.webhook_status_token',
+    prepare: async (prisma, world) => {
+      const pipelineId = await insertPipeline(prisma, world.tenantA, VALID_KDL);
+      // The webhook row written directly (as the secret route would, without its audit row).
+      await prisma.pipelineWebhook.create({
+        data: { pipelineId, ciphertext: Buffer.from('x'), iv: Buffer.from('y'), authTag: Buffer.from('z'), keyId: 'test' },
+      });
+      return { params: { pipelineId }, body: { statusTokenSecret: 'FORGE_TOKEN' } };
+    },
+  },
   triggerRun: {
     action: 'run.trigger',
     prepare: async (prisma, world) => ({ params: { pipelineId: await insertPipeline(prisma, world.tenantA, VALID_KDL) }, body: {} }),

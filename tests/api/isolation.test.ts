@@ -146,6 +146,7 @@ const BODIES: Record<string, () => unknown> = {
   createPipeline: () => ({ name: unique('isolated'), config: VALID_KDL }),
   updatePipeline: () => ({ name: 'renamed' }),
   setSecret: () => ({ value: 'isolated value' }),
+  setWebhookStatusToken: () => ({ statusTokenSecret: 'FORGE_TOKEN' }),
   createToken: () => ({ name: unique('isolation'), scopes: ['admin'] }),
 };
 

@@ -22,6 +22,7 @@ const EXPECTED_TABLES = [
   'pipeline_runs',
   'pipeline_webhooks',
   'pipelines',
+  'run_status_targets',
   'secrets',
   'sessions',
   'stage_runs',

@@ -6,10 +6,67 @@ import { gitea, github, gitlab, type ParsedDelivery } from '../../lib/forges';
 import { fixture, githubExample } from './helpers';
 
 const headers = (entries: Record<string, string>) => new Headers(entries);
+/** The event without its status target (checked on its own below). */
 const event = (parsed: ParsedDelivery) => {
   assert.equal(parsed.kind, 'event', JSON.stringify(parsed));
-  return (parsed as { event: unknown }).event;
+  const { statusTarget: _target, ...rest } = (parsed as unknown as { event: Record<string, unknown> }).event;
+  return rest;
 };
+const target = (parsed: ParsedDelivery) => {
+  assert.equal(parsed.kind, 'event', JSON.stringify(parsed));
+  return (parsed as { event: { statusTarget: unknown } }).event.statusTarget;
+};
+
+test('status targets: the forge, its API base and the repository, from the payload', () => {
+  const push = githubExample('push', (p) => p.ref === 'refs/heads/master');
+  const pr = githubExample('pull_request', (p) => p.action === 'opened');
+  const dotcom = { forge: 'github', apiUrl: 'https://api.github.com', repository: 'Codertocat/Hello-World' };
+  assert.deepEqual(target(github.parse(headers({ 'x-github-event': 'push' }), push)), dotcom);
+  assert.deepEqual(target(github.parse(headers({ 'x-github-event': 'pull_request' }), pr)), dotcom);
+  // GitHub Enterprise: the API under /api/v3, from statuses_url; without it, a push's web URL's host.
+  const repository = (over: Record<string, unknown>) => ({ ...push, repository: { ...(push.repository as object), ...over } });
+  const ghes = repository({ url: 'https://ghe.example.com/o/r', full_name: 'o/r', statuses_url: 'https://ghe.example.com/api/v3/repos/o/r/statuses/{sha}' });
+  assert.deepEqual(target(github.parse(headers({ 'x-github-event': 'push' }), ghes)), {
+    forge: 'github',
+    apiUrl: 'https://ghe.example.com/api/v3',
+    repository: 'o/r',
+  });
+  const bare = repository({ url: 'https://ghe.example.com/o/r', html_url: 'https://ghe.example.com/o/r', full_name: 'o/r', statuses_url: undefined });
+  assert.deepEqual(target(github.parse(headers({ 'x-github-event': 'push' }), bare)), {
+    forge: 'github',
+    apiUrl: 'https://ghe.example.com/api/v3',
+    repository: 'o/r',
+  });
+  assert.equal(target(github.parse(headers({ 'x-github-event': 'push' }), repository({ full_name: undefined }))), null);
+
+  assert.deepEqual(target(gitlab.parse(headers({ 'x-gitlab-event': 'Push Hook' }), fixture('gitlab-push.json'))), {
+    forge: 'gitlab',
+    apiUrl: 'http://example.com/api/v4',
+    repository: '15',
+  });
+  assert.deepEqual(target(gitlab.parse(headers({ 'x-gitlab-event': 'Merge Request Hook' }), fixture('gitlab-merge-request.json'))), {
+    forge: 'gitlab',
+    apiUrl: 'http://example.com/api/v4',
+    repository: '1',
+  });
+  const underPath = { ...fixture('gitlab-push.json'), project: { id: 7, web_url: 'https://example.com/gitlab/group/app', path_with_namespace: 'group/app' } };
+  assert.deepEqual(target(gitlab.parse(headers({ 'x-gitlab-event': 'Push Hook' }), underPath)), {
+    forge: 'gitlab',
+    apiUrl: 'https://example.com/gitlab/api/v4',
+    repository: '7',
+  });
+
+  for (const [name, event] of [
+    ['gitea-push.json', 'push'],
+    ['gitea-pull-request.json', 'pull_request'],
+  ] as const) {
+    assert.deepEqual(target(gitea.parse(headers({ 'x-gitea-event': event }), fixture(name))), {
+      forge: 'gitea',
+      apiUrl: 'http://localhost:3000/api/v1',
+      repository: 'gitea/webhooks',
+    });
+  }
+});
 
 test('GitHub: a branch push, a tag push, a deletion, pull requests, a ping', () => {
   const push = githubExample('push', (p) => p.ref === 'refs/heads/master');

@@ -14,6 +14,8 @@ import type { PrismaClient } from '../../lib/db/client';
 import type { JobHandlers } from '../../lib/queue/runner';
 import { createRunEventPublisher } from '../../lib/realtime/publisher';
 import type { CancelRequests } from '../../lib/runs/cancel-requests';
+import { COMMIT_STATUS_JOB } from '../../lib/commit-status/queue';
+import { createCommitStatusHandler } from './commit-status';
 import { createRunPipelineHandler } from './run-pipeline';
 import { createScheduleHandler } from './schedule';
 
@@ -34,5 +36,7 @@ export function createJobHandlers(deps: { prisma: PrismaClient; pool: pg.Pool; c
     }),
     // The elected scheduler (lib/schedule) enqueues one per due cron slot (payload `{ pipelineId, slot }`).
     schedule: createScheduleHandler({ prisma: deps.prisma }),
+    // A run of a forge changed status (lib/commit-status; payload `{ runId, status }`): report it to the forge.
+    [COMMIT_STATUS_JOB]: createCommitStatusHandler({ prisma: deps.prisma, pool: deps.pool }),
   };
 }

@@ -4,6 +4,7 @@ import { FORGES } from '../../forges/types';
 import { defineOperation } from '../operation';
 import { ErrorBody, Id } from './common';
 import { PipelineParams } from './pipelines';
+import { SecretName } from './secrets';
 import { RunSummary } from './runs';
 
 export const WebhookParams = z.object({
@@ -63,4 +64,31 @@ export const receiveWebhook = defineOperation({
   },
 });
 
-export const webhookOperations = [createWebhookSecret, receiveWebhook];
+export const WebhookStatusToken = z.object({
+  statusTokenSecret: SecretName.nullable().meta({
+    description:
+      'the name of the tenant secret holding the forge token BuildIt reports commit statuses with (GitHub: a token with `repo:status`/Commit statuses write; GitLab: `api` scope; Gitea: write on the repository); null: report none',
+    example: 'FORGE_STATUS_TOKEN',
+  }),
+});
+export type WebhookStatusToken = z.output<typeof WebhookStatusToken>;
+
+export const setWebhookStatusToken = defineOperation({
+  operationId: 'setWebhookStatusToken',
+  method: 'PUT',
+  path: '/api/v1/pipelines/{pipelineId}/webhook-status-token',
+  tag: 'pipelines',
+  summary: 'Name the tenant secret commit statuses are reported with',
+  description:
+    "Runs started by this pipeline's webhook report their status (pending, then success, failure or error) to the forge's commit status API with the token in this tenant secret (read when sending; the secret need not exist yet). " +
+    'The pipeline must have a webhook secret (409 `webhook_not_configured` otherwise); rotating that secret keeps this setting.',
+  auth: 'token',
+  params: PipelineParams,
+  body: WebhookStatusToken,
+  responses: {
+    200: { description: 'the setting now', schema: WebhookStatusToken },
+    409: { description: 'the pipeline has no webhook secret yet', schema: ErrorBody },
+  },
+});
+
+export const webhookOperations = [createWebhookSecret, setWebhookStatusToken, receiveWebhook];

@@ -5,6 +5,7 @@
  */
 import type { Actor } from '../../auth/authorize';
 import type { RequestOrigin } from '../../auth/request-origin';
+import { attachStatusTarget } from '../../commit-status/queue';
 import { publicUrlFromEnv } from '../../config/env';
 import { FORGES, forges, PayloadError, type ForgeEvent, type ForgeName } from '../../forges';
 import { Prisma } from '../../generated/prisma/client';
@@ -13,7 +14,7 @@ import { generateWebhookSecret, readWebhookSecret, writeWebhookSecret } from '..
 import { recordAudit } from '../audit';
 import type { PrismaClient } from '../db';
 import { ApiError, notFound } from '../errors';
-import type { WebhookSecret } from '../schemas/webhooks';
+import type { WebhookSecret, WebhookStatusToken } from '../schemas/webhooks';
 import { runSummaryDto } from '../serialize';
 import { readRawBody } from '../with-api';
 import { loadPipelineFor } from './pipelines';
@@ -44,6 +45,36 @@ export async function createWebhookSecret(prisma: PrismaClient, actor: Actor, pi
     return replaced;
   });
   return { secret, urls: webhookUrls(pipeline.id), replaced };
+}
+
+/** Names (or, with null, clears) the tenant secret whose token commit statuses are sent with (docs/webhooks.md). */
+export async function setWebhookStatusToken(
+  prisma: PrismaClient,
+  actor: Actor,
+  pipelineId: string,
+  body: WebhookStatusToken,
+  origin: RequestOrigin | null,
+): Promise<WebhookStatusToken> {
+  const pipeline = await loadPipelineFor(prisma, actor, pipelineId, 'pipeline.update');
+  return prisma.$transaction(async (tx) => {
+    const updated = await tx.pipelineWebhook.updateMany({ where: { pipelineId: pipeline.id }, data: { statusTokenSecret: body.statusTokenSecret } });
+    if (updated.count === 0) {
+      throw new ApiError(
+        'webhook_not_configured',
+        409,
+        'this pipeline has no webhook secret: create it first (POST /api/v1/pipelines/{pipelineId}/webhook-secret)',
+      );
+    }
+    await recordAudit(tx, actor, {
+      action: 'pipeline.webhook_status_token',
+      tenantId: pipeline.tenantId,
+      targetType: 'pipeline',
+      targetId: pipeline.id,
+      details: { statusTokenSecret: body.statusTokenSecret },
+      origin,
+    });
+    return { statusTokenSecret: body.statusTokenSecret };
+  });
 }
 
 /**
@@ -136,7 +167,11 @@ export async function receiveWebhook(
   const deliveryId = deliveryIdOf(request.headers, forge.deliveryHeader);
   const earlier = async () => (deliveryId === null ? null : prisma.pipelineRun.findUnique({ where: { pipelineId_deliveryId: { pipelineId, deliveryId } } }));
   const seen = await earlier();
-  if (seen) return { status: 200, body: { outcome: 'duplicate', reason: null, run: runSummaryDto(seen) } };
+  if (seen) {
+    // A redelivery after an answer that failed between the run and its status target: add it now.
+    await reportStatusOf(prisma, pipeline, seen.id, event);
+    return { status: 200, body: { outcome: 'duplicate', reason: null, run: runSummaryDto(seen) } };
+  }
 
   try {
     const run = await triggerRun(prisma, webhookActor(pipeline), pipelineId, triggerBody(event), origin, {
@@ -144,6 +179,7 @@ export async function receiveWebhook(
       deliveryId,
       pullRequest: event.event === 'pull_request' ? { number: event.number, sourceBranch: event.sourceBranch, targetBranch: event.targetBranch } : null,
     });
+    await reportStatusOf(prisma, pipeline, run.id, event);
     const { stages: _stages, ...summary } = run;
     return { status: 201, body: { outcome: 'triggered', reason: null, run: summary } };
   } catch (error) {
@@ -158,6 +194,20 @@ export async function receiveWebhook(
     }
     throw error;
   }
+}
+
+/**
+ * Commit status (docs/webhooks.md): when the pipeline's webhook names a status token secret and the payload
+ * says where the repository is, the run gets its status target and a first job (its status now, `pending`).
+ * Done here, right after triggerRun committed the run, rather than inside the run's transaction (which
+ * triggerRun and lib/runs/create-run.ts own): attachStatusTarget locks the run row, so a status change
+ * made meanwhile is either seen by the first job or enqueues its own (lib/commit-status/queue.ts).
+ */
+async function reportStatusOf(prisma: PrismaClient, pipeline: { id: string; slug: string }, runId: string, event: ForgeEvent): Promise<void> {
+  if (event.statusTarget === null) return;
+  const webhook = await prisma.pipelineWebhook.findUnique({ where: { pipelineId: pipeline.id }, select: { statusTokenSecret: true } });
+  if (!webhook?.statusTokenSecret) return;
+  await attachStatusTarget(prisma, runId, { ...event.statusTarget, sha: event.sha, context: `buildit/${pipeline.slug}` });
 }
 
 /** The trigger of triggerRun for an event: a pull request runs its head commit on its target branch. */
