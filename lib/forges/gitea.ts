@@ -52,6 +52,7 @@ function parseEvent(headers: Headers, payload: unknown): ParsedWithoutTarget {
         body,
         (sha) => (typeof headCommit.id === 'string' && headCommit.id.toLowerCase() === sha ? headCommit : commitWithId(body.commits, sha)),
         authorOf(pusher.full_name || pusher.login || pusher.username, pusher.email),
+        headCommit.id,
       );
     }
     case 'pull_request': {

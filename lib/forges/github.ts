@@ -51,6 +51,7 @@ function parseEvent(headers: Headers, payload: unknown): ParsedWithoutTarget {
         body,
         (sha) => (typeof headCommit.id === 'string' && headCommit.id.toLowerCase() === sha ? headCommit : commitWithId(body.commits, sha)),
         authorOf(pusher.name, pusher.email),
+        headCommit.id,
       );
     }
     case 'pull_request': {

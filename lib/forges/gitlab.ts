@@ -46,7 +46,7 @@ function parseEvent(headers: Headers, payload: unknown): ParsedWithoutTarget {
     case 'Push Hook':
     case 'Tag Push Hook': {
       const user = authorOf(body.user_name, body.user_email);
-      return pushEvent(body, (sha) => commitWithId(body.commits, sha), user);
+      return pushEvent(body, (sha) => commitWithId(body.commits, sha), user, body.checkout_sha);
     }
     case 'Merge Request Hook': {
       const attributes = record(body.object_attributes);

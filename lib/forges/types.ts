@@ -158,11 +158,14 @@ export function pushEvent(
   body: Record<string, unknown>,
   headCommit: (sha: string) => Record<string, unknown> | null,
   pusher: string | null,
+  taggedCommit: unknown,
 ): ParsedWithoutTarget {
   const ref = refKind(body.ref);
   if (ref === null) return { kind: 'ignored', reason: `ref "${String(body.ref)}" is neither a branch nor a tag` };
   if (body.deleted === true || isZeroSha(body.after)) return { kind: 'ignored', reason: `the ${ref.kind} "${ref.name}" was deleted: nothing to build` };
-  const sha = hexSha(body.after, '`after`');
+  // The `after` of an annotated tag is the tag object: the run is of the commit it tags, which the forge names apart.
+  const sha =
+    ref.kind === 'tag' && typeof taggedCommit === 'string' && taggedCommit !== '' ? hexSha(taggedCommit, 'the tagged commit') : hexSha(body.after, '`after`');
   const commit = headCommit(sha);
   const author = commit ? authorOf(record(commit.author).name, record(commit.author).email) : null;
   const common = { sha, message: commit ? firstLine(commit.message) : null, author: author ?? pusher };

@@ -209,7 +209,7 @@ describe('a delivery runs exactly the commit it names, checked out from the repo
     assert.match(logs.show, /^sha=\S+ branch= tag=v1\.0\.0$/m, '${git.tag} is the pushed tag');
   });
 
-  test("GitHub push of an annotated tag (`after` is the tag object, head_commit its commit): the tag's commit is checked out", async (t) => {
+  test("GitHub push of an annotated tag (`after` is the tag object, head_commit its commit): the run is of the tag's commit", async (t) => {
     if (!(await dockerOrSkip(t))) return;
     git(repo, 'tag', '--annotate', '--message', 'release 2.0.0', 'v2.0.0', sha.pushed);
     const tagObject = git(repo, 'rev-parse', 'v2.0.0');
@@ -219,12 +219,12 @@ describe('a delivery runs exactly the commit it names, checked out from the repo
     const delivered = await deliver('github', pipelineId, 'push', push, secret);
     assert.equal(delivered.status, 201, delivered.text);
     const runId = delivered.body!.run!.id;
-    assert.deepEqual(pick(await shownRun(runId), ['event', 'tag']), { event: 'tag', tag: 'v2.0.0' });
+    assert.deepEqual(pick(await shownRun(runId), ['event', 'tag', 'commitSha']), { event: 'tag', tag: 'v2.0.0', commitSha: sha.pushed });
     const logs = await execute(runId);
     assert.match(logs.show, new RegExp(`^${sha.pushed}$`, 'm'), 'the container sees the tagged commit');
     assert.match(logs.show, /^the pushed commit$/m);
     assert.match(logs.rev, new RegExp(`^${sha.pushed}$`, 'm'));
-    assert.match(logs.show, /^sha=\S+ branch= tag=v2\.0\.0$/m);
+    assert.match(logs.show, new RegExp(`^sha=${sha.pushed} branch= tag=v2\\.0\\.0$`, 'm'), '${git.sha} is the commit, not the tag object');
   });
 
   test('GitHub pull request opened: the head commit of the feature branch, the number on the run', async (t) => {

@@ -133,6 +133,12 @@ test('GitLab: push, tag push, merge request opened, updated with and without new
     message: null,
     author: 'John Smith',
   });
+  // An annotated tag: `after` is the tag object, `checkout_sha` the commit it tags, which the run is of.
+  const annotated = { ...(fixture('gitlab-tag-push.json') as object), after: 'f'.repeat(40), checkout_sha: '82b3d5ae55f7080f1e6022629cdb57bfae7cccc7' };
+  assert.equal(
+    (event(gitlab.parse(headers({ 'x-gitlab-event': 'Tag Push Hook' }), annotated)) as { sha: string }).sha,
+    '82b3d5ae55f7080f1e6022629cdb57bfae7cccc7',
+  );
   const mr = fixture('gitlab-merge-request.json') as { object_attributes: Record<string, unknown> };
   const expected = {
     event: 'pull_request',
