@@ -257,6 +257,30 @@ describe('commit status', () => {
     });
   }
 
+  test('a re-run of a forge run reports to the same commit status: pending again, then its own result', async () => {
+    const { pipelineId, secret } = await pipelineWithStatus();
+    const pushed = push('github');
+    const first = await deliver('github', pipelineId, secret, pushed.event, pushed.payload);
+    await finishRun(await startRun(first), first, 'failed');
+    await waitFor('the failure', async () => (await settled(first)()) && forge.states(pushed.statusPath).at(-1) === 'failure');
+    const rerunCall = await call(await routeHandler('POST', '/api/v1/runs/{runId}/rerun'), 'POST', '/', {
+      token: api.world.adminA.token,
+      params: { runId: first },
+      body: {},
+    });
+    assert.equal(rerunCall.status, 201, rerunCall.text);
+    const rerun = rerunCall.body as { id: string };
+    await waitFor('the re-run pending', () => forge.states(pushed.statusPath).at(-1) === 'pending');
+    await finishRun(await startRun(rerun.id), rerun.id, 'succeeded');
+    await waitFor('the re-run success', async () => (await settled(rerun.id)()) && forge.states(pushed.statusPath).at(-1) === 'success');
+    const target = await api.database.prisma.runStatusTarget.findUniqueOrThrow({ where: { runId: rerun.id } });
+    assert.equal(target.sha, pushed.sha);
+    assert.ok(
+      forge.calls.filter((call) => call.path === pushed.statusPath).some((call) => JSON.stringify(call.body).includes(rerun.id)),
+      'the link is the re-run page',
+    );
+  });
+
   test('a forge answering 503 delays nothing: the run finishes, and the final status arrives once the forge is back', async () => {
     const { pipelineId, secret } = await pipelineWithStatus();
     forge.unavailable = true;

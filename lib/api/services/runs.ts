@@ -6,7 +6,9 @@ import type { z } from 'zod';
 import type { Actor } from '../../auth/authorize';
 import type { RequestOrigin } from '../../auth/request-origin';
 import { loadPipeline, PlanError } from '../../pipeline';
+import { attachStatusTarget } from '../../commit-status/queue';
 import { dataDirFromEnv } from '../../config/env';
+import type { ForgeName } from '../../forges/types';
 import { resolveTriggerSource, SourceError } from '../../source/trigger';
 import { createFailedRun, createRun, NotTriggeredError, type PullRequestInfo, type Tx } from '../../runs/create-run';
 import { readChunkPage } from '../../runs/log-chunks';
@@ -235,6 +237,16 @@ export async function rerunRun(prisma: PrismaClient, actor: Actor, runId: string
       return created;
     }, TRIGGER_TX)
     .catch(rethrowPlanningErrors);
+  // A re-run of a forge's run reports to the same commit status (its context shows the newest result).
+  const target = await prisma.runStatusTarget.findUnique({ where: { runId: old.id } });
+  if (target)
+    await attachStatusTarget(prisma, run.id, {
+      forge: target.forge as ForgeName,
+      apiUrl: target.apiUrl,
+      repository: target.repository,
+      sha: target.sha,
+      context: target.context,
+    });
   return runDto(run, stages);
 }
 
