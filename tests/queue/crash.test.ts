@@ -191,7 +191,9 @@ describe('worker processes', () => {
     assert.deepEqual(await worker.exited, { code: 1, signal: null });
     assert.ok(
       worker.lines.some((l) =>
-        l.includes('BUILDIT_WORKER_KINDS must be a comma-separated list of run, schedule (the job kinds this worker handles), got \\"run,deploy\\"'),
+        l.includes(
+          'BUILDIT_WORKER_KINDS must be a comma-separated list of run, schedule, commit_status (the job kinds this worker handles), got \\"run,deploy\\"',
+        ),
       ),
       worker.lines.join('\n'),
     );
