@@ -145,6 +145,15 @@ export function adminFromEnv(env: Env = process.env): { email: string; password:
 /** BUILDIT_AUTH_SECRET: signs the session cookies; undefined: derived from the secret key (docs/sign-in.md). */
 export const authSecretFromEnv = (env: Env = process.env): string | undefined => stringFromEnv('BUILDIT_AUTH_SECRET', env);
 
+// --- Source -----------------------------------------------------------------------------------------
+
+/**
+ * BUILDIT_FILE_REPOSITORIES (default `off`): whether pipelines may name `file://` repositories (and whether
+ * their submodules may). A file:// URL reads any path of the web server's and the worker's host, other
+ * tenants' mirrors among them, so a shared server keeps it off; a single-team install may turn it on.
+ */
+export const fileRepositoriesFromEnv = (env: Env = process.env): boolean => oneOfFromEnv('BUILDIT_FILE_REPOSITORIES', ['on', 'off'], 'off', env) === 'on';
+
 // --- Worker -------------------------------------------------------------------------------------------
 
 /** BUILDIT_WORKER_ID: the worker's name in job leases and logs; default host, pid and a random suffix. */
@@ -207,6 +216,7 @@ export function checkServerSettings(env: Env = process.env): void {
     googleFromEnv,
     passwordSignInFromEnv,
     adminFromEnv,
+    fileRepositoriesFromEnv,
     workerConcurrencyFromEnv,
     workerGraceMsFromEnv,
     workerLeaseMsFromEnv,

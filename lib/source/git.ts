@@ -15,6 +15,7 @@ import { spawn } from 'node:child_process';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { fileRepositoriesFromEnv } from '../config/env';
 
 /** Supported repository URLs: https://, http://, ssh://, git://, file://, scp-style `user@host:path`. */
 const URL_SCHEMES = /^(https?|ssh|git|file):\/\//i;
@@ -32,10 +33,19 @@ export function repositoryUrlProblem(url: string): string | null {
       return 'not a valid URL';
     }
     if (parsed.password) return 'put the credentials in a tenant secret named by `credentialsSecret`, not in the URL';
+    if (parsed.protocol === 'file:' && !fileRepositoriesFromEnv()) {
+      return "file:// repositories are off on this server (they read the host's files): use a git server, or an operator sets BUILDIT_FILE_REPOSITORIES=on";
+    }
     return null;
   }
   if (SCP_STYLE.test(url)) return null;
   return 'use an https://, ssh://, git:// or file:// URL, or the scp-style user@host:path';
+}
+
+/** Checked again wherever git reaches a repository: a pipeline stored before a setting changed must not slip through. */
+export function refuseUnsupportedUrl(url: string): void {
+  const problem = repositoryUrlProblem(url);
+  if (problem !== null) throw new GitError(`cannot use the repository ${displayUrl(url)}: ${problem}`, null, '');
 }
 
 /** The URL without user info (what is stored in `.git/config` and shown in logs). */
@@ -194,6 +204,7 @@ export function runGit(args: string[], options: RunGitOptions = {}): Promise<str
 
 /** `git ls-remote URL REF`: the sha REF points at (a tag's peeled commit), or a GitError naming it. */
 export async function resolveRemoteRef(url: string, ref: string, credentials: GitCredentials, signal?: AbortSignal): Promise<string> {
+  refuseUnsupportedUrl(url);
   const out = await runGit(['ls-remote', '--', url, ref, `${ref}^{}`], { env: credentials.env, timeoutMs: 120_000, ...(signal ? { signal } : {}) });
   const rows = out
     .split('\n')

@@ -19,7 +19,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { KeyLock } from '../engine/workspace/cache';
-import { displayUrl, GitError, runGit, type GitCredentials } from './git';
+import { fileRepositoriesFromEnv } from '../config/env';
+import { displayUrl, GitError, refuseUnsupportedUrl, runGit, type GitCredentials } from './git';
 
 export type GitLine = (stream: 'stdout' | 'stderr' | 'system', line: string) => void;
 
@@ -68,6 +69,7 @@ export class MirrorStore {
     rev: string,
     options: { credentials: GitCredentials; onLine?: GitLine; signal?: AbortSignal },
   ): Promise<{ dir: string; sha: string }> {
+    refuseUnsupportedUrl(url);
     const dir = this.dirFor(url);
     const known = await this.commitOf(url, rev);
     if (known) {
@@ -156,7 +158,9 @@ export async function checkoutFromMirror(options: WorkspaceCheckout): Promise<{ 
   await runGit(['remote', 'add', 'origin', displayUrl(options.url)], base);
   if (options.submodules) {
     onLine?.('system', `$ git submodule update --init --recursive${depth.length ? ` ${depth[0]}` : ''}`);
-    await runGit(['-c', 'protocol.file.allow=always', 'submodule', 'update', '--init', '--recursive', ...depth], {
+    // git refuses file:// submodules by default (they read the host's files); allowed only with file:// repositories.
+    const fileProtocol = fileRepositoriesFromEnv() ? ['-c', 'protocol.file.allow=always'] : [];
+    await runGit([...fileProtocol, 'submodule', 'update', '--init', '--recursive', ...depth], {
       ...base,
       env: { ...options.credentials.env },
     });

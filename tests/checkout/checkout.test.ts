@@ -12,7 +12,7 @@ import pino from 'pino';
 import { rerunRun, triggerRun } from '../../lib/api/services/runs';
 import { ApiError } from '../../lib/api/errors';
 import { withSecretKeys, writeSecret } from '../../lib/secrets/store';
-import { gitCredentials } from '../../lib/source/git';
+import { gitCredentials, repositoryUrlProblem } from '../../lib/source/git';
 import { MirrorStore } from '../../lib/source/mirror';
 import { enqueueJob } from '../../lib/queue/enqueue';
 import { runPipelineJob, type RunPipelineDeps } from '../../worker/jobs/run-pipeline';
@@ -49,6 +49,7 @@ before(async () => {
   dataDir = mkdtempSync(path.join(os.tmpdir(), 'buildit-checkout-'));
   reposDir = path.join(dataDir, 'repos');
   process.env.BUILDIT_DATA_DIR = dataDir; // the trigger's mirror (lib/source/trigger.ts) and the worker share it
+  process.env.BUILDIT_FILE_REPOSITORIES = 'on'; // some repositories here are file:// (off by default)
   daemon = await startGitDaemon(reposDir);
 });
 
@@ -198,6 +199,24 @@ test("a scheduled run of a pipeline with a repository checks out its default bra
   const show = await logOf(runId, 'show');
   assert.match(show, new RegExp(`^${head}$`, 'm'));
   assert.match(show, /hello from the nightly branch/);
+});
+
+test('file:// repositories are off unless the operator turns them on: refused when saved, and a stored one when triggered', async () => {
+  const repo = path.join(reposDir, 'local-only.git');
+  createRepository(repo, { 'hello.txt': 'on the host\n' });
+  const pipeline = await newPipeline({ repository: `file://${repo}`, config: SHOW });
+  process.env.BUILDIT_FILE_REPOSITORIES = 'off';
+  try {
+    assert.match(repositoryUrlProblem(`file://${repo}`) ?? '', /file:\/\/ repositories are off on this server.*BUILDIT_FILE_REPOSITORIES=on/);
+    assert.equal(repositoryUrlProblem(daemon.url('app.git')), null, 'other URLs are not affected');
+    await assert.rejects(
+      triggerRun(db.prisma, seeded.actor, pipeline.id, { event: 'manual', variables: {} }, null),
+      (error: unknown) => error instanceof ApiError && error.status === 422 && /BUILDIT_FILE_REPOSITORIES=on/.test(error.message),
+    );
+    assert.equal(await db.prisma.pipelineRun.count({ where: { pipelineId: pipeline.id } }), 0, 'no run');
+  } finally {
+    process.env.BUILDIT_FILE_REPOSITORIES = 'on';
+  }
 });
 
 test('an unreachable repository fails the run with the hint', async () => {
