@@ -201,6 +201,27 @@ test("a scheduled run of a pipeline with a repository checks out its default bra
   assert.match(show, /hello from the nightly branch/);
 });
 
+test('submodules: checked out recursively when the pipeline asks, left out otherwise', async (t) => {
+  if (!(await dockerOrSkip(t))) return;
+  createRepository(path.join(reposDir, 'library.git'), { 'lib.txt': 'from the submodule\n' });
+  const main = path.join(reposDir, 'with-submodule.git');
+  createRepository(main, { 'hello.txt': 'main repository\n' });
+  git(main, 'submodule', 'add', '--quiet', daemon.url('library.git'), 'library');
+  git(main, 'commit', '--quiet', '-m', 'add the library');
+  const config = kdl(`stage "show" {\n    image "${TEST_IMAGE}"\n    run "cat hello.txt; cat library/lib.txt || echo no-submodule"\n}\n`);
+  for (const submodules of [true, false]) {
+    const pipeline = await db.prisma.pipeline.create({
+      data: { tenantId: seeded.tenantId, name: 'sub', slug: `sub-${++counter}`, repository: daemon.url('with-submodule.git'), config, submodules },
+    });
+    const run = await triggerRun(db.prisma, seeded.actor, pipeline.id, { event: 'manual', variables: {} }, null);
+    const done = await execute(run.id);
+    assert.equal(done.status, 'succeeded', JSON.stringify(done.stages.map((s) => [s.stageId, s.status, s.reason])));
+    const show = await logOf(run.id, 'show');
+    if (submodules) assert.match(show, /^from the submodule$/m);
+    else assert.match(show, /^no-submodule$/m);
+  }
+});
+
 test('file:// repositories are off unless the operator turns them on: refused when saved, and a stored one when triggered', async () => {
   const repo = path.join(reposDir, 'local-only.git');
   createRepository(repo, { 'hello.txt': 'on the host\n' });
