@@ -8,11 +8,11 @@ export default async function HomePage() {
   const session = await requireSession();
   return (
     <main className="mx-auto max-w-3xl px-6 py-16">
-      <header className="flex items-center justify-between gap-4">
+      <header className="flex flex-wrap items-center justify-between gap-x-4 gap-y-2">
         <h1 className="text-3xl font-semibold tracking-tight">{session.organization.name}</h1>
         <p className="text-sm text-slate-600">
           Signed in as {session.user.email} ·{' '}
-          <Link className="text-blue-700 underline" href="/sign-out">
+          <Link className="whitespace-nowrap text-blue-700 underline" href="/sign-out">
             Sign out
           </Link>
         </p>
