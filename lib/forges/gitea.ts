@@ -7,21 +7,16 @@ import {
   baseBefore,
   httpUrl,
   authorOf,
-  commitWithId,
   constantTimeEqual,
-  firstLine,
-  hexSha,
   hmacSha256Hex,
-  positiveInt,
-  pushEvent,
   record,
-  requiredString,
   type Forge,
   type ParsedDelivery,
   type ParsedWithoutTarget,
   type StatusTarget,
   withStatusTarget,
 } from './types';
+import { githubStylePullRequest, githubStylePush } from './github-style';
 
 /** Pull request actions that put new code in front of the pipeline. */
 const PULL_REQUEST_ACTIONS = ['opened', 'synchronized', 'reopened'];
@@ -46,35 +41,11 @@ function parseEvent(headers: Headers, payload: unknown): ParsedWithoutTarget {
   const body = record(payload);
   switch (event) {
     case 'push': {
-      const headCommit = record(body.head_commit);
       const pusher = record(body.pusher);
-      return pushEvent(
-        body,
-        (sha) => (typeof headCommit.id === 'string' && headCommit.id.toLowerCase() === sha ? headCommit : commitWithId(body.commits, sha)),
-        authorOf(pusher.full_name || pusher.login || pusher.username, pusher.email),
-        headCommit.id,
-      );
+      return githubStylePush(body, authorOf(pusher.full_name || pusher.login || pusher.username, pusher.email));
     }
-    case 'pull_request': {
-      const action = String(body.action);
-      if (!PULL_REQUEST_ACTIONS.includes(action))
-        return { kind: 'ignored', reason: `pull request action "${action}" starts no run (only ${PULL_REQUEST_ACTIONS.join(', ')})` };
-      const pr = record(body.pull_request);
-      const head = record(pr.head);
-      const base = record(pr.base);
-      return {
-        kind: 'event',
-        event: {
-          event: 'pull_request',
-          number: positiveInt(pr.number ?? body.number, '`pull_request.number`'),
-          sha: hexSha(head.sha, '`pull_request.head.sha`'),
-          sourceBranch: requiredString(head.ref, '`pull_request.head.ref`'),
-          targetBranch: requiredString(base.ref, '`pull_request.base.ref`'),
-          message: firstLine(pr.title),
-          author: authorOf(record(pr.user).login, null),
-        },
-      };
-    }
+    case 'pull_request':
+      return githubStylePullRequest(body, PULL_REQUEST_ACTIONS);
     case 'create':
     case 'delete':
       return { kind: 'ignored', reason: `Gitea event "${event}" starts no run: the push event of the same ref does` };
