@@ -6,7 +6,7 @@
  */
 import type { PrismaClient } from '../generated/prisma/client';
 import { recordAudit } from './audit';
-import { claimInvitation, InvitationError, normalizeEmail, organizationsAdmittingEmail, pendingInvitationsFor } from './invitations';
+import { claimInvitation, InvitationError, normalizeEmail, organizationsAdmittingEmail, pendingInvitationsFor, recordInvitationAccepted } from './invitations';
 import type { RequestOrigin } from './request-origin';
 
 export type Refusal = 'not_invited' | 'disabled' | 'no_organization';
@@ -37,15 +37,7 @@ export async function admitUser(
     for (const invitation of pending) {
       try {
         const accepted = await claimInvitation(tx, invitation, { id: user.id, email }, now);
-        await recordAudit(tx, null, {
-          userId: user.id,
-          organizationId: accepted.organizationId,
-          action: 'invitation.accept',
-          targetType: 'invitation',
-          targetId: accepted.invitationId,
-          details: { email, role: accepted.role, tenantRoles: accepted.tenantRoles, via: 'sign-in' },
-          origin: input.origin,
-        });
+        await recordInvitationAccepted(tx, { id: user.id, email }, accepted, input.origin, { via: 'sign-in' });
       } catch (error) {
         // Already a member (invited twice) or taken by a concurrent sign-in: nothing to add.
         if (!(error instanceof InvitationError)) throw error;

@@ -10,8 +10,7 @@
 import { passwordSignInFromEnv } from '../config/env';
 import type { Invitation, Prisma, PrismaClient } from '../generated/prisma/client';
 import type { OrgRole } from '../generated/prisma/enums';
-import { recordAudit } from './audit';
-import { acceptInvitation, INVITATION_TOKEN_PATTERN, InvitationError, type AcceptedInvitation } from './invitations';
+import { acceptInvitation, INVITATION_TOKEN_PATTERN, InvitationError, recordInvitationAccepted, type AcceptedInvitation } from './invitations';
 import { hashPassword, passwordProblem } from './passwords';
 import type { RequestOrigin } from './request-origin';
 import { hashToken } from './tokens';
@@ -101,24 +100,6 @@ function unusable(invitation: Invitation | null, now: Date): InvitationError | n
   }
 }
 
-async function auditAccept(
-  tx: Prisma.TransactionClient,
-  user: { id: string; email: string },
-  accepted: AcceptedInvitation,
-  origin: RequestOrigin | null,
-  account?: 'created' | 'password set',
-): Promise<void> {
-  await recordAudit(tx, null, {
-    userId: user.id,
-    organizationId: accepted.organizationId,
-    action: 'invitation.accept',
-    targetType: 'invitation',
-    targetId: accepted.invitationId,
-    details: { email: user.email, role: accepted.role, tenantRoles: accepted.tenantRoles, via: 'link', ...(account ? { account } : {}) },
-    origin,
-  });
-}
-
 /**
  * A person without a password accepts the link by choosing one: the user of the invitation's email is
  * created with it (or an existing user row that never had a password nor any access gets it), joins the
@@ -174,7 +155,7 @@ export async function acceptWithNewPassword(
     }
     const user = { id: userId, email };
     const accepted = await acceptInvitation(tx, input.token, user, now);
-    await auditAccept(tx, user, accepted, origin, account);
+    await recordInvitationAccepted(tx, user, accepted, origin, { via: 'link', account });
     return userId;
   });
 }
@@ -193,7 +174,7 @@ export async function acceptAsSignedInUser(
   const user = await prisma.user.findUniqueOrThrow({ where: { id: actorUserId }, select: { id: true, email: true } });
   return prisma.$transaction(async (tx) => {
     const accepted = await acceptInvitation(tx, token, user, now);
-    await auditAccept(tx, user, accepted, origin);
+    await recordInvitationAccepted(tx, user, accepted, origin, { via: 'link' });
     return accepted;
   });
 }

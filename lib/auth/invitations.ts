@@ -10,6 +10,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Invitation, Prisma, PrismaClient } from '../generated/prisma/client';
 import { TenantRole, type OrgRole } from '../generated/prisma/enums';
+import { recordAudit } from './audit';
+import type { RequestOrigin } from './request-origin';
 import { hashToken } from './tokens';
 
 export const INVITATION_TOKEN_PREFIX = 'bki_';
@@ -139,4 +141,23 @@ export async function organizationsAdmittingEmail(prisma: PrismaClient | Prisma.
   const domain = emailDomain(email);
   if (domain === '') return [];
   return prisma.organization.findMany({ where: { allowedEmailDomains: { has: domain } }, select: { id: true, slug: true, name: true } });
+}
+
+/** The audit row of an invitation a user accepted themselves (by the link, or by signing in with its email). */
+export async function recordInvitationAccepted(
+  tx: Prisma.TransactionClient,
+  user: { id: string; email: string },
+  accepted: AcceptedInvitation,
+  origin: RequestOrigin | null,
+  how: { via: 'link' | 'sign-in'; account?: 'created' | 'password set' | undefined },
+): Promise<void> {
+  await recordAudit(tx, null, {
+    userId: user.id,
+    organizationId: accepted.organizationId,
+    action: 'invitation.accept',
+    targetType: 'invitation',
+    targetId: accepted.invitationId,
+    details: { email: user.email, role: accepted.role, tenantRoles: accepted.tenantRoles, via: how.via, ...(how.account ? { account: how.account } : {}) },
+    origin,
+  });
 }
