@@ -25,6 +25,7 @@ const EXPECTED_TABLES = [
   'run_status_targets',
   'secrets',
   'sessions',
+  'stage_approvals',
   'stage_runs',
   'tenant_memberships',
   'tenants',
