@@ -27,6 +27,7 @@ const COMPONENTS = [
   'CreatedToken',
   'Error',
   'Invitation',
+  'LastRun',
   'LogChunk',
   'LogPage',
   'Member',
