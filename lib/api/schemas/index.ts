@@ -8,7 +8,9 @@ import { pipelineOperations } from './pipelines';
 import { runOperations } from './runs';
 import { secretOperations } from './secrets';
 import { stageOperations } from './stages';
+import { summaryOperations } from './summary';
 import { tenantMemberOperations } from './tenant-members';
+import { tenantRunOperations } from './tenant-runs';
 import { tenantOperations } from './tenants';
 import { tokenOperations } from './tokens';
 import { webhookOperations } from './webhooks';
@@ -22,7 +24,9 @@ export * from './pipelines';
 export * from './runs';
 export * from './secrets';
 export * from './stages';
+export * from './summary';
 export * from './tenant-members';
+export * from './tenant-runs';
 export * from './tenants';
 export * from './tokens';
 export * from './webhooks';
@@ -52,6 +56,8 @@ export const operations: readonly Operation[] = [
   ...tenantMemberOperations,
   ...pipelineOperations,
   ...runOperations,
+  ...tenantRunOperations,
+  ...summaryOperations,
   ...stageOperations,
   ...secretOperations,
   ...tokenOperations,
