@@ -8,7 +8,7 @@ export interface StageDraft {
   image: string;
   /** One command per line: each becomes a `run`. */
   commands: string;
-  /** Names of earlier stages this one waits for. */
+  /** Keys of the stages this one waits for (keys, so renaming a stage keeps them). */
   needs: string[];
 }
 

@@ -24,14 +24,14 @@ function load(text: string) {
   return result.spec;
 }
 
-test('a typical draft gives the pipeline it describes', () => {
+test('a typical draft gives the pipeline it describes; needs name stages by their current names', () => {
   const text = generateKdl(
     draft({
       name: 'web app',
       triggers: { push: true, pushBranches: 'main release/*', pullRequest: true, tag: true, tags: 'v*', schedule: true, cron: '0 3 * * *', manual: true },
       stages: [
         { key: 'a', name: 'build', image: 'local/busybox:latest', commands: 'echo one\n\n  echo two  \n', needs: [] },
-        { key: 'b', name: 'test', image: 'local/busybox:latest', commands: 'echo test', needs: ['build'] },
+        { key: 'b', name: 'test', image: 'local/busybox:latest', commands: 'echo test', needs: ['a', 'removed-stage'] },
       ],
       env: [{ key: 'e', name: 'MODE', value: 'ci' }],
       secrets: [{ key: 's', name: 'TOKEN', value: 'never written' }],

@@ -62,9 +62,10 @@ function block(head: string, children: string[]): string {
   return children.length === 0 ? head : `${head} {\n${children.map((child) => `${INDENT}${child}`).join('\n')}\n}`;
 }
 
-function stageBlock(stage: StageDraft, secretNames: string[]): string {
+function stageBlock(stage: StageDraft, namesByKey: Map<string, string>, secretNames: string[]): string {
   const children: string[] = [];
-  if (stage.needs.length > 0) children.push(`needs ${stage.needs.map(kdlString).join(' ')}`);
+  const needs = stage.needs.flatMap((key) => namesByKey.get(key) ?? []);
+  if (needs.length > 0) children.push(`needs ${needs.map(kdlString).join(' ')}`);
   if (stage.image.trim() !== '') children.push(`image ${kdlString(stage.image.trim())}`);
   for (const command of nonEmptyLines(stage.commands)) children.push(`run ${kdlString(command)}`);
   for (const name of secretNames) children.push(`secret ${kdlString(name)}`);
@@ -84,6 +85,7 @@ export function generateKdl(draft: Pick<WizardDraft, 'name' | 'triggers' | 'stag
       ),
     );
   const secretNames = draft.secrets.map((secret) => secret.name.trim()).filter(Boolean);
-  for (const stage of draft.stages) parts.push(stageBlock(stage, secretNames));
+  const namesByKey = new Map(draft.stages.map((stage) => [stage.key, stage.name]));
+  for (const stage of draft.stages) parts.push(stageBlock(stage, namesByKey, secretNames));
   return `${parts.join('\n\n')}\n`;
 }

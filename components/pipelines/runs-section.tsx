@@ -1,0 +1,118 @@
+'use client';
+// A pipeline's runs, newest first, filtered by status and branch (the API's ?status=&branch=), in pages of
+// 20; statuses change live from the tenant's events.
+import { useInfiniteQuery } from '@tanstack/react-query';
+import Link from 'next/link';
+import { useDeferredValue, useState } from 'react';
+import { RUN_STATUSES } from '../../lib/events/types';
+import { errorMessage } from '../app/api-client';
+import { Alert } from '../forms';
+import { fetchRuns, pipelineKeys, type RunFilters, type RunStatus, type RunSummary } from './api';
+import { ListSkeleton, LoadMore } from './list-parts';
+import { useLiveRunStatus, type ApplyChange } from './live-status';
+import { RunStatusBadge } from './status-badge';
+import { FIELD } from './styles';
+import { duration, timeAgo } from './time';
+
+const applyToRun: ApplyChange<RunSummary> = (run, change) => {
+  if (run.id !== change.runId) return run;
+  return change.status === 'running'
+    ? { ...run, status: 'running', startedAt: run.startedAt ?? change.time }
+    : { ...run, status: change.status, finishedAt: change.time };
+};
+
+export function RunsSection({ pipelineId, tenantId }: { pipelineId: string; tenantId: string }) {
+  const [status, setStatus] = useState<RunStatus | ''>('');
+  const [branch, setBranch] = useState('');
+  const filters: RunFilters = { status, branch: useDeferredValue(branch.trim()) };
+  const runs = useInfiniteQuery({
+    queryKey: pipelineKeys.runsFiltered(pipelineId, filters),
+    queryFn: ({ pageParam }) => fetchRuns(pipelineId, filters, pageParam),
+    initialPageParam: null as string | null,
+    getNextPageParam: (last) => last.nextCursor,
+  });
+  useLiveRunStatus(tenantId, pipelineKeys.runs(pipelineId), applyToRun);
+  const items = runs.data?.pages.flatMap((page) => page.items) ?? [];
+  const filtered = filters.status !== '' || filters.branch !== '';
+
+  return (
+    <div className="space-y-3">
+      <div className="flex flex-wrap gap-3">
+        <label className="block text-sm font-medium">
+          Status
+          <select value={status} onChange={(event) => setStatus(event.target.value as RunStatus | '')} className={FIELD}>
+            <option value="">All statuses</option>
+            {RUN_STATUSES.map((value) => (
+              <option key={value} value={value}>
+                {value}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label className="block text-sm font-medium">
+          Branch filter
+          <input type="search" value={branch} onChange={(event) => setBranch(event.target.value)} placeholder="e.g. main" className={FIELD} />
+        </label>
+      </div>
+      {runs.isPending ? (
+        <ListSkeleton label="Loading runs" />
+      ) : runs.isError ? (
+        <Alert error={`The runs could not be loaded: ${errorMessage(runs.error)}`} />
+      ) : items.length === 0 ? (
+        <p className="text-slate-700 dark:text-slate-300">{filtered ? 'No run matches these filters.' : 'No runs yet: start one with Run pipeline.'}</p>
+      ) : (
+        <>
+          <div className="overflow-x-auto rounded-md border border-slate-200 dark:border-slate-800">
+            <table className="min-w-full divide-y divide-slate-200 bg-white text-sm dark:divide-slate-800 dark:bg-slate-900">
+              <caption className="sr-only">Runs of this pipeline, newest first</caption>
+              <thead className="text-left text-slate-700 dark:text-slate-300">
+                <tr>
+                  <th scope="col" className="px-3 py-2 font-medium">
+                    Run
+                  </th>
+                  <th scope="col" className="px-3 py-2 font-medium">
+                    Status
+                  </th>
+                  <th scope="col" className="px-3 py-2 font-medium">
+                    Branch
+                  </th>
+                  <th scope="col" className="px-3 py-2 font-medium">
+                    Event
+                  </th>
+                  <th scope="col" className="px-3 py-2 font-medium">
+                    Started
+                  </th>
+                  <th scope="col" className="px-3 py-2 font-medium">
+                    Duration
+                  </th>
+                </tr>
+              </thead>
+              <tbody className="divide-y divide-slate-200 dark:divide-slate-800">
+                {items.map((run) => (
+                  <tr key={run.id}>
+                    <td className="px-3 py-2">
+                      <Link
+                        href={`/runs/${run.id}`}
+                        className="font-medium text-blue-700 underline-offset-2 hover:underline focus:outline-none focus-visible:ring-2 focus-visible:ring-blue-600 dark:text-blue-300"
+                      >
+                        #{run.number}
+                      </Link>
+                    </td>
+                    <td className="px-3 py-2">
+                      <RunStatusBadge status={run.status} />
+                    </td>
+                    <td className="px-3 py-2">{run.branch ?? run.tag ?? '—'}</td>
+                    <td className="px-3 py-2">{run.event}</td>
+                    <td className="px-3 py-2">{timeAgo(run.createdAt)}</td>
+                    <td className="px-3 py-2">{duration(run.startedAt, run.finishedAt)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+          <LoadMore query={runs} />
+        </>
+      )}
+    </div>
+  );
+}
