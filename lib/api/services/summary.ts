@@ -5,6 +5,7 @@
  */
 import type { z } from 'zod';
 import type { Actor } from '../../auth/authorize';
+import { median } from '../../runs/median';
 import type { PrismaClient } from '../db';
 import type { SummaryQuery, TenantSummary } from '../schemas/summary';
 import { loadTenantFor } from './tenants';
@@ -44,13 +45,6 @@ export async function getTenantSummary(prisma: PrismaClient, actor: Actor, tenan
     active: active.map((run) => ({ id: run.id, status: run.status as 'queued' | 'running', createdAt: run.createdAt.toISOString() })),
     organization: { queuedRuns, busyWorkers },
   };
-}
-
-/** The middle value of sorted numbers (the mean of the two middle ones for an even count), rounded. */
-export function median(sorted: readonly number[]): number | null {
-  if (sorted.length === 0) return null;
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : Math.round((sorted[middle - 1]! + sorted[middle]!) / 2);
 }
 
 /** Distinct workers holding a live lease on a `run` job of the organization (lib/queue/lease.ts). */
