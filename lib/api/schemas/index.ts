@@ -7,6 +7,7 @@ import { organizationOperations } from './organizations';
 import { pipelineOperations } from './pipelines';
 import { runOperations } from './runs';
 import { secretOperations } from './secrets';
+import { stackStateOperations } from './stack-state';
 import { tenantMemberOperations } from './tenant-members';
 import { tenantOperations } from './tenants';
 import { tokenOperations } from './tokens';
@@ -20,6 +21,7 @@ export * from './organizations';
 export * from './pipelines';
 export * from './runs';
 export * from './secrets';
+export * from './stack-state';
 export * from './tenant-members';
 export * from './tenants';
 export * from './tokens';
@@ -54,5 +56,6 @@ export const operations: readonly Operation[] = [
   ...tokenOperations,
   ...auditOperations,
   ...webhookOperations,
+  ...stackStateOperations,
   openApiDocument,
 ];
