@@ -20,7 +20,12 @@ let reader: SeededUser;
 
 const api = useApiWorld(async ({ database: { prisma }, world }) => {
   stackId = (await prisma.stack.create({ data: { tenantId: world.tenantA, name: 'network', slug: 'network' } })).id;
-  applier = await createUserWithToken(prisma, { organizationId: world.orgId, orgRole: 'member', tenantRoles: { [world.tenantA]: 'admin' }, scopes: ['stacks:apply'] });
+  applier = await createUserWithToken(prisma, {
+    organizationId: world.orgId,
+    orgRole: 'member',
+    tenantRoles: { [world.tenantA]: 'admin' },
+    scopes: ['stacks:apply'],
+  });
   reader = await createUserWithToken(prisma, { organizationId: world.orgId, orgRole: 'member', tenantRoles: { [world.tenantA]: 'admin' }, scopes: ['read'] });
 });
 before(async () => {
@@ -33,7 +38,13 @@ const basic = (password: string) => `Basic ${Buffer.from(`me:${password}`).toStr
 
 function backendEnv(password: string): Record<string, string> {
   // Terraform locks only when it has a lock address; LOCK/UNLOCK on the state's own URL are its defaults.
-  return { TF_HTTP_ADDRESS: stateUrl(), TF_HTTP_LOCK_ADDRESS: stateUrl(), TF_HTTP_UNLOCK_ADDRESS: stateUrl(), TF_HTTP_USERNAME: 'me', TF_HTTP_PASSWORD: password };
+  return {
+    TF_HTTP_ADDRESS: stateUrl(),
+    TF_HTTP_LOCK_ADDRESS: stateUrl(),
+    TF_HTTP_UNLOCK_ADDRESS: stateUrl(),
+    TF_HTTP_USERNAME: 'me',
+    TF_HTTP_PASSWORD: password,
+  };
 }
 
 const versions = () => api.database.prisma.stateVersion.count({ where: { stackId } });
@@ -67,8 +78,20 @@ test('two terraform apply at once: exactly one proceeds, the other fails "alread
 test('a held lock: terraform fails "already locked" and names the holder lock; force-unlock releases it, audited', async (t) => {
   const binary = terraformOrSkip(t);
   if (!binary) return;
-  const lock = { ID: 'c0ffee00-0000-4000-8000-000000000001', Operation: 'OperationTypeApply', Who: 'someone@laptop', Version: '1.11.4', Created: new Date().toISOString(), Info: '', Path: '' };
-  const locked = await fetch(stateUrl(), { method: 'LOCK', headers: { authorization: basic(applier.token), 'content-type': 'application/json' }, body: JSON.stringify(lock) });
+  const lock = {
+    ID: 'c0ffee00-0000-4000-8000-000000000001',
+    Operation: 'OperationTypeApply',
+    Who: 'someone@laptop',
+    Version: '1.11.4',
+    Created: new Date().toISOString(),
+    Info: '',
+    Path: '',
+  };
+  const locked = await fetch(stateUrl(), {
+    method: 'LOCK',
+    headers: { authorization: basic(applier.token), 'content-type': 'application/json' },
+    body: JSON.stringify(lock),
+  });
   assert.equal(locked.status, 200, await locked.text());
   const twice = await fetch(stateUrl(), { method: 'LOCK', headers: { authorization: basic(applier.token) }, body: JSON.stringify({ ...lock, ID: 'other' }) });
   assert.equal(twice.status, 423);
@@ -110,7 +133,11 @@ test('a POST without the lock ID, or with a wrong Content-MD5, is refused and wr
   assert.equal((await fetch(stateUrl(), { method: 'LOCK', headers: { authorization: basic(applier.token) }, body: JSON.stringify(lock) })).status, 200);
   const wrongId = await fetch(`${stateUrl()}?ID=not-mine`, { method: 'POST', headers: { authorization: basic(applier.token), 'content-md5': md5 }, body });
   assert.equal(wrongId.status, 409);
-  const badMd5 = await fetch(`${stateUrl()}?ID=mine`, { method: 'POST', headers: { authorization: basic(applier.token), 'content-md5': 'AAAAAAAAAAAAAAAAAAAAAA==' }, body });
+  const badMd5 = await fetch(`${stateUrl()}?ID=mine`, {
+    method: 'POST',
+    headers: { authorization: basic(applier.token), 'content-md5': 'AAAAAAAAAAAAAAAAAAAAAA==' },
+    body,
+  });
   assert.equal(badMd5.status, 400);
   assert.equal(await versions(), before);
   const written = await fetch(`${stateUrl()}?ID=mine`, { method: 'POST', headers: { authorization: basic(applier.token), 'content-md5': md5 }, body });

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TestContext } from 'node:test';
 import { terraformBinary } from '../../lib/stacks/terraform/binary';
+import { childEnv } from '../../lib/stacks/terraform/process';
 
 export function terraformOrSkip(t: TestContext): string | null {
   const binary = terraformBinary();
@@ -37,7 +38,7 @@ export interface TerraformResult {
 
 export function terraform(binary: string, dir: string, args: string[], env: Record<string, string>): Promise<TerraformResult> {
   return new Promise((resolve) => {
-    execFile(binary, args, { cwd: dir, env: { PATH: process.env.PATH ?? '', HOME: dir, ...env }, encoding: 'utf8' }, (error, stdout, stderr) => {
+    execFile(binary, args, { cwd: dir, env: childEnv({ PATH: process.env.PATH ?? '', HOME: dir, ...env }), encoding: 'utf8' }, (error, stdout, stderr) => {
       resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
     });
   });

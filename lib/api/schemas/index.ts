@@ -7,7 +7,9 @@ import { organizationOperations } from './organizations';
 import { pipelineOperations } from './pipelines';
 import { runOperations } from './runs';
 import { secretOperations } from './secrets';
+import { stackRunOperations } from './stack-runs';
 import { stackStateOperations } from './stack-state';
+import { stackOperations } from './stacks';
 import { tenantMemberOperations } from './tenant-members';
 import { tenantOperations } from './tenants';
 import { tokenOperations } from './tokens';
@@ -21,7 +23,9 @@ export * from './organizations';
 export * from './pipelines';
 export * from './runs';
 export * from './secrets';
+export * from './stack-runs';
 export * from './stack-state';
+export * from './stacks';
 export * from './tenant-members';
 export * from './tenants';
 export * from './tokens';
@@ -56,6 +60,8 @@ export const operations: readonly Operation[] = [
   ...tokenOperations,
   ...auditOperations,
   ...webhookOperations,
+  ...stackOperations,
+  ...stackRunOperations,
   ...stackStateOperations,
   openApiDocument,
 ];

@@ -48,7 +48,10 @@ export function stateBackendHandler(access: 'read' | 'write', handler: BackendHa
     const origin = requestOrigin(request);
     try {
       const caller = await authenticateBackendCaller(prisma, request, stackId, origin.ip);
-      const stack = await prisma.stack.findUnique({ where: { id: stackId }, select: { id: true, tenantId: true, tenant: { select: { organizationId: true } } } });
+      const stack = await prisma.stack.findUnique({
+        where: { id: stackId },
+        select: { id: true, tenantId: true, tenant: { select: { organizationId: true } } },
+      });
       if (!stack) throw notFound('stack');
       const tenant = { id: stack.tenantId, organizationId: stack.tenant.organizationId };
       if (caller.kind === 'person') requireTenantAction(caller.actor, PERSON_ACTION[access], tenant, 'stack');
@@ -107,7 +110,11 @@ export const postState = stateBackendHandler('write', async ({ prisma, request, 
       throw new ApiError('lock_required', 409, 'a state write must name the lock it holds (`?ID=`): lock the state first (terraform does unless -lock=false)');
     }
     if (!lock || lock.lockId !== lockId) {
-      throw new ApiError('lock_mismatch', 409, lock ? `the state is locked by another lock (${lock.lockId}): nothing was written` : 'the state is not locked: lock it first');
+      throw new ApiError(
+        'lock_mismatch',
+        409,
+        lock ? `the state is locked by another lock (${lock.lockId}): nothing was written` : 'the state is not locked: lock it first',
+      );
     }
     const holder = holderOf(caller);
     const holds = 'runId' in holder ? lock.runId === holder.runId : lock.runId === null && lock.userId === holder.userId && lock.apiKeyId === holder.apiKeyId;

@@ -38,7 +38,11 @@ export async function writeStateVersion(
   rollbackOf: number | null = null,
 ): Promise<ListedStateVersion> {
   const state = parseStateDocument(text);
-  const { nextStateVersion } = await tx.stack.update({ where: { id: stack.id }, data: { nextStateVersion: { increment: 1 } }, select: { nextStateVersion: true } });
+  const { nextStateVersion } = await tx.stack.update({
+    where: { id: stack.id },
+    data: { nextStateVersion: { increment: 1 } },
+    select: { nextStateVersion: true },
+  });
   const number = nextStateVersion - 1;
   const encrypted = seal(stateAddress(stack.tenantId, stack.id, number), text);
   return tx.stateVersion.create({

@@ -191,6 +191,9 @@ ALTER TABLE "stack_run_log_chunks" ADD CONSTRAINT "stack_run_log_chunks_run_id_f
 ALTER TABLE "state_versions" ADD CONSTRAINT "state_versions_stack_id_fkey" FOREIGN KEY ("stack_id") REFERENCES "stacks"("id") ON DELETE CASCADE ON UPDATE CASCADE;
 
 -- AddForeignKey
+ALTER TABLE "state_versions" ADD CONSTRAINT "state_versions_created_by_id_fkey" FOREIGN KEY ("created_by_id") REFERENCES "users"("id") ON DELETE SET NULL ON UPDATE CASCADE;
+
+-- AddForeignKey
 ALTER TABLE "state_locks" ADD CONSTRAINT "state_locks_stack_id_fkey" FOREIGN KEY ("stack_id") REFERENCES "stacks"("id") ON DELETE CASCADE ON UPDATE CASCADE;
 
 -- AddForeignKey
