@@ -44,7 +44,7 @@ export function terraform(binary: string, dir: string, args: string[], env: Reco
   });
 }
 
-/** A stack configuration: one resource, a plain and a sensitive variable and output. `sleep` slows the apply. */
+/** A stack configuration: one resource, a plain and a sensitive variable and output. `sleepSeconds` slows the apply that creates its resource. */
 export function stackConfig(options: { backend?: boolean; sleepSeconds?: number } = {}): string {
   return `terraform {
 ${options.backend === false ? '' : '  backend "http" {}\n'}}
@@ -62,8 +62,8 @@ variable "password" {
 
 resource "terraform_data" "thing" {
   input = var.label
-${options.sleepSeconds ? `  provisioner "local-exec" {\n    command = "sleep ${options.sleepSeconds}"\n  }\n` : ''}}
-
+}
+${options.sleepSeconds ? `\n# Created (and so provisioned) by the first apply of this configuration only.\nresource "terraform_data" "slow" {\n  provisioner "local-exec" {\n    command = "sleep ${options.sleepSeconds}"\n  }\n}\n` : ''}
 resource "terraform_data" "secret" {
   input = var.password
 }
