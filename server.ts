@@ -12,6 +12,7 @@ import { getPool, getPrisma } from './lib/db/client';
 import { createLogger } from './lib/log';
 import { attachRealtime } from './lib/realtime/server';
 import { prepareSecretKeys } from './lib/secrets/startup';
+import { lockMethodRoute } from './lib/stacks/state/methods';
 import { onSupervisorGone } from './lib/system';
 
 const log = createLogger('web');
@@ -34,6 +35,12 @@ async function main(): Promise<void> {
   await app.prepare();
 
   const server = createServer((req, res) => {
+    // Terraform's LOCK/UNLOCK on a stack's state, which Next cannot route (lib/stacks/state/methods.ts).
+    const lockRoute = lockMethodRoute(req.method, req.url);
+    if (lockRoute !== null) {
+      req.method = 'POST';
+      req.url = lockRoute;
+    }
     handle(req, res).catch((error: unknown) => {
       log.error({ err: error, url: req.url }, 'request failed');
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });

@@ -41,6 +41,7 @@ import { messageOf } from '../errors';
 import type { Logger } from '../log';
 import { loadPipeline } from '../pipeline';
 import { enqueueJob } from '../queue/enqueue';
+import { enqueueDueDriftChecks } from '../stacks/drift';
 import { dueSlot, scheduleCrons } from './slots';
 
 /** The job kind that creates a scheduled run (worker/jobs/schedule.ts). */
@@ -233,6 +234,13 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
         failures++;
         this.log?.error({ err: error, pipelineId: pipeline.id, slot: payload.slot }, 'could not enqueue a scheduled run; retrying next tick');
       }
+    }
+    try {
+      // Stacks' drift checks run on the same clock (lib/stacks/drift.ts).
+      await enqueueDueDriftChecks(this.pool, this.prisma, after, now);
+    } catch (error) {
+      failures++;
+      this.log?.error({ err: messageOf(error) }, 'could not enqueue the due drift checks; retrying next tick');
     }
     // A failed slot keeps the window open so the next tick tries it again.
     if (failures === 0 && (!this.lastTickAt || now.getTime() > this.lastTickAt.getTime())) this.lastTickAt = now;

@@ -9,7 +9,7 @@
  * idempotent: a job runs at least once (a crashed worker's job is run again by another one).
  */
 import type pg from 'pg';
-import { dbRetryMsFromEnv, logCapBytesFromEnv, workerExecutorsFromEnv } from '../../lib/config/env';
+import { dataDirFromEnv, dbRetryMsFromEnv, logCapBytesFromEnv, publicUrlFromEnv, workerExecutorsFromEnv } from '../../lib/config/env';
 import type { PrismaClient } from '../../lib/db/client';
 import type { JobHandlers } from '../../lib/queue/runner';
 import { createRunEventPublisher } from '../../lib/realtime/publisher';
@@ -18,9 +18,17 @@ import { COMMIT_STATUS_JOB } from '../../lib/commit-status/queue';
 import { createCommitStatusHandler } from './commit-status';
 import { createRunPipelineHandler } from './run-pipeline';
 import { createScheduleHandler } from './schedule';
+import { DRIFT_JOB } from '../../lib/stacks/drift';
+import { STACK_RUN_JOB } from '../../lib/stacks/runs';
+import { terraformBinary } from '../../lib/stacks/terraform/binary';
+import { createStackDriftHandler } from './stack-drift';
+import { createStackRunHandler } from './stack-run';
 
 export type { JobContext, JobHandler, JobHandlers } from '../../lib/queue/runner';
 export type { ClaimedJob } from '../../lib/queue/claim';
+
+/** After SIGINT, how long a cancelled stack run's terraform may take to stop before it is killed. */
+const STACK_CANCEL_GRACE_MS = 10_000;
 
 /** Job kinds with a handler in this worker. The API enqueues `run` jobs (payload `{ runId }`). */
 /** `cancelRequests`: the worker's LISTEN for run cancels (closed by the worker when it stops). */
@@ -38,5 +46,17 @@ export function createJobHandlers(deps: { prisma: PrismaClient; pool: pg.Pool; c
     schedule: createScheduleHandler({ prisma: deps.prisma }),
     // A run of a forge changed status (lib/commit-status; payload `{ runId, status }`): report it to the forge.
     [COMMIT_STATUS_JOB]: createCommitStatusHandler({ prisma: deps.prisma, pool: deps.pool }),
+    // A stack run's plan or apply phase (lib/stacks/runs.ts; payload `{ runId, phase }`): terraform on this host.
+    [STACK_RUN_JOB]: createStackRunHandler({
+      prisma: deps.prisma,
+      dataDir: dataDirFromEnv(),
+      // terraform reaches the state backend where people reach BuildIt.
+      stateBaseUrl: publicUrlFromEnv().href.replace(/\/$/, ''),
+      terraformBinary: terraformBinary(),
+      cancelGraceMs: STACK_CANCEL_GRACE_MS,
+      cancelPollMs: 1_000,
+    }),
+    // A stack's drift schedule is due (lib/stacks/drift.ts; payload `{ stackId, slot }`): queue its drift run.
+    [DRIFT_JOB]: createStackDriftHandler({ prisma: deps.prisma }),
   };
 }

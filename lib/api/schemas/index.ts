@@ -7,6 +7,9 @@ import { organizationOperations } from './organizations';
 import { pipelineOperations } from './pipelines';
 import { runOperations } from './runs';
 import { secretOperations } from './secrets';
+import { stackRunOperations } from './stack-runs';
+import { stackStateOperations } from './stack-state';
+import { stackOperations } from './stacks';
 import { stageOperations } from './stages';
 import { summaryOperations } from './summary';
 import { tenantMemberOperations } from './tenant-members';
@@ -23,6 +26,9 @@ export * from './organizations';
 export * from './pipelines';
 export * from './runs';
 export * from './secrets';
+export * from './stack-runs';
+export * from './stack-state';
+export * from './stacks';
 export * from './stages';
 export * from './summary';
 export * from './tenant-members';
@@ -63,5 +69,8 @@ export const operations: readonly Operation[] = [
   ...tokenOperations,
   ...auditOperations,
   ...webhookOperations,
+  ...stackOperations,
+  ...stackRunOperations,
+  ...stackStateOperations,
   openApiDocument,
 ];

@@ -28,7 +28,7 @@ export const BranchName = z
   .regex(/^(?!\/)(?!.*\/\/)(?!.*\.\.)(?!.*\/$)[^\s~^:?*[\\]+$/, 'not a valid git branch name')
   .refine((name) => !hasControlCharacter(name), 'not a valid git branch name');
 
-const Repository = z
+export const Repository = z
   .string()
   .trim()
   .min(1)
@@ -40,7 +40,7 @@ const Repository = z
   .meta({ description: 'clone URL of the repository: https://, ssh://, git://, file:// or scp-style user@host:path (no credentials in it)' });
 const CloneDepth = z.number().int().min(0).max(1_000_000).meta({ description: 'commits a run fetches (git clone --depth); 0 = the whole history' });
 const Submodules = z.boolean().meta({ description: 'whether a run also checks out the submodules, recursively' });
-const CredentialsSecret = SecretName.meta({
+export const CredentialsSecret = SecretName.meta({
   description: 'name of the tenant secret holding the clone credentials: a token (sent as an HTTP Authorization header) or an SSH private key; never the value',
 });
 const ConfigPath = z

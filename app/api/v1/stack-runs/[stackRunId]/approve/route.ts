@@ -1,0 +1,9 @@
+import { approveStackRun } from '../../../../../../lib/api/schemas/stack-runs';
+import * as runs from '../../../../../../lib/api/services/stack-runs';
+import { json, withApi } from '../../../../../../lib/api/with-api';
+
+export const dynamic = 'force-dynamic';
+
+export const POST = withApi(approveStackRun, async ({ prisma, actor, params, origin }) =>
+  json(await runs.approveStackRun(prisma, actor, params.stackRunId, origin)),
+);

@@ -1,0 +1,7 @@
+import { listStackVariables } from '../../../../../../lib/api/schemas/stacks';
+import * as stacks from '../../../../../../lib/api/services/stacks';
+import { json, withApi } from '../../../../../../lib/api/with-api';
+
+export const dynamic = 'force-dynamic';
+
+export const GET = withApi(listStackVariables, async ({ prisma, actor, params }) => json(await stacks.listStackVariables(prisma, actor, params.stackId)));

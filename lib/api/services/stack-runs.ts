@@ -1,0 +1,171 @@
+/** Stack runs (queue, show, approve, discard, cancel, logs): what the API does, independent of HTTP. */
+import type { z } from 'zod';
+import type { Actor } from '../../auth/authorize';
+import type { RequestOrigin } from '../../auth/request-origin';
+import type { StackRunStatus } from '../../generated/prisma/enums';
+import { readStackRunLog } from '../../stacks/run-log';
+import {
+  APPLYING_KINDS,
+  CANCELLABLE_STATUSES,
+  createStackRun as createRun,
+  enqueueStackRunJob,
+  FINISHED_STATUSES,
+  transitionStackRun,
+} from '../../stacks/runs';
+import { latestVersionNumber } from '../../stacks/state/versions';
+import { requireTenantAction } from '../access';
+import { recordAudit } from '../audit';
+import type { PrismaClient } from '../db';
+import { ApiError, notFound } from '../errors';
+import { keysetArgs, toPage, type PageRequest } from '../pagination';
+import type { CreateStackRunBody } from '../schemas/stack-runs';
+import { RUN_INCLUDE, stackRunDto, stackRunSummaryDto } from './stack-dto';
+import { loadStackFor } from './stacks';
+
+type RunAction = 'stack.read' | 'stack.plan' | 'stack.apply';
+
+async function loadRunFor(prisma: PrismaClient, actor: Actor, runId: string, action: RunAction) {
+  const run = await prisma.stackRun.findUnique({
+    where: { id: runId },
+    include: { ...RUN_INCLUDE, stack: { select: { id: true, tenantId: true, autoApply: true, tenant: { select: { organizationId: true } } } } },
+  });
+  if (!run) throw notFound('stack run');
+  requireTenantAction(actor, action, { id: run.stack.tenantId, organizationId: run.stack.tenant.organizationId }, 'stack run');
+  return run;
+}
+
+async function showRun(prisma: PrismaClient, runId: string) {
+  const run = await prisma.stackRun.findUniqueOrThrow({ where: { id: runId }, include: RUN_INCLUDE });
+  return stackRunDto(run, await latestVersionNumber(prisma, run.stackId));
+}
+
+export async function listStackRuns(prisma: PrismaClient, actor: Actor, stackId: string, page: PageRequest) {
+  await loadStackFor(prisma, actor, stackId, 'stack.read');
+  const keyset = keysetArgs(page);
+  const rows = await prisma.stackRun.findMany({
+    where: { AND: [{ stackId }, keyset.where] },
+    orderBy: keyset.orderBy,
+    take: keyset.take,
+    include: RUN_INCLUDE,
+  });
+  return toPage(rows, page, stackRunSummaryDto);
+}
+
+export async function createStackRun(
+  prisma: PrismaClient,
+  actor: Actor,
+  stackId: string,
+  body: z.output<typeof CreateStackRunBody>,
+  event: string,
+  origin: RequestOrigin | null,
+) {
+  const stack = await loadStackFor(prisma, actor, stackId, 'stack.plan');
+  // On an auto-apply stack, queueing an apply is applying.
+  if (stack.autoApply && APPLYING_KINDS.includes(body.kind))
+    requireTenantAction(actor, 'stack.apply', { id: stack.tenantId, organizationId: stack.tenant.organizationId }, 'stack');
+  if (body.configuration !== undefined && stack.repository !== null) {
+    throw new ApiError('validation_failed', 422, 'this stack reads its configuration from its repository: do not upload one');
+  }
+  const archive = body.configuration === undefined ? undefined : new Uint8Array(Buffer.from(body.configuration, 'base64'));
+  if (stack.repository === null && archive === undefined && !(await prisma.stackRun.count({ where: { stackId, configArchive: { not: null } } }))) {
+    throw new ApiError(
+      'configuration_required',
+      422,
+      'this stack has no repository and no configuration was uploaded yet: upload one (`buildit stacks plan STACK DIR`)',
+    );
+  }
+  const run = await prisma.$transaction(async (tx) => {
+    const created = await createRun(tx, { stackId, kind: body.kind, event, triggeredById: actor.userId, ...(archive ? { configArchive: archive } : {}) });
+    await recordAudit(tx, actor, {
+      action: 'stack.run',
+      tenantId: stack.tenantId,
+      targetType: 'stack_run',
+      targetId: created.id,
+      details: { stackId, kind: body.kind, number: created.number },
+      origin,
+    });
+    return created;
+  });
+  return showRun(prisma, run.id);
+}
+
+export async function getStackRun(prisma: PrismaClient, actor: Actor, runId: string) {
+  await loadRunFor(prisma, actor, runId, 'stack.read');
+  return showRun(prisma, runId);
+}
+
+function wrongStatus(action: string, status: StackRunStatus, why = ''): ApiError {
+  return new ApiError('invalid_status', 409, `cannot ${action} a run that is ${status}${why}`);
+}
+
+export async function approveStackRun(prisma: PrismaClient, actor: Actor, runId: string, origin: RequestOrigin | null) {
+  const run = await loadRunFor(prisma, actor, runId, 'stack.apply');
+  if (!APPLYING_KINDS.includes(run.kind)) throw new ApiError('invalid_status', 409, `a ${run.kind} run is never applied: queue an apply run`);
+  const current = await latestVersionNumber(prisma, run.stackId);
+  if (run.status === 'planned' && run.planStateVersion !== current) {
+    throw new ApiError('stale_plan', 409, `the state changed since this plan (version ${run.planStateVersion ?? 0}, now ${current}): queue a new plan`);
+  }
+  await prisma.$transaction(async (tx) => {
+    if (!(await transitionStackRun(tx, runId, ['planned'], 'approved', { approvedById: actor.userId, approvedAt: new Date() })))
+      throw wrongStatus('approve', run.status);
+    await enqueueStackRunJob(tx, runId, 'apply');
+    await recordAudit(tx, actor, {
+      action: 'stack.approve',
+      tenantId: run.stack.tenantId,
+      targetType: 'stack_run',
+      targetId: runId,
+      details: { stackId: run.stackId, number: run.number },
+      origin,
+    });
+  });
+  return showRun(prisma, runId);
+}
+
+export async function discardStackRun(prisma: PrismaClient, actor: Actor, runId: string, origin: RequestOrigin | null) {
+  const run = await loadRunFor(prisma, actor, runId, 'stack.apply');
+  await prisma.$transaction(async (tx) => {
+    if (!(await transitionStackRun(tx, runId, ['planned'], 'discarded', { reason: 'discarded' }))) throw wrongStatus('discard', run.status);
+    await recordAudit(tx, actor, {
+      action: 'stack.discard',
+      tenantId: run.stack.tenantId,
+      targetType: 'stack_run',
+      targetId: runId,
+      details: { stackId: run.stackId, number: run.number },
+      origin,
+    });
+  });
+  return showRun(prisma, runId);
+}
+
+/** Runs that no terraform is working on end at once; the worker stops a running one (SIGINT, then kill). */
+const ENDS_AT_ONCE: readonly StackRunStatus[] = ['queued', 'planned', 'approved'];
+
+export async function cancelStackRun(prisma: PrismaClient, actor: Actor, runId: string, origin: RequestOrigin | null) {
+  const run = await loadRunFor(prisma, actor, runId, 'stack.plan');
+  if (!CANCELLABLE_STATUSES.includes(run.status)) throw wrongStatus('cancel', run.status);
+  await prisma.$transaction(async (tx) => {
+    const now = new Date();
+    const ended = await transitionStackRun(tx, runId, ENDS_AT_ONCE, 'cancelled', { cancelRequestedAt: now, reason: 'cancelled' });
+    if (!ended)
+      await tx.stackRun.updateMany({
+        where: { id: runId, status: { in: ['planning', 'applying'] }, cancelRequestedAt: null },
+        data: { cancelRequestedAt: now },
+      });
+    await recordAudit(tx, actor, {
+      action: 'stack.cancel',
+      tenantId: run.stack.tenantId,
+      targetType: 'stack_run',
+      targetId: runId,
+      details: { stackId: run.stackId, number: run.number },
+      origin,
+    });
+  });
+  return showRun(prisma, runId);
+}
+
+export async function getStackRunLogs(prisma: PrismaClient, actor: Actor, runId: string, after: number, limit: number) {
+  const run = await loadRunFor(prisma, actor, runId, 'stack.read');
+  const chunks = await readStackRunLog(prisma, runId, after, limit);
+  const finished = FINISHED_STATUSES.includes(run.status) || run.status === 'planned';
+  return { items: chunks.map((c) => ({ seq: c.seq, text: c.text, createdAt: c.createdAt.toISOString() })), finished: finished && chunks.length < limit };
+}

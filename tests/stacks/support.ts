@@ -1,0 +1,72 @@
+/**
+ * Test support for stack runs: a real JobRunner with the worker's stack handlers on the test database, the
+ * stack API called through its route files, and a configuration packed as the CLI uploads it.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { JobRunner } from '../../lib/queue/runner';
+import { DRIFT_JOB } from '../../lib/stacks/drift';
+import { STACK_RUN_JOB } from '../../lib/stacks/runs';
+import { createStackDriftHandler } from '../../worker/jobs/stack-drift';
+import { createStackRunHandler } from '../../worker/jobs/stack-run';
+import { call, routeHandler, type CallResult } from '../api/helpers';
+import type { HttpMethod } from '../../lib/api/operation';
+import type { TestDatabase } from '../support/db';
+
+/** `tar -czf` of a directory, base64: the body of an upload (as `buildit stacks plan STACK DIR` sends it). */
+export function packConfiguration(dir: string): string {
+  return execFileSync('tar', ['-czf', '-', '-C', dir, '--exclude=.terraform', '--exclude=.terraformrc', '.']).toString('base64');
+}
+
+export function startStackWorker(database: TestDatabase, stateBaseUrl: string, options: { cancelGraceMs?: number; leaseMs?: number } = {}): JobRunner {
+  const deps = {
+    prisma: database.prisma,
+    dataDir: mkdtempSync(path.join(tmpdir(), 'buildit-stack-worker-')),
+    stateBaseUrl,
+    terraformBinary: process.env.BUILDIT_TERRAFORM_BIN ?? 'terraform',
+    cancelGraceMs: options.cancelGraceMs ?? 5_000,
+    cancelPollMs: 200,
+  };
+  return new JobRunner({
+    pool: database.pool,
+    workerId: `stack-test-${process.pid}`,
+    handlers: { [STACK_RUN_JOB]: createStackRunHandler(deps), [DRIFT_JOB]: createStackDriftHandler({ prisma: database.prisma }) },
+    kinds: [STACK_RUN_JOB, DRIFT_JOB],
+    concurrency: 2,
+    pollMs: 200,
+    leaseMs: options.leaseMs ?? 15_000,
+    heartbeatMs: Math.min(5_000, Math.floor((options.leaseMs ?? 15_000) / 3)),
+  });
+}
+
+/** Every API answer of a test, kept to check that no sensitive value is in any of them. */
+export const answers: string[] = [];
+
+export async function api(
+  method: HttpMethod,
+  apiPath: string,
+  token: string,
+  params: Record<string, string>,
+  body?: unknown,
+  query?: Record<string, string>,
+): Promise<CallResult> {
+  const handler = await routeHandler(method, apiPath);
+  const concrete = apiPath.replace(/\{(\w+)\}/g, (_, name: string) => params[name]!);
+  const result = await call(handler, method, concrete, { token, params, ...(body !== undefined ? { body } : {}), ...(query ? { query } : {}) });
+  answers.push(result.text);
+  return result;
+}
+
+/** Polls the run through the API until its status is one of `statuses`. */
+export async function waitForRun(token: string, runId: string, statuses: string[], timeoutMs = 60_000): Promise<{ status: string; [key: string]: unknown }> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const result = await api('GET', '/api/v1/stack-runs/{stackRunId}', token, { stackRunId: runId });
+    const run = result.body as { status: string; reason: string | null };
+    if (statuses.includes(run.status)) return run;
+    if (Date.now() > deadline) throw new Error(`run ${runId} is ${run.status} (${run.reason ?? ''}), not ${statuses.join('|')}, after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

@@ -1,0 +1,23 @@
+/**
+ * The `stack_run` job (payload `{ runId, phase }`, lib/stacks/runs.ts): the plan phase when a run is created,
+ * the apply phase when it is approved (or at once after the plan on an auto-apply stack). Each phase reads
+ * the run's status first, so a job that runs twice does nothing twice: see plan.ts and apply.ts.
+ */
+import { z } from 'zod';
+import type { JobHandler } from '../../../lib/queue/runner';
+import { applyPhase } from './apply';
+import { planPhase } from './plan';
+import type { StackRunDeps } from './session';
+
+export type { StackRunDeps } from './session';
+
+const Payload = z.object({ runId: z.string().min(1), phase: z.enum(['plan', 'apply']) });
+
+export function createStackRunHandler(deps: StackRunDeps): JobHandler {
+  return async (job, ctx) => {
+    const { runId, phase } = Payload.parse(job.payload);
+    const log = ctx.log.child({ stackRunId: runId, phase });
+    if (phase === 'plan' && (await planPhase(deps, runId, ctx.signal, log)) === 'done') return;
+    await applyPhase(deps, runId, ctx.signal, log);
+  };
+}

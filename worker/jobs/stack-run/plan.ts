@@ -1,0 +1,122 @@
+/**
+ * The plan phase of a stack run: queued → planning → planned | no_changes | errored | cancelled.
+ * `terraform init`, then `plan -out` with `-json` (the log) and `-detailed-exitcode` (0: nothing to do,
+ * 2: changes), then `show -json` of the saved plan: stored encrypted with the plan file, and turned into
+ * the masked plan view and change summary the API shows. A drift check marks the stack drifted when its
+ * plan finds changes. An apply run of an auto-apply stack is approved at once; the caller applies it.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { recordAudit } from '../../../lib/auth/audit';
+import { Prisma } from '../../../lib/generated/prisma/client';
+import type { Logger } from '../../../lib/log';
+import { planView } from '../../../lib/stacks/plan-view';
+import { APPLYING_KINDS, enqueueStackRunJob, transitionStackRun } from '../../../lib/stacks/runs';
+import { planFileAddress, planJsonAddress, seal } from '../../../lib/stacks/sealed';
+import { mintRunCredential } from '../../../lib/stacks/state/credentials';
+import { releaseRunLocks } from '../../../lib/stacks/state/locks';
+import { latestVersionNumber } from '../../../lib/stacks/state/versions';
+import { endCancelled, endErrored, requireSuccess } from './finish';
+import { openSession, type Session, type StackRunDeps } from './session';
+
+/** How long a run waits before it looks again whether its stack's other run has finished. */
+export const BUSY_RETRY_MS = 2_000;
+
+const PLAN_FILE = 'buildit.tfplan';
+
+export type PlanOutcome = 'apply' | 'done';
+
+export async function planPhase(deps: StackRunDeps, runId: string, jobSignal: AbortSignal, log: Logger): Promise<PlanOutcome> {
+  const { prisma } = deps;
+  const run = await prisma.stackRun.findUnique({ where: { id: runId }, include: { stack: { include: { tenant: { select: { organizationId: true } } } } } });
+  if (!run) return 'done';
+  // An attempt that died while planning left nothing but maybe its lock: plan again.
+  if (run.status === 'planning') await releaseRunLocks(prisma, runId);
+  else if (run.status !== 'queued') return 'done';
+
+  const credential = mintRunCredential(runId);
+  try {
+    const started = await transitionStackRun(prisma, runId, ['queued', 'planning'], 'planning', {
+      startedAt: run.startedAt ?? new Date(),
+      backendTokenHash: credential.hash,
+    });
+    if (!started) return 'done';
+  } catch (error) {
+    // Another run of the stack is planning or applying (the one-active-run index): wait for it.
+    if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') {
+      log.info({ runId, stackId: run.stackId }, 'another run of the stack is active; waiting');
+      await enqueueStackRunJob(prisma, runId, 'plan', new Date(Date.now() + BUSY_RETRY_MS));
+      return 'done';
+    }
+    throw error;
+  }
+
+  let session: Session | null = null;
+  try {
+    session = await openSession(deps, run, 'plan', credential, jobSignal);
+    requireSuccess(session, await session.terraform(['init', '-input=false', '-no-color']), 'terraform init');
+
+    const planStateVersion = await latestVersionNumber(prisma, run.stackId);
+    const destroy = run.kind === 'destroy' ? ['-destroy'] : [];
+    const plan = await session.terraform(['plan', '-input=false', '-json', '-detailed-exitcode', `-out=${PLAN_FILE}`, ...destroy]);
+    requireSuccess(session, plan, 'terraform plan', [0, 2]);
+    const shown = await session.capture(['show', '-json', '-no-color', PLAN_FILE]);
+    requireSuccess(session, shown.exit, 'terraform show of the plan');
+    const view = planView(JSON.parse(shown.stdout) as unknown);
+    const planFile = await readFile(path.join(session.workdir, PLAN_FILE));
+    const json = seal(planJsonAddress(run.stack.tenantId, runId), shown.stdout);
+    const file = seal(planFileAddress(run.stack.tenantId, runId), planFile.toString('base64'));
+    const changed = plan.code === 2;
+    const { summary } = view;
+    session.log.line(
+      changed ? `plan: ${summary.add} to add, ${summary.change} to change, ${summary.destroy} to destroy, ${summary.replace} to replace` : 'plan: no changes',
+    );
+    await session.log.flush();
+
+    const autoApply = changed && APPLYING_KINDS.includes(run.kind) && run.stack.autoApply;
+    await prisma.$transaction(async (tx) => {
+      await transitionStackRun(tx, runId, ['planning'], changed ? 'planned' : 'no_changes', {
+        backendTokenHash: null,
+        commitSha: session!.commitSha,
+        changeSummary: { ...summary },
+        planView: view as unknown as Prisma.InputJsonValue,
+        planJsonCiphertext: json.ciphertext,
+        planIv: json.iv,
+        planAuthTag: json.authTag,
+        planFileCiphertext: file.ciphertext,
+        planFileIv: file.iv,
+        planFileAuthTag: file.authTag,
+        planKeyId: json.keyId,
+        planStateVersion,
+      });
+      if (run.kind === 'drift') await recordDriftCheck(tx, run, changed, summary);
+      if (autoApply) await transitionStackRun(tx, runId, ['planned'], 'approved', { approvedAt: new Date() });
+    });
+    return autoApply ? 'apply' : 'done';
+  } catch (error) {
+    if (session?.cancelRequested()) await endCancelled(prisma, runId, 'planning', session);
+    else await endErrored(prisma, runId, 'planning', error, session);
+    return 'done';
+  } finally {
+    await session?.close();
+  }
+}
+
+async function recordDriftCheck(
+  tx: Prisma.TransactionClient,
+  run: { id: string; stackId: string; stack: { tenantId: string; drifted: boolean; tenant: { organizationId: string } } },
+  drifted: boolean,
+  summary: object,
+): Promise<void> {
+  await tx.stack.update({ where: { id: run.stackId }, data: { drifted, driftCheckedAt: new Date() } });
+  if (!drifted) return;
+  await recordAudit(tx, null, {
+    action: 'stack.drift_detected',
+    organizationId: run.stack.tenant.organizationId,
+    tenantId: run.stack.tenantId,
+    targetType: 'stack',
+    targetId: run.stackId,
+    details: { runId: run.id, ...summary },
+    origin: null,
+  });
+}

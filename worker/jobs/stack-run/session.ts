@@ -1,0 +1,125 @@
+/**
+ * What one phase (plan or apply) of a stack run works with: a fresh directory holding the configuration
+ * and BuildIt's backend override, the environment of its terraform (variables, the run's backend
+ * credential), the run's log (masked with every sensitive value), and a stop signal that fires when the
+ * run is cancelled (watched in the database) or the worker must let go of the job.
+ */
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { PrismaClient } from '../../../lib/generated/prisma/client';
+import type { Stack, StackRun } from '../../../lib/generated/prisma/client';
+import { createMasker } from '../../../lib/secrets/mask';
+import { StackRunLog } from '../../../lib/stacks/run-log';
+import { materializeSource } from '../../../lib/stacks/source';
+import { readableLines } from '../../../lib/stacks/terraform/json-lines';
+import { runTerraform, type TerraformExit } from '../../../lib/stacks/terraform/process';
+import { prepareWorkdir } from '../../../lib/stacks/terraform/workdir';
+import { resolveRunVariables } from '../../../lib/stacks/variables';
+
+export interface StackRunDeps {
+  prisma: PrismaClient;
+  dataDir: string;
+  /** Where terraform reaches the web's state backend: `<base>/api/v1/stacks/<id>/state`. */
+  stateBaseUrl: string;
+  terraformBinary: string;
+  /** After SIGINT, how long terraform may take to stop before it is killed. */
+  cancelGraceMs: number;
+  /** How often a running phase looks for a cancel request. */
+  cancelPollMs: number;
+}
+
+export interface Session {
+  workdir: string;
+  commitSha: string | null;
+  log: StackRunLog;
+  /** Aborted on cancel or when the worker lets go of the job. */
+  stop: AbortSignal;
+  cancelRequested(): boolean;
+  /** Runs terraform with its output in the log (`-json` messages as readable lines). */
+  terraform(args: string[]): Promise<TerraformExit>;
+  /** Runs terraform and returns its stdout, logging only stderr (`show -json`: the plan in clear). */
+  capture(args: string[]): Promise<{ exit: TerraformExit; stdout: string }>;
+  close(): Promise<void>;
+}
+
+export async function openSession(
+  deps: StackRunDeps,
+  run: StackRun & { stack: Stack },
+  phase: 'plan' | 'apply',
+  credential: { username: string; password: string },
+  jobSignal: AbortSignal,
+): Promise<Session> {
+  const variables = await resolveRunVariables(deps.prisma, run.stack);
+  const log = await StackRunLog.open(deps.prisma, run.id, createMasker([...variables.sensitiveValues, credential.password]));
+  const controller = new AbortController();
+  let cancelRequested = false;
+  const onJobAbort = () => controller.abort();
+  jobSignal.addEventListener('abort', onJobAbort, { once: true });
+  const poll = setInterval(() => {
+    void deps.prisma.stackRun
+      .findUnique({ where: { id: run.id }, select: { cancelRequestedAt: true } })
+      .then((row) => {
+        if (row?.cancelRequestedAt && !cancelRequested) {
+          cancelRequested = true;
+          log.line('cancel requested: stopping terraform (SIGINT)');
+          controller.abort();
+        }
+      })
+      .catch(() => {});
+  }, deps.cancelPollMs);
+  const dir = path.join(deps.dataDir, 'stack-runs', run.id, phase);
+  const close = async () => {
+    clearInterval(poll);
+    jobSignal.removeEventListener('abort', onJobAbort);
+    await log.flush();
+    // The directory holds the plan file and terraform's cached state: nothing of it outlives the phase.
+    await rm(dir, { recursive: true, force: true, maxRetries: 3 });
+  };
+  try {
+    await rm(dir, { recursive: true, force: true, maxRetries: 3 });
+    const source = await materializeSource({
+      prisma: deps.prisma,
+      dataDir: deps.dataDir,
+      dir,
+      stack: run.stack,
+      commitSha: run.commitSha,
+      archive: run.configArchive,
+      onLine: (line) => log.line(line),
+      signal: controller.signal,
+    });
+    const stateUrl = `${deps.stateBaseUrl.replace(/\/$/, '')}/api/v1/stacks/${run.stackId}/state`;
+    const env = {
+      ...(await prepareWorkdir(source.workdir, { stateUrl, ...credential }, path.join(deps.dataDir, 'terraform-plugins'))),
+      ...variables.env,
+    };
+    const terraform = (args: string[], onStdout: (line: string) => void) => {
+      log.line(`$ terraform ${args.join(' ')}`);
+      return runTerraform({
+        binary: deps.terraformBinary,
+        cwd: source.workdir,
+        args,
+        env,
+        onLine: (stream, line) => (stream === 'stdout' ? onStdout(line) : log.line(line)),
+        signal: controller.signal,
+        graceMs: deps.cancelGraceMs,
+      });
+    };
+    return {
+      workdir: source.workdir,
+      commitSha: source.commitSha,
+      log,
+      stop: controller.signal,
+      cancelRequested: () => cancelRequested,
+      terraform: (args) => terraform(args, (line) => readableLines(line).forEach((text) => log.line(text))),
+      async capture(args) {
+        const lines: string[] = [];
+        const exit = await terraform(args, (line) => lines.push(line));
+        return { exit, stdout: lines.join('\n') };
+      },
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
