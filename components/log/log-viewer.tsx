@@ -22,8 +22,8 @@ export interface LogViewerProps {
   title: string;
   /** The stage is still running: the tail is followed from the start. */
   live: boolean;
-  /** The whole log as a file (GET .../logs/raw). */
-  downloadHref: string;
+  /** The whole log as a file (GET .../logs/raw); no "Download raw" without one. */
+  downloadHref?: string;
   /** Said instead of the lines while there are none. */
   emptyText: string;
 }
@@ -128,9 +128,11 @@ export function LogViewer({ store, version, title, live, downloadHref, emptyText
         <button type="button" className={`${TOOL} ${PRESSED}`} aria-pressed={timestamps} onClick={() => setTimestamps(!timestamps)}>
           Timestamps
         </button>
-        <a href={downloadHref} download className={TOOL}>
-          Download raw
-        </a>
+        {downloadHref ? (
+          <a href={downloadHref} download className={TOOL}>
+            Download raw
+          </a>
+        ) : null}
       </div>
       <div
         ref={scroller}

@@ -1,0 +1,69 @@
+'use client';
+// The plan review of a stack run: its status and who started and approved it, the decision (Approve,
+// Discard, Cancel) for those allowed, the changed resources grouped by action, each opening to an
+// attribute-level diff, and the output changes; the raw log beside them. The page follows the run while
+// the worker is at it (use-stack-run.ts).
+import Link from 'next/link';
+import { ApiError, errorMessage } from '../app/api-client';
+import { Loading } from '../app/states';
+import { Alert } from '../forms';
+import { stackHref } from '../stacks/api';
+import { ChangeCounts } from '../stacks/change-counts';
+import { StackRunStatusBadge } from '../stacks/status-badge';
+import { DecisionButtons } from './decision-buttons';
+import { OutputChanges } from './output-changes';
+import { ResourceGroups } from './resource-groups';
+import { RunFacts } from './run-facts';
+import { StackRunLog } from './stack-run-log';
+import { useStackRun } from './use-stack-run';
+
+export function PlanReview({ runId }: { runId: string }) {
+  const run = useStackRun(runId);
+  if (run.isPending) return <Loading what="the run" />;
+  if (run.isError) {
+    const missing = run.error instanceof ApiError && run.error.status === 404;
+    return (
+      <div className="space-y-3">
+        <h1 className="text-xl font-semibold">{missing ? 'Run not found' : 'The run could not be loaded'}</h1>
+        <Alert error={missing ? 'No stack run with this id exists, or you may not see it.' : errorMessage(run.error)} />
+        <Link href="/stacks" className="text-blue-700 underline dark:text-blue-300">
+          All stacks
+        </Link>
+      </div>
+    );
+  }
+  const data = run.data;
+  return (
+    <div className="space-y-4">
+      <header className="flex flex-wrap items-center gap-x-3 gap-y-2">
+        <h1 className="text-2xl font-semibold tracking-tight">
+          Run #{data.number} · {data.kind}
+        </h1>
+        <StackRunStatusBadge status={data.status} />
+        {data.changeSummary ? <ChangeCounts summary={data.changeSummary} /> : null}
+        <Link href={stackHref(data.stackId)} className="text-sm text-blue-700 underline dark:text-blue-300">
+          Stack
+        </Link>
+      </header>
+      <div className="grid gap-4 xl:grid-cols-[minmax(0,1fr)_minmax(0,1fr)]">
+        <div className="min-w-0 space-y-4">
+          <RunFacts run={data} />
+          <DecisionButtons run={data} />
+          {data.plan ? (
+            <>
+              <ResourceGroups resources={data.plan.resources} />
+              <OutputChanges outputs={data.plan.outputs} />
+            </>
+          ) : (
+            <p className="text-sm text-slate-600 dark:text-slate-400">
+              {data.status === 'queued' || data.status === 'planning' ? 'The plan appears here once terraform has made it.' : 'This run has no plan.'}
+            </p>
+          )}
+        </div>
+        <div className="flex h-[70vh] min-h-80 min-w-0 flex-col">
+          <StackRunLog runId={data.id} status={data.status} />
+        </div>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,82 @@
+'use client';
+// A stack's page: what it is and who holds its lock, then its runs, variables, outputs, state versions and
+// settings, one section each. While its last run is being worked on the stack is re-read (see
+// ACTIVE_RUN_REFRESH_MS), and the lists that run changes are read again when it moves on.
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import Link from 'next/link';
+import { useEffect } from 'react';
+import { ApiError, errorMessage } from '../app/api-client';
+import { Loading, PageHeader, Section } from '../app/states';
+import { useWorkspace } from '../app/workspace';
+import { Alert } from '../forms';
+import { ACTIVE_RUN_REFRESH_MS, fetchStack, isActive, stackKeys } from './api';
+import { LockNotice } from './lock-holder';
+import { OutputsTable } from './outputs-table';
+import { StackRuns } from './stack-runs';
+import { StackSettings } from './stack-settings';
+import { StateVersions } from './state-versions';
+import { DriftBadge } from './status-badge';
+import { StackVariables } from './stack-variables';
+
+export function StackView({ stackId }: { stackId: string }) {
+  const { can } = useWorkspace();
+  const queryClient = useQueryClient();
+  const stack = useQuery({
+    queryKey: stackKeys.one(stackId),
+    queryFn: () => fetchStack(stackId),
+    refetchInterval: (query) => (query.state.data?.lastRun && isActive(query.state.data.lastRun.status) ? ACTIVE_RUN_REFRESH_MS : false),
+  });
+  const lastRunState = stack.data?.lastRun ? `${stack.data.lastRun.id}:${stack.data.lastRun.status}` : null;
+  useEffect(() => {
+    if (lastRunState === null) return;
+    void queryClient.invalidateQueries({ queryKey: stackKeys.runs(stackId) });
+    void queryClient.invalidateQueries({ queryKey: stackKeys.versions(stackId) });
+  }, [lastRunState, queryClient, stackId]);
+
+  if (stack.isPending) return <Loading what="the stack" />;
+  if (stack.isError) {
+    const missing = stack.error instanceof ApiError && stack.error.status === 404;
+    return (
+      <div className="space-y-3">
+        <h1 className="text-xl font-semibold">{missing ? 'Stack not found' : 'The stack could not be loaded'}</h1>
+        <Alert error={missing ? 'No stack with this id exists, or you may not see it.' : errorMessage(stack.error)} />
+        <Link href="/stacks" className="text-blue-700 underline dark:text-blue-300">
+          All stacks
+        </Link>
+      </div>
+    );
+  }
+  const data = stack.data;
+  return (
+    <>
+      <PageHeader
+        title={data.name}
+        description={
+          <>
+            {data.repository ? `${data.repository} · ${data.ref} · ${data.path}` : 'Configuration uploaded by the CLI with each plan.'}
+            {data.environment ? (
+              <>
+                {' '}
+                Manages the environment{' '}
+                <Link href="/environments" className="text-blue-700 underline dark:text-blue-300">
+                  {data.environment.name}
+                </Link>
+                .
+              </>
+            ) : null}
+            {data.autoApply ? ' Plans with changes are applied without approval.' : ' Plans with changes wait for approval.'}
+          </>
+        }
+        actions={data.drifted ? <DriftBadge /> : null}
+      />
+      {data.lock ? <LockNotice stackId={data.id} lock={data.lock} canUnlock={can('stack.apply')} /> : null}
+      <StackRuns stack={data} />
+      <StackVariables stackId={data.id} writable={can('stack.apply')} />
+      <Section title="Outputs" description={`Of the current state (version ${data.stateVersion}). Sensitive outputs are never shown.`}>
+        <OutputsTable outputs={data.outputs} caption={`Outputs of ${data.name}`} />
+      </Section>
+      <StateVersions stackId={data.id} canRollback={can('stack.apply') && data.lock === null} />
+      <StackSettings stack={data} writable={can('stack.apply')} />
+    </>
+  );
+}
