@@ -1,8 +1,8 @@
 'use client';
 // The plan review of a stack run: its status and who started and approved it, the decision (Approve,
 // Discard, Cancel) for those allowed, the changed resources grouped by action, each opening to an
-// attribute-level diff, and the output changes; the raw log beside them. The page follows the run while
-// the worker is at it (use-stack-run.ts).
+// attribute-level diff, and the output changes; the raw log beside them. The page follows the run live
+// (use-stack-run.ts).
 import Link from 'next/link';
 import { ApiError, errorMessage } from '../app/api-client';
 import { Loading } from '../app/states';
@@ -18,7 +18,7 @@ import { StackRunLog } from './stack-run-log';
 import { useStackRun } from './use-stack-run';
 
 export function PlanReview({ runId }: { runId: string }) {
-  const run = useStackRun(runId);
+  const { run, log } = useStackRun(runId);
   if (run.isPending) return <Loading what="the run" />;
   if (run.isError) {
     const missing = run.error instanceof ApiError && run.error.status === 404;
@@ -61,7 +61,7 @@ export function PlanReview({ runId }: { runId: string }) {
           )}
         </div>
         <div className="flex h-[70vh] min-h-80 min-w-0 flex-col">
-          <StackRunLog runId={data.id} status={data.status} />
+          <StackRunLog log={log} status={data.status} />
         </div>
       </div>
     </div>

@@ -65,7 +65,7 @@ function ResourceItem({ resource }: { resource: PlanResource }) {
   const [open, setOpen] = useState(false);
   const panelId = `resource-${resource.address.replace(/[^A-Za-z0-9_-]/g, '-')}`;
   return (
-    <li>
+    <li data-resource={resource.address}>
       <button
         type="button"
         aria-expanded={open}

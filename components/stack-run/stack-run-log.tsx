@@ -1,13 +1,14 @@
 'use client';
 // The run's log (terraform's output as readable lines, sensitive values masked by the worker) in the log viewer.
+import type { UseQueryResult } from '@tanstack/react-query';
 import { errorMessage } from '../app/api-client';
 import { Alert } from '../forms';
-import { LogViewer } from '../log';
+import { LogViewer, type LogStore } from '../log';
 import { isActive, type StackRunStatus } from '../stacks/api';
-import { useStackRunLog } from './use-stack-run';
 
-export function StackRunLog({ runId, status }: { runId: string; status: StackRunStatus }) {
-  const log = useStackRunLog(runId, status);
+type Log = UseQueryResult<{ store: LogStore; version: number }>;
+
+export function StackRunLog({ log, status }: { log: Log; status: StackRunStatus }) {
   if (log.isError) return <Alert error={`The log could not be loaded: ${errorMessage(log.error)}`} />;
   if (!log.data) {
     return (

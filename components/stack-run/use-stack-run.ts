@@ -1,21 +1,13 @@
 'use client';
-// A stack run and its log for the plan review. Stack runs publish no Socket.IO events (docs/realtime.md is
-// about pipeline runs), so while the worker is at a run both are re-read every ACTIVE_RUN_REFRESH_MS; a run
-// waiting for approval or over is read once. The log is read incrementally (`?after=` the last chunk) into
-// the log viewer's LogStore.
-import { useQuery } from '@tanstack/react-query';
+// A stack run and its log for the plan review, kept current by the worker's `stack_run.event`s
+// (../stacks/live.ts): a new status re-reads the run, a new log chunk reads the log after the last chunk
+// held (`?after=`) into the log viewer's LogStore.
+import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useRef } from 'react';
 import { apiFetch } from '../app/api-client';
 import { LogStore } from '../log';
-import { ACTIVE_RUN_REFRESH_MS, LOG_PAGE, fetchStackRun, isActive, stackKeys, stackPaths, type StackRunLogs, type StackRunStatus } from '../stacks/api';
-
-export function useStackRun(runId: string) {
-  return useQuery({
-    queryKey: stackKeys.run(runId),
-    queryFn: () => fetchStackRun(runId),
-    refetchInterval: (query) => (query.state.data && isActive(query.state.data.status) ? ACTIVE_RUN_REFRESH_MS : false),
-  });
-}
+import { fetchStackRun, LOG_PAGE, stackKeys, stackPaths, type StackRun, type StackRunLogs } from '../stacks/api';
+import { useStackRunEvents } from '../stacks/live';
 
 /** Chunks of text (lines ending with \n) into the store, in seq order. */
 function addChunks(store: LogStore, chunks: StackRunLogs['items']): void {
@@ -30,14 +22,13 @@ function addChunks(store: LogStore, chunks: StackRunLogs['items']): void {
   }
 }
 
-/** The run's log so far; re-read while the run is active, and once more each time its status changes. */
-export function useStackRunLog(runId: string, status: StackRunStatus | undefined) {
-  const store = useRef<LogStore | null>(null);
-  return useQuery({
-    queryKey: [...stackKeys.log(runId), status],
-    enabled: status !== undefined,
+export function useStackRun(runId: string) {
+  const queryClient = useQueryClient();
+  const store = useRef(new LogStore());
+  const run = useQuery({ queryKey: stackKeys.run(runId), queryFn: () => fetchStackRun(runId) });
+  const log = useQuery({
+    queryKey: stackKeys.log(runId),
     queryFn: async () => {
-      store.current ??= new LogStore();
       let page: StackRunLogs;
       do {
         page = await apiFetch<StackRunLogs>(stackPaths.log(runId, store.current.lastSeq));
@@ -45,7 +36,15 @@ export function useStackRunLog(runId: string, status: StackRunStatus | undefined
       } while (page.items.length === LOG_PAGE);
       return { store: store.current, version: store.current.version };
     },
-    refetchInterval: status && isActive(status) ? ACTIVE_RUN_REFRESH_MS : false,
-    placeholderData: (previous) => previous,
   });
+  useStackRunEvents({
+    onEvent: (event) => {
+      if (event.stackRunId !== runId) return;
+      const cached = queryClient.getQueryData<StackRun>(stackKeys.run(runId));
+      if (cached?.status !== event.status) void queryClient.invalidateQueries({ queryKey: stackKeys.run(runId) });
+      if (event.lastSeq > store.current.lastSeq) void queryClient.invalidateQueries({ queryKey: stackKeys.log(runId) });
+    },
+    onSubscribed: () => void queryClient.invalidateQueries({ queryKey: stackKeys.run(runId) }),
+  });
+  return { run, log };
 }

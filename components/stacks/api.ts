@@ -62,10 +62,3 @@ export const isWaiting = (status: StackRunStatus) => status === 'planned';
 export const isFinished = (status: StackRunStatus) => FINISHED.includes(status);
 /** The worker is at it (or about to be): the page follows it. */
 export const isActive = (status: StackRunStatus) => !isFinished(status) && !isWaiting(status);
-
-/**
- * How often a page re-reads a run the worker is working on. Stack runs publish no Socket.IO events yet
- * (docs/realtime.md covers pipeline runs only), so the run and its log are re-read while it is active, and
- * never once it waits or is over.
- */
-export const ACTIVE_RUN_REFRESH_MS = 2000;

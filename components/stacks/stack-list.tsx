@@ -1,6 +1,7 @@
 'use client';
 // The tenant's stacks: the last run's status, drift, who holds the state lock; "New stack" for those who may
 // create one, and an empty state that says how.
+import { useQueryClient } from '@tanstack/react-query';
 import Link from 'next/link';
 import { useState } from 'react';
 import { errorMessage } from '../app/api-client';
@@ -11,6 +12,7 @@ import { Alert } from '../forms';
 import { BUTTON } from '../pipelines/styles';
 import { timeAgo } from '../pipelines/time';
 import { stackHref, stackKeys, stackPaths, stackRunHref, type StackSummary } from './api';
+import { useStackRunEvents } from './live';
 import { lockHolder } from './lock-holder';
 import { NewStackForm } from './new-stack-form';
 import { DriftBadge, StackRunStatusBadge } from './status-badge';
@@ -20,6 +22,15 @@ export function StackList() {
   const [creating, setCreating] = useState(false);
   const stacks = usePagedList<StackSummary>(stackKeys.list(tenant?.id ?? ''), stackPaths.list(tenant?.id ?? ''), {}, tenant !== null);
   const canCreate = can('stack.apply');
+  const queryClient = useQueryClient();
+  // A run that changed status (or one the list does not show yet) changes the list.
+  useStackRunEvents({
+    onEvent: (event) => {
+      const shown = stacks.items.find((stack) => stack.id === event.stackId)?.lastRun;
+      if (shown?.id !== event.stackRunId || shown.status !== event.status) void queryClient.invalidateQueries({ queryKey: stackKeys.list(tenant?.id ?? '') });
+    },
+    onSubscribed: () => void queryClient.invalidateQueries({ queryKey: stackKeys.list(tenant?.id ?? '') }),
+  });
   const newButton = canCreate ? (
     <button type="button" aria-expanded={creating} onClick={() => setCreating(!creating)} className={BUTTON.primary}>
       New stack
@@ -87,9 +98,9 @@ function StackRow({ stack }: { stack: StackSummary }) {
       {lastRun ? (
         <Link
           href={stackRunHref(lastRun.id)}
-          aria-label={`Last run #${lastRun.number}, ${lastRun.kind}, ${lastRun.status}`}
           className="flex flex-wrap items-center gap-2 text-sm focus:outline-none focus-visible:ring-2 focus-visible:ring-blue-600"
         >
+          <span className="sr-only">Last run</span>
           <StackRunStatusBadge status={lastRun.status} />
           <span className="text-slate-700 dark:text-slate-300">
             #{lastRun.number} {lastRun.kind} · {timeAgo(lastRun.createdAt)}

@@ -1,15 +1,16 @@
 'use client';
 // A stack's page: what it is and who holds its lock, then its runs, variables, outputs, state versions and
-// settings, one section each. While its last run is being worked on the stack is re-read (see
-// ACTIVE_RUN_REFRESH_MS), and the lists that run changes are read again when it moves on.
+// settings, one section each. When one of its runs changes status (live.ts) the stack and its lists are
+// read again.
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import Link from 'next/link';
-import { useEffect } from 'react';
+import { useRef } from 'react';
 import { ApiError, errorMessage } from '../app/api-client';
 import { Loading, PageHeader, Section } from '../app/states';
 import { useWorkspace } from '../app/workspace';
 import { Alert } from '../forms';
-import { ACTIVE_RUN_REFRESH_MS, fetchStack, isActive, stackKeys } from './api';
+import { fetchStack, stackKeys } from './api';
+import { useStackRunEvents } from './live';
 import { LockNotice } from './lock-holder';
 import { OutputsTable } from './outputs-table';
 import { StackRuns } from './stack-runs';
@@ -21,17 +22,17 @@ import { StackVariables } from './stack-variables';
 export function StackView({ stackId }: { stackId: string }) {
   const { can } = useWorkspace();
   const queryClient = useQueryClient();
-  const stack = useQuery({
-    queryKey: stackKeys.one(stackId),
-    queryFn: () => fetchStack(stackId),
-    refetchInterval: (query) => (query.state.data?.lastRun && isActive(query.state.data.lastRun.status) ? ACTIVE_RUN_REFRESH_MS : false),
+  const stack = useQuery({ queryKey: stackKeys.one(stackId), queryFn: () => fetchStack(stackId) });
+  const statuses = useRef(new Map<string, string>());
+  useStackRunEvents({
+    onEvent: (event) => {
+      if (event.stackId !== stackId || statuses.current.get(event.stackRunId) === event.status) return;
+      statuses.current.set(event.stackRunId, event.status);
+      // Prefix of the runs and state versions lists too.
+      void queryClient.invalidateQueries({ queryKey: stackKeys.one(stackId) });
+    },
+    onSubscribed: () => void queryClient.invalidateQueries({ queryKey: stackKeys.one(stackId) }),
   });
-  const lastRunState = stack.data?.lastRun ? `${stack.data.lastRun.id}:${stack.data.lastRun.status}` : null;
-  useEffect(() => {
-    if (lastRunState === null) return;
-    void queryClient.invalidateQueries({ queryKey: stackKeys.runs(stackId) });
-    void queryClient.invalidateQueries({ queryKey: stackKeys.versions(stackId) });
-  }, [lastRunState, queryClient, stackId]);
 
   if (stack.isPending) return <Loading what="the stack" />;
   if (stack.isError) {

@@ -24,6 +24,23 @@ export const UNSUBSCRIBE = 'unsubscribe';
  */
 export const RELAY_RUN_EVENT = 'buildit:run-event';
 
+/** Server → client: a stack run changed (its status, or a new log chunk), to sockets in its tenant's room. */
+export const STACK_RUN_EVENT = 'stack_run.event';
+/** Worker → web servers: a StackRunEvent and the id of its stack's tenant, delivered as `stack_run.event`. */
+export const RELAY_STACK_RUN_EVENT = 'buildit:stack-run-event';
+
+/**
+ * A stack run as the worker just stored it: its status and the last log chunk's seq. Readers re-read what
+ * changed from the REST API (`GET /api/v1/stack-runs/{id}`, `.../logs?after=`); repeats are harmless.
+ */
+export interface StackRunEvent {
+  stackRunId: string;
+  stackId: string;
+  status: string;
+  /** Highest log chunk seq stored (0: none). */
+  lastSeq: number;
+}
+
 /** Socket.IO room names; the server joins sockets to them after authorization and delivers run events to them. */
 export const runRoom = (runId: string) => `run:${runId}`;
 export const tenantRoom = (tenantId: string) => `tenant:${tenantId}`;
@@ -82,11 +99,13 @@ export type SimpleAck = { ok: true } | { ok: false; error: ErrorBody };
 export interface ServerToClientEvents {
   [RUN_EVENT]: (event: ServerRunEvent) => void;
   [RUN_SNAPSHOT]: (snapshot: RunSnapshot) => void;
+  [STACK_RUN_EVENT]: (event: StackRunEvent) => void;
 }
 
 /** Server-side emits between the workers' publishers and the web servers. */
 export interface ServerSideEvents {
   [RELAY_RUN_EVENT]: (tenantId: string, event: ServerRunEvent) => void;
+  [RELAY_STACK_RUN_EVENT]: (tenantId: string, event: StackRunEvent) => void;
 }
 
 export interface ClientToServerEvents {

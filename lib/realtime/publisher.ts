@@ -8,7 +8,7 @@ import type pg from 'pg';
 import type { RunEventPublisher, ServerRunEvent } from '../events/server-events';
 import { ensureAttachmentsTable } from './attachments';
 import { createPostgresEmitter } from './emitter';
-import { RELAY_RUN_EVENT } from './protocol';
+import { RELAY_RUN_EVENT, RELAY_STACK_RUN_EVENT, type StackRunEvent } from './protocol';
 
 export function createRunEventPublisher(pool: pg.Pool): RunEventPublisher {
   const emitter = createPostgresEmitter(pool);
@@ -26,4 +26,14 @@ export function createRunEventPublisher(pool: pg.Pool): RunEventPublisher {
       await emitter.serverSideEmit(RELAY_RUN_EVENT, target.tenantId, event);
     },
   };
+}
+
+export interface StackRunEventPublisher {
+  publish(tenantId: string, event: StackRunEvent): Promise<void>;
+}
+
+/** The workers' side of `stack_run.event`: a small payload, so no attachments table is needed. */
+export function createStackRunEventPublisher(pool: pg.Pool): StackRunEventPublisher {
+  const emitter = createPostgresEmitter(pool);
+  return { publish: (tenantId, event) => emitter.serverSideEmit(RELAY_STACK_RUN_EVENT, tenantId, event) };
 }

@@ -39,6 +39,8 @@ import { createPostgresEmitter } from './emitter';
 import { canReadTenantRuns, findReadableRun, readChunksAfter, readRunSnapshot, CATCH_UP_PAGE } from './catch-up';
 import {
   RELAY_RUN_EVENT,
+  RELAY_STACK_RUN_EVENT,
+  STACK_RUN_EVENT,
   RUN_EVENT,
   RUN_SNAPSHOT,
   SUBSCRIBE,
@@ -234,6 +236,8 @@ export async function attachRealtime(httpServer: HttpServer, options: RealtimeOp
     // A socket id is also the name of a room holding just that socket.
     io.local.to(rooms).except(notNow).emit(RUN_EVENT, event);
   };
+  // Stack runs: the tenant's room only (subscribe_tenant), no catch-up (readers re-read the REST API).
+  io.of('/').on(RELAY_STACK_RUN_EVENT, (tenantId, event) => io.local.to(tenantRoom(tenantId)).emit(STACK_RUN_EVENT, event));
   io.of('/').on(RELAY_RUN_EVENT, (tenantId, event) => {
     try {
       deliver(tenantId, event);

@@ -20,14 +20,16 @@ export class StackRunLog {
     lastSeq: number,
     /** Masks every sensitive value of the run (its log lines and anything else it stores). */
     readonly mask: (line: string) => string,
+    /** Called after each chunk is stored (the worker announces it to the browsers). */
+    private readonly onStored: () => void = () => {},
   ) {
     this.seq = lastSeq;
   }
 
   /** A writer that continues after the chunks already stored (a run's apply after its plan). */
-  static async open(prisma: PrismaClient, runId: string, mask: (line: string) => string): Promise<StackRunLog> {
+  static async open(prisma: PrismaClient, runId: string, mask: (line: string) => string, onStored?: () => void): Promise<StackRunLog> {
     const last = await prisma.stackRunLogChunk.findFirst({ where: { runId }, orderBy: { seq: 'desc' }, select: { seq: true } });
-    return new StackRunLog(prisma, runId, last?.seq ?? 0, mask);
+    return new StackRunLog(prisma, runId, last?.seq ?? 0, mask, onStored);
   }
 
   line(text: string): void {
@@ -47,7 +49,7 @@ export class StackRunLog {
       const seq = ++this.seq;
       this.buffer = [];
       this.bytes = 0;
-      this.writing = this.writing.then(() => this.prisma.stackRunLogChunk.create({ data: { runId: this.runId, seq, text } }).then(() => undefined));
+      this.writing = this.writing.then(() => this.prisma.stackRunLogChunk.create({ data: { runId: this.runId, seq, text } }).then(() => this.onStored()));
     }
     return this.writing;
   }

@@ -12,7 +12,7 @@ import type pg from 'pg';
 import { dataDirFromEnv, dbRetryMsFromEnv, logCapBytesFromEnv, publicUrlFromEnv, workerExecutorsFromEnv } from '../../lib/config/env';
 import type { PrismaClient } from '../../lib/db/client';
 import type { JobHandlers } from '../../lib/queue/runner';
-import { createRunEventPublisher } from '../../lib/realtime/publisher';
+import { createRunEventPublisher, createStackRunEventPublisher } from '../../lib/realtime/publisher';
 import type { CancelRequests } from '../../lib/runs/cancel-requests';
 import { COMMIT_STATUS_JOB } from '../../lib/commit-status/queue';
 import { createCommitStatusHandler } from './commit-status';
@@ -55,6 +55,7 @@ export function createJobHandlers(deps: { prisma: PrismaClient; pool: pg.Pool; c
       terraformBinary: terraformBinary(),
       cancelGraceMs: STACK_CANCEL_GRACE_MS,
       cancelPollMs: 1_000,
+      publisher: createStackRunEventPublisher(deps.pool),
     }),
     // A stack's drift schedule is due (lib/stacks/drift.ts; payload `{ stackId, slot }`): queue its drift run.
     [DRIFT_JOB]: createStackDriftHandler({ prisma: deps.prisma }),

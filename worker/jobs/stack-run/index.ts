@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import type { JobHandler } from '../../../lib/queue/runner';
+import { announceStackRun } from './announce';
 import { applyPhase } from './apply';
 import { planPhase } from './plan';
 import type { StackRunDeps } from './session';
@@ -17,7 +18,13 @@ export function createStackRunHandler(deps: StackRunDeps): JobHandler {
   return async (job, ctx) => {
     const { runId, phase } = Payload.parse(job.payload);
     const log = ctx.log.child({ stackRunId: runId, phase });
-    if (phase === 'plan' && (await planPhase(deps, runId, ctx.signal, log)) === 'done') return;
-    await applyPhase(deps, runId, ctx.signal, log);
+    const jobDeps = { ...deps, onLogStored: () => void announceStackRun(deps, runId, log) };
+    try {
+      if (phase === 'plan' && (await planPhase(jobDeps, runId, ctx.signal, log)) === 'done') return;
+      await applyPhase(jobDeps, runId, ctx.signal, log);
+    } finally {
+      // The phase's last status (planned, applied, errored, ...) is stored by now.
+      await announceStackRun(deps, runId, log);
+    }
   };
 }

@@ -8,6 +8,7 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { PrismaClient } from '../../../lib/generated/prisma/client';
 import type { Stack, StackRun } from '../../../lib/generated/prisma/client';
+import type { StackRunEventPublisher } from '../../../lib/realtime/publisher';
 import { createMasker } from '../../../lib/secrets/mask';
 import { StackRunLog } from '../../../lib/stacks/run-log';
 import { materializeSource } from '../../../lib/stacks/source';
@@ -26,6 +27,10 @@ export interface StackRunDeps {
   cancelGraceMs: number;
   /** How often a running phase looks for a cancel request. */
   cancelPollMs: number;
+  /** Where the run's changes are announced to the browsers (announce.ts); none: nobody is told. */
+  publisher?: StackRunEventPublisher;
+  /** Called after each log chunk of the run is stored. */
+  onLogStored?: () => void;
 }
 
 export interface Session {
@@ -50,7 +55,7 @@ export async function openSession(
   jobSignal: AbortSignal,
 ): Promise<Session> {
   const variables = await resolveRunVariables(deps.prisma, run.stack);
-  const log = await StackRunLog.open(deps.prisma, run.id, createMasker([...variables.sensitiveValues, credential.password]));
+  const log = await StackRunLog.open(deps.prisma, run.id, createMasker([...variables.sensitiveValues, credential.password]), deps.onLogStored);
   const controller = new AbortController();
   let cancelRequested = false;
   const onJobAbort = () => controller.abort();

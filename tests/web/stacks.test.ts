@@ -1,0 +1,166 @@
+/**
+ * The stack pages end to end (issue 15), in Chromium against a whole BuildIt (web + worker running the real
+ * terraform on configurations of `terraform_data` resources only, so nothing is downloaded): a stack created
+ * with the New stack form, its variables set on its page (one sensitive), a run planned by the worker and
+ * reviewed on the plan review page (resources grouped by action, attribute diffs, the sensitive one masked),
+ * approved in the browser and applied, its outputs then on the stack page and in the linked environment; the
+ * lock holder shown and force-unlocked; a rollback. The sensitive variable and output are in no page's HTML.
+ * Screenshots of each page in both themes at desktop and phone width; axe-core on each.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { test } from 'node:test';
+import type { Page } from 'playwright-core';
+import { chromiumOrSkip } from '../support/browser';
+import { artifactsDir, assertNoSeriousAxeViolations, screenshots, signedInPage, startWebApp } from '../support/web';
+import { packConfiguration } from '../stacks/support';
+import { stackConfig, terraformDir, terraformOrSkip } from '../stacks/terraform';
+
+const SECRET = `s3cret-${randomBytes(8).toString('hex')}`;
+const RUN_TIMEOUT_MS = 120_000;
+
+/** The page's HTML, checked for the secret, then its screenshots and an axe-core check. */
+async function checkPage(page: Page, dir: string, name: string, what: string): Promise<void> {
+  assert.ok(!(await page.content()).includes(SECRET), `${what}: the sensitive value is in the page`);
+  await screenshots(page, dir, name);
+  await assertNoSeriousAxeViolations(page, what);
+}
+
+/** The run's status badge in the plan review's header, once it is `status`. */
+const runStatus = (page: Page, status: string) => page.locator(`main header [data-status="${status}"]`).waitFor({ timeout: RUN_TIMEOUT_MS });
+
+test('stacks: create, variables, plan review, approve in the browser, apply, outputs in the stack and its environment', async (t) => {
+  const browser = await chromiumOrSkip(t);
+  if (!browser || !terraformOrSkip(t)) return;
+  const app = await startWebApp(t);
+  const dir = artifactsDir(t, 'stacks');
+  const { page } = await signedInPage(t, browser, app);
+  page.on('dialog', (dialog) => void dialog.accept());
+  let stackId = '';
+  let runId = '';
+
+  await t.test('empty lists say how to start', async () => {
+    await page.goto(`${app.base}/environments`);
+    await page.getByText('No environments yet').waitFor();
+    await checkPage(page, dir, 'environments-empty', 'empty environments');
+    await page.goto(`${app.base}/stacks`);
+    await page.getByText('No stacks yet').waitFor();
+    await page.getByText(/buildit stacks create NAME/).waitFor();
+    await checkPage(page, dir, 'stacks-empty', 'empty stacks list');
+  });
+
+  await t.test('New stack creates a stack and opens its page', async () => {
+    const newStack = page.getByRole('button', { name: 'New stack' });
+    await newStack.click();
+    assert.equal(await newStack.getAttribute('aria-expanded'), 'true');
+    await page.getByLabel('Name', { exact: true }).fill('Network');
+    await page.getByLabel(/^Uploaded by the CLI/).check();
+    await page.getByLabel('Environment (optional)').fill('staging');
+    await checkPage(page, dir, 'stacks-new', 'the New stack form');
+    await page.getByRole('button', { name: 'Create stack' }).click();
+    await page.waitForURL((url) => /^\/stacks\/[a-z0-9]+$/.test(url.pathname));
+    stackId = new URL(page.url()).pathname.split('/')[2]!;
+    await page.getByRole('heading', { name: 'Network', level: 1 }).waitFor();
+    await page.getByText('No runs yet').waitFor();
+  });
+
+  await t.test('variables: a plain value is shown, a sensitive one is write-only', async () => {
+    const setVariable = async (name: string, value: string, sensitive: boolean) => {
+      await page.getByLabel('Variable name').fill(name);
+      if (sensitive) await page.getByLabel(/^Sensitive/).check();
+      await page.getByLabel('Value', { exact: true }).fill(value);
+      await page.getByRole('button', { name: 'Set variable' }).click();
+      await page.locator(`[data-variable="${name}"]`).waitFor();
+    };
+    await setVariable('label', 'one', false);
+    await setVariable('password', SECRET, true);
+    assert.equal(await page.locator('[data-variable="label"] pre').innerText(), 'one');
+    await page.locator('[data-variable="password"]').getByText('sensitive: write-only').waitFor();
+  });
+
+  await t.test('a plan is reviewed: resources grouped by action, attribute diffs, the sensitive one masked', async () => {
+    // The CLI uploads the configuration (buildit stacks plan); the stack's page links the run.
+    const configuration = packConfiguration(terraformDir({ 'main.tf': stackConfig({ backend: false }) }).dir);
+    ({ id: runId } = await app.api<{ id: string }>('POST', `/api/v1/stacks/${stackId}/runs`, { kind: 'apply', configuration }));
+    await page.reload();
+    await page.getByRole('link', { name: 'Run #1 · apply' }).click();
+    await page.waitForURL((url) => url.pathname === `/stacks/runs/${runId}`);
+    await runStatus(page, 'planned');
+
+    const creates = page.locator('[data-action="create"]');
+    await creates.getByRole('heading', { name: 'Create (2)' }).waitFor();
+    const thing = creates.getByRole('button', { name: 'terraform_data.thing' });
+    assert.equal(await thing.getAttribute('aria-expanded'), 'false');
+    await thing.focus();
+    await page.keyboard.press('Enter');
+    assert.equal(await thing.getAttribute('aria-expanded'), 'true', 'the keyboard opens a resource');
+    assert.match(await creates.locator('[data-resource="terraform_data.thing"] [data-attribute="input"]').innerText(), /"one"/);
+    await creates.getByRole('button', { name: 'terraform_data.secret' }).click();
+    const secretInput = creates.locator('[data-resource="terraform_data.secret"] [data-attribute="input"]');
+    assert.deepEqual(await secretInput.locator('td').allInnerTexts(), ['(sensitive)', '(sensitive)']);
+    await page.locator('[data-output="password"]').getByText('(sensitive)').first().waitFor();
+    await page
+      .getByRole('region', { name: 'Log' })
+      .getByText(/Plan: 2 to add/)
+      .waitFor();
+    await checkPage(page, dir, 'plan-review', 'the plan review');
+  });
+
+  await t.test('Approve in the browser: the apply is followed to applied, outputs on the run and the stack', async () => {
+    await page.getByRole('button', { name: 'Approve', exact: true }).click();
+    await runStatus(page, 'applied');
+    assert.match(await page.locator('main dl').innerText(), /Approved by\s+owner@example\.test/);
+    await page
+      .getByRole('region', { name: 'Log' })
+      .getByText(/Apply complete!/)
+      .waitFor();
+    await checkPage(page, dir, 'plan-review-applied', 'the applied run');
+
+    await page.getByRole('link', { name: 'Stack', exact: true }).click();
+    await page.getByRole('heading', { name: 'Network', level: 1 }).waitFor();
+    const outputs = page.getByRole('table', { name: 'Outputs of Network' });
+    assert.equal(await outputs.locator('[data-output="label"] td').innerText(), 'one');
+    assert.equal(await outputs.locator('[data-output="password"] td').innerText(), 'sensitive: hidden');
+    await page.getByRole('list', { name: 'State versions' }).getByText('Version 1').waitFor();
+    await checkPage(page, dir, 'stack', 'the stack page');
+  });
+
+  await t.test('the linked environment shows the outputs, the sensitive one hidden', async () => {
+    await page.getByRole('link', { name: 'staging' }).click();
+    await page.waitForURL((url) => url.pathname === '/environments');
+    const staging = page.locator('[data-environment="staging"]');
+    await staging.getByRole('link', { name: 'Network' }).waitFor();
+    assert.equal(await staging.locator('[data-output="label"] td').innerText(), 'one');
+    assert.equal(await staging.locator('[data-output="password"] td').innerText(), 'sensitive: hidden');
+    await checkPage(page, dir, 'environments', 'the environments');
+  });
+
+  await t.test('the list shows the last run; a held lock is shown with its holder and force-unlocked', async () => {
+    const lock = await fetch(`${app.base}/api/v1/stacks/${stackId}/state/lock`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from(`laptop:${app.token}`).toString('base64')}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        ID: 'c0ffee00-0000-4000-8000-000000000001',
+        Operation: 'OperationTypeApply',
+        Who: 'ana@laptop',
+        Created: new Date().toISOString(),
+      }),
+    });
+    assert.equal(lock.status, 200, await lock.text());
+
+    await page.goto(`${app.base}/stacks`);
+    const row = page.locator('[data-stack="network"]');
+    await row.getByRole('link', { name: /^Last run\s*applied\s*#1 apply/ }).waitFor();
+    await row.getByText(/Locked by owner@example\.test \(ana@laptop\)/).waitFor();
+    await checkPage(page, dir, 'stacks', 'the stacks list');
+
+    await row.getByRole('link', { name: 'Network' }).click();
+    const notice = page.getByRole('status').filter({ hasText: 'The state is locked by' });
+    await notice.getByText('owner@example.test (ana@laptop)').waitFor();
+    await checkPage(page, dir, 'stack-locked', 'the locked stack');
+    await notice.getByRole('button', { name: 'Force unlock' }).click();
+    await notice.waitFor({ state: 'detached' });
+    const stack = await app.api<{ lock: unknown }>('GET', `/api/v1/stacks/${stackId}`);
+    assert.equal(stack.lock, null, 'the lock is gone');
+  });
+});
