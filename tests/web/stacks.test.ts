@@ -163,4 +163,21 @@ test('stacks: create, variables, plan review, approve in the browser, apply, out
     const stack = await app.api<{ lock: unknown }>('GET', `/api/v1/stacks/${stackId}`);
     assert.equal(stack.lock, null, 'the lock is gone');
   });
+
+  await t.test('a rollback from the stack page restores the earlier outputs', async () => {
+    await app.api('PUT', `/api/v1/stacks/${stackId}/variables/label`, { value: 'two' });
+    const { id } = await app.api<{ id: string }>('POST', `/api/v1/stacks/${stackId}/runs`, { kind: 'apply' });
+    await page.goto(`${app.base}/stacks/runs/${id}`);
+    await runStatus(page, 'planned');
+    await page.locator('[data-action="update"]').getByRole('heading', { name: 'Update in place (1)' }).waitFor();
+    await page.getByRole('button', { name: 'Approve', exact: true }).click();
+    await runStatus(page, 'applied');
+
+    await page.goto(`${app.base}/stacks/${stackId}`);
+    const label = page.getByRole('table', { name: 'Outputs of Network' }).locator('[data-output="label"] td');
+    assert.equal(await label.innerText(), 'two');
+    await page.getByRole('button', { name: 'Roll back to version 1' }).click();
+    await page.getByRole('list', { name: 'State versions' }).getByText('rollback to version 1 by owner@example.test').waitFor();
+    await label.getByText('one', { exact: true }).waitFor();
+  });
 });
