@@ -1,12 +1,12 @@
 'use client';
 // Who holds a stack's state lock (a run of BuildIt, or a person's terraform), and "Force unlock" for those
 // who may apply the stack: for a lock whose holder is gone.
-import { useMutation, useQueryClient } from '@tanstack/react-query';
 import Link from 'next/link';
-import { apiFetch, errorMessage } from '../app/api-client';
+import { apiFetch } from '../app/api-client';
 import { Alert } from '../forms';
 import { BUTTON } from '../pipelines/styles';
 import { timeAgo } from '../pipelines/time';
+import { confirmed, useApiMutation } from '../settings/mutation';
 import { stackKeys, stackPaths, stackRunHref, type Stack } from './api';
 
 type Lock = NonNullable<Stack['lock']>;
@@ -19,14 +19,9 @@ export function lockHolder(lock: Lock): string {
 }
 
 export function LockNotice({ stackId, lock, canUnlock }: { stackId: string; lock: Lock; canUnlock: boolean }) {
-  const queryClient = useQueryClient();
-  const unlock = useMutation({
-    mutationFn: () => apiFetch(stackPaths.lock(stackId), { method: 'DELETE' }),
-    onSuccess: () => queryClient.invalidateQueries({ queryKey: stackKeys.one(stackId) }),
-  });
-  const confirmAndUnlock = () => {
-    if (window.confirm('Force-unlock the state? Only do this when its holder is gone: two writers at once can corrupt the state.')) unlock.mutate();
-  };
+  const unlock = useApiMutation(() => apiFetch(stackPaths.lock(stackId), { method: 'DELETE' }), [stackKeys.one(stackId)]);
+  const confirmAndUnlock = () =>
+    confirmed('Force-unlock the state? Only do this when its holder is gone: two writers at once can corrupt the state.') && unlock.mutate();
   return (
     <div
       role="status"
@@ -49,7 +44,7 @@ export function LockNotice({ stackId, lock, canUnlock }: { stackId: string; lock
           {unlock.isPending ? 'Unlocking…' : 'Force unlock'}
         </button>
       ) : null}
-      <Alert error={unlock.isError ? errorMessage(unlock.error) : null} />
+      <Alert error={unlock.errorText} />
     </div>
   );
 }

@@ -57,9 +57,16 @@ export function StackList() {
         <Alert error={`The stacks could not be loaded: ${errorMessage(stacks.error)}`} />
       ) : stacks.items.length === 0 ? (
         <EmptyState title="No stacks yet">
-          {canCreate
-            ? 'Create one with New stack: give it a repository, branch and path, or let the CLI upload the configuration with `buildit stacks create NAME` then `buildit stacks plan NAME DIR`.'
-            : 'Nobody has created a stack in this tenant yet; a tenant admin can, here or with `buildit stacks create NAME`.'}
+          {canCreate ? (
+            <>
+              Create one with New stack: give it a repository, branch and path, or let the CLI upload the configuration with{' '}
+              <code>buildit stacks create --name NAME</code>, then <code>buildit stacks plan STACK DIR</code>.
+            </>
+          ) : (
+            <>
+              Nobody has created a stack in this tenant yet; a tenant admin can, here or with <code>buildit stacks create --name NAME</code>.
+            </>
+          )}
         </EmptyState>
       ) : (
         <>

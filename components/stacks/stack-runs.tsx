@@ -55,7 +55,13 @@ export function StackRuns({ stack }: { stack: Stack }) {
         <Alert error={`The runs could not be loaded: ${errorMessage(runs.error)}`} />
       ) : runs.items.length === 0 ? (
         <EmptyState title="No runs yet">
-          {stack.repository ? 'Start the first with Plan.' : 'Upload the configuration and plan it with `buildit stacks plan STACK DIR`.'}
+          {stack.repository ? (
+            'Start the first with Plan.'
+          ) : (
+            <>
+              Upload the configuration and plan it with <code>buildit stacks plan {stack.slug} DIR</code>.
+            </>
+          )}
         </EmptyState>
       ) : (
         <>

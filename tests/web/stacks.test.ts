@@ -45,7 +45,7 @@ test('stacks: create, variables, plan review, approve in the browser, apply, out
     await checkPage(page, dir, 'environments-empty', 'empty environments');
     await page.goto(`${app.base}/stacks`);
     await page.getByText('No stacks yet').waitFor();
-    await page.getByText(/buildit stacks create NAME/).waitFor();
+    await page.getByText(/buildit stacks create --name NAME/).waitFor();
     await checkPage(page, dir, 'stacks-empty', 'empty stacks list');
   });
 
