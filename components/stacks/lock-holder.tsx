@@ -18,6 +18,12 @@ export function lockHolder(lock: Lock): string {
   return lock.who ? `${who} (${lock.who})` : who;
 }
 
+/** `OperationTypeApply` → "an apply". */
+const operationOf = (lock: Lock) => {
+  const name = lock.operation?.replace(/^OperationType/, '').toLowerCase();
+  return name ? `${/^[aeiou]/.test(name) ? 'an' : 'a'} ${name}` : 'an operation';
+};
+
 export function LockNotice({ stackId, lock, canUnlock }: { stackId: string; lock: Lock; canUnlock: boolean }) {
   const unlock = useApiMutation(() => apiFetch(stackPaths.lock(stackId), { method: 'DELETE' }), [stackKeys.one(stackId)]);
   const confirmAndUnlock = () =>
@@ -28,8 +34,7 @@ export function LockNotice({ stackId, lock, canUnlock }: { stackId: string; lock
       className="mb-6 space-y-2 rounded-lg border border-amber-500 bg-amber-50 p-4 text-amber-950 dark:border-amber-400 dark:bg-amber-950 dark:text-amber-50"
     >
       <p>
-        <span aria-hidden="true">🔒 </span>
-        The state is locked by <strong>{lockHolder(lock)}</strong> for {lock.operation ?? 'an operation'} since {timeAgo(lock.createdAt)}.
+        The state is locked by <strong>{lockHolder(lock)}</strong> for {operationOf(lock)} since {timeAgo(lock.createdAt)}.
         {lock.heldBy.kind === 'run' && lock.heldBy.runId ? (
           <>
             {' '}

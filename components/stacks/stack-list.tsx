@@ -100,7 +100,7 @@ function StackRow({ stack }: { stack: StackSummary }) {
           {stack.repository ? `${stack.repository} · ${stack.ref} · ${stack.path}` : 'configuration uploaded by the CLI'}
           {stack.environment ? ` · ${stack.environment.name}` : ''}
         </p>
-        {lock ? <p className="text-sm text-amber-800 dark:text-amber-300">🔒 Locked by {lockHolder(lock)}</p> : null}
+        {lock ? <p className="text-sm text-amber-800 dark:text-amber-300">Locked by {lockHolder(lock)}</p> : null}
       </div>
       {lastRun ? (
         <Link
