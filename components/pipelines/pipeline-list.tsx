@@ -88,7 +88,6 @@ function PipelineRow({ pipeline }: { pipeline: PipelineSummary }) {
       {lastRun ? (
         <Link
           href={`/runs/${lastRun.id}`}
-          aria-label={`Last run #${lastRun.number}, ${lastRun.status}${lastRun.branch ? `, on ${lastRun.branch}` : ''}`}
           className="flex flex-wrap items-center gap-2 text-sm focus:outline-none focus-visible:ring-2 focus-visible:ring-blue-600"
         >
           <RunStatusBadge status={lastRun.status} />

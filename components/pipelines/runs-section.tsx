@@ -3,7 +3,7 @@
 // 20; statuses change live from the tenant's events.
 import { useInfiniteQuery } from '@tanstack/react-query';
 import Link from 'next/link';
-import { useDeferredValue, useState } from 'react';
+import { useDeferredValue, useId, useState } from 'react';
 import { RUN_STATUSES } from '../../lib/events/types';
 import { errorMessage } from '../app/api-client';
 import { Alert } from '../forms';
@@ -22,6 +22,7 @@ const applyToRun: ApplyChange<RunSummary> = (run, change) => {
 };
 
 export function RunsSection({ pipelineId, tenantId }: { pipelineId: string; tenantId: string }) {
+  const fieldId = useId();
   const [status, setStatus] = useState<RunStatus | ''>('');
   const [branch, setBranch] = useState('');
   const filters: RunFilters = { status, branch: useDeferredValue(branch.trim()) };
@@ -38,9 +39,11 @@ export function RunsSection({ pipelineId, tenantId }: { pipelineId: string; tena
   return (
     <div className="space-y-3">
       <div className="flex flex-wrap gap-3">
-        <label className="block text-sm font-medium">
-          Status
-          <select value={status} onChange={(event) => setStatus(event.target.value as RunStatus | '')} className={FIELD}>
+        <div>
+          <label htmlFor={`${fieldId}-status`} className="block text-sm font-medium">
+            Status
+          </label>
+          <select id={`${fieldId}-status`} value={status} onChange={(event) => setStatus(event.target.value as RunStatus | '')} className={FIELD}>
             <option value="">All statuses</option>
             {RUN_STATUSES.map((value) => (
               <option key={value} value={value}>
@@ -48,11 +51,20 @@ export function RunsSection({ pipelineId, tenantId }: { pipelineId: string; tena
               </option>
             ))}
           </select>
-        </label>
-        <label className="block text-sm font-medium">
-          Branch filter
-          <input type="search" value={branch} onChange={(event) => setBranch(event.target.value)} placeholder="e.g. main" className={FIELD} />
-        </label>
+        </div>
+        <div>
+          <label htmlFor={`${fieldId}-branch`} className="block text-sm font-medium">
+            Branch filter
+          </label>
+          <input
+            id={`${fieldId}-branch`}
+            type="search"
+            value={branch}
+            onChange={(event) => setBranch(event.target.value)}
+            placeholder="e.g. main"
+            className={FIELD}
+          />
+        </div>
       </div>
       {runs.isPending ? (
         <ListSkeleton label="Loading runs" />
