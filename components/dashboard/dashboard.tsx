@@ -1,7 +1,8 @@
 'use client';
 // The dashboard: today's figures of the tenant, the organization's queue, and the recent runs, all read once and
-// then kept current from Socket.IO run events written into the query cache (no polling). A run that starts
-// after the page was read costs one request for the recent runs; every other event costs none.
+// then kept current from Socket.IO run events written into the query cache (no polling). Each subscription
+// (page load, reconnect) reads them again; a run that starts after that costs one request for the recent runs;
+// every other event costs none.
 import Link from 'next/link';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useCallback, useState } from 'react';
@@ -62,7 +63,8 @@ function TenantDashboard({ tenantId }: { tenantId: string }) {
     () => void queryClient.refetchQueries({ queryKey: [...tenantRunsKey(tenantId), 'recent'] }, { cancelRefetch: false }),
     [queryClient, tenantId],
   );
-  useLiveTenantRuns(tenantId, { onEvent, onNewRun });
+  const onSubscribed = useCallback(() => void queryClient.invalidateQueries({ queryKey: ['tenant-summary', tenantId, since] }), [queryClient, tenantId, since]);
+  useLiveTenantRuns(tenantId, { onEvent, onNewRun, onSubscribed });
 
   return (
     <>

@@ -48,11 +48,13 @@ function patchCachedRuns(queryClient: QueryClient, tenantId: string, event: Serv
 
 /**
  * Follows the tenant's run events while mounted. `onEvent` sees every event; `onNewRun` is called once per run
- * that no cached list holds (a run started since the lists were read).
+ * that no cached list holds (a run started since the lists were read). The tenant room has no catch-up, so each
+ * acknowledged subscription (the first, and again after a reconnect) reads the lists again and calls
+ * `onSubscribed` for the page's other queries: an event sent before it is not lost.
  */
 export function useLiveTenantRuns(
   tenantId: string | null,
-  { onEvent, onNewRun }: { onEvent?: (event: ServerRunEvent) => void; onNewRun?: (runId: string) => void },
+  { onEvent, onNewRun, onSubscribed }: { onEvent?: (event: ServerRunEvent) => void; onNewRun?: (runId: string) => void; onSubscribed?: () => void },
 ): void {
   const queryClient = useQueryClient();
   const reported = useRef(new Set<string>());
@@ -67,5 +69,10 @@ export function useLiveTenantRuns(
     },
     [queryClient, tenantId, onEvent, onNewRun],
   );
-  useTenantRunEvents(tenantId, handle);
+  const subscribed = useCallback(() => {
+    if (!tenantId) return;
+    void queryClient.invalidateQueries({ queryKey: tenantRunsKey(tenantId) });
+    onSubscribed?.();
+  }, [queryClient, tenantId, onSubscribed]);
+  useTenantRunEvents(tenantId, handle, subscribed);
 }
