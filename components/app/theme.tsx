@@ -39,7 +39,7 @@ export function ThemeToggle({ className = '' }: { className?: string }) {
     >
       {/* The visible words are the accessible name (axe: label-content-name-mismatch); aria-pressed and the mark say which theme is on. */}
       <span aria-hidden="true">{dark ? '☾' : '☀'}</span>
-      <span className="ml-2 text-sm">Toggle theme</span>
+      <span className="ml-2 whitespace-nowrap text-sm">Toggle theme</span>
     </button>
   );
 }
