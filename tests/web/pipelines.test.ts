@@ -6,25 +6,18 @@
  * saving refused) and "Run pipeline". Screenshots of each page in light and dark; axe-core on each.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import type { Page } from 'playwright-core';
 import type { Pipeline } from '../../lib/api/schemas/pipelines';
+import type { Run } from '../../lib/api/schemas/runs';
+import { sleep } from '../../lib/async';
 import { loadPipeline } from '../../lib/pipeline';
 import { chromiumOrSkip } from '../support/browser';
-import { dockerOrSkip } from '../support/engines';
-import { assertAccessible, IMAGE, screenshotBothThemes, signedInPage, startApp, waitForRun, type App } from './run-page-support';
+import { dockerOrSkip, TEST_IMAGE as IMAGE } from '../support/engines';
+import { artifactsDir, assertNoSeriousAxeViolations as assertAccessible, screenshots, signedInPage, startWebApp, type WebApp } from '../support/web';
 
 const NAME = 'Hello web';
 const REVIEW_COMMENT = '// reviewed in the browser';
-
-function artifactsDir(t: TestContext): string {
-  const dir = path.resolve(import.meta.dirname, '../..', process.env.BUILDIT_TEST_ARTIFACTS || 'tmp/test-artifacts', 'pipelines');
-  mkdirSync(dir, { recursive: true });
-  t.diagnostic(`screenshots in ${dir}`);
-  return dir;
-}
 
 const stageGroup = (page: Page, position: number) => page.getByRole('group', { name: new RegExp(`^Stage ${position}\\b`) });
 
@@ -40,16 +33,18 @@ async function replaceEditorText(page: Page, label: string, text: string): Promi
   await page.keyboard.insertText(text);
 }
 
-/** Screenshots at a phone's width too: the pages must work there. */
-async function screenshotWithPhone(page: Page, dir: string, name: string): Promise<void> {
-  await screenshotBothThemes(page, dir, name);
-  const desktop = page.viewportSize();
-  await page.setViewportSize({ width: 390, height: 844 });
-  await screenshotBothThemes(page, dir, `${name}-phone`);
-  if (desktop) await page.setViewportSize(desktop);
+/** Polls the API (the test, not the page) until the run satisfies `done`. */
+async function waitForRun(app: WebApp, runId: string, done: (run: Run) => boolean): Promise<Run> {
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const run = await app.api<Run>('GET', `/api/v1/runs/${runId}`);
+    if (done(run)) return run;
+    assert.ok(Date.now() < deadline, `run ${runId} did not get there in time: ${JSON.stringify(run)}`);
+    await sleep(250);
+  }
 }
 
-async function pipelinesOf(app: App): Promise<Pipeline[]> {
+async function pipelinesOf(app: WebApp): Promise<Pipeline[]> {
   const page = await app.api<{ items: Array<{ id: string }> }>('GET', `/api/v1/tenants/${app.tenantId}/pipelines`);
   return Promise.all(page.items.map((item) => app.api<Pipeline>('GET', `/api/v1/pipelines/${item.id}`)));
 }
@@ -57,16 +52,16 @@ async function pipelinesOf(app: App): Promise<Pipeline[]> {
 test('pipelines: wizard to a run, list, pipeline page, config diagnostics, Run pipeline', async (t) => {
   const browser = await chromiumOrSkip(t);
   if (!browser || !(await dockerOrSkip(t))) return;
-  const app = await startApp(t);
-  const dir = artifactsDir(t);
-  const { page } = await signedInPage(t, browser, app);
+  const app = await startWebApp(t);
+  const dir = artifactsDir(t, 'pipelines');
+  const { page, requests } = await signedInPage(t, browser, app);
 
   await t.test('an empty list says how to create the first pipeline', async () => {
     await page.goto(`${app.base}/pipelines`);
-    await page.getByRole('heading', { name: 'No pipelines yet' }).waitFor();
-    await screenshotBothThemes(page, dir, 'pipelines-empty');
+    await page.getByText('No pipelines yet', { exact: true }).waitFor();
+    await screenshots(page, dir, 'pipelines-empty');
     await assertAccessible(page, 'empty pipelines list');
-    await page.getByRole('button', { name: 'New pipeline' }).last().click();
+    await page.getByRole('button', { name: 'New pipeline' }).click();
     await page.waitForURL((url) => url.pathname === '/pipelines/new');
   });
 
@@ -89,7 +84,7 @@ test('pipelines: wizard to a run, list, pipeline page, config diagnostics, Run p
     await second.getByLabel('Image', { exact: true }).fill(IMAGE);
     await second.getByLabel('Commands', { exact: true }).fill('test -n "$BUILDIT_RUN_ID"');
     await second.getByLabel('build', { exact: true }).check();
-    await screenshotWithPhone(page, dir, 'wizard-stages');
+    await screenshots(page, dir, 'wizard-stages');
     await assertAccessible(page, 'wizard, stages step');
 
     await page.reload();
@@ -117,7 +112,7 @@ test('pipelines: wizard to a run, list, pipeline page, config diagnostics, Run p
     await page.keyboard.press('ControlOrMeta+End');
     await page.keyboard.insertText(`${REVIEW_COMMENT}\n`);
     await page.getByText('You edited the KDL').waitFor();
-    await screenshotBothThemes(page, dir, 'wizard-review');
+    await screenshots(page, dir, 'wizard-review');
     await assertAccessible(page, 'wizard, review step');
 
     await next(page, 'Create');
@@ -150,7 +145,16 @@ test('pipelines: wizard to a run, list, pipeline page, config diagnostics, Run p
     const row = page.getByRole('listitem').filter({ has: page.getByRole('link', { name: NAME }) });
     await row.locator('[data-status="succeeded"]').waitFor();
     assert.match(await row.innerText(), /#1 on main/);
-    await screenshotWithPhone(page, dir, 'pipelines-list');
+
+    // A run started elsewhere reaches the open list by the tenant's events: no reload, no polling.
+    const listReads = () => requests.filter((request) => /^GET .*\/api\/v1\/tenants\/[a-z0-9]+\/pipelines/.test(request)).length;
+    const readsBefore = listReads();
+    const [pipeline] = await pipelinesOf(app);
+    await app.api('POST', `/api/v1/pipelines/${pipeline!.id}/runs`, {});
+    await row.getByText(/#2 on main/).waitFor({ timeout: 60_000 });
+    await row.locator('[data-status="succeeded"]').waitFor({ timeout: 90_000 });
+    assert.ok(listReads() - readsBefore <= 2, `the list read again once for the new run, not in a loop: ${listReads() - readsBefore} reads`);
+    await screenshots(page, dir, 'pipelines-list');
     await assertAccessible(page, 'pipelines list');
     await page.getByLabel('Search pipelines').fill('no such pipeline');
     await page.getByText('No pipeline matches your search.').waitFor();
@@ -169,7 +173,7 @@ test('pipelines: wizard to a run, list, pipeline page, config diagnostics, Run p
     await page.getByLabel('Branch filter').fill('main');
     await runs.getByRole('link', { name: '#1' }).waitFor();
     await page.locator('.react-flow [data-stage="build"]').waitFor();
-    await screenshotWithPhone(page, dir, 'pipeline');
+    await screenshots(page, dir, 'pipeline');
     await assertAccessible(page, 'pipeline page');
 
     const [before] = await pipelinesOf(app);
@@ -179,7 +183,7 @@ test('pipelines: wizard to a run, list, pipeline page, config diagnostics, Run p
     assert.ok(await page.locator('.cm-lintRange-error').count(), 'the editor underlines the error');
     await page.getByRole('button', { name: 'Save config' }).click();
     await page.getByText(/^Not saved: the config has \d+ errors?/).waitFor();
-    await screenshotBothThemes(page, dir, 'pipeline-invalid-config');
+    await screenshots(page, dir, 'pipeline-invalid-config');
     const [after] = await pipelinesOf(app);
     assert.equal(after!.config, before!.config, 'nothing was saved');
     await page.getByRole('button', { name: 'Discard changes' }).click();
@@ -190,11 +194,11 @@ test('pipelines: wizard to a run, list, pipeline page, config diagnostics, Run p
     await page.getByRole('button', { name: 'Run pipeline', exact: true }).click();
     const dialog = page.getByRole('dialog');
     assert.equal(await dialog.getByLabel('Branch', { exact: true }).inputValue(), 'main');
-    await screenshotBothThemes(page, dir, 'run-dialog');
+    await screenshots(page, dir, 'run-dialog');
     await assertAccessible(page, 'Run pipeline dialog');
     await dialog.getByRole('button', { name: 'Start run' }).click();
     await page.waitForURL((url) => /^\/runs\/[a-z0-9]+$/.test(url.pathname));
-    const run = await waitForRun(app, new URL(page.url()).pathname.split('/')[2]!, (current) => current.number === 2);
+    const run = await waitForRun(app, new URL(page.url()).pathname.split('/')[2]!, (current) => current.number === 3);
     assert.equal(run.branch, 'main');
   });
 });
