@@ -1,14 +1,15 @@
 /**
  * Settings in a real Chromium against a whole BuildIt: a token created on the Tokens page is shown once, works
  * against the API, and stops working once revoked there; a secret set on the Secrets page never comes back, in
- * no page, no HTTP answer the browser got, no API answer and no line BuildIt logged.
+ * no page, no HTTP answer the browser got, no API answer and no line BuildIt logged. The API's refusals show in
+ * an alert, and a tenant viewer is offered no control the API would refuse.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { chromiumOrSkip } from '../support/browser';
-import { signedInPage, startWebApp, type WebApp } from '../support/web';
+import { addTenantUser, signedInPage, startWebApp, type WebApp } from '../support/web';
 
 const PAGES = [
   '/',
@@ -79,6 +80,35 @@ test('Settings: tokens shown once and revocable; secrets write-only', async (t) 
       .waitFor();
     assert.ok(!(await page.content()).includes(token));
     assert.equal(await bearer(app, token, `/api/v1/tenants/${app.tenantId}`), 401, 'revoked: refused');
+  });
+
+  await t.test("the API's refusal of a token shows in an alert", async (t) => {
+    const { page } = await signedInPage(t, browser, app);
+    await page.goto(`${app.base}/settings/tokens`);
+    await page.getByLabel('Token name').fill('without scopes');
+    await page.getByLabel('read', { exact: true }).uncheck();
+    await page.getByRole('button', { name: 'Create token' }).click();
+    const alert = page.getByRole('alert').filter({ hasText: /\S/ });
+    await alert.first().waitFor();
+    assert.match(await alert.first().innerText(), /not valid/, 'the API says why');
+    assert.equal(await page.getByLabel('New token').count(), 0, 'no token was shown');
+  });
+
+  await t.test('a tenant viewer sees names and lists, and no control the API would refuse', async (t) => {
+    const viewer = await addTenantUser(app, 'viewer@example.test');
+    const { page } = await signedInPage(t, browser, app, { as: viewer });
+    await page.goto(`${app.base}/settings`);
+    await page.getByText('Owners of the organization rename it.').waitFor();
+    assert.equal(await page.getByRole('button', { name: /^(Rename|Create) / }).count(), 0, 'no rename or create buttons');
+    await page.goto(`${app.base}/settings/secrets`);
+    await page.getByRole('heading', { name: /^Secrets of / }).waitFor();
+    assert.equal(await page.getByLabel('Secret value').count(), 0, 'no form to set a secret');
+    await page.goto(`${app.base}/settings/members`);
+    await page.getByRole('list', { name: 'Organization members' }).waitFor();
+    assert.equal(await page.getByRole('main').getByRole('combobox').count(), 0, 'no role to change (the sidebar has the tenant menu)');
+    assert.equal(await page.getByRole('button', { name: /^(Remove|Invite|Give role)/ }).count(), 0);
+    await page.goto(`${app.base}/settings/audit-log`);
+    await page.getByRole('alert').filter({ hasText: 'Only owners and admins' }).waitFor();
   });
 
   await t.test('a secret set on the Secrets page never comes back, in any page or answer', async (t) => {
