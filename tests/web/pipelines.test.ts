@@ -166,7 +166,7 @@ test('pipelines: wizard to a run, list, pipeline page, config diagnostics, Run p
   await t.test('the pipeline page: runs with filters, an invalid config edit refused with line:column diagnostics', async () => {
     await page.getByRole('heading', { name: NAME, level: 1 }).waitFor();
     const runs = page.getByRole('table');
-    await runs.locator('[data-status="succeeded"]').waitFor();
+    await runs.locator('[data-status="succeeded"]').first().waitFor();
     await page.getByLabel('Status', { exact: true }).selectOption('failed');
     await page.getByText('No run matches these filters.').waitFor();
     await page.getByLabel('Status', { exact: true }).selectOption('');
