@@ -15,6 +15,7 @@ import { useWorkspace } from '../app/workspace';
 import { EmptyState, Loading, Section } from '../app/states';
 import { Alert, SECONDARY_BUTTON } from '../forms';
 import { RunList } from '../runs-list/run-list';
+import { LiveIndicator } from '../runs-list/live-indicator';
 import { tenantRunsKey, useLiveTenantRuns } from '../runs-list/live-runs';
 import { applyToSummary } from './live-summary';
 import { OrganizationStats, TenantStats } from './stats';
@@ -64,7 +65,7 @@ function TenantDashboard({ tenantId }: { tenantId: string }) {
     [queryClient, tenantId],
   );
   const onSubscribed = useCallback(() => void queryClient.invalidateQueries({ queryKey: ['tenant-summary', tenantId, since] }), [queryClient, tenantId, since]);
-  useLiveTenantRuns(tenantId, { onEvent, onNewRun, onSubscribed });
+  const live = useLiveTenantRuns(tenantId, { onEvent, onNewRun, onSubscribed });
 
   return (
     <>
@@ -91,7 +92,7 @@ function TenantDashboard({ tenantId }: { tenantId: string }) {
           </>
         )}
       </Section>
-      <Section title="Recent runs" description="The newest runs of every pipeline of this tenant, updated live.">
+      <Section title="Recent runs" description={<LiveIndicator live={live} />}>
         {recent.isPending ? (
           <Loading what="recent runs" />
         ) : recent.isError ? (
