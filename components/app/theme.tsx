@@ -35,11 +35,11 @@ export function ThemeToggle({ className = '' }: { className?: string }) {
       onClick={toggle}
       aria-pressed={dark ?? undefined}
       title={dark ? 'Dark now: switch to light' : 'Light now: switch to dark'}
-      className={className}
+      className={`whitespace-nowrap ${className}`}
     >
       {/* The visible words are the accessible name (axe: label-content-name-mismatch); aria-pressed and the mark say which theme is on. */}
       <span aria-hidden="true">{dark ? '☾' : '☀'}</span>
-      <span className="ml-2 whitespace-nowrap text-sm">Toggle theme</span>
+      <span className="ml-2 text-sm">Toggle theme</span>
     </button>
   );
 }
