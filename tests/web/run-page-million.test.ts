@@ -19,7 +19,12 @@ test('a million-line log: load, scroll to the end, search and follow the tail wi
   if (!browser) return;
   const defer = deferrer(t);
   const app = await startApp(defer);
-  const figures = await measureMillionLines(app, () => signedInPage(defer, browser, app, (message) => t.diagnostic(message)));
+  t.diagnostic('BuildIt ready');
+  const figures = await measureMillionLines(
+    app,
+    () => signedInPage(defer, browser, app, (message) => t.diagnostic(message)),
+    (message) => t.diagnostic(message),
+  );
   const longest = Math.max(0, ...figures.longTasks);
   t.diagnostic(
     `first lines ${figures.firstLinesMs.toFixed(0)} ms, all loaded ${figures.loadedMs.toFixed(0)} ms, scroll to the end ${figures.scrollToEndMs.toFixed(0)} ms, ` +

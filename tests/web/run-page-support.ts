@@ -37,7 +37,7 @@ export interface App {
 }
 
 /** Registers a cleanup; cleanups run last in, first out (BuildIt stops before its database goes). */
-export type Defer = (cleanup: () => unknown) => void;
+export type Defer = (cleanup: () => Promise<void> | void) => void;
 
 /** A Defer whose cleanups run after the test, in reverse order (node:test runs t.after hooks in order). */
 export function deferrer(t: TestContext): Defer {

@@ -93,6 +93,9 @@ test('the run page follows a run live, approves, cancels and re-runs failed stag
 
     await screenshotBothThemes(page, artifacts, 'run-waiting-approval');
     await assertAccessible(page, 'the run page with a stage waiting for approval');
+    await page.evaluate(() => document.documentElement.classList.add('dark'));
+    await assertAccessible(page, 'the run page in the dark theme');
+    await page.evaluate(() => document.documentElement.classList.remove('dark'));
 
     // Clicking a node opens its log.
     await stageNode(page, 'test[shard=2]').click();
