@@ -110,7 +110,7 @@ export function RunsSection({ pipelineId, tenantId }: { pipelineId: string; tena
                     </td>
                     <td className="px-3 py-2">{run.branch ?? run.tag ?? '—'}</td>
                     <td className="px-3 py-2">{run.event}</td>
-                    <td className="px-3 py-2">
+                    <td className="whitespace-nowrap px-3 py-2">
                       <time dateTime={run.createdAt}>{formatTime(run.createdAt)}</time>
                     </td>
                     <td className="px-3 py-2 tabular-nums">{run.finishedAt ? formatDuration(runDurationMs(run)) : run.startedAt ? 'running' : '—'}</td>

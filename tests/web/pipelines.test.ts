@@ -49,7 +49,8 @@ async function pipelinesOf(app: WebApp): Promise<Pipeline[]> {
   return Promise.all(page.items.map((item) => app.api<Pipeline>('GET', `/api/v1/pipelines/${item.id}`)));
 }
 
-test('pipelines: wizard to a run, list, pipeline page, config diagnostics, Run pipeline', async (t) => {
+// One BuildIt for the whole story; its steps take a few minutes on a busy machine (two runs on Docker, 28 screenshots).
+test('pipelines: wizard to a run, list, pipeline page, config diagnostics, Run pipeline', { timeout: 600_000 }, async (t) => {
   const browser = await chromiumOrSkip(t);
   if (!browser || !(await dockerOrSkip(t))) return;
   const app = await startWebApp(t);
@@ -82,7 +83,7 @@ test('pipelines: wizard to a run, list, pipeline page, config diagnostics, Run p
     const second = stageGroup(page, 2);
     await second.getByLabel('Stage name', { exact: true }).fill('check');
     await second.getByLabel('Image', { exact: true }).fill(IMAGE);
-    await second.getByLabel('Commands', { exact: true }).fill('test -n "$BUILDIT_RUN_ID"');
+    await second.getByLabel('Commands', { exact: true }).fill('test "$GREETING" = "hello secret"');
     await second.getByLabel('build', { exact: true }).check();
     await screenshots(page, dir, 'wizard-stages');
     await assertAccessible(page, 'wizard, stages step');
@@ -101,6 +102,21 @@ test('pipelines: wizard to a run, list, pipeline page, config diagnostics, Run p
     await next(page, 'Stages');
     assert.equal(await stageGroup(page, 1).getByLabel('Image', { exact: true }).inputValue(), IMAGE);
     await next(page, 'Variables and secrets');
+    // A secret's value goes to the tenant's secrets on creation, never into the draft: the run's check stage needs it.
+    const secrets = page.getByRole('group', { name: 'Secrets' });
+    await secrets.getByRole('button', { name: 'Add secret' }).click();
+    await secrets.getByLabel('Name 1', { exact: true }).fill('GREETING');
+    await secrets.getByLabel('Secret value 1', { exact: true }).fill('hello secret');
+    const storedSecrets = await page.evaluate(() =>
+      Object.keys(sessionStorage)
+        .filter((key) => key.startsWith('buildit-pipeline-draft'))
+        .flatMap((key) => (JSON.parse(sessionStorage.getItem(key)!) as { secrets: unknown[] }).secrets),
+    );
+    assert.deepEqual(
+      storedSecrets.map((secret) => ({ ...(secret as object), key: 'k' })),
+      [{ key: 'k', name: 'GREETING', value: '' }],
+      'the stored draft keeps the name, never the value',
+    );
     await next(page, 'Review');
 
     const editor = page.getByRole('textbox', { name: 'Pipeline KDL' });
@@ -130,11 +146,12 @@ test('pipelines: wizard to a run, list, pipeline page, config diagnostics, Run p
       spec?.stages.map((stage) => [stage.name, stage.needs.map((need) => need.name), stage.commands.map((command) => command.value)]),
       [
         ['build', [], ['echo "hello from the wizard"', 'echo second line']],
-        ['check', ['build'], ['test -n "$BUILDIT_RUN_ID"']],
+        ['check', ['build'], ['test "$GREETING" = "hello secret"']],
       ],
     );
     const run = await waitForRun(app, runId, (current) => ['succeeded', 'failed', 'cancelled'].includes(current.status));
-    assert.equal(run.status, 'succeeded', JSON.stringify(run));
+    assert.equal(run.status, 'succeeded', `the secret reached the stage: ${JSON.stringify(run)}`);
+    assert.match(pipeline.config!, /^ {4}secret "GREETING"$/m, 'the secret by name only');
     await page.reload();
     const drafts = await page.evaluate(() => Object.keys(sessionStorage).filter((key) => key.startsWith('buildit-pipeline-draft')));
     assert.deepEqual(drafts, [], 'the draft is gone once the pipeline exists');
