@@ -136,6 +136,10 @@ export class ApiClient {
   rerunRun(runId: string, body: z.input<typeof api.RerunRunBody>): Promise<api.Run> {
     return this.call(api.rerunRun, { params: { runId }, body });
   }
+  /** Approves (or, `approved` false, denies) a stage run waiting for approval. */
+  decideStage(runId: string, stageRunId: string, approved: boolean): Promise<api.Run['stages'][number]> {
+    return this.call(approved ? api.approveStage : api.denyStage, { params: { runId, stageRunId } });
+  }
   readLogs(runId: string, stageRunId: string, after?: number): Promise<api.LogPage> {
     return this.call(api.getStageLogs, { params: { runId, stageRunId }, query: { after, limit: 1000, format: 'json' } });
   }

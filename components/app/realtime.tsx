@@ -30,13 +30,18 @@ export function useSocket(): AppSocket | null {
 
 /**
  * Calls `onEvent` with every status event (never log chunks) of the tenant's runs while mounted; subscribes
- * again after a reconnect. `onEvent` should be stable (useCallback) or the subscription is renewed.
+ * again after a reconnect. `onSubscribed` is called on each acknowledged subscription: the tenant room sends
+ * no catch-up, so what was read before it (or missed while disconnected) is to be read again then. Both
+ * should be stable (useCallback) or the subscription is renewed.
  */
-export function useTenantRunEvents(tenantId: string | null, onEvent: (event: ServerRunEvent) => void): void {
+export function useTenantRunEvents(tenantId: string | null, onEvent: (event: ServerRunEvent) => void, onSubscribed?: () => void): void {
   const socket = useSocket();
   useEffect(() => {
     if (!socket || !tenantId) return;
-    const subscribe = () => socket.emit(SUBSCRIBE_TENANT, { tenantId }, () => undefined);
+    const subscribe = () =>
+      socket.emit(SUBSCRIBE_TENANT, { tenantId }, (ack) => {
+        if (ack.ok) onSubscribed?.();
+      });
     if (socket.connected) subscribe();
     socket.on('connect', subscribe);
     socket.on(RUN_EVENT, onEvent);
@@ -45,5 +50,5 @@ export function useTenantRunEvents(tenantId: string | null, onEvent: (event: Ser
       socket.off(RUN_EVENT, onEvent);
       if (socket.connected) socket.emit(UNSUBSCRIBE, { tenantId }, () => undefined);
     };
-  }, [socket, tenantId, onEvent]);
+  }, [socket, tenantId, onEvent, onSubscribed]);
 }

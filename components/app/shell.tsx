@@ -80,7 +80,7 @@ export function AppShell({ children }: { children: ReactNode }) {
           <div className="flex items-center justify-between gap-2">
             <ThemeToggle className={`rounded-md px-2 py-1.5 hover:bg-slate-100 dark:hover:bg-slate-800 ${FOCUS}`} />
             {/* The sign-out page asks first, then ends the session on the server. */}
-            <Link href="/sign-out" className={`rounded-md px-2 py-1.5 font-medium text-blue-700 underline dark:text-blue-300 ${FOCUS}`}>
+            <Link href="/sign-out" className={`whitespace-nowrap rounded-md px-2 py-1.5 font-medium text-blue-700 underline dark:text-blue-300 ${FOCUS}`}>
               Sign out
             </Link>
           </div>

@@ -40,7 +40,7 @@ export function Section({ title, description, children }: { title: string; descr
       <h2 id={id} className="text-lg font-semibold">
         {title}
       </h2>
-      {description ? <p className="mt-1 text-sm text-slate-600 dark:text-slate-400">{description}</p> : null}
+      {description ? <div className="mt-1 text-sm text-slate-600 dark:text-slate-400">{description}</div> : null}
       <div className="mt-4">{children}</div>
     </section>
   );

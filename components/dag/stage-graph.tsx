@@ -3,6 +3,7 @@
 // grouped, edges from each need to the stage that needs it. Status colours follow `stages` as it changes
 // (the layout only when the stages or their needs change).
 import '@xyflow/react/dist/style.css';
+import './stage-graph.css';
 import { Controls, ReactFlow, type Edge } from '@xyflow/react';
 import { useEffect, useMemo, useState } from 'react';
 import { layoutGraph } from './layout';
@@ -48,6 +49,8 @@ export function StageGraph({ stages, selectedId = null, onSelect, label = 'Pipel
       type: 'stage',
       position: { x, y },
       ...(groupId ? { parentId: groupId, extent: 'parent' as const } : {}),
+      // React Flow lets clicks through nodes it has no handler for; these have their own button.
+      ...(onSelect ? { style: { pointerEvents: 'all' as const } } : {}),
       data: { stage: { ...stage, status: statusOf.get(stage.id) }, selected: stage.id === selectedId, onSelect: onSelect ?? null },
     }));
     return [...groups, ...members];

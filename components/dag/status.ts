@@ -33,7 +33,7 @@ const MARKS: Record<StageStatus | 'planned', string> = {
   planned: '○',
   pending: '○',
   queued: '◔',
-  waiting_approval: '⏸',
+  waiting_approval: '◇',
   running: '◐',
   succeeded: '✓',
   failed: '✕',

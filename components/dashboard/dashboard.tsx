@@ -1,7 +1,8 @@
 'use client';
 // The dashboard: today's figures of the tenant, the organization's queue, and the recent runs, all read once and
-// then kept current from Socket.IO run events written into the query cache (no polling). A run that starts
-// after the page was read costs one request for the recent runs; every other event costs none.
+// then kept current from Socket.IO run events written into the query cache (no polling). Each subscription
+// (page load, reconnect) reads them again; a run that starts after that costs one request for the recent runs;
+// every other event costs none.
 import Link from 'next/link';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useCallback, useState } from 'react';
@@ -14,6 +15,7 @@ import { useWorkspace } from '../app/workspace';
 import { EmptyState, Loading, Section } from '../app/states';
 import { Alert, SECONDARY_BUTTON } from '../forms';
 import { RunList } from '../runs-list/run-list';
+import { LiveIndicator } from '../runs-list/live-indicator';
 import { tenantRunsKey, useLiveTenantRuns } from '../runs-list/live-runs';
 import { applyToSummary } from './live-summary';
 import { OrganizationStats, TenantStats } from './stats';
@@ -62,7 +64,8 @@ function TenantDashboard({ tenantId }: { tenantId: string }) {
     () => void queryClient.refetchQueries({ queryKey: [...tenantRunsKey(tenantId), 'recent'] }, { cancelRefetch: false }),
     [queryClient, tenantId],
   );
-  useLiveTenantRuns(tenantId, { onEvent, onNewRun });
+  const onSubscribed = useCallback(() => void queryClient.invalidateQueries({ queryKey: ['tenant-summary', tenantId, since] }), [queryClient, tenantId, since]);
+  const live = useLiveTenantRuns(tenantId, { onEvent, onNewRun, onSubscribed });
 
   return (
     <>
@@ -89,7 +92,7 @@ function TenantDashboard({ tenantId }: { tenantId: string }) {
           </>
         )}
       </Section>
-      <Section title="Recent runs" description="The newest runs of every pipeline of this tenant, updated live.">
+      <Section title="Recent runs" description={<LiveIndicator live={live} />}>
         {recent.isPending ? (
           <Loading what="recent runs" />
         ) : recent.isError ? (

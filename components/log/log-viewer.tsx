@@ -26,6 +26,8 @@ export interface LogViewerProps {
   downloadHref?: string;
   /** Said instead of the lines while there are none. */
   emptyText: string;
+  /** More of the log is being read (its first pages are shown meanwhile). */
+  loading?: boolean;
 }
 
 const lineFromHash = () => {
@@ -33,7 +35,7 @@ const lineFromHash = () => {
   return match ? Number(match[1]) : null;
 };
 
-export function LogViewer({ store, version, title, live, downloadHref, emptyText }: LogViewerProps) {
+export function LogViewer({ store, version, title, live, downloadHref, emptyText, loading = false }: LogViewerProps) {
   const scroller = useRef<HTMLDivElement>(null);
   const [follow, setFollow] = useState(live);
   const [timestamps, setTimestamps] = useState(false);
@@ -99,9 +101,19 @@ export function LogViewer({ store, version, title, live, downloadHref, emptyText
         : `${current >= 0 ? current + 1 : '–'} of ${search.matches.length}${search.scanning ? '+' : ''}`;
 
   return (
-    <section role="region" aria-label="Log" className="flex min-h-0 flex-1 flex-col rounded-lg border border-slate-200 dark:border-slate-700">
+    <section
+      role="region"
+      aria-label="Log"
+      aria-busy={loading}
+      className="flex min-h-0 flex-1 flex-col rounded-lg border border-slate-200 dark:border-slate-700"
+    >
       <div className="flex flex-wrap items-center gap-2 border-b border-slate-200 p-2 dark:border-slate-700">
-        <h2 className="mr-auto truncate text-sm font-semibold">{title}</h2>
+        <h2 className="mr-auto truncate text-sm font-semibold">
+          {title}
+          <span className="ml-2 text-xs font-normal text-slate-600 dark:text-slate-300">
+            {loading ? 'loading…' : `${count.toLocaleString('en')} line${count === 1 ? '' : 's'}`}
+          </span>
+        </h2>
         <label className="flex items-center gap-1 text-sm">
           <span className="sr-only">Search log</span>
           <input
@@ -136,6 +148,7 @@ export function LogViewer({ store, version, title, live, downloadHref, emptyText
       </div>
       <div
         ref={scroller}
+        data-line-count={count}
         tabIndex={0}
         aria-label={`Lines of ${title}`}
         onWheel={(event) => event.deltaY < 0 && stopFollowing()}

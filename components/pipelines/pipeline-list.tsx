@@ -1,69 +1,95 @@
 'use client';
 // The tenant's pipelines with their last run (status and branch), a search box and pages of 20; last-run
 // statuses change live from the tenant's events.
-import { useInfiniteQuery } from '@tanstack/react-query';
 import Link from 'next/link';
-import { useDeferredValue, useState } from 'react';
+import { useDeferredValue, useId, useState } from 'react';
 import { errorMessage } from '../app/api-client';
+import { usePagedList } from '../app/paged-list';
+import { EmptyState, LoadMore, Loading, PageHeader } from '../app/states';
 import { useWorkspace } from '../app/workspace';
-import { Alert } from '../forms';
-import { fetchPipelines, pipelineKeys, type PipelineSummary } from './api';
-import { useLiveRunStatus, type ApplyChange } from './live-status';
+import { Alert, INPUT } from '../forms';
+import { formatTime } from '../runs-list/format';
+import { RunStatusBadge } from '../runs-list/run-status';
+import { pipelineKeys, pipelinesPath, type PipelineSummary } from './api';
+import { isLater, useLiveRunStatus, type ApplyChange } from './live-status';
 import { NewPipelineButton } from './new-pipeline-button';
-import { RunStatusBadge } from './status-badge';
-import { FIELD } from './styles';
-import { timeAgo } from './time';
-import { LoadMore, ListSkeleton } from './list-parts';
 
 const applyToLastRun: ApplyChange<PipelineSummary> = (pipeline, change) =>
-  pipeline.lastRun?.id === change.runId ? { ...pipeline, lastRun: { ...pipeline.lastRun, status: change.status } } : pipeline;
+  pipeline.lastRun?.id === change.runId && isLater(pipeline.lastRun.status, change.status)
+    ? { ...pipeline, lastRun: { ...pipeline.lastRun, status: change.status } }
+    : pipeline;
 
 export function PipelineList() {
   const { tenant, can } = useWorkspace();
+  const searchId = useId();
   const [search, setSearch] = useState('');
-  const deferredSearch = useDeferredValue(search.trim());
-  const tenantId = tenant?.id ?? null;
-  const pipelines = useInfiniteQuery({
-    queryKey: pipelineKeys.list(tenantId ?? '', deferredSearch),
-    queryFn: ({ pageParam }) => fetchPipelines(tenantId!, deferredSearch, pageParam),
-    initialPageParam: null as string | null,
-    getNextPageParam: (last) => last.nextCursor,
-    enabled: tenantId !== null,
-  });
-  useLiveRunStatus(tenantId, pipelineKeys.lists(tenantId ?? ''), applyToLastRun);
-
-  if (!tenant)
-    return (
-      <p className="text-slate-700 dark:text-slate-300">You are not a member of any tenant yet: ask an administrator of your organization to add you to one.</p>
-    );
-  const items = pipelines.data?.pages.flatMap((page) => page.items) ?? [];
+  const query = useDeferredValue(search.trim());
+  const tenantId = tenant?.id ?? '';
+  const pipelines = usePagedList<PipelineSummary>(pipelineKeys.list(tenantId, query), pipelinesPath(tenantId), { q: query }, tenant !== null);
+  useLiveRunStatus(tenant?.id ?? null, pipelineKeys.lists(tenantId), applyToLastRun);
   const canCreate = can('pipeline.create');
 
   return (
-    <div className="space-y-4">
-      <div className="flex flex-wrap items-center justify-between gap-3">
-        <h1 className="text-2xl font-semibold tracking-tight">Pipelines</h1>
-        {canCreate ? <NewPipelineButton /> : null}
-      </div>
-      <label className="block max-w-md text-sm font-medium">
-        Search pipelines
-        <input type="search" value={search} onChange={(event) => setSearch(event.target.value)} placeholder="Name or slug" className={FIELD} />
-      </label>
-      {pipelines.isPending ? (
-        <ListSkeleton label="Loading pipelines" />
-      ) : pipelines.isError ? (
-        <Alert error={`The pipelines could not be loaded: ${errorMessage(pipelines.error)}`} />
-      ) : items.length === 0 ? (
-        <EmptyState searching={deferredSearch !== ''} canCreate={canCreate} />
+    <div>
+      <PageHeader
+        title="Pipelines"
+        description="Each pipeline with its last run."
+        actions={canCreate && pipelines.items.length > 0 ? <NewPipelineButton /> : null}
+      />
+      {!tenant ? (
+        <EmptyState title="No tenant">You are not a member of any tenant yet: ask an administrator of your organization to add you to one.</EmptyState>
       ) : (
-        <>
-          <ul className="divide-y divide-slate-200 rounded-md border border-slate-200 bg-white dark:divide-slate-800 dark:border-slate-800 dark:bg-slate-900">
-            {items.map((pipeline) => (
-              <PipelineRow key={pipeline.id} pipeline={pipeline} />
-            ))}
-          </ul>
-          <LoadMore query={pipelines} />
-        </>
+        <div className="space-y-4">
+          <div className="max-w-md">
+            <label htmlFor={searchId} className="block text-sm font-medium">
+              Search pipelines
+            </label>
+            <input
+              id={searchId}
+              type="search"
+              value={search}
+              onChange={(event) => setSearch(event.target.value)}
+              placeholder="Name or slug"
+              className={INPUT}
+            />
+          </div>
+          {pipelines.isPending ? (
+            <Loading what="pipelines" />
+          ) : pipelines.isError ? (
+            <Alert error={`The pipelines could not be loaded: ${errorMessage(pipelines.error)}`} />
+          ) : pipelines.items.length === 0 ? (
+            query !== '' ? (
+              <EmptyState title="No pipeline matches your search." />
+            ) : (
+              <EmptyState title="No pipelines yet">
+                {canCreate ? (
+                  <>
+                    <p>
+                      Create your first pipeline with New pipeline: a wizard asks for its name, repository, triggers and stages, and shows the KDL it writes.
+                    </p>
+                    <div className="mt-4 flex justify-center">
+                      <NewPipelineButton />
+                    </div>
+                  </>
+                ) : (
+                  <p>Nobody has created a pipeline in this tenant yet; ask a member who may create pipelines.</p>
+                )}
+              </EmptyState>
+            )
+          ) : (
+            <>
+              <ul
+                aria-label="Pipelines"
+                className="divide-y divide-slate-200 rounded-lg border border-slate-200 bg-white dark:divide-slate-800 dark:border-slate-800 dark:bg-slate-900"
+              >
+                {pipelines.items.map((pipeline) => (
+                  <PipelineRow key={pipeline.id} pipeline={pipeline} />
+                ))}
+              </ul>
+              <LoadMore hasMore={pipelines.hasNextPage} loading={pipelines.isFetchingNextPage} onClick={() => void pipelines.fetchNextPage()} />
+            </>
+          )}
+        </div>
       )}
     </div>
   );
@@ -88,37 +114,18 @@ function PipelineRow({ pipeline }: { pipeline: PipelineSummary }) {
       {lastRun ? (
         <Link
           href={`/runs/${lastRun.id}`}
-          aria-label={`Last run #${lastRun.number}, ${lastRun.status}${lastRun.branch ? `, on ${lastRun.branch}` : ''}`}
+          prefetch={false}
           className="flex flex-wrap items-center gap-2 text-sm focus:outline-none focus-visible:ring-2 focus-visible:ring-blue-600"
         >
           <RunStatusBadge status={lastRun.status} />
           <span className="text-slate-700 dark:text-slate-300">
             #{lastRun.number}
-            {lastRun.branch ? ` on ${lastRun.branch}` : ''} · {timeAgo(lastRun.createdAt)}
+            {lastRun.branch ? ` on ${lastRun.branch}` : ''} · <time dateTime={lastRun.createdAt}>{formatTime(lastRun.createdAt)}</time>
           </span>
         </Link>
       ) : (
         <span className="text-sm text-slate-600 dark:text-slate-400">Never run</span>
       )}
     </li>
-  );
-}
-
-function EmptyState({ searching, canCreate }: { searching: boolean; canCreate: boolean }) {
-  if (searching) return <p className="text-slate-700 dark:text-slate-300">No pipeline matches your search.</p>;
-  return (
-    <div className="rounded-md border border-dashed border-slate-300 p-6 text-center dark:border-slate-700">
-      <h2 className="font-medium">No pipelines yet</h2>
-      <p className="mt-1 text-sm text-slate-700 dark:text-slate-300">
-        {canCreate
-          ? 'Create your first pipeline with New pipeline: a wizard asks for its name, repository, triggers and stages, and shows the KDL it writes.'
-          : 'Nobody has created a pipeline in this tenant yet; ask a member who may create pipelines.'}
-      </p>
-      {canCreate ? (
-        <div className="mt-4 flex justify-center">
-          <NewPipelineButton />
-        </div>
-      ) : null}
-    </div>
   );
 }

@@ -4,10 +4,10 @@ import { useQuery } from '@tanstack/react-query';
 import Link from 'next/link';
 import { ApiError, errorMessage } from '../app/api-client';
 import { useWorkspace } from '../app/workspace';
+import { Loading } from '../app/states';
 import { Alert } from '../forms';
 import { fetchPipeline, pipelineKeys } from './api';
 import { ConfigSection } from './config-section';
-import { ListSkeleton } from './list-parts';
 import { RunPipelineButton } from './run-dialog';
 import { RunsSection } from './runs-section';
 
@@ -17,7 +17,7 @@ export function PipelineView({ pipelineId }: { pipelineId: string }) {
   const { can } = useWorkspace();
   const pipeline = useQuery({ queryKey: pipelineKeys.one(pipelineId), queryFn: () => fetchPipeline(pipelineId) });
 
-  if (pipeline.isPending) return <ListSkeleton label="Loading the pipeline" />;
+  if (pipeline.isPending) return <Loading what="the pipeline" />;
   if (pipeline.isError) {
     const missing = pipeline.error instanceof ApiError && pipeline.error.status === 404;
     return (

@@ -7,10 +7,10 @@ import { useRouter } from 'next/navigation';
 import { useId, useRef, useState, type FormEvent } from 'react';
 import { loadPipeline } from '../../lib/pipeline';
 import { apiFetch, errorMessage } from '../app/api-client';
-import { Alert } from '../forms';
 import { newKey, type NamedValue } from '../wizard/draft';
 import type { Pipeline, Run } from './api';
-import { BUTTON, FIELD } from './styles';
+import { Alert, INPUT } from '../forms';
+import { BUTTON } from './styles';
 import { VariableRows } from './variable-rows';
 
 function declaredVariables(config: string | null): NamedValue[] {
@@ -68,7 +68,7 @@ function RunForm({ pipeline, onCancel }: { pipeline: Pipeline; onCancel: () => v
         <label htmlFor={branchId} className="block text-sm font-medium">
           Branch
         </label>
-        <input id={branchId} value={branch} onChange={(event) => setBranch(event.target.value)} required className={FIELD} />
+        <input id={branchId} value={branch} onChange={(event) => setBranch(event.target.value)} required className={INPUT} />
       </div>
       <VariableRows legend="Variables" rows={variables} onChange={setVariables} valueLabel="Value" />
       <Alert error={trigger.isError ? `The run was not started: ${errorMessage(trigger.error)}` : null} />

@@ -1,46 +1,42 @@
 'use client';
 // A pipeline's runs, newest first, filtered by status and branch (the API's ?status=&branch=), in pages of
 // 20; statuses change live from the tenant's events.
-import { useInfiniteQuery } from '@tanstack/react-query';
 import Link from 'next/link';
-import { useDeferredValue, useState } from 'react';
+import { useDeferredValue, useId, useState } from 'react';
 import { RUN_STATUSES } from '../../lib/events/types';
 import { errorMessage } from '../app/api-client';
-import { Alert } from '../forms';
-import { fetchRuns, pipelineKeys, type RunFilters, type RunStatus, type RunSummary } from './api';
-import { ListSkeleton, LoadMore } from './list-parts';
-import { useLiveRunStatus, type ApplyChange } from './live-status';
-import { RunStatusBadge } from './status-badge';
-import { FIELD } from './styles';
-import { duration, timeAgo } from './time';
+import { usePagedList } from '../app/paged-list';
+import { EmptyState, LoadMore, Loading } from '../app/states';
+import { Alert, INPUT } from '../forms';
+import { formatDuration, formatTime, runDurationMs } from '../runs-list/format';
+import { RunStatusBadge } from '../runs-list/run-status';
+import { pipelineKeys, runsPath, type RunFilters, type RunStatus, type RunSummary } from './api';
+import { isLater, useLiveRunStatus, type ApplyChange } from './live-status';
 
 const applyToRun: ApplyChange<RunSummary> = (run, change) => {
-  if (run.id !== change.runId) return run;
-  return change.status === 'running'
-    ? { ...run, status: 'running', startedAt: run.startedAt ?? change.time }
-    : { ...run, status: change.status, finishedAt: change.time };
+  if (run.id !== change.runId || !isLater(run.status, change.status)) return run;
+  const startedAt = run.startedAt ?? change.time;
+  return change.status === 'running' ? { ...run, status: 'running', startedAt } : { ...run, status: change.status, startedAt, finishedAt: change.time };
 };
 
 export function RunsSection({ pipelineId, tenantId }: { pipelineId: string; tenantId: string }) {
+  const fieldId = useId();
   const [status, setStatus] = useState<RunStatus | ''>('');
   const [branch, setBranch] = useState('');
   const filters: RunFilters = { status, branch: useDeferredValue(branch.trim()) };
-  const runs = useInfiniteQuery({
-    queryKey: pipelineKeys.runsFiltered(pipelineId, filters),
-    queryFn: ({ pageParam }) => fetchRuns(pipelineId, filters, pageParam),
-    initialPageParam: null as string | null,
-    getNextPageParam: (last) => last.nextCursor,
-  });
+  const runs = usePagedList<RunSummary>(pipelineKeys.runsFiltered(pipelineId, filters), runsPath(pipelineId), filters);
   useLiveRunStatus(tenantId, pipelineKeys.runs(pipelineId), applyToRun);
-  const items = runs.data?.pages.flatMap((page) => page.items) ?? [];
+  const items = runs.items;
   const filtered = filters.status !== '' || filters.branch !== '';
 
   return (
     <div className="space-y-3">
       <div className="flex flex-wrap gap-3">
-        <label className="block text-sm font-medium">
-          Status
-          <select value={status} onChange={(event) => setStatus(event.target.value as RunStatus | '')} className={FIELD}>
+        <div>
+          <label htmlFor={`${fieldId}-status`} className="block text-sm font-medium">
+            Status
+          </label>
+          <select id={`${fieldId}-status`} value={status} onChange={(event) => setStatus(event.target.value as RunStatus | '')} className={INPUT}>
             <option value="">All statuses</option>
             {RUN_STATUSES.map((value) => (
               <option key={value} value={value}>
@@ -48,18 +44,29 @@ export function RunsSection({ pipelineId, tenantId }: { pipelineId: string; tena
               </option>
             ))}
           </select>
-        </label>
-        <label className="block text-sm font-medium">
-          Branch filter
-          <input type="search" value={branch} onChange={(event) => setBranch(event.target.value)} placeholder="e.g. main" className={FIELD} />
-        </label>
+        </div>
+        <div>
+          <label htmlFor={`${fieldId}-branch`} className="block text-sm font-medium">
+            Branch filter
+          </label>
+          <input
+            id={`${fieldId}-branch`}
+            type="search"
+            value={branch}
+            onChange={(event) => setBranch(event.target.value)}
+            placeholder="e.g. main"
+            className={INPUT}
+          />
+        </div>
       </div>
       {runs.isPending ? (
-        <ListSkeleton label="Loading runs" />
+        <Loading what="runs" />
       ) : runs.isError ? (
         <Alert error={`The runs could not be loaded: ${errorMessage(runs.error)}`} />
       ) : items.length === 0 ? (
-        <p className="text-slate-700 dark:text-slate-300">{filtered ? 'No run matches these filters.' : 'No runs yet: start one with Run pipeline.'}</p>
+        <EmptyState title={filtered ? 'No run matches these filters.' : 'No runs yet'}>
+          {filtered ? null : <p>Start the first one with Run pipeline.</p>}
+        </EmptyState>
       ) : (
         <>
           <div className="overflow-x-auto rounded-md border border-slate-200 dark:border-slate-800">
@@ -80,7 +87,7 @@ export function RunsSection({ pipelineId, tenantId }: { pipelineId: string; tena
                     Event
                   </th>
                   <th scope="col" className="px-3 py-2 font-medium">
-                    Started
+                    Created
                   </th>
                   <th scope="col" className="px-3 py-2 font-medium">
                     Duration
@@ -103,14 +110,16 @@ export function RunsSection({ pipelineId, tenantId }: { pipelineId: string; tena
                     </td>
                     <td className="px-3 py-2">{run.branch ?? run.tag ?? '—'}</td>
                     <td className="px-3 py-2">{run.event}</td>
-                    <td className="px-3 py-2">{timeAgo(run.createdAt)}</td>
-                    <td className="px-3 py-2">{duration(run.startedAt, run.finishedAt)}</td>
+                    <td className="whitespace-nowrap px-3 py-2">
+                      <time dateTime={run.createdAt}>{formatTime(run.createdAt)}</time>
+                    </td>
+                    <td className="px-3 py-2 tabular-nums">{run.finishedAt ? formatDuration(runDurationMs(run)) : run.startedAt ? 'running' : '—'}</td>
                   </tr>
                 ))}
               </tbody>
             </table>
           </div>
-          <LoadMore query={runs} />
+          <LoadMore hasMore={runs.hasNextPage} loading={runs.isFetchingNextPage} onClick={() => void runs.fetchNextPage()} />
         </>
       )}
     </div>

@@ -2,7 +2,8 @@
 // Rows of name and value (run variables, env variables, secrets) in a fieldset: add a row, remove one.
 // Each row's fields are labelled with its position, so a screen reader tells them apart.
 import { newKey, type NamedValue } from '../wizard/draft';
-import { BUTTON, FIELD } from './styles';
+import { INPUT } from '../forms';
+import { BUTTON } from './styles';
 
 interface VariableRowsProps {
   legend: string;
@@ -25,7 +26,7 @@ export function VariableRows({ legend, rows, onChange, valueLabel, valueType = '
         <div key={row.key} className="flex flex-wrap items-end gap-2">
           <label className="block min-w-32 flex-1 text-sm">
             Name {index + 1}
-            <input value={row.name} onChange={(event) => update(row.key, { name: event.target.value })} className={FIELD} autoComplete="off" />
+            <input value={row.name} onChange={(event) => update(row.key, { name: event.target.value })} className={INPUT} autoComplete="off" />
           </label>
           <label className="block min-w-32 flex-1 text-sm">
             {valueLabel} {index + 1}
@@ -34,7 +35,7 @@ export function VariableRows({ legend, rows, onChange, valueLabel, valueType = '
               value={row.value}
               placeholder={valuePlaceholder}
               onChange={(event) => update(row.key, { value: event.target.value })}
-              className={FIELD}
+              className={INPUT}
               autoComplete={valueType === 'password' ? 'new-password' : 'off'}
             />
           </label>

@@ -4,10 +4,10 @@
 // status changes on screen with no request. A run no list has yet is reported once, for the page to decide
 // whether to fetch it (the dashboard) or to offer to (the runs history).
 import { useQueryClient, type InfiniteData, type QueryClient } from '@tanstack/react-query';
-import { useCallback, useRef } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import type { TenantRun } from '../../lib/api/schemas/tenant-runs';
 import type { ServerRunEvent } from '../../lib/events/server-events';
-import { useTenantRunEvents } from '../app/realtime';
+import { useSocket, useTenantRunEvents } from '../app/realtime';
 import type { Page } from '../app/paged-list';
 
 /** Every runs list of a tenant lives under this key. */
@@ -48,13 +48,26 @@ function patchCachedRuns(queryClient: QueryClient, tenantId: string, event: Serv
 
 /**
  * Follows the tenant's run events while mounted. `onEvent` sees every event; `onNewRun` is called once per run
- * that no cached list holds (a run started since the lists were read).
+ * that no cached list holds (a run started since the lists were read). The tenant room has no catch-up, so each
+ * acknowledged subscription (the first, and again after a reconnect) reads the lists again and calls
+ * `onSubscribed` for the page's other queries: an event sent before it is not lost. Returns whether events are
+ * arriving now (subscribed, and connected since).
  */
 export function useLiveTenantRuns(
   tenantId: string | null,
-  { onEvent, onNewRun }: { onEvent?: (event: ServerRunEvent) => void; onNewRun?: (runId: string) => void },
-): void {
+  { onEvent, onNewRun, onSubscribed }: { onEvent?: (event: ServerRunEvent) => void; onNewRun?: (runId: string) => void; onSubscribed?: () => void },
+): boolean {
   const queryClient = useQueryClient();
+  const socket = useSocket();
+  const [live, setLive] = useState(false);
+  useEffect(() => {
+    if (!socket) return;
+    const lost = () => setLive(false);
+    socket.on('disconnect', lost);
+    return () => {
+      socket.off('disconnect', lost);
+    };
+  }, [socket]);
   const reported = useRef(new Set<string>());
   const handle = useCallback(
     (event: ServerRunEvent) => {
@@ -67,5 +80,12 @@ export function useLiveTenantRuns(
     },
     [queryClient, tenantId, onEvent, onNewRun],
   );
-  useTenantRunEvents(tenantId, handle);
+  const subscribed = useCallback(() => {
+    if (!tenantId) return;
+    setLive(true);
+    void queryClient.invalidateQueries({ queryKey: tenantRunsKey(tenantId) });
+    onSubscribed?.();
+  }, [queryClient, tenantId, onSubscribed]);
+  useTenantRunEvents(tenantId, handle, subscribed);
+  return live;
 }

@@ -13,8 +13,10 @@ export function RunList({ runs, label }: { runs: TenantRun[]; label: string }) {
     >
       {runs.map((run) => (
         <li key={run.id} data-run-id={run.id} className="flex flex-wrap items-center gap-x-4 gap-y-1 px-4 py-3 text-sm">
+          {/* No prefetch: a list of runs would fetch every run page it shows. */}
           <Link
             href={`/runs/${run.id}`}
+            prefetch={false}
             className="min-w-0 grow basis-48 truncate font-medium text-blue-700 underline-offset-2 hover:underline focus:outline-none focus-visible:ring-2 focus-visible:ring-blue-500 dark:text-blue-300"
           >
             {run.pipeline.name} #{run.number}

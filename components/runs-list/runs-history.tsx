@@ -10,6 +10,7 @@ import { usePagedList } from '../app/paged-list';
 import { EmptyState, Loading, LoadMore } from '../app/states';
 import { useWorkspace } from '../app/workspace';
 import { Alert, SECONDARY_BUTTON } from '../forms';
+import { LiveIndicator } from './live-indicator';
 import { tenantRunsKey, useLiveTenantRuns } from './live-runs';
 import { RunFilters, type RunFilterValues } from './run-filters';
 import { RunList } from './run-list';
@@ -37,7 +38,7 @@ function FilteredRuns({ tenantId, filters }: { tenantId: string; filters: RunFil
   const runs = usePagedList<TenantRun>([...tenantRunsKey(tenantId), 'history', filters], `/api/v1/tenants/${tenantId}/runs`, { ...filters });
   const [newRuns, setNewRuns] = useState(0);
   const onNewRun = useCallback(() => setNewRuns((count) => count + 1), []);
-  useLiveTenantRuns(tenantId, { onNewRun });
+  const live = useLiveTenantRuns(tenantId, { onNewRun });
   const filtered = Object.values(filters).some(Boolean);
 
   const apply = (values: RunFilterValues) => {
@@ -52,6 +53,9 @@ function FilteredRuns({ tenantId, filters }: { tenantId: string; filters: RunFil
   return (
     <>
       <RunFilters tenantId={tenantId} values={filters} onApply={apply} />
+      <div className="mb-3">
+        <LiveIndicator live={live} />
+      </div>
       <div aria-live="polite">
         {newRuns > 0 ? (
           <p className="mb-4 flex flex-wrap items-center gap-3 rounded-md bg-blue-50 px-4 py-3 text-sm text-blue-900 dark:bg-blue-950 dark:text-blue-100">

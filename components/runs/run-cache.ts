@@ -42,33 +42,33 @@ export function applyRunEvent(run: Run, event: ServerRunEvent): Run {
       return updateStage(run, event.stage, (stage) => (isFinishedStage(stage) || stage.status === 'running' ? stage : { ...stage, status }));
     }
     case 'stage.started':
-      return updateStage(run, event.stage, (stage) =>
-        (isFinishedStage(stage) || stage.status === 'running') && event.attempt <= stage.attempt
-          ? stage
-          : {
-              ...stage,
-              status: 'running',
-              attempt: event.attempt,
-              executor: event.executor,
-              exitCode: null,
-              reason: null,
-              startedAt: stage.startedAt ?? event.time,
-              finishedAt: null,
-            },
-      );
+      return updateStage(run, event.stage, (stage) => {
+        if (isFinishedStage(stage) && event.attempt <= stage.attempt) return stage;
+        // Already running by the snapshot, which has no times: the event still tells when it started.
+        if (stage.status === 'running' && event.attempt <= stage.attempt) return stage.startedAt ? stage : { ...stage, startedAt: event.time };
+        return {
+          ...stage,
+          status: 'running',
+          attempt: event.attempt,
+          executor: event.executor,
+          exitCode: null,
+          reason: null,
+          startedAt: stage.startedAt ?? event.time,
+          finishedAt: null,
+        };
+      });
     case 'stage.finished':
-      return updateStage(run, event.stage, (stage) =>
-        isFinishedStage(stage) && stage.attempt >= event.attempt
-          ? stage
-          : {
-              ...stage,
-              status: event.status,
-              exitCode: event.exitCode,
-              reason: event.reason ?? null,
-              finishedAt: event.time,
-              ...(event.attempt > 0 ? { attempt: event.attempt } : {}),
-            },
-      );
+      return updateStage(run, event.stage, (stage) => {
+        if (isFinishedStage(stage) && stage.attempt >= event.attempt) return stage.finishedAt ? stage : { ...stage, finishedAt: event.time };
+        return {
+          ...stage,
+          status: event.status,
+          exitCode: event.exitCode,
+          reason: event.reason ?? null,
+          finishedAt: event.time,
+          ...(event.attempt > 0 ? { attempt: event.attempt } : {}),
+        };
+      });
     case 'stage.log_chunk':
       return run;
   }

@@ -2,11 +2,12 @@
 // query cache: status events and the snapshot into the run, log chunks into the stage's LogStore. Nothing is
 // fetched again when an event arrives.
 //
-// Logs: a stage's log is read from the REST API only after the subscription is acknowledged, so every chunk
-// stored later arrives live; chunks that overtake the REST pages are held by the store and applied in order.
-// The subscription asks for a catch-up only of logs already loaded (from their last seq): the others are
-// read when opened. A gap that does not close (a live chunk lost) and the end of the run are followed by one
-// more subscription, whose catch-up reads what is missing from the database.
+// Logs: the server sends a socket the chunks after the `after` seq it subscribed with, per stage run, and
+// skips live chunks up to it. Logs nobody opened are subscribed with the highest seq (nothing sent: the run
+// may have a huge log in another stage). Opening one reads it from the REST API, then subscribes again with
+// the last seq read: the catch-up brings what was stored meanwhile, and live chunks follow, in order (a
+// chunk ahead of a gap is held by the store). A gap that does not close (a live chunk lost) and the end of
+// the run are followed by one more subscription, whose catch-up reads what is missing from the database.
 import type { QueryClient } from '@tanstack/react-query';
 import type { AppSocket } from '../app/realtime';
 import type { ServerRunEvent } from '../../lib/events/server-events';
@@ -14,7 +15,7 @@ import { RUN_EVENT, RUN_SNAPSHOT, SUBSCRIBE, UNSUBSCRIBE, type RunSnapshot, type
 import { LogStore } from '../log';
 import { applyRunEvent, applySnapshot, runKey, stageLogKey, type Run } from './run-cache';
 
-/** `after` for logs nobody opened: the catch-up sends none of their chunks. */
+/** `after` for logs nobody opened: neither catch-up nor live chunks of theirs are sent. */
 const NOTHING = 2 ** 31 - 1;
 const GAP_TIMEOUT_MS = 2000;
 /** Chunks published just before `run.finished` may still travel: read the rest from the database after this. */
@@ -33,6 +34,7 @@ export class RunFeed {
   private markSubscribed!: () => void;
   private gapTimer: ReturnType<typeof setTimeout> | undefined;
   private subscribing = false;
+  private resubscribeWanted = false;
   private closed = false;
 
   constructor(
@@ -50,6 +52,7 @@ export class RunFeed {
     socket.on(RUN_SNAPSHOT, this.onSnapshot);
     socket.on(RUN_EVENT, this.onEvent);
     socket.on('connect', this.subscribe);
+    socket.on('disconnect', this.onDisconnect);
     if (socket.connected) this.subscribe();
   }
 
@@ -59,6 +62,7 @@ export class RunFeed {
     this.socket.off(RUN_SNAPSHOT, this.onSnapshot);
     this.socket.off(RUN_EVENT, this.onEvent);
     this.socket.off('connect', this.subscribe);
+    this.socket.off('disconnect', this.onDisconnect);
     if (this.socket.connected) this.socket.emit(UNSUBSCRIBE, { runId: this.runId }, () => undefined);
   }
 
@@ -74,10 +78,10 @@ export class RunFeed {
     return store;
   }
 
-  /** The REST pages of a log are in: from now on a reconnect catches it up from its last seq. */
+  /** The REST pages of a log are in: its live chunks are asked for from its last seq on. */
   markLoaded(stageRunId: string): void {
     this.loaded.add(stageRunId);
-    this.watchGaps();
+    this.resubscribe();
   }
 
   private readonly subscribe = (): void => {
@@ -89,14 +93,30 @@ export class RunFeed {
     this.socket.emit(SUBSCRIBE, { runId: this.runId, after }, (ack: SubscribeAck) => {
       this.subscribing = false;
       if (ack.ok) this.markSubscribed();
+      if (this.resubscribeWanted) this.resubscribe();
     });
   };
 
   /** Subscribes again (leaving the room first: subscribing twice on one socket is refused). */
   private resubscribe(): void {
-    if (this.closed || this.subscribing || !this.socket.connected) return;
-    this.socket.emit(UNSUBSCRIBE, { runId: this.runId }, () => this.subscribe());
+    if (this.closed || !this.socket.connected) return;
+    if (this.subscribing) {
+      this.resubscribeWanted = true;
+      return;
+    }
+    this.resubscribeWanted = false;
+    this.subscribing = true;
+    this.socket.emit(UNSUBSCRIBE, { runId: this.runId }, () => {
+      this.subscribing = false;
+      this.subscribe();
+    });
   }
+
+  /** Acks of a lost connection never come: the next `connect` subscribes afresh. */
+  private readonly onDisconnect = (): void => {
+    this.subscribing = false;
+    this.resubscribeWanted = false;
+  };
 
   private readonly onSnapshot = (snapshot: RunSnapshot): void => {
     if (snapshot.runId !== this.runId) return;

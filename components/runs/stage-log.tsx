@@ -26,6 +26,7 @@ export function StageLog({ runId, stage, feed }: { runId: string; stage: StageRu
       title={stage.stageId}
       live={live}
       downloadHref={`/api/v1/runs/${encodeURIComponent(runId)}/stages/${encodeURIComponent(stage.id)}/logs/raw`}
+      loading={log.isFetching}
       emptyText={live ? (stage.status === 'running' ? 'No output yet.' : 'The stage has not started.') : 'This stage printed nothing.'}
     />
   );

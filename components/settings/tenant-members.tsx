@@ -40,7 +40,8 @@ function MembersOfTenant({ tenantId, tenantName, manage }: { tenantId: string; t
         <Alert error={errorMessage(members.error)} />
       ) : members.items.length === 0 ? (
         <EmptyState title="Nobody has a role in this tenant yet">
-          {manage ? 'Give a member of the organization a role with the form above.' : 'Organization admins give roles in tenants.'}
+          Organization owners and admins act in every tenant without one.{' '}
+          {manage ? 'Give another member of the organization a role with the form above.' : 'Organization admins give roles in tenants.'}
         </EmptyState>
       ) : (
         <ul aria-label="Tenant members" className="divide-y divide-slate-200 dark:divide-slate-800">

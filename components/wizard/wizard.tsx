@@ -3,9 +3,9 @@
 // everything typed; the step heading takes the focus on each step so a screen reader starts there.
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { useWorkspace } from '../app/workspace';
+import { Loading } from '../app/states';
 import { Alert } from '../forms';
 import { BUTTON } from '../pipelines/styles';
-import { ListSkeleton } from '../pipelines/list-parts';
 import { STEPS, type WizardDraft } from './draft';
 import { generateKdl } from './kdl';
 import { CreateStep } from './steps/create-step';
@@ -44,7 +44,7 @@ export function PipelineWizard() {
   }, [step]);
 
   if (!tenant) return <p>You need a tenant to create a pipeline in: ask an administrator of your organization.</p>;
-  if (!draft) return <ListSkeleton label="Loading the draft" />;
+  if (!draft) return <Loading what="the draft" />;
   const problem = blocker(draft);
   const next = (event: FormEvent) => {
     event.preventDefault();

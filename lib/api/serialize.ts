@@ -100,7 +100,8 @@ export function runSummaryDto(r: PipelineRun) {
 }
 
 /** A run with its stages in plan order (level, declaration, matrix), not insertion order. */
-export function runDto(r: PipelineRun, stages: StageRun[]) {
+/** `actor`: the person who started the run (its `triggeredById`), when one did and still exists. */
+export function runDto(r: PipelineRun, stages: StageRun[], actor: Pick<User, 'name' | 'email'> | null) {
   const planned = (r.plan as { stages?: Array<{ id?: unknown }> } | null)?.stages ?? [];
   const order = new Map<string, number>();
   planned.forEach((stage, index) => {
@@ -109,7 +110,7 @@ export function runDto(r: PipelineRun, stages: StageRun[]) {
   const sorted = [...stages].sort(
     (a, b) => (order.get(a.stageId) ?? Number.MAX_SAFE_INTEGER) - (order.get(b.stageId) ?? Number.MAX_SAFE_INTEGER) || (a.stageId < b.stageId ? -1 : 1),
   );
-  return { ...runSummaryDto(r), stages: sorted.map(stageRunDto) };
+  return { ...runSummaryDto(r), actor: actor && { name: actor.name, email: actor.email }, stages: sorted.map(stageRunDto) };
 }
 
 export function logChunkDto(c: Pick<LogChunk, 'seq' | 'text' | 'firstLine' | 'streams' | 'createdAt'>) {

@@ -8,6 +8,7 @@
  *   const { page, requests } = await signedInPage(t, browser, app);
  *   await screenshots(page, artifactsDir(t, 'shell'), 'dashboard');
  *   await assertNoSeriousAxeViolations(page, 'the dashboard');
+ *   const viewer = await addTenantUser(app, 'viewer@example.test');   // then signedInPage(..., { as: viewer })
  *
  * Screenshots go under $BUILDIT_TEST_ARTIFACTS (default tmp/test-artifacts/, gitignored), one folder per group.
  * BuildIt is built by the test runner first (npm test builds tests/web/ when stale; BUILDIT_NEXT_DIST_DIR picks
@@ -22,6 +23,8 @@ import type { TestContext } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { createApiKey } from '../../lib/auth/api-keys';
 import { createFirstOwner } from '../../lib/auth/first-run';
+import { hashPassword } from '../../lib/auth/passwords';
+import type { TenantRole } from '../../lib/generated/prisma/enums';
 import { freeLoopbackPort } from '../../lib/system';
 import { startBuildIt, stopWith, waitForReady } from './buildit-process';
 import { createTestDatabase, type TestDatabase } from './db';
@@ -102,12 +105,17 @@ export interface SignedInPage {
   requests: string[];
 }
 
-/** A new browser context (closed after the test) whose page signed in as the app's owner and is at `/`. */
+export interface Credentials {
+  email: string;
+  password: string;
+}
+
+/** A new browser context (closed after the test) whose page signed in (as the app's owner by default) and is at `/`. */
 export async function signedInPage(
   t: TestContext,
   browser: Browser,
   app: WebApp,
-  options: { viewport?: { width: number; height: number }; colorScheme?: 'light' | 'dark' } = {},
+  options: { viewport?: { width: number; height: number }; colorScheme?: 'light' | 'dark'; as?: Credentials } = {},
 ): Promise<SignedInPage> {
   const context = await browser.newContext({ viewport: options.viewport ?? DESKTOP, colorScheme: options.colorScheme ?? 'light' });
   context.setDefaultTimeout(ACTION_TIMEOUT_MS);
@@ -116,17 +124,26 @@ export async function signedInPage(
   const page = await context.newPage();
   const requests: string[] = [];
   page.on('request', (request) => requests.push(`${request.method()} ${request.url()}`));
-  await signIn(page, app);
+  await signIn(page, app, options.as ?? app);
   return { context, page, requests };
 }
 
 /** Signs in with the sign-in form and waits for the dashboard. */
-export async function signIn(page: Page, app: WebApp): Promise<void> {
+export async function signIn(page: Page, app: WebApp, user: Credentials = app): Promise<void> {
   await page.goto(`${app.base}/sign-in`);
-  await page.getByLabel('Email', { exact: true }).fill(app.email);
-  await page.getByLabel('Password', { exact: true }).fill(app.password);
+  await page.getByLabel('Email', { exact: true }).fill(user.email);
+  await page.getByLabel('Password', { exact: true }).fill(user.password);
   await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await page.waitForURL((url) => url.pathname === '/');
+}
+
+/** A user with a password who is an organization member with `tenantRole` in the app's tenant (a viewer by default). */
+export async function addTenantUser(app: WebApp, email: string, tenantRole: TenantRole = 'viewer'): Promise<Credentials> {
+  const password = 'another correct horse battery';
+  const user = await app.db.prisma.user.create({ data: { email, passwordHash: await hashPassword(password) } });
+  await app.db.prisma.orgMembership.create({ data: { organizationId: app.organizationId, userId: user.id, role: 'member' } });
+  await app.db.prisma.tenantMembership.create({ data: { tenantId: app.tenantId, userId: user.id, role: tenantRole } });
+  return { email, password };
 }
 
 /** `$BUILDIT_TEST_ARTIFACTS/<group>` (default tmp/test-artifacts/<group>), made if missing and named in the test's output. */

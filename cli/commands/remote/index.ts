@@ -11,7 +11,7 @@ import type { JsonOption } from '../../remote/command';
 import { action } from '../../remote/errors';
 import type { LoginOptions } from './login';
 import type { CreateOptions, TenantOption } from './pipelines';
-import type { ListOptions, LogsOptions, RerunOptions } from './runs';
+import type { ApproveOptions, ListOptions, LogsOptions, RerunOptions } from './runs';
 import type { SetOptions } from './secrets';
 import type { CreateTokenOptions } from './tokens';
 import type { TriggerOptions } from './trigger';
@@ -106,6 +106,14 @@ function registerRuns(program: Command): void {
     .option('--failed', 'rerun only the failed stages (and what depends on them)')
     .option('--json', 'print the new run as JSON')
     .action(action(async (runId: string, options: RerunOptions) => (await import('./runs')).rerun(runId, options)));
+  runs
+    .command('approve')
+    .description('approve a stage waiting for approval (or deny it)')
+    .argument('<run>', 'run id')
+    .argument('<stage>', 'stage id, e.g. deploy or test[node=18]')
+    .option('--deny', 'deny it instead: the stage is skipped')
+    .option('--json', 'print the stage run as JSON')
+    .action(action(async (runId: string, stageId: string, options: ApproveOptions) => (await import('./runs')).approve(runId, stageId, options)));
   runs
     .command('logs')
     .description('print the logs of a run (with --follow: live, until the run finishes)')

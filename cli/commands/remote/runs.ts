@@ -1,8 +1,8 @@
 /**
  * `buildit runs list PIPELINE [--status S]`, `runs show RUN`, `runs cancel RUN`, `runs rerun RUN [--failed]`,
- * `runs logs RUN [--stage S] [--follow]`.
+ * `runs approve RUN STAGE [--deny]`, `runs logs RUN [--stage S] [--follow]`.
  */
-import { RUN_STATUSES, rerunRun, type Run } from '../../../lib/api/schemas';
+import { RUN_STATUSES, approveStage, rerunRun, type Run } from '../../../lib/api/schemas';
 import { UsageError } from '../../errors';
 import { EXIT_FAILED, EXIT_SUCCEEDED } from '../../exit-codes';
 import { duration, printJson, printTable, remote, resolvePipelineId, type JsonOption } from '../../remote/command';
@@ -15,6 +15,10 @@ export interface ListOptions extends JsonOption {
 
 export interface RerunOptions extends JsonOption {
   failed?: boolean;
+}
+
+export interface ApproveOptions extends JsonOption {
+  deny?: boolean;
 }
 
 export interface LogsOptions extends JsonOption {
@@ -89,6 +93,19 @@ export async function rerun(runId: string, options: RerunOptions): Promise<void>
   }
   const reused = run.stages.filter((stage) => stage.status === 'succeeded').map((stage) => stage.stageId);
   process.stdout.write(`Started run #${run.number} (${run.id})${reused.length > 0 ? `, reusing ${reused.join(', ')}` : ''}.\n`);
+}
+
+export async function approve(runId: string, stageId: string, options: ApproveOptions): Promise<void> {
+  const context = remote();
+  if (!(await context.api.supports(approveStage))) {
+    throw new UsageError(`the server at ${context.api.url} does not support approvals yet (no approve operation in its API); approve in its web app instead`);
+  }
+  const run = await context.api.getRun(runId);
+  const stage = run.stages.find((candidate) => candidate.stageId === stageId || candidate.id === stageId);
+  if (!stage) throw new UsageError(`run #${run.number} has no stage "${stageId}"; its stages: ${run.stages.map((s) => s.stageId).join(', ')}`);
+  const decided = await context.api.decideStage(run.id, stage.id, !options.deny);
+  if (options.json) printJson(decided);
+  else process.stdout.write(`Stage ${stage.stageId} of run #${run.number} ${options.deny ? 'denied: it is skipped' : 'approved: it starts shortly'}.\n`);
 }
 
 export async function logs(runId: string, options: LogsOptions): Promise<number | void> {

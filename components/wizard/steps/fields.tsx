@@ -1,6 +1,6 @@
 // A labelled text field and a step's heading, shared by the wizard's steps.
 import { useId, type InputHTMLAttributes, type ReactNode } from 'react';
-import { FIELD } from '../../pipelines/styles';
+import { INPUT } from '../../forms';
 
 interface TextFieldProps extends Omit<InputHTMLAttributes<HTMLInputElement>, 'onChange' | 'value'> {
   label: string;
@@ -21,7 +21,7 @@ export function TextField({ label, value, onChange, hint, ...input }: TextFieldP
         value={value}
         onChange={(event) => onChange(event.target.value)}
         aria-describedby={hint ? `${id}-hint` : undefined}
-        className={FIELD}
+        className={INPUT}
         {...input}
       />
       {hint ? (

@@ -1,6 +1,6 @@
 import { useId } from 'react';
 import { useWorkspace } from '../../app/workspace';
-import { FIELD } from '../../pipelines/styles';
+import { INPUT } from '../../forms';
 import type { StepProps } from './step-props';
 import { TextField } from './fields';
 
@@ -21,7 +21,7 @@ export function NameStep({ draft, update }: StepProps) {
         <label htmlFor={tenantId} className="block text-sm font-medium">
           Tenant
         </label>
-        <select id={tenantId} value={draft.tenantId} onChange={(event) => update({ tenantId: event.target.value })} className={FIELD}>
+        <select id={tenantId} value={draft.tenantId} onChange={(event) => update({ tenantId: event.target.value })} className={INPUT}>
           {tenants.map((tenant) => (
             <option key={tenant.id} value={tenant.id}>
               {tenant.name}

@@ -2,7 +2,8 @@
 // Each stage is a fieldset whose legend names it, so its repeated "Stage name", "Image" and "Commands"
 // fields stay distinguishable.
 import { useId } from 'react';
-import { BUTTON, FIELD } from '../../pipelines/styles';
+import { INPUT } from '../../forms';
+import { BUTTON } from '../../pipelines/styles';
 import { newStage, type StageDraft } from '../draft';
 import type { StepProps } from './step-props';
 import { TextField } from './fields';
@@ -70,7 +71,7 @@ function StageFields({ stage, position, others, onChange, onMoveUp, onMoveDown, 
           onChange={(event) => onChange({ commands: event.target.value })}
           rows={3}
           aria-describedby={`${commandsId}-hint`}
-          className={`${FIELD} font-mono`}
+          className={`${INPUT} font-mono`}
         />
         <p id={`${commandsId}-hint`} className="mt-1 text-sm text-slate-600 dark:text-slate-400">
           One command per line, each run with sh -e. ${'{git.branch}'} and the like are filled in per run.

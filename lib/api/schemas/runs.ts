@@ -101,7 +101,16 @@ const runFields = {
 
 export const RunSummary = z.object(runFields).meta({ id: 'RunSummary' });
 export type RunSummary = z.output<typeof RunSummary>;
-export const Run = z.object({ ...runFields, stages: z.array(StageRun) }).meta({ id: 'Run' });
+export const Run = z
+  .object({
+    ...runFields,
+    actor: z
+      .object({ name: z.string().nullable(), email: z.string() })
+      .nullable()
+      .meta({ description: 'the person who started the run (`triggeredById`), while their user exists; null for runs started by a schedule or a webhook' }),
+    stages: z.array(StageRun),
+  })
+  .meta({ id: 'Run' });
 export type Run = z.output<typeof Run>;
 
 export const LogChunk = z

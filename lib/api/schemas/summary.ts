@@ -24,12 +24,10 @@ export const TenantSummary = z.object({
   runs: z
     .object({ total: Count, queued: Count, running: Count, succeeded: Count, failed: Count, cancelled: Count })
     .meta({ description: 'runs of the tenant created since `since`, by status' }),
-  durationsMs: z
-    .array(Count)
-    .meta({
-      description:
-        'how long each run created since `since` that has finished took (started to finished), shortest first: for the median, kept live from `run.finished` events',
-    }),
+  durationsMs: z.array(Count).meta({
+    description:
+      'how long each run created since `since` that has finished took (started to finished), shortest first: for the median, kept live from `run.finished` events',
+  }),
   medianDurationMs: Count.nullable().meta({ description: 'the median of `durationsMs`; null when no run has finished' }),
   active: z
     .array(z.object({ id: Id, status: z.enum(['queued', 'running']), createdAt: Timestamp }))

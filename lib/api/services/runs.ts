@@ -14,6 +14,7 @@ import { createFailedRun, createRun, NotTriggeredError, type PullRequestInfo, ty
 import { readChunkPage } from '../../runs/log-chunks';
 import { isFinishedRunStatus, isFinishedStageStatus } from '../../runs/statuses';
 import { requestRunCancel } from '../../runs/transitions';
+import type { PipelineRun, StageRun } from '../../generated/prisma/client';
 import type { PrismaClient } from '../db';
 import { requireTenantAction } from '../access';
 import { recordAudit } from '../audit';
@@ -137,7 +138,7 @@ export async function triggerRun(
       await audit(tx, created, true);
       return created;
     }, TRIGGER_TX);
-    return runDto(run, stages);
+    return runView(prisma, run, stages);
   }
   const spec = loaded?.spec ?? checkConfig(kdl, pipeline.configPath);
 
@@ -155,7 +156,7 @@ export async function triggerRun(
       return created;
     }, TRIGGER_TX)
     .catch(rethrowPlanningErrors);
-  return runDto(run, stages);
+  return runView(prisma, run, stages);
 }
 
 /**
@@ -247,7 +248,13 @@ export async function rerunRun(prisma: PrismaClient, actor: Actor, runId: string
       sha: target.sha,
       context: target.context,
     });
-  return runDto(run, stages);
+  return runView(prisma, run, stages);
+}
+
+/** The run as the API shows it, with the person who started it. */
+async function runView(prisma: PrismaClient, run: PipelineRun, stages: StageRun[]) {
+  const actor = run.triggeredById ? await prisma.user.findUnique({ where: { id: run.triggeredById }, select: { name: true, email: true } }) : null;
+  return runDto(run, stages, actor);
 }
 
 /** A run that cannot be planned is the caller's input problem: 422 with the planner's words. */
@@ -282,7 +289,7 @@ async function loadRunFor(prisma: PrismaClient, actor: Actor, runId: string, act
 export async function getRun(prisma: PrismaClient, actor: Actor, runId: string) {
   const run = await loadRunFor(prisma, actor, runId, 'run.read');
   const stages = await prisma.stageRun.findMany({ where: { runId } });
-  return runDto(run, stages);
+  return runView(prisma, run, stages);
 }
 
 /** Cancels a run (see requestRunCancel), audited in the same transaction; a finished run is a 409. */
@@ -309,7 +316,7 @@ export async function cancelRun(prisma: PrismaClient, actor: Actor, runId: strin
     const stages = await tx.stageRun.findMany({ where: { runId } });
     return { run, stages };
   });
-  return runDto(result.run, result.stages);
+  return runView(prisma, result.run, result.stages);
 }
 
 export async function readStageLogs(prisma: PrismaClient, actor: Actor, runId: string, stageRunId: string, query: z.output<typeof LogsQuery>) {
