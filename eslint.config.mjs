@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.next/', '.data/', 'tmp/', 'lib/generated/', 'next-env.d.ts'] },
+  { ignores: ['node_modules/', '.next*/', '.data/', 'tmp/', 'lib/generated/', 'next-env.d.ts'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -13,7 +13,8 @@ import { messageOf } from '../lib/errors';
 
 const root = path.resolve(import.meta.dirname, '..');
 const WEB_SOURCES = ['app', 'components', 'lib', 'public', 'next.config.ts', 'postcss.config.mjs', 'package-lock.json', 'tsconfig.json'];
-const FINGERPRINT_FILE = path.join(root, '.next', 'buildit-sources.sha256');
+const distDir = path.join(root, process.env.BUILDIT_NEXT_DIST_DIR || '.next');
+const FINGERPRINT_FILE = path.join(distDir, 'buildit-sources.sha256');
 
 function listFiles(entry: string): string[] {
   const full = path.join(root, entry);
@@ -48,7 +49,7 @@ export async function buildWeb(env: NodeJS.ProcessEnv, onLine: (line: string) =>
 }
 
 export async function buildWebIfStale(env: NodeJS.ProcessEnv, onLine: (line: string) => void): Promise<void> {
-  const built = existsSync(path.join(root, '.next', 'BUILD_ID')) && existsSync(FINGERPRINT_FILE) ? readFileSync(FINGERPRINT_FILE, 'utf8') : null;
+  const built = existsSync(path.join(distDir, 'BUILD_ID')) && existsSync(FINGERPRINT_FILE) ? readFileSync(FINGERPRINT_FILE, 'utf8') : null;
   if (built === webSourceFingerprint()) return;
   onLine(`${built === null ? 'no production build found' : 'sources changed since the last build'}: running \`next build\` (about a minute)`);
   await buildWeb(env, onLine);

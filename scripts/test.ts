@@ -16,7 +16,7 @@ import { buildWebIfStale } from './build-web';
 const root = path.resolve(import.meta.dirname, '..');
 const SEARCHED_DIRS = ['app', 'bench', 'cli', 'components', 'lib', 'scripts', 'tests', 'worker'];
 /** Tests that start the whole BuildIt (scripts/start.ts) and so need a current production build of the web. */
-const WEB_E2E_DIRS = ['tests/start/', 'tests/server/'];
+const WEB_E2E_DIRS = ['tests/start/', 'tests/server/', 'tests/web/'];
 const PRIVATE_DOCKER_SOCKET = path.join(process.env.BUILDIT_DOCKER_DIR ?? '/tmp/buildit-docker', 'docker.sock');
 
 function findTestFiles(dir: string): string[] {

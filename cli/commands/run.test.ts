@@ -12,7 +12,7 @@ import { dockerOrSkip } from '../../tests/support/engines';
 import { findContainersByLabel } from '../../lib/engine/executors/docker';
 
 const BIN = path.resolve(import.meta.dirname, '..', 'bin.mjs');
-const EVENT_TYPES = new Set(['run.started', 'stage.queued', 'stage.started', 'stage.log', 'stage.finished', 'run.finished']);
+const EVENT_TYPES = new Set(['run.started', 'stage.queued', 'stage.waiting_approval', 'stage.started', 'stage.log', 'stage.finished', 'run.finished']);
 
 interface CliResult {
   code: number | null;

@@ -70,6 +70,8 @@ export class HumanPrinter implements EventSink {
         return p.bold(`▶ ${event.pipeline}: ${event.stages.length} stage${event.stages.length === 1 ? '' : 's'} (run ${event.runId})`);
       case 'stage.queued':
         return null;
+      case 'stage.waiting_approval':
+        return `${this.prefix(event.stage)} ${p.dim('⏸ waiting for approval')}`;
       case 'stage.started': {
         const retry = event.attempt > 1 ? `, attempt ${event.attempt}` : '';
         return `${this.prefix(event.stage)} ${p.dim(`▶ started on ${event.executor}${retry}`)}`;

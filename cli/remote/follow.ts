@@ -78,6 +78,7 @@ export async function followLogs(api: ApiClient, run: Run, options: LogOptions):
       }
       if (event.type === 'stage.started')
         process.stderr.write(errorPalette.dim(`--- ${event.stage} started (attempt ${event.attempt}, ${event.executor})`) + '\n');
+      if (event.type === 'stage.waiting_approval') process.stderr.write(errorPalette.dim(`--- ${event.stage} waits for approval`) + '\n');
       if (event.type === 'stage.finished') {
         const paint = event.status === 'succeeded' ? errorPalette.green : event.status === 'failed' ? errorPalette.red : errorPalette.yellow;
         process.stderr.write(paint(`--- ${event.stage} ${event.status}${event.reason ? `: ${event.reason}` : ''}`) + '\n');

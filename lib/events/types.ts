@@ -28,6 +28,11 @@ export interface StageQueuedEvent extends EventBase {
   type: 'stage.queued';
   stage: string;
 }
+/** An `approval` stage whose needs succeeded now waits for a person (approved: `stage.queued`; denied: `stage.finished` skipped). */
+export interface StageWaitingApprovalEvent extends EventBase {
+  type: 'stage.waiting_approval';
+  stage: string;
+}
 export interface StageStartedEvent extends EventBase {
   type: 'stage.started';
   stage: string;
@@ -59,7 +64,8 @@ export interface RunFinishedEvent extends EventBase {
   durationMs: number;
 }
 
-export type RunEvent = RunStartedEvent | StageQueuedEvent | StageStartedEvent | StageLogEvent | StageFinishedEvent | RunFinishedEvent;
+export type RunEvent =
+  RunStartedEvent | StageQueuedEvent | StageWaitingApprovalEvent | StageStartedEvent | StageLogEvent | StageFinishedEvent | RunFinishedEvent;
 
 /** Where the orchestrator sends events: a terminal printer, NDJSON, or the database + Socket.IO. */
 export interface EventSink {

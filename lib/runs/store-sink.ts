@@ -5,7 +5,7 @@
  *
  * - run.started / run.finished → PipelineRun (status, started_at, finished_at), with a `commit_status` job
  *   for a run started by a forge (runStatusChanged, ./transitions.ts), in the same transaction.
- * - stage.queued / stage.started / stage.finished → StageRun (status, attempt, exit code, executor,
+ * - stage.queued / stage.waiting_approval / stage.started / stage.finished → StageRun (status, attempt, exit code, executor,
  *   reason, timestamps).
  * - stage.log lines (already masked by the orchestrator) are batched per stage run into LogChunk rows:
  *   a chunk is written when a stage's buffer reaches `chunkBytes` (64 KiB) or `flushIntervalMs`
@@ -193,6 +193,11 @@ export class StoreSink implements EventSink {
       case 'stage.queued': {
         const id = this.stageRunId(event.stage);
         await this.write('mark a stage queued', () => this.prisma.stageRun.update({ where: { id }, data: { status: 'queued' } }));
+        break;
+      }
+      case 'stage.waiting_approval': {
+        const id = this.stageRunId(event.stage);
+        await this.write('mark a stage waiting for approval', () => this.prisma.stageRun.update({ where: { id }, data: { status: 'waiting_approval' } }));
         break;
       }
       case 'stage.started': {

@@ -54,8 +54,8 @@ async function member(prisma: PrismaClient, world: World): Promise<SeededUser> {
   return createUserWithToken(prisma, { organizationId: world.orgId, orgRole: 'member' });
 }
 
-/** A run of a new pipeline in tenant A, in `status` (cancelling needs a queued run, re-running a finished one). */
-async function run(prisma: PrismaClient, world: World, status: 'queued' | 'failed'): Promise<string> {
+/** A run of a new pipeline in tenant A, in `status` (cancelling needs a queued run, re-running a finished one, approving a running one). */
+async function run(prisma: PrismaClient, world: World, status: 'queued' | 'running' | 'failed'): Promise<string> {
   const pipelineId = await insertPipeline(prisma, world.tenantA, VALID_KDL);
   await prisma.pipeline.update({ where: { id: pipelineId }, data: { nextRunNumber: 2 } });
   const created = await prisma.pipelineRun.create({
@@ -76,6 +76,13 @@ async function stackRun(prisma: PrismaClient, world: World, status: 'queued' | '
   return (
     await prisma.stackRun.create({ data: { stackId, number: 1, kind: 'apply', event: 'api', status, planStateVersion: status === 'planned' ? 0 : null } })
   ).id;
+}
+
+/** A running run whose stage waits for approval: the path parameters of approving or denying it. */
+async function waitingStage(prisma: PrismaClient, world: World): Promise<{ runId: string; stageRunId: string }> {
+  const runId = await run(prisma, world, 'running');
+  const stage = await prisma.stageRun.create({ data: { runId, stageId: 'deploy', name: 'deploy', status: 'waiting_approval' } });
+  return { runId, stageRunId: stage.id };
 }
 
 const CASES: Record<string, AuditCase> = {
@@ -175,6 +182,8 @@ const CASES: Record<string, AuditCase> = {
     prepare: async (prisma, world) => ({ params: { pipelineId: await insertPipeline(prisma, world.tenantA, VALID_KDL) }, body: {} }),
   },
   cancelRun: { action: 'run.cancel', prepare: async (prisma, world) => ({ params: { runId: await run(prisma, world, 'queued') } }) },
+  approveStage: { action: 'run.approve', prepare: async (prisma, world) => ({ params: await waitingStage(prisma, world) }) },
+  denyStage: { action: 'run.deny', prepare: async (prisma, world) => ({ params: await waitingStage(prisma, world) }) },
   rerunRun: { action: 'run.rerun', prepare: async (prisma, world) => ({ params: { runId: await run(prisma, world, 'failed') }, body: {} }) },
   setSecret: { action: 'secret.set', prepare: async (_, world) => ({ params: { tenantId: world.tenantA, name: 'AUDITED' }, body: { value: 's3cret' } }) },
   deleteSecret: {

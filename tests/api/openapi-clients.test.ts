@@ -29,6 +29,7 @@ const COMPONENTS = [
   'Environment',
   'Error',
   'Invitation',
+  'LastRun',
   'LogChunk',
   'LogPage',
   'Member',
@@ -126,7 +127,8 @@ function typeChecks(): string {
     `import type { components, operations } from './openapi';`,
     '/** true when each type is assignable to the other. */',
     'type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;',
-    `type JsonOf<T> = T extends { content: { 'application/json': infer J } } ? J : never;`,
+    // A body is JSON, or text for the few text/plain answers (a raw log).
+    `type JsonOf<T> = T extends { content: { 'application/json': infer J } } ? J : T extends { content: { 'text/plain': infer S } } ? S : never;`,
     ...checks,
     '',
   ].join('\n');

@@ -90,5 +90,5 @@ test('request bodies come from the same zod schemas the handlers validate with',
   for (const field of ['event', 'branch', 'sha', 'variables']) assert.ok(body.includes(`"${field}"`), field);
   assert.ok(body.includes('"manual"'));
   const query = doc.paths['/api/v1/pipelines/{pipelineId}/runs']!.get!.parameters!.map((p) => `${p.in}:${p.name}`).sort();
-  assert.deepEqual(query, ['path:pipelineId', 'query:cursor', 'query:limit', 'query:status']);
+  assert.deepEqual(query, ['path:pipelineId', 'query:branch', 'query:cursor', 'query:limit', 'query:status']);
 });

@@ -30,6 +30,7 @@ const EXPECTED_TABLES = [
   'stack_runs',
   'stack_variables',
   'stacks',
+  'stage_approvals',
   'stage_runs',
   'state_locks',
   'state_versions',

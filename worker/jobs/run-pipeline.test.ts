@@ -14,7 +14,8 @@ import { createTestDatabase, type TestDatabase } from '../../tests/support/db';
 import { RecordingPublisher, runJob, seedTenant, storedLog, triggerPipeline, type Seeded } from '../../tests/runs/helpers';
 import { findContainersByLabel, removeContainersByLabel } from '../../lib/engine/executors';
 import { dockerOrSkip } from '../../tests/support/engines';
-import { APPROVAL_PENDING_REASON, createRunPipelineHandler, runPipelineJob, type RunPipelineDeps } from './run-pipeline';
+import { decideApproval } from '../../lib/runs/approvals';
+import { createRunPipelineHandler, runPipelineJob, type RunPipelineDeps } from './run-pipeline';
 
 const IMAGE = 'local/busybox:latest';
 let db: TestDatabase;
@@ -67,6 +68,9 @@ function assertWrittenBeforePublished(publisher: RecordingPublisher): void {
       case 'stage.queued':
         assert.ok(seen.stageStatus === 'queued', `${event.stage}: ${seen.stageStatus}`);
         break;
+      case 'stage.waiting_approval':
+        assert.equal(seen.stageStatus, 'waiting_approval');
+        break;
       case 'stage.started':
         assert.equal(seen.stageStatus, 'running');
         assert.equal(seen.stageAttempt, event.attempt);
@@ -105,11 +109,6 @@ stage "test" needs="build" {
     executor "local"
     run "echo test-ok"
 }
-stage "gated" needs="build" {
-    executor "local"
-    approval
-    run "echo never"
-}
 stage "release-only" {
     executor "local"
     when branch="release"
@@ -136,8 +135,6 @@ stage "release-only" {
     assert.ok(build.startedAt && build.finishedAt);
     assert.ok(build.handleId, 'the executor handle (pgid) is recorded');
     assert.equal(stages.get('test')!.status, 'succeeded');
-    assert.equal(stages.get('gated')!.status, 'skipped');
-    assert.equal(stages.get('gated')!.reason, APPROVAL_PENDING_REASON);
     assert.equal(stages.get('release-only')!.status, 'skipped');
     assert.match(stages.get('release-only')!.reason ?? '', /branch/);
 
@@ -332,6 +329,67 @@ stage "s" {
     assert.deepEqual(outcome, { kind: 'nothing_to_do', reason: 'the run is cancelled' });
     assert.equal(publisher.published.length, 0);
     assert.equal((await stageRows(runId)).get('s')!.status, 'cancelled');
+  });
+
+  test('approval: a stage waits (stored, published) for a decision in the database, across a worker restart; denied skips it with who denied it', async () => {
+    const kdl = `pipeline "gated" { on "manual"; }
+stage "build" {
+    executor "local"
+    run "echo built"
+}
+stage "deploy" needs="build" {
+    executor "local"
+    approval
+    run "echo deployed"
+}
+stage "smoke" needs="deploy" {
+    executor "local"
+    run "echo smoke"
+}
+stage "prod" needs="build" {
+    executor "local"
+    approval
+    run "echo never"
+}
+`;
+    const { runId, stageRunIds } = await triggerPipeline(db.prisma, seeded, kdl);
+    const waiting = (publisher: RecordingPublisher, stage: string) =>
+      new Promise<void>((resolve) =>
+        publisher.onEvent((event) => {
+          if (event.type === 'stage.waiting_approval' && event.stage === stage) resolve();
+        }),
+      );
+    const decide = (stage: string, approved: boolean) =>
+      db.prisma.$transaction((tx) => decideApproval(tx, stageRunIds.get(stage)!, approved, seeded.actor.userId));
+
+    // The first worker stops while both stages wait: nothing is decided yet.
+    const first = new RecordingPublisher(db.prisma);
+    const stop = new AbortController();
+    const bothWaiting = Promise.all([waiting(first, 'deploy'), waiting(first, 'prod')]);
+    const firstJob = runPipelineJob(runJob(runId), { signal: stop.signal }, deps(first, { approvalPollMs: 50 }));
+    await bothWaiting;
+    assertWrittenBeforePublished(first);
+    stop.abort(new Error('worker shutting down'));
+    await assert.rejects(firstJob, /stopped supervising/);
+    assert.equal((await stageRows(runId)).get('deploy')!.status, 'waiting_approval');
+
+    // Approved while no worker had the run; the next worker waits again for the other one, which is denied.
+    assert.deepEqual(await decide('deploy', true), { kind: 'decided' });
+    const second = new RecordingPublisher(db.prisma);
+    const prodWaiting = waiting(second, 'prod');
+    const secondJob = runPipelineJob(runJob(runId, 2), neverAborted, deps(second, { approvalPollMs: 50 }));
+    await prodWaiting;
+    assert.deepEqual(await decide('prod', false), { kind: 'decided' });
+    const outcome = await secondJob;
+    assert.equal(outcome.kind === 'ran' && outcome.result.status, 'succeeded');
+
+    const stages = await stageRows(runId);
+    assert.equal(stages.get('deploy')!.status, 'succeeded');
+    assert.equal(stages.get('smoke')!.status, 'succeeded');
+    assert.equal(stages.get('prod')!.status, 'skipped');
+    assert.match(stages.get('prod')!.reason ?? '', /^approval denied by /);
+    assert.equal((await decide('prod', true)).kind, 'not_waiting', 'a stage that stopped waiting takes no decision');
+    assertWrittenBeforePublished(second);
   });
 
   test('a local stage running when its worker stopped fails `lost` on the next worker, and is not run twice', async () => {

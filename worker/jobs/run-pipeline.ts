@@ -16,7 +16,8 @@
  * - Secrets: the tenant's secrets that the plan's stages declare, decrypted (lib/secrets/store.ts) and given to
  *   the orchestrator, which injects into each stage only its own and masks all of them in every log line; a
  *   declared secret the tenant lacks fails that stage, naming it.
- * - Approvals: not possible from the web yet; `approval` stages are skipped with APPROVAL_PENDING_REASON.
+ * - Approvals: an `approval` stage waits (`waiting_approval`) for a person's decision stored by the API
+ *   (run/approvals.ts; docs/approvals.md); a worker that takes the run over waits again or finds it.
  * - Cancel: a cancel requested through the API reaches the worker by NOTIFY (lib/runs/cancel-requests.ts)
  *   and stops the run; it ends `cancelled`.
  * - The executor handle (container id, pgid) is stored in StageRun.handleId when an attempt has spawned;
@@ -48,8 +49,7 @@ import { prepareResume } from './run/resume';
 import { runCheckout } from './run/checkout';
 import { CHECKOUT_STAGE_ID } from '../../lib/runs/create-run';
 import { prepareReusedStages } from './run/reuse';
-
-export const APPROVAL_PENDING_REASON = 'approval required (approval from the web arrives later)';
+import { webApprovals } from './run/approvals';
 
 const RunJobPayload = z.object({ runId: z.string().min(1) });
 
@@ -83,6 +83,8 @@ export interface RunPipelineDeps {
   sink?: Partial<Pick<StoreSinkOptions, 'flushIntervalMs' | 'chunkBytes' | 'logCapBytes' | 'logTailBytes' | 'dbRetryMs'>>;
   concurrency?: number;
   cancelDeadlineMs?: number;
+  /** Milliseconds between reads of a waiting stage's approval decision. Default 1000. */
+  approvalPollMs?: number;
   logger?: Logger;
 }
 
@@ -222,7 +224,13 @@ export async function runPipelineJob(job: RunPipelineJob, ctx: RunPipelineContex
       artifacts: storageArtifactStore(storage, runId),
       cacheStore: new CacheStore(storage.cacheRoot),
       secrets,
-      approvals: () => Promise.resolve({ approved: false, reason: APPROVAL_PENDING_REASON }),
+      approvals: webApprovals({
+        prisma,
+        stageRunIds,
+        signal: cancel.signal,
+        log,
+        ...(deps.approvalPollMs !== undefined ? { pollMs: deps.approvalPollMs } : {}),
+      }),
       signal: cancel.signal,
       labels: { 'buildit.origin': 'server' },
       ...(deps.concurrency !== undefined ? { concurrency: deps.concurrency } : {}),

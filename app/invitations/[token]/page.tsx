@@ -7,7 +7,7 @@ import { normalizeEmail } from '../../../lib/auth/invitations';
 import { MIN_PASSWORD_LENGTH } from '../../../lib/auth/passwords';
 import { passwordSignInFromEnv } from '../../../lib/config/env';
 import { getPrisma } from '../../../lib/db/client';
-import { switchOrganizationAction } from '../../actions';
+import { switchOrganizationAction } from '../../(app)/actions';
 import { currentSession } from '../../session';
 import { acceptInvitationAction, joinWithPassword } from './actions';
 

@@ -10,7 +10,10 @@ import { secretOperations } from './secrets';
 import { stackRunOperations } from './stack-runs';
 import { stackStateOperations } from './stack-state';
 import { stackOperations } from './stacks';
+import { stageOperations } from './stages';
+import { summaryOperations } from './summary';
 import { tenantMemberOperations } from './tenant-members';
+import { tenantRunOperations } from './tenant-runs';
 import { tenantOperations } from './tenants';
 import { tokenOperations } from './tokens';
 import { webhookOperations } from './webhooks';
@@ -26,7 +29,10 @@ export * from './secrets';
 export * from './stack-runs';
 export * from './stack-state';
 export * from './stacks';
+export * from './stages';
+export * from './summary';
 export * from './tenant-members';
+export * from './tenant-runs';
 export * from './tenants';
 export * from './tokens';
 export * from './webhooks';
@@ -56,6 +62,9 @@ export const operations: readonly Operation[] = [
   ...tenantMemberOperations,
   ...pipelineOperations,
   ...runOperations,
+  ...tenantRunOperations,
+  ...summaryOperations,
+  ...stageOperations,
   ...secretOperations,
   ...tokenOperations,
   ...auditOperations,

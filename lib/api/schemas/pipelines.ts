@@ -1,6 +1,7 @@
 /** Pipelines: request/response schemas and operations. Pipelines are listed and created under their tenant. */
 import { z } from 'zod';
 import { defineOperation } from '../operation';
+import { RUN_STATUSES } from '../../events/types';
 import { Id, PageQuery, Slug, Timestamp, pageOf } from './common';
 import { TenantParams } from './tenants';
 import { SecretName } from './secrets';
@@ -101,10 +102,21 @@ const pipelineFields = {
   updatedAt: Timestamp,
 };
 
-export const PipelineSummary = z.object(pipelineFields).meta({ id: 'PipelineSummary' });
+/** What a list of pipelines shows of each one's newest run. */
+export const LastRun = z
+  .object({ id: Id, number: z.number().int(), status: z.enum(RUN_STATUSES), branch: z.string().nullable(), createdAt: Timestamp })
+  .meta({ id: 'LastRun' });
+
+export const PipelineSummary = z
+  .object({ ...pipelineFields, lastRun: LastRun.nullable().meta({ description: 'the newest run of the pipeline, null before its first run' }) })
+  .meta({ id: 'PipelineSummary' });
 export type PipelineSummary = z.output<typeof PipelineSummary>;
 export const Pipeline = z.object({ ...pipelineFields, config: z.string().nullable() }).meta({ id: 'Pipeline' });
 export type Pipeline = z.output<typeof Pipeline>;
+
+export const ListPipelinesQuery = PageQuery.extend({
+  q: z.string().trim().max(100).optional().meta({ description: 'only pipelines whose name or slug contains this text (case-insensitive)' }),
+});
 
 export const listPipelines = defineOperation({
   operationId: 'listPipelines',
@@ -114,8 +126,8 @@ export const listPipelines = defineOperation({
   summary: 'List the pipelines of a tenant',
   auth: 'token',
   params: TenantParams,
-  query: PageQuery,
-  responses: { 200: { description: 'a page of pipelines, newest first (without their config)', schema: pageOf(PipelineSummary) } },
+  query: ListPipelinesQuery,
+  responses: { 200: { description: 'a page of pipelines, newest first (without their config), each with its newest run', schema: pageOf(PipelineSummary) } },
 });
 
 export const createPipeline = defineOperation({

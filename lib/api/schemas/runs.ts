@@ -40,6 +40,7 @@ export const RerunRunBody = z
 
 export const ListRunsQuery = PageQuery.extend({
   status: z.enum(RUN_STATUSES).optional().meta({ description: 'only runs in this status' }),
+  branch: BranchName.optional().meta({ description: 'only runs of this branch' }),
 });
 
 export const LogsQuery = z.object({

@@ -7,8 +7,8 @@ import type { PrismaClient } from '../db';
 import { requireTenantAction } from '../access';
 import { recordAudit } from '../audit';
 import { ApiError, notFound } from '../errors';
-import { keysetArgs, toPage, type PageRequest } from '../pagination';
-import type { CreatePipelineBody, UpdatePipelineBody } from '../schemas/pipelines';
+import { keysetArgs, toPage } from '../pagination';
+import type { CreatePipelineBody, ListPipelinesQuery, UpdatePipelineBody } from '../schemas/pipelines';
 import { pipelineDto, pipelineSummaryDto } from '../serialize';
 import { conflictAs } from './conflict';
 import { slugify } from '../../slug';
@@ -53,15 +53,21 @@ export async function loadPipelineFor(prisma: PrismaClient, actor: Actor, pipeli
   return pipeline;
 }
 
-export async function listPipelines(prisma: PrismaClient, actor: Actor, tenantId: string, page: PageRequest) {
+export async function listPipelines(prisma: PrismaClient, actor: Actor, tenantId: string, query: z.output<typeof ListPipelinesQuery>) {
   await loadTenantFor(prisma, actor, tenantId, 'pipeline.read');
-  const keyset = keysetArgs(page);
+  const keyset = keysetArgs(query);
+  const search = query.q
+    ? { OR: [{ name: { contains: query.q, mode: 'insensitive' as const } }, { slug: { contains: query.q, mode: 'insensitive' as const } }] }
+    : {};
   const rows = await prisma.pipeline.findMany({
-    where: { AND: [{ tenantId, archivedAt: null }, keyset.where] },
+    where: { AND: [{ tenantId, archivedAt: null }, search, keyset.where] },
     orderBy: keyset.orderBy,
     take: keyset.take,
+    include: {
+      runs: { orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], take: 1, select: { id: true, number: true, status: true, branch: true, createdAt: true } },
+    },
   });
-  return toPage(rows, page, pipelineSummaryDto);
+  return toPage(rows, query, ({ runs, ...pipeline }) => ({ ...pipelineSummaryDto(pipeline), lastRun: runs[0] ?? null }));
 }
 
 export async function createPipeline(

@@ -261,7 +261,7 @@ export async function listRuns(prisma: PrismaClient, actor: Actor, pipelineId: s
   await loadPipelineFor(prisma, actor, pipelineId, 'run.read');
   const keyset = keysetArgs(query);
   const rows = await prisma.pipelineRun.findMany({
-    where: { AND: [{ pipelineId }, query.status ? { status: query.status } : {}, keyset.where] },
+    where: { AND: [{ pipelineId }, query.status ? { status: query.status } : {}, query.branch ? { branch: query.branch } : {}, keyset.where] },
     orderBy: keyset.orderBy,
     take: keyset.take,
   });

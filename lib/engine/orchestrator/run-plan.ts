@@ -211,7 +211,7 @@ class PlanRun {
         if (readiness.kind === 'blocked') await this.finishUnstarted(stage, 'skipped', readiness.reason);
         // A deploy that did nothing must never report success: a kind the engine cannot run yet fails.
         else if (UNSUPPORTED_KINDS.has(stage.kind)) await this.finishUnstarted(stage, 'failed', unsupportedKindReason(stage.kind));
-        else if (stage.approval) this.askApproval(stage);
+        else if (stage.approval) await this.askApproval(stage);
         else await this.enqueue(stage);
       } else {
         continue;
@@ -239,8 +239,10 @@ class PlanRun {
   }
 
   /** Approval can take minutes; it runs as an in-flight task that a stop interrupts. */
-  private askApproval(stage: PlannedStage): void {
+  private async askApproval(stage: PlannedStage): Promise<void> {
     this.states.set(stage.id, { phase: 'waiting_approval' });
+    // Emitted before asking: whoever answers (a person in the web app) sees the stage waiting first.
+    await this.events.emit({ type: 'stage.waiting_approval', stage: stage.id });
     const ask = this.options.approvals;
     const decision: Promise<ApprovalDecision> = ask
       ? Promise.resolve().then(() => ask(stage.id))

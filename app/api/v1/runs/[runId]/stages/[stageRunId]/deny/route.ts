@@ -1,0 +1,9 @@
+import { denyStage } from '../../../../../../../../lib/api/schemas/stages';
+import * as stages from '../../../../../../../../lib/api/services/stages';
+import { json, withApi } from '../../../../../../../../lib/api/with-api';
+
+export const dynamic = 'force-dynamic';
+
+export const POST = withApi(denyStage, async ({ prisma, actor, params, origin }) =>
+  json(await stages.decideStage(prisma, actor, params.runId, params.stageRunId, false, origin)),
+);

@@ -1,0 +1,30 @@
+/**
+ * Issue 14's acceptance for big logs: a stage printing 1,000,000 lines; its run page loads, scrolls to the
+ * end, searches, and follows the tail while the lines arrive, with no long task over 200 ms in Chromium
+ * (PerformanceObserver `longtask`). The only timing asserted is that bound; the times are printed (and
+ * compared with the raw download by bench/log-viewer.bench.ts).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { chromiumOrSkip } from '../support/browser';
+import { dockerOrSkip } from '../support/engines';
+import { deferrer, signedInPage, startApp } from './run-page-support';
+import { measureMillionLines } from './run-page-million';
+
+const LONG_TASK_BOUND_MS = 200;
+
+test('a million-line log: load, scroll to the end, search and follow the tail without a long task over 200 ms', async (t) => {
+  if (!(await dockerOrSkip(t))) return;
+  const browser = await chromiumOrSkip(t);
+  if (!browser) return;
+  const defer = deferrer(t);
+  const app = await startApp(defer);
+  const figures = await measureMillionLines(app, () => signedInPage(defer, browser, app, (message) => t.diagnostic(message)));
+  const longest = Math.max(0, ...figures.longTasks);
+  t.diagnostic(
+    `first lines ${figures.firstLinesMs.toFixed(0)} ms, all loaded ${figures.loadedMs.toFixed(0)} ms, scroll to the end ${figures.scrollToEndMs.toFixed(0)} ms, ` +
+      `search ${figures.searchMs.toFixed(0)} ms, live follow to the last line ${figures.followMs.toFixed(0)} ms; ` +
+      `${figures.longTasks.length} long tasks, longest ${longest.toFixed(0)} ms`,
+  );
+  assert.ok(longest <= LONG_TASK_BOUND_MS, `a long task of ${longest.toFixed(0)} ms (all: ${figures.longTasks.map((ms) => ms.toFixed(0)).join(', ')})`);
+});

@@ -1,0 +1,139 @@
+/**
+ * The run page (issue 14) in a real Chromium against the whole BuildIt (web + worker) running stages on the
+ * Docker engine: DAG nodes change status live, a stage's log shows lines as they are printed, the page makes
+ * no HTTP request while events arrive, a stage waiting for approval is approved, a running run is cancelled,
+ * a failed run is re-run failed-only; screenshots light and dark, and axe-core finds nothing serious.
+ */
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { chromiumOrSkip } from '../support/browser';
+import { dockerOrSkip } from '../support/engines';
+import {
+  IMAGE,
+  artifactsDir,
+  assertAccessible,
+  deferrer,
+  screenshotBothThemes,
+  signedInPage,
+  stageNode,
+  startApp,
+  startRun,
+  waitForNodeStatus,
+  waitForRun,
+} from './run-page-support';
+
+const LIVE_KDL = `pipeline "live" { on "manual"; }
+stage "build" {
+    image "${IMAGE}"
+    run "for i in $(seq 1 12); do echo \\"building step $i\\"; sleep 0.5; done"
+}
+stage "test" needs="build" {
+    image "${IMAGE}"
+    matrix { shard "1" "2"; }
+    run "echo testing shard \${matrix.shard}"
+}
+stage "deploy" needs="test" {
+    image "${IMAGE}"
+    approval
+    run "echo deployed"
+}
+`;
+
+const SLOW_KDL = `pipeline "slow" { on "manual"; }
+stage "wait" {
+    image "${IMAGE}"
+    run "echo waiting; sleep 300"
+}
+`;
+
+const FLAKY_KDL = `pipeline "flaky" { on "manual"; }
+stage "ok" {
+    image "${IMAGE}"
+    run "echo fine"
+}
+stage "flaky" needs="ok" {
+    image "${IMAGE}"
+    run "echo broken; exit 3"
+}
+`;
+
+test('the run page follows a run live, approves, cancels and re-runs failed stages', async (t) => {
+  if (!(await dockerOrSkip(t))) return;
+  const browser = await chromiumOrSkip(t);
+  if (!browser) return;
+  const app = await startApp(deferrer(t));
+  const artifacts = artifactsDir();
+  t.diagnostic(`screenshots in ${artifacts}`);
+  const newPage = (t: TestContext) => signedInPage(deferrer(t), browser, app, (message) => t.diagnostic(message));
+
+  await t.test('live: statuses and log lines as they happen, no request while events arrive, then approve', async (t) => {
+    const { page, requests } = await newPage(t);
+    const run = await startRun(app, 'live', LIVE_KDL);
+    await page.goto(`${app.base}/runs/${run.id}?stage=build`);
+    await page.getByRole('heading', { name: `Run #${run.number}` }).waitFor();
+    const log = page.getByRole('region', { name: 'Log' });
+
+    // Lines appear while the stage still runs.
+    await log.getByText('building step 2', { exact: true }).waitFor({ timeout: 90_000 });
+    assert.equal(await stageNode(page, 'build').getAttribute('data-status'), 'running');
+    // The page is loaded (run, log, scripts): from here on only Socket.IO events arrive.
+    await page.waitForTimeout(500);
+    const before = requests.length;
+    await log.getByText('building step 9', { exact: true }).waitFor();
+    await waitForNodeStatus(page, 'build', 'succeeded');
+    await waitForNodeStatus(page, 'test[shard=1]', 'succeeded');
+    await waitForNodeStatus(page, 'deploy', 'waiting_approval');
+    assert.deepEqual(requests.slice(before), [], 'no HTTP request while the run went on');
+
+    // Matrix stages are grouped under their stage's name; a node's status is also in words.
+    const graph = page.getByRole('figure', { name: `Stages of run #${run.number}` });
+    assert.equal(await graph.getByRole('group', { name: 'test: matrix of 2' }).count(), 1, await graph.ariaSnapshot());
+    const description = await stageNode(page, 'deploy').evaluate((node) => document.getElementById(node.getAttribute('aria-describedby') ?? '')?.textContent);
+    assert.match(description ?? '', /waiting for approval/);
+
+    await screenshotBothThemes(page, artifacts, 'run-waiting-approval');
+    await assertAccessible(page, 'the run page with a stage waiting for approval');
+
+    // Clicking a node opens its log.
+    await stageNode(page, 'test[shard=2]').click();
+    await log.getByText('testing shard 2', { exact: true }).waitFor();
+
+    await page.getByRole('button', { name: 'Approve', exact: true }).click();
+    await waitForNodeStatus(page, 'deploy', 'succeeded');
+    await page.locator('section[aria-label="Summary"] [data-status="succeeded"]').waitFor();
+    await stageNode(page, 'deploy').click();
+    await log.getByText('deployed', { exact: true }).waitFor();
+    await screenshotBothThemes(page, artifacts, 'run-succeeded');
+  });
+
+  await t.test('cancel a running run', async (t) => {
+    const { page } = await newPage(t);
+    const run = await startRun(app, 'slow', SLOW_KDL);
+    await page.goto(`${app.base}/runs/${run.id}`);
+    await waitForNodeStatus(page, 'wait', 'running');
+    await page.getByRole('region', { name: 'Log' }).getByText('waiting', { exact: true }).waitFor();
+    await page.getByRole('button', { name: 'Cancel run', exact: true }).click();
+    await waitForNodeStatus(page, 'wait', 'cancelled');
+    await page.locator('section[aria-label="Summary"] [data-status="cancelled"]').waitFor();
+    assert.equal((await waitForRun(app, run.id, (r) => r.status !== 'running')).status, 'cancelled');
+    assert.equal(await page.getByRole('button', { name: 'Cancel run' }).count(), 0, 'a finished run offers no cancel');
+  });
+
+  await t.test('re-run failed: a new run reuses what succeeded and runs the failed stage again', async (t) => {
+    const { page } = await newPage(t);
+    const run = await startRun(app, 'flaky', FLAKY_KDL);
+    await page.goto(`${app.base}/runs/${run.id}`);
+    await waitForNodeStatus(page, 'flaky', 'failed');
+    await page.locator('section[aria-label="Summary"] [data-status="failed"]').waitFor();
+    await page.getByRole('button', { name: 'Re-run failed', exact: true }).click();
+    await page.waitForURL((url) => url.pathname.startsWith('/runs/') && !url.pathname.endsWith(run.id));
+    const rerunId = new URL(page.url()).pathname.split('/').at(-1)!;
+    await page.getByRole('heading', { name: `Run #${run.number + 1}` }).waitFor();
+    await waitForNodeStatus(page, 'flaky', 'failed');
+    await waitForNodeStatus(page, 'ok', 'succeeded');
+    const rerun = await waitForRun(app, rerunId, (r) => r.status === 'failed');
+    assert.equal(rerun.rerunOfId, run.id);
+    assert.match(rerun.stages.find((stage) => stage.stageId === 'ok')!.reason ?? '', /reused from run #/);
+    await page.getByRole('button', { name: 'Re-run', exact: true }).waitFor();
+  });
+});
