@@ -31,12 +31,13 @@ after(async () => {
 
 async function driftRunAfterTick(stackId: string, minutesAhead: number) {
   const { prisma, pool } = world.database;
+  const before = await prisma.stackRun.count({ where: { stackId, kind: 'drift' } });
   // A scheduler of this test's own (its own lock), ticking at a clock a few minutes ahead: the slot is due.
   const scheduler = new Scheduler({ pool, prisma, now: () => new Date(Date.now() + minutesAhead * 60_000), lock: [0x7465, 0x7374 + minutesAhead] });
   await scheduler.tick();
-  for (let i = 0; i < 200; i++) {
-    const run = await prisma.stackRun.findFirst({ where: { stackId, kind: 'drift' }, orderBy: { number: 'desc' } });
-    if (run && i > 0) return run.id;
+  for (let i = 0; i < 600; i++) {
+    const runs = await prisma.stackRun.findMany({ where: { stackId, kind: 'drift' }, orderBy: { number: 'desc' } });
+    if (runs.length > before) return runs[0]!.id;
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error('the tick queued no drift run');
