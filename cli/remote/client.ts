@@ -162,6 +162,40 @@ export class ApiClient {
     return this.call(api.revokeToken, { params: { tokenId } });
   }
 
+  listStacks(tenantId: string): Promise<api.StackSummary[]> {
+    return this.all((cursor) => this.call(api.listStacks, { params: { tenantId }, query: { limit: 100, cursor } }));
+  }
+  createStack(tenantId: string, body: z.input<typeof api.CreateStackBody>): Promise<api.Stack> {
+    return this.call(api.createStack, { params: { tenantId }, body });
+  }
+  getStack(stackId: string): Promise<api.Stack> {
+    return this.call(api.getStack, { params: { stackId } });
+  }
+  createStackRun(stackId: string, body: z.input<typeof api.CreateStackRunBody>): Promise<api.StackRun> {
+    return this.call(api.createStackRun, { params: { stackId }, body });
+  }
+  getStackRun(stackRunId: string): Promise<api.StackRun> {
+    return this.call(api.getStackRun, { params: { stackRunId } });
+  }
+  approveStackRun(stackRunId: string): Promise<api.StackRun> {
+    return this.call(api.approveStackRun, { params: { stackRunId } });
+  }
+  readStackRunLogs(stackRunId: string, after: number): Promise<z.output<typeof api.StackRunLogs>> {
+    return this.call(api.getStackRunLogs, { params: { stackRunId }, query: { after, limit: 1000 } });
+  }
+  listStateVersions(stackId: string): Promise<api.StateVersionSummary[]> {
+    return this.all((cursor) => this.call(api.listStateVersions, { params: { stackId }, query: { limit: 100, cursor } }));
+  }
+  getStateVersion(stateVersionId: string): Promise<api.StateVersion> {
+    return this.call(api.getStateVersion, { params: { stateVersionId } });
+  }
+  rollbackStateVersion(stateVersionId: string): Promise<api.StateVersionSummary> {
+    return this.call(api.rollbackStateVersion, { params: { stateVersionId } });
+  }
+  forceUnlockStack(stackId: string): Promise<z.output<(typeof api.forceUnlockStack.responses)[200]['schema']>> {
+    return this.call(api.forceUnlockStack, { params: { stackId } });
+  }
+
   /** Whether the server's OpenAPI document has the operation (an older server may lack e.g. rerunRun). */
   async supports(operation: Operation): Promise<boolean> {
     const document = await this.call(api.openApiDocument, {});

@@ -11,6 +11,7 @@
 import type { PrismaClient } from '../db/client';
 import { decryptValue, encryptValue } from './cipher';
 import { generateSecretKey, loadKeyring, replaceKeyFile, type KeySource } from './keys';
+import { reencryptStackValues } from '../stacks/rekey';
 import { withSecretKeys } from './store';
 import { webhookSecretAddress } from './webhook-secret';
 
@@ -53,7 +54,9 @@ export async function rotateSecretKey(prisma: PrismaClient, source: KeySource = 
         const encrypted = encryptValue(keyring.current, decryptValue(keyring, row, address), address);
         await tx.pipelineWebhook.update({ where: { id: row.id }, data: { ...encrypted, updatedAt: row.updatedAt } });
       }
-      return { keyring, reencrypted: rows.length + webhooks.length };
+      // Stacks' states, sensitive variables and plans too (lib/stacks/rekey.ts).
+      const stackValues = await reencryptStackValues(tx, keyring);
+      return { keyring, reencrypted: rows.length + webhooks.length + stackValues };
     },
     'exclusive',
   );

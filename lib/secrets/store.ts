@@ -90,11 +90,14 @@ export async function readSecretValues(
   });
 }
 
-/** How many secrets (tenant secrets and pipelines' webhook secrets) each key id encrypts. */
+/** How many secrets (tenant secrets, pipelines' webhook secrets, stacks' states, variables and plans) each key id encrypts. */
 export async function countSecretsByKey(db: Queryable): Promise<Map<string, number>> {
   const rows = await queryRows<{ key_id: string; secrets: number }>(
     db,
-    'SELECT key_id, count(*)::int AS secrets FROM (SELECT key_id FROM secrets UNION ALL SELECT key_id FROM pipeline_webhooks) AS encrypted GROUP BY key_id ORDER BY key_id',
+    'SELECT key_id, count(*)::int AS secrets FROM (SELECT key_id FROM secrets UNION ALL SELECT key_id FROM pipeline_webhooks' +
+      // What stacks encrypt with the same keys (lib/stacks/rekey.ts).
+      ' UNION ALL SELECT key_id FROM state_versions UNION ALL SELECT key_id FROM stack_variables WHERE key_id IS NOT NULL' +
+      ' UNION ALL SELECT plan_key_id FROM stack_runs WHERE plan_key_id IS NOT NULL) AS encrypted GROUP BY key_id ORDER BY key_id',
   );
   return new Map(rows.map((row) => [row.key_id, row.secrets]));
 }

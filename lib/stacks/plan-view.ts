@@ -152,5 +152,3 @@ export function planView(planJson: unknown): PlanView {
     .filter((output) => output.action !== 'no-op');
   return { summary: summarize(resources.map((r) => r.action)), resources, outputs };
 }
-
-export const hasChanges = (summary: ChangeSummary) => summary.add + summary.change + summary.destroy + summary.replace > 0;

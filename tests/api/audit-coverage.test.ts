@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { operations } from '../../lib/api/schemas';
 import type { PrismaClient } from '../../lib/generated/prisma/client';
+import { writeStateVersion } from '../../lib/stacks/state/versions';
 import { call, createUserWithToken, insertPipeline, routeHandler, useApiWorld, VALID_KDL, type SeededUser, type World } from './helpers';
 
 // Setting a secret encrypts it: a key of this test's own.
@@ -19,7 +20,12 @@ const api = useApiWorld();
 /**
  * Mutating operations checked elsewhere, and why: each needs a call this walk cannot make with a token.
  */
+const STACK_BACKEND = "Terraform's HTTP state backend (Basic auth, no Bearer token): tests/stacks/state-backend.test.ts checks the audited force-unlock";
+
 const ELSEWHERE: Record<string, string> = {
+  postStackState: STACK_BACKEND,
+  lockStackState: STACK_BACKEND,
+  unlockStackState: STACK_BACKEND,
   receiveWebhook:
     'public (a forge calls it, signed with the pipeline secret, no token): tests/webhooks/deliveries.test.ts checks that a run it creates writes one run.trigger row (no actor, its organization and tenant, via webhook:<forge>)',
 };
@@ -56,6 +62,20 @@ async function run(prisma: PrismaClient, world: World, status: 'queued' | 'runni
     data: { pipelineId, number: 1, status, event: 'manual', branch: 'main', plan: { stages: [] }, configSource: VALID_KDL },
   });
   return created.id;
+}
+
+/** A stack of tenant A with a repository (a run needs no upload), written directly. */
+async function stack(prisma: PrismaClient, world: World): Promise<string> {
+  const slug = unique('audited-stack');
+  return (await prisma.stack.create({ data: { tenantId: world.tenantA, name: slug, slug, repository: 'https://git.example.test/infra.git' } })).id;
+}
+
+/** A run of a new stack in `status` (approving and discarding need a planned apply run, cancelling a queued one). */
+async function stackRun(prisma: PrismaClient, world: World, status: 'queued' | 'planned'): Promise<string> {
+  const stackId = await stack(prisma, world);
+  return (
+    await prisma.stackRun.create({ data: { stackId, number: 1, kind: 'apply', event: 'api', status, planStateVersion: status === 'planned' ? 0 : null } })
+  ).id;
 }
 
 /** A running run whose stage waits for approval: the path parameters of approving or denying it. */
@@ -176,6 +196,45 @@ const CASES: Record<string, AuditCase> = {
       });
       assert.ok(set.status < 300, set.text);
       return { params: { tenantId: world.tenantA, name: 'DOOMED' } };
+    },
+  },
+  createStack: { action: 'stack.create', prepare: async (_, world) => ({ params: { tenantId: world.tenantA }, body: { name: unique('Audited stack') } }) },
+  updateStack: { action: 'stack.update', prepare: async (prisma, world) => ({ params: { stackId: await stack(prisma, world) }, body: { autoApply: true } }) },
+  deleteStack: { action: 'stack.delete', prepare: async (prisma, world) => ({ params: { stackId: await stack(prisma, world) } }) },
+  setStackVariable: {
+    action: 'stack.variable.set',
+    prepare: async (prisma, world) => ({ params: { stackId: await stack(prisma, world), name: 'region' }, body: { value: 'eu-west-1' } }),
+  },
+  deleteStackVariable: {
+    action: 'stack.variable.delete',
+    prepare: async (prisma, world) => {
+      const stackId = await stack(prisma, world);
+      await prisma.stackVariable.create({ data: { stackId, name: 'region', value: 'eu-west-1' } });
+      return { params: { stackId, name: 'region' } };
+    },
+  },
+  createStackRun: { action: 'stack.run', prepare: async (prisma, world) => ({ params: { stackId: await stack(prisma, world) }, body: { kind: 'plan' } }) },
+  approveStackRun: { action: 'stack.approve', prepare: async (prisma, world) => ({ params: { stackRunId: await stackRun(prisma, world, 'planned') } }) },
+  discardStackRun: { action: 'stack.discard', prepare: async (prisma, world) => ({ params: { stackRunId: await stackRun(prisma, world, 'planned') } }) },
+  cancelStackRun: { action: 'stack.cancel', prepare: async (prisma, world) => ({ params: { stackRunId: await stackRun(prisma, world, 'queued') } }) },
+  rollbackStateVersion: {
+    action: 'stack.state.rollback',
+    prepare: async (prisma, world) => {
+      const stackId = await stack(prisma, world);
+      const version = await prisma.$transaction((tx) =>
+        writeStateVersion(tx, { id: stackId, tenantId: world.tenantA }, JSON.stringify({ version: 4, serial: 1, lineage: 'l', outputs: {}, resources: [] }), {
+          runId: 'r',
+        }),
+      );
+      return { params: { stateVersionId: version.id } };
+    },
+  },
+  forceUnlockStack: {
+    action: 'stack.force_unlock',
+    prepare: async (prisma, world) => {
+      const stackId = await stack(prisma, world);
+      await prisma.stateLock.create({ data: { stackId, lockId: 'held', info: { ID: 'held', Who: 'gone@host' } } });
+      return { params: { stackId } };
     },
   },
   createToken: { action: 'token.create', prepare: async () => ({ body: { name: 'audited', scopes: ['read'] } }) },

@@ -30,6 +30,7 @@ import { authSecret, sessionCookieName } from '../../lib/auth/session-cookie';
 import { revokeSession, startSession } from '../../lib/auth/sessions';
 import { hashToken } from '../../lib/auth/tokens';
 import type { PrismaClient } from '../../lib/generated/prisma/client';
+import { writeStateVersion } from '../../lib/stacks/state/versions';
 import { encode } from 'next-auth/jwt';
 import { call, createUserWithToken, insertPipeline, routeHandler, useApiWorld, VALID_KDL, type CallResult, type SeededUser } from './helpers';
 
@@ -79,6 +80,11 @@ interface Scene {
   invitee: SeededUser;
   /** A service token of the organization. */
   serviceTokenId: string;
+  /** A stack with a variable named like the secret, a planned apply run, a state version and an environment. */
+  stackId: string;
+  stackRunId: string;
+  stateVersionId: string;
+  environmentId: string;
 }
 
 let counter = 0;
@@ -106,6 +112,16 @@ async function newScene(): Promise<Scene> {
     data: { organizationId: world.orgId, email, tokenHash: hashToken(invitationToken), expiresAt: new Date(Date.now() + 3_600_000) },
   });
   const service = await createApiKey(prisma, { organizationId: world.orgId, service: true, name: unique('service'), scopes: ['read'] });
+  const stack = await prisma.stack.create({
+    data: { tenantId: tenant.id, name: 'isolation', slug: 'isolation', repository: 'https://git.example.test/infra.git' },
+  });
+  await prisma.stackVariable.create({ data: { stackId: stack.id, name: secret.name, value: 'x' } });
+  const stackRun = await prisma.stackRun.create({
+    data: { stackId: stack.id, number: 1, kind: 'apply', event: 'api', status: 'planned', planStateVersion: 1 },
+  });
+  const state = JSON.stringify({ version: 4, serial: 1, lineage: 'isolation', outputs: {}, resources: [] });
+  const stateVersion = await prisma.$transaction((tx) => writeStateVersion(tx, stack, state, { runId: stackRun.id }));
+  const environment = await prisma.environment.create({ data: { tenantId: tenant.id, name: 'isolation', stackId: stack.id } });
   return {
     tenantId: tenant.id,
     pipelineId,
@@ -117,6 +133,10 @@ async function newScene(): Promise<Scene> {
     invitationToken,
     invitee,
     serviceTokenId: service.apiKey.id,
+    stackId: stack.id,
+    stackRunId: stackRun.id,
+    stateVersionId: stateVersion.id,
+    environmentId: environment.id,
   };
 }
 
@@ -132,6 +152,10 @@ const PATH_FIXTURES: Record<string, { inTenant: boolean; of: (scene: Scene) => s
   runId: { inTenant: true, of: (scene) => scene.runId },
   stageRunId: { inTenant: true, of: (scene) => scene.stageRunId },
   name: { inTenant: true, of: (scene) => scene.secretName },
+  stackId: { inTenant: true, of: (scene) => scene.stackId },
+  stackRunId: { inTenant: true, of: (scene) => scene.stackRunId },
+  stateVersionId: { inTenant: true, of: (scene) => scene.stateVersionId },
+  environmentId: { inTenant: true, of: (scene) => scene.environmentId },
 };
 
 /** A valid body for each operation whose body schema does not take `{}` (made anew per call: names stay unique). */
@@ -148,6 +172,9 @@ const BODIES: Record<string, () => unknown> = {
   setSecret: () => ({ value: 'isolated value' }),
   setWebhookStatusToken: () => ({ statusTokenSecret: 'FORGE_TOKEN' }),
   createToken: () => ({ name: unique('isolation'), scopes: ['admin'] }),
+  createStack: () => ({ name: unique('isolated stack') }),
+  updateStack: () => ({ autoApply: false }),
+  setStackVariable: () => ({ value: 'isolated' }),
 };
 
 /**
@@ -217,6 +244,10 @@ function idsOfOurs(scene: Scene): string[] {
     scene.stageRunId,
     scene.invitationId,
     scene.serviceTokenId,
+    scene.stackId,
+    scene.stackRunId,
+    scene.stateVersionId,
+    scene.environmentId,
   ];
 }
 

@@ -62,7 +62,17 @@ test('readers and writers that hold the keyring finish before a rotation re-encr
     await gate;
     return writeSecret(tx, keyring, { tenantId, name: 'WRITTEN', value: 'written-value-1234', userId });
   });
-  await sleep(100);
+  // Both hold the shared lock (and so their keyring) before the rotation starts: waited for, not guessed.
+  while (
+    Number(
+      (
+        await db.pool.query(
+          "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND mode = 'ShareLock' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+        )
+      ).rows[0].count,
+    ) < 2
+  )
+    await sleep(20);
   let rotated = false;
   const rotation = rotateSecretKey(db.prisma, source).finally(() => (rotated = true));
   await sleep(300);

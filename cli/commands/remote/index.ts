@@ -13,6 +13,7 @@ import type { LoginOptions } from './login';
 import type { CreateOptions, TenantOption } from './pipelines';
 import type { ApproveOptions, ListOptions, LogsOptions, RerunOptions } from './runs';
 import type { SetOptions } from './secrets';
+import type { CreateStackOptions } from './stacks';
 import type { CreateTokenOptions } from './tokens';
 import type { TriggerOptions } from './trigger';
 
@@ -23,6 +24,7 @@ export function register(program: Command): void {
   registerRuns(program);
   registerTokens(program);
   registerSecrets(program);
+  registerStacks(program);
 }
 
 function registerLogin(program: Command): void {
@@ -172,4 +174,79 @@ function registerTokens(program: Command): void {
     .argument('<token>', 'token id (see tokens list)')
     .option('--json', 'print the revoked token as JSON')
     .action(action(async (tokenId: string, options: JsonOption) => (await import('./tokens')).revoke(tokenId, options)));
+}
+
+function registerStacks(program: Command): void {
+  const stacks = program.command('stacks').description('Terraform stacks on a BuildIt server (docs/stacks.md)');
+  const load = () => import('./stacks');
+  stacks
+    .command('list')
+    .description('list the stacks of a tenant: last run, drift, lock holder')
+    .option('--tenant <tenant>', 'tenant id or slug (default: login --tenant, or the only tenant)')
+    .option('--json', 'print JSON')
+    .action(action(async (options: TenantOption) => (await load()).list(options)));
+  stacks
+    .command('create')
+    .description('create a stack (from a repository, or uploaded with `stacks plan STACK DIR`)')
+    .requiredOption('--name <name>', 'stack name')
+    .option('--tenant <tenant>', 'tenant id or slug (default: login --tenant, or the only tenant)')
+    .option('--repository <url>', 'clone URL of the configuration (default: uploaded by the CLI)')
+    .option('--ref <branch>', 'branch to check out (default main)')
+    .option('--path <dir>', 'directory of the configuration in the repository (default .)')
+    .option('--environment <name>', 'the environment its outputs go to')
+    .option('--auto-apply', 'apply plans with changes without waiting for approval')
+    .option('--drift-schedule <cron>', 'cron (UTC) of the drift check')
+    .option('--json', 'print the stack as JSON')
+    .action(action(async (options: CreateStackOptions) => (await load()).create(options)));
+  stacks
+    .command('show')
+    .description('show a stack: source, drift, lock holder, outputs')
+    .argument('<stack>', 'stack id, slug or TENANT/SLUG')
+    .option('--json', 'print JSON')
+    .action(action(async (ref: string, options: JsonOption) => (await load()).show(ref, options)));
+  stacks
+    .command('plan')
+    .description('queue a plan (uploading DIR as the configuration) and follow it')
+    .argument('<stack>', 'stack id, slug or TENANT/SLUG')
+    .argument('[dir]', 'configuration directory to upload (stacks without a repository; default: the last upload)')
+    .option('--json', 'print the run as JSON at the end (the log goes to stderr)')
+    .action(action(async (ref: string, dir: string | undefined, options: JsonOption) => (await load()).plan(ref, dir, options)));
+  stacks
+    .command('apply')
+    .description('queue a plan to apply (uploading DIR), follow it until it waits for approval (or is applied, on auto-apply stacks)')
+    .argument('<stack>', 'stack id, slug or TENANT/SLUG')
+    .argument('[dir]', 'configuration directory to upload')
+    .option('--json', 'print the run as JSON at the end (the log goes to stderr)')
+    .action(action(async (ref: string, dir: string | undefined, options: JsonOption) => (await load()).apply(ref, dir, options)));
+  stacks
+    .command('approve')
+    .description('approve a planned run and follow its apply')
+    .argument('<run>', 'stack run id')
+    .option('--json', 'print the run as JSON at the end')
+    .action(action(async (runId: string, options: JsonOption) => (await load()).approve(runId, options)));
+  stacks
+    .command('unlock')
+    .description("force-unlock a stack's state (its holder is gone)")
+    .argument('<stack>', 'stack id, slug or TENANT/SLUG')
+    .option('--json', 'print JSON')
+    .action(action(async (ref: string, options: JsonOption) => (await load()).unlock(ref, options)));
+  const state = stacks.command('state').description("a stack's state versions");
+  state
+    .command('list')
+    .description('list the state versions of a stack')
+    .argument('<stack>', 'stack id, slug or TENANT/SLUG')
+    .option('--json', 'print JSON')
+    .action(action(async (ref: string, options: JsonOption) => (await load()).stateList(ref, options)));
+  state
+    .command('show')
+    .description('show a state version: resources and outputs (sensitive values hidden)')
+    .argument('<version>', 'state version id')
+    .option('--json', 'print JSON')
+    .action(action(async (versionId: string, options: JsonOption) => (await load()).stateShow(versionId, options)));
+  state
+    .command('rollback')
+    .description('make a state version current again (written as a new version)')
+    .argument('<version>', 'state version id')
+    .option('--json', 'print JSON')
+    .action(action(async (versionId: string, options: JsonOption) => (await load()).stateRollback(versionId, options)));
 }

@@ -66,6 +66,7 @@ export const StackRun = StackRunSummary.extend({
   planStateVersion: z.number().int().nullable().meta({ description: 'the state version the plan was made against' }),
   stale: z.boolean().meta({ description: 'the state changed since the plan: it cannot be applied' }),
 }).meta({ id: 'StackRun' });
+export type StackRun = z.output<typeof StackRun>;
 
 export const StackRunLogsQuery = z.object({
   after: z.coerce.number().int().min(0).default(0).meta({ description: 'return chunks with seq greater than this' }),
@@ -167,12 +168,14 @@ export const StateVersionSummary = z
     createdAt: Timestamp,
   })
   .meta({ id: 'StateVersionSummary' });
+export type StateVersionSummary = z.output<typeof StateVersionSummary>;
 
 export const StateVersion = StateVersionSummary.extend({
   terraformVersion: z.string().nullable(),
   outputs: z.record(z.string(), StackOutput),
   resources: z.array(z.object({ address: z.string(), mode: z.string(), type: z.string(), instances: z.number().int() })),
 }).meta({ id: 'StateVersion', description: 'a state version without its attributes; sensitive outputs without value' });
+export type StateVersion = z.output<typeof StateVersion>;
 
 export const listStateVersions = defineOperation({
   operationId: 'listStateVersions',

@@ -10,7 +10,7 @@ import { Id } from './common';
 export const StackParams = z.object({ stackId: Id });
 
 const BASIC_AUTH = "HTTP Basic auth: user `run-<stackRunId>` with the run's credential, or any user and an API token (`bk_...`) as the password.";
-const TerraformLockInfo = z
+export const TerraformLockInfo = z
   .looseObject({ ID: z.string(), Operation: z.string().optional(), Who: z.string().optional(), Created: z.string().optional() })
   .meta({ id: 'TerraformLockInfo', description: "Terraform's lock info (statemgr.LockInfo), as terraform sent it" });
 

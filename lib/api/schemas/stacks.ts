@@ -149,6 +149,7 @@ const stackFields = {
 };
 
 export const StackSummary = z.object(stackFields).meta({ id: 'StackSummary' });
+export type StackSummary = z.output<typeof StackSummary>;
 export const Stack = z
   .object({
     ...stackFields,

@@ -1,0 +1,92 @@
+/**
+ * `buildit stacks ...` (the real CLI binary) against the real route handlers and a real stack worker:
+ * create, plan with an uploaded directory (followed), apply then approve, show the outputs, list state
+ * versions, unlock.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, test } from 'node:test';
+import type { JobRunner } from '../../lib/queue/runner';
+import { childEnv } from '../../lib/stacks/terraform/process';
+import { useApiWorld } from '../api/helpers';
+import { startTestRouter, type TestRouter } from './router';
+import { startStackWorker } from './support';
+import { stackConfig, terraformDir, terraformOrSkip } from './terraform';
+
+process.env.BUILDIT_SECRET_KEY = randomBytes(32).toString('base64');
+
+const bin = path.resolve(import.meta.dirname, '../../node_modules/.bin/buildit');
+const home = mkdtempSync(path.join(tmpdir(), 'buildit-cli-stacks-'));
+
+let router: TestRouter;
+let worker: JobRunner;
+
+const world = useApiWorld(async ({ database }) => {
+  router = await startTestRouter();
+  worker = startStackWorker(database, router.url);
+  await worker.start();
+});
+after(async () => {
+  await worker?.stop({ graceMs: 1_000 });
+  await router?.stop();
+});
+
+function buildit(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const env = {
+      PATH: process.env.PATH ?? '',
+      HOME: home,
+      NO_COLOR: '1',
+      BUILDIT_CONFIG: path.join(home, 'config.json'),
+      BUILDIT_URL: router.url,
+      BUILDIT_TOKEN: world.world.adminA.token,
+    };
+    execFile(bin, args, { cwd: home, env: childEnv(env), encoding: 'utf8', timeout: 120_000 }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+test('buildit stacks: create, plan DIR, apply DIR + approve, show, state list, unlock', async (t) => {
+  if (!terraformOrSkip(t)) return;
+  const { dir } = terraformDir({ 'main.tf': stackConfig({ backend: false }) });
+
+  const created = await buildit(['stacks', 'create', '--name', 'app', '--tenant', 'a', '--environment', 'dev']);
+  assert.equal(created.code, 0, created.stderr);
+  assert.match(created.stdout, /Created stack app/);
+
+  const plan = await buildit(['stacks', 'plan', 'a/app', dir]);
+  assert.equal(plan.code, 0, plan.stderr);
+  assert.match(plan.stdout, /terraform_data\.thing: Plan to create/);
+  assert.match(plan.stderr, /Run #1: planned; 2 to add, 0 to change, 0 to destroy, 0 to replace/);
+
+  const apply = await buildit(['stacks', 'apply', 'app', dir]);
+  assert.equal(apply.code, 0, apply.stderr);
+  const runId = /buildit stacks approve (\w+)/.exec(apply.stderr)?.[1];
+  assert.ok(runId, apply.stderr);
+
+  const approved = await buildit(['stacks', 'approve', runId]);
+  assert.equal(approved.code, 0, approved.stderr);
+  assert.match(approved.stdout, /Apply complete! Resources: 2 added/);
+  assert.match(approved.stderr, /applied/);
+
+  const shown = await buildit(['stacks', 'show', 'app']);
+  assert.equal(shown.code, 0, shown.stderr);
+  assert.match(shown.stdout, /label = "one"/);
+  assert.match(shown.stdout, /password = \(sensitive\)/);
+
+  const versions = await buildit(['stacks', 'state', 'list', 'app', '--json']);
+  assert.equal(versions.code, 0, versions.stderr);
+  assert.equal((JSON.parse(versions.stdout) as unknown[]).length, 1);
+
+  const listed = await buildit(['stacks', 'list', '--tenant', 'a']);
+  assert.match(listed.stdout, /app\s+#2 apply applied\s+no\s+-/);
+
+  const unlocked = await buildit(['stacks', 'unlock', 'app']);
+  assert.equal(unlocked.code, 0, unlocked.stderr);
+  assert.match(unlocked.stdout, /not locked/);
+});
