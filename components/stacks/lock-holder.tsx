@@ -5,7 +5,7 @@ import Link from 'next/link';
 import { apiFetch } from '../app/api-client';
 import { Alert } from '../forms';
 import { BUTTON } from '../pipelines/styles';
-import { timeAgo } from '../pipelines/time';
+import { formatTime } from '../runs-list/format';
 import { confirmed, useApiMutation } from '../settings/mutation';
 import { stackKeys, stackPaths, stackRunHref, type Stack } from './api';
 
@@ -34,7 +34,7 @@ export function LockNotice({ stackId, lock, canUnlock }: { stackId: string; lock
       className="mb-6 space-y-2 rounded-lg border border-amber-500 bg-amber-50 p-4 text-amber-950 dark:border-amber-400 dark:bg-amber-950 dark:text-amber-50"
     >
       <p>
-        The state is locked by <strong>{lockHolder(lock)}</strong> for {operationOf(lock)} since {timeAgo(lock.createdAt)}.
+        The state is locked by <strong>{lockHolder(lock)}</strong> for {operationOf(lock)} since {formatTime(lock.createdAt)}.
         {lock.heldBy.kind === 'run' && lock.heldBy.runId ? (
           <>
             {' '}

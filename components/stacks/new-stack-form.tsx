@@ -6,7 +6,8 @@ import { useRouter } from 'next/navigation';
 import { useState, type FormEvent } from 'react';
 import { apiFetch, errorMessage } from '../app/api-client';
 import { Alert } from '../forms';
-import { BUTTON, FIELD } from '../pipelines/styles';
+import { INPUT } from '../forms';
+import { BUTTON } from '../pipelines/styles';
 import { stackHref, stackKeys, stackPaths, type Stack } from './api';
 
 type Source = 'repository' | 'cli';
@@ -49,7 +50,7 @@ export function NewStackForm({ tenantId, onCancel }: { tenantId: string; onCance
       </h2>
       <label className="block text-sm font-medium">
         Name
-        <input name="name" required maxLength={100} className={FIELD} />
+        <input name="name" required maxLength={100} className={INPUT} />
       </label>
       <fieldset className="space-y-2">
         <legend className="text-sm font-medium">Configuration</legend>
@@ -69,21 +70,21 @@ export function NewStackForm({ tenantId, onCancel }: { tenantId: string; onCance
         <div className="grid gap-4 sm:grid-cols-3">
           <label className="block text-sm font-medium sm:col-span-3">
             Repository
-            <input name="repository" required placeholder="https://git.example.com/team/infra.git" className={FIELD} />
+            <input name="repository" required placeholder="https://git.example.com/team/infra.git" className={INPUT} />
           </label>
           <label className="block text-sm font-medium">
             Branch
-            <input name="ref" defaultValue="main" className={FIELD} />
+            <input name="ref" defaultValue="main" className={INPUT} />
           </label>
           <label className="block text-sm font-medium sm:col-span-2">
             Path
-            <input name="path" defaultValue="." className={FIELD} />
+            <input name="path" defaultValue="." className={INPUT} />
           </label>
         </div>
       ) : null}
       <label className="block text-sm font-medium">
         Environment (optional)
-        <input name="environment" maxLength={63} placeholder="staging" aria-describedby="new-stack-environment-hint" className={FIELD} />
+        <input name="environment" maxLength={63} placeholder="staging" aria-describedby="new-stack-environment-hint" className={INPUT} />
       </label>
       <p id="new-stack-environment-hint" className="text-sm text-slate-600 dark:text-slate-400">
         The environment this stack manages: its outputs are copied there after each apply.

@@ -10,7 +10,7 @@ import { EmptyState, LoadMore, Loading, PageHeader } from '../app/states';
 import { useWorkspace } from '../app/workspace';
 import { Alert } from '../forms';
 import { BUTTON } from '../pipelines/styles';
-import { timeAgo } from '../pipelines/time';
+import { formatTime } from '../runs-list/format';
 import { stackHref, stackKeys, stackPaths, stackRunHref, type StackSummary } from './api';
 import { useStackRunEvents } from './live';
 import { lockHolder } from './lock-holder';
@@ -110,7 +110,7 @@ function StackRow({ stack }: { stack: StackSummary }) {
           <span className="sr-only">Last run</span>
           <StackRunStatusBadge status={lastRun.status} />
           <span className="text-slate-700 dark:text-slate-300">
-            #{lastRun.number} {lastRun.kind} · {timeAgo(lastRun.createdAt)}
+            #{lastRun.number} {lastRun.kind} · {formatTime(lastRun.createdAt)}
           </span>
         </Link>
       ) : (

@@ -9,7 +9,7 @@ import { EmptyState, LoadMore, Loading, Section } from '../app/states';
 import { useWorkspace } from '../app/workspace';
 import { Alert } from '../forms';
 import { BUTTON } from '../pipelines/styles';
-import { timeAgo } from '../pipelines/time';
+import { formatTime } from '../runs-list/format';
 import { useApiMutation } from '../settings/mutation';
 import { stackKeys, stackPaths, stackRunHref, type Stack, type StackRun, type StackRunSummary } from './api';
 import { ChangeCounts } from './change-counts';
@@ -92,7 +92,7 @@ function RunRow({ run }: { run: StackRunSummary }) {
         {run.changeSummary ? <ChangeCounts summary={run.changeSummary} /> : null}
       </div>
       <span className="text-slate-600 dark:text-slate-400">
-        by {who} · {timeAgo(run.createdAt)}
+        by {who} · {formatTime(run.createdAt)}
       </span>
     </li>
   );

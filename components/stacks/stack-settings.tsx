@@ -6,7 +6,8 @@ import type { FormEvent } from 'react';
 import { apiFetch } from '../app/api-client';
 import { Section } from '../app/states';
 import { Alert } from '../forms';
-import { BUTTON, FIELD } from '../pipelines/styles';
+import { INPUT } from '../forms';
+import { BUTTON } from '../pipelines/styles';
 import { confirmed, useApiMutation } from '../settings/mutation';
 import { stackKeys, stackPaths, type Stack } from './api';
 
@@ -42,31 +43,31 @@ export function StackSettings({ stack, writable }: { stack: Stack; writable: boo
         <fieldset disabled={!writable} className="grid gap-4 sm:grid-cols-2">
           <label className="block text-sm font-medium">
             Name
-            <input name="name" required maxLength={100} defaultValue={stack.name} className={FIELD} />
+            <input name="name" required maxLength={100} defaultValue={stack.name} className={INPUT} />
           </label>
           <label className="block text-sm font-medium">
             Environment
-            <input name="environment" maxLength={63} defaultValue={stack.environment?.name ?? ''} className={FIELD} />
+            <input name="environment" maxLength={63} defaultValue={stack.environment?.name ?? ''} className={INPUT} />
           </label>
           {stack.repository !== null ? (
             <>
               <label className="block text-sm font-medium sm:col-span-2">
                 Repository
-                <input name="repository" required defaultValue={stack.repository} className={FIELD} />
+                <input name="repository" required defaultValue={stack.repository} className={INPUT} />
               </label>
               <label className="block text-sm font-medium">
                 Branch
-                <input name="ref" required defaultValue={stack.ref} className={FIELD} />
+                <input name="ref" required defaultValue={stack.ref} className={INPUT} />
               </label>
               <label className="block text-sm font-medium">
                 Path
-                <input name="path" required defaultValue={stack.path} className={FIELD} />
+                <input name="path" required defaultValue={stack.path} className={INPUT} />
               </label>
             </>
           ) : null}
           <label className="block text-sm font-medium">
             Drift check schedule (cron, UTC)
-            <input name="driftSchedule" defaultValue={stack.driftSchedule ?? ''} placeholder="0 * * * *" className={FIELD} />
+            <input name="driftSchedule" defaultValue={stack.driftSchedule ?? ''} placeholder="0 * * * *" className={INPUT} />
           </label>
           <label className="flex items-center gap-2 self-end text-sm">
             <input type="checkbox" name="autoApply" defaultChecked={stack.autoApply} />

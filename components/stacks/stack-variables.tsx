@@ -6,7 +6,8 @@ import { useState, type FormEvent } from 'react';
 import { apiFetch, errorMessage } from '../app/api-client';
 import { EmptyState, Loading, Section } from '../app/states';
 import { Alert } from '../forms';
-import { BUTTON, FIELD } from '../pipelines/styles';
+import { INPUT } from '../forms';
+import { BUTTON } from '../pipelines/styles';
 import { confirmed, useApiMutation } from '../settings/mutation';
 import { fetchVariables, stackKeys, stackPaths, type StackVariable } from './api';
 
@@ -91,11 +92,11 @@ function SetVariableForm({ stackId }: { stackId: string }) {
     <form onSubmit={submit} aria-label="Set a variable" className="mb-4 grid gap-3 sm:grid-cols-[1fr_2fr_auto] sm:items-end">
       <label className="block text-sm font-medium">
         Variable name
-        <input name="name" required maxLength={128} pattern="[A-Za-z_][A-Za-z0-9_]*" autoComplete="off" className={FIELD} />
+        <input name="name" required maxLength={128} pattern="[A-Za-z_][A-Za-z0-9_]*" autoComplete="off" className={INPUT} />
       </label>
       <label className="block text-sm font-medium">
         Value
-        <input name="value" type={sensitive ? 'password' : 'text'} autoComplete="off" className={FIELD} />
+        <input name="value" type={sensitive ? 'password' : 'text'} autoComplete="off" className={INPUT} />
       </label>
       <button type="submit" disabled={set.isPending} className={BUTTON.primary}>
         {set.isPending ? 'Saving…' : 'Set variable'}
