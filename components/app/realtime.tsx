@@ -28,27 +28,48 @@ export function useSocket(): AppSocket | null {
   return useContext(SocketContext);
 }
 
+/** How many mounted hooks hold each tenant room, per socket: the room is left only when the last one unmounts. */
+const tenantRoomHolders = new WeakMap<AppSocket, Map<string, number>>();
+
 /**
- * Calls `onEvent` with every status event (never log chunks) of the tenant's runs while mounted; subscribes
- * again after a reconnect. `onSubscribed` is called on each acknowledged subscription: the tenant room sends
- * no catch-up, so what was read before it (or missed while disconnected) is to be read again then. Both
- * should be stable (useCallback) or the subscription is renewed.
+ * Keeps this tab in the tenant's room while mounted (again after each reconnect). `onSubscribed` is called on
+ * each acknowledged subscription: the tenant room sends no catch-up, so what was read before it (or missed
+ * while disconnected) is to be read again then. It should be stable (useCallback) or the subscription is renewed.
  */
-export function useTenantRunEvents(tenantId: string | null, onEvent: (event: ServerRunEvent) => void, onSubscribed?: () => void): void {
+export function useTenantRoom(tenantId: string | null, onSubscribed?: () => void): void {
   const socket = useSocket();
   useEffect(() => {
     if (!socket || !tenantId) return;
+    const holders = tenantRoomHolders.get(socket) ?? new Map<string, number>();
+    tenantRoomHolders.set(socket, holders);
+    holders.set(tenantId, (holders.get(tenantId) ?? 0) + 1);
     const subscribe = () =>
       socket.emit(SUBSCRIBE_TENANT, { tenantId }, (ack) => {
         if (ack.ok) onSubscribed?.();
       });
     if (socket.connected) subscribe();
     socket.on('connect', subscribe);
-    socket.on(RUN_EVENT, onEvent);
     return () => {
       socket.off('connect', subscribe);
-      socket.off(RUN_EVENT, onEvent);
-      if (socket.connected) socket.emit(UNSUBSCRIBE, { tenantId }, () => undefined);
+      const remaining = (holders.get(tenantId) ?? 1) - 1;
+      if (remaining > 0) holders.set(tenantId, remaining);
+      else {
+        holders.delete(tenantId);
+        if (socket.connected) socket.emit(UNSUBSCRIBE, { tenantId }, () => undefined);
+      }
     };
-  }, [socket, tenantId, onEvent, onSubscribed]);
+  }, [socket, tenantId, onSubscribed]);
+}
+
+/** Calls `onEvent` with every status event (never log chunks) of the tenant's runs while mounted; see useTenantRoom. */
+export function useTenantRunEvents(tenantId: string | null, onEvent: (event: ServerRunEvent) => void, onSubscribed?: () => void): void {
+  const socket = useSocket();
+  useTenantRoom(tenantId, onSubscribed);
+  useEffect(() => {
+    if (!socket) return;
+    socket.on(RUN_EVENT, onEvent);
+    return () => {
+      socket.off(RUN_EVENT, onEvent);
+    };
+  }, [socket, onEvent]);
 }

@@ -3,9 +3,9 @@
 // worker announces each stored status and log chunk to the tenant's room; pages re-read what changed from
 // the REST API. After each (re)subscription the page re-reads once, for what happened while it was not
 // subscribed. Nothing polls.
-import { useEffect, useRef } from 'react';
-import { STACK_RUN_EVENT, SUBSCRIBE_TENANT, UNSUBSCRIBE, type StackRunEvent } from '../../lib/realtime/protocol';
-import { useSocket } from '../app/realtime';
+import { useCallback, useEffect, useRef } from 'react';
+import { STACK_RUN_EVENT, type StackRunEvent } from '../../lib/realtime/protocol';
+import { useSocket, useTenantRoom } from '../app/realtime';
 import { useWorkspace } from '../app/workspace';
 
 export type { StackRunEvent };
@@ -24,20 +24,14 @@ export function useStackRunEvents(listener: StackRunListener): void {
   useEffect(() => {
     current.current = listener;
   });
+  const onSubscribed = useCallback(() => current.current.onSubscribed(), []);
+  useTenantRoom(tenantId, onSubscribed);
   useEffect(() => {
-    if (!socket || !tenantId) return;
-    const subscribe = () =>
-      socket.emit(SUBSCRIBE_TENANT, { tenantId }, (ack) => {
-        if (ack.ok) current.current.onSubscribed();
-      });
+    if (!socket) return;
     const onEvent = (event: StackRunEvent) => current.current.onEvent(event);
-    if (socket.connected) subscribe();
-    socket.on('connect', subscribe);
     socket.on(STACK_RUN_EVENT, onEvent);
     return () => {
-      socket.off('connect', subscribe);
       socket.off(STACK_RUN_EVENT, onEvent);
-      if (socket.connected) socket.emit(UNSUBSCRIBE, { tenantId }, () => undefined);
     };
-  }, [socket, tenantId]);
+  }, [socket]);
 }
