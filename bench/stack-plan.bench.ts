@@ -79,16 +79,22 @@ try {
     writeFileSync(path.join(copy, 'main.tf'), CONFIG);
     return copy;
   };
-  const bareInitPlan = async () => {
+  const bareSteps = (steps: string[][]) => async () => {
     const copy = fresh();
-    for (const args of [
-      ['init', '-input=false'],
-      ['plan', '-input=false'],
-    ]) {
+    for (const args of steps) {
       const step = await terraform(binary, copy, args, env);
       if (step.code !== 0) throw new Error(`terraform ${args[0]} failed: ${step.stderr}`);
     }
   };
+  const bareInitPlan = bareSteps([
+    ['init', '-input=false'],
+    ['plan', '-input=false'],
+  ]);
+  const bareReviewablePlan = bareSteps([
+    ['init', '-input=false'],
+    ['plan', '-input=false', '-json', '-out=plan'],
+    ['show', '-json', 'plan'],
+  ]);
 
   await compare(`stack plan of ${RESOURCES} terraform_data through BuildIt vs bare terraform plan`, throughBuildIt, barePlan, {
     runs: 7,
@@ -99,6 +105,15 @@ try {
     runs: 5,
     warmup: 1,
   });
+  await compare(
+    `stack plan of ${RESOURCES} terraform_data through BuildIt vs bare terraform init + plan -out + show -json`,
+    throughBuildIt,
+    bareReviewablePlan,
+    {
+      runs: 5,
+      warmup: 1,
+    },
+  );
 } finally {
   setPrismaForTests(null);
   await cleanup();
