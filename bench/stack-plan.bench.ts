@@ -52,6 +52,7 @@ try {
     dataDir: mkdtempSync(path.join(tmpdir(), 'buildit-bench-stack-')),
     stateBaseUrl: router.url,
     terraformBinary: binary,
+    hostProcesses: true,
     cancelGraceMs: 10_000,
     cancelPollMs: 1_000,
   };

@@ -20,12 +20,17 @@ export function packConfiguration(dir: string): string {
   return execFileSync('tar', ['-czf', '-', '-C', dir, '--exclude=.terraform', '--exclude=.terraformrc', '.']).toString('base64');
 }
 
-export function startStackWorker(database: TestDatabase, stateBaseUrl: string, options: { cancelGraceMs?: number; leaseMs?: number } = {}): JobRunner {
+export function startStackWorker(
+  database: TestDatabase,
+  stateBaseUrl: string,
+  options: { cancelGraceMs?: number; leaseMs?: number; hostProcesses?: boolean } = {},
+): JobRunner {
   const deps = {
     prisma: database.prisma,
     dataDir: mkdtempSync(path.join(tmpdir(), 'buildit-stack-worker-')),
     stateBaseUrl,
     terraformBinary: process.env.BUILDIT_TERRAFORM_BIN ?? 'terraform',
+    hostProcesses: options.hostProcesses ?? true,
     cancelGraceMs: options.cancelGraceMs ?? 5_000,
     cancelPollMs: 200,
   };

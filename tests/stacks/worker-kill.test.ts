@@ -48,6 +48,7 @@ function startWorkerProcess(databaseUrl: string): ChildProcess {
       BUILDIT_PUBLIC_URL: router.url,
       BUILDIT_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'buildit-victim-')),
       BUILDIT_WORKER_KINDS: 'stack_run',
+      BUILDIT_WORKER_EXECUTORS: 'docker,local',
       BUILDIT_WORKER_LEASE_MS: String(LEASE_MS),
       BUILDIT_SCHEDULER: 'off',
     },

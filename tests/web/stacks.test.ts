@@ -32,7 +32,7 @@ const runStatus = (page: Page, status: string) => page.locator(`main header [dat
 test('stacks: create, variables, plan review, approve in the browser, apply, outputs in the stack and its environment', async (t) => {
   const browser = await chromiumOrSkip(t);
   if (!browser || !terraformOrSkip(t)) return;
-  const app = await startWebApp(t);
+  const app = await startWebApp(t, { BUILDIT_WORKER_EXECUTORS: 'docker,local' });
   const dir = artifactsDir(t, 'stacks');
   const { page } = await signedInPage(t, browser, app);
   page.on('dialog', (dialog) => void dialog.accept());

@@ -33,12 +33,13 @@ const STACK_CANCEL_GRACE_MS = 10_000;
 /** Job kinds with a handler in this worker. The API enqueues `run` jobs (payload `{ runId }`). */
 /** `cancelRequests`: the worker's LISTEN for run cancels (closed by the worker when it stops). */
 export function createJobHandlers(deps: { prisma: PrismaClient; pool: pg.Pool; cancelRequests: CancelRequests }): JobHandlers {
+  const executorNames = workerExecutorsFromEnv();
   return {
     // Settings parsed here, at the worker's start: a malformed one stops it before it claims anything.
     run: createRunPipelineHandler({
       prisma: deps.prisma,
       publisher: createRunEventPublisher(deps.pool),
-      executorNames: workerExecutorsFromEnv(),
+      executorNames,
       sink: { logCapBytes: logCapBytesFromEnv(), dbRetryMs: dbRetryMsFromEnv() },
       cancelRequests: deps.cancelRequests,
     }),
@@ -46,13 +47,14 @@ export function createJobHandlers(deps: { prisma: PrismaClient; pool: pg.Pool; c
     schedule: createScheduleHandler({ prisma: deps.prisma }),
     // A run of a forge changed status (lib/commit-status; payload `{ runId, status }`): report it to the forge.
     [COMMIT_STATUS_JOB]: createCommitStatusHandler({ prisma: deps.prisma, pool: deps.pool }),
-    // A stack run's plan or apply phase (lib/stacks/runs.ts; payload `{ runId, phase }`): terraform on this host.
+    // A stack run's plan or apply phase (lib/stacks/runs.ts; payload `{ runId, phase }`): terraform on this host, if it runs host processes.
     [STACK_RUN_JOB]: createStackRunHandler({
       prisma: deps.prisma,
       dataDir: dataDirFromEnv(),
       // terraform reaches the state backend where people reach BuildIt.
       stateBaseUrl: publicUrlFromEnv().href.replace(/\/$/, ''),
       terraformBinary: terraformBinary(),
+      hostProcesses: executorNames.includes('local'),
       cancelGraceMs: STACK_CANCEL_GRACE_MS,
       cancelPollMs: 1_000,
       publisher: createStackRunEventPublisher(deps.pool),

@@ -8,6 +8,7 @@ import type { JobHandler } from '../../../lib/queue/runner';
 import { announceStackRun } from './announce';
 import { applyPhase } from './apply';
 import { planPhase } from './plan';
+import { refuseOnThisWorker } from './refused';
 import type { StackRunDeps } from './session';
 
 export type { StackRunDeps } from './session';
@@ -18,6 +19,11 @@ export function createStackRunHandler(deps: StackRunDeps): JobHandler {
   return async (job, ctx) => {
     const { runId, phase } = Payload.parse(job.payload);
     const log = ctx.log.child({ stackRunId: runId, phase });
+    if (!deps.hostProcesses) {
+      await refuseOnThisWorker(deps, runId);
+      await announceStackRun(deps, runId, log);
+      return;
+    }
     const jobDeps = { ...deps, onLogStored: () => void announceStackRun(deps, runId, log) };
     try {
       if (phase === 'plan' && (await planPhase(jobDeps, runId, ctx.signal, log)) === 'done') return;

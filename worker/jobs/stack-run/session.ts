@@ -23,6 +23,12 @@ export interface StackRunDeps {
   /** Where terraform reaches the web's state backend: `<base>/api/v1/stacks/<id>/state`. */
   stateBaseUrl: string;
   terraformBinary: string;
+  /**
+   * terraform runs as a process on this host, where any configuration can run programs (`local-exec`): only
+   * on a worker trusted with host processes (BUILDIT_WORKER_EXECUTORS includes `local`). False: every run
+   * this worker takes ends errored and says how to enable it.
+   */
+  hostProcesses: boolean;
   /** After SIGINT, how long terraform may take to stop before it is killed. */
   cancelGraceMs: number;
   /** How often a running phase looks for a cancel request. */
