@@ -78,6 +78,11 @@ export function LogViewer({ store, version, title, live, downloadHref, emptyText
     },
     [current, search.matches, virtualizer],
   );
+  // As in a browser's find: the first match is shown as soon as it is found.
+  const found = search.matches.length;
+  useEffect(() => {
+    if (current < 0 && found > 0) goTo(1);
+  }, [current, found, goTo]);
   const currentLine = current >= 0 ? search.matches[current] : undefined;
 
   // A person scrolling up stops following the tail.
