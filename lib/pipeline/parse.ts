@@ -10,6 +10,7 @@ import { cronError } from './cron';
 import { DURATION_HINT, parseDuration } from './duration';
 import { LazyLocations, readKdl, StoredLocations, type KdlSource } from './kdl';
 import { NodeReader, type ReadContext, type StringValue } from './node-reader';
+import { readWhen, whenProperties } from './parse-when';
 import { ENV_NAME, RESERVED_ENV_PREFIX } from './script-env';
 import { TRIGGER_EVENTS, type ExecutorName, type TriggerEvent } from './plan-types';
 import type {
@@ -24,7 +25,6 @@ import type {
   Text,
   TriggerSpec,
   VariableSpec,
-  WhenSpec,
 } from './spec-types';
 
 export const EXECUTORS: readonly ExecutorName[] = ['local', 'docker', 'kubernetes'];
@@ -53,7 +53,7 @@ export const STAGE_NODES = [
 ] as const;
 const STAGE_NODE_NAMES = new Set<string>(STAGE_NODES);
 /** Stage children that may appear once. */
-const SINGLE_STAGE_NODES = new Set(['image', 'matrix', 'when', 'timeout', 'retry', 'allow-failure', 'approval', 'executor', 'build', 'deploy', 'stack']);
+const SINGLE_STAGE_NODES = new Set(['image', 'matrix', 'timeout', 'retry', 'allow-failure', 'approval', 'executor', 'build', 'deploy', 'stack']);
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_-]*$/;
 const STAGE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
@@ -319,7 +319,9 @@ function emptyStage(name: string, span: Span): StageSpec {
     artifacts: [],
     services: [],
     matrix: [],
-    when: null,
+    when: [],
+    status: 'success',
+    statusSpan: null,
     timeoutMs: null,
     retry: 0,
     allowFailure: false,
@@ -387,7 +389,8 @@ function readStageChild(child: Node, ctx: ReadContext, stage: StageSpec, seen: M
     reportUnknownNode(child, ctx, STAGE_NODES, `in stage "${stage.name}"`);
     return;
   }
-  const reader = new NodeReader(child, ctx, STAGE_PROPERTIES[name] ?? [], MISPLACED_IN_STAGE);
+  const properties = name === 'when' ? whenProperties(child.entries.map((entry) => entry.getName())) : (STAGE_PROPERTIES[name] ?? []);
+  const reader = new NodeReader(child, ctx, properties, MISPLACED_IN_STAGE);
   if (SINGLE_STAGE_NODES.has(name) && reportDuplicate(reader, seen, `stage "${stage.name}"`)) return;
   if (name === 'run' || name === 'build' || name === 'deploy' || name === 'stack') kindNodes.push(reader);
   if (name !== 'service' && name !== 'env' && name !== 'matrix') reader.noChildren();
@@ -397,7 +400,6 @@ function readStageChild(child: Node, ctx: ReadContext, stage: StageSpec, seen: M
 const STAGE_PROPERTIES: Record<string, readonly string[]> = {
   needs: ['optional'],
   service: ['image'],
-  when: ['branch', 'tag', 'event'],
   build: ['context', 'dockerfile', 'tag'],
   deploy: ['environment', 'service'],
   stack: ['action'],
@@ -444,7 +446,7 @@ const STAGE_CHILD_READERS: Record<string, StageChildReader> = {
     stage.matrix = readMatrix(reader, ctx);
   },
   when(reader, stage) {
-    stage.when = readWhen(reader);
+    readWhen(reader, stage, eventHint);
   },
   timeout(reader, stage) {
     reader.noArgumentsAfter(1);
@@ -595,25 +597,4 @@ function readMatrixAxis(reader: NodeReader, axes: MatrixAxis[]): MatrixAxis | nu
     else values.push(value.value);
   }
   return { key: reader.name, values, span: reader.span };
-}
-
-function readWhen(reader: NodeReader): WhenSpec | null {
-  reader.noArgumentsAfter(0);
-  const branch = reader.stringProperty('branch');
-  const tag = reader.stringProperty('tag');
-  const event = reader.stringProperty('event');
-  if (branch === null && tag === null && event === null && !['branch', 'tag', 'event'].some((name) => reader.property(name) !== undefined)) {
-    reader.diagnostics.error(
-      reader.span,
-      'when',
-      '`when` needs a `branch`, `tag` or `event` property',
-      'write e.g. `when branch="main" event="push"` or `when tag="v*"`',
-    );
-    return null;
-  }
-  if (event && !(TRIGGER_EVENTS as readonly string[]).includes(event.value)) {
-    reader.diagnostics.error(event.span, 'trigger', `unknown trigger event "${event.value}"`, eventHint(event.value));
-    return null;
-  }
-  return { branch: branch?.value ?? null, tag: tag?.value ?? null, event: (event?.value as TriggerEvent | undefined) ?? null, span: reader.span };
 }

@@ -68,6 +68,11 @@ export interface PlannedStage {
   /** Topological level: 0 for stages with no needs, else 1 + the highest level among its needs. */
   level: number;
   kind: StageKind;
+  /**
+   * `when status="failure"` (runs only when something it needs failed) or `"always"` (runs whatever its
+   * needs did, also in a stopped run, within a grace period). Absent = `"success"`: every need succeeded.
+   */
+  runOn?: 'failure' | 'always';
   /** Set when the stage will not run in this plan (its `when` is false); the orchestrator marks it skipped. */
   skip: { reason: string } | null;
   /** Container image (interpolated); null for `local` stages without an image. */

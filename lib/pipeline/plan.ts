@@ -3,14 +3,14 @@
  * evaluates `when`, interpolates, computes levels. Deterministic: no clock, no randomness; ids and
  * numbers come in through the trigger, so the same input gives byte-identical JSON.
  */
-import picomatch from 'picomatch';
+import { globMatches, whenSkipReason } from './conditions';
 import { didYouMean } from './diagnostics';
 import { pathProblem } from './paths';
 import { topologicalLevels } from './graph';
 import { parseTemplate, renderTemplate, type Reference } from './interpolate';
 import { scriptVariableName } from './script-env';
 import { TRIGGER_EVENTS, type ExecutionPlan, type PlannedStage, type SecretTemplate, type TriggerContext } from './plan-types';
-import type { CacheSpec, EnvEntry, NeedSpec, PipelineSpec, StageSpec, Text, TriggerSpec, WhenSpec } from './spec-types';
+import type { CacheSpec, EnvEntry, NeedSpec, PipelineSpec, StageSpec, Text, TriggerSpec } from './spec-types';
 import { MAX_PLANNED_STAGES, plannedStageCount } from './validate';
 
 /** The trigger cannot be planned (unknown or missing variables, a spec with errors): a user error. */
@@ -29,7 +29,7 @@ export function plan(spec: PipelineSpec, trigger: TriggerContext): ExecutionPlan
   const variables = resolveVariables(spec, trigger);
   const caches = new Map<string, CacheSpec>();
   for (const cache of spec.caches) if (!caches.has(cache.name)) caches.set(cache.name, cache);
-  const skipReasons = spec.stages.map((stage) => whenSkipReason(stage.when, trigger));
+  const skipReasons = spec.stages.map((stage) => whenSkipReason(stage.when, trigger, variables));
   const needs = effectiveNeeds(spec.stages, skipReasons);
   const stageLevels = levelsOf(spec.stages, needs);
   const idsByStage = new Map<string, string[]>();
@@ -89,17 +89,6 @@ function checkTrigger(trigger: TriggerContext): void {
   }
   // A tag trigger without its tag could only match by accident and would leave `${git.tag}` empty.
   if (trigger.event === 'tag' && !trigger.tag) throw new PlanError('the event "tag" needs the tag that was pushed (e.g. --tag v1.2.0)');
-}
-
-const matchers = new Map<string, (text: string) => boolean>();
-
-export function globMatches(glob: string, text: string): boolean {
-  let matcher = matchers.get(glob);
-  if (matcher === undefined) {
-    matcher = picomatch(glob, { dot: true });
-    matchers.set(glob, matcher);
-  }
-  return matcher(text);
 }
 
 /** Null when the pipeline runs for this trigger, else why not. No `on` at all accepts every event. */
@@ -175,18 +164,6 @@ function groupByLevel(stages: PlannedStage[]): string[][] {
   const levels: string[][] = [];
   for (const stage of stages) (levels[stage.level] ??= []).push(stage.id);
   return levels;
-}
-
-function whenSkipReason(when: WhenSpec | null, trigger: TriggerContext): string | null {
-  if (when === null) return null;
-  if (when.event !== null && when.event !== trigger.event) return `when event="${when.event}" does not match event "${trigger.event}"`;
-  return globSkipReason('branch', when.branch, trigger.branch) ?? globSkipReason('tag', when.tag, trigger.tag);
-}
-
-function globSkipReason(what: 'branch' | 'tag', glob: string | null, value: string | undefined): string | null {
-  if (glob === null) return null;
-  if (value === undefined) return `when ${what}="${glob}": the trigger has no ${what}`;
-  return globMatches(glob, value) ? null : `when ${what}="${glob}" does not match ${what} "${value}"`;
 }
 
 /** The pipeline env merged with the stage's (the stage wins); the same for every matrix combination. */
@@ -359,6 +336,7 @@ function planStage(context: StageContext, id: string, level: number, caches: Map
     needs: [],
     level,
     kind: stage.kind,
+    ...(stage.status === 'success' ? {} : { runOn: stage.status }),
     skip: skipReason === null ? null : { reason: skipReason },
     image: stage.image ? context.render(stage.image) : null,
     commands,

@@ -56,12 +56,24 @@ export interface MatrixAxis {
   span: Span;
 }
 
+/** `when var.NAME="value"`: the run variable must have exactly this value. */
+export interface VariableCondition {
+  name: string;
+  value: string;
+  span: Span;
+}
+
+/** One `when` node: every property given must hold. A stage's `when` nodes are alternatives (OR). */
 export interface WhenSpec {
   branch: string | null;
   tag: string | null;
   event: TriggerEvent | null;
+  variables: VariableCondition[];
   span: Span;
 }
+
+/** `when status="..."`: which results of its needs let a stage run (see docs/pipeline-language.md). */
+export type StageStatusCondition = 'success' | 'failure' | 'always';
 
 export interface ServiceSpec {
   name: string;
@@ -111,7 +123,11 @@ export interface StageSpec {
   artifacts: Text[];
   services: ServiceSpec[];
   matrix: MatrixAxis[];
-  when: WhenSpec | null;
+  /** Alternatives: the stage runs when any of them holds (none = always). */
+  when: WhenSpec[];
+  status: StageStatusCondition;
+  /** Where `status` was given; null = the default `success`. */
+  statusSpan: Span | null;
   timeoutMs: number | null;
   retry: number;
   allowFailure: boolean;

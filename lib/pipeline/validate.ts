@@ -39,6 +39,7 @@ export function validatePipeline(spec: PipelineSpec, diagnostics: DiagnosticColl
     checkStageCaches(declaredCaches, stage, diagnostics);
     checkArtifactPaths(stage, diagnostics);
     warnUnreachableWhen(spec, stage, diagnostics);
+    checkWhenVariables(spec, stage, diagnostics);
     warnUnsupportedKind(stage, diagnostics);
     checkScriptNames(stage.matrix, 'matrix key', 'BUILDIT_MATRIX_', diagnostics);
   }
@@ -200,14 +201,33 @@ function checkStageCaches(declared: string[], stage: StageSpec, diagnostics: Dia
 
 /** `when event="manual"` in a pipeline without `on "manual"` can never hold. */
 function warnUnreachableWhen(spec: PipelineSpec, stage: StageSpec, diagnostics: DiagnosticCollector): void {
-  const event = stage.when?.event;
-  if (!event || spec.triggers.length === 0 || spec.triggers.some((t) => t.event === event)) return;
-  diagnostics.warning(
-    stage.when!.span,
-    'unreachable',
-    `stage "${stage.name}" never runs: the pipeline has no \`on "${event}"\` trigger`,
-    `add \`on "${event}"\` to the \`pipeline\` block, or change the \`when\``,
-  );
+  for (const when of stage.when) {
+    const event = when.event;
+    if (!event || spec.triggers.length === 0 || spec.triggers.some((t) => t.event === event)) continue;
+    const never = stage.when.length === 1 ? `stage "${stage.name}" never runs` : `this \`when\` of stage "${stage.name}" never holds`;
+    diagnostics.warning(
+      when.span,
+      'unreachable',
+      `${never}: the pipeline has no \`on "${event}"\` trigger`,
+      `add \`on "${event}"\` to the \`pipeline\` block, or change the \`when\``,
+    );
+  }
+}
+
+/** `when var.NAME="..."` must name a declared variable. */
+function checkWhenVariables(spec: PipelineSpec, stage: StageSpec, diagnostics: DiagnosticCollector): void {
+  const declared = spec.variables.map((v) => v.name);
+  for (const when of stage.when) {
+    for (const condition of when.variables) {
+      if (declared.includes(condition.name)) continue;
+      diagnostics.error(
+        condition.span,
+        'when',
+        `\`when var.${condition.name}\`: no variable "${condition.name}" is declared`,
+        didYouMean(condition.name, declared, (s) => `\`var.${s}\``) ?? `declare it: \`variable "${condition.name}" default="..."\``,
+      );
+    }
+  }
 }
 
 function warnUnusedCaches(spec: PipelineSpec, diagnostics: DiagnosticCollector): void {
@@ -262,6 +282,7 @@ class ReferenceChecker {
       seen.add(stage.name);
       this.checkStage(stage, pipelineEnv);
     }
+    for (const stage of this.spec.stages) for (const when of stage.when) for (const condition of when.variables) this.usedVariables.add(condition.name);
     for (const variable of this.spec.variables) {
       if (!this.usedVariables.has(variable.name)) {
         this.diagnostics.warning(

@@ -44,6 +44,8 @@ export async function executeStage(
   signal: AbortSignal,
   /** Crash recovery: continue this attempt (see RunPlanOptions.resume) instead of starting attempt 1. */
   resumed?: ResumedRunningStage,
+  /** Logged as the stage's first line (why it runs in a stopped run). */
+  notice?: string,
 ): Promise<StageResult> {
   const executorName = executorFor(stage, ctx.defaultExecutor);
   const startedAt = resumed?.startedAt ?? ctx.now();
@@ -64,6 +66,7 @@ export async function executeStage(
 
   // A resumed attempt was already reported started (and prepared) by the worker that began it.
   if (!resumed) await ctx.events.emit({ type: 'stage.started', stage: stage.id, attempt: 1, executor: executorName });
+  if (notice) await log('system', notice);
   const caches: PreparedCache[] = [];
   let attempt = resumed?.attempt ?? 1;
   try {

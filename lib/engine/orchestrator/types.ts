@@ -59,6 +59,8 @@ export interface RunPlanOptions {
   labels?: Record<string, string>;
   /** Milliseconds clock, injectable for tests. Default Date.now. */
   now?: () => number;
+  /** How long `when status="always"` stages still run after the run stopped. Default 60 s (DEFAULT_ALWAYS_GRACE_MS). */
+  alwaysGraceMs?: number;
   /** After asking an executor to cancel, how long to wait before giving up on it. Default 4000 ms (< 5 s promise). */
   cancelDeadlineMs?: number;
   /**
