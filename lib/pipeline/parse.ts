@@ -33,6 +33,7 @@ export const TOP_LEVEL_NODES = ['pipeline', 'env', 'variable', 'cache', 'stage']
 export const PIPELINE_NODES = ['on', 'concurrency', 'timeout'] as const;
 export const STAGE_NODES = [
   'needs',
+  'outputs',
   'image',
   'run',
   'env',
@@ -310,6 +311,7 @@ function emptyStage(name: string, span: Span): StageSpec {
     name,
     span,
     needs: [],
+    outputs: [],
     kind: null,
     image: null,
     commands: [],
@@ -412,6 +414,16 @@ const STAGE_CHILD_READERS: Record<string, StageChildReader> = {
     if (reader.argumentCount === 0) reader.requireString(0, 'stage names');
     const optional = reader.booleanProperty('optional') ?? false;
     for (const need of reader.stringArguments(0, 'stage names')) addNeed(stage, need, optional);
+  },
+  outputs(reader, stage) {
+    if (reader.argumentCount === 0) reader.requireString(0, 'output names');
+    for (const output of reader.stringArguments(0, 'output names')) {
+      if (!ENV_NAME.test(output.value)) {
+        reader.diagnostics.error(output.span, 'outputs', `invalid output name "${output.value}"`, 'use letters, digits and `_`, not starting with a digit');
+      } else if (stage.outputs.some((o) => o.name === output.value)) {
+        reader.diagnostics.error(output.span, 'duplicate', `duplicate output "${output.value}" in stage "${stage.name}"`);
+      } else stage.outputs.push({ name: output.value, span: output.span });
+    }
   },
   image(reader, stage) {
     reader.noArgumentsAfter(1);

@@ -32,6 +32,12 @@ export interface TriggerContext {
 /** An env value that contains `${secrets.NAME}`: text parts and secret references, resolved at execution time. */
 export type SecretTemplate = Array<{ text: string } | { secret: string }>;
 
+/**
+ * An env value that contains `${needs.STAGE.outputs.NAME}`: text parts and outputs of needed stages
+ * (by planned stage id), filled in when the stage starts.
+ */
+export type OutputTemplate = Array<{ text: string } | { need: string; output: string }>;
+
 export interface PlannedCache {
   /** The `cache "name"` declared at top level. */
   name: string;
@@ -83,6 +89,10 @@ export interface PlannedStage {
   env: Record<string, string>;
   /** Env entries whose value references `${secrets.NAME}`; resolved by the orchestrator. */
   secretEnv: Record<string, SecretTemplate>;
+  /** Env entries (and run-script variables) made of needs' outputs; absent when there are none. */
+  outputEnv?: Record<string, OutputTemplate>;
+  /** Names the stage may write to `$BUILDIT_OUTPUT` (`outputs "NAME"`); absent when none. */
+  outputs?: string[];
   /** Secrets declared with `secret "NAME"`: injected as env var NAME. Also lists every `${secrets.X}` used. */
   secrets: string[];
   caches: PlannedCache[];

@@ -7,9 +7,9 @@ import { globMatches, whenSkipReason } from './conditions';
 import { didYouMean } from './diagnostics';
 import { pathProblem } from './paths';
 import { topologicalLevels } from './graph';
-import { parseTemplate, renderTemplate, type Reference } from './interpolate';
+import { outputReference, parseTemplate, renderTemplate, type Reference } from './interpolate';
 import { scriptVariableName } from './script-env';
-import { TRIGGER_EVENTS, type ExecutionPlan, type PlannedStage, type SecretTemplate, type TriggerContext } from './plan-types';
+import { TRIGGER_EVENTS, type ExecutionPlan, type OutputTemplate, type PlannedStage, type SecretTemplate, type TriggerContext } from './plan-types';
 import type { CacheSpec, EnvEntry, NeedSpec, PipelineSpec, StageSpec, Text, TriggerSpec } from './spec-types';
 import { MAX_PLANNED_STAGES, plannedStageCount } from './validate';
 
@@ -200,13 +200,28 @@ class StageContext {
    * A `run` script: each reference becomes `${NAME}` of an environment variable, whose value goes into
    * `scriptEnv` (see script-env.ts). `${env.X}` is the stage's own variable X, already in its env.
    */
-  renderScript(text: Text, scriptEnv: Map<string, string>): string {
+  renderScript(text: Text, scriptEnv: Map<string, string>, outputEnv: Map<string, OutputTemplate>): string {
     if (!text.value.includes('${')) return text.value;
     return renderTemplate(parseTemplate(text.value), (ref) => {
       const name = scriptVariableName(ref);
-      if (ref.namespace !== 'env') scriptEnv.set(name, this.resolve(ref));
+      const output = outputReference(ref);
+      if (output) outputEnv.set(name, [{ need: output.stage, output: output.output }]);
+      else if (ref.namespace !== 'env') scriptEnv.set(name, this.resolve(ref));
       return `\${${name}}`;
     });
+  }
+
+  /** An env value made of needs' outputs (validation keeps secrets out of it), or null when it has none. */
+  renderOutputEnv(entry: EnvEntry): OutputTemplate | null {
+    const template = parseTemplate(entry.value.value);
+    if (!template.parts.some((part) => 'ref' in part && part.ref.namespace === 'needs')) return null;
+    const out: OutputTemplate = [];
+    for (const part of template.parts) {
+      const output = 'ref' in part ? outputReference(part.ref) : null;
+      if (output) out.push({ need: output.stage, output: output.output });
+      else appendText(out, 'text' in part ? part.text : this.resolve(part.ref));
+    }
+    return out;
   }
 
   /** An env value: plain text, or a template when it references secrets (resolved at execution). */
@@ -257,7 +272,7 @@ class StageContext {
   }
 }
 
-function appendText(template: SecretTemplate, text: string): void {
+function appendText(template: SecretTemplate | OutputTemplate, text: string): void {
   if (text === '') return;
   const last = template[template.length - 1];
   if (last && 'text' in last) last.text += text;
@@ -317,7 +332,13 @@ function planStage(context: StageContext, id: string, level: number, caches: Map
   const env: Array<[string, string]> = [];
   const secretEnv: Array<[string, SecretTemplate]> = [];
   const secrets = new Set(stage.secrets.map((s) => s.name));
+  const outputEnv = new Map<string, OutputTemplate>();
   for (const entry of context.env.values()) {
+    const fromOutputs = context.renderOutputEnv(entry);
+    if (fromOutputs) {
+      outputEnv.set(entry.name, fromOutputs);
+      continue;
+    }
     const value = context.renderEnv(entry);
     if (typeof value === 'string') env.push([entry.name, value]);
     else {
@@ -326,7 +347,7 @@ function planStage(context: StageContext, id: string, level: number, caches: Map
     }
   }
   const scriptEnv = new Map<string, string>();
-  const commands = stage.commands.map((command) => context.renderScript(command, scriptEnv));
+  const commands = stage.commands.map((command) => context.renderScript(command, scriptEnv, outputEnv));
   env.push(...scriptEnv);
   const artifacts = stage.artifacts.map((glob) => checkedPath(context.render(glob), `artifact path of stage "${id}"`, { relative: true }));
   return {
@@ -342,6 +363,8 @@ function planStage(context: StageContext, id: string, level: number, caches: Map
     commands,
     env: Object.fromEntries(env),
     secretEnv: Object.fromEntries(secretEnv),
+    ...(outputEnv.size === 0 ? {} : { outputEnv: Object.fromEntries(outputEnv) }),
+    ...(stage.outputs.length === 0 ? {} : { outputs: stage.outputs.map((o) => o.name) }),
     secrets: [...secrets].sort(),
     caches: planCaches(context, caches),
     artifacts,

@@ -113,6 +113,8 @@ export interface StageSpec {
   span: Span;
   /** From the `needs=` property and `needs` children, in order, duplicates removed (a required need wins). */
   needs: NeedSpec[];
+  /** `outputs "NAME" ...`: what the stage may write to `$BUILDIT_OUTPUT` for its dependents. */
+  outputs: Named[];
   /** Null only in a spec with errors (a stage needs one of run/build/deploy/stack). */
   kind: StageKind | null;
   image: Text | null;

@@ -4,7 +4,7 @@
  */
 import { didYouMean, type DiagnosticCollector, type Span } from './diagnostics';
 import { findCycles } from './graph';
-import { FIXED_KEYS, parseTemplate, type Reference } from './interpolate';
+import { FIXED_KEYS, outputReference, parseTemplate, type Reference } from './interpolate';
 import { pathProblem } from './paths';
 import { envNamePart, RESERVED_ENV_PREFIX, scriptVariableName, singleQuotedOpenings } from './script-env';
 import type { CacheSpec, EnvEntry, PipelineSpec, StageSpec, Text } from './spec-types';
@@ -254,6 +254,8 @@ interface Scope {
   deferStageRefs: boolean;
   /** For pipeline-level text checked per stage: only the stage-dependent references. */
   onlyStageRefs: boolean;
+  /** A `run` script: references become environment variables (script-env.ts). */
+  inScript?: boolean;
 }
 
 class ReferenceChecker {
@@ -301,6 +303,7 @@ class ReferenceChecker {
     const scope: Scope = { stage, env, inEnv: false, deferStageRefs: false, onlyStageRefs: false };
     const envScope: Scope = { ...scope, inEnv: true };
     for (const text of stageTexts(stage)) this.check(text, scope);
+    for (const script of stage.commands) this.check(script, { ...scope, inScript: true });
     for (const script of stage.commands) this.warnSingleQuoted(script);
     for (const entry of stage.env) this.check(entry.value, envScope);
     for (const service of stage.services) for (const entry of service.env) this.check(entry.value, scope);
@@ -318,6 +321,10 @@ class ReferenceChecker {
     if (!text.value.includes('${')) return; // plain text: nothing to check
     const template = parseTemplate(text.value);
     for (const error of template.errors) this.report(spanAt(text, error.occurrence), error.message);
+    const namespaces = new Set(template.parts.flatMap((part) => ('ref' in part ? [part.ref.namespace] : [])));
+    if (scope.inEnv && namespaces.has('secrets') && namespaces.has('needs')) {
+      this.report(text.span, 'an env value cannot mix `${secrets...}` and `${needs...}`', 'split it into two variables');
+    }
     for (const part of template.parts) {
       if (!('ref' in part)) continue;
       const stageDependent = part.ref.namespace === 'matrix' || part.ref.namespace === 'env';
@@ -368,6 +375,8 @@ class ReferenceChecker {
         return this.matrixProblem(ref, scope, written);
       case 'env':
         return this.envProblem(ref, scope, written);
+      case 'needs':
+        return this.outputProblem(ref, scope, written);
       case 'secrets':
         if (!scope.inEnv)
           return {
@@ -390,6 +399,32 @@ class ReferenceChecker {
     return { message: `unknown reference ${written}: ${where}`, hint: didYouMean(ref.key, keys, (s) => `\`\${matrix.${s}}\``) };
   }
 
+  /** `${needs.S.outputs.O}`: S is a need of this stage (no matrix) that declares O; only in env values and run scripts. */
+  private outputProblem(ref: Reference, scope: Scope, written: string): { message: string; hint?: string } | null {
+    const output = outputReference(ref);
+    if (output === null) return { message: `unknown reference ${written}`, hint: 'outputs of needed stages are `${needs.STAGE.outputs.NAME}`' };
+    const { stage } = scope;
+    if (stage === null || (!scope.inScript && !(scope.inEnv && !scope.onlyStageRefs))) {
+      return { message: `${written} can only be used in a stage's \`env\` values and \`run\` scripts`, hint: 'it is known only when the stage starts' };
+    }
+    if (!stage.needs.some((need) => need.name === output.stage)) {
+      return { message: `${written}: stage "${stage.name}" does not need "${output.stage}"`, hint: `add \`needs "${output.stage}"\`` };
+    }
+    const producer = this.spec.stages.find((s) => s.name === output.stage);
+    if (producer === undefined) return null; // reported as an unknown need
+    if (producer.matrix.length > 0) {
+      return { message: `${written}: stage "${output.stage}" has a matrix, so which combination's output is meant is unclear` };
+    }
+    if (!producer.outputs.some((o) => o.name === output.output)) {
+      const declared = producer.outputs.map((o) => o.name);
+      return {
+        message: `${written}: stage "${output.stage}" declares no output "${output.output}"`,
+        hint: didYouMean(output.output, declared, (s) => `\`\${needs.${output.stage}.outputs.${s}}\``) ?? `add \`outputs "${output.output}"\` to stage "${output.stage}"`,
+      };
+    }
+    return null;
+  }
+
   private envProblem(ref: Reference, scope: Scope, written: string): { message: string; hint?: string } | null {
     const entry = scope.env.get(ref.key);
     if (entry === undefined) {
@@ -404,8 +439,12 @@ class ReferenceChecker {
         hint: didYouMean(ref.key, scope.env.keys(), (s) => `\`\${env.${s}}\``),
       };
     }
-    if (parseTemplate(entry.value.value).parts.some((part) => 'ref' in part && part.ref.namespace === 'secrets')) {
+    const parts = parseTemplate(entry.value.value).parts;
+    if (parts.some((part) => 'ref' in part && part.ref.namespace === 'secrets')) {
       return { message: `${written} holds a secret, which is never substituted into text`, hint: `use \`$${ref.key}\` in the command instead` };
+    }
+    if (parts.some((part) => 'ref' in part && part.ref.namespace === 'needs')) {
+      return { message: `${written} holds a stage output, known only when the stage starts`, hint: `use \`$${ref.key}\` in the command instead` };
     }
     return null;
   }
@@ -447,13 +486,12 @@ class ReferenceChecker {
 }
 
 /** References a run script may hold (secrets only in `env` values). */
-const SCRIPT_NAMESPACES = new Set(['env', 'git', 'pipeline', 'run', 'stage', 'matrix', 'var']);
+const SCRIPT_NAMESPACES = new Set(['env', 'git', 'pipeline', 'run', 'stage', 'matrix', 'var', 'needs']);
 
-/** Every interpolated text of a stage, except env values (which may hold secrets). */
+/** Every interpolated text of a stage, except env values (which may hold secrets) and run scripts. */
 function stageTexts(stage: StageSpec): Text[] {
   return [
     ...(stage.image ? [stage.image] : []),
-    ...stage.commands,
     ...stage.artifacts,
     ...stage.services.map((service) => service.image),
     ...(stage.build ? [stage.build.context, stage.build.dockerfile, stage.build.tag] : []),

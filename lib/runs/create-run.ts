@@ -98,6 +98,8 @@ export interface ReusedStage {
   stageId: string;
   exitCode: number | null;
   reason: string;
+  /** The outputs the stage wrote in the earlier run, which its dependents read again. */
+  outputs?: Record<string, string> | null;
 }
 
 /** The reuse entries that apply to `executionPlan` (see NewRun.reuse), by stage id. */
@@ -154,7 +156,7 @@ export async function createRun(tx: Tx, input: NewRun) {
         status: reuse ? ('succeeded' as const) : stage.skip ? ('skipped' as const) : ('pending' as const),
         reason: reuse ? reuse.reason : (stage.skip?.reason ?? null),
         executor: stage.executor,
-        ...(reuse ? { exitCode: reuse.exitCode, finishedAt: now } : {}),
+        ...(reuse ? { exitCode: reuse.exitCode, finishedAt: now, ...(reuse.outputs ? { outputs: reuse.outputs } : {}) } : {}),
       };
     }),
   });

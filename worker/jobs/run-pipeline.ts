@@ -31,7 +31,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { dataDirFromEnv, workerExecutorsFromEnv, type WorkerExecutorName } from '../../lib/config/env';
 import type { Executor } from '../../lib/engine/executors/types';
-import { runPlan, storageArtifactStore, type ResumedStage, type RunResult } from '../../lib/engine/orchestrator';
+import { runPlan, storageArtifactStore, storageOutputFiles, type ResumedStage, type RunResult } from '../../lib/engine/orchestrator';
 import { CacheStore, HostStorage } from '../../lib/engine/workspace';
 import type { RunEventPublisher } from '../../lib/events/server-events';
 import type { PrismaClient } from '../../lib/generated/prisma/client';
@@ -221,6 +221,7 @@ export async function runPipelineJob(job: RunPipelineJob, ctx: RunPipelineContex
       sink,
       artifacts: storageArtifactStore(storage, runId),
       cacheStore: new CacheStore(storage.cacheRoot),
+      outputFiles: storageOutputFiles(storage, runId),
       secrets,
       approvals: () => Promise.resolve({ approved: false, reason: APPROVAL_PENDING_REASON }),
       signal: cancel.signal,

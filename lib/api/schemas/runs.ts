@@ -66,6 +66,10 @@ export const StageRun = z
     exitCode: z.number().int().nullable(),
     executor: z.string().nullable(),
     reason: z.string().nullable(),
+    outputs: z
+      .record(z.string(), z.string())
+      .nullable()
+      .meta({ description: 'what the stage wrote to `$BUILDIT_OUTPUT` (stages that declare `outputs`), else null' }),
     createdAt: Timestamp,
     startedAt: Timestamp.nullable(),
     finishedAt: Timestamp.nullable(),

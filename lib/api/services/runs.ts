@@ -10,7 +10,7 @@ import { attachStatusTarget } from '../../commit-status/queue';
 import { dataDirFromEnv } from '../../config/env';
 import type { ForgeName } from '../../forges/types';
 import { resolveTriggerSource, SourceError } from '../../source/trigger';
-import { createFailedRun, createRun, NotTriggeredError, type PullRequestInfo, type Tx } from '../../runs/create-run';
+import { createFailedRun, createRun, NotTriggeredError, type PullRequestInfo, type ReusedStage, type Tx } from '../../runs/create-run';
 import { readChunkPage } from '../../runs/log-chunks';
 import { isFinishedRunStatus, isFinishedStageStatus } from '../../runs/statuses';
 import { requestRunCancel } from '../../runs/transitions';
@@ -178,8 +178,8 @@ export async function rerunRun(prisma: PrismaClient, actor: Actor, runId: string
   if (!(TRIGGER_EVENTS as readonly string[]).includes(old.event)) {
     throw new ApiError('not_rerunnable', 422, `run #${old.number} was started by a "${old.event}" event, which cannot be planned again`);
   }
-  const oldStages = await prisma.stageRun.findMany({ where: { runId }, select: { stageId: true, status: true, exitCode: true } });
-  let reuse: Array<{ stageId: string; exitCode: number | null; reason: string }> = [];
+  const oldStages = await prisma.stageRun.findMany({ where: { runId }, select: { stageId: true, status: true, exitCode: true, outputs: true } });
+  let reuse: ReusedStage[] = [];
   if (body.failedOnly) {
     if (!oldStages.some((stage) => stage.status === 'failed' || stage.status === 'cancelled')) {
       throw new ApiError(
@@ -190,7 +190,12 @@ export async function rerunRun(prisma: PrismaClient, actor: Actor, runId: string
     }
     reuse = oldStages
       .filter((stage) => stage.status === 'succeeded')
-      .map((stage) => ({ stageId: stage.stageId, exitCode: stage.exitCode, reason: `reused from run #${old.number}` }));
+      .map((stage) => ({
+        stageId: stage.stageId,
+        exitCode: stage.exitCode,
+        reason: `reused from run #${old.number}`,
+        outputs: stage.outputs as Record<string, string> | null,
+      }));
   }
   const pipeline = await prisma.pipeline.findUniqueOrThrow({ where: { id: old.pipelineId }, select: { configPath: true, repository: true } });
   const config = old.configSource;

@@ -36,6 +36,7 @@ import { formatDuration } from './duration';
 import { EventStream } from './events';
 import { DEFAULT_EXECUTOR, executorFor, UNBUILT_EXECUTORS } from './executor-choice';
 import { restoreEachOnce } from './shared-workspace';
+import { envWithOutputs } from './outputs';
 import { executeStage, type StageContext } from './stage';
 import type { ApprovalDecision, ResumedRunningStage, RunPlanOptions, RunResult, StageResult } from './types';
 
@@ -96,6 +97,7 @@ class PlanRun {
       labels: options.labels ?? {},
       artifacts: options.artifacts && restoreEachOnce(options.artifacts),
       cacheStore: options.cacheStore,
+      ...(options.outputFiles ? { outputFiles: options.outputFiles } : {}),
       events: this.events,
       mask: createMasker(Object.values(secrets)),
       now: this.now,
@@ -326,7 +328,8 @@ class PlanRun {
       notice = `the run stopped (${this.stop.reason}); this stage runs anyway (when status="always"), within a grace period of ${formatDuration(this.alwaysGraceMs)}`;
       this.endGraceLater(stage.id, stop);
     }
-    this.track(executeStage(this.stageContext, stage, artifactSources, stop.signal, resumed, notice).then((result) => this.finish(result)));
+    const withOutputs = envWithOutputs(stage, (id) => this.resultOf(id));
+    this.track(executeStage(this.stageContext, withOutputs, artifactSources, stop.signal, resumed, notice).then((result) => this.finish(result)));
   }
 
   private track(task: Promise<void>): void {
@@ -360,6 +363,7 @@ class PlanRun {
       attempt: result.attempts,
       durationMs: result.durationMs,
       ...(result.reason === undefined ? {} : { reason: result.reason }),
+      ...(result.outputs === undefined ? {} : { outputs: result.outputs }),
     });
     if (result.status === 'failed' && !result.allowFailure && this.options.failFast) {
       this.requestStop({ outcome: 'failed', reason: `stage "${result.id}" failed (fail-fast)` });

@@ -58,11 +58,7 @@ test('an allowed failure is not a failure for status="failure"', async () => {
 
 test('always and failure stages wait for every need, even after one failed', async () => {
   const { sink, result } = run(
-    planOf([
-      stage('fast', { env: fails }),
-      stage('slow', { env: { FAKE_SLEEP_MS: '150' } }),
-      stage('report', { needs: ['fast', 'slow'], runOn: 'always' }),
-    ]),
+    planOf([stage('fast', { env: fails }), stage('slow', { env: { FAKE_SLEEP_MS: '150' } }), stage('report', { needs: ['fast', 'slow'], runOn: 'always' })]),
   );
   await result;
   assert.ok(sink.indexOf('stage.finished', 'slow') < sink.indexOf('stage.started', 'report'));
@@ -89,10 +85,13 @@ test('a cancelled run still runs its always stage within the grace period, and s
 
 test('an always stage that outlives the grace period is cancelled with the reason', async () => {
   const cancel = new AbortController();
-  const { result } = run(planOf([stage('deploy', { env: { FAKE_SLEEP_MS: '5000' } }), stage('cleanup', { needs: ['deploy'], runOn: 'always', env: { FAKE_SLEEP_MS: '5000' } })]), {
-    signal: cancel.signal,
-    alwaysGraceMs: 200,
-  });
+  const { result } = run(
+    planOf([stage('deploy', { env: { FAKE_SLEEP_MS: '5000' } }), stage('cleanup', { needs: ['deploy'], runOn: 'always', env: { FAKE_SLEEP_MS: '5000' } })]),
+    {
+      signal: cancel.signal,
+      alwaysGraceMs: 200,
+    },
+  );
   setTimeout(() => cancel.abort(), 50);
   const started = Date.now();
   const { stages } = await result;
