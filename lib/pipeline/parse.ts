@@ -13,19 +13,7 @@ import { NodeReader, type ReadContext, type StringValue } from './node-reader';
 import { readWhen, whenProperties } from './parse-when';
 import { ENV_NAME, RESERVED_ENV_PREFIX } from './script-env';
 import { TRIGGER_EVENTS, type ExecutorName, type TriggerEvent } from './plan-types';
-import type {
-  CacheSpec,
-  EnvEntry,
-  MatrixAxis,
-  Named,
-  PipelineSpec,
-  ServiceSpec,
-  StackAction,
-  StageSpec,
-  Text,
-  TriggerSpec,
-  VariableSpec,
-} from './spec-types';
+import type { CacheSpec, EnvEntry, MatrixAxis, Named, PipelineSpec, ServiceSpec, StackAction, StageSpec, Text, TriggerSpec, VariableSpec } from './spec-types';
 
 export const EXECUTORS: readonly ExecutorName[] = ['local', 'docker', 'kubernetes'];
 export const STACK_ACTIONS: readonly StackAction[] = ['plan', 'apply', 'destroy'];

@@ -419,7 +419,9 @@ class ReferenceChecker {
       const declared = producer.outputs.map((o) => o.name);
       return {
         message: `${written}: stage "${output.stage}" declares no output "${output.output}"`,
-        hint: didYouMean(output.output, declared, (s) => `\`\${needs.${output.stage}.outputs.${s}}\``) ?? `add \`outputs "${output.output}"\` to stage "${output.stage}"`,
+        hint:
+          didYouMean(output.output, declared, (s) => `\`\${needs.${output.stage}.outputs.${s}}\``) ??
+          `add \`outputs "${output.output}"\` to stage "${output.stage}"`,
       };
     }
     return null;

@@ -14,7 +14,16 @@ import type { EventStream } from './events';
 import { executorFor } from './executor-choice';
 import { resolveSecretEnv } from './secrets';
 import { parseOutputFile } from './outputs';
-import type { ArtifactStore, CacheProvider, OutputFileProvider, PreparedCache, PreparedOutputFile, ResumedRunningStage, SpawnedAttempt, StageResult } from './types';
+import type {
+  ArtifactStore,
+  CacheProvider,
+  OutputFileProvider,
+  PreparedCache,
+  PreparedOutputFile,
+  ResumedRunningStage,
+  SpawnedAttempt,
+  StageResult,
+} from './types';
 
 /** What a stage run needs from its run (shared by all stages). */
 export interface StageContext {
@@ -173,7 +182,11 @@ async function finishSucceeded(ctx: StageContext, stage: PlannedStage, caches: P
 }
 
 /** The declared outputs the stage wrote; a malformed file fails the stage. */
-async function readOutputs(file: PreparedOutputFile, stage: PlannedStage, log: (stream: LogStream, line: string) => Promise<void>): Promise<Record<string, string>> {
+async function readOutputs(
+  file: PreparedOutputFile,
+  stage: PlannedStage,
+  log: (stream: LogStream, line: string) => Promise<void>,
+): Promise<Record<string, string>> {
   const text = await setupStep('reading the outputs', () => file.read());
   const parsed = parseOutputFile(text, stage.outputs ?? []);
   if ('error' in parsed) throw new StageSetupError(parsed.error);
