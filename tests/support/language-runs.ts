@@ -5,11 +5,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TestContext } from 'node:test';
 import type { RunEvent } from '../../lib/events/types';
+import { TEST_IMAGE } from './engines';
 import { EXAMPLES_DIR } from './pipeline-fixtures';
 
 const BIN = path.resolve(import.meta.dirname, '..', '..', 'cli', 'bin.mjs');
-/** The only image the test engine has (no registry): examples name real ones. */
-export const TEST_IMAGE = 'local/busybox:latest';
 
 export interface LanguageRun {
   code: number | null;
@@ -17,7 +16,7 @@ export interface LanguageRun {
   stderr: string;
 }
 
-/** An example with its images swapped for the test image. */
+/** An example with its images swapped for the test image (examples name real ones; the test engine has no registry). */
 export async function exampleText(name: string): Promise<string> {
   const text = await readFile(path.join(EXAMPLES_DIR, `${name}.kdl`), 'utf8');
   return text.replace(/image "[^"]+"/g, `image "${TEST_IMAGE}"`);
