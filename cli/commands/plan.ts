@@ -17,6 +17,7 @@ import {
 } from '../../lib/pipeline/index';
 import { EXIT_FAILED, EXIT_SUCCEEDED, EXIT_USAGE } from '../exit-codes';
 import { readPipelineFile } from './validate';
+import { includeOptions } from '../includes';
 
 interface PlanOptions {
   event: TriggerEvent;
@@ -77,7 +78,7 @@ function runPlan(file: string, options: PlanOptions): number {
   }
   const bytes = readPipelineFile(file);
   if (bytes === null) return EXIT_USAGE;
-  const { spec, diagnostics } = loadPipeline(bytes, file, { defaultImage: options.defaultImage });
+  const { spec, diagnostics } = loadPipeline(bytes, file, { defaultImage: options.defaultImage, ...includeOptions(file) });
   for (const diagnostic of diagnostics) process.stderr.write(`${formatDiagnostic(diagnostic)}\n`);
   if (spec === null) return EXIT_FAILED;
   let result: ExecutionPlan;

@@ -40,6 +40,7 @@ import { EXIT_CANCELLED, EXIT_FAILED, EXIT_SUCCEEDED, EXIT_USAGE } from '../exit
 import type { RunCommandOptions } from './run';
 import { parsePairs, parseSecretArgs, parseSecretFile, readGit } from './run-inputs';
 import { cliCacheDirFromEnv, defaultImageFromEnv } from '../../lib/config/cli';
+import { includeOptions } from '../includes';
 
 /** The project's offline image; stages that pick `executor "docker"` in a local run use it when they name none. */
 const LOCAL_DEFAULT_IMAGE = 'local/busybox:latest';
@@ -75,7 +76,7 @@ async function prepareRun(file: string, options: RunCommandOptions, stderr: (tex
     );
   });
   const defaultImage = options.defaultImage ?? defaultImageFromEnv() ?? (options.executor === 'local' ? LOCAL_DEFAULT_IMAGE : undefined);
-  const { spec, diagnostics } = loadPipeline(bytes, file, defaultImage === undefined ? {} : { defaultImage });
+  const { spec, diagnostics } = loadPipeline(bytes, file, { ...includeOptions(file), ...(defaultImage === undefined ? {} : { defaultImage }) });
   for (const diagnostic of diagnostics) stderr(formatDiagnostic(diagnostic));
   if (!spec) throw new UsageError(`${file} is not a valid pipeline (${diagnostics.filter((d) => d.severity === 'error').length} error(s) above)`);
 

@@ -5,19 +5,21 @@
  * report everything at once; the caller drops it when there are errors.
  */
 import type { Node } from '@bgotink/kdl';
-import { didYouMean, START_OF_FILE, type DiagnosticCollector, type Span } from './diagnostics';
+import { didYouMean, placeOf, START_OF_FILE, type DiagnosticCollector, type Span } from './diagnostics';
 import { cronError } from './cron';
 import { DURATION_HINT, parseDuration } from './duration';
+import { IncludeWalk, type IncludeSources } from './includes';
 import { LazyLocations, readKdl, StoredLocations, type KdlSource } from './kdl';
 import { NodeReader, type ReadContext, type StringValue } from './node-reader';
 import { readWhen, whenProperties } from './parse-when';
+import { DEFAULTS_NODES, TemplateRegistry, type StageDraft } from './templates';
 import { ENV_NAME, RESERVED_ENV_PREFIX } from './script-env';
 import { TRIGGER_EVENTS, type ExecutorName, type TriggerEvent } from './plan-types';
 import type { CacheSpec, EnvEntry, MatrixAxis, Named, PipelineSpec, ServiceSpec, StackAction, StageSpec, Text, TriggerSpec, VariableSpec } from './spec-types';
 
 export const EXECUTORS: readonly ExecutorName[] = ['local', 'docker', 'kubernetes'];
 export const STACK_ACTIONS: readonly StackAction[] = ['plan', 'apply', 'destroy'];
-export const TOP_LEVEL_NODES = ['pipeline', 'env', 'variable', 'cache', 'stage'] as const;
+export const TOP_LEVEL_NODES = ['pipeline', 'env', 'variable', 'cache', 'stage', 'template', 'defaults', 'include'] as const;
 export const PIPELINE_NODES = ['on', 'concurrency', 'timeout'] as const;
 export const STAGE_NODES = [
   'needs',
@@ -49,12 +51,33 @@ const STAGE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 export const MAX_RETRY = 10;
 export const MAX_CONCURRENCY = 1000;
 
+/** How files are read for `include` (see includes.ts). */
+export interface IncludeOptions {
+  sources: IncludeSources;
+  /** The pipeline file's own path from the repository root (for include cycles). */
+  mainPath: string;
+}
+
+/** What the files of one pipeline (the main one and its includes) add up to while they are read. */
+interface PipelineState {
+  spec: PipelineSpec;
+  templates: TemplateRegistry;
+  drafts: StageDraft[];
+  includes: IncludeWalk;
+  storeLocations: boolean;
+}
+
 /** With `storeLocations` false, the spec's spans are resolved lazily (see `LazyLocations`). */
-export function parsePipeline(source: KdlSource, file: string, diagnostics: DiagnosticCollector, storeLocations: boolean): PipelineSpec | null {
+export function parsePipeline(
+  source: KdlSource,
+  file: string,
+  diagnostics: DiagnosticCollector,
+  storeLocations: boolean,
+  include: IncludeOptions,
+): PipelineSpec | null {
   const kdl = readKdl(source, diagnostics, storeLocations);
   if (kdl === null) return null;
-  const locator = storeLocations ? new StoredLocations(source.text) : new LazyLocations(source, kdl.version, kdl.document);
-  const ctx: ReadContext = { diagnostics, locator };
+  const locator = storeLocations ? new StoredLocations(source.text, file) : new LazyLocations(source, kdl.version, kdl.document, file);
   const spec: PipelineSpec = {
     file,
     name: '',
@@ -67,20 +90,54 @@ export function parsePipeline(source: KdlSource, file: string, diagnostics: Diag
     caches: [],
     stages: [],
   };
+  const state: PipelineState = {
+    spec,
+    templates: new TemplateRegistry(diagnostics),
+    drafts: [],
+    includes: new IncludeWalk(include.sources, include.mainPath),
+    storeLocations,
+  };
+  const pipelineSeen = readFileNodes(kdl.document.nodes, { diagnostics, locator }, state, file, true);
+  if (!pipelineSeen) diagnostics.error(START_OF_FILE, 'missing-pipeline', 'missing `pipeline "NAME"` node', 'start the file with e.g. `pipeline "my-app"`');
+  for (const draft of state.drafts) spec.stages.push(state.templates.resolveStage(draft));
+  return spec;
+}
+
+/** The top-level nodes of the pipeline file or of an included one; returns where `pipeline` is (main file only). */
+function readFileNodes(nodes: Node[], ctx: ReadContext, state: PipelineState, file: string, main: boolean): Span | null {
   let pipelineSeen: Span | null = null;
-  for (const node of kdl.document.nodes) {
+  for (const node of nodes) {
     const name = node.getName();
     if (name === 'pipeline') {
-      if (pipelineSeen) diagnostics.error(locator.spanOf(node.name), 'duplicate', 'duplicate `pipeline` node', `the first one is at line ${pipelineSeen.line}`);
-      else pipelineSeen = readPipelineNode(node, ctx, spec);
-    } else if (name === 'env') readEnvBlock(node, ctx, spec.env);
-    else if (name === 'variable') readVariable(node, ctx, spec.variables);
-    else if (name === 'cache') readCacheDeclaration(node, ctx, spec.caches);
-    else if (name === 'stage') readStage(node, ctx, spec.stages);
+      const span = ctx.locator.spanOf(node.name);
+      if (!main) ctx.diagnostics.error(span, 'include', 'an included file cannot have a `pipeline` node', 'the including pipeline file has it');
+      else if (pipelineSeen) ctx.diagnostics.error(span, 'duplicate', 'duplicate `pipeline` node', `the first one is at line ${pipelineSeen.line}`);
+      else pipelineSeen = readPipelineNode(node, ctx, state.spec);
+    } else if (name === 'env') readEnvBlock(node, ctx, state.spec.env);
+    else if (name === 'variable') readVariable(node, ctx, state.spec.variables);
+    else if (name === 'cache') readCacheDeclaration(node, ctx, state.spec.caches);
+    else if (name === 'stage' || name === 'template' || name === 'defaults') readBlock(node, ctx, state, name, file);
+    else if (name === 'include') readInclude(node, ctx, state);
     else reportUnknownNode(node, ctx, TOP_LEVEL_NODES, 'at the top level');
   }
-  if (!pipelineSeen) diagnostics.error(START_OF_FILE, 'missing-pipeline', 'missing `pipeline "NAME"` node', 'start the file with e.g. `pipeline "my-app"`');
-  return spec;
+  return pipelineSeen;
+}
+
+function readInclude(node: Node, ctx: ReadContext, state: PipelineState): void {
+  const reader = new NodeReader(node, ctx, []);
+  reader.noChildren();
+  reader.noArgumentsAfter(1);
+  const path = reader.requireString(0, 'a path');
+  if (path === null) return;
+  const source = state.includes.enter(path.value, path.span, ctx.diagnostics);
+  if (source === null) return;
+  const diagnostics = ctx.diagnostics.forFile(path.value);
+  const kdl = readKdl(source, diagnostics, state.storeLocations);
+  if (kdl !== null) {
+    const locator = state.storeLocations ? new StoredLocations(source.text, path.value) : new LazyLocations(source, kdl.version, kdl.document, path.value);
+    readFileNodes(kdl.document.nodes, { diagnostics, locator }, state, path.value, false);
+  }
+  state.includes.leave();
 }
 
 /** Reported at the node's name; its entries are not checked, as they would only add noise. */
@@ -269,7 +326,7 @@ function readVariable(node: Node, ctx: ReadContext, variables: VariableSpec[]): 
   }
   const duplicate = variables.find((v) => v.name === name.value);
   if (duplicate) {
-    ctx.diagnostics.error(name.span, 'duplicate', `duplicate variable "${name.value}"`, `the first one is at line ${duplicate.span.line}`);
+    ctx.diagnostics.error(name.span, 'duplicate', `duplicate variable "${name.value}"`, `the first one is at ${placeOf(duplicate.span, name.span)}`);
     return;
   }
   variables.push({ name: name.value, default: defaultValue?.value ?? null, description: description?.value ?? null, span: reader.span });
@@ -288,7 +345,7 @@ function readCacheDeclaration(node: Node, ctx: ReadContext, caches: CacheSpec[])
   if (name === null || key === null) return;
   const duplicate = caches.find((c) => c.name === name.value);
   if (duplicate) {
-    ctx.diagnostics.error(name.span, 'duplicate', `duplicate cache "${name.value}"`, `the first one is at line ${duplicate.span.line}`);
+    ctx.diagnostics.error(name.span, 'duplicate', `duplicate cache "${name.value}"`, `the first one is at ${placeOf(duplicate.span, name.span)}`);
     return;
   }
   caches.push({ name: name.value, key: reader.text(key), paths: paths.map((p) => reader.text(p)), span: reader.span });
@@ -309,6 +366,8 @@ function emptyStage(name: string, span: Span): StageSpec {
     artifacts: [],
     services: [],
     matrix: [],
+    matrixOptions: { failFast: false, maxParallel: null, include: [], exclude: [] },
+    lock: null,
     when: [],
     status: 'success',
     statusSpan: null,
@@ -326,23 +385,46 @@ function emptyStage(name: string, span: Span): StageSpec {
 /** `optional` is only a property of `needs` children; written anywhere else in a stage it gets this hint. */
 const MISPLACED_IN_STAGE = { optional: '`optional` marks a need: write `needs "NAME" optional=#true` inside the stage block' };
 
-function readStage(node: Node, ctx: ReadContext, stages: StageSpec[]): void {
-  const reader = new NodeReader(node, ctx, ['needs'], MISPLACED_IN_STAGE);
-  const name = reader.requireString(0, 'a name');
-  reader.noArgumentsAfter(1);
+/** `stage`, `template` and `defaults` blocks: read alike into drafts, merged into stages at the end (templates.ts). */
+function readBlock(node: Node, ctx: ReadContext, state: PipelineState, kind: 'stage' | 'template' | 'defaults', file: string): void {
+  const properties = kind === 'defaults' ? [] : ['needs', 'extends'];
+  const reader = new NodeReader(node, ctx, properties, MISPLACED_IN_STAGE);
+  const name = kind === 'defaults' ? null : reader.requireString(0, 'a name');
+  reader.noArgumentsAfter(kind === 'defaults' ? 0 : 1);
   const stage = emptyStage(name?.value ?? '', name?.span ?? reader.span);
   const needsProperty = reader.stringProperty('needs');
   if (needsProperty) addNeed(stage, needsProperty, false);
+  const extendsProperty = reader.stringProperty('extends');
   if (name && !STAGE_NAME.test(name.value)) {
-    ctx.diagnostics.error(name.span, 'stage-name', `invalid stage name "${name.value}"`, 'use letters, digits, `_`, `-` and `.`');
+    ctx.diagnostics.error(name.span, 'stage-name', `invalid ${kind} name "${name.value}"`, 'use letters, digits, `_`, `-` and `.`');
   }
   const kindNodes: NodeReader[] = [];
   const seen = new Map<string, Span>();
-  for (const child of reader.children(true, `stage "${name?.value ?? 'name'}" { run "..." }`)) {
+  const declared = new Set<string>();
+  const example = kind === 'stage' ? `stage "${name?.value ?? 'name'}" { run "..." }` : `${kind}${name ? ` "${name.value}"` : ''} { timeout "20m"; }`;
+  for (const child of reader.children(true, example)) {
+    if (kind === 'defaults' && !(DEFAULTS_NODES as readonly string[]).includes(child.getName())) {
+      reportUnknownNode(child, ctx, DEFAULTS_NODES, 'in `defaults` (it holds what applies to every stage of the file)');
+      continue;
+    }
+    declared.add(child.getName());
     readStageChild(child, ctx, stage, seen, kindNodes);
   }
-  decideKind(stage, reader, kindNodes);
-  if (name) stages.push(stage);
+  pickKind(stage, kindNodes);
+  const draft: StageDraft = {
+    stage,
+    declared,
+    extends: extendsProperty ? { name: extendsProperty.value, span: extendsProperty.span } : null,
+    file,
+    reportNoKind:
+      kind === 'stage' && reader.node.children !== null
+        ? () => reader.diagnostics.error(stage.span, 'stage-kind', `stage "${stage.name}" has nothing to do`, 'add `run "..."`, `build`, `deploy` or `stack`')
+        : null,
+  };
+  if (kind === 'defaults') state.templates.addDefaults(draft, reader.span, ctx.diagnostics);
+  else if (name === null) return;
+  else if (kind === 'template') state.templates.addTemplate(draft, ctx.diagnostics);
+  else state.drafts.push(draft);
 }
 
 /** A stage needed both ways is a required need: the optional one would only add a way for it to run without. */
@@ -352,19 +434,14 @@ function addNeed(stage: StageSpec, need: StringValue, optional: boolean): void {
   else if (!optional) existing.optional = false;
 }
 
-function decideKind(stage: StageSpec, reader: NodeReader, kindNodes: NodeReader[]): void {
+/** The block's kind is its first kind node; another kind in the same block is an error. */
+function pickKind(stage: StageSpec, kindNodes: NodeReader[]): void {
   const first = kindNodes[0];
-  if (first === undefined) {
-    // Without a block, "needs a block" was already reported.
-    if (reader.node.children !== null) {
-      reader.diagnostics.error(stage.span, 'stage-kind', `stage "${stage.name}" has nothing to do`, 'add `run "..."`, `build`, `deploy` or `stack`');
-    }
-    return;
-  }
+  if (first === undefined) return;
   stage.kind = first.name as StageSpec['kind'];
   for (const other of kindNodes) {
     if (other.name === first.name) continue;
-    reader.diagnostics.error(
+    other.diagnostics.error(
       other.span,
       'stage-kind',
       `\`${other.name}\` cannot be combined with \`${first.name}\` in one stage`,

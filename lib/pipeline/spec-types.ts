@@ -56,6 +56,23 @@ export interface MatrixAxis {
   span: Span;
 }
 
+/** One `include`/`exclude` line of a matrix: values by key. */
+export interface MatrixCombination {
+  values: Record<string, string>;
+  span: Span;
+}
+
+export interface MatrixOptions {
+  /** `fail-fast=#true`: the first failed combination cancels the others. */
+  failFast: boolean;
+  /** At most this many combinations run at once; null = no limit of its own. */
+  maxParallel: number | null;
+  /** Combinations added after the product (GitHub's `include`). */
+  include: MatrixCombination[];
+  /** Combinations of the product left out (each given key must match). */
+  exclude: MatrixCombination[];
+}
+
 /** `when var.NAME="value"`: the run variable must have exactly this value. */
 export interface VariableCondition {
   name: string;
@@ -125,6 +142,9 @@ export interface StageSpec {
   artifacts: Text[];
   services: ServiceSpec[];
   matrix: MatrixAxis[];
+  matrixOptions: MatrixOptions;
+  /** `lock "NAME"`: at most one stage holding NAME runs at a time across the tenant's runs. */
+  lock: Named | null;
   /** Alternatives: the stage runs when any of them holds (none = always). */
   when: WhenSpec[];
   status: StageStatusCondition;

@@ -2,7 +2,7 @@
  * Checks across the whole spec, after parsing: stage names and `needs`, cycles, images, caches,
  * matrix size and every `${...}` reference. Each check reports into the collector and goes on.
  */
-import { didYouMean, type DiagnosticCollector, type Span } from './diagnostics';
+import { didYouMean, placeOf, type DiagnosticCollector, type Span } from './diagnostics';
 import { findCycles } from './graph';
 import { FIXED_KEYS, outputReference, parseTemplate, type Reference } from './interpolate';
 import { pathProblem } from './paths';
@@ -124,7 +124,7 @@ function checkStageNames(spec: PipelineSpec, diagnostics: DiagnosticCollector): 
   const byName = new Map<string, StageSpec>();
   for (const stage of spec.stages) {
     const first = byName.get(stage.name);
-    if (first) diagnostics.error(stage.span, 'duplicate', `duplicate stage "${stage.name}"`, `the first one is at line ${first.span.line}`);
+    if (first) diagnostics.error(stage.span, 'duplicate', `duplicate stage "${stage.name}"`, `the first one is at ${placeOf(first.span, stage.span)}`);
     else byName.set(stage.name, stage);
   }
   return byName;
