@@ -101,3 +101,38 @@ function pathProblem(path: string): string | null {
   if (path.split(/[\\/]/).includes('..')) return '`..` would leave the repository';
   return null;
 }
+
+/**
+ * The files a pipeline includes, directly or not, read with an async reader (a server reads them from the
+ * repository at the run's commit before planning, which is sync). Problems (syntax, missing files) are left
+ * to `loadPipeline`, which reports them with positions.
+ */
+export async function readIncludedFiles(text: string, read: (path: string) => Promise<string | null>): Promise<Record<string, string>> {
+  const files: Record<string, string> = {};
+  const pending = includePaths(text);
+  for (let path = pending.shift(); path !== undefined; path = pending.shift()) {
+    if (Object.hasOwn(files, path) || pathProblem(path) !== null) continue;
+    const content = await read(path);
+    if (content === null) continue;
+    files[path] = content;
+    pending.push(...includePaths(content));
+  }
+  return files;
+}
+
+/** The paths of a file's top-level `include` nodes (none when it is not valid KDL). */
+function includePaths(text: string): string[] {
+  const source = new KdlSource(text);
+  for (const version of [2, 1] as const) {
+    try {
+      return source
+        .parse(version, false)
+        .nodes.filter((node) => node.getName() === 'include')
+        .map((node) => node.getArgument(0))
+        .filter((path): path is string => typeof path === 'string');
+    } catch {
+      // the other version, then nothing
+    }
+  }
+  return [];
+}

@@ -11,7 +11,7 @@ import { decodeUtf8 } from './utf8';
 import { validatePipeline, type ValidateOptions } from './validate';
 
 export type { Diagnostic, Severity, Span } from './diagnostics';
-export type { IncludeReader } from './includes';
+export { readIncludedFiles, type IncludeReader } from './includes';
 export { formatDiagnostic } from './diagnostics';
 export { plan, PlanError } from './plan';
 export { TRIGGER_EVENTS } from './plan-types';

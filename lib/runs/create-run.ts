@@ -75,7 +75,8 @@ function originColumns(input: RunOrigin) {
 }
 
 export interface NewRun extends RunOrigin {
-  pipeline: { id: string; config: string };
+  /** `includes`: the files the config includes, by path (kept with the run, so a re-run plans the same). */
+  pipeline: { id: string; config: string; includes?: Record<string, string> };
   spec: PipelineSpec;
   /**
    * Stages whose result is taken over from an earlier run instead of executing them: created `succeeded`
@@ -134,6 +135,7 @@ export async function createRun(tx: Tx, input: NewRun) {
       // Replaced below: the plan needs the run's id.
       plan: {},
       configSource: pipeline.config,
+      ...(pipeline.includes && Object.keys(pipeline.includes).length > 0 ? { configIncludes: pipeline.includes } : {}),
     },
   });
 

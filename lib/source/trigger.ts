@@ -10,6 +10,7 @@ import type { PrismaClient } from '../generated/prisma/client';
 import { readSecretValues } from '../secrets/store';
 import { displayUrl, GitError, gitCredentials, NO_CREDENTIALS, resolveRemoteRef, type GitCredentials } from './git';
 import { MirrorStore } from './mirror';
+import { readIncludedFiles } from '../pipeline';
 
 export class SourceError extends Error {
   constructor(
@@ -51,6 +52,8 @@ export interface ResolvedSource {
   sha: string;
   /** The KDL at that commit (pipelines without a stored config), or null when the file is not there. */
   config: string | null;
+  /** The files the config includes, by path, at that commit (see lib/pipeline/includes.ts). */
+  includes: Record<string, string>;
 }
 
 function describe(error: unknown): string {
@@ -78,11 +81,13 @@ export async function resolveTriggerSource(
         throw new SourceError(`could not resolve the ${what} of ${displayUrl(url)}: ${describe(error)}`, 'source_unavailable');
       }
     }
-    if (pipeline.config !== null) return { sha, config: null };
+    if (pipeline.config !== null) return { sha, config: null, includes: {} };
     const mirrors = MirrorStore.inDataDir(options.dataDir);
     try {
       const ensured = await mirrors.ensureCommit(url, sha, { credentials });
-      return { sha: ensured.sha, config: await mirrors.readFile(url, ensured.sha, pipeline.configPath) };
+      const config = await mirrors.readFile(url, ensured.sha, pipeline.configPath);
+      const includes = config === null ? {} : await readIncludedFiles(config, (path) => mirrors.readFile(url, ensured.sha, path));
+      return { sha: ensured.sha, config, includes };
     } catch (error) {
       throw new SourceError(`could not read ${pipeline.configPath} at ${sha} from ${displayUrl(url)}: ${describe(error)}`, 'source_unavailable');
     }

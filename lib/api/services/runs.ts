@@ -22,7 +22,7 @@ import { keysetArgs, toPage } from '../pagination';
 import type { ListRunsQuery, LogsQuery, RerunRunBody, TriggerRunBody } from '../schemas/runs';
 import { TRIGGER_EVENTS } from '../../pipeline/plan-types';
 import { logChunkDto, runDto, runSummaryDto } from '../serialize';
-import { checkConfig, loadPipelineFor } from './pipelines';
+import { checkConfig, includeOptions, loadPipelineFor } from './pipelines';
 
 /** Interactive transactions of a trigger wait for the pipeline row lock; give them room under bursts. */
 const TRIGGER_TX = { maxWait: 15_000, timeout: 20_000 };
@@ -62,6 +62,7 @@ export async function triggerRun(
   // config (when not stored) is read at that commit (lib/source/trigger.ts; docs/source.md).
   let sha = body.sha;
   let config = pipeline.config;
+  let includes: Record<string, string> | undefined;
   let missingConfig = false;
   if (pipeline.repository !== null) {
     const source = await resolveTriggerSource(
@@ -81,6 +82,7 @@ export async function triggerRun(
     if (config === null) {
       missingConfig = source.config === null;
       config = source.config ?? '';
+      includes = source.includes;
     }
   }
   const kdl = config ?? '';
@@ -115,7 +117,7 @@ export async function triggerRun(
   // A config read from the repository that is invalid at this commit: the run is created failed, with the
   // diagnostics as the log of its `config` entry (a stored config is checked on save and stays a 422 here).
   const configFromRepository = pipeline.config === null;
-  const loaded = configFromRepository ? loadPipeline(kdl, pipeline.configPath) : null;
+  const loaded = configFromRepository ? loadPipeline(kdl, pipeline.configPath, includeOptions(pipeline.configPath, includes ?? {})) : null;
   if (loaded && loaded.spec === null) {
     const missing = missingConfig;
     const lines = missing
@@ -144,7 +146,7 @@ export async function triggerRun(
   const { run, stages } = await prisma
     .$transaction(async (tx) => {
       const created = await createRun(tx, {
-        pipeline: { id: pipelineId, config: kdl },
+        pipeline: { id: pipelineId, config: kdl, ...(includes ? { includes } : {}) },
         spec,
         trigger,
         triggeredById: actor.userId,
@@ -199,7 +201,8 @@ export async function rerunRun(prisma: PrismaClient, actor: Actor, runId: string
   }
   const pipeline = await prisma.pipeline.findUniqueOrThrow({ where: { id: old.pipelineId }, select: { configPath: true, repository: true } });
   const config = old.configSource;
-  const spec = checkConfig(config, pipeline.configPath);
+  const includes = (old.configIncludes ?? undefined) as Record<string, string> | undefined;
+  const spec = checkConfig(config, pipeline.configPath, includes);
   const trigger = {
     event: old.event as (typeof TRIGGER_EVENTS)[number],
     ...(old.branch !== null ? { branch: old.branch } : {}),
@@ -215,7 +218,7 @@ export async function rerunRun(prisma: PrismaClient, actor: Actor, runId: string
   const { run, stages } = await prisma
     .$transaction(async (tx) => {
       const created = await createRun(tx, {
-        pipeline: { id: old.pipelineId, config },
+        pipeline: { id: old.pipelineId, config, ...(includes ? { includes } : {}) },
         spec,
         trigger,
         triggeredById: actor.userId,
