@@ -11,6 +11,8 @@ import { DURATION_HINT, parseDuration } from './duration';
 import { IncludeWalk, type IncludeSources } from './includes';
 import { LazyLocations, readKdl, StoredLocations, type KdlSource } from './kdl';
 import { NodeReader, type ReadContext, type StringValue } from './node-reader';
+import { IDENTIFIER } from './matrix';
+import { MATRIX_PROPERTIES, readMatrix } from './parse-matrix';
 import { readWhen, whenProperties } from './parse-when';
 import { DEFAULTS_NODES, TemplateRegistry, type StageDraft } from './templates';
 import { ENV_NAME, RESERVED_ENV_PREFIX } from './script-env';
@@ -46,7 +48,6 @@ const STAGE_NODE_NAMES = new Set<string>(STAGE_NODES);
 /** Stage children that may appear once. */
 const SINGLE_STAGE_NODES = new Set(['image', 'matrix', 'timeout', 'retry', 'allow-failure', 'approval', 'executor', 'build', 'deploy', 'stack']);
 
-const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_-]*$/;
 const STAGE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 export const MAX_RETRY = 10;
 export const MAX_CONCURRENCY = 1000;
@@ -466,6 +467,7 @@ function readStageChild(child: Node, ctx: ReadContext, stage: StageSpec, seen: M
 
 const STAGE_PROPERTIES: Record<string, readonly string[]> = {
   needs: ['optional'],
+  matrix: MATRIX_PROPERTIES,
   service: ['image'],
   build: ['context', 'dockerfile', 'tag'],
   deploy: ['environment', 'service'],
@@ -520,7 +522,7 @@ const STAGE_CHILD_READERS: Record<string, StageChildReader> = {
     if (service) stage.services.push(service);
   },
   matrix(reader, stage, ctx) {
-    stage.matrix = readMatrix(reader, ctx);
+    readMatrix(reader, ctx, stage);
   },
   when(reader, stage) {
     readWhen(reader, stage, eventHint);
@@ -637,41 +639,4 @@ function readService(reader: NodeReader, ctx: ReadContext, stage: StageSpec): Se
     return null;
   }
   return { name: name.value, image: reader.text(image), env, span: reader.span };
-}
-
-function readMatrix(reader: NodeReader, ctx: ReadContext): MatrixAxis[] {
-  reader.noArgumentsAfter(0);
-  const axes: MatrixAxis[] = [];
-  const children = reader.children(true, 'matrix { node "18" "20"; }');
-  if (reader.node.children !== null && children.length === 0) {
-    ctx.diagnostics.error(reader.span, 'matrix', '`matrix` needs at least one key', 'write `matrix { node "18" "20"; }`');
-  }
-  for (const child of children) {
-    const axis = readMatrixAxis(new NodeReader(child, ctx, []), axes);
-    if (axis) axes.push(axis);
-  }
-  return axes;
-}
-
-function readMatrixAxis(reader: NodeReader, axes: MatrixAxis[]): MatrixAxis | null {
-  reader.noChildren();
-  if (!IDENTIFIER.test(reader.name)) {
-    reader.diagnostics.error(reader.span, 'matrix', `invalid matrix key \`${reader.name}\``, 'use letters, digits, `_` and `-`');
-    return null;
-  }
-  const duplicate = axes.find((a) => a.key === reader.name);
-  if (duplicate) {
-    reader.diagnostics.error(reader.span, 'duplicate', `duplicate matrix key \`${reader.name}\``, `the first one is at line ${duplicate.span.line}`);
-    return null;
-  }
-  if (reader.argumentCount === 0) {
-    reader.diagnostics.error(reader.span, 'matrix', `matrix key \`${reader.name}\` has no values`, `write \`${reader.name} "a" "b"\``);
-    return null;
-  }
-  const values: string[] = [];
-  for (const value of reader.stringArguments(0, 'values')) {
-    if (values.includes(value.value)) reader.diagnostics.error(value.span, 'duplicate', `duplicate value "${value.value}" for matrix key \`${reader.name}\``);
-    else values.push(value.value);
-  }
-  return { key: reader.name, values, span: reader.span };
 }

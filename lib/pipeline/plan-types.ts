@@ -71,6 +71,12 @@ export interface PlannedStage {
    * needs keep their shape.
    */
   optionalNeeds?: string[];
+  /**
+   * The matrix's own limits, the same on each of its combinations (those with the same `name`):
+   * `failFast` (the first failed combination cancels the others), `maxParallel` (at most this many run
+   * at once). Absent when the matrix sets neither.
+   */
+  matrixLimits?: { failFast?: true; maxParallel?: number };
   /** Topological level: 0 for stages with no needs, else 1 + the highest level among its needs. */
   level: number;
   kind: StageKind;

@@ -4,6 +4,7 @@
  * numbers come in through the trigger, so the same input gives byte-identical JSON.
  */
 import { globMatches, whenSkipReason } from './conditions';
+import { matrixCombinations } from './matrix';
 import { didYouMean } from './diagnostics';
 import { pathProblem } from './paths';
 import { topologicalLevels } from './graph';
@@ -142,17 +143,6 @@ function levelsOf(stages: StageSpec[], needs: NeedSpec[][]): Map<string, number>
     byName.set(stage.name, level);
   });
   return byName;
-}
-
-/** Every combination, first key outermost, values in declaration order. */
-export function matrixCombinations(stage: StageSpec): Array<Record<string, string>> {
-  let combinations: Array<Record<string, string>> = [{}];
-  for (const axis of stage.matrix) {
-    const next: Array<Record<string, string>> = [];
-    for (const partial of combinations) for (const value of axis.values) next.push({ ...partial, [axis.key]: value });
-    combinations = next;
-  }
-  return combinations;
 }
 
 export function stageId(name: string, matrix: Record<string, string>): string {
@@ -325,6 +315,12 @@ function checkedPath(value: string, what: string, options: { relative: boolean }
   return value;
 }
 
+function matrixLimits(stage: StageSpec): Pick<PlannedStage, 'matrixLimits'> {
+  const { failFast, maxParallel } = stage.matrixOptions;
+  if (stage.matrix.length === 0 || (!failFast && maxParallel === null)) return {};
+  return { matrixLimits: { ...(failFast ? { failFast: true as const } : {}), ...(maxParallel === null ? {} : { maxParallel }) } };
+}
+
 function planStage(context: StageContext, id: string, level: number, caches: Map<string, CacheSpec>, skipReason: string | null): PlannedStage {
   const { stage } = context;
   if (stage.kind === null) throw new PlanError(`stage "${stage.name}" has nothing to do; validate the pipeline first`);
@@ -358,6 +354,7 @@ function planStage(context: StageContext, id: string, level: number, caches: Map
     level,
     kind: stage.kind,
     ...(stage.status === 'success' ? {} : { runOn: stage.status }),
+    ...matrixLimits(stage),
     skip: skipReason === null ? null : { reason: skipReason },
     image: stage.image ? context.render(stage.image) : null,
     commands,

@@ -8,6 +8,7 @@ import { FIXED_KEYS, outputReference, parseTemplate, type Reference } from './in
 import { pathProblem } from './paths';
 import { envNamePart, RESERVED_ENV_PREFIX, scriptVariableName, singleQuotedOpenings } from './script-env';
 import type { CacheSpec, EnvEntry, PipelineSpec, StageSpec, Text } from './spec-types';
+import { combinationBound } from './matrix';
 
 export const MAX_MATRIX_COMBINATIONS = 256;
 /**
@@ -57,7 +58,7 @@ export function validatePipeline(spec: PipelineSpec, diagnostics: DiagnosticColl
 
 /** Planned stages of one run: each stage once per matrix combination. */
 export function plannedStageCount(spec: PipelineSpec): number {
-  return spec.stages.reduce((sum, stage) => sum + stage.matrix.reduce((product, axis) => product * Math.max(1, axis.values.length), 1), 0);
+  return spec.stages.reduce((sum, stage) => sum + combinationBound(stage), 0);
 }
 
 function checkRunSize(spec: PipelineSpec, diagnostics: DiagnosticCollector): void {
@@ -181,7 +182,7 @@ function checkImage(stage: StageSpec, diagnostics: DiagnosticCollector, options:
 
 function checkMatrixSize(stage: StageSpec, diagnostics: DiagnosticCollector): void {
   if (stage.matrix.length === 0) return;
-  const combinations = stage.matrix.reduce((product, axis) => product * Math.max(1, axis.values.length), 1);
+  const combinations = combinationBound(stage);
   if (combinations <= MAX_MATRIX_COMBINATIONS) return;
   diagnostics.error(
     stage.matrix[0]!.span,

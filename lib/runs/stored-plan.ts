@@ -15,6 +15,7 @@ const PlannedStageSchema = z.object({
   matrix: stringMap,
   needs: z.array(text),
   optionalNeeds: z.array(text).optional(),
+  matrixLimits: z.object({ failFast: z.literal(true).optional(), maxParallel: z.number().int().positive().optional() }).optional(),
   level: z.number().int().min(0),
   kind: z.enum(['run', 'build', 'deploy', 'stack']),
   runOn: z.enum(['failure', 'always']).optional(),

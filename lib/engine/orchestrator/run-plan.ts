@@ -17,6 +17,8 @@
  * - `when status="always"` stages wait for all their needs to finish, whatever the outcome;
  *   `when status="failure"` ones too, and run only when a need failed (or was skipped or cancelled
  *   because something further up failed), as GitHub's `failure()` does.
+ * - A matrix's `max-parallel` caps how many of its combinations run at once; with `fail-fast`, the first
+ *   failed combination cancels the others (running or not started), with the reason.
  * - Stopping the run (below) does not cancel `always` stages: they still start once their needs are
  *   done (or keep running), until the grace period (`alwaysGraceMs`) after the stop, and log that they do.
  * - Stopping the run (cancel, fail-fast, pipeline timeout) cancels running stages and marks every
@@ -213,6 +215,26 @@ class PlanRun {
     this.graceTimers.set(stageId, timer);
   }
 
+  /** The stage's matrix already runs `max-parallel` of its combinations. */
+  private matrixFull(stage: PlannedStage): boolean {
+    const max = stage.matrixLimits?.maxParallel;
+    if (max === undefined) return false;
+    let running = 0;
+    for (const other of this.stages) if (other.name === stage.name && this.phaseOf(other.id) === 'running') running++;
+    return running >= max;
+  }
+
+  /** `fail-fast`: a failed combination cancels the other combinations of its matrix. */
+  private async failFastMatrix(failed: PlannedStage): Promise<void> {
+    const reason = `cancelled: combination "${failed.id}" failed (fail-fast)`;
+    for (const other of this.stages) {
+      if (other.name !== failed.name || other.id === failed.id) continue;
+      const state = this.states.get(other.id)!;
+      if (state.phase === 'running') state.stop.abort({ status: 'cancelled', reason } satisfies StopRequest);
+      else if (state.phase !== 'finished') await this.finishUnstarted(other, 'cancelled', reason);
+    }
+  }
+
   /** In a stopped run, only `always` stages (without approval) still start. */
   private runsAfterStop(stage: PlannedStage): boolean {
     return stage.runOn === 'always' && !stage.approval;
@@ -230,6 +252,7 @@ class PlanRun {
     for (const stage of this.stages) {
       if (this.runningCount() >= this.concurrency) break;
       if (this.phaseOf(stage.id) !== 'queued' || (this.stop && !this.runsAfterStop(stage))) continue;
+      if (this.matrixFull(stage)) continue;
       this.start(stage);
     }
   }
@@ -368,6 +391,8 @@ class PlanRun {
     if (result.status === 'failed' && !result.allowFailure && this.options.failFast) {
       this.requestStop({ outcome: 'failed', reason: `stage "${result.id}" failed (fail-fast)` });
     }
+    const stage = this.byId.get(result.id);
+    if (result.status === 'failed' && !result.allowFailure && stage?.matrixLimits?.failFast) await this.failFastMatrix(stage);
   }
 
   private outcome(): RunResult['status'] {
