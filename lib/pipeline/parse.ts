@@ -17,7 +17,7 @@ import { readWhen, whenProperties } from './parse-when';
 import { DEFAULTS_NODES, TemplateRegistry, type StageDraft } from './templates';
 import { ENV_NAME, RESERVED_ENV_PREFIX } from './script-env';
 import { TRIGGER_EVENTS, type ExecutorName, type TriggerEvent } from './plan-types';
-import type { CacheSpec, EnvEntry, MatrixAxis, Named, PipelineSpec, ServiceSpec, StackAction, StageSpec, Text, TriggerSpec, VariableSpec } from './spec-types';
+import type { CacheSpec, EnvEntry, Named, PipelineSpec, ServiceSpec, StackAction, StageSpec, Text, TriggerSpec, VariableSpec } from './spec-types';
 
 export const EXECUTORS: readonly ExecutorName[] = ['local', 'docker', 'kubernetes'];
 export const STACK_ACTIONS: readonly StackAction[] = ['plan', 'apply', 'destroy'];
