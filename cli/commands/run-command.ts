@@ -95,6 +95,7 @@ async function prepareRun(file: string, options: RunCommandOptions, stderr: (tex
     ...(git.message ? { message: git.message } : {}),
     ...(git.author ? { author: git.author } : {}),
     variables: parsePairs(options.var, '--var'),
+    ...(options.changed !== undefined ? { changedFiles: options.changed } : {}),
     runId,
     runNumber: 1,
   };

@@ -37,7 +37,35 @@ function singleWhenSkipReason(when: WhenSpec, trigger: TriggerContext, variables
     const value = variables.get(condition.name) ?? '';
     if (value !== condition.value) return `when var.${condition.name}="${condition.value}" does not match "${value}"`;
   }
+  if (when.changes.length > 0 && !changesMatch(when.changes, trigger.changedFiles)) {
+    return `when changes=${when.changes.map((glob) => `"${glob}"`).join(' ')}: no changed file matches (${describeChanges(trigger.changedFiles!)})`;
+  }
   return null;
+}
+
+/**
+ * Whether a changed file matches the path globs. Globs apply in order, the last one that matches a file
+ * deciding (`!` excludes), as GitHub's `paths`; with only `!` globs, every other file matches. Unknown
+ * changes (no list) match: a filter must never hide a run it cannot judge.
+ */
+export function changesMatch(globs: string[], changedFiles: string[] | undefined): boolean {
+  if (changedFiles === undefined) return true;
+  const startIncluded = globs.every((glob) => glob.startsWith('!'));
+  return changedFiles.some((file) => {
+    let included = startIncluded;
+    for (const glob of globs) {
+      const negated = glob.startsWith('!');
+      if (globMatches(negated ? glob.slice(1) : glob, file)) included = !negated;
+    }
+    return included;
+  });
+}
+
+/** `3 files changed: a, b, c` (the first few). */
+export function describeChanges(files: string[]): string {
+  if (files.length === 0) return 'no file changed';
+  const shown = files.slice(0, 3).join(', ');
+  return `${files.length} file${files.length === 1 ? '' : 's'} changed: ${shown}${files.length > 3 ? ', ...' : ''}`;
 }
 
 function globSkipReason(what: 'branch' | 'tag', glob: string | null, value: string | undefined): string | null {

@@ -8,7 +8,7 @@ import type { NodeReader } from './node-reader';
 import { TRIGGER_EVENTS, type TriggerEvent } from './plan-types';
 import type { StageSpec, StageStatusCondition, VariableCondition, WhenSpec } from './spec-types';
 
-export const WHEN_PROPERTIES = ['branch', 'tag', 'event', 'status'] as const;
+export const WHEN_PROPERTIES = ['branch', 'tag', 'event', 'status', 'changes'] as const;
 export const STATUS_CONDITIONS: readonly StageStatusCondition[] = ['success', 'failure', 'always'];
 const VARIABLE_PREFIX = 'var.';
 
@@ -19,7 +19,10 @@ export function whenProperties(entryNames: Array<string | null>): string[] {
 }
 
 export function readWhen(reader: NodeReader, stage: StageSpec, eventHint: (value: string) => string): void {
-  reader.noArgumentsAfter(0);
+  const changes = reader.stringProperty('changes');
+  // Arguments are more `changes` globs.
+  if (changes === null) reader.noArgumentsAfter(0);
+  const moreChanges = changes === null ? [] : reader.stringArguments(0, '`changes` globs');
   const branch = reader.stringProperty('branch');
   const tag = reader.stringProperty('tag');
   const event = reader.stringProperty('event');
@@ -30,7 +33,7 @@ export function readWhen(reader: NodeReader, stage: StageSpec, eventHint: (value
     reader.diagnostics.error(
       reader.span,
       'when',
-      '`when` needs a `branch`, `tag`, `event`, `status` or `var.NAME` property',
+      '`when` needs a `branch`, `tag`, `event`, `status`, `changes` or `var.NAME` property',
       'write e.g. `when branch="main" event="push"`, `when tag="v*"` or `when status="failure"`',
     );
     return;
@@ -47,6 +50,7 @@ export function readWhen(reader: NodeReader, stage: StageSpec, eventHint: (value
     tag: tag?.value ?? null,
     event: (event?.value as TriggerEvent | undefined) ?? null,
     variables,
+    changes: changes === null ? [] : [changes.value, ...moreChanges.map((glob) => glob.value)],
     span: reader.span,
   };
   stage.when.push(when);

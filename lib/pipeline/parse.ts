@@ -185,12 +185,17 @@ function reportDuplicate(reader: NodeReader, seen: Map<string, Span>, where: str
 }
 
 function readTrigger(node: Node, ctx: ReadContext, triggers: TriggerSpec[]): void {
-  const reader = new NodeReader(node, ctx, ['branches', 'tags', 'cron']);
+  const reader = new NodeReader(node, ctx, ['branches', 'tags', 'paths', 'cron']);
   reader.noChildren();
   const event = reader.requireString(0, 'an event');
   const branchProperty = reader.stringProperty('branches');
   const tagProperty = reader.stringProperty('tags');
-  const globArguments = reader.stringArguments(1, 'globs');
+  const pathProperty = reader.stringProperty('paths');
+  // Arguments after `paths=` are more path globs; the others more globs of the event's own filter.
+  const afterPaths = argumentsAfterProperty(node, 'paths');
+  const allArguments = reader.stringArguments(1, 'globs');
+  const globArguments = allArguments.filter((argument) => !afterPaths.has(argument.entry));
+  const paths = [...(pathProperty ? [pathProperty] : []), ...allArguments.filter((argument) => afterPaths.has(argument.entry))];
   const cron = reader.stringProperty('cron');
   if (event === null) return;
   if (!(TRIGGER_EVENTS as readonly string[]).includes(event.value)) {
@@ -205,11 +210,32 @@ function readTrigger(node: Node, ctx: ReadContext, triggers: TriggerSpec[]): voi
     event: eventName,
     branches: branches.map((b) => b.value),
     tags: tags.map((t) => t.value),
+    paths: paths.map((p) => p.value),
     cron: cron?.value ?? null,
     span: reader.span,
   };
   checkTriggerFilters(trigger, { branches, tags, cron }, reader);
+  if (paths.length > 0 && trigger.event !== 'push' && trigger.event !== 'pull_request') {
+    reader.diagnostics.error(
+      paths[0]!.span,
+      'trigger',
+      `\`paths\` only applies to \`on "push"\` and \`on "pull_request"\`, not \`on "${trigger.event}"\``,
+      'only pushes and pull requests change files',
+    );
+  }
   triggers.push(trigger);
+}
+
+/** The argument entries written after `property=` (up to the next property). */
+function argumentsAfterProperty(node: Node, property: string): Set<unknown> {
+  const out = new Set<unknown>();
+  let inside = false;
+  for (const entry of node.entries) {
+    const name = entry.getName();
+    if (name !== null) inside = name === property;
+    else if (inside) out.add(entry);
+  }
+  return out;
 }
 
 /** The closest event and always the whole list: the events are few, and `on "tags"` vs `on "tag"` is easy to miss. */

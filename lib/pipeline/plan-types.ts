@@ -22,6 +22,11 @@ export interface TriggerContext {
   author?: string;
   /** The pull request a `pull_request` run is for (`${git.pr}`, `${git.source_branch}`, `${git.target_branch}`). */
   pullRequest?: { number: number; sourceBranch: string; targetBranch: string };
+  /**
+   * Files changed by the triggering commits (paths from the repository root), for `on ... paths=` and
+   * `when changes=`. Absent = unknown: those filters then hold.
+   */
+  changedFiles?: string[];
   /** Values for the pipeline's `variable`s; unknown names are a planning error. */
   variables?: Record<string, string>;
   /** Injected, never random, so plans are deterministic (`${run.id}`, `${run.number}`). */

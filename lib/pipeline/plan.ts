@@ -3,7 +3,7 @@
  * evaluates `when`, interpolates, computes levels. Deterministic: no clock, no randomness; ids and
  * numbers come in through the trigger, so the same input gives byte-identical JSON.
  */
-import { globMatches, whenSkipReason } from './conditions';
+import { changesMatch, describeChanges, globMatches, whenSkipReason } from './conditions';
 import { matrixCombinations } from './matrix';
 import { didYouMean } from './diagnostics';
 import { pathProblem } from './paths';
@@ -104,10 +104,15 @@ export function triggerMismatch(triggers: TriggerSpec[], trigger: TriggerContext
   const what = trigger.event === 'tag' ? 'tag' : 'branch';
   const value = what === 'tag' ? trigger.tag : trigger.branch;
   const globsOf = (t: TriggerSpec): string[] => (what === 'tag' ? t.tags : t.branches);
-  if (forEvent.some((t) => globsOf(t).length === 0 || (value !== undefined && globsOf(t).some((glob) => globMatches(glob, value))))) return null;
-  const globs = [...new Set(forEvent.flatMap(globsOf))].map((g) => `"${g}"`).join(', ');
-  if (value === undefined) return `"${trigger.event}" without a ${what} does not match the ${what} filter ${globs}`;
-  return `${what} "${value}" does not match the \`on "${trigger.event}"\` ${what} filter ${globs}`;
+  const refMatching = forEvent.filter((t) => globsOf(t).length === 0 || (value !== undefined && globsOf(t).some((glob) => globMatches(glob, value))));
+  if (refMatching.length === 0) {
+    const globs = [...new Set(forEvent.flatMap(globsOf))].map((g) => `"${g}"`).join(', ');
+    if (value === undefined) return `"${trigger.event}" without a ${what} does not match the ${what} filter ${globs}`;
+    return `${what} "${value}" does not match the \`on "${trigger.event}"\` ${what} filter ${globs}`;
+  }
+  if (refMatching.some((t) => t.paths.length === 0 || changesMatch(t.paths, trigger.changedFiles))) return null;
+  const paths = [...new Set(refMatching.flatMap((t) => t.paths))].map((g) => `"${g}"`).join(', ');
+  return `no changed file matches the \`on "${trigger.event}"\` path filter ${paths} (${describeChanges(trigger.changedFiles!)})`;
 }
 
 function resolveVariables(spec: PipelineSpec, trigger: TriggerContext): Map<string, string> {

@@ -26,6 +26,8 @@ export interface TriggerSpec {
   branches: string[];
   /** Tag globs (picomatch) of "tag"; empty = every tag. */
   tags: string[];
+  /** Globs of changed files ("push", "pull_request"); `!` excludes; empty = any change. */
+  paths: string[];
   cron: string | null;
   span: Span;
 }
@@ -86,6 +88,8 @@ export interface WhenSpec {
   tag: string | null;
   event: TriggerEvent | null;
   variables: VariableCondition[];
+  /** `changes="GLOB" ...`: globs of changed files, `!` excludes; empty = not tested. */
+  changes: string[];
   span: Span;
 }
 

@@ -136,6 +136,7 @@ export async function createRun(tx: Tx, input: NewRun) {
       plan: {},
       configSource: pipeline.config,
       ...(pipeline.includes && Object.keys(pipeline.includes).length > 0 ? { configIncludes: pipeline.includes } : {}),
+      ...(trigger.changedFiles !== undefined ? { changedFiles: trigger.changedFiles } : {}),
     },
   });
 

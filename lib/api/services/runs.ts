@@ -63,7 +63,15 @@ export async function triggerRun(
   let sha = body.sha;
   let config = pipeline.config;
   let includes: Record<string, string> | undefined;
+  let changedFiles = body.changedFiles;
   let missingConfig = false;
+  if (body.changedSince !== undefined && pipeline.repository === null) {
+    throw new ApiError(
+      'validation_failed',
+      422,
+      '`changedSince` needs a pipeline with a repository to compute the changed files from; give `changedFiles` instead',
+    );
+  }
   if (pipeline.repository !== null) {
     const source = await resolveTriggerSource(
       prisma,
@@ -72,6 +80,7 @@ export async function triggerRun(
         ...(branch !== undefined ? { branch } : {}),
         ...(body.tag !== undefined ? { tag: body.tag } : {}),
         ...(body.sha !== undefined ? { sha: body.sha } : {}),
+        ...(body.changedSince !== undefined && body.changedFiles === undefined ? { changedSince: body.changedSince } : {}),
       },
       { dataDir: dataDirFromEnv() },
     ).catch((error: unknown) => {
@@ -79,6 +88,7 @@ export async function triggerRun(
       throw error;
     });
     sha = source.sha;
+    changedFiles ??= source.changedFiles;
     if (config === null) {
       missingConfig = source.config === null;
       config = source.config ?? '';
@@ -95,6 +105,7 @@ export async function triggerRun(
     ...(body.message !== undefined ? { message: body.message } : {}),
     ...(body.author !== undefined ? { author: body.author } : {}),
     variables: body.variables,
+    ...(changedFiles !== undefined ? { changedFiles } : {}),
   };
   const audit = (tx: Tx, created: { run: { id: string }; number: number }, failed: boolean) =>
     recordAudit(tx, actor, {
@@ -211,6 +222,7 @@ export async function rerunRun(prisma: PrismaClient, actor: Actor, runId: string
     ...(old.commitMessage !== null ? { message: old.commitMessage } : {}),
     ...(old.commitAuthor !== null ? { author: old.commitAuthor } : {}),
     variables: (old.variables ?? {}) as Record<string, string>,
+    ...(old.changedFiles !== null ? { changedFiles: old.changedFiles as string[] } : {}),
   };
   const pullRequest =
     old.pullRequest !== null ? { number: old.pullRequest, sourceBranch: old.sourceBranch ?? '', targetBranch: old.targetBranch ?? old.branch ?? '' } : null;
