@@ -22,7 +22,7 @@ import type { CacheSpec, EnvEntry, Named, PipelineSpec, ServiceSpec, StackAction
 export const EXECUTORS: readonly ExecutorName[] = ['local', 'docker', 'kubernetes'];
 export const STACK_ACTIONS: readonly StackAction[] = ['plan', 'apply', 'destroy'];
 export const TOP_LEVEL_NODES = ['pipeline', 'env', 'variable', 'cache', 'stage', 'template', 'defaults', 'include'] as const;
-export const PIPELINE_NODES = ['on', 'concurrency', 'timeout'] as const;
+export const PIPELINE_NODES = ['on', 'concurrency', 'timeout', 'group'] as const;
 export const STAGE_NODES = [
   'needs',
   'outputs',
@@ -84,6 +84,7 @@ export function parsePipeline(
     name: '',
     span: START_OF_FILE,
     triggers: [],
+    group: null,
     concurrency: null,
     timeoutMs: null,
     env: [],
@@ -161,6 +162,7 @@ function readPipelineNode(node: Node, ctx: ReadContext, spec: PipelineSpec): Spa
   for (const child of reader.children(false, '')) {
     const childName = child.getName();
     if (childName === 'on') readTrigger(child, ctx, spec.triggers);
+    else if (childName === 'group') readGroup(child, ctx, spec, seen);
     else if (childName === 'concurrency' || childName === 'timeout') {
       const childReader = new NodeReader(child, ctx, []);
       if (reportDuplicate(childReader, seen, 'the `pipeline` block')) continue;
@@ -171,6 +173,16 @@ function readPipelineNode(node: Node, ctx: ReadContext, spec: PipelineSpec): Spa
     } else reportUnknownNode(child, ctx, PIPELINE_NODES, 'in the `pipeline` block');
   }
   return reader.span;
+}
+
+function readGroup(node: Node, ctx: ReadContext, spec: PipelineSpec, seen: Map<string, Span>): void {
+  const reader = new NodeReader(node, ctx, ['cancel-in-progress']);
+  if (reportDuplicate(reader, seen, 'the `pipeline` block')) return;
+  reader.noChildren();
+  reader.noArgumentsAfter(1);
+  const name = reader.requireString(0, 'a group name');
+  const cancelInProgress = reader.booleanProperty('cancel-in-progress') ?? false;
+  if (name) spec.group = { name: reader.text(name), cancelInProgress, span: reader.span };
 }
 
 /** True (after reporting) when this single-valued node was already seen in the same block. */

@@ -129,6 +129,11 @@ export interface ExecutionPlan {
   triggered: boolean;
   /** Why the pipeline does not run for this trigger (set when `triggered` is false). */
   notTriggeredReason: string | null;
+  /**
+   * `group`: at most one run of this group (name interpolated) runs at a time in the tenant; with
+   * `cancelInProgress` a new run cancels the older ones, otherwise it waits for them. Absent = none.
+   */
+  group?: { name: string; cancelInProgress: boolean };
   /** Most stages running at once; null = the executor host's default (number of cores). */
   concurrency: number | null;
   /** Whole-run timeout. */

@@ -28,6 +28,9 @@ export function plan(spec: PipelineSpec, trigger: TriggerContext): ExecutionPlan
   // Validation refuses such a file; checked again so that no stored pipeline can make a huge plan.
   if (stageCount > MAX_PLANNED_STAGES) throw new PlanError(`the pipeline plans ${stageCount} stages; at most ${MAX_PLANNED_STAGES} are allowed per run`);
   const variables = resolveVariables(spec, trigger);
+  const group = spec.group
+    ? { group: { name: renderPipelineText(spec.group.name, spec, trigger, variables), cancelInProgress: spec.group.cancelInProgress } }
+    : {};
   const caches = new Map<string, CacheSpec>();
   for (const cache of spec.caches) if (!caches.has(cache.name)) caches.set(cache.name, cache);
   const skipReasons = spec.stages.map((stage) => whenSkipReason(stage.when, trigger, variables));
@@ -55,7 +58,7 @@ export function plan(spec: PipelineSpec, trigger: TriggerContext): ExecutionPlan
   }
   // Stable sort: equal (level, declaration) keeps matrix order.
   const stages = planned.sort((a, b) => a.stage.level - b.stage.level || a.order - b.order).map((p) => p.stage);
-  return { ...base, triggered: true, notTriggeredReason: null, stages, levels: groupByLevel(stages) };
+  return { ...base, ...group, triggered: true, notTriggeredReason: null, stages, levels: groupByLevel(stages) };
 }
 
 /** A need on a matrix stage is a need on each of its combinations. Plain loops: this runs for every planned stage. */
@@ -208,6 +211,7 @@ class StageContext {
 
   /** An env value made of needs' outputs (validation keeps secrets out of it), or null when it has none. */
   renderOutputEnv(entry: EnvEntry): OutputTemplate | null {
+    if (!entry.value.value.includes('needs.')) return null; // the common case: no output reference at all
     const template = parseTemplate(entry.value.value);
     if (!template.parts.some((part) => 'ref' in part && part.ref.namespace === 'needs')) return null;
     const out: OutputTemplate = [];
@@ -265,6 +269,18 @@ class StageContext {
     }
     return value;
   }
+}
+
+/** Pipeline-level text (the group name): validation allows only git, pipeline, run and var references there. */
+function renderPipelineText(text: Text, spec: PipelineSpec, trigger: TriggerContext, variables: Map<string, string>): string {
+  if (!text.value.includes('${')) return text.value;
+  return renderTemplate(parseTemplate(text.value), (ref) => {
+    if (ref.namespace === 'git') return gitValue(ref.key, trigger);
+    if (ref.namespace === 'pipeline') return spec.name;
+    if (ref.namespace === 'run') return ref.key === 'id' ? trigger.runId : String(trigger.runNumber);
+    if (ref.namespace === 'var') return variables.get(ref.key) ?? '';
+    return `\${${ref.expression}}`;
+  });
 }
 
 function appendText(template: SecretTemplate | OutputTemplate, text: string): void {

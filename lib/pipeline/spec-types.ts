@@ -164,11 +164,19 @@ export interface StageSpec {
   stack: StackSpec | null;
 }
 
+/** `group "NAME" cancel-in-progress=#true`: at most one run of the group at a time (per tenant). */
+export interface GroupSpec {
+  name: Text;
+  cancelInProgress: boolean;
+  span: Span;
+}
+
 export interface PipelineSpec {
   file: string;
   name: string;
   span: Span;
   triggers: TriggerSpec[];
+  group: GroupSpec | null;
   concurrency: number | null;
   timeoutMs: number | null;
   env: EnvEntry[];

@@ -4,7 +4,7 @@
  */
 import { didYouMean, placeOf, type DiagnosticCollector, type Span } from './diagnostics';
 import { findCycles } from './graph';
-import { FIXED_KEYS, outputReference, parseTemplate, type Reference } from './interpolate';
+import { FIXED_KEYS, outputReference, parseTemplate, type Reference, type TemplatePart } from './interpolate';
 import { pathProblem } from './paths';
 import { envNamePart, RESERVED_ENV_PREFIX, scriptVariableName, singleQuotedOpenings } from './script-env';
 import type { CacheSpec, EnvEntry, PipelineSpec, StageSpec, Text } from './spec-types';
@@ -279,6 +279,8 @@ class ReferenceChecker {
     const top: Scope = { stage: null, env: pipelineEnv, inEnv: false, deferStageRefs: true, onlyStageRefs: false };
     for (const entry of this.spec.env) this.check(entry.value, { ...top, inEnv: true });
     for (const cache of this.spec.caches) [cache.key, ...cache.paths].forEach((text) => this.check(text, top));
+    // The group name belongs to no stage: matrix and env references have nothing to name there.
+    if (this.spec.group) this.check(this.spec.group.name, { ...top, deferStageRefs: false });
     const seen = new Set<string>();
     for (const stage of this.spec.stages) {
       if (seen.has(stage.name)) continue;
@@ -322,8 +324,7 @@ class ReferenceChecker {
     if (!text.value.includes('${')) return; // plain text: nothing to check
     const template = parseTemplate(text.value);
     for (const error of template.errors) this.report(spanAt(text, error.occurrence), error.message);
-    const namespaces = new Set(template.parts.flatMap((part) => ('ref' in part ? [part.ref.namespace] : [])));
-    if (scope.inEnv && namespaces.has('secrets') && namespaces.has('needs')) {
+    if (scope.inEnv && hasNamespace(template.parts, 'secrets') && hasNamespace(template.parts, 'needs')) {
       this.report(text.span, 'an env value cannot mix `${secrets...}` and `${needs...}`', 'split it into two variables');
     }
     for (const part of template.parts) {
@@ -486,6 +487,10 @@ class ReferenceChecker {
       );
     }
   }
+}
+
+function hasNamespace(parts: TemplatePart[], namespace: string): boolean {
+  return parts.some((part) => 'ref' in part && part.ref.namespace === namespace);
 }
 
 /** References a run script may hold (secrets only in `env` values). */

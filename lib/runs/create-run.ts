@@ -12,6 +12,7 @@ import { plan, type ExecutionPlan, type PipelineSpec, type TriggerContext } from
 import { enqueueJob } from '../queue/enqueue';
 import { insertLogChunk } from './log-chunks';
 import { STREAM_CODES } from './log-lines';
+import { cancelSupersededRuns } from './groups';
 
 /**
  * Stage runs that are not stages of the plan (their ids start with `@`, which no stage name can): `@checkout`
@@ -144,7 +145,14 @@ export async function createRun(tx: Tx, input: NewRun) {
   const executionPlan: ExecutionPlan = plan(input.spec, { ...trigger, ...pullRequest, runId: created.id, runNumber: number });
   if (!executionPlan.triggered) throw new NotTriggeredError(executionPlan.notTriggeredReason);
 
-  const run = await tx.pipelineRun.update({ where: { id: created.id }, data: { plan: executionPlan as unknown as Prisma.InputJsonValue } });
+  const run = await tx.pipelineRun.update({
+    where: { id: created.id },
+    data: { plan: executionPlan as unknown as Prisma.InputJsonValue, concurrencyGroup: executionPlan.group?.name ?? null },
+  });
+  if (executionPlan.group?.cancelInProgress) {
+    const { tenantId } = await tx.pipeline.findUniqueOrThrow({ where: { id: pipeline.id }, select: { tenantId: true } });
+    await cancelSupersededRuns(tx, { id: run.id, tenantId, group: executionPlan.group.name, createdAt: run.createdAt });
+  }
   const reused = applicableReuse(executionPlan, input.reuse ?? []);
   const now = new Date();
   await tx.stageRun.createMany({

@@ -42,6 +42,7 @@ const PlannedStageSchema = z.object({
 
 const ExecutionPlanSchema = z.object({
   pipeline: text,
+  group: z.object({ name: text, cancelInProgress: z.boolean() }).optional(),
   triggered: z.boolean(),
   notTriggeredReason: text.nullable(),
   concurrency: z.number().int().positive().nullable(),
