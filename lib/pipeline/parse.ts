@@ -406,7 +406,6 @@ function emptyStage(name: string, span: Span): StageSpec {
     services: [],
     matrix: [],
     matrixOptions: { failFast: false, maxParallel: null, include: [], exclude: [] },
-    lock: null,
     when: [],
     status: 'success',
     statusSpan: null,

@@ -147,8 +147,6 @@ export interface StageSpec {
   services: ServiceSpec[];
   matrix: MatrixAxis[];
   matrixOptions: MatrixOptions;
-  /** `lock "NAME"`: at most one stage holding NAME runs at a time across the tenant's runs. */
-  lock: Named | null;
   /** Alternatives: the stage runs when any of them holds (none = always). */
   when: WhenSpec[];
   status: StageStatusCondition;
