@@ -28,14 +28,15 @@ export interface StatusTarget {
   repository: string;
 }
 
-/** A delivery that starts a run. `statusTarget` is null when the payload does not say where the repository is. */
-export type ForgeEvent =
-  /** `before`: the branch's commit before the push; null for a new branch (or a forge that does not say). */
-  (
-    | ({ event: 'push'; branch: string; before: string | null } & ForgeCommit)
-    | ({ event: 'tag'; tag: string } & ForgeCommit)
-    | ({ event: 'pull_request'; number: number; sourceBranch: string; targetBranch: string } & ForgeCommit)
-  ) & { statusTarget: StatusTarget | null };
+/**
+ * A delivery that starts a run. `statusTarget` is null when the payload does not say where the repository is.
+ * A push's `before` is the branch's commit before the push; null for a new branch (or a forge that does not say).
+ */
+export type ForgeEvent = (
+  | ({ event: 'push'; branch: string; before: string | null } & ForgeCommit)
+  | ({ event: 'tag'; tag: string } & ForgeCommit)
+  | ({ event: 'pull_request'; number: number; sourceBranch: string; targetBranch: string } & ForgeCommit)
+) & { statusTarget: StatusTarget | null };
 
 /** An event before its status target is known (what pushEvent and the forges' parsers build). */
 export type ForgeEventWithoutTarget = ForgeEvent extends infer E ? (E extends unknown ? Omit<E, 'statusTarget'> : never) : never;
