@@ -17,6 +17,7 @@ import {
 } from '../../lib/pipeline/index';
 import { EXIT_FAILED, EXIT_SUCCEEDED, EXIT_USAGE } from '../exit-codes';
 import { readPipelineFile } from './validate';
+import { includeOptions } from '../includes';
 
 interface PlanOptions {
   event: TriggerEvent;
@@ -30,6 +31,7 @@ interface PlanOptions {
   runNumber: number;
   format: string;
   defaultImage?: string;
+  changed?: string[];
 }
 
 export function register(program: Command): void {
@@ -48,6 +50,7 @@ export function register(program: Command): void {
     .option('--run-number <n>', 'run number for ${run.number}', parseRunNumber, 1)
     .option('--format <format>', 'output format: text or json', 'text')
     .option('--default-image <image>', 'image for container stages that name none')
+    .option('--changed <file...>', 'files the trigger changed (paths from the repository root), for `paths=` and `when changes=`')
     .action((file: string, options: PlanOptions) => {
       process.exitCode = runPlan(file, options);
     });
@@ -77,7 +80,7 @@ function runPlan(file: string, options: PlanOptions): number {
   }
   const bytes = readPipelineFile(file);
   if (bytes === null) return EXIT_USAGE;
-  const { spec, diagnostics } = loadPipeline(bytes, file, { defaultImage: options.defaultImage });
+  const { spec, diagnostics } = loadPipeline(bytes, file, { defaultImage: options.defaultImage, ...includeOptions(file) });
   for (const diagnostic of diagnostics) process.stderr.write(`${formatDiagnostic(diagnostic)}\n`);
   if (spec === null) return EXIT_FAILED;
   let result: ExecutionPlan;
@@ -99,6 +102,7 @@ function triggerFrom(options: PlanOptions): TriggerContext {
   if (options.sha !== undefined) trigger.sha = options.sha;
   if (options.message !== undefined) trigger.message = options.message;
   if (options.author !== undefined) trigger.author = options.author;
+  if (options.changed !== undefined) trigger.changedFiles = options.changed;
   return trigger;
 }
 

@@ -27,6 +27,7 @@ import {
   runPlan,
   selectStages,
   storageArtifactStore,
+  storageOutputFiles,
   UnknownStageError,
   type ApprovalPolicy,
   type RunResult,
@@ -39,6 +40,7 @@ import { EXIT_CANCELLED, EXIT_FAILED, EXIT_SUCCEEDED, EXIT_USAGE } from '../exit
 import type { RunCommandOptions } from './run';
 import { parsePairs, parseSecretArgs, parseSecretFile, readGit } from './run-inputs';
 import { cliCacheDirFromEnv, defaultImageFromEnv } from '../../lib/config/cli';
+import { includeOptions } from '../includes';
 
 /** The project's offline image; stages that pick `executor "docker"` in a local run use it when they name none. */
 const LOCAL_DEFAULT_IMAGE = 'local/busybox:latest';
@@ -74,7 +76,7 @@ async function prepareRun(file: string, options: RunCommandOptions, stderr: (tex
     );
   });
   const defaultImage = options.defaultImage ?? defaultImageFromEnv() ?? (options.executor === 'local' ? LOCAL_DEFAULT_IMAGE : undefined);
-  const { spec, diagnostics } = loadPipeline(bytes, file, defaultImage === undefined ? {} : { defaultImage });
+  const { spec, diagnostics } = loadPipeline(bytes, file, { ...includeOptions(file), ...(defaultImage === undefined ? {} : { defaultImage }) });
   for (const diagnostic of diagnostics) stderr(formatDiagnostic(diagnostic));
   if (!spec) throw new UsageError(`${file} is not a valid pipeline (${diagnostics.filter((d) => d.severity === 'error').length} error(s) above)`);
 
@@ -93,6 +95,7 @@ async function prepareRun(file: string, options: RunCommandOptions, stderr: (tex
     ...(git.message ? { message: git.message } : {}),
     ...(git.author ? { author: git.author } : {}),
     variables: parsePairs(options.var, '--var'),
+    ...(options.changed !== undefined ? { changedFiles: options.changed } : {}),
     runId,
     runNumber: 1,
   };
@@ -154,6 +157,7 @@ async function execute(prepared: PreparedRun, options: RunCommandOptions, stderr
       sink,
       artifacts: storageArtifactStore(storage, runId),
       cacheStore: new CacheStore(storage.cacheRoot),
+      outputFiles: storageOutputFiles(storage, runId),
       secrets,
       approvals: approvalPolicy(plan, options.approve, stderr),
       signal: cancel.signal,

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { messageOf } from '../../lib/errors';
 import { formatDiagnostic, loadPipeline, type Diagnostic } from '../../lib/pipeline/index';
 import { EXIT_FAILED, EXIT_SUCCEEDED, EXIT_USAGE } from '../exit-codes';
+import { includeOptions } from '../includes';
 
 export const DEFAULT_PIPELINE_FILE = 'buildit.kdl';
 
@@ -46,7 +47,7 @@ function runValidate(files: string[], options: ValidateOptions): number {
       unreadable++;
       continue;
     }
-    const { spec, diagnostics } = loadPipeline(bytes, file, { defaultImage: options.defaultImage });
+    const { spec, diagnostics } = loadPipeline(bytes, file, { defaultImage: options.defaultImage, ...includeOptions(file) });
     reports.push({ file, valid: spec !== null, diagnostics });
   }
   if (options.format === 'json') process.stdout.write(`${JSON.stringify({ files: reports.map(toJson) }, null, 2)}\n`);

@@ -26,7 +26,7 @@ export function checkPipelineText(text: string, file = 'buildit.kdl'): PipelineC
  * needs are drawn, never values).
  */
 export function previewStages(spec: PipelineSpec): PreviewStage[] {
-  const everything: PipelineSpec = { ...spec, triggers: [], stages: spec.stages.map((stage) => ({ ...stage, when: null })) };
+  const everything: PipelineSpec = { ...spec, triggers: [], stages: spec.stages.map((stage) => ({ ...stage, when: [] })) };
   const variables = Object.fromEntries(spec.variables.filter((variable) => variable.default === null).map((variable) => [variable.name, 'preview']));
   try {
     const planned = plan(everything, { event: 'manual', runId: 'preview', runNumber: 1, variables });

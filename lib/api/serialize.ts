@@ -68,6 +68,7 @@ export function stageRunDto(s: StageRun) {
     exitCode: s.exitCode,
     executor: s.executor,
     reason: s.reason,
+    outputs: (s.outputs ?? null) as Record<string, string> | null,
     createdAt: s.createdAt,
     startedAt: s.startedAt,
     finishedAt: s.finishedAt,

@@ -57,6 +57,8 @@ export interface StageFinishedEvent extends EventBase {
   durationMs: number;
   /** Why it failed, was skipped or cancelled (absent on success). */
   reason?: string;
+  /** What a succeeded stage that declares `outputs` wrote to `$BUILDIT_OUTPUT` (absent otherwise). */
+  outputs?: Record<string, string>;
 }
 export interface RunFinishedEvent extends EventBase {
   type: 'run.finished';

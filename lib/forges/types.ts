@@ -28,9 +28,12 @@ export interface StatusTarget {
   repository: string;
 }
 
-/** A delivery that starts a run. `statusTarget` is null when the payload does not say where the repository is. */
+/**
+ * A delivery that starts a run. `statusTarget` is null when the payload does not say where the repository is.
+ * A push's `before` is the branch's commit before the push; null for a new branch (or a forge that does not say).
+ */
 export type ForgeEvent = (
-  | ({ event: 'push'; branch: string } & ForgeCommit)
+  | ({ event: 'push'; branch: string; before: string | null } & ForgeCommit)
   | ({ event: 'tag'; tag: string } & ForgeCommit)
   | ({ event: 'pull_request'; number: number; sourceBranch: string; targetBranch: string } & ForgeCommit)
 ) & { statusTarget: StatusTarget | null };
@@ -169,7 +172,11 @@ export function pushEvent(
   const commit = headCommit(sha);
   const author = commit ? authorOf(record(commit.author).name, record(commit.author).email) : null;
   const common = { sha, message: commit ? firstLine(commit.message) : null, author: author ?? pusher };
-  return { kind: 'event', event: ref.kind === 'branch' ? { event: 'push', branch: ref.name, ...common } : { event: 'tag', tag: ref.name, ...common } };
+  const before = typeof body.before === 'string' && !isZeroSha(body.before) ? hexSha(body.before, '`before`') : null;
+  return {
+    kind: 'event',
+    event: ref.kind === 'branch' ? { event: 'push', branch: ref.name, before, ...common } : { event: 'tag', tag: ref.name, ...common },
+  };
 }
 
 /** The commit among `commits` with this id (forges list the pushed commits oldest first). */

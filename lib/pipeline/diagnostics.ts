@@ -5,10 +5,11 @@
 
 export type Severity = 'error' | 'warning';
 
-/** A 1-based source position. */
+/** A 1-based source position; `file` is set on spans of parsed elements (an included file's own name). */
 export interface Span {
   line: number;
   column: number;
+  readonly file?: string;
 }
 
 export interface Diagnostic {
@@ -24,18 +25,37 @@ export interface Diagnostic {
 
 export const START_OF_FILE: Span = { line: 1, column: 1 };
 
-export class DiagnosticCollector {
-  /** Spans are read in `result()`, not when reported: a first pass that only asks `isEmpty` never resolves a lazy one. */
-  private readonly items: Array<{ severity: Severity; span: Span; rule: string; message: string; hint: string | undefined }> = [];
+interface Item {
+  severity: Severity;
+  span: Span;
+  file: string;
+  rule: string;
+  message: string;
+  hint: string | undefined;
+}
 
-  constructor(readonly file: string) {}
+export class DiagnosticCollector {
+  /**
+   * `file` names the diagnostics whose span has no file of its own (syntax errors, the start of the
+   * file). `items` is shared with the collectors of included files (`forFile`), so one result holds all.
+   */
+  constructor(
+    readonly file: string,
+    /** Spans are read in `result()`, not when reported: a first pass that only asks `isEmpty` never resolves a lazy one. */
+    private readonly items: Item[] = [],
+  ) {}
+
+  /** A collector for another file (an included one) that reports into this one. */
+  forFile(file: string): DiagnosticCollector {
+    return new DiagnosticCollector(file, this.items);
+  }
 
   error(span: Span, rule: string, message: string, hint?: string): void {
-    this.items.push({ severity: 'error', span, rule, message, hint });
+    this.items.push({ severity: 'error', span, file: this.file, rule, message, hint });
   }
 
   warning(span: Span, rule: string, message: string, hint?: string): void {
-    this.items.push({ severity: 'warning', span, rule, message, hint });
+    this.items.push({ severity: 'warning', span, file: this.file, rule, message, hint });
   }
 
   get isEmpty(): boolean {
@@ -49,8 +69,8 @@ export class DiagnosticCollector {
   /** Sorted by file, line, column (then severity and message, so equal positions are stable), deduped. */
   result(): Diagnostic[] {
     return sortAndDedupe(
-      this.items.map(({ severity, span, rule, message, hint }) => {
-        const diagnostic: Diagnostic = { severity, message, file: this.file, line: span.line, column: span.column, rule };
+      this.items.map(({ severity, span, file, rule, message, hint }) => {
+        const diagnostic: Diagnostic = { severity, message, file: span.file ?? file, line: span.line, column: span.column, rule };
         if (hint !== undefined) diagnostic.hint = hint;
         return diagnostic;
       }),
@@ -75,6 +95,11 @@ function compareDiagnostics(a: Diagnostic, b: Diagnostic): number {
 
 function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Where an earlier element is, for hints: `line 3`, or `ci/common.kdl:3` when it is in another file than `from`. */
+export function placeOf(first: Span, from: Span): string {
+  return first.file === from.file || first.file === undefined ? `line ${first.line}` : `${first.file}:${first.line}`;
 }
 
 /** `FILE:LINE:COL: error: MESSAGE`, plus an indented `hint:` line when there is one. */

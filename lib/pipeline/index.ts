@@ -4,19 +4,26 @@
  */
 import { DiagnosticCollector, type Diagnostic } from './diagnostics';
 import { KdlSource } from './kdl';
-import { parsePipeline } from './parse';
+import { IncludeSources, type IncludeReader } from './includes';
+import { parsePipeline, type IncludeOptions } from './parse';
 import type { PipelineSpec } from './spec-types';
 import { decodeUtf8 } from './utf8';
 import { validatePipeline, type ValidateOptions } from './validate';
 
 export type { Diagnostic, Severity, Span } from './diagnostics';
+export { readIncludedFiles, type IncludeReader } from './includes';
 export { formatDiagnostic } from './diagnostics';
 export { plan, PlanError } from './plan';
 export { TRIGGER_EVENTS } from './plan-types';
 export type * from './plan-types';
 export type * from './spec-types';
 
-export type LoadOptions = ValidateOptions;
+export interface LoadOptions extends ValidateOptions {
+  /** Reads the files `include` names (paths from the repository root); without it `include` is an error. */
+  readInclude?: IncludeReader;
+  /** The file's own path from the repository root, for include cycles; default `file`. */
+  pathInRepository?: string;
+}
 
 export interface LoadResult {
   /** Null when there is at least one error. */
@@ -46,9 +53,10 @@ export function loadPipeline(input: string | Uint8Array, file: string, options: 
     text = decoded.text;
   }
   const source = new KdlSource(text);
-  const fast = check(source, file, options, false);
+  const include = { sources: new IncludeSources(options.readInclude), mainPath: options.pathInRepository ?? file };
+  const fast = check(source, file, options, include, false);
   if (fast.diagnostics.isEmpty) return { spec: fast.spec, diagnostics: [] };
-  const located = check(source, file, options, true);
+  const located = check(source, file, options, include, true);
   return { spec: located.spec, diagnostics: located.diagnostics.result() };
 }
 
@@ -66,11 +74,12 @@ function check(
   source: KdlSource,
   file: string,
   options: LoadOptions,
+  include: IncludeOptions,
   storeLocations: boolean,
 ): { spec: PipelineSpec | null; diagnostics: DiagnosticCollector } {
   const diagnostics = new DiagnosticCollector(file);
   try {
-    const spec = parsePipeline(source, file, diagnostics, storeLocations);
+    const spec = parsePipeline(source, file, diagnostics, storeLocations, include);
     if (spec !== null) validatePipeline(spec, diagnostics, options);
     if (spec === null || diagnostics.hasErrors) return { spec: null, diagnostics };
     applyDefaultImage(spec, options.defaultImage);

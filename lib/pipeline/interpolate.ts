@@ -35,7 +35,7 @@ export const FIXED_KEYS: Record<string, readonly string[]> = {
   stage: ['name'],
 };
 /** Namespaces whose keys are declared by the pipeline. */
-export const OPEN_NAMESPACES = ['matrix', 'env', 'var', 'secrets'] as const;
+export const OPEN_NAMESPACES = ['matrix', 'env', 'var', 'secrets', 'needs'] as const;
 export const ALL_NAMESPACES = [...Object.keys(FIXED_KEYS), ...OPEN_NAMESPACES];
 
 const cache = new Map<string, Template>();
@@ -108,4 +108,11 @@ export function countOpenings(text: string): number {
   let count = 0;
   for (let i = text.indexOf('${'); i !== -1; i = text.indexOf('${', i + 2)) count++;
   return count;
+}
+
+/** `${needs.STAGE.outputs.NAME}` split up, or null when the key has another shape. */
+export function outputReference(ref: Reference): { stage: string; output: string } | null {
+  if (ref.namespace !== 'needs') return null;
+  const match = /^(.+)\.outputs\.([^.]+)$/.exec(ref.key);
+  return match ? { stage: match[1]!, output: match[2]! } : null;
 }

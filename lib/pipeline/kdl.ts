@@ -103,11 +103,14 @@ export interface Locator {
 
 /** The locations stored by a parse with `storeLocations: true`. */
 export class StoredLocations implements Locator {
-  constructor(private readonly source: string) {}
+  constructor(
+    private readonly source: string,
+    private readonly file: string,
+  ) {}
 
   spanOf(element: Locatable): Span {
     const location = getLocation(element);
-    return location ? { line: location.start.line, column: location.start.column } : START_OF_FILE;
+    return location ? { line: location.start.line, column: location.start.column, file: this.file } : { ...START_OF_FILE, file: this.file };
   }
 
   /** Each `${` mapped back to its source position when the raw text allows it, else the value's own position. */
@@ -128,9 +131,10 @@ export class StoredLocations implements Locator {
 function advance(start: Span, raw: string, offset: number): Span {
   const before = raw.slice(0, offset);
   const lastNewline = before.lastIndexOf('\n');
-  if (lastNewline === -1) return { line: start.line, column: start.column + offset };
+  const file = start.file === undefined ? {} : { file: start.file };
+  if (lastNewline === -1) return { line: start.line, column: start.column + offset, ...file };
   const newlines = before.split('\n').length - 1;
-  return { line: start.line + newlines, column: offset - lastNewline };
+  return { line: start.line + newlines, column: offset - lastNewline, ...file };
 }
 
 /**
@@ -147,6 +151,7 @@ export class LazyLocations implements Locator {
     private readonly source: KdlSource,
     private readonly version: KdlVersion,
     private readonly document: Document,
+    readonly file: string,
   ) {}
 
   spanOf(element: Locatable): Span {
@@ -161,7 +166,10 @@ export class LazyLocations implements Locator {
 
   /** The real position of what `LazySpan` stands for (`occurrence` -1: the element itself). */
   resolve(element: Locatable, occurrence: number): Span {
-    this.located ??= { counterparts: pairElements(this.document, this.source.parse(this.version, true)), locations: new StoredLocations(this.source.text) };
+    this.located ??= {
+      counterparts: pairElements(this.document, this.source.parse(this.version, true)),
+      locations: new StoredLocations(this.source.text, this.file),
+    };
     const { counterparts, locations } = this.located;
     const located = counterparts.get(element) ?? element;
     if (occurrence < 0) return locations.spanOf(located);
@@ -196,7 +204,7 @@ function pairElements(from: Document, to: Document): Map<Locatable, Locatable> {
   return pairs;
 }
 
-/** A `Span` resolved on first read; serializes as a plain `{ line, column }`. */
+/** A `Span` resolved on first read; serializes as a plain `{ line, column, file }`. */
 class LazySpan implements Span {
   readonly #locations: LazyLocations;
   readonly #element: Locatable;
@@ -217,8 +225,12 @@ class LazySpan implements Span {
     return this.#resolved().column;
   }
 
+  get file(): string {
+    return this.#locations.file;
+  }
+
   toJSON(): Span {
-    return { line: this.line, column: this.column };
+    return { line: this.line, column: this.column, file: this.file };
   }
 
   #resolved(): Span {

@@ -8,6 +8,7 @@ import { mock, test } from 'node:test';
 import { DiagnosticCollector } from './diagnostics';
 import { loadPipeline } from './index';
 import { KdlSource } from './kdl';
+import { IncludeSources } from './includes';
 import { parsePipeline } from './parse';
 import { EXAMPLES_DIR, kdlFiles, readText, TESTDATA_DIR } from '../../tests/support/pipeline-fixtures';
 
@@ -22,8 +23,8 @@ for (const file of validFiles) {
       diagnostics.filter((d) => d.rule !== 'unsupported'),
       [],
     );
-    const located = parsePipeline(new KdlSource(text), file, new DiagnosticCollector(file), true);
-    // JSON: lazy spans serialize as plain `{ line, column }`.
+    const located = parsePipeline(new KdlSource(text), file, new DiagnosticCollector(file), true, { sources: new IncludeSources(undefined), mainPath: file });
+    // JSON: lazy spans serialize as plain `{ line, column, file }`.
     assert.equal(JSON.stringify(spec), JSON.stringify(located));
   });
 }

@@ -5,34 +5,27 @@
  * report everything at once; the caller drops it when there are errors.
  */
 import type { Node } from '@bgotink/kdl';
-import { didYouMean, START_OF_FILE, type DiagnosticCollector, type Span } from './diagnostics';
+import { didYouMean, placeOf, START_OF_FILE, type DiagnosticCollector, type Span } from './diagnostics';
 import { cronError } from './cron';
 import { DURATION_HINT, parseDuration } from './duration';
+import { IncludeWalk, type IncludeSources } from './includes';
 import { LazyLocations, readKdl, StoredLocations, type KdlSource } from './kdl';
 import { NodeReader, type ReadContext, type StringValue } from './node-reader';
+import { IDENTIFIER } from './matrix';
+import { MATRIX_PROPERTIES, readMatrix } from './parse-matrix';
+import { readWhen, whenProperties } from './parse-when';
+import { DEFAULTS_NODES, TemplateRegistry, type StageDraft } from './templates';
 import { ENV_NAME, RESERVED_ENV_PREFIX } from './script-env';
 import { TRIGGER_EVENTS, type ExecutorName, type TriggerEvent } from './plan-types';
-import type {
-  CacheSpec,
-  EnvEntry,
-  MatrixAxis,
-  Named,
-  PipelineSpec,
-  ServiceSpec,
-  StackAction,
-  StageSpec,
-  Text,
-  TriggerSpec,
-  VariableSpec,
-  WhenSpec,
-} from './spec-types';
+import type { CacheSpec, EnvEntry, Named, PipelineSpec, ServiceSpec, StackAction, StageSpec, Text, TriggerSpec, VariableSpec } from './spec-types';
 
 export const EXECUTORS: readonly ExecutorName[] = ['local', 'docker', 'kubernetes'];
 export const STACK_ACTIONS: readonly StackAction[] = ['plan', 'apply', 'destroy'];
-export const TOP_LEVEL_NODES = ['pipeline', 'env', 'variable', 'cache', 'stage'] as const;
-export const PIPELINE_NODES = ['on', 'concurrency', 'timeout'] as const;
+export const TOP_LEVEL_NODES = ['pipeline', 'env', 'variable', 'cache', 'stage', 'template', 'defaults', 'include'] as const;
+export const PIPELINE_NODES = ['on', 'concurrency', 'timeout', 'group'] as const;
 export const STAGE_NODES = [
   'needs',
+  'outputs',
   'image',
   'run',
   'env',
@@ -53,24 +46,45 @@ export const STAGE_NODES = [
 ] as const;
 const STAGE_NODE_NAMES = new Set<string>(STAGE_NODES);
 /** Stage children that may appear once. */
-const SINGLE_STAGE_NODES = new Set(['image', 'matrix', 'when', 'timeout', 'retry', 'allow-failure', 'approval', 'executor', 'build', 'deploy', 'stack']);
+const SINGLE_STAGE_NODES = new Set(['image', 'matrix', 'timeout', 'retry', 'allow-failure', 'approval', 'executor', 'build', 'deploy', 'stack']);
 
-const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_-]*$/;
 const STAGE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 export const MAX_RETRY = 10;
 export const MAX_CONCURRENCY = 1000;
 
+/** How files are read for `include` (see includes.ts). */
+export interface IncludeOptions {
+  sources: IncludeSources;
+  /** The pipeline file's own path from the repository root (for include cycles). */
+  mainPath: string;
+}
+
+/** What the files of one pipeline (the main one and its includes) add up to while they are read. */
+interface PipelineState {
+  spec: PipelineSpec;
+  templates: TemplateRegistry;
+  drafts: StageDraft[];
+  includes: IncludeWalk;
+  storeLocations: boolean;
+}
+
 /** With `storeLocations` false, the spec's spans are resolved lazily (see `LazyLocations`). */
-export function parsePipeline(source: KdlSource, file: string, diagnostics: DiagnosticCollector, storeLocations: boolean): PipelineSpec | null {
+export function parsePipeline(
+  source: KdlSource,
+  file: string,
+  diagnostics: DiagnosticCollector,
+  storeLocations: boolean,
+  include: IncludeOptions,
+): PipelineSpec | null {
   const kdl = readKdl(source, diagnostics, storeLocations);
   if (kdl === null) return null;
-  const locator = storeLocations ? new StoredLocations(source.text) : new LazyLocations(source, kdl.version, kdl.document);
-  const ctx: ReadContext = { diagnostics, locator };
+  const locator = storeLocations ? new StoredLocations(source.text, file) : new LazyLocations(source, kdl.version, kdl.document, file);
   const spec: PipelineSpec = {
     file,
     name: '',
     span: START_OF_FILE,
     triggers: [],
+    group: null,
     concurrency: null,
     timeoutMs: null,
     env: [],
@@ -78,20 +92,54 @@ export function parsePipeline(source: KdlSource, file: string, diagnostics: Diag
     caches: [],
     stages: [],
   };
+  const state: PipelineState = {
+    spec,
+    templates: new TemplateRegistry(diagnostics),
+    drafts: [],
+    includes: new IncludeWalk(include.sources, include.mainPath),
+    storeLocations,
+  };
+  const pipelineSeen = readFileNodes(kdl.document.nodes, { diagnostics, locator }, state, file, true);
+  if (!pipelineSeen) diagnostics.error(START_OF_FILE, 'missing-pipeline', 'missing `pipeline "NAME"` node', 'start the file with e.g. `pipeline "my-app"`');
+  for (const draft of state.drafts) spec.stages.push(state.templates.resolveStage(draft));
+  return spec;
+}
+
+/** The top-level nodes of the pipeline file or of an included one; returns where `pipeline` is (main file only). */
+function readFileNodes(nodes: Node[], ctx: ReadContext, state: PipelineState, file: string, main: boolean): Span | null {
   let pipelineSeen: Span | null = null;
-  for (const node of kdl.document.nodes) {
+  for (const node of nodes) {
     const name = node.getName();
     if (name === 'pipeline') {
-      if (pipelineSeen) diagnostics.error(locator.spanOf(node.name), 'duplicate', 'duplicate `pipeline` node', `the first one is at line ${pipelineSeen.line}`);
-      else pipelineSeen = readPipelineNode(node, ctx, spec);
-    } else if (name === 'env') readEnvBlock(node, ctx, spec.env);
-    else if (name === 'variable') readVariable(node, ctx, spec.variables);
-    else if (name === 'cache') readCacheDeclaration(node, ctx, spec.caches);
-    else if (name === 'stage') readStage(node, ctx, spec.stages);
+      const span = ctx.locator.spanOf(node.name);
+      if (!main) ctx.diagnostics.error(span, 'include', 'an included file cannot have a `pipeline` node', 'the including pipeline file has it');
+      else if (pipelineSeen) ctx.diagnostics.error(span, 'duplicate', 'duplicate `pipeline` node', `the first one is at line ${pipelineSeen.line}`);
+      else pipelineSeen = readPipelineNode(node, ctx, state.spec);
+    } else if (name === 'env') readEnvBlock(node, ctx, state.spec.env);
+    else if (name === 'variable') readVariable(node, ctx, state.spec.variables);
+    else if (name === 'cache') readCacheDeclaration(node, ctx, state.spec.caches);
+    else if (name === 'stage' || name === 'template' || name === 'defaults') readBlock(node, ctx, state, name, file);
+    else if (name === 'include') readInclude(node, ctx, state);
     else reportUnknownNode(node, ctx, TOP_LEVEL_NODES, 'at the top level');
   }
-  if (!pipelineSeen) diagnostics.error(START_OF_FILE, 'missing-pipeline', 'missing `pipeline "NAME"` node', 'start the file with e.g. `pipeline "my-app"`');
-  return spec;
+  return pipelineSeen;
+}
+
+function readInclude(node: Node, ctx: ReadContext, state: PipelineState): void {
+  const reader = new NodeReader(node, ctx, []);
+  reader.noChildren();
+  reader.noArgumentsAfter(1);
+  const path = reader.requireString(0, 'a path');
+  if (path === null) return;
+  const source = state.includes.enter(path.value, path.span, ctx.diagnostics);
+  if (source === null) return;
+  const diagnostics = ctx.diagnostics.forFile(path.value);
+  const kdl = readKdl(source, diagnostics, state.storeLocations);
+  if (kdl !== null) {
+    const locator = state.storeLocations ? new StoredLocations(source.text, path.value) : new LazyLocations(source, kdl.version, kdl.document, path.value);
+    readFileNodes(kdl.document.nodes, { diagnostics, locator }, state, path.value, false);
+  }
+  state.includes.leave();
 }
 
 /** Reported at the node's name; its entries are not checked, as they would only add noise. */
@@ -114,6 +162,7 @@ function readPipelineNode(node: Node, ctx: ReadContext, spec: PipelineSpec): Spa
   for (const child of reader.children(false, '')) {
     const childName = child.getName();
     if (childName === 'on') readTrigger(child, ctx, spec.triggers);
+    else if (childName === 'group') readGroup(child, ctx, spec, seen);
     else if (childName === 'concurrency' || childName === 'timeout') {
       const childReader = new NodeReader(child, ctx, []);
       if (reportDuplicate(childReader, seen, 'the `pipeline` block')) continue;
@@ -124,6 +173,16 @@ function readPipelineNode(node: Node, ctx: ReadContext, spec: PipelineSpec): Spa
     } else reportUnknownNode(child, ctx, PIPELINE_NODES, 'in the `pipeline` block');
   }
   return reader.span;
+}
+
+function readGroup(node: Node, ctx: ReadContext, spec: PipelineSpec, seen: Map<string, Span>): void {
+  const reader = new NodeReader(node, ctx, ['cancel-in-progress']);
+  if (reportDuplicate(reader, seen, 'the `pipeline` block')) return;
+  reader.noChildren();
+  reader.noArgumentsAfter(1);
+  const name = reader.requireString(0, 'a group name');
+  const cancelInProgress = reader.booleanProperty('cancel-in-progress') ?? false;
+  if (name) spec.group = { name: reader.text(name), cancelInProgress, span: reader.span };
 }
 
 /** True (after reporting) when this single-valued node was already seen in the same block. */
@@ -138,12 +197,17 @@ function reportDuplicate(reader: NodeReader, seen: Map<string, Span>, where: str
 }
 
 function readTrigger(node: Node, ctx: ReadContext, triggers: TriggerSpec[]): void {
-  const reader = new NodeReader(node, ctx, ['branches', 'tags', 'cron']);
+  const reader = new NodeReader(node, ctx, ['branches', 'tags', 'paths', 'cron']);
   reader.noChildren();
   const event = reader.requireString(0, 'an event');
   const branchProperty = reader.stringProperty('branches');
   const tagProperty = reader.stringProperty('tags');
-  const globArguments = reader.stringArguments(1, 'globs');
+  const pathProperty = reader.stringProperty('paths');
+  // Arguments after `paths=` are more path globs; the others more globs of the event's own filter.
+  const afterPaths = argumentsAfterProperty(node, 'paths');
+  const allArguments = reader.stringArguments(1, 'globs');
+  const globArguments = allArguments.filter((argument) => !afterPaths.has(argument.entry));
+  const paths = [...(pathProperty ? [pathProperty] : []), ...allArguments.filter((argument) => afterPaths.has(argument.entry))];
   const cron = reader.stringProperty('cron');
   if (event === null) return;
   if (!(TRIGGER_EVENTS as readonly string[]).includes(event.value)) {
@@ -158,11 +222,32 @@ function readTrigger(node: Node, ctx: ReadContext, triggers: TriggerSpec[]): voi
     event: eventName,
     branches: branches.map((b) => b.value),
     tags: tags.map((t) => t.value),
+    paths: paths.map((p) => p.value),
     cron: cron?.value ?? null,
     span: reader.span,
   };
   checkTriggerFilters(trigger, { branches, tags, cron }, reader);
+  if (paths.length > 0 && trigger.event !== 'push' && trigger.event !== 'pull_request') {
+    reader.diagnostics.error(
+      paths[0]!.span,
+      'trigger',
+      `\`paths\` only applies to \`on "push"\` and \`on "pull_request"\`, not \`on "${trigger.event}"\``,
+      'only pushes and pull requests change files',
+    );
+  }
   triggers.push(trigger);
+}
+
+/** The argument entries written after `property=` (up to the next property). */
+function argumentsAfterProperty(node: Node, property: string): Set<unknown> {
+  const out = new Set<unknown>();
+  let inside = false;
+  for (const entry of node.entries) {
+    const name = entry.getName();
+    if (name !== null) inside = name === property;
+    else if (inside) out.add(entry);
+  }
+  return out;
 }
 
 /** The closest event and always the whole list: the events are few, and `on "tags"` vs `on "tag"` is easy to miss. */
@@ -280,7 +365,7 @@ function readVariable(node: Node, ctx: ReadContext, variables: VariableSpec[]): 
   }
   const duplicate = variables.find((v) => v.name === name.value);
   if (duplicate) {
-    ctx.diagnostics.error(name.span, 'duplicate', `duplicate variable "${name.value}"`, `the first one is at line ${duplicate.span.line}`);
+    ctx.diagnostics.error(name.span, 'duplicate', `duplicate variable "${name.value}"`, `the first one is at ${placeOf(duplicate.span, name.span)}`);
     return;
   }
   variables.push({ name: name.value, default: defaultValue?.value ?? null, description: description?.value ?? null, span: reader.span });
@@ -299,7 +384,7 @@ function readCacheDeclaration(node: Node, ctx: ReadContext, caches: CacheSpec[])
   if (name === null || key === null) return;
   const duplicate = caches.find((c) => c.name === name.value);
   if (duplicate) {
-    ctx.diagnostics.error(name.span, 'duplicate', `duplicate cache "${name.value}"`, `the first one is at line ${duplicate.span.line}`);
+    ctx.diagnostics.error(name.span, 'duplicate', `duplicate cache "${name.value}"`, `the first one is at ${placeOf(duplicate.span, name.span)}`);
     return;
   }
   caches.push({ name: name.value, key: reader.text(key), paths: paths.map((p) => reader.text(p)), span: reader.span });
@@ -310,6 +395,7 @@ function emptyStage(name: string, span: Span): StageSpec {
     name,
     span,
     needs: [],
+    outputs: [],
     kind: null,
     image: null,
     commands: [],
@@ -319,7 +405,10 @@ function emptyStage(name: string, span: Span): StageSpec {
     artifacts: [],
     services: [],
     matrix: [],
-    when: null,
+    matrixOptions: { failFast: false, maxParallel: null, include: [], exclude: [] },
+    when: [],
+    status: 'success',
+    statusSpan: null,
     timeoutMs: null,
     retry: 0,
     allowFailure: false,
@@ -334,23 +423,46 @@ function emptyStage(name: string, span: Span): StageSpec {
 /** `optional` is only a property of `needs` children; written anywhere else in a stage it gets this hint. */
 const MISPLACED_IN_STAGE = { optional: '`optional` marks a need: write `needs "NAME" optional=#true` inside the stage block' };
 
-function readStage(node: Node, ctx: ReadContext, stages: StageSpec[]): void {
-  const reader = new NodeReader(node, ctx, ['needs'], MISPLACED_IN_STAGE);
-  const name = reader.requireString(0, 'a name');
-  reader.noArgumentsAfter(1);
+/** `stage`, `template` and `defaults` blocks: read alike into drafts, merged into stages at the end (templates.ts). */
+function readBlock(node: Node, ctx: ReadContext, state: PipelineState, kind: 'stage' | 'template' | 'defaults', file: string): void {
+  const properties = kind === 'defaults' ? [] : ['needs', 'extends'];
+  const reader = new NodeReader(node, ctx, properties, MISPLACED_IN_STAGE);
+  const name = kind === 'defaults' ? null : reader.requireString(0, 'a name');
+  reader.noArgumentsAfter(kind === 'defaults' ? 0 : 1);
   const stage = emptyStage(name?.value ?? '', name?.span ?? reader.span);
   const needsProperty = reader.stringProperty('needs');
   if (needsProperty) addNeed(stage, needsProperty, false);
+  const extendsProperty = reader.stringProperty('extends');
   if (name && !STAGE_NAME.test(name.value)) {
-    ctx.diagnostics.error(name.span, 'stage-name', `invalid stage name "${name.value}"`, 'use letters, digits, `_`, `-` and `.`');
+    ctx.diagnostics.error(name.span, 'stage-name', `invalid ${kind} name "${name.value}"`, 'use letters, digits, `_`, `-` and `.`');
   }
   const kindNodes: NodeReader[] = [];
   const seen = new Map<string, Span>();
-  for (const child of reader.children(true, `stage "${name?.value ?? 'name'}" { run "..." }`)) {
+  const declared = new Set<string>();
+  const example = kind === 'stage' ? `stage "${name?.value ?? 'name'}" { run "..." }` : `${kind}${name ? ` "${name.value}"` : ''} { timeout "20m"; }`;
+  for (const child of reader.children(true, example)) {
+    if (kind === 'defaults' && !(DEFAULTS_NODES as readonly string[]).includes(child.getName())) {
+      reportUnknownNode(child, ctx, DEFAULTS_NODES, 'in `defaults` (it holds what applies to every stage of the file)');
+      continue;
+    }
+    declared.add(child.getName());
     readStageChild(child, ctx, stage, seen, kindNodes);
   }
-  decideKind(stage, reader, kindNodes);
-  if (name) stages.push(stage);
+  pickKind(stage, kindNodes);
+  const draft: StageDraft = {
+    stage,
+    declared,
+    extends: extendsProperty ? { name: extendsProperty.value, span: extendsProperty.span } : null,
+    file,
+    reportNoKind:
+      kind === 'stage' && reader.node.children !== null
+        ? () => reader.diagnostics.error(stage.span, 'stage-kind', `stage "${stage.name}" has nothing to do`, 'add `run "..."`, `build`, `deploy` or `stack`')
+        : null,
+  };
+  if (kind === 'defaults') state.templates.addDefaults(draft, reader.span, ctx.diagnostics);
+  else if (name === null) return;
+  else if (kind === 'template') state.templates.addTemplate(draft, ctx.diagnostics);
+  else state.drafts.push(draft);
 }
 
 /** A stage needed both ways is a required need: the optional one would only add a way for it to run without. */
@@ -360,19 +472,14 @@ function addNeed(stage: StageSpec, need: StringValue, optional: boolean): void {
   else if (!optional) existing.optional = false;
 }
 
-function decideKind(stage: StageSpec, reader: NodeReader, kindNodes: NodeReader[]): void {
+/** The block's kind is its first kind node; another kind in the same block is an error. */
+function pickKind(stage: StageSpec, kindNodes: NodeReader[]): void {
   const first = kindNodes[0];
-  if (first === undefined) {
-    // Without a block, "needs a block" was already reported.
-    if (reader.node.children !== null) {
-      reader.diagnostics.error(stage.span, 'stage-kind', `stage "${stage.name}" has nothing to do`, 'add `run "..."`, `build`, `deploy` or `stack`');
-    }
-    return;
-  }
+  if (first === undefined) return;
   stage.kind = first.name as StageSpec['kind'];
   for (const other of kindNodes) {
     if (other.name === first.name) continue;
-    reader.diagnostics.error(
+    other.diagnostics.error(
       other.span,
       'stage-kind',
       `\`${other.name}\` cannot be combined with \`${first.name}\` in one stage`,
@@ -387,7 +494,8 @@ function readStageChild(child: Node, ctx: ReadContext, stage: StageSpec, seen: M
     reportUnknownNode(child, ctx, STAGE_NODES, `in stage "${stage.name}"`);
     return;
   }
-  const reader = new NodeReader(child, ctx, STAGE_PROPERTIES[name] ?? [], MISPLACED_IN_STAGE);
+  const properties = name === 'when' ? whenProperties(child.entries.map((entry) => entry.getName())) : (STAGE_PROPERTIES[name] ?? []);
+  const reader = new NodeReader(child, ctx, properties, MISPLACED_IN_STAGE);
   if (SINGLE_STAGE_NODES.has(name) && reportDuplicate(reader, seen, `stage "${stage.name}"`)) return;
   if (name === 'run' || name === 'build' || name === 'deploy' || name === 'stack') kindNodes.push(reader);
   if (name !== 'service' && name !== 'env' && name !== 'matrix') reader.noChildren();
@@ -396,8 +504,8 @@ function readStageChild(child: Node, ctx: ReadContext, stage: StageSpec, seen: M
 
 const STAGE_PROPERTIES: Record<string, readonly string[]> = {
   needs: ['optional'],
+  matrix: MATRIX_PROPERTIES,
   service: ['image'],
-  when: ['branch', 'tag', 'event'],
   build: ['context', 'dockerfile', 'tag'],
   deploy: ['environment', 'service'],
   stack: ['action'],
@@ -410,6 +518,16 @@ const STAGE_CHILD_READERS: Record<string, StageChildReader> = {
     if (reader.argumentCount === 0) reader.requireString(0, 'stage names');
     const optional = reader.booleanProperty('optional') ?? false;
     for (const need of reader.stringArguments(0, 'stage names')) addNeed(stage, need, optional);
+  },
+  outputs(reader, stage) {
+    if (reader.argumentCount === 0) reader.requireString(0, 'output names');
+    for (const output of reader.stringArguments(0, 'output names')) {
+      if (!ENV_NAME.test(output.value)) {
+        reader.diagnostics.error(output.span, 'outputs', `invalid output name "${output.value}"`, 'use letters, digits and `_`, not starting with a digit');
+      } else if (stage.outputs.some((o) => o.name === output.value)) {
+        reader.diagnostics.error(output.span, 'duplicate', `duplicate output "${output.value}" in stage "${stage.name}"`);
+      } else stage.outputs.push({ name: output.value, span: output.span });
+    }
   },
   image(reader, stage) {
     reader.noArgumentsAfter(1);
@@ -441,10 +559,10 @@ const STAGE_CHILD_READERS: Record<string, StageChildReader> = {
     if (service) stage.services.push(service);
   },
   matrix(reader, stage, ctx) {
-    stage.matrix = readMatrix(reader, ctx);
+    readMatrix(reader, ctx, stage);
   },
   when(reader, stage) {
-    stage.when = readWhen(reader);
+    readWhen(reader, stage, eventHint);
   },
   timeout(reader, stage) {
     reader.noArgumentsAfter(1);
@@ -558,62 +676,4 @@ function readService(reader: NodeReader, ctx: ReadContext, stage: StageSpec): Se
     return null;
   }
   return { name: name.value, image: reader.text(image), env, span: reader.span };
-}
-
-function readMatrix(reader: NodeReader, ctx: ReadContext): MatrixAxis[] {
-  reader.noArgumentsAfter(0);
-  const axes: MatrixAxis[] = [];
-  const children = reader.children(true, 'matrix { node "18" "20"; }');
-  if (reader.node.children !== null && children.length === 0) {
-    ctx.diagnostics.error(reader.span, 'matrix', '`matrix` needs at least one key', 'write `matrix { node "18" "20"; }`');
-  }
-  for (const child of children) {
-    const axis = readMatrixAxis(new NodeReader(child, ctx, []), axes);
-    if (axis) axes.push(axis);
-  }
-  return axes;
-}
-
-function readMatrixAxis(reader: NodeReader, axes: MatrixAxis[]): MatrixAxis | null {
-  reader.noChildren();
-  if (!IDENTIFIER.test(reader.name)) {
-    reader.diagnostics.error(reader.span, 'matrix', `invalid matrix key \`${reader.name}\``, 'use letters, digits, `_` and `-`');
-    return null;
-  }
-  const duplicate = axes.find((a) => a.key === reader.name);
-  if (duplicate) {
-    reader.diagnostics.error(reader.span, 'duplicate', `duplicate matrix key \`${reader.name}\``, `the first one is at line ${duplicate.span.line}`);
-    return null;
-  }
-  if (reader.argumentCount === 0) {
-    reader.diagnostics.error(reader.span, 'matrix', `matrix key \`${reader.name}\` has no values`, `write \`${reader.name} "a" "b"\``);
-    return null;
-  }
-  const values: string[] = [];
-  for (const value of reader.stringArguments(0, 'values')) {
-    if (values.includes(value.value)) reader.diagnostics.error(value.span, 'duplicate', `duplicate value "${value.value}" for matrix key \`${reader.name}\``);
-    else values.push(value.value);
-  }
-  return { key: reader.name, values, span: reader.span };
-}
-
-function readWhen(reader: NodeReader): WhenSpec | null {
-  reader.noArgumentsAfter(0);
-  const branch = reader.stringProperty('branch');
-  const tag = reader.stringProperty('tag');
-  const event = reader.stringProperty('event');
-  if (branch === null && tag === null && event === null && !['branch', 'tag', 'event'].some((name) => reader.property(name) !== undefined)) {
-    reader.diagnostics.error(
-      reader.span,
-      'when',
-      '`when` needs a `branch`, `tag` or `event` property',
-      'write e.g. `when branch="main" event="push"` or `when tag="v*"`',
-    );
-    return null;
-  }
-  if (event && !(TRIGGER_EVENTS as readonly string[]).includes(event.value)) {
-    reader.diagnostics.error(event.span, 'trigger', `unknown trigger event "${event.value}"`, eventHint(event.value));
-    return null;
-  }
-  return { branch: branch?.value ?? null, tag: tag?.value ?? null, event: (event?.value as TriggerEvent | undefined) ?? null, span: reader.span };
 }

@@ -22,6 +22,11 @@ export interface TriggerContext {
   author?: string;
   /** The pull request a `pull_request` run is for (`${git.pr}`, `${git.source_branch}`, `${git.target_branch}`). */
   pullRequest?: { number: number; sourceBranch: string; targetBranch: string };
+  /**
+   * Files changed by the triggering commits (paths from the repository root), for `on ... paths=` and
+   * `when changes=`. Absent = unknown: those filters then hold.
+   */
+  changedFiles?: string[];
   /** Values for the pipeline's `variable`s; unknown names are a planning error. */
   variables?: Record<string, string>;
   /** Injected, never random, so plans are deterministic (`${run.id}`, `${run.number}`). */
@@ -31,6 +36,12 @@ export interface TriggerContext {
 
 /** An env value that contains `${secrets.NAME}`: text parts and secret references, resolved at execution time. */
 export type SecretTemplate = Array<{ text: string } | { secret: string }>;
+
+/**
+ * An env value that contains `${needs.STAGE.outputs.NAME}`: text parts and outputs of needed stages
+ * (by planned stage id), filled in when the stage starts.
+ */
+export type OutputTemplate = Array<{ text: string } | { need: string; output: string }>;
 
 export interface PlannedCache {
   /** The `cache "name"` declared at top level. */
@@ -65,9 +76,20 @@ export interface PlannedStage {
    * needs keep their shape.
    */
   optionalNeeds?: string[];
+  /**
+   * The matrix's own limits, the same on each of its combinations (those with the same `name`):
+   * `failFast` (the first failed combination cancels the others), `maxParallel` (at most this many run
+   * at once). Absent when the matrix sets neither.
+   */
+  matrixLimits?: { failFast?: true; maxParallel?: number };
   /** Topological level: 0 for stages with no needs, else 1 + the highest level among its needs. */
   level: number;
   kind: StageKind;
+  /**
+   * `when status="failure"` (runs only when something it needs failed) or `"always"` (runs whatever its
+   * needs did, also in a stopped run, within a grace period). Absent = `"success"`: every need succeeded.
+   */
+  runOn?: 'failure' | 'always';
   /** Set when the stage will not run in this plan (its `when` is false); the orchestrator marks it skipped. */
   skip: { reason: string } | null;
   /** Container image (interpolated); null for `local` stages without an image. */
@@ -78,6 +100,10 @@ export interface PlannedStage {
   env: Record<string, string>;
   /** Env entries whose value references `${secrets.NAME}`; resolved by the orchestrator. */
   secretEnv: Record<string, SecretTemplate>;
+  /** Env entries (and run-script variables) made of needs' outputs; absent when there are none. */
+  outputEnv?: Record<string, OutputTemplate>;
+  /** Names the stage may write to `$BUILDIT_OUTPUT` (`outputs "NAME"`); absent when none. */
+  outputs?: string[];
   /** Secrets declared with `secret "NAME"`: injected as env var NAME. Also lists every `${secrets.X}` used. */
   secrets: string[];
   caches: PlannedCache[];
@@ -103,6 +129,11 @@ export interface ExecutionPlan {
   triggered: boolean;
   /** Why the pipeline does not run for this trigger (set when `triggered` is false). */
   notTriggeredReason: string | null;
+  /**
+   * `group`: at most one run of this group (name interpolated) runs at a time in the tenant; with
+   * `cancelInProgress` a new run cancels the older ones, otherwise it waits for them. Absent = none.
+   */
+  group?: { name: string; cancelInProgress: boolean };
   /** Most stages running at once; null = the executor host's default (number of cores). */
   concurrency: number | null;
   /** Whole-run timeout. */

@@ -3,14 +3,15 @@
  * evaluates `when`, interpolates, computes levels. Deterministic: no clock, no randomness; ids and
  * numbers come in through the trigger, so the same input gives byte-identical JSON.
  */
-import picomatch from 'picomatch';
+import { changesMatch, describeChanges, globMatches, whenSkipReason } from './conditions';
+import { matrixCombinations } from './matrix';
 import { didYouMean } from './diagnostics';
 import { pathProblem } from './paths';
 import { topologicalLevels } from './graph';
-import { parseTemplate, renderTemplate, type Reference } from './interpolate';
+import { outputReference, parseTemplate, renderTemplate, type Reference } from './interpolate';
 import { scriptVariableName } from './script-env';
-import { TRIGGER_EVENTS, type ExecutionPlan, type PlannedStage, type SecretTemplate, type TriggerContext } from './plan-types';
-import type { CacheSpec, EnvEntry, NeedSpec, PipelineSpec, StageSpec, Text, TriggerSpec, WhenSpec } from './spec-types';
+import { TRIGGER_EVENTS, type ExecutionPlan, type OutputTemplate, type PlannedStage, type SecretTemplate, type TriggerContext } from './plan-types';
+import type { CacheSpec, EnvEntry, NeedSpec, PipelineSpec, StageSpec, Text, TriggerSpec } from './spec-types';
 import { MAX_PLANNED_STAGES, plannedStageCount } from './validate';
 
 /** The trigger cannot be planned (unknown or missing variables, a spec with errors): a user error. */
@@ -27,9 +28,12 @@ export function plan(spec: PipelineSpec, trigger: TriggerContext): ExecutionPlan
   // Validation refuses such a file; checked again so that no stored pipeline can make a huge plan.
   if (stageCount > MAX_PLANNED_STAGES) throw new PlanError(`the pipeline plans ${stageCount} stages; at most ${MAX_PLANNED_STAGES} are allowed per run`);
   const variables = resolveVariables(spec, trigger);
+  const group = spec.group
+    ? { group: { name: renderPipelineText(spec.group.name, spec, trigger, variables), cancelInProgress: spec.group.cancelInProgress } }
+    : {};
   const caches = new Map<string, CacheSpec>();
   for (const cache of spec.caches) if (!caches.has(cache.name)) caches.set(cache.name, cache);
-  const skipReasons = spec.stages.map((stage) => whenSkipReason(stage.when, trigger));
+  const skipReasons = spec.stages.map((stage) => whenSkipReason(stage.when, trigger, variables));
   const needs = effectiveNeeds(spec.stages, skipReasons);
   const stageLevels = levelsOf(spec.stages, needs);
   const idsByStage = new Map<string, string[]>();
@@ -54,7 +58,7 @@ export function plan(spec: PipelineSpec, trigger: TriggerContext): ExecutionPlan
   }
   // Stable sort: equal (level, declaration) keeps matrix order.
   const stages = planned.sort((a, b) => a.stage.level - b.stage.level || a.order - b.order).map((p) => p.stage);
-  return { ...base, triggered: true, notTriggeredReason: null, stages, levels: groupByLevel(stages) };
+  return { ...base, ...group, triggered: true, notTriggeredReason: null, stages, levels: groupByLevel(stages) };
 }
 
 /** A need on a matrix stage is a need on each of its combinations. Plain loops: this runs for every planned stage. */
@@ -91,17 +95,6 @@ function checkTrigger(trigger: TriggerContext): void {
   if (trigger.event === 'tag' && !trigger.tag) throw new PlanError('the event "tag" needs the tag that was pushed (e.g. --tag v1.2.0)');
 }
 
-const matchers = new Map<string, (text: string) => boolean>();
-
-export function globMatches(glob: string, text: string): boolean {
-  let matcher = matchers.get(glob);
-  if (matcher === undefined) {
-    matcher = picomatch(glob, { dot: true });
-    matchers.set(glob, matcher);
-  }
-  return matcher(text);
-}
-
 /** Null when the pipeline runs for this trigger, else why not. No `on` at all accepts every event. */
 export function triggerMismatch(triggers: TriggerSpec[], trigger: TriggerContext): string | null {
   if (triggers.length === 0) return null;
@@ -114,10 +107,15 @@ export function triggerMismatch(triggers: TriggerSpec[], trigger: TriggerContext
   const what = trigger.event === 'tag' ? 'tag' : 'branch';
   const value = what === 'tag' ? trigger.tag : trigger.branch;
   const globsOf = (t: TriggerSpec): string[] => (what === 'tag' ? t.tags : t.branches);
-  if (forEvent.some((t) => globsOf(t).length === 0 || (value !== undefined && globsOf(t).some((glob) => globMatches(glob, value))))) return null;
-  const globs = [...new Set(forEvent.flatMap(globsOf))].map((g) => `"${g}"`).join(', ');
-  if (value === undefined) return `"${trigger.event}" without a ${what} does not match the ${what} filter ${globs}`;
-  return `${what} "${value}" does not match the \`on "${trigger.event}"\` ${what} filter ${globs}`;
+  const refMatching = forEvent.filter((t) => globsOf(t).length === 0 || (value !== undefined && globsOf(t).some((glob) => globMatches(glob, value))));
+  if (refMatching.length === 0) {
+    const globs = [...new Set(forEvent.flatMap(globsOf))].map((g) => `"${g}"`).join(', ');
+    if (value === undefined) return `"${trigger.event}" without a ${what} does not match the ${what} filter ${globs}`;
+    return `${what} "${value}" does not match the \`on "${trigger.event}"\` ${what} filter ${globs}`;
+  }
+  if (refMatching.some((t) => t.paths.length === 0 || changesMatch(t.paths, trigger.changedFiles))) return null;
+  const paths = [...new Set(refMatching.flatMap((t) => t.paths))].map((g) => `"${g}"`).join(', ');
+  return `no changed file matches the \`on "${trigger.event}"\` path filter ${paths} (${describeChanges(trigger.changedFiles!)})`;
 }
 
 function resolveVariables(spec: PipelineSpec, trigger: TriggerContext): Map<string, string> {
@@ -155,17 +153,6 @@ function levelsOf(stages: StageSpec[], needs: NeedSpec[][]): Map<string, number>
   return byName;
 }
 
-/** Every combination, first key outermost, values in declaration order. */
-export function matrixCombinations(stage: StageSpec): Array<Record<string, string>> {
-  let combinations: Array<Record<string, string>> = [{}];
-  for (const axis of stage.matrix) {
-    const next: Array<Record<string, string>> = [];
-    for (const partial of combinations) for (const value of axis.values) next.push({ ...partial, [axis.key]: value });
-    combinations = next;
-  }
-  return combinations;
-}
-
 export function stageId(name: string, matrix: Record<string, string>): string {
   const pairs = Object.entries(matrix).map(([key, value]) => `${key}=${value}`);
   return pairs.length === 0 ? name : `${name}[${pairs.join(',')}]`;
@@ -175,18 +162,6 @@ function groupByLevel(stages: PlannedStage[]): string[][] {
   const levels: string[][] = [];
   for (const stage of stages) (levels[stage.level] ??= []).push(stage.id);
   return levels;
-}
-
-function whenSkipReason(when: WhenSpec | null, trigger: TriggerContext): string | null {
-  if (when === null) return null;
-  if (when.event !== null && when.event !== trigger.event) return `when event="${when.event}" does not match event "${trigger.event}"`;
-  return globSkipReason('branch', when.branch, trigger.branch) ?? globSkipReason('tag', when.tag, trigger.tag);
-}
-
-function globSkipReason(what: 'branch' | 'tag', glob: string | null, value: string | undefined): string | null {
-  if (glob === null) return null;
-  if (value === undefined) return `when ${what}="${glob}": the trigger has no ${what}`;
-  return globMatches(glob, value) ? null : `when ${what}="${glob}" does not match ${what} "${value}"`;
 }
 
 /** The pipeline env merged with the stage's (the stage wins); the same for every matrix combination. */
@@ -223,13 +198,29 @@ class StageContext {
    * A `run` script: each reference becomes `${NAME}` of an environment variable, whose value goes into
    * `scriptEnv` (see script-env.ts). `${env.X}` is the stage's own variable X, already in its env.
    */
-  renderScript(text: Text, scriptEnv: Map<string, string>): string {
+  renderScript(text: Text, scriptEnv: Map<string, string>, outputEnv: Map<string, OutputTemplate>): string {
     if (!text.value.includes('${')) return text.value;
     return renderTemplate(parseTemplate(text.value), (ref) => {
       const name = scriptVariableName(ref);
-      if (ref.namespace !== 'env') scriptEnv.set(name, this.resolve(ref));
+      const output = outputReference(ref);
+      if (output) outputEnv.set(name, [{ need: output.stage, output: output.output }]);
+      else if (ref.namespace !== 'env') scriptEnv.set(name, this.resolve(ref));
       return `\${${name}}`;
     });
+  }
+
+  /** An env value made of needs' outputs (validation keeps secrets out of it), or null when it has none. */
+  renderOutputEnv(entry: EnvEntry): OutputTemplate | null {
+    if (!entry.value.value.includes('needs.')) return null; // the common case: no output reference at all
+    const template = parseTemplate(entry.value.value);
+    if (!template.parts.some((part) => 'ref' in part && part.ref.namespace === 'needs')) return null;
+    const out: OutputTemplate = [];
+    for (const part of template.parts) {
+      const output = 'ref' in part ? outputReference(part.ref) : null;
+      if (output) out.push({ need: output.stage, output: output.output });
+      else appendText(out, 'text' in part ? part.text : this.resolve(part.ref));
+    }
+    return out;
   }
 
   /** An env value: plain text, or a template when it references secrets (resolved at execution). */
@@ -280,7 +271,19 @@ class StageContext {
   }
 }
 
-function appendText(template: SecretTemplate, text: string): void {
+/** Pipeline-level text (the group name): validation allows only git, pipeline, run and var references there. */
+function renderPipelineText(text: Text, spec: PipelineSpec, trigger: TriggerContext, variables: Map<string, string>): string {
+  if (!text.value.includes('${')) return text.value;
+  return renderTemplate(parseTemplate(text.value), (ref) => {
+    if (ref.namespace === 'git') return gitValue(ref.key, trigger);
+    if (ref.namespace === 'pipeline') return spec.name;
+    if (ref.namespace === 'run') return ref.key === 'id' ? trigger.runId : String(trigger.runNumber);
+    if (ref.namespace === 'var') return variables.get(ref.key) ?? '';
+    return `\${${ref.expression}}`;
+  });
+}
+
+function appendText(template: SecretTemplate | OutputTemplate, text: string): void {
   if (text === '') return;
   const last = template[template.length - 1];
   if (last && 'text' in last) last.text += text;
@@ -333,6 +336,12 @@ function checkedPath(value: string, what: string, options: { relative: boolean }
   return value;
 }
 
+function matrixLimits(stage: StageSpec): Pick<PlannedStage, 'matrixLimits'> {
+  const { failFast, maxParallel } = stage.matrixOptions;
+  if (stage.matrix.length === 0 || (!failFast && maxParallel === null)) return {};
+  return { matrixLimits: { ...(failFast ? { failFast: true as const } : {}), ...(maxParallel === null ? {} : { maxParallel }) } };
+}
+
 function planStage(context: StageContext, id: string, level: number, caches: Map<string, CacheSpec>, skipReason: string | null): PlannedStage {
   const { stage } = context;
   if (stage.kind === null) throw new PlanError(`stage "${stage.name}" has nothing to do; validate the pipeline first`);
@@ -340,7 +349,13 @@ function planStage(context: StageContext, id: string, level: number, caches: Map
   const env: Array<[string, string]> = [];
   const secretEnv: Array<[string, SecretTemplate]> = [];
   const secrets = new Set(stage.secrets.map((s) => s.name));
+  const outputEnv = new Map<string, OutputTemplate>();
   for (const entry of context.env.values()) {
+    const fromOutputs = context.renderOutputEnv(entry);
+    if (fromOutputs) {
+      outputEnv.set(entry.name, fromOutputs);
+      continue;
+    }
     const value = context.renderEnv(entry);
     if (typeof value === 'string') env.push([entry.name, value]);
     else {
@@ -349,7 +364,7 @@ function planStage(context: StageContext, id: string, level: number, caches: Map
     }
   }
   const scriptEnv = new Map<string, string>();
-  const commands = stage.commands.map((command) => context.renderScript(command, scriptEnv));
+  const commands = stage.commands.map((command) => context.renderScript(command, scriptEnv, outputEnv));
   env.push(...scriptEnv);
   const artifacts = stage.artifacts.map((glob) => checkedPath(context.render(glob), `artifact path of stage "${id}"`, { relative: true }));
   return {
@@ -359,11 +374,15 @@ function planStage(context: StageContext, id: string, level: number, caches: Map
     needs: [],
     level,
     kind: stage.kind,
+    ...(stage.status === 'success' ? {} : { runOn: stage.status }),
+    ...matrixLimits(stage),
     skip: skipReason === null ? null : { reason: skipReason },
     image: stage.image ? context.render(stage.image) : null,
     commands,
     env: Object.fromEntries(env),
     secretEnv: Object.fromEntries(secretEnv),
+    ...(outputEnv.size === 0 ? {} : { outputEnv: Object.fromEntries(outputEnv) }),
+    ...(stage.outputs.length === 0 ? {} : { outputs: stage.outputs.map((o) => o.name) }),
     secrets: [...secrets].sort(),
     caches: planCaches(context, caches),
     artifacts,

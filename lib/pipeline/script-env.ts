@@ -4,7 +4,7 @@
  * and never parses it as code (GitLab's rule for its CI variables). A trigger's variable, a branch name
  * or a commit message may then hold quotes, `;` or `$(...)` and stays data.
  */
-import type { Reference } from './interpolate';
+import { outputReference, type Reference } from './interpolate';
 
 /** Environment variables starting with this belong to BuildIt: a pipeline cannot set them. */
 export const RESERVED_ENV_PREFIX = 'BUILDIT_';
@@ -34,6 +34,12 @@ export function scriptVariableName(ref: Reference): string {
       return `BUILDIT_MATRIX_${envNamePart(ref.key)}`;
     case 'var':
       return `BUILDIT_VAR_${envNamePart(ref.key)}`;
+    case 'needs': {
+      // `${needs.build.outputs.VERSION}` → BUILDIT_NEEDS_build_VERSION (stage names may hold `-` and `.`).
+      const output = outputReference(ref);
+      if (output) return `BUILDIT_NEEDS_${output.stage.replace(/[.-]/g, '_')}_${output.output}`;
+      throw new Error(`\`\${${ref.expression}}\` is not an output reference`);
+    }
     default:
       // Validation allows nothing else in a script (secrets only in `env` values).
       throw new Error(`\`\${${ref.expression}}\` cannot be used in a run script`);

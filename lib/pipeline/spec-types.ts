@@ -26,6 +26,8 @@ export interface TriggerSpec {
   branches: string[];
   /** Tag globs (picomatch) of "tag"; empty = every tag. */
   tags: string[];
+  /** Globs of changed files ("push", "pull_request"); `!` excludes; empty = any change. */
+  paths: string[];
   cron: string | null;
   span: Span;
 }
@@ -56,12 +58,43 @@ export interface MatrixAxis {
   span: Span;
 }
 
+/** One `include`/`exclude` line of a matrix: values by key. */
+export interface MatrixCombination {
+  values: Record<string, string>;
+  span: Span;
+}
+
+export interface MatrixOptions {
+  /** `fail-fast=#true`: the first failed combination cancels the others. */
+  failFast: boolean;
+  /** At most this many combinations run at once; null = no limit of its own. */
+  maxParallel: number | null;
+  /** Combinations added after the product (GitHub's `include`). */
+  include: MatrixCombination[];
+  /** Combinations of the product left out (each given key must match). */
+  exclude: MatrixCombination[];
+}
+
+/** `when var.NAME="value"`: the run variable must have exactly this value. */
+export interface VariableCondition {
+  name: string;
+  value: string;
+  span: Span;
+}
+
+/** One `when` node: every property given must hold. A stage's `when` nodes are alternatives (OR). */
 export interface WhenSpec {
   branch: string | null;
   tag: string | null;
   event: TriggerEvent | null;
+  variables: VariableCondition[];
+  /** `changes="GLOB" ...`: globs of changed files, `!` excludes; empty = not tested. */
+  changes: string[];
   span: Span;
 }
+
+/** `when status="..."`: which results of its needs let a stage run (see docs/pipeline-language.md). */
+export type StageStatusCondition = 'success' | 'failure' | 'always';
 
 export interface ServiceSpec {
   name: string;
@@ -101,6 +134,8 @@ export interface StageSpec {
   span: Span;
   /** From the `needs=` property and `needs` children, in order, duplicates removed (a required need wins). */
   needs: NeedSpec[];
+  /** `outputs "NAME" ...`: what the stage may write to `$BUILDIT_OUTPUT` for its dependents. */
+  outputs: Named[];
   /** Null only in a spec with errors (a stage needs one of run/build/deploy/stack). */
   kind: StageKind | null;
   image: Text | null;
@@ -111,7 +146,12 @@ export interface StageSpec {
   artifacts: Text[];
   services: ServiceSpec[];
   matrix: MatrixAxis[];
-  when: WhenSpec | null;
+  matrixOptions: MatrixOptions;
+  /** Alternatives: the stage runs when any of them holds (none = always). */
+  when: WhenSpec[];
+  status: StageStatusCondition;
+  /** Where `status` was given; null = the default `success`. */
+  statusSpan: Span | null;
   timeoutMs: number | null;
   retry: number;
   allowFailure: boolean;
@@ -122,11 +162,19 @@ export interface StageSpec {
   stack: StackSpec | null;
 }
 
+/** `group "NAME" cancel-in-progress=#true`: at most one run of the group at a time (per tenant). */
+export interface GroupSpec {
+  name: Text;
+  cancelInProgress: boolean;
+  span: Span;
+}
+
 export interface PipelineSpec {
   file: string;
   name: string;
   span: Span;
   triggers: TriggerSpec[];
+  group: GroupSpec | null;
   concurrency: number | null;
   timeoutMs: number | null;
   env: EnvEntry[];

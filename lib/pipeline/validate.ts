@@ -2,12 +2,13 @@
  * Checks across the whole spec, after parsing: stage names and `needs`, cycles, images, caches,
  * matrix size and every `${...}` reference. Each check reports into the collector and goes on.
  */
-import { didYouMean, type DiagnosticCollector, type Span } from './diagnostics';
+import { didYouMean, placeOf, type DiagnosticCollector, type Span } from './diagnostics';
 import { findCycles } from './graph';
-import { FIXED_KEYS, parseTemplate, type Reference } from './interpolate';
+import { FIXED_KEYS, outputReference, parseTemplate, type Reference, type TemplatePart } from './interpolate';
 import { pathProblem } from './paths';
 import { envNamePart, RESERVED_ENV_PREFIX, scriptVariableName, singleQuotedOpenings } from './script-env';
 import type { CacheSpec, EnvEntry, PipelineSpec, StageSpec, Text } from './spec-types';
+import { combinationBound } from './matrix';
 
 export const MAX_MATRIX_COMBINATIONS = 256;
 /**
@@ -39,6 +40,7 @@ export function validatePipeline(spec: PipelineSpec, diagnostics: DiagnosticColl
     checkStageCaches(declaredCaches, stage, diagnostics);
     checkArtifactPaths(stage, diagnostics);
     warnUnreachableWhen(spec, stage, diagnostics);
+    checkWhenVariables(spec, stage, diagnostics);
     warnUnsupportedKind(stage, diagnostics);
     checkScriptNames(stage.matrix, 'matrix key', 'BUILDIT_MATRIX_', diagnostics);
   }
@@ -56,7 +58,7 @@ export function validatePipeline(spec: PipelineSpec, diagnostics: DiagnosticColl
 
 /** Planned stages of one run: each stage once per matrix combination. */
 export function plannedStageCount(spec: PipelineSpec): number {
-  return spec.stages.reduce((sum, stage) => sum + stage.matrix.reduce((product, axis) => product * Math.max(1, axis.values.length), 1), 0);
+  return spec.stages.reduce((sum, stage) => sum + combinationBound(stage), 0);
 }
 
 function checkRunSize(spec: PipelineSpec, diagnostics: DiagnosticCollector): void {
@@ -123,7 +125,7 @@ function checkStageNames(spec: PipelineSpec, diagnostics: DiagnosticCollector): 
   const byName = new Map<string, StageSpec>();
   for (const stage of spec.stages) {
     const first = byName.get(stage.name);
-    if (first) diagnostics.error(stage.span, 'duplicate', `duplicate stage "${stage.name}"`, `the first one is at line ${first.span.line}`);
+    if (first) diagnostics.error(stage.span, 'duplicate', `duplicate stage "${stage.name}"`, `the first one is at ${placeOf(first.span, stage.span)}`);
     else byName.set(stage.name, stage);
   }
   return byName;
@@ -180,7 +182,7 @@ function checkImage(stage: StageSpec, diagnostics: DiagnosticCollector, options:
 
 function checkMatrixSize(stage: StageSpec, diagnostics: DiagnosticCollector): void {
   if (stage.matrix.length === 0) return;
-  const combinations = stage.matrix.reduce((product, axis) => product * Math.max(1, axis.values.length), 1);
+  const combinations = combinationBound(stage);
   if (combinations <= MAX_MATRIX_COMBINATIONS) return;
   diagnostics.error(
     stage.matrix[0]!.span,
@@ -200,14 +202,33 @@ function checkStageCaches(declared: string[], stage: StageSpec, diagnostics: Dia
 
 /** `when event="manual"` in a pipeline without `on "manual"` can never hold. */
 function warnUnreachableWhen(spec: PipelineSpec, stage: StageSpec, diagnostics: DiagnosticCollector): void {
-  const event = stage.when?.event;
-  if (!event || spec.triggers.length === 0 || spec.triggers.some((t) => t.event === event)) return;
-  diagnostics.warning(
-    stage.when!.span,
-    'unreachable',
-    `stage "${stage.name}" never runs: the pipeline has no \`on "${event}"\` trigger`,
-    `add \`on "${event}"\` to the \`pipeline\` block, or change the \`when\``,
-  );
+  for (const when of stage.when) {
+    const event = when.event;
+    if (!event || spec.triggers.length === 0 || spec.triggers.some((t) => t.event === event)) continue;
+    const never = stage.when.length === 1 ? `stage "${stage.name}" never runs` : `this \`when\` of stage "${stage.name}" never holds`;
+    diagnostics.warning(
+      when.span,
+      'unreachable',
+      `${never}: the pipeline has no \`on "${event}"\` trigger`,
+      `add \`on "${event}"\` to the \`pipeline\` block, or change the \`when\``,
+    );
+  }
+}
+
+/** `when var.NAME="..."` must name a declared variable. */
+function checkWhenVariables(spec: PipelineSpec, stage: StageSpec, diagnostics: DiagnosticCollector): void {
+  const declared = spec.variables.map((v) => v.name);
+  for (const when of stage.when) {
+    for (const condition of when.variables) {
+      if (declared.includes(condition.name)) continue;
+      diagnostics.error(
+        condition.span,
+        'when',
+        `\`when var.${condition.name}\`: no variable "${condition.name}" is declared`,
+        didYouMean(condition.name, declared, (s) => `\`var.${s}\``) ?? `declare it: \`variable "${condition.name}" default="..."\``,
+      );
+    }
+  }
 }
 
 function warnUnusedCaches(spec: PipelineSpec, diagnostics: DiagnosticCollector): void {
@@ -234,6 +255,8 @@ interface Scope {
   deferStageRefs: boolean;
   /** For pipeline-level text checked per stage: only the stage-dependent references. */
   onlyStageRefs: boolean;
+  /** A `run` script: references become environment variables (script-env.ts). */
+  inScript?: boolean;
 }
 
 class ReferenceChecker {
@@ -256,12 +279,15 @@ class ReferenceChecker {
     const top: Scope = { stage: null, env: pipelineEnv, inEnv: false, deferStageRefs: true, onlyStageRefs: false };
     for (const entry of this.spec.env) this.check(entry.value, { ...top, inEnv: true });
     for (const cache of this.spec.caches) [cache.key, ...cache.paths].forEach((text) => this.check(text, top));
+    // The group name belongs to no stage: matrix and env references have nothing to name there.
+    if (this.spec.group) this.check(this.spec.group.name, { ...top, deferStageRefs: false });
     const seen = new Set<string>();
     for (const stage of this.spec.stages) {
       if (seen.has(stage.name)) continue;
       seen.add(stage.name);
       this.checkStage(stage, pipelineEnv);
     }
+    for (const stage of this.spec.stages) for (const when of stage.when) for (const condition of when.variables) this.usedVariables.add(condition.name);
     for (const variable of this.spec.variables) {
       if (!this.usedVariables.has(variable.name)) {
         this.diagnostics.warning(
@@ -280,6 +306,7 @@ class ReferenceChecker {
     const scope: Scope = { stage, env, inEnv: false, deferStageRefs: false, onlyStageRefs: false };
     const envScope: Scope = { ...scope, inEnv: true };
     for (const text of stageTexts(stage)) this.check(text, scope);
+    for (const script of stage.commands) this.check(script, { ...scope, inScript: true });
     for (const script of stage.commands) this.warnSingleQuoted(script);
     for (const entry of stage.env) this.check(entry.value, envScope);
     for (const service of stage.services) for (const entry of service.env) this.check(entry.value, scope);
@@ -297,6 +324,9 @@ class ReferenceChecker {
     if (!text.value.includes('${')) return; // plain text: nothing to check
     const template = parseTemplate(text.value);
     for (const error of template.errors) this.report(spanAt(text, error.occurrence), error.message);
+    if (scope.inEnv && hasNamespace(template.parts, 'secrets') && hasNamespace(template.parts, 'needs')) {
+      this.report(text.span, 'an env value cannot mix `${secrets...}` and `${needs...}`', 'split it into two variables');
+    }
     for (const part of template.parts) {
       if (!('ref' in part)) continue;
       const stageDependent = part.ref.namespace === 'matrix' || part.ref.namespace === 'env';
@@ -347,6 +377,8 @@ class ReferenceChecker {
         return this.matrixProblem(ref, scope, written);
       case 'env':
         return this.envProblem(ref, scope, written);
+      case 'needs':
+        return this.outputProblem(ref, scope, written);
       case 'secrets':
         if (!scope.inEnv)
           return {
@@ -369,6 +401,34 @@ class ReferenceChecker {
     return { message: `unknown reference ${written}: ${where}`, hint: didYouMean(ref.key, keys, (s) => `\`\${matrix.${s}}\``) };
   }
 
+  /** `${needs.S.outputs.O}`: S is a need of this stage (no matrix) that declares O; only in env values and run scripts. */
+  private outputProblem(ref: Reference, scope: Scope, written: string): { message: string; hint?: string } | null {
+    const output = outputReference(ref);
+    if (output === null) return { message: `unknown reference ${written}`, hint: 'outputs of needed stages are `${needs.STAGE.outputs.NAME}`' };
+    const { stage } = scope;
+    if (stage === null || (!scope.inScript && !(scope.inEnv && !scope.onlyStageRefs))) {
+      return { message: `${written} can only be used in a stage's \`env\` values and \`run\` scripts`, hint: 'it is known only when the stage starts' };
+    }
+    if (!stage.needs.some((need) => need.name === output.stage)) {
+      return { message: `${written}: stage "${stage.name}" does not need "${output.stage}"`, hint: `add \`needs "${output.stage}"\`` };
+    }
+    const producer = this.spec.stages.find((s) => s.name === output.stage);
+    if (producer === undefined) return null; // reported as an unknown need
+    if (producer.matrix.length > 0) {
+      return { message: `${written}: stage "${output.stage}" has a matrix, so which combination's output is meant is unclear` };
+    }
+    if (!producer.outputs.some((o) => o.name === output.output)) {
+      const declared = producer.outputs.map((o) => o.name);
+      return {
+        message: `${written}: stage "${output.stage}" declares no output "${output.output}"`,
+        hint:
+          didYouMean(output.output, declared, (s) => `\`\${needs.${output.stage}.outputs.${s}}\``) ??
+          `add \`outputs "${output.output}"\` to stage "${output.stage}"`,
+      };
+    }
+    return null;
+  }
+
   private envProblem(ref: Reference, scope: Scope, written: string): { message: string; hint?: string } | null {
     const entry = scope.env.get(ref.key);
     if (entry === undefined) {
@@ -383,8 +443,12 @@ class ReferenceChecker {
         hint: didYouMean(ref.key, scope.env.keys(), (s) => `\`\${env.${s}}\``),
       };
     }
-    if (parseTemplate(entry.value.value).parts.some((part) => 'ref' in part && part.ref.namespace === 'secrets')) {
+    const parts = parseTemplate(entry.value.value).parts;
+    if (parts.some((part) => 'ref' in part && part.ref.namespace === 'secrets')) {
       return { message: `${written} holds a secret, which is never substituted into text`, hint: `use \`$${ref.key}\` in the command instead` };
+    }
+    if (parts.some((part) => 'ref' in part && part.ref.namespace === 'needs')) {
+      return { message: `${written} holds a stage output, known only when the stage starts`, hint: `use \`$${ref.key}\` in the command instead` };
     }
     return null;
   }
@@ -425,14 +489,17 @@ class ReferenceChecker {
   }
 }
 
-/** References a run script may hold (secrets only in `env` values). */
-const SCRIPT_NAMESPACES = new Set(['env', 'git', 'pipeline', 'run', 'stage', 'matrix', 'var']);
+function hasNamespace(parts: TemplatePart[], namespace: string): boolean {
+  return parts.some((part) => 'ref' in part && part.ref.namespace === namespace);
+}
 
-/** Every interpolated text of a stage, except env values (which may hold secrets). */
+/** References a run script may hold (secrets only in `env` values). */
+const SCRIPT_NAMESPACES = new Set(['env', 'git', 'pipeline', 'run', 'stage', 'matrix', 'var', 'needs']);
+
+/** Every interpolated text of a stage, except env values (which may hold secrets) and run scripts. */
 function stageTexts(stage: StageSpec): Text[] {
   return [
     ...(stage.image ? [stage.image] : []),
-    ...stage.commands,
     ...stage.artifacts,
     ...stage.services.map((service) => service.image),
     ...(stage.build ? [stage.build.context, stage.build.dockerfile, stage.build.tag] : []),

@@ -12,6 +12,7 @@ import { plan, type ExecutionPlan, type PipelineSpec, type TriggerContext } from
 import { enqueueJob } from '../queue/enqueue';
 import { insertLogChunk } from './log-chunks';
 import { STREAM_CODES } from './log-lines';
+import { cancelSupersededRuns } from './groups';
 
 /**
  * Stage runs that are not stages of the plan (their ids start with `@`, which no stage name can): `@checkout`
@@ -75,7 +76,8 @@ function originColumns(input: RunOrigin) {
 }
 
 export interface NewRun extends RunOrigin {
-  pipeline: { id: string; config: string };
+  /** `includes`: the files the config includes, by path (kept with the run, so a re-run plans the same). */
+  pipeline: { id: string; config: string; includes?: Record<string, string> };
   spec: PipelineSpec;
   /**
    * Stages whose result is taken over from an earlier run instead of executing them: created `succeeded`
@@ -98,6 +100,8 @@ export interface ReusedStage {
   stageId: string;
   exitCode: number | null;
   reason: string;
+  /** The outputs the stage wrote in the earlier run, which its dependents read again. */
+  outputs?: Record<string, string> | null;
 }
 
 /** The reuse entries that apply to `executionPlan` (see NewRun.reuse), by stage id. */
@@ -132,6 +136,8 @@ export async function createRun(tx: Tx, input: NewRun) {
       // Replaced below: the plan needs the run's id.
       plan: {},
       configSource: pipeline.config,
+      ...(pipeline.includes && Object.keys(pipeline.includes).length > 0 ? { configIncludes: pipeline.includes } : {}),
+      ...(trigger.changedFiles !== undefined ? { changedFiles: trigger.changedFiles } : {}),
     },
   });
 
@@ -139,7 +145,14 @@ export async function createRun(tx: Tx, input: NewRun) {
   const executionPlan: ExecutionPlan = plan(input.spec, { ...trigger, ...pullRequest, runId: created.id, runNumber: number });
   if (!executionPlan.triggered) throw new NotTriggeredError(executionPlan.notTriggeredReason);
 
-  const run = await tx.pipelineRun.update({ where: { id: created.id }, data: { plan: executionPlan as unknown as Prisma.InputJsonValue } });
+  const run = await tx.pipelineRun.update({
+    where: { id: created.id },
+    data: { plan: executionPlan as unknown as Prisma.InputJsonValue, concurrencyGroup: executionPlan.group?.name ?? null },
+  });
+  if (executionPlan.group?.cancelInProgress) {
+    const { tenantId } = await tx.pipeline.findUniqueOrThrow({ where: { id: pipeline.id }, select: { tenantId: true } });
+    await cancelSupersededRuns(tx, { id: run.id, tenantId, group: executionPlan.group.name, createdAt: run.createdAt });
+  }
   const reused = applicableReuse(executionPlan, input.reuse ?? []);
   const now = new Date();
   await tx.stageRun.createMany({
@@ -154,7 +167,7 @@ export async function createRun(tx: Tx, input: NewRun) {
         status: reuse ? ('succeeded' as const) : stage.skip ? ('skipped' as const) : ('pending' as const),
         reason: reuse ? reuse.reason : (stage.skip?.reason ?? null),
         executor: stage.executor,
-        ...(reuse ? { exitCode: reuse.exitCode, finishedAt: now } : {}),
+        ...(reuse ? { exitCode: reuse.exitCode, finishedAt: now, ...(reuse.outputs ? { outputs: reuse.outputs } : {}) } : {}),
       };
     }),
   });

@@ -236,6 +236,7 @@ export class StoreSink implements EventSink {
               status: event.status,
               exitCode: event.exitCode,
               reason: event.reason ?? null,
+              ...(event.outputs ? { outputs: event.outputs } : {}),
               finishedAt: at,
               // 0 = never started: keep the row's attempt (1) rather than store an attempt that never was.
               ...(event.attempt > 0 ? { attempt: event.attempt } : {}),

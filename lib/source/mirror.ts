@@ -118,6 +118,20 @@ export class MirrorStore {
     }
   }
 
+  /**
+   * The files changed from where `base` (a commit or a branch of the mirror) and `sha` meet to `sha`
+   * (`git diff --name-only $(git merge-base BASE SHA) SHA`): a push's own changes when `base` is its
+   * `before`, a branch's changes when `base` is the branch it came from.
+   */
+  async changedFiles(url: string, base: string, sha: string): Promise<string[]> {
+    if (!FULL_SHA.test(sha)) throw new Error(`changedFiles needs a full sha, got ${JSON.stringify(sha)}`);
+    const dir = this.dirFor(url);
+    const ref = FULL_SHA.test(base) ? base : `refs/heads/${base}`;
+    const mergeBase = (await runGit(['--git-dir', dir, 'merge-base', ref, sha])).trim();
+    const out = await runGit(['--git-dir', dir, 'diff', '--name-only', '--no-renames', '-z', mergeBase, sha]);
+    return out.split('\0').filter((file) => file !== '');
+  }
+
   /** The content of `file` at `sha` in the mirror (`git show SHA:FILE`), or null when the commit has no such file. */
   async readFile(url: string, sha: string, file: string): Promise<string | null> {
     if (!FULL_SHA.test(sha)) throw new Error(`readFile needs a full sha, got ${JSON.stringify(sha)}`);

@@ -10,6 +10,7 @@ import type { PrismaClient } from '../generated/prisma/client';
 import { readSecretValues } from '../secrets/store';
 import { displayUrl, GitError, gitCredentials, NO_CREDENTIALS, resolveRemoteRef, type GitCredentials } from './git';
 import { MirrorStore } from './mirror';
+import { readIncludedFiles } from '../pipeline';
 
 export class SourceError extends Error {
   constructor(
@@ -51,6 +52,10 @@ export interface ResolvedSource {
   sha: string;
   /** The KDL at that commit (pipelines without a stored config), or null when the file is not there. */
   config: string | null;
+  /** The files the config includes, by path, at that commit (see lib/pipeline/includes.ts). */
+  includes: Record<string, string>;
+  /** The files changed since the trigger's `changedSince` (absent when it has none). */
+  changedFiles?: string[];
 }
 
 function describe(error: unknown): string {
@@ -61,7 +66,7 @@ function describe(error: unknown): string {
 export async function resolveTriggerSource(
   prisma: PrismaClient,
   pipeline: SourcePipeline,
-  trigger: { branch?: string; tag?: string; sha?: string },
+  trigger: { branch?: string; tag?: string; sha?: string; changedSince?: string },
   options: { dataDir: string },
 ): Promise<ResolvedSource> {
   const credentials = await pipelineCredentials(prisma, pipeline, options.dataDir);
@@ -78,15 +83,29 @@ export async function resolveTriggerSource(
         throw new SourceError(`could not resolve the ${what} of ${displayUrl(url)}: ${describe(error)}`, 'source_unavailable');
       }
     }
-    if (pipeline.config !== null) return { sha, config: null };
+    if (pipeline.config !== null && trigger.changedSince === undefined) return { sha, config: null, includes: {} };
     const mirrors = MirrorStore.inDataDir(options.dataDir);
+    let resolved = sha;
     try {
       const ensured = await mirrors.ensureCommit(url, sha, { credentials });
-      return { sha: ensured.sha, config: await mirrors.readFile(url, ensured.sha, pipeline.configPath) };
+      resolved = ensured.sha;
+      const changedFiles = trigger.changedSince === undefined ? undefined : await changedSince(mirrors, url, trigger.changedSince, ensured.sha);
+      const config = pipeline.config !== null ? null : await mirrors.readFile(url, ensured.sha, pipeline.configPath);
+      const includes = config === null ? {} : await readIncludedFiles(config, (path) => mirrors.readFile(url, ensured.sha, path));
+      return { sha: ensured.sha, config, includes, ...(changedFiles ? { changedFiles } : {}) };
     } catch (error) {
-      throw new SourceError(`could not read ${pipeline.configPath} at ${sha} from ${displayUrl(url)}: ${describe(error)}`, 'source_unavailable');
+      if (error instanceof SourceError) throw error;
+      throw new SourceError(`could not read ${pipeline.configPath} at ${resolved} from ${displayUrl(url)}: ${describe(error)}`, 'source_unavailable');
     }
   } finally {
     await credentials.cleanup();
   }
+}
+
+/**
+ * The changed files, or undefined (unknown: path filters then hold) when the repository cannot tell, e.g.
+ * a `before` commit that a force push removed: a filter must never drop a run it cannot judge.
+ */
+async function changedSince(mirrors: MirrorStore, url: string, since: string, sha: string): Promise<string[] | undefined> {
+  return mirrors.changedFiles(url, since, sha).catch(() => undefined);
 }

@@ -73,6 +73,7 @@ test('GitHub: a branch push, a tag push, a deletion, pull requests, a ping', () 
   assert.deepEqual(event(github.parse(headers({ 'x-github-event': 'push' }), push)), {
     event: 'push',
     branch: 'master',
+    before: null, // the branch's first push: `before` is all zeros
     sha: '6113728f27ae82c7b1a177c8d03f9e96e0adf246',
     message: 'Initial commit',
     author: 'Codertocat <21031067+Codertocat@users.noreply.github.com>',
@@ -121,6 +122,7 @@ test('GitLab: push, tag push, merge request opened, updated with and without new
   assert.deepEqual(event(gitlab.parse(headers({ 'x-gitlab-event': 'Push Hook' }), fixture('gitlab-push.json'))), {
     event: 'push',
     branch: 'master',
+    before: '95790bf891e76fee5e1747ab589903a6a1f80f22',
     sha: 'da1560886d4f094c3e6c9ef40349f7d38b5d27d7',
     message: 'fixed readme',
     author: 'GitLab dev user <gitlabdev@dv6700.(none)>',
@@ -167,6 +169,7 @@ test('Gitea: push, pull request opened and synchronized, create/delete events ig
   assert.deepEqual(event(gitea.parse(headers({ 'x-gitea-event': 'push' }), fixture('gitea-push.json'))), {
     event: 'push',
     branch: 'develop',
+    before: '28e1879d029cb852e4844d9c718537df08844e03',
     sha: 'bffeb74224043ba2feb48d137756c8a9331c449a',
     message: 'Webhooks Yay!',
     author: 'Gitea <someone@gitea.io>',

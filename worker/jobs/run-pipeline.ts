@@ -27,12 +27,14 @@
  *   recover, local processes (which cannot be recovered) are stopped. It then throws (the runner drops
  *   the outcome).
  * - Recovery (the job claimed again after a crash, run status `running`): run/resume.ts.
+ * - Concurrency group (`group` in the pipeline): the run waits, holding its job, until no older run of
+ *   its group in the tenant is unfinished (lib/runs/groups.ts).
  */
 import path from 'node:path';
 import { z } from 'zod';
 import { dataDirFromEnv, workerExecutorsFromEnv, type WorkerExecutorName } from '../../lib/config/env';
 import type { Executor } from '../../lib/engine/executors/types';
-import { runPlan, storageArtifactStore, type ResumedStage, type RunResult } from '../../lib/engine/orchestrator';
+import { runPlan, storageArtifactStore, storageOutputFiles, type ResumedStage, type RunResult } from '../../lib/engine/orchestrator';
 import { CacheStore, HostStorage } from '../../lib/engine/workspace';
 import type { RunEventPublisher } from '../../lib/events/server-events';
 import type { PrismaClient } from '../../lib/generated/prisma/client';
@@ -50,6 +52,7 @@ import { runCheckout } from './run/checkout';
 import { CHECKOUT_STAGE_ID } from '../../lib/runs/create-run';
 import { prepareReusedStages } from './run/reuse';
 import { webApprovals } from './run/approvals';
+import { waitForGroup } from '../../lib/runs/groups';
 
 const RunJobPayload = z.object({ runId: z.string().min(1) });
 
@@ -191,6 +194,13 @@ export async function runPipelineJob(job: RunPipelineJob, ctx: RunPipelineContex
   try {
     await cancelWatch.checked;
     if (ctx.signal.aborted) detach();
+    if (plan.group) {
+      // One run of a group at a time, in creation order (lib/runs/groups.ts); a cancel or a detach ends the wait.
+      const group = { id: runId, tenantId: loaded.pipeline.tenantId, group: plan.group.name, createdAt: loaded.createdAt };
+      await waitForGroup(prisma, group, cancel.signal, (numbers) =>
+        log.info({ group: plan.group!.name, waitingFor: numbers }, 'waiting for older runs of the group'),
+      );
+    }
     const declared = plan.stages.filter((stage) => stage.skip === null).flatMap((stage) => stage.secrets);
     const secrets = await readSecretValues(prisma, loaded.pipeline.tenantId, declared, { dataDir: deps.dataDir });
     const { repository } = loaded.pipeline;
@@ -223,6 +233,7 @@ export async function runPipelineJob(job: RunPipelineJob, ctx: RunPipelineContex
       sink,
       artifacts: storageArtifactStore(storage, runId),
       cacheStore: new CacheStore(storage.cacheRoot),
+      outputFiles: storageOutputFiles(storage, runId),
       secrets,
       approvals: webApprovals({
         prisma,

@@ -26,6 +26,13 @@ export const TriggerRunBody = z
       .record(z.string().min(1).max(128), z.string().max(64 * 1024))
       .refine((vars) => Object.keys(vars).length <= 200, { message: 'at most 200 variables' })
       .default({}),
+    changedFiles: z.array(z.string().min(1).max(4096)).max(100_000).optional().meta({
+      description: 'files the trigger changed (paths from the repository root), for `on ... paths=` and `when changes=`; absent: unknown, or `changedSince`',
+    }),
+    changedSince: z.string().min(1).max(255).optional().meta({
+      description:
+        'a commit or branch: the changed files are computed from the repository, from where the run commit and it meet (`git merge-base`) to the run commit',
+    }),
   })
   .strict();
 
@@ -67,6 +74,10 @@ export const StageRun = z
     exitCode: z.number().int().nullable(),
     executor: z.string().nullable(),
     reason: z.string().nullable(),
+    outputs: z
+      .record(z.string(), z.string())
+      .nullable()
+      .meta({ description: 'what the stage wrote to `$BUILDIT_OUTPUT` (stages that declare `outputs`), else null' }),
     createdAt: Timestamp,
     startedAt: Timestamp.nullable(),
     finishedAt: Timestamp.nullable(),

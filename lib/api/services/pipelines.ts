@@ -2,7 +2,7 @@
 import type { z } from 'zod';
 import type { Action, Actor } from '../../auth/authorize';
 import type { RequestOrigin } from '../../auth/request-origin';
-import { loadPipeline, type Diagnostic, type PipelineSpec } from '../../pipeline';
+import { loadPipeline, type Diagnostic, type LoadOptions, type PipelineSpec } from '../../pipeline';
 import type { PrismaClient } from '../db';
 import { requireTenantAction } from '../access';
 import { recordAudit } from '../audit';
@@ -27,8 +27,9 @@ function diagnosticDto(d: Diagnostic) {
 }
 
 /** Parses and validates KDL; 422 `invalid_pipeline` with every diagnostic when it has errors. */
-export function checkConfig(config: string, file: string): PipelineSpec {
-  const { spec, diagnostics } = loadPipeline(config, file);
+/** `includes`: the files a config read from a repository includes, by path (see lib/pipeline/includes.ts). */
+export function checkConfig(config: string, file: string, includes?: Record<string, string>): PipelineSpec {
+  const { spec, diagnostics } = loadPipeline(config, file, includes ? includeOptions(file, includes) : {});
   if (spec === null) {
     const errors = diagnostics.filter((d) => d.severity === 'error');
     const first = errors[0];
@@ -167,4 +168,9 @@ export async function deletePipeline(prisma: PrismaClient, actor: Actor, pipelin
       origin,
     });
   });
+}
+
+/** `include` reads these files (already read from the repository at the run's commit). */
+export function includeOptions(file: string, includes: Record<string, string>): LoadOptions {
+  return { pathInRepository: file, readInclude: (path) => (Object.hasOwn(includes, path) ? includes[path]! : null) };
 }

@@ -10,7 +10,7 @@ import { attachStatusTarget } from '../../commit-status/queue';
 import { dataDirFromEnv } from '../../config/env';
 import type { ForgeName } from '../../forges/types';
 import { resolveTriggerSource, SourceError } from '../../source/trigger';
-import { createFailedRun, createRun, NotTriggeredError, type PullRequestInfo, type Tx } from '../../runs/create-run';
+import { createFailedRun, createRun, NotTriggeredError, type PullRequestInfo, type ReusedStage, type Tx } from '../../runs/create-run';
 import { readChunkPage } from '../../runs/log-chunks';
 import { isFinishedRunStatus, isFinishedStageStatus } from '../../runs/statuses';
 import { requestRunCancel } from '../../runs/transitions';
@@ -23,7 +23,7 @@ import { keysetArgs, toPage } from '../pagination';
 import type { ListRunsQuery, LogsQuery, RerunRunBody, TriggerRunBody } from '../schemas/runs';
 import { TRIGGER_EVENTS } from '../../pipeline/plan-types';
 import { logChunkDto, runDto, runSummaryDto } from '../serialize';
-import { checkConfig, loadPipelineFor } from './pipelines';
+import { checkConfig, includeOptions, loadPipelineFor } from './pipelines';
 
 /** Interactive transactions of a trigger wait for the pipeline row lock; give them room under bursts. */
 const TRIGGER_TX = { maxWait: 15_000, timeout: 20_000 };
@@ -63,7 +63,16 @@ export async function triggerRun(
   // config (when not stored) is read at that commit (lib/source/trigger.ts; docs/source.md).
   let sha = body.sha;
   let config = pipeline.config;
+  let includes: Record<string, string> | undefined;
+  let changedFiles = body.changedFiles;
   let missingConfig = false;
+  if (body.changedSince !== undefined && pipeline.repository === null) {
+    throw new ApiError(
+      'validation_failed',
+      422,
+      '`changedSince` needs a pipeline with a repository to compute the changed files from; give `changedFiles` instead',
+    );
+  }
   if (pipeline.repository !== null) {
     const source = await resolveTriggerSource(
       prisma,
@@ -72,6 +81,7 @@ export async function triggerRun(
         ...(branch !== undefined ? { branch } : {}),
         ...(body.tag !== undefined ? { tag: body.tag } : {}),
         ...(body.sha !== undefined ? { sha: body.sha } : {}),
+        ...(body.changedSince !== undefined && body.changedFiles === undefined ? { changedSince: body.changedSince } : {}),
       },
       { dataDir: dataDirFromEnv() },
     ).catch((error: unknown) => {
@@ -79,9 +89,11 @@ export async function triggerRun(
       throw error;
     });
     sha = source.sha;
+    changedFiles ??= source.changedFiles;
     if (config === null) {
       missingConfig = source.config === null;
       config = source.config ?? '';
+      includes = source.includes;
     }
   }
   const kdl = config ?? '';
@@ -94,6 +106,7 @@ export async function triggerRun(
     ...(body.message !== undefined ? { message: body.message } : {}),
     ...(body.author !== undefined ? { author: body.author } : {}),
     variables: body.variables,
+    ...(changedFiles !== undefined ? { changedFiles } : {}),
   };
   const audit = (tx: Tx, created: { run: { id: string }; number: number }, failed: boolean) =>
     recordAudit(tx, actor, {
@@ -116,7 +129,7 @@ export async function triggerRun(
   // A config read from the repository that is invalid at this commit: the run is created failed, with the
   // diagnostics as the log of its `config` entry (a stored config is checked on save and stays a 422 here).
   const configFromRepository = pipeline.config === null;
-  const loaded = configFromRepository ? loadPipeline(kdl, pipeline.configPath) : null;
+  const loaded = configFromRepository ? loadPipeline(kdl, pipeline.configPath, includeOptions(pipeline.configPath, includes ?? {})) : null;
   if (loaded && loaded.spec === null) {
     const missing = missingConfig;
     const lines = missing
@@ -145,7 +158,7 @@ export async function triggerRun(
   const { run, stages } = await prisma
     .$transaction(async (tx) => {
       const created = await createRun(tx, {
-        pipeline: { id: pipelineId, config: kdl },
+        pipeline: { id: pipelineId, config: kdl, ...(includes ? { includes } : {}) },
         spec,
         trigger,
         triggeredById: actor.userId,
@@ -179,8 +192,8 @@ export async function rerunRun(prisma: PrismaClient, actor: Actor, runId: string
   if (!(TRIGGER_EVENTS as readonly string[]).includes(old.event)) {
     throw new ApiError('not_rerunnable', 422, `run #${old.number} was started by a "${old.event}" event, which cannot be planned again`);
   }
-  const oldStages = await prisma.stageRun.findMany({ where: { runId }, select: { stageId: true, status: true, exitCode: true } });
-  let reuse: Array<{ stageId: string; exitCode: number | null; reason: string }> = [];
+  const oldStages = await prisma.stageRun.findMany({ where: { runId }, select: { stageId: true, status: true, exitCode: true, outputs: true } });
+  let reuse: ReusedStage[] = [];
   if (body.failedOnly) {
     if (!oldStages.some((stage) => stage.status === 'failed' || stage.status === 'cancelled')) {
       throw new ApiError(
@@ -191,11 +204,17 @@ export async function rerunRun(prisma: PrismaClient, actor: Actor, runId: string
     }
     reuse = oldStages
       .filter((stage) => stage.status === 'succeeded')
-      .map((stage) => ({ stageId: stage.stageId, exitCode: stage.exitCode, reason: `reused from run #${old.number}` }));
+      .map((stage) => ({
+        stageId: stage.stageId,
+        exitCode: stage.exitCode,
+        reason: `reused from run #${old.number}`,
+        outputs: stage.outputs as Record<string, string> | null,
+      }));
   }
   const pipeline = await prisma.pipeline.findUniqueOrThrow({ where: { id: old.pipelineId }, select: { configPath: true, repository: true } });
   const config = old.configSource;
-  const spec = checkConfig(config, pipeline.configPath);
+  const includes = (old.configIncludes ?? undefined) as Record<string, string> | undefined;
+  const spec = checkConfig(config, pipeline.configPath, includes);
   const trigger = {
     event: old.event as (typeof TRIGGER_EVENTS)[number],
     ...(old.branch !== null ? { branch: old.branch } : {}),
@@ -204,6 +223,7 @@ export async function rerunRun(prisma: PrismaClient, actor: Actor, runId: string
     ...(old.commitMessage !== null ? { message: old.commitMessage } : {}),
     ...(old.commitAuthor !== null ? { author: old.commitAuthor } : {}),
     variables: (old.variables ?? {}) as Record<string, string>,
+    ...(old.changedFiles !== null ? { changedFiles: old.changedFiles as string[] } : {}),
   };
   const pullRequest =
     old.pullRequest !== null ? { number: old.pullRequest, sourceBranch: old.sourceBranch ?? '', targetBranch: old.targetBranch ?? old.branch ?? '' } : null;
@@ -211,7 +231,7 @@ export async function rerunRun(prisma: PrismaClient, actor: Actor, runId: string
   const { run, stages } = await prisma
     .$transaction(async (tx) => {
       const created = await createRun(tx, {
-        pipeline: { id: old.pipelineId, config },
+        pipeline: { id: old.pipelineId, config, ...(includes ? { includes } : {}) },
         spec,
         trigger,
         triggeredById: actor.userId,

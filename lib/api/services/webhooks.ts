@@ -174,7 +174,7 @@ export async function receiveWebhook(
   }
 
   try {
-    const run = await triggerRun(prisma, webhookActor(pipeline), pipelineId, triggerBody(event), origin, {
+    const run = await triggerRun(prisma, webhookActor(pipeline), pipelineId, triggerBody(event, pipeline), origin, {
       triggeredBy: `webhook:${forgeName}`,
       deliveryId,
       pullRequest: event.event === 'pull_request' ? { number: event.number, sourceBranch: event.sourceBranch, targetBranch: event.targetBranch } : null,
@@ -210,8 +210,12 @@ async function reportStatusOf(prisma: PrismaClient, pipeline: { id: string; slug
   await attachStatusTarget(prisma, runId, { ...event.statusTarget, sha: event.sha, context: `buildit/${pipeline.slug}` });
 }
 
-/** The trigger of triggerRun for an event: a pull request runs its head commit on its target branch. */
-function triggerBody(event: ForgeEvent) {
+/**
+ * The trigger of triggerRun for an event: a pull request runs its head commit on its target branch.
+ * Changed files (path filters) come from the repository: a push's own commits (from `before`), a new
+ * branch's and a pull request's since they left the default or target branch.
+ */
+function triggerBody(event: ForgeEvent, pipeline: { repository: string | null; defaultBranch: string }) {
   const common = {
     sha: event.sha,
     ...(event.message !== null ? { message: event.message } : {}),
@@ -220,11 +224,22 @@ function triggerBody(event: ForgeEvent) {
   };
   switch (event.event) {
     case 'push':
-      return { event: 'push' as const, branch: event.branch, ...common };
+      // The first push of the default branch has nothing to compare with: its changes stay unknown.
+      return {
+        event: 'push' as const,
+        branch: event.branch,
+        ...common,
+        ...(event.before === null && event.branch === pipeline.defaultBranch ? {} : changedSince(pipeline, event.before ?? pipeline.defaultBranch)),
+      };
     case 'tag':
       // `tag` is checked against TRIGGER_EVENTS by the caller.
       return { event: 'tag' as (typeof TRIGGER_EVENTS)[number], tag: event.tag, ...common };
     case 'pull_request':
-      return { event: 'pull_request' as const, branch: event.targetBranch, ...common };
+      return { event: 'pull_request' as const, branch: event.targetBranch, ...common, ...changedSince(pipeline, event.targetBranch) };
   }
+}
+
+/** Without a repository there is nothing to compare: the changes stay unknown (path filters hold). */
+function changedSince(pipeline: { repository: string | null }, since: string): { changedSince?: string } {
+  return pipeline.repository === null ? {} : { changedSince: since };
 }

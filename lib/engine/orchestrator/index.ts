@@ -15,4 +15,4 @@ export type {
   StageResult,
 } from './types';
 export { selectStages, UnknownStageError } from './select';
-export { storageArtifactStore } from './workspace-stores';
+export { storageArtifactStore, storageOutputFiles } from './workspace-stores';

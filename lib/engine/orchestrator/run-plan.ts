@@ -14,6 +14,13 @@
  * - A stage of a kind the engine does not run yet (build, deploy, stack) fails without starting.
  * - A need that failed, was skipped or cancelled skips the stage, with the reason; independent
  *   branches go on. With failFast, the first failure stops the whole run instead.
+ * - `when status="always"` stages wait for all their needs to finish, whatever the outcome;
+ *   `when status="failure"` ones too, and run only when a need failed (or was skipped or cancelled
+ *   because something further up failed), as GitHub's `failure()` does.
+ * - A matrix's `max-parallel` caps how many of its combinations run at once; with `fail-fast`, the first
+ *   failed combination cancels the others (running or not started), with the reason.
+ * - Stopping the run (below) does not cancel `always` stages: they still start once their needs are
+ *   done (or keep running), until the grace period (`alwaysGraceMs`) after the stop, and log that they do.
  * - Stopping the run (cancel, fail-fast, pipeline timeout) cancels running stages and marks every
  *   stage that has not started `cancelled`: none of them starts afterwards.
  * - Run outcome: `cancelled` if cancelled; `failed` on fail-fast, pipeline timeout or any failed
@@ -31,8 +38,12 @@ import { formatDuration } from './duration';
 import { EventStream } from './events';
 import { DEFAULT_EXECUTOR, executorFor, UNBUILT_EXECUTORS } from './executor-choice';
 import { restoreEachOnce } from './shared-workspace';
+import { envWithOutputs } from './outputs';
 import { executeStage, type StageContext } from './stage';
 import type { ApprovalDecision, ResumedRunningStage, RunPlanOptions, RunResult, StageResult } from './types';
+
+/** How long `always` stages still run after a run stopped (cancel, fail-fast, pipeline timeout). */
+export const DEFAULT_ALWAYS_GRACE_MS = 60_000;
 
 type StageState =
   | { phase: 'pending' }
@@ -64,6 +75,9 @@ class PlanRun {
   /** Aborted when the run stops; approval waits race against it. */
   private readonly stopped = new AbortController();
   private stop: RunStop | null = null;
+  /** When `always` stages stop getting time after a run stopped (ms, `now()` clock). */
+  private graceDeadline = 0;
+  private readonly graceTimers = new Map<string, NodeJS.Timeout>();
 
   constructor(private readonly options: RunPlanOptions) {
     this.stages = options.plan.stages;
@@ -85,6 +99,7 @@ class PlanRun {
       labels: options.labels ?? {},
       artifacts: options.artifacts && restoreEachOnce(options.artifacts),
       cacheStore: options.cacheStore,
+      ...(options.outputFiles ? { outputFiles: options.outputFiles } : {}),
       events: this.events,
       mask: createMasker(Object.values(secrets)),
       now: this.now,
@@ -171,13 +186,58 @@ class PlanRun {
     };
   }
 
-  /** The first stop wins. Running stages are cancelled now; the others are finished by advance(). */
+  /**
+   * The first stop wins. Running stages are cancelled now, `always` stages when their grace period
+   * ends; the others are finished by advance().
+   */
   private requestStop(stop: RunStop): void {
     if (this.stop) return;
     this.stop = stop;
+    this.graceDeadline = this.now() + this.alwaysGraceMs;
     this.stopped.abort();
     const request: StopRequest = { status: 'cancelled', reason: stop.reason };
-    for (const state of this.states.values()) if (state.phase === 'running') state.stop.abort(request);
+    for (const stage of this.stages) {
+      const state = this.states.get(stage.id)!;
+      if (state.phase !== 'running') continue;
+      if (stage.runOn === 'always') this.endGraceLater(stage.id, state.stop);
+      else state.stop.abort(request);
+    }
+  }
+
+  private get alwaysGraceMs(): number {
+    return this.options.alwaysGraceMs ?? DEFAULT_ALWAYS_GRACE_MS;
+  }
+
+  /** A stopped run's `always` stage is cancelled when the grace period ends. */
+  private endGraceLater(stageId: string, stop: AbortController): void {
+    const reason = `${this.stop!.reason}, and the grace period of \`always\` stages (${formatDuration(this.alwaysGraceMs)}) ran out`;
+    const timer = setTimeout(() => stop.abort({ status: 'cancelled', reason } satisfies StopRequest), Math.max(0, this.graceDeadline - this.now()));
+    this.graceTimers.set(stageId, timer);
+  }
+
+  /** The stage's matrix already runs `max-parallel` of its combinations. */
+  private matrixFull(stage: PlannedStage): boolean {
+    const max = stage.matrixLimits?.maxParallel;
+    if (max === undefined) return false;
+    let running = 0;
+    for (const other of this.stages) if (other.name === stage.name && this.phaseOf(other.id) === 'running') running++;
+    return running >= max;
+  }
+
+  /** `fail-fast`: a failed combination cancels the other combinations of its matrix. */
+  private async failFastMatrix(failed: PlannedStage): Promise<void> {
+    const reason = `cancelled: combination "${failed.id}" failed (fail-fast)`;
+    for (const other of this.stages) {
+      if (other.name !== failed.name || other.id === failed.id) continue;
+      const state = this.states.get(other.id)!;
+      if (state.phase === 'running') state.stop.abort({ status: 'cancelled', reason } satisfies StopRequest);
+      else if (state.phase !== 'finished') await this.finishUnstarted(other, 'cancelled', reason);
+    }
+  }
+
+  /** In a stopped run, only `always` stages (without approval) still start. */
+  private runsAfterStop(stage: PlannedStage): boolean {
+    return stage.runOn === 'always' && !stage.approval;
   }
 
   /**
@@ -190,8 +250,10 @@ class PlanRun {
       // another pass: something moved
     }
     for (const stage of this.stages) {
-      if (this.stop || this.runningCount() >= this.concurrency) break;
-      if (this.phaseOf(stage.id) === 'queued') this.start(stage);
+      if (this.runningCount() >= this.concurrency) break;
+      if (this.phaseOf(stage.id) !== 'queued' || (this.stop && !this.runsAfterStop(stage))) continue;
+      if (this.matrixFull(stage)) continue;
+      this.start(stage);
     }
   }
 
@@ -203,7 +265,7 @@ class PlanRun {
       const phase = this.phaseOf(stage.id);
       if (!plan.triggered && phase === 'pending') {
         await this.finishUnstarted(stage, 'skipped', plan.notTriggeredReason ?? 'the pipeline is not triggered by this event');
-      } else if (this.stop && (phase === 'pending' || phase === 'queued' || phase === 'waiting_approval')) {
+      } else if (this.stop && !this.runsAfterStop(stage) && (phase === 'pending' || phase === 'queued' || phase === 'waiting_approval')) {
         await this.finishUnstarted(stage, 'cancelled', `not started: ${this.stop.reason}`);
       } else if (phase === 'pending') {
         const readiness = this.readiness(stage);
@@ -224,13 +286,30 @@ class PlanRun {
   private readiness(stage: PlannedStage): { kind: 'ready' } | { kind: 'waiting' } | { kind: 'blocked'; reason: string } {
     if (stage.skip) return { kind: 'blocked', reason: stage.skip.reason };
     let waiting = false;
+    let blocked: string | null = null;
     for (const need of stage.needs) {
-      if (!this.byId.has(need)) return { kind: 'blocked', reason: `needs "${need}", which is not in this run` };
-      const result = this.resultOf(need);
-      if (!result) waiting = true;
-      else if (!needSatisfied(result)) return { kind: 'blocked', reason: `needs "${need}" ${needVerb(result.status)}` };
+      if (!this.byId.has(need)) blocked ??= `needs "${need}", which is not in this run`;
+      else {
+        const result = this.resultOf(need);
+        if (!result) waiting = true;
+        else if (!needSatisfied(result)) blocked ??= `needs "${need}" ${needVerb(result.status)}`;
+      }
+      // The default judges each need as it finishes; `failure` and `always` see all of them first.
+      if (stage.runOn === undefined && blocked !== null) return { kind: 'blocked', reason: blocked };
     }
-    return waiting ? { kind: 'waiting' } : { kind: 'ready' };
+    if (waiting) return { kind: 'waiting' };
+    if (stage.runOn === 'failure' && !stage.needs.some((need) => this.failedUpstream(need))) {
+      return { kind: 'blocked', reason: 'when status="failure": nothing it needs failed' };
+    }
+    return { kind: 'ready' };
+  }
+
+  /** The stage failed, or did not run because something it needs failed (further up). */
+  private failedUpstream(id: string): boolean {
+    const result = this.resultOf(id);
+    if (!result || result.status === 'succeeded') return false;
+    if (result.status === 'failed') return !result.allowFailure;
+    return (this.byId.get(id)?.needs ?? []).some((need) => this.failedUpstream(need));
   }
 
   private async enqueue(stage: PlannedStage): Promise<void> {
@@ -269,7 +348,13 @@ class PlanRun {
     // A resumed attempt's work is already running: a run stopped before it was taken over stops it too.
     if (resumed && this.stop) stop.abort({ status: 'cancelled', reason: this.stop.reason } satisfies StopRequest);
     const artifactSources = stage.needs.filter((need) => this.resultOf(need)?.status === 'succeeded');
-    this.track(executeStage(this.stageContext, stage, artifactSources, stop.signal, resumed).then((result) => this.finish(result)));
+    let notice: string | undefined;
+    if (this.stop && stage.runOn === 'always') {
+      notice = `the run stopped (${this.stop.reason}); this stage runs anyway (when status="always"), within a grace period of ${formatDuration(this.alwaysGraceMs)}`;
+      this.endGraceLater(stage.id, stop);
+    }
+    const withOutputs = envWithOutputs(stage, (id) => this.resultOf(id));
+    this.track(executeStage(this.stageContext, withOutputs, artifactSources, stop.signal, resumed, notice).then((result) => this.finish(result)));
   }
 
   private track(task: Promise<void>): void {
@@ -292,6 +377,8 @@ class PlanRun {
   }
 
   private async finish(result: StageResult): Promise<void> {
+    clearTimeout(this.graceTimers.get(result.id));
+    this.graceTimers.delete(result.id);
     this.states.set(result.id, { phase: 'finished', result });
     await this.events.emit({
       type: 'stage.finished',
@@ -301,10 +388,13 @@ class PlanRun {
       attempt: result.attempts,
       durationMs: result.durationMs,
       ...(result.reason === undefined ? {} : { reason: result.reason }),
+      ...(result.outputs === undefined ? {} : { outputs: result.outputs }),
     });
     if (result.status === 'failed' && !result.allowFailure && this.options.failFast) {
       this.requestStop({ outcome: 'failed', reason: `stage "${result.id}" failed (fail-fast)` });
     }
+    const stage = this.byId.get(result.id);
+    if (result.status === 'failed' && !result.allowFailure && stage?.matrixLimits?.failFast) await this.failFastMatrix(stage);
   }
 
   private outcome(): RunResult['status'] {

@@ -13,7 +13,17 @@ import { runAttempt, type AttemptOutcome } from './attempt';
 import type { EventStream } from './events';
 import { executorFor } from './executor-choice';
 import { resolveSecretEnv } from './secrets';
-import type { ArtifactStore, CacheProvider, PreparedCache, ResumedRunningStage, SpawnedAttempt, StageResult } from './types';
+import { parseOutputFile } from './outputs';
+import type {
+  ArtifactStore,
+  CacheProvider,
+  OutputFileProvider,
+  PreparedCache,
+  PreparedOutputFile,
+  ResumedRunningStage,
+  SpawnedAttempt,
+  StageResult,
+} from './types';
 
 /** What a stage run needs from its run (shared by all stages). */
 export interface StageContext {
@@ -26,6 +36,7 @@ export interface StageContext {
   labels: Record<string, string>;
   artifacts?: ArtifactStore;
   cacheStore?: CacheProvider;
+  outputFiles?: OutputFileProvider;
   events: EventStream;
   mask: Masker;
   now: () => number;
@@ -44,6 +55,8 @@ export async function executeStage(
   signal: AbortSignal,
   /** Crash recovery: continue this attempt (see RunPlanOptions.resume) instead of starting attempt 1. */
   resumed?: ResumedRunningStage,
+  /** Logged as the stage's first line (why it runs in a stopped run). */
+  notice?: string,
 ): Promise<StageResult> {
   const executorName = executorFor(stage, ctx.defaultExecutor);
   const startedAt = resumed?.startedAt ?? ctx.now();
@@ -64,6 +77,7 @@ export async function executeStage(
 
   // A resumed attempt was already reported started (and prepared) by the worker that began it.
   if (!resumed) await ctx.events.emit({ type: 'stage.started', stage: stage.id, attempt: 1, executor: executorName });
+  if (notice) await log('system', notice);
   const caches: PreparedCache[] = [];
   let attempt = resumed?.attempt ?? 1;
   try {
@@ -91,6 +105,13 @@ export async function executeStage(
       }
     });
 
+    const outputFile = await setupStep('preparing the output file', async () => {
+      if (!stage.outputs) return null;
+      if (!ctx.outputFiles) throw new Error('this run cannot keep stage outputs');
+      return ctx.outputFiles.prepare({ stageId: stage.id, executor: executorName });
+    });
+    const outputEnv: Record<string, string> = outputFile ? { BUILDIT_OUTPUT: outputFile.path } : {};
+
     const baseJob: Omit<StageJob, 'attempt' | 'env' | 'labels'> = {
       runId: ctx.runId,
       stageId: stage.id,
@@ -116,7 +137,7 @@ export async function executeStage(
       if (attempt > 1 && !resuming) await ctx.events.emit({ type: 'stage.started', stage: stage.id, attempt, executor: executorName });
       const outcome = await runAttempt({
         executor,
-        job: { ...baseJob, attempt, env: jobEnv(ctx, stage, attempt, secretEnv.env), labels: jobLabels(ctx, stage, attempt) },
+        job: { ...baseJob, attempt, env: { ...jobEnv(ctx, stage, attempt, secretEnv.env), ...outputEnv }, labels: jobLabels(ctx, stage, attempt) },
         timeoutMs: stage.timeoutMs,
         signal,
         cancelDeadlineMs: ctx.cancelDeadlineMs,
@@ -126,8 +147,10 @@ export async function executeStage(
       });
       // Only a failed attempt is retried; a cancelled one (or one failed by a cancel) is final.
       if (outcome.status !== 'failed' || attempt >= maxAttempts || signal.aborted) {
-        if (outcome.status === 'succeeded') await finishSucceeded(ctx, stage, caches);
-        return result(attempt, outcome);
+        if (outcome.status !== 'succeeded') return result(attempt, outcome);
+        await finishSucceeded(ctx, stage, caches);
+        const outputs = outputFile ? await readOutputs(outputFile, stage, log) : undefined;
+        return { ...result(attempt, outcome), ...(outputs ? { outputs: maskValues(outputs, ctx.mask) } : {}) };
       }
       await log('system', `attempt ${attempt} of ${maxAttempts} failed (${outcome.reason}); retrying`);
     }
@@ -140,9 +163,9 @@ export async function executeStage(
   }
 }
 
-async function setupStep(what: string, step: () => Promise<void>): Promise<void> {
+async function setupStep<T>(what: string, step: () => Promise<T>): Promise<T> {
   try {
-    await step();
+    return await step();
   } catch (error) {
     throw new StageSetupError(`${what} failed: ${messageOf(error)}`);
   }
@@ -156,6 +179,24 @@ async function finishSucceeded(ctx: StageContext, stage: PlannedStage, caches: P
   await setupStep('saving caches', async () => {
     for (const cache of caches) await cache.save();
   });
+}
+
+/** The declared outputs the stage wrote; a malformed file fails the stage. */
+async function readOutputs(
+  file: PreparedOutputFile,
+  stage: PlannedStage,
+  log: (stream: LogStream, line: string) => Promise<void>,
+): Promise<Record<string, string>> {
+  const text = await setupStep('reading the outputs', () => file.read());
+  const parsed = parseOutputFile(text, stage.outputs ?? []);
+  if ('error' in parsed) throw new StageSetupError(parsed.error);
+  if (parsed.undeclared.length > 0) await log('system', `ignored outputs the stage does not declare: ${parsed.undeclared.join(', ')}`);
+  return parsed.outputs;
+}
+
+/** Outputs are shown by the API and logged by the CLI: a secret that ends up in one is masked like in logs. */
+function maskValues(outputs: Record<string, string>, mask: Masker): Record<string, string> {
+  return Object.fromEntries(Object.entries(outputs).map(([name, value]) => [name, mask(value)]));
 }
 
 /**

@@ -28,6 +28,17 @@ export interface CacheProvider {
   prepare(request: { key: string; paths: string[]; executor: string }): Promise<PreparedCache>;
 }
 
+/** A stage's output file, prepared for one executor (the path is what `$BUILDIT_OUTPUT` holds there). */
+export interface PreparedOutputFile {
+  path: string;
+  read(): Promise<string>;
+}
+
+/** Where stages that declare `outputs` write them (see lib/engine/workspace/outputs.ts). */
+export interface OutputFileProvider {
+  prepare(request: { stageId: string; executor: string }): Promise<PreparedOutputFile>;
+}
+
 /** `false` or `{approved: false, reason}` skips the stage; the reason is shown to the user. */
 export type ApprovalDecision = boolean | { approved: boolean; reason?: string };
 /** Asked once per `approval` stage when its needs have succeeded; may wait for a person. */
@@ -45,6 +56,8 @@ export interface RunPlanOptions {
   sink: EventSink;
   artifacts?: ArtifactStore;
   cacheStore?: CacheProvider;
+  /** Needed by plans with `outputs`; without it such a stage fails with the reason. */
+  outputFiles?: OutputFileProvider;
   /** Secret values by name; only the names a stage declares are injected into it, all are masked. */
   secrets?: Record<string, string>;
   /** Absent = nobody can approve: approval stages are skipped. */
@@ -59,6 +72,8 @@ export interface RunPlanOptions {
   labels?: Record<string, string>;
   /** Milliseconds clock, injectable for tests. Default Date.now. */
   now?: () => number;
+  /** How long `when status="always"` stages still run after the run stopped. Default 60 s (DEFAULT_ALWAYS_GRACE_MS). */
+  alwaysGraceMs?: number;
   /** After asking an executor to cancel, how long to wait before giving up on it. Default 4000 ms (< 5 s promise). */
   cancelDeadlineMs?: number;
   /**
@@ -111,6 +126,8 @@ export interface StageResult {
   /** Executor it ran on; null when it never started. */
   executor: string | null;
   allowFailure: boolean;
+  /** What a succeeded stage that declares `outputs` wrote to `$BUILDIT_OUTPUT`. */
+  outputs?: Record<string, string>;
 }
 
 export interface RunResult {

@@ -60,5 +60,6 @@ function storedResult(row: StageRun, status: StageResult['status'], allowFailure
     durationMs: row.startedAt && row.finishedAt ? row.finishedAt.getTime() - row.startedAt.getTime() : 0,
     executor: row.startedAt ? (row.executor ?? plannedExecutor) : null,
     allowFailure,
+    ...(row.outputs === null ? {} : { outputs: row.outputs as Record<string, string> }),
   };
 }

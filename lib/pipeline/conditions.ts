@@ -1,0 +1,75 @@
+/**
+ * Plan-time tests: does a stage's `when` hold for this trigger? Several `when` nodes are alternatives,
+ * so the stage runs when any holds; when none does, the reason names each one's failing test.
+ */
+import picomatch from 'picomatch';
+import type { TriggerContext } from './plan-types';
+import type { WhenSpec } from './spec-types';
+
+const matchers = new Map<string, (text: string) => boolean>();
+
+export function globMatches(glob: string, text: string): boolean {
+  let matcher = matchers.get(glob);
+  if (matcher === undefined) {
+    matcher = picomatch(glob, { dot: true });
+    matchers.set(glob, matcher);
+  }
+  return matcher(text);
+}
+
+/** Null when the stage runs (no `when`, or one that holds), else why not. */
+export function whenSkipReason(whens: WhenSpec[], trigger: TriggerContext, variables: ReadonlyMap<string, string>): string | null {
+  if (whens.length === 0) return null;
+  const reasons: string[] = [];
+  for (const when of whens) {
+    const reason = singleWhenSkipReason(when, trigger, variables);
+    if (reason === null) return null;
+    reasons.push(reason);
+  }
+  return reasons.length === 1 ? reasons[0]! : `no \`when\` holds: ${reasons.join('; ')}`;
+}
+
+function singleWhenSkipReason(when: WhenSpec, trigger: TriggerContext, variables: ReadonlyMap<string, string>): string | null {
+  if (when.event !== null && when.event !== trigger.event) return `when event="${when.event}" does not match event "${trigger.event}"`;
+  const globReason = globSkipReason('branch', when.branch, trigger.branch) ?? globSkipReason('tag', when.tag, trigger.tag);
+  if (globReason !== null) return globReason;
+  for (const condition of when.variables) {
+    const value = variables.get(condition.name) ?? '';
+    if (value !== condition.value) return `when var.${condition.name}="${condition.value}" does not match "${value}"`;
+  }
+  if (when.changes.length > 0 && !changesMatch(when.changes, trigger.changedFiles)) {
+    return `when changes=${when.changes.map((glob) => `"${glob}"`).join(' ')}: no changed file matches (${describeChanges(trigger.changedFiles!)})`;
+  }
+  return null;
+}
+
+/**
+ * Whether a changed file matches the path globs. Globs apply in order, the last one that matches a file
+ * deciding (`!` excludes), as GitHub's `paths`; with only `!` globs, every other file matches. Unknown
+ * changes (no list) match: a filter must never hide a run it cannot judge.
+ */
+export function changesMatch(globs: string[], changedFiles: string[] | undefined): boolean {
+  if (changedFiles === undefined) return true;
+  const startIncluded = globs.every((glob) => glob.startsWith('!'));
+  return changedFiles.some((file) => {
+    let included = startIncluded;
+    for (const glob of globs) {
+      const negated = glob.startsWith('!');
+      if (globMatches(negated ? glob.slice(1) : glob, file)) included = !negated;
+    }
+    return included;
+  });
+}
+
+/** `3 files changed: a, b, c` (the first few). */
+export function describeChanges(files: string[]): string {
+  if (files.length === 0) return 'no file changed';
+  const shown = files.slice(0, 3).join(', ');
+  return `${files.length} file${files.length === 1 ? '' : 's'} changed: ${shown}${files.length > 3 ? ', ...' : ''}`;
+}
+
+function globSkipReason(what: 'branch' | 'tag', glob: string | null, value: string | undefined): string | null {
+  if (glob === null) return null;
+  if (value === undefined) return `when ${what}="${glob}": the trigger has no ${what}`;
+  return globMatches(glob, value) ? null : `when ${what}="${glob}" does not match ${what} "${value}"`;
+}
