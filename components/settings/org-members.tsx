@@ -6,8 +6,9 @@ import { apiFetch, errorMessage } from '../app/api-client';
 import { usePagedList } from '../app/paged-list';
 import { EmptyState, Loading, LoadMore, Section } from '../app/states';
 import { useWorkspace } from '../app/workspace';
-import { Alert, INPUT, SECONDARY_BUTTON } from '../forms';
-import { confirmed, useApiMutation } from './mutation';
+import { Alert } from '../forms';
+import { MemberControls } from './member-controls';
+import { useApiMutation } from './mutation';
 
 export const ORG_ROLES = ['owner', 'admin', 'member'] as const;
 export const orgMembersKey = (organizationId: string) => ['org-members', organizationId];
@@ -49,34 +50,16 @@ export function OrgMembers() {
                 {member.name ? <p className="break-all text-slate-600 dark:text-slate-400">{member.email}</p> : null}
               </div>
               {manage && member.email !== user.email ? (
-                <div className="flex flex-wrap items-center gap-2">
-                  <label className="text-sm">
-                    <span className="sr-only">Role of {member.email}</span>
-                    <select
-                      value={member.role}
-                      disabled={setRole.isPending}
-                      onChange={(event) => setRole.mutate({ userId: member.userId, role: event.target.value })}
-                      className={`${INPUT} mt-0 w-auto`}
-                    >
-                      {ORG_ROLES.map((role) => (
-                        <option key={role} value={role}>
-                          {role}
-                        </option>
-                      ))}
-                    </select>
-                  </label>
-                  <button
-                    type="button"
-                    aria-label={`Remove ${member.email}`}
-                    disabled={remove.isPending}
-                    onClick={() =>
-                      confirmed(`Remove ${member.email} from ${organization.name}? Their tokens stop working at once.`) && remove.mutate(member.userId)
-                    }
-                    className={`${SECONDARY_BUTTON} sm:w-auto`}
-                  >
-                    Remove
-                  </button>
-                </div>
+                <MemberControls
+                  role={member.role}
+                  roles={ORG_ROLES}
+                  roleLabel={`Role of ${member.email}`}
+                  onRole={(role) => setRole.mutate({ userId: member.userId, role })}
+                  removeLabel={`Remove ${member.email}`}
+                  removeQuestion={`Remove ${member.email} from ${organization.name}? Their tokens stop working at once.`}
+                  onRemove={() => remove.mutate(member.userId)}
+                  pending={setRole.isPending || remove.isPending}
+                />
               ) : (
                 <span className="text-slate-600 dark:text-slate-400">{member.role}</span>
               )}

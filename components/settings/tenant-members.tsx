@@ -6,8 +6,9 @@ import { apiFetch, errorMessage } from '../app/api-client';
 import { usePagedList } from '../app/paged-list';
 import { EmptyState, Loading, LoadMore, Section } from '../app/states';
 import { useWorkspace } from '../app/workspace';
-import { Alert, INPUT, PRIMARY_BUTTON, SECONDARY_BUTTON } from '../forms';
-import { confirmed, useApiMutation } from './mutation';
+import { Alert, INPUT, PRIMARY_BUTTON } from '../forms';
+import { MemberControls } from './member-controls';
+import { useApiMutation } from './mutation';
 import { useOrgMembers } from './org-members';
 
 const TENANT_ROLES = ['admin', 'member', 'viewer'] as const;
@@ -49,32 +50,16 @@ function MembersOfTenant({ tenantId, tenantName, manage }: { tenantId: string; t
             <li key={member.userId} className="flex flex-wrap items-center justify-between gap-3 py-3 text-sm">
               <p className="min-w-0 break-all font-medium">{member.name ?? member.email}</p>
               {manage ? (
-                <div className="flex flex-wrap items-center gap-2">
-                  <label>
-                    <span className="sr-only">Tenant role of {member.email}</span>
-                    <select
-                      value={member.role}
-                      disabled={setRole.isPending}
-                      onChange={(event) => setRole.mutate({ userId: member.userId, role: event.target.value })}
-                      className={`${INPUT} mt-0 w-auto`}
-                    >
-                      {TENANT_ROLES.map((role) => (
-                        <option key={role} value={role}>
-                          {role}
-                        </option>
-                      ))}
-                    </select>
-                  </label>
-                  <button
-                    type="button"
-                    aria-label={`Remove ${member.email} from ${tenantName}`}
-                    disabled={remove.isPending}
-                    onClick={() => confirmed(`Take away the role of ${member.email} in ${tenantName}?`) && remove.mutate(member.userId)}
-                    className={`${SECONDARY_BUTTON} sm:w-auto`}
-                  >
-                    Remove
-                  </button>
-                </div>
+                <MemberControls
+                  role={member.role}
+                  roles={TENANT_ROLES}
+                  roleLabel={`Tenant role of ${member.email}`}
+                  onRole={(role) => setRole.mutate({ userId: member.userId, role })}
+                  removeLabel={`Remove ${member.email} from ${tenantName}`}
+                  removeQuestion={`Take away the role of ${member.email} in ${tenantName}?`}
+                  onRemove={() => remove.mutate(member.userId)}
+                  pending={setRole.isPending || remove.isPending}
+                />
               ) : (
                 <span className="text-slate-600 dark:text-slate-400">{member.role}</span>
               )}
