@@ -18,6 +18,8 @@ import { applyRunEvent, applySnapshot, runKey, stageLogKey, type Run } from './r
 /** `after` for logs nobody opened: neither catch-up nor live chunks of theirs are sent. */
 const NOTHING = 2 ** 31 - 1;
 const GAP_TIMEOUT_MS = 2000;
+/** Live lines are shown at most this often: a chatty stage re-renders the log a few times a second, not per chunk. */
+const LOG_RENDER_MS = 250;
 /** Chunks published just before `run.finished` may still travel: read the rest from the database after this. */
 const FINISHED_RESYNC_MS = 500;
 
@@ -35,6 +37,8 @@ export class RunFeed {
   private gapTimer: ReturnType<typeof setTimeout> | undefined;
   private subscribing = false;
   private resubscribeWanted = false;
+  private readonly changedLogs = new Set<string>();
+  private renderTimer: ReturnType<typeof setTimeout> | undefined;
   private closed = false;
 
   constructor(
@@ -59,6 +63,7 @@ export class RunFeed {
   close(): void {
     this.closed = true;
     clearTimeout(this.gapTimer);
+    clearTimeout(this.renderTimer);
     this.socket.off(RUN_SNAPSHOT, this.onSnapshot);
     this.socket.off(RUN_EVENT, this.onEvent);
     this.socket.off('connect', this.subscribe);
@@ -133,11 +138,22 @@ export class RunFeed {
     const store = this.stores.get(event.stageRunId);
     if (!store) return; // a log nobody opened: read from the REST API when it is
     const added = store.add({ seq: event.seq, firstLine: event.firstLine, lines: event.lines, time: Date.parse(event.time) });
-    if (added && this.loaded.has(event.stageRunId)) {
-      this.queryClient.setQueryData<StageLog>(stageLogKey(this.runId, event.stageRunId), { store, version: store.version });
-    }
+    if (added && this.loaded.has(event.stageRunId)) this.renderLater(event.stageRunId);
     this.watchGaps();
   };
+
+  /** Hands new lines to the page once per LOG_RENDER_MS, whatever the number of chunks meanwhile. */
+  private renderLater(stageRunId: string): void {
+    this.changedLogs.add(stageRunId);
+    this.renderTimer ??= setTimeout(() => {
+      this.renderTimer = undefined;
+      for (const id of this.changedLogs) {
+        const store = this.storeFor(id);
+        this.queryClient.setQueryData<StageLog>(stageLogKey(this.runId, id), { store, version: store.version });
+      }
+      this.changedLogs.clear();
+    }, LOG_RENDER_MS);
+  }
 
   private watchGaps(): void {
     if (this.gapTimer !== undefined) return;
