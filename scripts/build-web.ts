@@ -36,7 +36,6 @@ function webSourceFingerprint(): string {
 }
 
 export async function buildWeb(env: NodeJS.ProcessEnv, onLine: (line: string) => void): Promise<void> {
-  const fingerprint = webSourceFingerprint();
   const build = spawn(process.execPath, [path.join(root, 'node_modules/next/dist/bin/next'), 'build'], {
     cwd: root,
     env,
@@ -45,7 +44,8 @@ export async function buildWeb(env: NodeJS.ProcessEnv, onLine: (line: string) =>
   for (const stream of [build.stdout, build.stderr]) createInterface({ input: stream }).on('line', onLine);
   const code = await new Promise<number | null>((resolve) => build.once('exit', resolve));
   if (code !== 0) throw new Error(`next build failed (exit ${code}); see the build output above`);
-  writeFileSync(FINGERPRINT_FILE, fingerprint);
+  // Read after the build: next build itself may edit tsconfig.json (its types of another distDir).
+  writeFileSync(FINGERPRINT_FILE, webSourceFingerprint());
 }
 
 export async function buildWebIfStale(env: NodeJS.ProcessEnv, onLine: (line: string) => void): Promise<void> {
