@@ -192,7 +192,7 @@ describe('worker processes', () => {
     assert.ok(
       worker.lines.some((l) =>
         l.includes(
-          'BUILDIT_WORKER_KINDS must be a comma-separated list of run, schedule, commit_status (the job kinds this worker handles), got \\"run,deploy\\"',
+          'BUILDIT_WORKER_KINDS must be a comma-separated list of run, schedule, commit_status, stack_run, stack_drift (the job kinds this worker handles), got \\"run,deploy\\"',
         ),
       ),
       worker.lines.join('\n'),

@@ -85,13 +85,15 @@ describe('worker/main.ts scheduler wiring', () => {
   test('one of two workers is elected and creates and runs the scheduled run; SIGTERM hands over; off stays out', async () => {
     const org = await db.prisma.organization.create({ data: { slug: `org-${randomBytes(4).toString('hex')}`, name: 'Org' } });
     const tenant = await db.prisma.tenant.create({ data: { organizationId: org.id, slug: 'main', name: 'Main' } });
-    // Created an hour ago, every minute: the first tick after the election catches up on the latest slot.
+    // Created (and last changed) an hour ago, every minute: the first tick after the election catches up on the
+    // latest slot. A pipeline changed just now would wait for the next minute (the catch-up stops at a change).
     const pipeline = await db.prisma.pipeline.create({
       data: {
         tenantId: tenant.id,
         name: 'nightly',
         slug: 'nightly',
         createdAt: new Date(Date.now() - 3_600_000),
+        updatedAt: new Date(Date.now() - 3_600_000),
         config: 'pipeline "nightly" {\n    on "schedule" cron="* * * * *"\n}\nstage "hello" {\n    executor "local"\n    run "echo scheduled hello"\n}\n',
       },
     });
