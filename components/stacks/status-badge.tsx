@@ -11,7 +11,7 @@ const ORANGE = 'border-orange-500 bg-orange-50 text-orange-900 dark:border-orang
 const LOOKS: Record<StackRunStatus, { mark: string; label: string; classes: string }> = {
   queued: { mark: '◔', label: 'queued', classes: SLATE },
   planning: { mark: '◐', label: 'planning', classes: BLUE },
-  planned: { mark: '⏸', label: 'planned: waiting for approval', classes: AMBER },
+  planned: { mark: '◇', label: 'planned: waiting for approval', classes: AMBER },
   no_changes: { mark: '✓', label: 'no changes', classes: GREEN },
   approved: { mark: '◔', label: 'approved', classes: BLUE },
   discarded: { mark: '⤼', label: 'discarded', classes: SLATE },
