@@ -3,14 +3,13 @@
 // the graph and the open stage's log. Everything updates live from Socket.IO events written into the query
 // cache (run-feed.ts): the page fetches nothing while the run goes on.
 import Link from 'next/link';
-import { memo, useCallback, useDeferredValue, useState } from 'react';
+import { useCallback, useState } from 'react';
 import { ApiError, errorMessage } from '../app/api-client';
 import { useWorkspace } from '../app/workspace';
 import { StageGraph } from '../dag';
 import { Alert } from '../forms';
 import { useNow } from './format';
 import { isFinishedRun, type Run, type StageRun } from './run-cache';
-import type { RunFeed } from './run-feed';
 import { RunActions } from './run-actions';
 import { RunSummary } from './run-summary';
 import { StageList } from './stage-list';
@@ -23,9 +22,6 @@ export function RunPage({ runId, initialStage }: { runId: string; initialStage: 
   const [picked, setPicked] = useState(initialStage);
   const { can } = useWorkspace();
   const now = useNow(run.data !== undefined && !isFinishedRun(run.data));
-  // The run as rendered lags the cache by a render: React renders a new run (the first one draws the graph,
-  // the stages and the log at once) in the background in small slices, so no update blocks the page for long.
-  const data = useDeferredValue(run.data);
 
   // The open stage is in the URL (?stage=ID), so a link to a log line names its stage too.
   const select = useCallback((stageId: string) => {
@@ -33,6 +29,13 @@ export function RunPage({ runId, initialStage }: { runId: string; initialStage: 
     window.history.replaceState(null, '', `?stage=${encodeURIComponent(stageId)}`);
   }, []);
 
+  if (run.isPending) {
+    return (
+      <p role="status" className="p-6">
+        Loading the run…
+      </p>
+    );
+  }
   if (run.isError) {
     const missing = run.error instanceof ApiError && run.error.status === 404;
     return (
@@ -45,27 +48,7 @@ export function RunPage({ runId, initialStage }: { runId: string; initialStage: 
       </div>
     );
   }
-  if (data === undefined) {
-    return (
-      <p role="status" className="p-6">
-        Loading the run…
-      </p>
-    );
-  }
-  return <RunView data={data} picked={picked} onSelect={select} canApprove={can('run.approve')} feed={feed} now={now} />;
-}
-
-interface RunViewProps {
-  data: Run;
-  picked: string | null;
-  onSelect: (stageId: string) => void;
-  canApprove: boolean;
-  feed: RunFeed | null;
-  now: number;
-}
-
-/** The loaded run; memo: the urgent render that precedes each deferred one (same `data`) costs nothing. */
-const RunView = memo(function RunView({ data, picked, onSelect: select, canApprove, feed, now }: RunViewProps) {
+  const data = run.data;
   const open = openStage(data, picked);
   return (
     <div className="space-y-4 p-4 md:p-6">
@@ -79,7 +62,7 @@ const RunView = memo(function RunView({ data, picked, onSelect: select, canAppro
         <div className="space-y-4">
           <RunSummary run={data} now={now} />
           <RunActions run={data} />
-          <StageList runId={data.id} stages={data.stages} selectedId={open?.stageId ?? null} onSelect={select} canApprove={canApprove} now={now} />
+          <StageList runId={data.id} stages={data.stages} selectedId={open?.stageId ?? null} onSelect={select} canApprove={can('run.approve')} now={now} />
         </div>
         <div className="flex min-w-0 flex-col gap-4">
           <StageGraph
@@ -99,7 +82,7 @@ const RunView = memo(function RunView({ data, picked, onSelect: select, canAppro
       </div>
     </div>
   );
-});
+}
 
 /** The stage picked, else the one worth watching: running, waiting, failed, else the last that started. */
 function openStage(run: Run, picked: string | null): StageRun | undefined {
