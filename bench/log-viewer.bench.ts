@@ -10,7 +10,7 @@
  * (BUILDIT_CHROMIUM or /usr/bin/chromium), and a production build in BUILDIT_NEXT_DIST_DIR (built if stale).
  */
 import { launchChromium } from '../tests/support/browser';
-import { signedInPage, startApp } from '../tests/web/run-page-support';
+import { launchWebApp, openSignedInPage } from '../tests/support/web';
 import { downloadRawLog, MILLION, measureMillionLines } from '../tests/web/run-page-million';
 import { printRatio, summarize } from './support';
 import { cleanup, onCleanup } from './support-db';
@@ -19,11 +19,11 @@ const downloads = Number(process.env.BENCH_LOG_DOWNLOADS ?? 5);
 
 async function main(): Promise<void> {
   if (!process.env.DOCKER_HOST) throw new Error('DOCKER_HOST is not set: run scripts/docker-engine.sh up and export DOCKER_HOST');
-  const app = await startApp(onCleanup);
+  const app = await launchWebApp(onCleanup, { BUILDIT_WORKER_GRACE_MS: '2000' });
   const browser = await launchChromium();
   onCleanup(() => browser.close());
 
-  const figures = await measureMillionLines(app, () => signedInPage(onCleanup, browser, app));
+  const figures = await measureMillionLines(app, () => openSignedInPage(onCleanup, browser, app));
   const samples: number[] = [];
   let bytes = 0;
   for (let i = 0; i < downloads; i++) {

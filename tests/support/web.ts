@@ -5,12 +5,13 @@
  *
  *   const browser = await chromiumOrSkip(t);              // tests/support/browser.ts
  *   const app = await startWebApp(t);                     // stopped and dropped after the test
- *   const { page, requests } = await signedInPage(t, browser, app);
+ *   const { page, requests, longTasks } = await signedInPage(t, browser, app);
  *   await screenshots(page, artifactsDir(t, 'shell'), 'dashboard');
  *   await assertNoSeriousAxeViolations(page, 'the dashboard');
  *   const viewer = await addTenantUser(app, 'viewer@example.test');   // then signedInPage(..., { as: viewer })
  *
  * Screenshots go under $BUILDIT_TEST_ARTIFACTS (default tmp/test-artifacts/, gitignored), one folder per group.
+ * Outside a test (bench/), launchWebApp and openSignedInPage take a `Defer` instead of the test context.
  * BuildIt is built by the test runner first (npm test builds tests/web/ when stale; BUILDIT_NEXT_DIST_DIR picks
  * the build directory).
  */
@@ -46,16 +47,18 @@ export interface WebApp {
   token: string;
   /** The REST API with the owner's token: the parsed answer, or a failed assertion naming the status. */
   api<T>(method: string, apiPath: string, body?: unknown): Promise<T>;
+  /** A GET with the owner's token answered with text (a raw log). */
+  raw(apiPath: string): Promise<string>;
   /** What BuildIt printed, for failure messages. */
   output: string[];
 }
 
-/**
- * Cleanups in reverse order of registration (node:test runs t.after hooks in the order they were added):
- * BuildIt stops before its database is dropped.
- */
-function cleanupStack(t: TestContext): (cleanup: () => unknown) => void {
-  const stack: Array<() => unknown> = [];
+/** Registers a cleanup; cleanups run last in, first out (BuildIt stops before its database is dropped). */
+export type Defer = (cleanup: () => void | Promise<void>) => void;
+
+/** A Defer whose cleanups run after the test, in reverse order (node:test runs t.after hooks in the order they were added). */
+export function deferrer(t: TestContext): Defer {
+  const stack: Array<() => void | Promise<void>> = [];
   t.after(async () => {
     for (const cleanup of stack.reverse()) await cleanup();
   });
@@ -63,8 +66,12 @@ function cleanupStack(t: TestContext): (cleanup: () => unknown) => void {
 }
 
 /** BuildIt (web + worker, scripts/start.ts) on a fresh database with one owner, for the length of the test. */
-export async function startWebApp(t: TestContext, settings: Record<string, string> = {}): Promise<WebApp> {
-  const defer = cleanupStack(t);
+export function startWebApp(t: TestContext, settings: Record<string, string> = {}): Promise<WebApp> {
+  return launchWebApp(deferrer(t), settings);
+}
+
+/** startWebApp, stopped (and its database dropped) by `defer`. */
+export async function launchWebApp(defer: Defer, settings: Record<string, string> = {}): Promise<WebApp> {
   const db = await createTestDatabase();
   defer(() => db.drop());
   const email = 'owner@example.test';
@@ -95,7 +102,12 @@ export async function startWebApp(t: TestContext, settings: Record<string, strin
     assert.ok(response.ok, `${method} ${apiPath}: ${response.status} ${text}`);
     return (text ? JSON.parse(text) : undefined) as T;
   };
-  return { base, db, organizationId: owner.organizationId, tenantId: owner.tenantId, email, password, token, api, output: started.output };
+  const raw = async (apiPath: string): Promise<string> => {
+    const response = await fetch(`${base}${apiPath}`, { headers: { authorization: `Bearer ${token}` } });
+    assert.ok(response.ok, `GET ${apiPath}: ${response.status}`);
+    return response.text();
+  };
+  return { base, db, organizationId: owner.organizationId, tenantId: owner.tenantId, email, password, token, api, raw, output: started.output };
 }
 
 export interface SignedInPage {
@@ -103,6 +115,16 @@ export interface SignedInPage {
   page: Page;
   /** Every HTTP request of the page so far, as `METHOD url` (a WebSocket's frames are not requests). */
   requests: string[];
+  /** Durations of the long tasks Chromium reported on the current document so far (PerformanceObserver `longtask`). */
+  longTasks(): Promise<number[]>;
+}
+
+export interface PageOptions {
+  viewport?: { width: number; height: number };
+  colorScheme?: 'light' | 'dark';
+  as?: Credentials;
+  /** Told of the page's errors and console errors (e.g. t.diagnostic). */
+  report?: (message: string) => void;
 }
 
 export interface Credentials {
@@ -111,21 +133,34 @@ export interface Credentials {
 }
 
 /** A new browser context (closed after the test) whose page signed in (as the app's owner by default) and is at `/`. */
-export async function signedInPage(
-  t: TestContext,
-  browser: Browser,
-  app: WebApp,
-  options: { viewport?: { width: number; height: number }; colorScheme?: 'light' | 'dark'; as?: Credentials } = {},
-): Promise<SignedInPage> {
+export function signedInPage(t: TestContext, browser: Browser, app: WebApp, options: PageOptions = {}): Promise<SignedInPage> {
+  return openSignedInPage(deferrer(t), browser, app, options);
+}
+
+/** signedInPage, its context closed by `defer`. */
+export async function openSignedInPage(defer: Defer, browser: Browser, app: WebApp, options: PageOptions = {}): Promise<SignedInPage> {
   const context = await browser.newContext({ viewport: options.viewport ?? DESKTOP, colorScheme: options.colorScheme ?? 'light' });
   context.setDefaultTimeout(ACTION_TIMEOUT_MS);
   context.setDefaultNavigationTimeout(ACTION_TIMEOUT_MS);
-  t.after(() => context.close());
+  defer(() => context.close());
+  await context.addInitScript(() => {
+    const tasks: number[] = [];
+    (window as unknown as { __longTasks: number[] }).__longTasks = tasks;
+    new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) tasks.push(entry.duration);
+    }).observe({ type: 'longtask', buffered: true });
+  });
   const page = await context.newPage();
   const requests: string[] = [];
   page.on('request', (request) => requests.push(`${request.method()} ${request.url()}`));
+  const { report } = options;
+  if (report) {
+    page.on('pageerror', (error) => report(`page error: ${error.message}`));
+    page.on('console', (message) => message.type() === 'error' && report(`console error: ${message.text()}`));
+  }
   await signIn(page, app, options.as ?? app);
-  return { context, page, requests };
+  const longTasks = () => page.evaluate(() => [...(window as unknown as { __longTasks: number[] }).__longTasks]);
+  return { context, page, requests, longTasks };
 }
 
 /** Signs in with the sign-in form and waits for the dashboard. */

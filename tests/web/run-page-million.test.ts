@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chromiumOrSkip } from '../support/browser';
 import { dockerOrSkip } from '../support/engines';
-import { deferrer, signedInPage, startApp } from './run-page-support';
+import { deferrer, openSignedInPage, launchWebApp } from '../support/web';
 import { measureMillionLines } from './run-page-million';
 
 const LONG_TASK_BOUND_MS = 200;
@@ -18,11 +18,11 @@ test('a million-line log: load, scroll to the end, search and follow the tail wi
   const browser = await chromiumOrSkip(t);
   if (!browser) return;
   const defer = deferrer(t);
-  const app = await startApp(defer);
+  const app = await launchWebApp(defer, { BUILDIT_WORKER_GRACE_MS: '2000' });
   t.diagnostic('BuildIt ready');
   const figures = await measureMillionLines(
     app,
-    () => signedInPage(defer, browser, app, (message) => t.diagnostic(message)),
+    () => openSignedInPage(defer, browser, app, { report: (message) => t.diagnostic(message) }),
     (message) => t.diagnostic(message),
   );
   const longest = Math.max(0, ...figures.longTasks);

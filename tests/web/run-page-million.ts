@@ -7,7 +7,8 @@
 import { performance } from 'node:perf_hooks';
 import type { Page } from 'playwright-core';
 import type { Run } from '../../lib/api/schemas/runs';
-import { IMAGE, startRun, waitForRun, type App, type WatchedPage } from './run-page-support';
+import type { SignedInPage, WebApp } from '../support/web';
+import { IMAGE, startRun, waitForRun } from './run-page-support';
 
 export const MILLION = 1_000_000;
 export const MILLION_KDL = `pipeline "million" { on "manual"; }
@@ -58,8 +59,8 @@ async function waitForLineCount(page: Page, count: number): Promise<void> {
  * time, the page's first render competed for the two cores with the flood of lines it then follows.)
  */
 export async function measureMillionLines(
-  app: App,
-  watched: () => Promise<WatchedPage>,
+  app: WebApp,
+  watched: () => Promise<SignedInPage>,
   progress: (message: string) => void = () => {},
 ): Promise<MillionFigures> {
   const live = await watched();
@@ -100,7 +101,7 @@ export async function measureMillionLines(
 }
 
 /** The whole log as a file, through the raw download (GET .../logs/raw), with the owner's token. */
-export async function downloadRawLog(app: App, runId: string, stageRunId: string): Promise<{ ms: number; bytes: number }> {
+export async function downloadRawLog(app: WebApp, runId: string, stageRunId: string): Promise<{ ms: number; bytes: number }> {
   const start = performance.now();
   const text = await app.raw(`/api/v1/runs/${runId}/stages/${stageRunId}/logs/raw`);
   return { ms: performance.now() - start, bytes: Buffer.byteLength(text) };

@@ -8,19 +8,8 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { chromiumOrSkip } from '../support/browser';
 import { dockerOrSkip } from '../support/engines';
-import {
-  IMAGE,
-  artifactsDir,
-  assertAccessible,
-  deferrer,
-  screenshotBothThemes,
-  signedInPage,
-  stageNode,
-  startApp,
-  startRun,
-  waitForNodeStatus,
-  waitForRun,
-} from './run-page-support';
+import { artifactsDir, assertNoSeriousAxeViolations, screenshots, signedInPage, startWebApp } from '../support/web';
+import { IMAGE, stageNode, startRun, waitForNodeStatus, waitForRun } from './run-page-support';
 
 const LIVE_KDL = `pipeline "live" { on "manual"; }
 stage "build" {
@@ -61,10 +50,9 @@ test('the run page follows a run live, approves, cancels and re-runs failed stag
   if (!(await dockerOrSkip(t))) return;
   const browser = await chromiumOrSkip(t);
   if (!browser) return;
-  const app = await startApp(deferrer(t));
-  const artifacts = artifactsDir();
-  t.diagnostic(`screenshots in ${artifacts}`);
-  const newPage = (t: TestContext) => signedInPage(deferrer(t), browser, app, (message) => t.diagnostic(message));
+  const app = await startWebApp(t, { BUILDIT_WORKER_GRACE_MS: '2000' });
+  const artifacts = artifactsDir(t, 'run-page');
+  const newPage = (t: TestContext) => signedInPage(t, browser, app, { report: (message) => t.diagnostic(message) });
 
   await t.test('live: statuses and log lines as they happen, no request while events arrive, then approve', async (t) => {
     const { page, requests } = await newPage(t);
@@ -91,10 +79,10 @@ test('the run page follows a run live, approves, cancels and re-runs failed stag
     const description = await stageNode(page, 'deploy').evaluate((node) => document.getElementById(node.getAttribute('aria-describedby') ?? '')?.textContent);
     assert.match(description ?? '', /waiting for approval/);
 
-    await screenshotBothThemes(page, artifacts, 'run-waiting-approval');
-    await assertAccessible(page, 'the run page with a stage waiting for approval');
+    await screenshots(page, artifacts, 'run-waiting-approval');
+    await assertNoSeriousAxeViolations(page, 'the run page with a stage waiting for approval');
     await page.evaluate(() => document.documentElement.classList.add('dark'));
-    await assertAccessible(page, 'the run page in the dark theme');
+    await assertNoSeriousAxeViolations(page, 'the run page in the dark theme');
     await page.evaluate(() => document.documentElement.classList.remove('dark'));
 
     // Clicking a node opens its log.
@@ -106,7 +94,7 @@ test('the run page follows a run live, approves, cancels and re-runs failed stag
     await page.locator('section[aria-label="Summary"] [data-status="succeeded"]').waitFor();
     await stageNode(page, 'deploy').click();
     await log.getByText('deployed', { exact: true }).waitFor();
-    await screenshotBothThemes(page, artifacts, 'run-succeeded');
+    await screenshots(page, artifacts, 'run-succeeded');
   });
 
   await t.test('cancel a running run', async (t) => {
