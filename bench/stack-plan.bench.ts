@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createStackRun } from '../lib/stacks/runs';
 import { planPhase } from '../worker/jobs/stack-run/plan';
-import { startTestRouter } from '../tests/stacks/router';
+import { startTestRouter } from '../tests/support/api-router';
 import { packConfiguration } from '../tests/stacks/support';
 import { terraform, terraformDir } from '../tests/stacks/terraform';
 import { terraformBinary } from '../lib/stacks/terraform/binary';

@@ -18,7 +18,7 @@ import { createRunEventPublisher } from '../../lib/realtime/publisher';
 import { readSecretValues } from '../../lib/secrets/store';
 import { seedWorld, VALID_KDL, INVALID_KDL, type World } from '../api/helpers';
 import { createTestDatabase, type TestDatabase } from '../support/db';
-import { startTestApiServer, type TestApiServer } from './router';
+import { startTestRouter, type TestRouter } from '../support/api-router';
 
 /** The API tests' pipeline, with a run variable (a trigger may only set declared variables). */
 const DEMO_KDL = VALID_KDL.replace('stage "build" {', 'variable "GREETING" default="hello"\n\nstage "build" {').replace(
@@ -31,7 +31,7 @@ const bin = path.join(root, 'node_modules/.bin/buildit');
 
 let database: TestDatabase;
 let world: World;
-let server: TestApiServer;
+let server: TestRouter;
 let workerPool: pg.Pool;
 let home: string;
 
@@ -39,7 +39,7 @@ before(async () => {
   database = await createTestDatabase();
   setPrismaForTests(database.prisma);
   world = await seedWorld(database.prisma);
-  server = await startTestApiServer(database);
+  server = await startTestRouter({ realtime: database });
   workerPool = createPool(database.url, { max: 2 });
   home = mkdtempSync(path.join(os.tmpdir(), 'buildit-cli-remote-'));
 });

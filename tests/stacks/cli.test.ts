@@ -13,7 +13,7 @@ import { after, test } from 'node:test';
 import type { JobRunner } from '../../lib/queue/runner';
 import { childEnv } from '../../lib/stacks/terraform/process';
 import { useApiWorld } from '../api/helpers';
-import { startTestRouter, type TestRouter } from './router';
+import { startTestRouter, type TestRouter } from '../support/api-router';
 import { startStackWorker } from './support';
 import { stackConfig, terraformDir, terraformOrSkip } from './terraform';
 

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { after, test } from 'node:test';
 import type { JobRunner } from '../../lib/queue/runner';
 import { useApiWorld } from '../api/helpers';
-import { startTestRouter, type TestRouter } from './router';
+import { startTestRouter, type TestRouter } from '../support/api-router';
 import { api, packConfiguration, startStackWorker, waitForRun } from './support';
 import { stackConfig, terraformDir, terraformOrSkip } from './terraform';
 

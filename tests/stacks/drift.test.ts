@@ -10,7 +10,7 @@ import { after, test } from 'node:test';
 import type { JobRunner } from '../../lib/queue/runner';
 import { Scheduler } from '../../lib/schedule/scheduler';
 import { useApiWorld } from '../api/helpers';
-import { startTestRouter, type TestRouter } from './router';
+import { startTestRouter, type TestRouter } from '../support/api-router';
 import { api, packConfiguration, startStackWorker, waitForRun } from './support';
 import { stackConfig, terraform, terraformDir, terraformOrSkip } from './terraform';
 

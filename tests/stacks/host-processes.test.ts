@@ -12,7 +12,7 @@ import { after, test } from 'node:test';
 import type { JobRunner } from '../../lib/queue/runner';
 import { HOST_PROCESSES_REFUSED } from '../../worker/jobs/stack-run/refused';
 import { useApiWorld } from '../api/helpers';
-import { startTestRouter, type TestRouter } from './router';
+import { startTestRouter, type TestRouter } from '../support/api-router';
 import { api, packConfiguration, startStackWorker, waitForRun } from './support';
 import { terraformDir } from './terraform';
 

@@ -11,7 +11,7 @@ import { after, test } from 'node:test';
 import type { JobRunner } from '../../lib/queue/runner';
 import { useApiWorld } from '../api/helpers';
 import { dumpDatabase } from '../secrets/support';
-import { startTestRouter, type TestRouter } from './router';
+import { startTestRouter, type TestRouter } from '../support/api-router';
 import { answers, api, packConfiguration, startStackWorker, waitForRun } from './support';
 import { stackConfig, terraform, terraformDir, terraformOrSkip } from './terraform';
 

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { createUserWithToken, useApiWorld, type SeededUser } from '../api/helpers';
-import { startTestRouter, type TestRouter } from './router';
+import { startTestRouter, type TestRouter } from '../support/api-router';
 import { stackConfig, terraform, terraformDir, terraformOrSkip } from './terraform';
 
 process.env.BUILDIT_SECRET_KEY = randomBytes(32).toString('base64');

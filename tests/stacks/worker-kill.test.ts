@@ -14,7 +14,7 @@ import { after, test } from 'node:test';
 import type { JobRunner } from '../../lib/queue/runner';
 import { useApiWorld } from '../api/helpers';
 import { WORKER_LOST_DURING_APPLY } from '../../worker/jobs/stack-run/apply';
-import { startTestRouter, type TestRouter } from './router';
+import { startTestRouter, type TestRouter } from '../support/api-router';
 import { api, packConfiguration, startStackWorker, waitForRun } from './support';
 import { stackConfig, terraformDir, terraformOrSkip } from './terraform';
 

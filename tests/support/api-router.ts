@@ -2,7 +2,9 @@
  * A TEST ROUTER, not a fake API: a node:http server that hands each /api/v1 request to the real route
  * handler module under app/api/v1 (found by walking the directory, as Next does), so the real terraform CLI
  * and the CLI talk to the real handlers over HTTP without a `next build`. LOCK and UNLOCK go through
- * lib/stacks/state/methods.ts exactly as in server.ts.
+ * lib/stacks/state/methods.ts exactly as in server.ts. With `realtime` (the test database), Socket.IO
+ * (attachRealtime) answers on the same port, as in server.ts. Handlers use the test database through
+ * setPrismaForTests.
  */
 import { readdirSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -11,7 +13,10 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import type { RouteHandler } from '../../lib/api/with-api';
+import { attachRealtime, type Realtime } from '../../lib/realtime/server';
 import { lockMethodRoute } from '../../lib/stacks/state/methods';
+import { silentLog } from '../realtime/support';
+import type { TestDatabase } from './db';
 
 type RouteModule = Partial<Record<string, RouteHandler>>;
 
@@ -57,10 +62,12 @@ function match(routes: Awaited<ReturnType<typeof loadRoutes>>, pathname: string)
 
 export interface TestRouter {
   url: string;
+  /** Socket.IO on the router's port, when started with `realtime`. */
+  realtime: Realtime | null;
   stop(): Promise<void>;
 }
 
-export async function startTestRouter(): Promise<TestRouter> {
+export async function startTestRouter(options: { realtime?: TestDatabase } = {}): Promise<TestRouter> {
   const routes = await loadRoutes();
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const lockRoute = lockMethodRoute(req.method, req.url);
@@ -88,11 +95,15 @@ export async function startTestRouter(): Promise<TestRouter> {
   const http = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => res.writeHead(500).end(String(error)));
   });
+  const database = options.realtime;
+  const realtime = database ? await attachRealtime(http, { pool: database.pool, prisma: database.prisma, log: silentLog }) : null;
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   const { port } = http.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
+    realtime,
     async stop() {
+      await realtime?.close();
       http.closeAllConnections();
       await new Promise<void>((resolve) => http.close(() => resolve()));
     },
