@@ -99,38 +99,46 @@ function WorkspaceSwitchers({ returnTo }: { returnTo: string }) {
   return (
     <div className="mt-6 space-y-3 border-t border-slate-200 pt-4 dark:border-slate-800">
       {organizations.length > 1 ? (
-        <form action={switchOrganizationAction}>
-          <label className="block text-xs font-medium uppercase tracking-wide text-slate-500 dark:text-slate-400">
-            Organization
-            <select name="organizationId" defaultValue={organization.id} onChange={(event) => event.currentTarget.form?.requestSubmit()} className={SELECT}>
-              {organizations.map((candidate) => (
-                <option key={candidate.id} value={candidate.id}>
-                  {candidate.name}
-                </option>
-              ))}
-            </select>
-          </label>
-        </form>
+        <Switcher label="Organization" name="organizationId" action={switchOrganizationAction} current={organization.id} choices={organizations} />
       ) : (
-        <p className="text-xs font-medium uppercase tracking-wide text-slate-500 dark:text-slate-400">
+        <p className={LABEL}>
           Organization <span className="mt-1 block text-sm normal-case tracking-normal text-slate-900 dark:text-slate-100">{organization.name}</span>
         </p>
       )}
       {tenants.length > 0 ? (
-        <form action={switchTenantAction}>
+        <Switcher label="Tenant" name="tenantId" action={switchTenantAction} current={tenant?.id} choices={tenants}>
           <input type="hidden" name="returnTo" value={returnTo} />
-          <label className="block text-xs font-medium uppercase tracking-wide text-slate-500 dark:text-slate-400">
-            Tenant
-            <select name="tenantId" defaultValue={tenant?.id} onChange={(event) => event.currentTarget.form?.requestSubmit()} className={SELECT}>
-              {tenants.map((candidate) => (
-                <option key={candidate.id} value={candidate.id}>
-                  {candidate.name}
-                </option>
-              ))}
-            </select>
-          </label>
-        </form>
+        </Switcher>
       ) : null}
     </div>
+  );
+}
+
+const LABEL = 'block text-xs font-medium uppercase tracking-wide text-slate-500 dark:text-slate-400';
+
+interface SwitcherProps {
+  label: string;
+  name: string;
+  action: (form: FormData) => Promise<void>;
+  current: string | undefined;
+  choices: ReadonlyArray<{ id: string; name: string }>;
+  children?: ReactNode;
+}
+
+function Switcher({ label, name, action, current, choices, children }: SwitcherProps) {
+  return (
+    <form action={action}>
+      {children}
+      <label className={LABEL}>
+        {label}
+        <select name={name} defaultValue={current} onChange={(event) => event.currentTarget.form?.requestSubmit()} className={SELECT}>
+          {choices.map((choice) => (
+            <option key={choice.id} value={choice.id}>
+              {choice.name}
+            </option>
+          ))}
+        </select>
+      </label>
+    </form>
   );
 }

@@ -12,6 +12,7 @@ import { formatDuration, formatTime, runDurationMs } from '../runs-list/format';
 import { RunStatusBadge } from '../runs-list/run-status';
 import { pipelineKeys, runsPath, type RunFilters, type RunStatus, type RunSummary } from './api';
 import { isLater, useLiveRunStatus, type ApplyChange } from './live-status';
+import { ColumnHeaders } from '../table';
 
 const applyToRun: ApplyChange<RunSummary> = (run, change) => {
   if (run.id !== change.runId || !isLater(run.status, change.status)) return run;
@@ -72,28 +73,7 @@ export function RunsSection({ pipelineId, tenantId }: { pipelineId: string; tena
           <div className="overflow-x-auto rounded-md border border-slate-200 dark:border-slate-800">
             <table className="min-w-full divide-y divide-slate-200 bg-white text-sm dark:divide-slate-800 dark:bg-slate-900">
               <caption className="sr-only">Runs of this pipeline, newest first</caption>
-              <thead className="text-left text-slate-700 dark:text-slate-300">
-                <tr>
-                  <th scope="col" className="px-3 py-2 font-medium">
-                    Run
-                  </th>
-                  <th scope="col" className="px-3 py-2 font-medium">
-                    Status
-                  </th>
-                  <th scope="col" className="px-3 py-2 font-medium">
-                    Branch
-                  </th>
-                  <th scope="col" className="px-3 py-2 font-medium">
-                    Event
-                  </th>
-                  <th scope="col" className="px-3 py-2 font-medium">
-                    Created
-                  </th>
-                  <th scope="col" className="px-3 py-2 font-medium">
-                    Duration
-                  </th>
-                </tr>
-              </thead>
+              <ColumnHeaders columns={['Run', 'Status', 'Branch', 'Event', 'Created', 'Duration']} />
               <tbody className="divide-y divide-slate-200 dark:divide-slate-800">
                 {items.map((run) => (
                   <tr key={run.id}>

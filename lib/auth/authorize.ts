@@ -6,8 +6,8 @@
  */
 import type { OrgRole, TenantRole } from '../generated/prisma/enums';
 
-export const ACTIONS = [
-  // On the organization (docs/permissions.md)
+/** Actions on the organization itself (docs/permissions.md); every other action is on one tenant. */
+const ORGANIZATION_ACTION_NAMES = [
   'org.read',
   'org.update',
   'member.list',
@@ -20,7 +20,9 @@ export const ACTIONS = [
   'tenant_member.manage',
   'token.manage_service',
   'audit.read',
-  // On one tenant
+] as const;
+
+const TENANT_ACTION_NAMES = [
   'tenant.read',
   'pipeline.read',
   'pipeline.create',
@@ -36,6 +38,8 @@ export const ACTIONS = [
   'stack.plan',
   'stack.apply',
 ] as const;
+
+export const ACTIONS = [...ORGANIZATION_ACTION_NAMES, ...TENANT_ACTION_NAMES] as const;
 export type Action = (typeof ACTIONS)[number];
 
 /**
@@ -45,21 +49,7 @@ export type Action = (typeof ACTIONS)[number];
 export const SCOPES = ['read', 'runs:trigger', 'pipelines:write', 'secrets:write', 'stacks:plan', 'stacks:apply', 'admin'] as const;
 export type Scope = (typeof SCOPES)[number];
 
-/** Actions on the organization itself; every other action is on one tenant. */
-export const ORGANIZATION_ACTIONS: ReadonlySet<Action> = new Set<Action>([
-  'org.read',
-  'org.update',
-  'member.list',
-  'member.manage',
-  'invitation.manage',
-  'tenant.list',
-  'tenant.create',
-  'tenant.update',
-  'tenant.delete',
-  'tenant_member.manage',
-  'token.manage_service',
-  'audit.read',
-]);
+export const ORGANIZATION_ACTIONS: ReadonlySet<Action> = new Set<Action>(ORGANIZATION_ACTION_NAMES);
 
 /** The scope a token needs for each action. */
 export const ACTION_SCOPE: Readonly<Record<Action, Scope>> = {
