@@ -1,11 +1,12 @@
 'use client';
 // The pipeline as a graph (React Flow, laid out by dagre: ./layout.ts): one node per stage, matrix stages
 // grouped, edges from each need to the stage that needs it. Status colours follow `stages` as it changes
-// (the layout only when the stages or their needs change).
+// (the layout only when the stages or their needs change). The graph is fitted to its box again whenever the
+// box changes size (a window resized, a phone turned), not only when it first appears.
 import '@xyflow/react/dist/style.css';
 import './stage-graph.css';
-import { Controls, ReactFlow, type Edge } from '@xyflow/react';
-import { useEffect, useMemo, useState } from 'react';
+import { Controls, ReactFlow, type Edge, type ReactFlowInstance } from '@xyflow/react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { layoutGraph } from './layout';
 import { MatrixNode, type MatrixFlowNode } from './matrix-node';
 import { StageNode, type StageFlowNode } from './stage-node';
@@ -27,12 +28,14 @@ export interface StageGraphProps {
 }
 
 const NODE_TYPES = { stage: StageNode, matrix: MatrixNode };
+const FIT_VIEW = { padding: 0.15 };
 
 export function StageGraph({ stages, selectedId = null, onSelect, label = 'Pipeline graph', className = 'h-72' }: StageGraphProps) {
   const shape = stages.map((stage) => `${stage.id}\u0000${stage.name}\u0000${stage.needs.join(',')}`).join('\n');
   // Laid out again only when the shape changes (stages, names, needs), not on every status change.
   const layout = useMemo(() => layoutGraph(stages), [shape]);
   const dark = useDarkTheme();
+  const { box, onInit } = useFitOnResize();
 
   const nodes = useMemo(() => {
     const statusOf = new Map(stages.map((stage) => [stage.id, stage.status]));
@@ -62,14 +65,15 @@ export function StageGraph({ stages, selectedId = null, onSelect, label = 'Pipel
   }, [layout, stages]);
 
   return (
-    <div role="figure" aria-label={label} className={`${className} w-full rounded-lg border border-slate-200 dark:border-slate-700`}>
+    <div ref={box} role="figure" aria-label={label} className={`${className} w-full rounded-lg border border-slate-200 dark:border-slate-700`}>
       <ReactFlow
         nodes={nodes}
         edges={edges}
         nodeTypes={NODE_TYPES}
         colorMode={dark ? 'dark' : 'light'}
+        onInit={onInit}
         fitView
-        fitViewOptions={{ padding: 0.15 }}
+        fitViewOptions={FIT_VIEW}
         minZoom={0.2}
         nodesDraggable={false}
         nodesConnectable={false}
@@ -97,4 +101,18 @@ function useDarkTheme(): boolean {
     return () => observer.disconnect();
   }, []);
   return dark;
+}
+
+/** Fits the graph to its box each time the box's size changes. */
+function useFitOnResize() {
+  const box = useRef<HTMLDivElement>(null);
+  const [flow, setFlow] = useState<ReactFlowInstance | null>(null);
+  useEffect(() => {
+    const element = box.current;
+    if (!flow || !element) return;
+    const observer = new ResizeObserver(() => void flow.fitView(FIT_VIEW));
+    observer.observe(element);
+    return () => observer.disconnect();
+  }, [flow]);
+  return { box, onInit: setFlow };
 }
