@@ -9,32 +9,18 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import pino from 'pino';
-import type { JobRunner } from '../../lib/queue/runner';
 import { runPipelineJob, type RunPipelineDeps } from '../../worker/jobs/run-pipeline';
-import { useApiWorld } from '../api/helpers';
 import { RecordingPublisher, runJob, storedLog } from '../runs/helpers';
-import { startTestRouter, type TestRouter } from './router';
-import { api, packConfiguration, startStackWorker, waitForRun } from './support';
+import { api, packConfiguration, useStackWorld, waitForRun } from './support';
 import { stackConfig, terraformDir, terraformOrSkip } from './terraform';
 
 process.env.BUILDIT_SECRET_KEY = randomBytes(32).toString('base64');
 
 const PUBLIC_URL = 'https://buildit.example.test';
 
-let router: TestRouter;
-let worker: JobRunner;
-
-const world = useApiWorld(async ({ database }) => {
-  router = await startTestRouter();
-  worker = startStackWorker(database, router.url, { cancelGraceMs: 3_000 });
-  await worker.start();
-});
-after(async () => {
-  await worker?.stop({ graceMs: 1_000 });
-  await router?.stop();
-});
+const world = useStackWorld({ cancelGraceMs: 3_000 });
 
 const admin = () => world.world.adminA.token;
 const tenantId = () => world.world.tenantA;

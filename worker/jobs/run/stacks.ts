@@ -137,6 +137,7 @@ async function follow(
   const link = `${options.publicUrl.replace(/\/$/, '')}/stacks/runs/${found.runId}`;
   let seen: StackRunStatus | null = null;
   let summarized = false;
+  let approvalShown = false;
   for (;;) {
     if (request.signal.aborted) return stop(options, actor, request, found.runId);
     const row = await readStackRun(options.prisma, found.runId).catch((error: unknown) => {
@@ -151,6 +152,11 @@ async function follow(
       if (!summarized && row.changeSummary !== null) {
         summarized = true;
         for (const line of planLines(row)) await request.log(line);
+      }
+      // An approval is shown even when the poll missed the short `approved` status (it is on the row).
+      if (!approvalShown && APPROVED_STATUSES.includes(row.status)) {
+        approvalShown = true;
+        await request.log(row.approvedBy ? `approved by ${row.approvedBy.name ?? row.approvedBy.email}` : 'approved (the stack applies automatically)');
       }
       if (row.status !== seen) {
         seen = row.status;
@@ -184,6 +190,9 @@ async function readStackRun(prisma: PrismaClient, id: string): Promise<StackRunR
   });
 }
 
+/** Statuses of a run that was approved (by a person, or at once on an auto-apply stack). */
+const APPROVED_STATUSES: readonly StackRunStatus[] = ['approved', 'applying', 'applied'];
+
 const ACTION_MARKS: Record<ResourceAction, string> = { create: '+', update: '~', delete: '-', replace: '-/+', read: '<=', 'no-op': ' ' };
 
 /** The change summary, then one line per changed resource (addresses and actions only: values stay on the plan page). */
@@ -203,8 +212,6 @@ function statusLine(row: StackRunRow, action: Action, link: string): string | nu
       return 'planning';
     case 'planned':
       return action === 'plan' ? null : `waiting for approval: review and approve the plan at ${link}`;
-    case 'approved':
-      return row.approvedBy ? `approved by ${row.approvedBy.name ?? row.approvedBy.email}` : 'approved (the stack applies automatically)';
     case 'applying':
       return 'applying';
     case 'applied':
