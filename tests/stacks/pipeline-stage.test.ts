@@ -2,7 +2,7 @@
  * The pipeline stage `stack "SLUG" action="plan|apply"` end to end: pipelines created and triggered through
  * the API, the worker's real `run` job (worker/jobs/run-pipeline.ts), the stack worker running the real
  * terraform on configurations of `terraform_data` only. A plan stage shows the change summary and leaves the
- * plan run `planned`; an apply on an auto-apply stack lands its outputs; an apply waits for approval through
+ * plan run `planned`; an apply on an auto-apply stack lands its outputs (and a destroy goes alike); an apply waits for approval through
  * the API, across a worker restart that waits for the same stack run; cancelling the pipeline run cancels
  * the stack run; a stack name unknown to the tenant is refused when the pipeline is saved, and fails the
  * stage when it is known only at run time.
@@ -112,7 +112,7 @@ test('a plan stage queues a plan run of the stack as the pipeline run, shows the
   assert.deepEqual(audit?.details, { stackId: stack.id, kind: 'plan', number: stackRun.number, pipelineRunId: runId, stage: 'plan' });
 });
 
-test('an apply stage on an auto-apply stack applies at once; the outputs land in the run, the stack and its environment', async (t) => {
+test('an apply stage on an auto-apply stack applies at once; the outputs land in the run, the stack and its environment; destroy alike', async (t) => {
   if (!terraformOrSkip(t)) return;
   const created = await api(
     'POST',
@@ -144,6 +144,16 @@ test('an apply stage on an auto-apply stack applies at once; the outputs land in
   assert.match(log, /^approved \(the stack applies automatically\)$/m);
   assert.match(log, /^applied; outputs: label, password \(sensitive\)$/m);
   assert.ok(!log.includes('default-password'), 'no sensitive value in the stage log');
+
+  // `destroy` goes the same way: a destroy run, applied at once on this stack.
+  const teardown = await triggerPipeline(`pipeline "teardown"\nstage "down" { stack "${stack.slug}" action="destroy"; }\n`);
+  const destroyed = await runPipelineJob(runJob(teardown.runId), { signal: new AbortController().signal }, deps());
+  assert.equal(destroyed.kind === 'ran' && destroyed.result.status, 'succeeded');
+  const down = await stageRow(teardown.stageRunIds.get('down')!);
+  const destroyRun = await world.database.prisma.stackRun.findUniqueOrThrow({ where: { id: down.stackRunId! } });
+  assert.deepEqual([down.status, destroyRun.kind, destroyRun.status], ['succeeded', 'destroy', 'applied']);
+  assert.match(await stageLog(down.id), /^plan: 0 to add, 0 to change, 2 to destroy, 0 to replace$/m);
+  assert.match(await stageLog(down.id), /^ {2}- terraform_data\.thing \(delete\)$/m);
 });
 
 test('an apply stage waits for approval through the API; a worker restart meanwhile waits for the same stack run', async (t) => {
