@@ -195,6 +195,26 @@ test('an apply stage waits for approval through the API; a worker restart meanwh
   assert.match(log, /^applied; outputs: label, password \(sensitive\)$/m);
 });
 
+test("a plan that errors fails the stage with the stack run's reason; its dependents are skipped", async (t) => {
+  if (!terraformOrSkip(t)) return;
+  const created = await api('POST', '/api/v1/tenants/{tenantId}/stacks', admin(), { tenantId: tenantId() }, { name: 'Broken' });
+  const stack = created.body as { id: string; slug: string };
+  const configuration = packConfiguration(terraformDir({ 'main.tf': 'resource "terraform_data" "x" {\n' }).dir);
+  const upload = await api('POST', '/api/v1/stacks/{stackId}/runs', admin(), { stackId: stack.id }, { kind: 'plan', configuration });
+  await waitForRun(admin(), (upload.body as { id: string }).id, ['errored']);
+
+  const { runId, stageRunIds } = await triggerPipeline(
+    `pipeline "broken"\nstage "plan" { stack "${stack.slug}"; }\nstage "after" needs="plan" { executor "local"; run "true"; }\n`,
+  );
+  const outcome = await runPipelineJob(runJob(runId), { signal: new AbortController().signal }, deps());
+  assert.equal(outcome.kind === 'ran' && outcome.result.status, 'failed');
+  const stage = await stageRow(stageRunIds.get('plan')!);
+  assert.equal(stage.status, 'failed');
+  assert.match(stage.reason ?? '', /^stack run #2 of "broken" errored: terraform init failed \(exit 1\): see the log$/);
+  assert.match(await stageLog(stage.id), /^stack run #2 of "broken" errored: /m);
+  assert.deepEqual([(await stageRow(stageRunIds.get('after')!)).status], ['skipped']);
+});
+
 test('cancelling the pipeline run cancels the stack run its stage waits for', async (t) => {
   if (!terraformOrSkip(t)) return;
   const stack = await stackWithConfiguration('Queue');
