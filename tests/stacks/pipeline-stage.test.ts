@@ -101,6 +101,8 @@ test('a plan stage queues a plan run of the stack as the pipeline run, shows the
     [stackRun.stackId, stackRun.kind, stackRun.status, stackRun.event, stackRun.triggeredBy, stackRun.triggeredById],
     [stack.id, 'plan', 'planned', 'pipeline', `pipeline-run:${runId}/plan`, world.world.adminA.userId],
   );
+  const shown = (await api('GET', '/api/v1/runs/{runId}', admin(), { runId })).body as { stages: Array<{ stageId: string; stackRunId: string | null }> };
+  assert.equal(shown.stages.find((s) => s.stageId === 'plan')?.stackRunId, stackRun.id, 'the API names the stack run of the stage');
   const log = await stageLog(stage.id);
   assert.match(log, new RegExp(`^queued stack run #${stackRun.number} of "${stack.slug}" \\(plan\\): ${PUBLIC_URL}/stacks/runs/${stackRun.id}$`, 'm'));
   assert.match(log, /^plan: 2 to add, 0 to change, 0 to destroy, 0 to replace$/m);
