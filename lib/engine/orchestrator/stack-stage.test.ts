@@ -79,7 +79,6 @@ test("cancelling the run stops the stack stage's wait (the runner cancels its st
   const cancel = new AbortController();
   const { result } = run([stackStage('infra')], waitForStop(seen), cancel.signal);
   while (seen.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
-  assert.equal(seen[0]!.resumed, false);
   cancel.abort();
   const outcome = await result;
   assert.equal(outcome.status, 'cancelled');

@@ -47,7 +47,7 @@ export async function executeStackStage(
   const timer =
     timeoutMs === null ? undefined : setTimeout(() => stop.abort({ status: 'failed', reason: `timed out after ${formatDuration(timeoutMs)}` }), timeoutMs);
   try {
-    const outcome = await ctx.stacks({ stageId: stage.id, stack, signal: stop.signal, resumed: resumed !== undefined, log: (line) => log('stdout', line) });
+    const outcome = await ctx.stacks({ stageId: stage.id, stack, signal: stop.signal, log: (line) => log('stdout', line) });
     // A stack run that ended well before the stop took effect stays a success; otherwise the stop says why.
     if (stop.signal.aborted && outcome.status !== 'succeeded') return result(1, stopOutcome(stop.signal.reason));
     return result(1, { status: outcome.status, exitCode: null, ...(outcome.reason === undefined ? {} : { reason: outcome.reason }) });

@@ -51,8 +51,6 @@ export interface StackStageRequest {
   stack: { name: string; action: string };
   /** Aborted when the stage must stop: its reason is a StopRequest (cancel, fail-fast, timeout) unless the worker let go of the run. */
   signal: AbortSignal;
-  /** True when the stage was running under a worker that stopped: wait for the stack run it queued, never queue another. */
-  resumed: boolean;
   /** One log line of the stage (the orchestrator numbers and masks it). */
   log(line: string): Promise<void>;
 }
