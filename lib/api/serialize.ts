@@ -69,6 +69,7 @@ export function stageRunDto(s: StageRun) {
     executor: s.executor,
     reason: s.reason,
     outputs: (s.outputs ?? null) as Record<string, string> | null,
+    stackRunId: s.stackRunId,
     createdAt: s.createdAt,
     startedAt: s.startedAt,
     finishedAt: s.finishedAt,

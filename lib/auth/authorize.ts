@@ -105,8 +105,11 @@ const ORG_ROLE_ACTIONS: Readonly<Record<OrgRole, readonly Action[]>> = {
 
 /** Who is asking: resolved from an API token (lib/auth/authenticate.ts) or a browser session (lib/auth/sessions.ts). */
 export interface Actor {
-  /** `webhook`: a verified webhook delivery, which may only trigger runs of its pipeline's tenant (lib/api/services/webhooks.ts). */
-  kind: 'api_key' | 'session' | 'webhook';
+  /**
+   * `webhook`: a verified webhook delivery, which may only trigger runs of its pipeline's tenant (lib/api/services/webhooks.ts).
+   * `pipeline`: a pipeline run's `stack` stage, which may only queue and cancel stack runs in the run's tenant (worker/jobs/run/stacks.ts).
+   */
+  kind: 'api_key' | 'session' | 'webhook' | 'pipeline';
   /** null for an organization service token, which acts for no user. */
   userId: string | null;
   /** The API token in use; null for a session. */

@@ -13,8 +13,8 @@ import type { StageSpec } from './spec-types';
 
 export interface StageDraft {
   stage: StageSpec;
-  /** Names of the child nodes written in this block. */
-  declared: Set<string>;
+  /** The child nodes written in this block, by name: where the first of each is. */
+  declared: Map<string, Span>;
   extends: { name: string; span: Span } | null;
   /** The file the block is in (its defaults apply to its stages). */
   file: string;
@@ -35,6 +35,15 @@ const SINGLE_NODES: ReadonlyArray<[string, ReadonlyArray<keyof StageSpec>]> = [
 
 /** What `defaults` may set: what applies to every stage alike. */
 export const DEFAULTS_NODES = ['image', 'executor', 'env', 'secret', 'cache', 'timeout', 'retry', 'allow-failure'] as const;
+
+/**
+ * Nodes about a container or its attempts, which a `stack` stage does not have: it only queues a stack run and
+ * waits (terraform runs on a stack worker with the stack's own variables). Written in the stage or its
+ * templates they are errors; from `defaults` (meant for the file's container stages) they are left out.
+ */
+const NOT_FOR_STACK_STAGES = ['image', 'executor', 'env', 'secret', 'cache', 'artifacts', 'service', 'outputs', 'retry'] as const;
+/** What of `defaults` a stack stage takes. */
+const STACK_STAGE_DEFAULTS = new Set(['timeout', 'allow-failure']);
 
 export class TemplateRegistry {
   private readonly templates = new Map<string, StageDraft>();
@@ -68,12 +77,27 @@ export class TemplateRegistry {
 
   /** The stage as written plus its file's defaults and its templates (see the header). */
   resolveStage(draft: StageDraft): StageSpec {
-    let base: StageDraft | null = this.defaults.get(draft.file) ?? null;
     const chain = this.chainOf(draft, []);
-    if (chain) base = base ? merge(base, chain) : chain;
-    const stage = base ? merge(base, draft).stage : draft.stage;
+    const own = chain ? merge(chain, draft) : draft;
+    let defaults = this.defaults.get(draft.file) ?? null;
+    if (defaults && own.stage.kind === 'stack') defaults = stackStageDefaults(defaults);
+    const stage = defaults ? merge(defaults, own).stage : own.stage;
     if (stage.kind === null) draft.reportNoKind?.();
+    if (stage.kind === 'stack') this.reportNotForStacks(own);
     return stage;
+  }
+
+  private reportNotForStacks(own: StageDraft): void {
+    for (const node of NOT_FOR_STACK_STAGES) {
+      const span = own.declared.get(node);
+      if (span === undefined) continue;
+      this.diagnostics.error(
+        span,
+        'stack',
+        `\`${node}\` does not apply to stack stage "${own.stage.name}"`,
+        'a stack stage runs no container: it queues a run of the stack and waits for it; put this in a `run` stage that needs it, or remove it',
+      );
+    }
   }
 
   /** The merged templates `draft` extends, or null when it extends none (or a broken chain, reported). */
@@ -134,7 +158,13 @@ function merge(base: StageDraft, own: StageDraft): StageDraft {
   stage.outputs = byName(base.stage.outputs, own.stage.outputs);
   stage.needs = byName(base.stage.needs, own.stage.needs);
   stage.artifacts = [...base.stage.artifacts.filter((a) => !own.stage.artifacts.some((o) => o.value === a.value)), ...own.stage.artifacts];
-  return { ...own, stage, declared: new Set([...base.declared, ...own.declared]) };
+  return { ...own, stage, declared: new Map([...base.declared, ...own.declared]) };
+}
+
+/** The part of a file's `defaults` a stack stage takes (see NOT_FOR_STACK_STAGES). */
+function stackStageDefaults(defaults: StageDraft): StageDraft {
+  const declared = new Map([...defaults.declared].filter(([node]) => STACK_STAGE_DEFAULTS.has(node)));
+  return { ...defaults, declared, stage: { ...defaults.stage, env: [], secrets: [], caches: [] } };
 }
 
 /** The base's entries whose name the own list does not set, then the own list. */

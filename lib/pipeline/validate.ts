@@ -18,7 +18,7 @@ export const MAX_MATRIX_COMBINATIONS = 256;
  */
 export const MAX_PLANNED_STAGES = 1000;
 /** Stage kinds the engine does not run yet: such a stage fails when it runs (see docs/pipeline-language.md). */
-export const UNSUPPORTED_KINDS = new Set(['build', 'deploy', 'stack']);
+export const UNSUPPORTED_KINDS = new Set(['build', 'deploy']);
 
 export function unsupportedKindReason(kind: string): string {
   return `stage kind "${kind}" is not supported yet`;
@@ -27,6 +27,8 @@ export function unsupportedKindReason(kind: string): string {
 export interface ValidateOptions {
   /** Image for container stages that name none; without it such stages are an error. */
   defaultImage?: string;
+  /** The slugs of the stacks of the tenant the pipeline runs in (the server knows them): a `stack` stage naming another is an error. */
+  stacks?: readonly string[];
 }
 
 export function validatePipeline(spec: PipelineSpec, diagnostics: DiagnosticCollector, options: ValidateOptions = {}): void {
@@ -42,6 +44,7 @@ export function validatePipeline(spec: PipelineSpec, diagnostics: DiagnosticColl
     warnUnreachableWhen(spec, stage, diagnostics);
     checkWhenVariables(spec, stage, diagnostics);
     warnUnsupportedKind(stage, diagnostics);
+    checkStackName(stage, diagnostics, options.stacks);
     checkScriptNames(stage.matrix, 'matrix key', 'BUILDIT_MATRIX_', diagnostics);
   }
   checkScriptNames(
@@ -102,6 +105,21 @@ function warnUnsupportedKind(stage: StageSpec, diagnostics: DiagnosticCollector)
       'such a stage fails when the run reaches it; use `executor "docker"` for now',
     );
   }
+}
+
+/** A stack name without `${...}` is known now; one with it is checked when the stage runs. */
+function checkStackName(stage: StageSpec, diagnostics: DiagnosticCollector, stacks: readonly string[] | undefined): void {
+  const name = stage.stack?.name;
+  if (stacks === undefined || name === undefined || name.value.includes('${') || stacks.includes(name.value)) return;
+  const hint =
+    didYouMean(name.value, stacks, (s) => `"${s}"`) ??
+    (stacks.length === 0
+      ? 'this tenant has no stacks yet: create it first (`buildit stacks create`, or the Stacks page)'
+      : `stacks are ${stacks
+          .slice(0, 8)
+          .map((s) => `"${s}"`)
+          .join(', ')}`);
+  diagnostics.error(name.span, 'stack', `stage "${stage.name}" names stack "${name.value}", which does not exist in this tenant`, hint);
 }
 
 /** `a-b` and `a_b` would be the same environment variable of a run script (see script-env.ts). */

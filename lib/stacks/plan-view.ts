@@ -79,6 +79,13 @@ export function actionOf(actions: readonly string[]): ResourceAction {
   return 'no-op';
 }
 
+/** The one line a plan ends with, in the stack run's log and in the stage that queued it. */
+export function summaryLine(summary: ChangeSummary, changed: boolean): string {
+  return changed
+    ? `plan: ${summary.add} to add, ${summary.change} to change, ${summary.destroy} to destroy, ${summary.replace} to replace`
+    : 'plan: no changes';
+}
+
 /** Whether a sensitivity (or unknown) marker says anything under it is true. */
 function anyTrue(marker: unknown): boolean {
   if (marker === true) return true;

@@ -11,7 +11,9 @@ import { DRIFT_JOB } from '../../lib/stacks/drift';
 import { STACK_RUN_JOB } from '../../lib/stacks/runs';
 import { createStackDriftHandler } from '../../worker/jobs/stack-drift';
 import { createStackRunHandler } from '../../worker/jobs/stack-run';
-import { call, routeHandler, type CallResult } from '../api/helpers';
+import { after } from 'node:test';
+import { call, routeHandler, useApiWorld, type ApiTestContext, type CallResult } from '../api/helpers';
+import { startTestRouter, type TestRouter } from './router';
 import type { HttpMethod } from '../../lib/api/operation';
 import type { TestDatabase } from '../support/db';
 
@@ -44,6 +46,25 @@ export function startStackWorker(
     leaseMs: options.leaseMs ?? 15_000,
     heartbeatMs: Math.min(5_000, Math.floor((options.leaseMs ?? 15_000) / 3)),
   });
+}
+
+/**
+ * The API world (useApiWorld) with the test router serving the state backend and a stack worker started on
+ * its database, both stopped after the file's tests.
+ */
+export function useStackWorld(options: Parameters<typeof startStackWorker>[2] = {}): ApiTestContext {
+  let router: TestRouter | undefined;
+  let worker: JobRunner | undefined;
+  const world = useApiWorld(async ({ database }) => {
+    router = await startTestRouter();
+    worker = startStackWorker(database, router.url, options);
+    await worker.start();
+  });
+  after(async () => {
+    await worker?.stop({ graceMs: 1_000 });
+    await router?.stop();
+  });
+  return world;
 }
 
 /** Every API answer of a test, kept to check that no sensitive value is in any of them. */

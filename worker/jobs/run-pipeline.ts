@@ -18,6 +18,8 @@
  *   declared secret the tenant lacks fails that stage, naming it.
  * - Approvals: an `approval` stage waits (`waiting_approval`) for a person's decision stored by the API
  *   (run/approvals.ts; docs/approvals.md); a worker that takes the run over waits again or finds it.
+ * - Stacks: a `stack` stage queues a run of the stack and waits for it (run/stacks.ts); its id is stored on the
+ *   stage run, so a worker that takes the run over waits for the same stack run.
  * - Cancel: a cancel requested through the API reaches the worker by NOTIFY (lib/runs/cancel-requests.ts)
  *   and stops the run; it ends `cancelled`.
  * - The executor handle (container id, pgid) is stored in StageRun.handleId when an attempt has spawned;
@@ -32,7 +34,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
-import { dataDirFromEnv, workerExecutorsFromEnv, type WorkerExecutorName } from '../../lib/config/env';
+import { dataDirFromEnv, publicUrlFromEnv, workerExecutorsFromEnv, type WorkerExecutorName } from '../../lib/config/env';
 import type { Executor } from '../../lib/engine/executors/types';
 import { runPlan, storageArtifactStore, storageOutputFiles, type ResumedStage, type RunResult } from '../../lib/engine/orchestrator';
 import { CacheStore, HostStorage } from '../../lib/engine/workspace';
@@ -52,6 +54,7 @@ import { runCheckout } from './run/checkout';
 import { CHECKOUT_STAGE_ID } from '../../lib/runs/create-run';
 import { prepareReusedStages } from './run/reuse';
 import { webApprovals } from './run/approvals';
+import { serverStacks } from './run/stacks';
 import { waitForGroup } from '../../lib/runs/groups';
 
 const RunJobPayload = z.object({ runId: z.string().min(1) });
@@ -88,6 +91,10 @@ export interface RunPipelineDeps {
   cancelDeadlineMs?: number;
   /** Milliseconds between reads of a waiting stage's approval decision. Default 1000. */
   approvalPollMs?: number;
+  /** Milliseconds between reads of the stack run a `stack` stage waits for. Default 1000. */
+  stackPollMs?: number;
+  /** The web app's address, for the links to stack runs in stage logs. Default BUILDIT_PUBLIC_URL. */
+  publicUrl?: string;
   logger?: Logger;
 }
 
@@ -117,7 +124,9 @@ export async function runPipelineJob(job: RunPipelineJob, ctx: RunPipelineContex
   const loaded = await prisma.pipelineRun.findUnique({
     where: { id: runId },
     include: {
-      pipeline: { select: { tenantId: true, repository: true, cloneDepth: true, submodules: true, credentialsSecret: true } },
+      pipeline: {
+        select: { tenantId: true, repository: true, cloneDepth: true, submodules: true, credentialsSecret: true, tenant: { select: { organizationId: true } } },
+      },
       stages: true,
     },
   });
@@ -241,6 +250,15 @@ export async function runPipelineJob(job: RunPipelineJob, ctx: RunPipelineContex
         signal: cancel.signal,
         log,
         ...(deps.approvalPollMs !== undefined ? { pollMs: deps.approvalPollMs } : {}),
+      }),
+      stacks: serverStacks({
+        prisma,
+        run: { id: runId, tenantId: loaded.pipeline.tenantId, organizationId: loaded.pipeline.tenant.organizationId, triggeredById: loaded.triggeredById },
+        stageRunIds,
+        detached: () => detached,
+        publicUrl: deps.publicUrl ?? publicUrlFromEnv().href,
+        log,
+        ...(deps.stackPollMs !== undefined ? { pollMs: deps.stackPollMs } : {}),
       }),
       signal: cancel.signal,
       labels: { 'buildit.origin': 'server' },

@@ -78,6 +78,7 @@ export const StageRun = z
       .record(z.string(), z.string())
       .nullable()
       .meta({ description: 'what the stage wrote to `$BUILDIT_OUTPUT` (stages that declare `outputs`), else null' }),
+    stackRunId: Id.nullable().meta({ description: 'the stack run a `stack` stage queued (`GET /api/v1/stack-runs/{id}`), else null' }),
     createdAt: Timestamp,
     startedAt: Timestamp.nullable(),
     finishedAt: Timestamp.nullable(),

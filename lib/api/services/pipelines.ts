@@ -26,10 +26,13 @@ function diagnosticDto(d: Diagnostic) {
   };
 }
 
-/** Parses and validates KDL; 422 `invalid_pipeline` with every diagnostic when it has errors. */
-/** `includes`: the files a config read from a repository includes, by path (see lib/pipeline/includes.ts). */
-export function checkConfig(config: string, file: string, includes?: Record<string, string>): PipelineSpec {
-  const { spec, diagnostics } = loadPipeline(config, file, includes ? includeOptions(file, includes) : {});
+/**
+ * Parses and validates KDL; 422 `invalid_pipeline` with every diagnostic when it has errors. `includes`: the
+ * files a config read from a repository includes, by path (see lib/pipeline/includes.ts). `stacks`: the slugs
+ * of the tenant's stacks, which `stack` stages may name (tenantStacks).
+ */
+export function checkConfig(config: string, file: string, includes?: Record<string, string>, stacks?: readonly string[]): PipelineSpec {
+  const { spec, diagnostics } = loadPipeline(config, file, { ...(includes ? includeOptions(file, includes) : {}), ...(stacks ? { stacks } : {}) });
   if (spec === null) {
     const errors = diagnostics.filter((d) => d.severity === 'error');
     const first = errors[0];
@@ -79,7 +82,7 @@ export async function createPipeline(
   origin: RequestOrigin | null,
 ) {
   await loadTenantFor(prisma, actor, tenantId, 'pipeline.create');
-  if (body.config != null) checkConfig(body.config, body.configPath);
+  if (body.config != null) checkConfig(body.config, body.configPath, undefined, await tenantStacks(prisma, tenantId));
   const slug = body.slug ?? slugify(body.name, 'pipeline');
   const pipeline = await conflictAs(slugTaken(slug), () =>
     prisma.$transaction(async (tx) => {
@@ -125,7 +128,7 @@ export async function updatePipeline(
   const current = await loadPipelineFor(prisma, actor, pipelineId, 'pipeline.update');
   const config = body.config === undefined ? current.config : body.config;
   const configPath = body.configPath ?? current.configPath;
-  if (body.config != null) checkConfig(body.config, configPath);
+  if (body.config != null) checkConfig(body.config, configPath, undefined, await tenantStacks(prisma, current.tenantId));
   if (config === null && (body.repository === undefined ? current.repository : body.repository) === null) {
     throw new ApiError('validation_failed', 422, 'a pipeline needs a `config` (KDL) or a `repository` to read it from', [
       { path: 'config', message: 'a pipeline needs a config or a repository', code: 'custom' },
@@ -171,6 +174,11 @@ export async function deletePipeline(prisma: PrismaClient, actor: Actor, pipelin
 }
 
 /** `include` reads these files (already read from the repository at the run's commit). */
+/** The slugs of a tenant's stacks: what a pipeline's `stack "SLUG"` stages may name. */
+export async function tenantStacks(prisma: PrismaClient, tenantId: string): Promise<string[]> {
+  return (await prisma.stack.findMany({ where: { tenantId }, select: { slug: true }, orderBy: { slug: 'asc' } })).map((stack) => stack.slug);
+}
+
 export function includeOptions(file: string, includes: Record<string, string>): LoadOptions {
   return { pathInRepository: file, readInclude: (path) => (Object.hasOwn(includes, path) ? includes[path]! : null) };
 }

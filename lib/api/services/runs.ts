@@ -23,7 +23,7 @@ import { keysetArgs, toPage } from '../pagination';
 import type { ListRunsQuery, LogsQuery, RerunRunBody, TriggerRunBody } from '../schemas/runs';
 import { TRIGGER_EVENTS } from '../../pipeline/plan-types';
 import { logChunkDto, runDto, runSummaryDto } from '../serialize';
-import { checkConfig, includeOptions, loadPipelineFor } from './pipelines';
+import { checkConfig, includeOptions, loadPipelineFor, tenantStacks } from './pipelines';
 
 /** Interactive transactions of a trigger wait for the pipeline row lock; give them room under bursts. */
 const TRIGGER_TX = { maxWait: 15_000, timeout: 20_000 };
@@ -129,7 +129,8 @@ export async function triggerRun(
   // A config read from the repository that is invalid at this commit: the run is created failed, with the
   // diagnostics as the log of its `config` entry (a stored config is checked on save and stays a 422 here).
   const configFromRepository = pipeline.config === null;
-  const loaded = configFromRepository ? loadPipeline(kdl, pipeline.configPath, includeOptions(pipeline.configPath, includes ?? {})) : null;
+  const stacks = await tenantStacks(prisma, pipeline.tenantId);
+  const loaded = configFromRepository ? loadPipeline(kdl, pipeline.configPath, { ...includeOptions(pipeline.configPath, includes ?? {}), stacks }) : null;
   if (loaded && loaded.spec === null) {
     const missing = missingConfig;
     const lines = missing
@@ -153,7 +154,7 @@ export async function triggerRun(
     }, TRIGGER_TX);
     return runView(prisma, run, stages);
   }
-  const spec = loaded?.spec ?? checkConfig(kdl, pipeline.configPath);
+  const spec = loaded?.spec ?? checkConfig(kdl, pipeline.configPath, undefined, stacks);
 
   const { run, stages } = await prisma
     .$transaction(async (tx) => {

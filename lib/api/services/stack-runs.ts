@@ -16,6 +16,7 @@ import { latestVersionNumber } from '../../stacks/state/versions';
 import { requireTenantAction } from '../access';
 import { recordAudit } from '../audit';
 import type { PrismaClient } from '../db';
+import type { Prisma } from '../../generated/prisma/client';
 import { ApiError, notFound } from '../errors';
 import { keysetArgs, toPage, type PageRequest } from '../pagination';
 import type { CreateStackRunBody } from '../schemas/stack-runs';
@@ -23,6 +24,7 @@ import { RUN_INCLUDE, stackRunDto, stackRunSummaryDto } from './stack-dto';
 import { loadStackFor } from './stacks';
 
 type RunAction = 'stack.read' | 'stack.plan' | 'stack.apply';
+type Tx = Prisma.TransactionClient;
 
 async function loadRunFor(prisma: PrismaClient, actor: Actor, runId: string, action: RunAction) {
   const run = await prisma.stackRun.findUnique({
@@ -59,7 +61,23 @@ export async function createStackRun(
   event: string,
   origin: RequestOrigin | null,
 ) {
-  const stack = await loadStackFor(prisma, actor, stackId, 'stack.plan');
+  const run = await prisma.$transaction((tx) => queueStackRun(tx, actor, stackId, body, { event, origin }));
+  return showRun(prisma, run.id);
+}
+
+export interface QueuedBy {
+  /** api | cli | pipeline */
+  event: string;
+  origin: RequestOrigin | null;
+  /** What queued it when it was not a person's request (`pipeline-run:ID/STAGE`). */
+  triggeredBy?: string;
+  /** Added to the audit row's details. */
+  details?: Record<string, string>;
+}
+
+/** Checks and queues a run (with its job and audit row) in the caller's transaction: the API's and a pipeline stage's way in. */
+export async function queueStackRun(tx: Tx, actor: Actor, stackId: string, body: z.output<typeof CreateStackRunBody>, by: QueuedBy) {
+  const stack = await loadStackFor(tx, actor, stackId, 'stack.plan');
   // On an auto-apply stack, queueing an apply is applying.
   if (stack.autoApply && APPLYING_KINDS.includes(body.kind))
     requireTenantAction(actor, 'stack.apply', { id: stack.tenantId, organizationId: stack.tenant.organizationId }, 'stack');
@@ -67,26 +85,30 @@ export async function createStackRun(
     throw new ApiError('validation_failed', 422, 'this stack reads its configuration from its repository: do not upload one');
   }
   const archive = body.configuration === undefined ? undefined : new Uint8Array(Buffer.from(body.configuration, 'base64'));
-  if (stack.repository === null && archive === undefined && !(await prisma.stackRun.count({ where: { stackId, configArchive: { not: null } } }))) {
+  if (stack.repository === null && archive === undefined && !(await tx.stackRun.count({ where: { stackId, configArchive: { not: null } } }))) {
     throw new ApiError(
       'configuration_required',
       422,
       'this stack has no repository and no configuration was uploaded yet: upload one (`buildit stacks plan STACK DIR`)',
     );
   }
-  const run = await prisma.$transaction(async (tx) => {
-    const created = await createRun(tx, { stackId, kind: body.kind, event, triggeredById: actor.userId, ...(archive ? { configArchive: archive } : {}) });
-    await recordAudit(tx, actor, {
-      action: 'stack.run',
-      tenantId: stack.tenantId,
-      targetType: 'stack_run',
-      targetId: created.id,
-      details: { stackId, kind: body.kind, number: created.number },
-      origin,
-    });
-    return created;
+  const created = await createRun(tx, {
+    stackId,
+    kind: body.kind,
+    event: by.event,
+    triggeredById: actor.userId,
+    ...(by.triggeredBy ? { triggeredBy: by.triggeredBy } : {}),
+    ...(archive ? { configArchive: archive } : {}),
   });
-  return showRun(prisma, run.id);
+  await recordAudit(tx, actor, {
+    action: 'stack.run',
+    tenantId: stack.tenantId,
+    targetType: 'stack_run',
+    targetId: created.id,
+    details: { stackId, kind: body.kind, number: created.number, ...by.details },
+    origin: by.origin,
+  });
+  return created;
 }
 
 export async function getStackRun(prisma: PrismaClient, actor: Actor, runId: string) {

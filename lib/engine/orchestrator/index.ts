@@ -12,6 +12,9 @@ export type {
   ResumedStage,
   RunResult,
   SpawnedAttempt,
+  StackStageOutcome,
+  StackStageRequest,
+  StackStageRunner,
   StageResult,
 } from './types';
 export { selectStages, UnknownStageError } from './select';

@@ -11,7 +11,9 @@
  * Policies (documented in docs/cli-run.md):
  * - A stage starts when every need has succeeded, or failed with `allow-failure` (as GitLab does:
  *   an allowed failure does not block the pipeline, so its dependents run).
- * - A stage of a kind the engine does not run yet (build, deploy, stack) fails without starting.
+ * - A stage of a kind the engine does not run yet (build, deploy) fails without starting.
+ * - A `stack` stage queues a stack run through `stacks` and waits for it (stack-stage.ts); it holds no
+ *   executor, so it does not count against `concurrency`.
  * - A need that failed, was skipped or cancelled skips the stage, with the reason; independent
  *   branches go on. With failFast, the first failure stops the whole run instead.
  * - `when status="always"` stages wait for all their needs to finish, whatever the outcome;
@@ -40,6 +42,7 @@ import { DEFAULT_EXECUTOR, executorFor, UNBUILT_EXECUTORS } from './executor-cho
 import { restoreEachOnce } from './shared-workspace';
 import { envWithOutputs } from './outputs';
 import { executeStage, type StageContext } from './stage';
+import { executeStackStage } from './stack-stage';
 import type { ApprovalDecision, ResumedRunningStage, RunPlanOptions, RunResult, StageResult } from './types';
 
 /** How long `always` stages still run after a run stopped (cancel, fail-fast, pipeline timeout). */
@@ -105,6 +108,7 @@ class PlanRun {
       now: this.now,
       cancelDeadlineMs: options.cancelDeadlineMs ?? 4000,
       ...(options.onSpawned ? { onSpawned: options.onSpawned } : {}),
+      ...(options.stacks ? { stacks: options.stacks } : {}),
     };
   }
 
@@ -250,8 +254,8 @@ class PlanRun {
       // another pass: something moved
     }
     for (const stage of this.stages) {
-      if (this.runningCount() >= this.concurrency) break;
       if (this.phaseOf(stage.id) !== 'queued' || (this.stop && !this.runsAfterStop(stage))) continue;
+      if (stage.kind !== 'stack' && this.runningCount() >= this.concurrency) continue;
       if (this.matrixFull(stage)) continue;
       this.start(stage);
     }
@@ -354,7 +358,11 @@ class PlanRun {
       this.endGraceLater(stage.id, stop);
     }
     const withOutputs = envWithOutputs(stage, (id) => this.resultOf(id));
-    this.track(executeStage(this.stageContext, withOutputs, artifactSources, stop.signal, resumed, notice).then((result) => this.finish(result)));
+    const execution =
+      stage.kind === 'stack'
+        ? executeStackStage(this.stageContext, stage, stop.signal, resumed, notice)
+        : executeStage(this.stageContext, withOutputs, artifactSources, stop.signal, resumed, notice);
+    this.track(execution.then((result) => this.finish(result)));
   }
 
   private track(task: Promise<void>): void {
@@ -412,9 +420,10 @@ class PlanRun {
     return state?.phase === 'finished' ? state.result : undefined;
   }
 
+  /** Stages holding an executor: a stack stage only waits for its stack run. */
   private runningCount(): number {
     let count = 0;
-    for (const state of this.states.values()) if (state.phase === 'running') count++;
+    for (const [id, state] of this.states) if (state.phase === 'running' && this.byId.get(id)!.kind !== 'stack') count++;
     return count;
   }
 }

@@ -22,6 +22,7 @@ import type {
   PreparedOutputFile,
   ResumedRunningStage,
   SpawnedAttempt,
+  StackStageRunner,
   StageResult,
 } from './types';
 
@@ -42,6 +43,7 @@ export interface StageContext {
   now: () => number;
   cancelDeadlineMs: number;
   onSpawned?: (spawned: SpawnedAttempt) => void | Promise<void>;
+  stacks?: StackStageRunner;
 }
 
 /** Thrown by the preparation steps: fails the stage with this reason, no retry. */
@@ -59,25 +61,7 @@ export async function executeStage(
   notice?: string,
 ): Promise<StageResult> {
   const executorName = executorFor(stage, ctx.defaultExecutor);
-  const startedAt = resumed?.startedAt ?? ctx.now();
-  let seq = 0;
-  const log = (stream: LogStream, line: string): Promise<void> =>
-    ctx.events.emit({ type: 'stage.log', stage: stage.id, stream, line: ctx.mask(line), seq: ++seq });
-  const result = (attempts: number, outcome: AttemptOutcome): StageResult => ({
-    id: stage.id,
-    name: stage.name,
-    status: outcome.status,
-    ...(outcome.reason === undefined ? {} : { reason: ctx.mask(outcome.reason) }),
-    exitCode: outcome.exitCode,
-    attempts,
-    durationMs: ctx.now() - startedAt,
-    executor: executorName,
-    allowFailure: stage.allowFailure,
-  });
-
-  // A resumed attempt was already reported started (and prepared) by the worker that began it.
-  if (!resumed) await ctx.events.emit({ type: 'stage.started', stage: stage.id, attempt: 1, executor: executorName });
-  if (notice) await log('system', notice);
+  const { log, result } = await startReporting(ctx, stage, executorName, resumed, notice);
   const caches: PreparedCache[] = [];
   let attempt = resumed?.attempt ?? 1;
   try {
@@ -161,6 +145,37 @@ export async function executeStage(
   } finally {
     await Promise.all(caches.map((cache) => cache.release().catch(() => {})));
   }
+}
+
+/**
+ * A stage's log (numbered, masked) and result, once it has started: `stage.started` is emitted here, except
+ * for a resumed attempt, already reported started (and prepared) by the worker that began it.
+ */
+export async function startReporting(
+  ctx: StageContext,
+  stage: PlannedStage,
+  executorName: string,
+  resumed: ResumedRunningStage | undefined,
+  notice: string | undefined,
+): Promise<{ log: (stream: LogStream, line: string) => Promise<void>; result: (attempts: number, outcome: AttemptOutcome) => StageResult }> {
+  const startedAt = resumed?.startedAt ?? ctx.now();
+  let seq = 0;
+  const log = (stream: LogStream, line: string): Promise<void> =>
+    ctx.events.emit({ type: 'stage.log', stage: stage.id, stream, line: ctx.mask(line), seq: ++seq });
+  const result = (attempts: number, outcome: AttemptOutcome): StageResult => ({
+    id: stage.id,
+    name: stage.name,
+    status: outcome.status,
+    ...(outcome.reason === undefined ? {} : { reason: ctx.mask(outcome.reason) }),
+    exitCode: outcome.exitCode,
+    attempts,
+    durationMs: ctx.now() - startedAt,
+    executor: executorName,
+    allowFailure: stage.allowFailure,
+  });
+  if (!resumed) await ctx.events.emit({ type: 'stage.started', stage: stage.id, attempt: 1, executor: executorName });
+  if (notice) await log('system', notice);
+  return { log, result };
 }
 
 async function setupStep<T>(what: string, step: () => Promise<T>): Promise<T> {

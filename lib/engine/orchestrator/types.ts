@@ -44,6 +44,25 @@ export type ApprovalDecision = boolean | { approved: boolean; reason?: string };
 /** Asked once per `approval` stage when its needs have succeeded; may wait for a person. */
 export type ApprovalPolicy = (stageId: string) => Promise<ApprovalDecision>;
 
+/** What a `stack` stage asks for: a run of the stack, waited for to the end (see StackStageRunner). */
+export interface StackStageRequest {
+  stageId: string;
+  /** The stack's slug (interpolated) and `plan`, `apply` or `destroy`. */
+  stack: { name: string; action: string };
+  /** Aborted when the stage must stop: its reason is a StopRequest (cancel, fail-fast, timeout) unless the worker let go of the run. */
+  signal: AbortSignal;
+  /** One log line of the stage (the orchestrator numbers and masks it). */
+  log(line: string): Promise<void>;
+}
+
+export interface StackStageOutcome {
+  status: 'succeeded' | 'failed' | 'cancelled';
+  reason?: string;
+}
+
+/** Runs `stack` stages: only a server has stacks (worker/jobs/run/stacks.ts); without one such a stage fails, saying so. */
+export type StackStageRunner = (request: StackStageRequest) => Promise<StackStageOutcome>;
+
 export interface RunPlanOptions {
   plan: ExecutionPlan;
   runId: string;
@@ -62,6 +81,8 @@ export interface RunPlanOptions {
   secrets?: Record<string, string>;
   /** Absent = nobody can approve: approval stages are skipped. */
   approvals?: ApprovalPolicy;
+  /** Absent (`buildit run`): `stack` stages fail with the reason. */
+  stacks?: StackStageRunner;
   /** Aborting cancels the run: running stages are stopped, pending ones never start. */
   signal?: AbortSignal;
   /** Cancel everything at the first failure instead of letting independent branches go on. */

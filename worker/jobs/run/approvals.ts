@@ -47,7 +47,8 @@ function answer(decision: { approved: boolean; decidedBy: string | null }): Appr
   return { approved: false, reason: decision.decidedBy ? `approval denied by ${decision.decidedBy}` : 'approval denied' };
 }
 
-function pause(ms: number, signal: AbortSignal): Promise<void> {
+/** Resolves after `ms`, or at once when `signal` aborts. */
+export function pause(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(done, ms);
     function done() {

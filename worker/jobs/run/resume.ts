@@ -8,6 +8,7 @@
  *   (retried when the stage has `retry` left: the old attempt cannot be running any more).
  * - Running stages on an executor whose work dies with its worker's pipes (local): the stage fails
  *   `lost` and is not retried (its process may still run, unsupervised).
+ * - Running `stack` stages wait again for the stack run they queued (stored on the stage run).
  * - Stages that had not started begin again from pending.
  */
 import type { Executor } from '../../../lib/engine/executors/types';
@@ -35,6 +36,11 @@ export async function prepareResume(options: {
     }
     if (row.status !== 'running') continue;
     const base = { state: 'running' as const, attempt: row.attempt, ...(row.startedAt ? { startedAt: row.startedAt.getTime() } : {}) };
+    if (stage.kind === 'stack') {
+      // Nothing runs on an executor: the stage waits again for the stack run stored on its row (run/stacks.ts).
+      resume[row.stageId] = { ...base, handle: null, skipLines: 0, retryLost: false };
+      continue;
+    }
     const executorName = row.executor ?? executorFor(stage);
     const executor = options.executors[executorName];
     if (!executor?.survivesWorker) {

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { recordAudit } from '../../../lib/auth/audit';
 import { Prisma } from '../../../lib/generated/prisma/client';
 import type { Logger } from '../../../lib/log';
-import { planView } from '../../../lib/stacks/plan-view';
+import { planView, summaryLine } from '../../../lib/stacks/plan-view';
 import { APPLYING_KINDS, enqueueStackRunJob, transitionStackRun } from '../../../lib/stacks/runs';
 import { planFileAddress, planJsonAddress, seal } from '../../../lib/stacks/sealed';
 import { mintRunCredential } from '../../../lib/stacks/state/credentials';
@@ -68,9 +68,7 @@ export async function planPhase(deps: StackRunDeps, runId: string, jobSignal: Ab
     const file = seal(planFileAddress(run.stack.tenantId, runId), planFile.toString('base64'));
     const changed = plan.code === 2;
     const { summary } = view;
-    session.log.line(
-      changed ? `plan: ${summary.add} to add, ${summary.change} to change, ${summary.destroy} to destroy, ${summary.replace} to replace` : 'plan: no changes',
-    );
+    session.log.line(summaryLine(summary, changed));
     await session.log.flush();
 
     const autoApply = changed && APPLYING_KINDS.includes(run.kind) && run.stack.autoApply;
