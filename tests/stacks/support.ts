@@ -13,7 +13,7 @@ import { createStackDriftHandler } from '../../worker/jobs/stack-drift';
 import { createStackRunHandler } from '../../worker/jobs/stack-run';
 import { after } from 'node:test';
 import { call, routeHandler, useApiWorld, type ApiTestContext, type CallResult } from '../api/helpers';
-import { startTestRouter, type TestRouter } from './router';
+import { startTestRouter, type TestRouter } from '../support/api-router';
 import type { HttpMethod } from '../../lib/api/operation';
 import type { TestDatabase } from '../support/db';
 
