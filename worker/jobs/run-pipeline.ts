@@ -53,6 +53,7 @@ import { CHECKOUT_STAGE_ID } from '../../lib/runs/create-run';
 import { prepareReusedStages } from './run/reuse';
 import { webApprovals } from './run/approvals';
 import { waitForGroup } from '../../lib/runs/groups';
+import { ServerLocks } from '../../lib/runs/stage-locks';
 
 const RunJobPayload = z.object({ runId: z.string().min(1) });
 
@@ -242,6 +243,7 @@ export async function runPipelineJob(job: RunPipelineJob, ctx: RunPipelineContex
         log,
         ...(deps.approvalPollMs !== undefined ? { pollMs: deps.approvalPollMs } : {}),
       }),
+      locks: new ServerLocks({ prisma, tenantId: loaded.pipeline.tenantId, stageRunIds }),
       signal: cancel.signal,
       labels: { 'buildit.origin': 'server' },
       ...(deps.concurrency !== undefined ? { concurrency: deps.concurrency } : {}),

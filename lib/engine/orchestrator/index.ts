@@ -14,5 +14,6 @@ export type {
   SpawnedAttempt,
   StageResult,
 } from './types';
+export { RunLocks, type HeldLock, type LockHolder, type LockRequest, type StageLocks } from './locks';
 export { selectStages, UnknownStageError } from './select';
 export { storageArtifactStore, storageOutputFiles } from './workspace-stores';

@@ -40,6 +40,7 @@ import { DEFAULT_EXECUTOR, executorFor, UNBUILT_EXECUTORS } from './executor-cho
 import { restoreEachOnce } from './shared-workspace';
 import { envWithOutputs } from './outputs';
 import { executeStage, type StageContext } from './stage';
+import { RunLocks, type HeldLock, type StageLocks } from './locks';
 import type { ApprovalDecision, ResumedRunningStage, RunPlanOptions, RunResult, StageResult } from './types';
 
 /** How long `always` stages still run after a run stopped (cancel, fail-fast, pipeline timeout). */
@@ -78,6 +79,7 @@ class PlanRun {
   /** When `always` stages stop getting time after a run stopped (ms, `now()` clock). */
   private graceDeadline = 0;
   private readonly graceTimers = new Map<string, NodeJS.Timeout>();
+  private readonly locks: StageLocks;
 
   constructor(private readonly options: RunPlanOptions) {
     this.stages = options.plan.stages;
@@ -87,6 +89,7 @@ class PlanRun {
       this.states.set(stage.id, resumed?.state === 'finished' ? { phase: 'finished', result: resumed.result } : { phase: 'pending' });
     }
     this.now = options.now ?? Date.now;
+    this.locks = options.locks ?? new RunLocks(options.runId);
     this.events = new EventStream(options.sink, options.runId, this.now);
     this.concurrency = Math.max(1, options.plan.concurrency ?? options.concurrency ?? os.availableParallelism());
     const secrets = options.secrets ?? {};
@@ -354,7 +357,44 @@ class PlanRun {
       this.endGraceLater(stage.id, stop);
     }
     const withOutputs = envWithOutputs(stage, (id) => this.resultOf(id));
-    this.track(executeStage(this.stageContext, withOutputs, artifactSources, stop.signal, resumed, notice).then((result) => this.finish(result)));
+    this.track(
+      this.withLock(stage, stop, resumed).then(async (held) => {
+        if (held === null) return;
+        try {
+          await this.finish(await executeStage(this.stageContext, withOutputs, artifactSources, stop.signal, resumed, notice));
+        } finally {
+          await held?.release();
+        }
+      }),
+    );
+  }
+
+  /**
+   * The stage's lock, taken before it starts (so no two holders' started..finished times overlap): the
+   * stage keeps its slot while it waits. Null when it must not run (the run stopped while it waited; it
+   * is finished here); undefined when it has no lock. A resumed stage that lost its lock while its
+   * worker was gone is stopped at once, with the reason.
+   */
+  private async withLock(stage: PlannedStage, stop: AbortController, resumed?: ResumedRunningStage): Promise<HeldLock | undefined | null> {
+    if (stage.lock === undefined) return undefined;
+    const request = { stageId: stage.id, lock: stage.lock };
+    if (resumed) {
+      const held = this.locks.resume ? await this.locks.resume(request) : undefined;
+      if (held && 'lost' in held) {
+        stop.abort({ status: 'cancelled', reason: held.lost } satisfies StopRequest);
+        return undefined;
+      }
+      return held;
+    }
+    try {
+      return await this.locks.acquire(request, stop.signal, (holder) =>
+        this.events.emit({ type: 'stage.waiting_lock', stage: stage.id, lock: stage.lock!, holder }),
+      );
+    } catch (error) {
+      const reason = stop.signal.aborted ? stopReason(stop.signal.reason) : `could not take lock "${stage.lock}": ${messageOf(error)}`;
+      await this.finishUnstarted(stage, stop.signal.aborted ? 'cancelled' : 'failed', reason);
+      return null;
+    }
   }
 
   private track(task: Promise<void>): void {
@@ -422,6 +462,12 @@ class PlanRun {
 /** A need lets its dependents run when it succeeded, or failed but was allowed to (GitLab's rule). */
 function needSatisfied(result: StageResult): boolean {
   return result.status === 'succeeded' || (result.status === 'failed' && result.allowFailure);
+}
+
+/** A stage stopped while it waited for its lock was never started. */
+function stopReason(reason: unknown): string {
+  const request = reason as Partial<StopRequest> | undefined;
+  return `not started: ${typeof request?.reason === 'string' ? request.reason : 'cancelled'} (while waiting for its lock)`;
 }
 
 function needVerb(status: StageOutcome): string {
