@@ -1,0 +1,126 @@
+/**
+ * Stage locks through the server: runs of two pipelines triggered by the API's service at once, executed
+ * by two workers under the real job queue (real PostgreSQL, real Docker engine). The stages that share a
+ * lock never hold it at the same time, checked from the stored event times; a waiting stage is shown by
+ * the API with the lock and its holder.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pino from 'pino';
+import { getRun, triggerRun } from '../../lib/api/services/runs';
+import { sleep } from '../../lib/async';
+import { JobRunner } from '../../lib/queue/runner';
+import { parseStoredPlan } from '../../lib/runs/stored-plan';
+import { createTestDatabase, type TestDatabase } from '../support/db';
+import { dockerOrSkip } from '../support/engines';
+import { exampleText } from '../support/language-runs';
+import { RecordingPublisher, seedTenant, type Seeded } from '../runs/helpers';
+import { createRunPipelineHandler } from '../../worker/jobs/run-pipeline';
+
+let db: TestDatabase;
+let seeded: Seeded;
+let scratch: string;
+const silent = pino({ level: 'silent' });
+
+before(async () => {
+  db = await createTestDatabase();
+  seeded = await seedTenant(db.prisma);
+  scratch = mkdtempSync(path.join(os.tmpdir(), 'buildit-language-locks-'));
+});
+
+after(async () => {
+  await db?.drop();
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+const push = (sha: string) => ({ event: 'push' as const, branch: 'main', sha, variables: {} });
+
+async function pipelineWith(slug: string, kdl: string): Promise<string> {
+  return (await db.prisma.pipeline.create({ data: { tenantId: seeded.tenantId, name: slug, slug, config: kdl } })).id;
+}
+
+test('runs of two pipelines never hold one lock at once (event times); a waiting stage shows the lock and its holder', async (t) => {
+  if (!(await dockerOrSkip(t))) return;
+  const publisher = new RecordingPublisher(db.prisma);
+  const handler = createRunPipelineHandler({ prisma: db.prisma, publisher, dataDir: scratch, cancelPollMs: 100, logger: silent });
+  const workers = ['locks-1', 'locks-2'].map(
+    (id) => new JobRunner({ pool: db.pool, workerId: id, handlers: { run: handler }, concurrency: 3, pollMs: 200, log: silent }),
+  );
+  for (const worker of workers) await worker.start();
+  t.after(() => Promise.all(workers.map((worker) => worker.stop({ graceMs: 1_000 }))));
+
+  const app = await pipelineWith('app', (await exampleText('locks')).replace('sleep 5', 'sleep 1'));
+  const other = await pipelineWith(
+    'other',
+    `pipeline "other" { on "push"; }
+stage "release" {
+    image "${(await exampleText('locks')).match(/image "([^"]+)"/)![1]}"
+    lock "production"
+    run "echo releasing; sleep 1"
+}
+`,
+  );
+  const runs = await Promise.all(
+    [app, other, app, other].map((pipelineId, i) => triggerRun(db.prisma, seeded.actor, pipelineId, push(`${i + 1}`.repeat(7)), null)),
+  );
+  const runIds = runs.map((run) => run.id);
+
+  // What the API shows meanwhile: every waitingFor of a stage, as answered.
+  const shown: Array<{ runId: string; stage: string; waitingFor: unknown }> = [];
+  for (let i = 0; i < 900; i++) {
+    const answers = await Promise.all(runIds.map((id) => getRun(db.prisma, seeded.actor, id)));
+    for (const run of answers)
+      for (const stage of run.stages) if (stage.waitingFor) shown.push({ runId: run.id, stage: stage.stageId, waitingFor: stage.waitingFor });
+    if (answers.every((run) => run.finishedAt !== null)) break;
+    await sleep(100);
+  }
+  const finished = await db.prisma.pipelineRun.findMany({ where: { id: { in: runIds } } });
+  assert.deepEqual(
+    finished.map((run) => run.status),
+    runIds.map(() => 'succeeded'),
+  );
+
+  // Holders by lock name (from the stored plans), each with its stage.started..stage.finished event times.
+  const holders = new Map<string, Array<{ who: string; start: number; end: number }>>();
+  for (const run of finished) {
+    for (const stage of parseStoredPlan(run.id, run.plan).stages) {
+      if (stage.lock === undefined) continue;
+      const started = publisher.ofType('stage.started').filter((e) => e.runId === run.id && e.stage === stage.id);
+      const ended = publisher.ofType('stage.finished').filter((e) => e.runId === run.id && e.stage === stage.id);
+      assert.equal(started.length, 1, `${stage.id} of run #${run.number} started once`);
+      const list = holders.get(stage.lock) ?? [];
+      list.push({ who: `${stage.id} of run #${run.number}`, start: Date.parse(started[0]!.time), end: Date.parse(ended[0]!.time) });
+      holders.set(stage.lock, list);
+    }
+  }
+  assert.deepEqual([...holders.keys()].sort(), ['db-eu-main', 'db-us-main', 'production']);
+  assert.equal(holders.get('production')!.length, 4);
+  for (const [lock, list] of holders) {
+    list.sort((a, b) => a.start - b.start);
+    for (let i = 1; i < list.length; i++) {
+      const [before, next] = [list[i - 1]!, list[i]!];
+      assert.ok(next.start >= before.end, `lock "${lock}": ${next.who} started at ${next.start}, before ${before.who} finished at ${before.end}`);
+    }
+  }
+
+  // Some stage waited for "production" while another run's stage held it, and said so (event and API).
+  const waitedEvents = publisher.ofType('stage.waiting_lock').filter((e) => e.lock === 'production' && e.holder !== null);
+  assert.ok(waitedEvents.length >= 1, 'a stage waited for the lock');
+  assert.ok(
+    waitedEvents.some((e) => e.holder!.runId !== e.runId && runIds.includes(e.holder!.runId)),
+    'a waiting stage named a holder in another run',
+  );
+  const apiWaits = shown.filter((s) => (s.waitingFor as { lock: string }).lock === 'production');
+  assert.ok(apiWaits.length >= 1, 'the API showed a stage waiting for "production"');
+  for (const wait of apiWaits) {
+    const waitingFor = wait.waitingFor as { lock: string; runId: string | null; runNumber?: number; stage?: string };
+    if (waitingFor.runId === null) continue; // earlier waiters first, no live holder at that moment
+    const holder = finished.find((run) => run.id === waitingFor.runId);
+    assert.ok(holder, `the holder ${waitingFor.runId} is one of the runs`);
+    assert.equal(waitingFor.runNumber, holder.number);
+    assert.ok(waitingFor.stage === 'deploy' || waitingFor.stage === 'release', `the holder's stage holds the lock (${waitingFor.stage})`);
+  }
+});
