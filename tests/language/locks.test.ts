@@ -16,7 +16,7 @@ import { JobRunner } from '../../lib/queue/runner';
 import { parseStoredPlan } from '../../lib/runs/stored-plan';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { dockerOrSkip } from '../support/engines';
-import { exampleText } from '../support/language-runs';
+import { builditRun, exampleText, scratchDir, stageStatuses } from '../support/language-runs';
 import { RecordingPublisher, seedTenant, type Seeded } from '../runs/helpers';
 import { createRunPipelineHandler } from '../../worker/jobs/run-pipeline';
 
@@ -123,4 +123,36 @@ stage "release" {
     assert.equal(waitingFor.runNumber, holder.number);
     assert.ok(waitingFor.stage === 'deploy' || waitingFor.stage === 'release', `the holder's stage holds the lock (${waitingFor.stage})`);
   }
+});
+
+test('buildit run: the stages of one run that share a lock run one at a time (event times), the waiter says why', async (t) => {
+  if (!(await dockerOrSkip(t))) return;
+  // Enough slots for every stage: only the lock keeps deploy and announce apart.
+  const example = (await exampleText('locks')).replace('sleep 5', 'sleep 1').replace('on "push"', 'on "push"\n    concurrency 8');
+  const image = example.match(/image "([^"]+)"/)![1];
+  const text = `${example}
+stage "announce" {
+    needs "test"
+    image "${image}"
+    lock "production"
+    run "echo announcing; sleep 1"
+}
+`;
+  const dir = await scratchDir(t, { 'buildit.kdl': text });
+  const { code, events, stderr } = await builditRun(['--event', 'push'], dir);
+  assert.equal(code, 0, stderr);
+  assert.deepEqual(stageStatuses(events), {
+    test: 'succeeded',
+    deploy: 'succeeded',
+    'migrate[region=eu]': 'succeeded',
+    'migrate[region=us]': 'succeeded',
+    announce: 'succeeded',
+  });
+  const times = (stage: string) =>
+    ['stage.started', 'stage.finished'].map((type) => Date.parse(events.find((e) => e.type === type && 'stage' in e && e.stage === stage)!.time));
+  const [first, second] = [times('deploy'), times('announce')].sort((a, b) => a[0]! - b[0]!);
+  assert.ok(second![0]! >= first![1]!, `the holders of "production" overlap: ${first} and ${second}`);
+  const waited = events.filter((e) => e.type === 'stage.waiting_lock');
+  assert.equal(waited.length, 1);
+  assert.equal(waited[0]!.type === 'stage.waiting_lock' && waited[0]!.lock, 'production');
 });
