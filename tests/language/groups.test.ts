@@ -5,49 +5,19 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import pino from 'pino';
 import { getRun, triggerRun } from '../../lib/api/services/runs';
 import { sleep } from '../../lib/async';
-import { JobRunner } from '../../lib/queue/runner';
-import { createTestDatabase, type TestDatabase } from '../support/db';
 import { dockerOrSkip } from '../support/engines';
 import { exampleText } from '../support/language-runs';
-import { RecordingPublisher, seedTenant, type Seeded } from '../runs/helpers';
-import { createRunPipelineHandler } from '../../worker/jobs/run-pipeline';
+import { push, QueueWorld } from './queue-support';
 
-let db: TestDatabase;
-let seeded: Seeded;
-let scratch: string;
-const silent = pino({ level: 'silent' });
+let world: QueueWorld;
 
 before(async () => {
-  db = await createTestDatabase();
-  seeded = await seedTenant(db.prisma);
-  scratch = mkdtempSync(path.join(os.tmpdir(), 'buildit-language-groups-'));
+  world = await QueueWorld.create('groups');
 });
 
-after(async () => {
-  await db?.drop();
-  rmSync(scratch, { recursive: true, force: true });
-});
-
-/** A worker with `concurrency` slots, started; stopped after the test. */
-async function worker(t: { after: (fn: () => Promise<void>) => void }, id: string, concurrency: number): Promise<JobRunner> {
-  const handler = createRunPipelineHandler({
-    prisma: db.prisma,
-    publisher: new RecordingPublisher(db.prisma),
-    dataDir: scratch,
-    cancelPollMs: 100,
-    logger: silent,
-  });
-  const runner = new JobRunner({ pool: db.pool, workerId: id, handlers: { run: handler }, concurrency, pollMs: 200, log: silent });
-  await runner.start();
-  t.after(() => runner.stop({ graceMs: 1_000 }));
-  return runner;
-}
+after(() => world?.drop());
 
 async function until<T>(what: string, check: () => Promise<T | null | undefined | false>): Promise<T> {
   for (let i = 0; i < 600; i++) {
@@ -58,35 +28,32 @@ async function until<T>(what: string, check: () => Promise<T | null | undefined 
   throw new Error(`timed out waiting for ${what}`);
 }
 
-const stageRunning = (runId: string) => until(`a stage of run ${runId} to run`, () => db.prisma.stageRun.count({ where: { runId, status: 'running' } }));
+const stageRunning = (runId: string) => until(`a stage of run ${runId} to run`, () => world.db.prisma.stageRun.count({ where: { runId, status: 'running' } }));
 const finished = (runIds: string[]) =>
-  until('the runs to finish', async () => (await db.prisma.pipelineRun.count({ where: { id: { in: runIds }, finishedAt: { not: null } } })) === runIds.length);
-
-async function pipelineWith(slug: string, kdl: string): Promise<string> {
-  return (await db.prisma.pipeline.create({ data: { tenantId: seeded.tenantId, name: slug, slug, config: kdl } })).id;
-}
-
-const push = (sha: string) => ({ event: 'push' as const, branch: 'main', sha, variables: {} });
+  until(
+    'the runs to finish',
+    async () => (await world.db.prisma.pipelineRun.count({ where: { id: { in: runIds }, finishedAt: { not: null } } })) === runIds.length,
+  );
 
 /** The first push's deploy is long, the others quick. */
 async function deployPipeline(slug: string, cancelInProgress: boolean, seconds = 4): Promise<string> {
   const kdl = (await exampleText('groups'))
     .replace('sleep 5', `test \${git.short_sha} != 1111111 || sleep ${seconds}`)
     .replace(' cancel-in-progress=#true', cancelInProgress ? ' cancel-in-progress=#true' : '');
-  return pipelineWith(slug, kdl);
+  return world.pipelineWith(slug, kdl);
 }
 
 async function runsOf(pipelineId: string) {
-  return db.prisma.pipelineRun.findMany({ where: { pipelineId }, include: { stages: true }, orderBy: { number: 'asc' } });
+  return world.db.prisma.pipelineRun.findMany({ where: { pipelineId }, include: { stages: true }, orderBy: { number: 'asc' } });
 }
 
 test('two quick pushes to one group with cancel-in-progress: the first is cancelled, the second succeeds after it', async (t) => {
   if (!(await dockerOrSkip(t))) return;
-  await worker(t, 'groups-cancel', 2);
+  await world.worker(t, 'groups-cancel', 2);
   const pipelineId = await deployPipeline('cancelling', true);
-  const first = await triggerRun(db.prisma, seeded.actor, pipelineId, push('1111111'), null);
+  const first = await triggerRun(world.db.prisma, world.seeded.actor, pipelineId, push('1111111'), null);
   await stageRunning(first.id);
-  const second = await triggerRun(db.prisma, seeded.actor, pipelineId, push('2222222'), null);
+  const second = await triggerRun(world.db.prisma, world.seeded.actor, pipelineId, push('2222222'), null);
   await finished([first.id, second.id]);
   const [older, newer] = await runsOf(pipelineId);
   assert.deepEqual([older!.status, newer!.status, older!.concurrencyGroup, newer!.concurrencyGroup], ['cancelled', 'succeeded', 'deploy-main', 'deploy-main']);
@@ -96,13 +63,13 @@ test('two quick pushes to one group with cancel-in-progress: the first is cancel
 
 test('without cancel-in-progress a newer run waits, shown by the API, for the older one, which finishes', async (t) => {
   if (!(await dockerOrSkip(t))) return;
-  await worker(t, 'groups-wait', 2);
+  await world.worker(t, 'groups-wait', 2);
   const pipelineId = await deployPipeline('waiting', false);
-  const first = await triggerRun(db.prisma, seeded.actor, pipelineId, push('1111111'), null);
+  const first = await triggerRun(world.db.prisma, world.seeded.actor, pipelineId, push('1111111'), null);
   await stageRunning(first.id);
-  const second = await triggerRun(db.prisma, seeded.actor, pipelineId, push('2222222'), null);
+  const second = await triggerRun(world.db.prisma, world.seeded.actor, pipelineId, push('2222222'), null);
   const waiting = await until('the API to show the second run waiting', async () => {
-    const run = await getRun(db.prisma, seeded.actor, second.id);
+    const run = await getRun(world.db.prisma, world.seeded.actor, second.id);
     return run.waitingFor !== null && run;
   });
   assert.equal(waiting.status, 'queued');
@@ -111,20 +78,20 @@ test('without cancel-in-progress a newer run waits, shown by the API, for the ol
   const [older, newer] = await runsOf(pipelineId);
   assert.deepEqual([older!.status, newer!.status], ['succeeded', 'succeeded']);
   assert.ok(newer!.stages[0]!.startedAt! >= older!.stages[0]!.finishedAt!, 'the stages of the group never overlap');
-  assert.equal((await getRun(db.prisma, seeded.actor, second.id)).waitingFor, null);
+  assert.equal((await getRun(world.db.prisma, world.seeded.actor, second.id)).waitingFor, null);
 });
 
 test('with one worker slot, a run waiting for its group does not block an unrelated run', async (t) => {
   if (!(await dockerOrSkip(t))) return;
   // Worker 1 runs the group's long run; worker 2, with ONE slot, then gets the waiting run and an unrelated one.
-  await worker(t, 'groups-busy', 1);
+  await world.worker(t, 'groups-busy', 1);
   const pipelineId = await deployPipeline('one-slot', false, 10);
-  const first = await triggerRun(db.prisma, seeded.actor, pipelineId, push('1111111'), null);
+  const first = await triggerRun(world.db.prisma, world.seeded.actor, pipelineId, push('1111111'), null);
   await stageRunning(first.id);
-  const waiting = await triggerRun(db.prisma, seeded.actor, pipelineId, push('2222222'), null);
-  const unrelatedPipeline = await pipelineWith('unrelated', (await exampleText('groups')).replace(/\n\s*group .*\n/, '\n').replace('sleep 5', 'true'));
-  const unrelated = await triggerRun(db.prisma, seeded.actor, unrelatedPipeline, push('3333333'), null);
-  const single = await worker(t, 'groups-one-slot', 1);
+  const waiting = await triggerRun(world.db.prisma, world.seeded.actor, pipelineId, push('2222222'), null);
+  const unrelatedPipeline = await world.pipelineWith('unrelated', (await exampleText('groups')).replace(/\n\s*group .*\n/, '\n').replace('sleep 5', 'true'));
+  const unrelated = await triggerRun(world.db.prisma, world.seeded.actor, unrelatedPipeline, push('3333333'), null);
+  const single = await world.worker(t, 'groups-one-slot', 1);
   assert.equal(single.concurrency, 1);
   await finished([first.id, waiting.id, unrelated.id]);
   const [older, newer] = await runsOf(pipelineId);

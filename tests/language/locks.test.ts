@@ -6,54 +6,30 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import pino from 'pino';
 import { getRun, triggerRun } from '../../lib/api/services/runs';
 import { sleep } from '../../lib/async';
-import { JobRunner } from '../../lib/queue/runner';
 import { parseStoredPlan } from '../../lib/runs/stored-plan';
-import { createTestDatabase, type TestDatabase } from '../support/db';
 import { dockerOrSkip } from '../support/engines';
 import { builditRun, exampleText, scratchDir, stageStatuses } from '../support/language-runs';
-import { RecordingPublisher, seedTenant, type Seeded } from '../runs/helpers';
-import { createRunPipelineHandler } from '../../worker/jobs/run-pipeline';
+import { RecordingPublisher } from '../runs/helpers';
+import { push, QueueWorld } from './queue-support';
 
-let db: TestDatabase;
-let seeded: Seeded;
-let scratch: string;
-const silent = pino({ level: 'silent' });
+let world: QueueWorld;
 
 before(async () => {
-  db = await createTestDatabase();
-  seeded = await seedTenant(db.prisma);
-  scratch = mkdtempSync(path.join(os.tmpdir(), 'buildit-language-locks-'));
+  world = await QueueWorld.create('locks');
 });
 
-after(async () => {
-  await db?.drop();
-  rmSync(scratch, { recursive: true, force: true });
-});
-
-const push = (sha: string) => ({ event: 'push' as const, branch: 'main', sha, variables: {} });
-
-async function pipelineWith(slug: string, kdl: string): Promise<string> {
-  return (await db.prisma.pipeline.create({ data: { tenantId: seeded.tenantId, name: slug, slug, config: kdl } })).id;
-}
+after(() => world?.drop());
 
 test('runs of two pipelines never hold one lock at once (event times); a waiting stage shows the lock and its holder', async (t) => {
   if (!(await dockerOrSkip(t))) return;
+  const { db, seeded } = world;
   const publisher = new RecordingPublisher(db.prisma);
-  const handler = createRunPipelineHandler({ prisma: db.prisma, publisher, dataDir: scratch, cancelPollMs: 100, logger: silent });
-  const workers = ['locks-1', 'locks-2'].map(
-    (id) => new JobRunner({ pool: db.pool, workerId: id, handlers: { run: handler }, concurrency: 3, pollMs: 200, log: silent }),
-  );
-  for (const worker of workers) await worker.start();
-  t.after(() => Promise.all(workers.map((worker) => worker.stop({ graceMs: 1_000 }))));
+  for (const id of ['locks-1', 'locks-2']) await world.worker(t, id, 3, publisher);
 
-  const app = await pipelineWith('app', (await exampleText('locks')).replace('sleep 5', 'sleep 1'));
-  const other = await pipelineWith(
+  const app = await world.pipelineWith('app', (await exampleText('locks')).replace('sleep 5', 'sleep 1'));
+  const other = await world.pipelineWith(
     'other',
     `pipeline "other" { on "push"; }
 stage "release" {
