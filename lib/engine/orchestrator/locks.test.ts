@@ -64,3 +64,36 @@ test('a cancel while a stage waits for its lock: it never starts and says so', a
   assert.equal(stages[1]!.reason, 'not started: run cancelled (while waiting for its lock)');
   assert.equal(sink.of('stage.started', 'b').length, 0);
 });
+
+test('a resumed stage whose lock was taken meanwhile is stopped and fails, with the reason', async () => {
+  const executor = new FakeExecutor();
+  const plan = planOf([stage('deploy', { lock: 'prod' })]);
+  // The work a stopped worker left running.
+  const handle = await executor.spawn({
+    runId: 'run-1',
+    stageId: 'deploy',
+    attempt: 1,
+    image: null,
+    commands: [],
+    services: [],
+    mounts: [],
+    env: { FAKE_SLEEP_MS: '10000' },
+    labels: {},
+  });
+  const lost = 'lost lock "prod": the worker running this stage stopped, its lease expired and stage "deploy" of run #2 took it';
+  const sink = new RecordingSink();
+  const result = await runPlan({
+    plan,
+    runId: 'run-1',
+    executors: { fake: executor },
+    defaultExecutor: 'fake',
+    sink,
+    resume: { deploy: { state: 'running', attempt: 1, handle, skipLines: 0, retryLost: false } },
+    locks: {
+      acquire: () => Promise.reject(new Error('a resumed stage does not ask again')),
+      resume: async () => ({ lost }),
+    },
+  });
+  assert.deepEqual([result.status, result.stages[0]!.status, result.stages[0]!.reason], ['failed', 'failed', lost]);
+  assert.deepEqual(executor.cancelled, [handle.id], 'its work was stopped');
+});

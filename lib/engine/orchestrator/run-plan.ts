@@ -373,7 +373,7 @@ class PlanRun {
    * The stage's lock, taken before it starts (so no two holders' started..finished times overlap): the
    * stage keeps its slot while it waits. Null when it must not run (the run stopped while it waited; it
    * is finished here); undefined when it has no lock. A resumed stage that lost its lock while its
-   * worker was gone is stopped at once, with the reason.
+   * worker was gone is stopped at once and fails, with the reason.
    */
   private async withLock(stage: PlannedStage, stop: AbortController, resumed?: ResumedRunningStage): Promise<HeldLock | undefined | null> {
     if (stage.lock === undefined) return undefined;
@@ -381,7 +381,7 @@ class PlanRun {
     if (resumed) {
       const held = this.locks.resume ? await this.locks.resume(request) : undefined;
       if (held && 'lost' in held) {
-        stop.abort({ status: 'cancelled', reason: held.lost } satisfies StopRequest);
+        stop.abort({ status: 'failed', reason: held.lost } satisfies StopRequest);
         return undefined;
       }
       return held;
