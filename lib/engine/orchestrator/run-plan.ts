@@ -23,6 +23,8 @@
  *   done (or keep running), until the grace period (`alwaysGraceMs`) after the stop, and log that they do.
  * - Stopping the run (cancel, fail-fast, pipeline timeout) cancels running stages and marks every
  *   stage that has not started `cancelled`: none of them starts afterwards.
+ * - A stage with `lock` takes its lock (locks.ts) once it has its slot, before `stage.started`: it keeps
+ *   the slot while it waits (`stage.waiting_lock`), and releases the lock after `stage.finished`.
  * - Run outcome: `cancelled` if cancelled; `failed` on fail-fast, pipeline timeout or any failed
  *   stage without allow-failure; otherwise `succeeded` (skipped stages do not fail a run).
  */
@@ -363,7 +365,8 @@ class PlanRun {
         try {
           await this.finish(await executeStage(this.stageContext, withOutputs, artifactSources, stop.signal, resumed, notice));
         } finally {
-          await held?.release();
+          // A release that fails is harmless: a finished stage holds nothing (ServerLocks counts unfinished ones).
+          await held?.release().catch(() => {});
         }
       }),
     );
