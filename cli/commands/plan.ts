@@ -123,7 +123,7 @@ function describeStage(stage: PlannedStage): string {
   const what = stage.kind === 'run' ? `run${stage.image ? ` in ${stage.image}` : ''}` : stage.kind;
   const optional = new Set(stage.optionalNeeds ?? []);
   const needs = stage.needs.length > 0 ? ` (needs ${stage.needs.map((need) => (optional.has(need) ? `optional ${need}` : need)).join(', ')})` : '';
-  const flags = [stage.approval ? 'approval' : '', stage.allowFailure ? 'allow-failure' : '']
+  const flags = [stage.approval ? 'approval' : '', stage.allowFailure ? 'allow-failure' : '', stage.lock ? `lock "${stage.lock}"` : '']
     .filter(Boolean)
     .map((f) => ` [${f}]`)
     .join('');

@@ -72,6 +72,8 @@ export class HumanPrinter implements EventSink {
         return null;
       case 'stage.waiting_approval':
         return `${this.prefix(event.stage)} ${p.dim('⏸ waiting for approval')}`;
+      case 'stage.waiting_lock':
+        return `${this.prefix(event.stage)} ${p.dim(`⏸ waiting for lock "${event.lock}"${event.holder ? ` (held by ${describeHolder(event.holder)})` : ''}`)}`;
       case 'stage.started': {
         const retry = event.attempt > 1 ? `, attempt ${event.attempt}` : '';
         return `${this.prefix(event.stage)} ${p.dim(`▶ started on ${event.executor}${retry}`)}`;
@@ -125,4 +127,9 @@ export class HumanPrinter implements EventSink {
         .trimEnd();
     return ['', this.palette.bold(format(header)), ...rows.map(format)].join('\n');
   }
+}
+
+/** `stage "deploy" of run #12` (the server knows run numbers), `stage "deploy"` within the same run. */
+export function describeHolder(holder: { runId: string; stage: string; runNumber?: number }): string {
+  return `stage "${holder.stage}"${holder.runNumber === undefined ? '' : ` of run #${holder.runNumber}`}`;
 }

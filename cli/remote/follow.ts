@@ -8,6 +8,7 @@ import type { Run } from '../../lib/api/schemas';
 import { followRun, RealtimeError } from '../../lib/realtime/client';
 import { UsageError } from '../errors';
 import { colorEnabled, createPalette } from '../output/color';
+import { describeHolder } from '../output/sinks';
 import type { ApiClient } from './client';
 import { ApiError } from './errors';
 
@@ -79,6 +80,10 @@ export async function followLogs(api: ApiClient, run: Run, options: LogOptions):
       if (event.type === 'stage.started')
         process.stderr.write(errorPalette.dim(`--- ${event.stage} started (attempt ${event.attempt}, ${event.executor})`) + '\n');
       if (event.type === 'stage.waiting_approval') process.stderr.write(errorPalette.dim(`--- ${event.stage} waits for approval`) + '\n');
+      if (event.type === 'stage.waiting_lock') {
+        const holder = event.holder ? ` (held by ${describeHolder(event.holder)})` : '';
+        process.stderr.write(errorPalette.dim(`--- ${event.stage} waits for lock "${event.lock}"${holder}`) + '\n');
+      }
       if (event.type === 'stage.finished') {
         const paint = event.status === 'succeeded' ? errorPalette.green : event.status === 'failed' ? errorPalette.red : errorPalette.yellow;
         process.stderr.write(paint(`--- ${event.stage} ${event.status}${event.reason ? `: ${event.reason}` : ''}`) + '\n');

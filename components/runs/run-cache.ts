@@ -53,6 +53,7 @@ export function applyRunEvent(run: Run, event: ServerRunEvent): Run {
           executor: event.executor,
           exitCode: null,
           reason: null,
+          waitingFor: null,
           startedAt: stage.startedAt ?? event.time,
           finishedAt: null,
         };
@@ -69,6 +70,10 @@ export function applyRunEvent(run: Run, event: ServerRunEvent): Run {
           ...(event.attempt > 0 ? { attempt: event.attempt } : {}),
         };
       });
+    case 'stage.waiting_lock':
+      return updateStage(run, event.stage, (stage) =>
+        isFinishedStage(stage) || stage.status === 'running' ? stage : { ...stage, waitingFor: { lock: event.lock, ...(event.holder ?? { runId: null }) } },
+      );
     case 'stage.log_chunk':
       return run;
   }

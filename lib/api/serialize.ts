@@ -2,6 +2,8 @@
 import { invitationTenantRoles } from '../auth/invitations';
 import type { Invitation, LogChunk, Organization, Pipeline, PipelineRun, StageRun, Tenant, User } from '../generated/prisma/client';
 import { chunkLines } from '../runs/log-lines';
+import type { z } from 'zod';
+import type { RunWaitingFor, StageWaitingFor } from './schemas';
 
 export function organizationDto(o: Organization) {
   return { id: o.id, slug: o.slug, name: o.name, allowedEmailDomains: o.allowedEmailDomains, createdAt: o.createdAt, updatedAt: o.updatedAt };
@@ -70,6 +72,7 @@ export function stageRunDto(s: StageRun) {
     reason: s.reason,
     outputs: (s.outputs ?? null) as Record<string, string> | null,
     stackRunId: s.stackRunId,
+    waitingFor: (s.status === 'queued' ? (s.waitingFor ?? null) : null) as z.output<typeof StageWaitingFor>,
     createdAt: s.createdAt,
     startedAt: s.startedAt,
     finishedAt: s.finishedAt,
@@ -95,6 +98,7 @@ export function runSummaryDto(r: PipelineRun) {
     pullRequest: r.pullRequest === null ? null : { number: r.pullRequest, sourceBranch: r.sourceBranch ?? '', targetBranch: r.targetBranch ?? '' },
     rerunOfId: r.rerunOfId,
     cancelRequestedAt: r.cancelRequestedAt,
+    waitingFor: (r.status === 'queued' ? (r.waitingFor ?? null) : null) as z.output<typeof RunWaitingFor>,
     createdAt: r.createdAt,
     startedAt: r.startedAt,
     finishedAt: r.finishedAt,

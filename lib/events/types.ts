@@ -33,6 +33,17 @@ export interface StageWaitingApprovalEvent extends EventBase {
   type: 'stage.waiting_approval';
   stage: string;
 }
+/**
+ * A stage with `lock "NAME"` got its slot but another stage run holds the lock: it waits (status stays
+ * `queued`) until the lock is free and its turn comes (then `stage.started`). Emitted again when the holder changes.
+ */
+export interface StageWaitingLockEvent extends EventBase {
+  type: 'stage.waiting_lock';
+  stage: string;
+  lock: string;
+  /** Who holds it now (null: no live holder, earlier waiters go first). */
+  holder: { runId: string; stage: string; runNumber?: number } | null;
+}
 export interface StageStartedEvent extends EventBase {
   type: 'stage.started';
   stage: string;
@@ -67,7 +78,14 @@ export interface RunFinishedEvent extends EventBase {
 }
 
 export type RunEvent =
-  RunStartedEvent | StageQueuedEvent | StageWaitingApprovalEvent | StageStartedEvent | StageLogEvent | StageFinishedEvent | RunFinishedEvent;
+  | RunStartedEvent
+  | StageQueuedEvent
+  | StageWaitingApprovalEvent
+  | StageWaitingLockEvent
+  | StageStartedEvent
+  | StageLogEvent
+  | StageFinishedEvent
+  | RunFinishedEvent;
 
 /** Where the orchestrator sends events: a terminal printer, NDJSON, or the database + Socket.IO. */
 export interface EventSink {

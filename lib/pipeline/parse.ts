@@ -40,13 +40,14 @@ export const STAGE_NODES = [
   'allow-failure',
   'approval',
   'executor',
+  'lock',
   'build',
   'deploy',
   'stack',
 ] as const;
 const STAGE_NODE_NAMES = new Set<string>(STAGE_NODES);
 /** Stage children that may appear once. */
-const SINGLE_STAGE_NODES = new Set(['image', 'matrix', 'timeout', 'retry', 'allow-failure', 'approval', 'executor', 'build', 'deploy', 'stack']);
+const SINGLE_STAGE_NODES = new Set(['image', 'matrix', 'timeout', 'retry', 'allow-failure', 'approval', 'executor', 'lock', 'build', 'deploy', 'stack']);
 
 const STAGE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 export const MAX_RETRY = 10;
@@ -414,6 +415,7 @@ function emptyStage(name: string, span: Span): StageSpec {
     allowFailure: false,
     approval: false,
     executor: null,
+    lock: null,
     build: null,
     deploy: null,
     stack: null,
@@ -587,6 +589,13 @@ const STAGE_CHILD_READERS: Record<string, StageChildReader> = {
       const hint = didYouMean(executor.value, EXECUTORS, (s) => `"${s}"`) ?? `executors are ${EXECUTORS.map((e) => `"${e}"`).join(', ')}`;
       reader.diagnostics.error(executor.span, 'executor', `unknown executor "${executor.value}"`, hint);
     }
+  },
+  lock(reader, stage) {
+    reader.noArgumentsAfter(1);
+    const name = reader.requireString(0, 'a lock name');
+    if (name && name.value.trim() === '')
+      reader.diagnostics.error(name.span, 'lock', 'the lock name is empty', 'name what the stage needs alone, e.g. `lock "production"`');
+    else if (name) stage.lock = reader.text(name);
   },
   build(reader, stage) {
     reader.noArgumentsAfter(0);

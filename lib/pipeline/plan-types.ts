@@ -118,6 +118,11 @@ export interface PlannedStage {
   approval: boolean;
   /** Executor requested by the stage; null = the run's default. */
   executor: ExecutorName | null;
+  /**
+   * `lock "NAME"` (interpolated): the stage runs only while it holds this lock, which at most one stage
+   * run holds at a time in the tenant (on the server; in one run with `buildit run`). Absent = none.
+   */
+  lock?: string;
   build: { context: string; dockerfile: string; tag: string } | null;
   deploy: { environment: string; service: string } | null;
   stack: { name: string; action: string } | null;

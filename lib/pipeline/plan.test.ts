@@ -404,3 +404,15 @@ stage "c" { needs "a" optional=#true; needs "a"; image "a"; run "x"; }
   }
   assert.ok(plan(MATRIX, pushTrigger()).stages.every((s) => !('optionalNeeds' in s)));
 });
+
+test('a lock name that interpolates to nothing is a planning error naming the stage', () => {
+  const spec = load(`pipeline "l"
+variable "target" default=""
+stage "deploy" { image "alpine"; lock "\${var.target}"; run "true"; }
+`);
+  assert.throws(() => plan(spec, pushTrigger()), {
+    name: 'PlanError',
+    message: 'the lock name of stage "deploy" is empty after interpolation ("${var.target}"); give its references values',
+  });
+  assert.equal(plan(spec, pushTrigger({ variables: { target: 'prod' } })).stages[0]!.lock, 'prod');
+});

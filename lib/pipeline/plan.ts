@@ -283,6 +283,15 @@ function renderPipelineText(text: Text, spec: PipelineSpec, trigger: TriggerCont
   });
 }
 
+/** A lock name that interpolates to nothing would make unrelated stages share the lock "": refused. */
+function planLock(context: StageContext, id: string): { lock?: string } {
+  if (context.stage.lock === null) return {};
+  const lock = context.render(context.stage.lock).trim();
+  if (lock === '')
+    throw new PlanError(`the lock name of stage "${id}" is empty after interpolation ("${context.stage.lock.value}"); give its references values`);
+  return { lock };
+}
+
 function appendText(template: SecretTemplate | OutputTemplate, text: string): void {
   if (text === '') return;
   const last = template[template.length - 1];
@@ -396,6 +405,7 @@ function planStage(context: StageContext, id: string, level: number, caches: Map
     allowFailure: stage.allowFailure,
     approval: stage.approval,
     executor: stage.executor,
+    ...planLock(context, id),
     build: stage.build
       ? { context: context.render(stage.build.context), dockerfile: context.render(stage.build.dockerfile), tag: context.render(stage.build.tag) }
       : null,

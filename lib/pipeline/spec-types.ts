@@ -157,6 +157,8 @@ export interface StageSpec {
   allowFailure: boolean;
   approval: boolean;
   executor: ExecutorName | null;
+  /** `lock "NAME"`: at most one stage run holds the lock (name interpolated) at a time in the tenant. */
+  lock: Text | null;
   build: BuildSpec | null;
   deploy: DeploySpec | null;
   stack: StackSpec | null;

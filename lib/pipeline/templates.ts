@@ -31,6 +31,7 @@ const SINGLE_NODES: ReadonlyArray<[string, ReadonlyArray<keyof StageSpec>]> = [
   ['allow-failure', ['allowFailure']],
   ['approval', ['approval']],
   ['executor', ['executor']],
+  ['lock', ['lock']],
 ];
 
 /** What `defaults` may set: what applies to every stage alike. */

@@ -523,6 +523,7 @@ function stageTexts(stage: StageSpec): Text[] {
     ...(stage.build ? [stage.build.context, stage.build.dockerfile, stage.build.tag] : []),
     ...(stage.deploy ? [stage.deploy.environment, stage.deploy.service] : []),
     ...(stage.stack ? [stage.stack.name] : []),
+    ...(stage.lock ? [stage.lock] : []),
   ];
 }
 

@@ -7,6 +7,7 @@ export { renewLease } from './lease';
 export { completeJob } from './complete';
 export { failJob, retryDelaySeconds, MAX_RETRY_DELAY_SECONDS, type FailResult } from './fail';
 export { releaseJob } from './release';
+export { JobDeferred } from './defer';
 export { JobListener, JOBS_CHANNEL, type JobListenerOptions } from './listen';
 export {
   JobRunner,

@@ -13,6 +13,8 @@
 //   the fallback for lost notifications, delayed run_at (retries with backoff) and expired leases.
 //
 // Failure model:
+// - A handler that throws JobDeferred (defer.ts) → the job goes back to the queue, uncounted, due after
+//   the error's delay (release.ts): it frees its slot while it waits for something else.
 // - A handler that throws → failJob (retry with backoff in SQL, then `failed`). A kind without a handler
 //   → the same, with a message saying which kinds this worker handles (a worker of another version may
 //   know it on a retry; a typo ends as `failed` after max_attempts with that message).
@@ -38,6 +40,7 @@ import { failJob } from './fail';
 import { renewLease } from './lease';
 import { JobListener } from './listen';
 import { releaseJob } from './release';
+import { JobDeferred } from './defer';
 
 export interface JobContext {
   /**
@@ -88,6 +91,8 @@ export type JobOutcome =
   | { outcome: 'lost' }
   /** Handed back on stop (queued again, attempt not counted). */
   | { outcome: 'handed-back' }
+  /** The handler deferred it (JobDeferred): queued again, attempt not counted, due at `runAt`. */
+  | { outcome: 'deferred'; reason: string; runAt: Date }
   /** The outcome could not be written (database unreachable until stop): the lease will expire. */
   | { outcome: 'unrecorded'; error?: string };
 
@@ -109,6 +114,7 @@ export interface JobRunnerStats {
   failed: number;
   lost: number;
   handedBack: number;
+  deferred: number;
   unrecorded: number;
   /** Lease-exhausted jobs this runner's claims marked failed. */
   exhausted: number;
@@ -156,6 +162,7 @@ export class JobRunner extends EventEmitter<JobRunnerEvents> {
     failed: 0,
     lost: 0,
     handedBack: 0,
+    deferred: 0,
     unrecorded: 0,
     exhausted: 0,
     claimErrors: 0,
@@ -403,6 +410,7 @@ export class JobRunner extends EventEmitter<JobRunnerEvents> {
     const { job, log } = entry;
     const handler = Object.hasOwn(this.handlers, job.kind) ? this.handlers[job.kind] : undefined;
     let error: string | null = null;
+    let deferred: JobDeferred | null = null;
     try {
       if (!handler) {
         const known = Object.keys(this.handlers).sort();
@@ -413,7 +421,8 @@ export class JobRunner extends EventEmitter<JobRunnerEvents> {
       }
       await handler(job, { signal: entry.controller.signal, workerId: this.workerId, attempt: job.attempts, log });
     } catch (err) {
-      error = messageOf(err);
+      if (err instanceof JobDeferred) deferred = err;
+      else error = messageOf(err);
     }
     if (entry.state !== 'running') {
       // Lost or handed back while the handler ran: its result belongs to nobody.
@@ -421,14 +430,25 @@ export class JobRunner extends EventEmitter<JobRunnerEvents> {
       return;
     }
     entry.state = 'settling';
-    await this.record(entry, error);
+    await this.record(entry, error, deferred);
   }
 
   /** Writes the outcome, retrying through database errors while the heartbeat keeps the lease. */
-  private async record(entry: ActiveJob, error: string | null): Promise<void> {
+  private async record(entry: ActiveJob, error: string | null, deferred: JobDeferred | null): Promise<void> {
     const { job, log } = entry;
     for (let failures = 0; ;) {
       try {
+        if (deferred) {
+          if (await releaseJob(this.pool, job.id, this.workerId, deferred.delayMs)) {
+            this.stats.deferred++;
+            const runAt = new Date(Date.now() + deferred.delayMs);
+            log.info({ reason: deferred.message, runAt }, 'job deferred');
+            this.emit('settled', job, { outcome: 'deferred', reason: deferred.message, runAt });
+          } else {
+            this.markLost(entry, 'job to defer is no longer ours');
+          }
+          return;
+        }
         if (error === null) {
           if (await completeJob(this.pool, job.id, this.workerId)) {
             this.stats.succeeded++;

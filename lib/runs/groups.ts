@@ -3,6 +3,10 @@
  * group runs at a time in a tenant. The state is the runs' own rows (status, group, creation time), so
  * nothing can be left held by a crashed worker: a run holds its group exactly while it is unfinished,
  * and a dead worker's run is resumed (and finished) by the next one.
+ *
+ * A run whose turn has not come is not claimed (it stays `queued`, with `waitingFor`): its job goes back
+ * to the queue (JobDeferred) and takes no worker slot. When a run of a group finishes, a trigger
+ * (migration 20261209100100) makes the group's queued jobs due at once; GROUP_RECHECK_MS is the fallback.
  */
 import type { PrismaClient } from '../generated/prisma/client';
 import type { Tx } from './create-run';
@@ -30,34 +34,18 @@ export async function cancelSupersededRuns(tx: Tx, run: { id: string; tenantId: 
   for (const older of await olderRuns(tx, run)) await requestRunCancel(tx, older.id, run.createdAt);
 }
 
+/** How long a run waiting for its group stays deferred when nothing wakes it earlier (see the migration's trigger). */
+export const GROUP_RECHECK_MS = 10_000;
+
 /**
- * Waits until no older run of the group is unfinished (runs start in the order they were created), or
- * until `signal` aborts. Polls: a group changes hands at most once per run, so a second's delay is fine.
+ * The oldest unfinished run of the group created before this one (runs start in creation order), or
+ * null when it may start. Same creation time: the id breaks the tie, so two such runs never wait for each other.
  */
-export async function waitForGroup(
+export async function groupRunAhead(
   prisma: PrismaClient,
   run: { id: string; tenantId: string; group: string; createdAt: Date },
-  signal: AbortSignal,
-  onWaiting: (runNumbers: number[]) => void,
-  pollMs = 500,
-): Promise<void> {
-  let reported = '';
-  while (!signal.aborted) {
-    const older = await olderRuns(prisma, run);
-    // Same creation time: the id breaks the tie, so two such runs never wait for each other.
-    const ahead = older.filter((o) => o.createdAt < run.createdAt || o.id < run.id);
-    if (ahead.length === 0) return;
-    const numbers = ahead.map((o) => o.number);
-    if (numbers.join() !== reported) onWaiting(numbers);
-    reported = numbers.join();
-    await new Promise<void>((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, pollMs);
-      signal.addEventListener('abort', done, { once: true });
-    });
-  }
+): Promise<{ id: string; number: number } | null> {
+  const older = await olderRuns(prisma, run);
+  const ahead = older.find((o) => o.createdAt < run.createdAt || o.id < run.id);
+  return ahead ? { id: ahead.id, number: ahead.number } : null;
 }

@@ -6,7 +6,7 @@
  * - run.started / run.finished → PipelineRun (status, started_at, finished_at), with a `commit_status` job
  *   for a run started by a forge (runStatusChanged, ./transitions.ts), in the same transaction.
  * - stage.queued / stage.waiting_approval / stage.started / stage.finished → StageRun (status, attempt, exit code, executor,
- *   reason, timestamps).
+ *   reason, timestamps). stage.waiting_lock is only published: the locks (./stage-locks.ts) wrote StageRun.waitingFor.
  * - stage.log lines (already masked by the orchestrator) are batched per stage run into LogChunk rows:
  *   a chunk is written when a stage's buffer reaches `chunkBytes` (64 KiB) or `flushIntervalMs`
  *   (100 ms) after the first buffered line, whichever comes first, with `seq` 1, 2, 3... per stage run

@@ -35,6 +35,7 @@ const PlannedStageSchema = z.object({
   allowFailure: z.boolean(),
   approval: z.boolean(),
   executor: z.enum(['local', 'docker', 'kubernetes']).nullable(),
+  lock: text.min(1).optional(),
   build: z.object({ context: text, dockerfile: text, tag: text }).nullable(),
   deploy: z.object({ environment: text, service: text }).nullable(),
   stack: z.object({ name: text, action: text }).nullable(),

@@ -3,7 +3,7 @@
  * running run). One place, so every status a run or a stage can take is written here or in the sink.
  */
 import type { RunOutcome, RunStatus } from '../events/types';
-import type { PrismaClient } from '../generated/prisma/client';
+import { Prisma, type PrismaClient } from '../generated/prisma/client';
 import type { Tx } from './create-run';
 import { notifyCancelRequested } from './cancel-requests';
 import { isFinishedRunStatus } from './statuses';
@@ -27,7 +27,7 @@ export async function runStatusChanged(tx: Queryable, runId: string): Promise<vo
 export async function claimRun(prisma: PrismaClient, runId: string, current: RunStatus): Promise<RunStatus> {
   if (current !== 'queued') return current;
   return prisma.$transaction(async (tx): Promise<RunStatus> => {
-    const claimed = await tx.pipelineRun.updateMany({ where: { id: runId, status: 'queued' }, data: { status: 'running' } });
+    const claimed = await tx.pipelineRun.updateMany({ where: { id: runId, status: 'queued' }, data: { status: 'running', waitingFor: Prisma.DbNull } });
     if (claimed.count === 1) {
       await runStatusChanged(tx, runId);
       return 'running';

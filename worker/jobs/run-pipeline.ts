@@ -29,8 +29,10 @@
  *   recover, local processes (which cannot be recovered) are stopped. It then throws (the runner drops
  *   the outcome).
  * - Recovery (the job claimed again after a crash, run status `running`): run/resume.ts.
- * - Concurrency group (`group` in the pipeline): the run waits, holding its job, until no older run of
- *   its group in the tenant is unfinished (lib/runs/groups.ts).
+ * - Concurrency group (`group` in the pipeline): while an older run of its group in the tenant is
+ *   unfinished, the run is not claimed: it stays `queued` with `waitingFor`, and its job is deferred
+ *   (JobDeferred) so it takes no worker slot (lib/runs/groups.ts).
+ * - Stage locks (`lock` in a stage): lib/runs/stage-locks.ts.
  */
 import path from 'node:path';
 import { z } from 'zod';
@@ -55,7 +57,9 @@ import { CHECKOUT_STAGE_ID } from '../../lib/runs/create-run';
 import { prepareReusedStages } from './run/reuse';
 import { webApprovals } from './run/approvals';
 import { serverStacks } from './run/stacks';
-import { waitForGroup } from '../../lib/runs/groups';
+import { GROUP_RECHECK_MS, groupRunAhead } from '../../lib/runs/groups';
+import { JobDeferred } from '../../lib/queue/defer';
+import { ServerLocks } from '../../lib/runs/stage-locks';
 
 const RunJobPayload = z.object({ runId: z.string().min(1) });
 
@@ -98,7 +102,11 @@ export interface RunPipelineDeps {
   logger?: Logger;
 }
 
-export type RunPipelineOutcome = { kind: 'nothing_to_do'; reason: string } | { kind: 'ran'; result: RunResult; resumed: boolean };
+export type RunPipelineOutcome =
+  | { kind: 'nothing_to_do'; reason: string }
+  | { kind: 'ran'; result: RunResult; resumed: boolean }
+  /** Not claimed: an older run of its group is unfinished (retry after `delayMs`, or when woken). */
+  | { kind: 'waiting'; reason: string; delayMs: number };
 
 /** The worker's files: run workspaces, artifact stores and caches under the data dir. */
 export function workerStorage(dataDir: string = dataDirFromEnv()): HostStorage {
@@ -110,7 +118,8 @@ export function createRunPipelineHandler(deps: RunPipelineDeps): (job: RunPipeli
   const executors = deps.executors ?? createWorkerExecutors(deps.executorNames ?? workerExecutorsFromEnv(), workerStorage(deps.dataDir));
   const cancelRequests = deps.cancelRequests ?? new CancelRequests({ prisma: deps.prisma, fallbackPollMs: deps.cancelPollMs ?? 1000 });
   return async (job, ctx) => {
-    await runPipelineJob(job, ctx, { ...deps, executors, cancelRequests });
+    const outcome = await runPipelineJob(job, ctx, { ...deps, executors, cancelRequests });
+    if (outcome.kind === 'waiting') throw new JobDeferred(outcome.reason, outcome.delayMs);
   };
 }
 
@@ -131,12 +140,22 @@ export async function runPipelineJob(job: RunPipelineJob, ctx: RunPipelineContex
     },
   });
   if (!loaded) return { kind: 'nothing_to_do', reason: 'the run no longer exists' };
+  const plan = parseStoredPlan(runId, loaded.plan);
+  if (plan.group && loaded.status === 'queued') {
+    const group = { id: runId, tenantId: loaded.pipeline.tenantId, group: plan.group.name, createdAt: loaded.createdAt };
+    const ahead = await groupRunAhead(prisma, group);
+    if (ahead) {
+      const waitingFor = { group: plan.group.name, runId: ahead.id, runNumber: ahead.number };
+      await prisma.pipelineRun.updateMany({ where: { id: runId, status: 'queued' }, data: { waitingFor } });
+      log.info({ waitingFor }, 'waiting for an older run of the group; the job goes back to the queue');
+      return { kind: 'waiting', reason: `run waits for run #${ahead.number} of group "${plan.group.name}"`, delayMs: GROUP_RECHECK_MS };
+    }
+  }
   const status = await claimRun(prisma, runId, loaded.status);
   if (status !== 'running') return { kind: 'nothing_to_do', reason: `the run is ${status}` };
   // Claimed again while running: the worker that ran it died (or handed it back).
   const resuming = loaded.status === 'running';
 
-  const plan = parseStoredPlan(runId, loaded.plan);
   const stageRunIds = new Map(loaded.stages.map((stage) => [stage.stageId, stage.id]));
   // Stage runs of the plan; `@checkout` (and any other `@` entry) is handled here, not by the orchestrator.
   const planRows = loaded.stages.filter((stage) => !stage.stageId.startsWith('@'));
@@ -203,13 +222,6 @@ export async function runPipelineJob(job: RunPipelineJob, ctx: RunPipelineContex
   try {
     await cancelWatch.checked;
     if (ctx.signal.aborted) detach();
-    if (plan.group) {
-      // One run of a group at a time, in creation order (lib/runs/groups.ts); a cancel or a detach ends the wait.
-      const group = { id: runId, tenantId: loaded.pipeline.tenantId, group: plan.group.name, createdAt: loaded.createdAt };
-      await waitForGroup(prisma, group, cancel.signal, (numbers) =>
-        log.info({ group: plan.group!.name, waitingFor: numbers }, 'waiting for older runs of the group'),
-      );
-    }
     const declared = plan.stages.filter((stage) => stage.skip === null).flatMap((stage) => stage.secrets);
     const secrets = await readSecretValues(prisma, loaded.pipeline.tenantId, declared, { dataDir: deps.dataDir });
     const { repository } = loaded.pipeline;
@@ -260,6 +272,7 @@ export async function runPipelineJob(job: RunPipelineJob, ctx: RunPipelineContex
         log,
         ...(deps.stackPollMs !== undefined ? { pollMs: deps.stackPollMs } : {}),
       }),
+      locks: new ServerLocks({ prisma, tenantId: loaded.pipeline.tenantId, stageRunIds }),
       signal: cancel.signal,
       labels: { 'buildit.origin': 'server' },
       ...(deps.concurrency !== undefined ? { concurrency: deps.concurrency } : {}),

@@ -62,6 +62,25 @@ export const LogsQuery = z.object({
   format: z.enum(['json', 'text']).default('json').meta({ description: '`text`: the chunks concatenated as text/plain' }),
 });
 
+export const StageWaitingFor = z
+  .object({
+    lock: z.string(),
+    runId: Id.nullable().meta({ description: 'the run whose stage holds the lock; null: no live holder, stages that asked earlier go first' }),
+    runNumber: z.number().int().optional(),
+    stage: z.string().optional().meta({ description: "the holder's planned stage id" }),
+  })
+  .nullable()
+  .meta({ description: 'set while the stage (status `queued`) waits for its `lock`: the lock and who holds it' });
+
+export const RunWaitingFor = z
+  .object({
+    group: z.string(),
+    runId: Id.meta({ description: 'the oldest unfinished run of the group ahead of this one' }),
+    runNumber: z.number().int(),
+  })
+  .nullable()
+  .meta({ description: 'set while the run (status `queued`) waits for older runs of its concurrency `group`; it takes no worker slot meanwhile' });
+
 export const StageRun = z
   .object({
     id: Id,
@@ -79,6 +98,7 @@ export const StageRun = z
       .nullable()
       .meta({ description: 'what the stage wrote to `$BUILDIT_OUTPUT` (stages that declare `outputs`), else null' }),
     stackRunId: Id.nullable().meta({ description: 'the stack run a `stack` stage queued (`GET /api/v1/stack-runs/{id}`), else null' }),
+    waitingFor: StageWaitingFor,
     createdAt: Timestamp,
     startedAt: Timestamp.nullable(),
     finishedAt: Timestamp.nullable(),
@@ -106,6 +126,7 @@ const runFields = {
     .meta({ description: 'the pull (merge) request a `pull_request` run is for; `branch` is then its target branch and `commitSha` its head commit' }),
   rerunOfId: Id.nullable().meta({ description: 'the run this one re-runs (POST /runs/{runId}/rerun), else null' }),
   cancelRequestedAt: Timestamp.nullable(),
+  waitingFor: RunWaitingFor,
   createdAt: Timestamp,
   startedAt: Timestamp.nullable(),
   finishedAt: Timestamp.nullable(),

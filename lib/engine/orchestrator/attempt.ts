@@ -19,7 +19,8 @@ export interface AttemptOutcome {
 
 /** Why an attempt was stopped from outside; passed as the AbortSignal's reason. */
 export interface StopRequest {
-  status: 'cancelled';
+  /** `failed`: the attempt must not count as done (a resumed stage that lost its lock). */
+  status: 'cancelled' | 'failed';
   reason: string;
 }
 
@@ -110,5 +111,9 @@ function exitOutcome(exit: ExitResult): AttemptOutcome {
 
 function stopOutcome(reason: unknown, exitCode: number | null): AttemptOutcome {
   const request = reason as Partial<StopRequest> | undefined;
-  return { status: 'cancelled', exitCode, reason: typeof request?.reason === 'string' ? request.reason : 'cancelled' };
+  return {
+    status: request?.status === 'failed' ? 'failed' : 'cancelled',
+    exitCode,
+    reason: typeof request?.reason === 'string' ? request.reason : 'cancelled',
+  };
 }

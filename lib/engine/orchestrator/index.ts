@@ -17,5 +17,6 @@ export type {
   StackStageRunner,
   StageResult,
 } from './types';
+export { RunLocks, type HeldLock, type LockHolder, type LockRequest, type StageLocks } from './locks';
 export { selectStages, UnknownStageError } from './select';
 export { storageArtifactStore, storageOutputFiles } from './workspace-stores';

@@ -25,6 +25,8 @@
  *   done (or keep running), until the grace period (`alwaysGraceMs`) after the stop, and log that they do.
  * - Stopping the run (cancel, fail-fast, pipeline timeout) cancels running stages and marks every
  *   stage that has not started `cancelled`: none of them starts afterwards.
+ * - A stage with `lock` takes its lock (locks.ts) once it has its slot, before `stage.started`: it keeps
+ *   the slot while it waits (`stage.waiting_lock`), and releases the lock after `stage.finished`.
  * - Run outcome: `cancelled` if cancelled; `failed` on fail-fast, pipeline timeout or any failed
  *   stage without allow-failure; otherwise `succeeded` (skipped stages do not fail a run).
  */
@@ -43,6 +45,7 @@ import { restoreEachOnce } from './shared-workspace';
 import { envWithOutputs } from './outputs';
 import { executeStage, type StageContext } from './stage';
 import { executeStackStage } from './stack-stage';
+import { RunLocks, type HeldLock, type StageLocks } from './locks';
 import type { ApprovalDecision, ResumedRunningStage, RunPlanOptions, RunResult, StageResult } from './types';
 
 /** How long `always` stages still run after a run stopped (cancel, fail-fast, pipeline timeout). */
@@ -81,6 +84,7 @@ class PlanRun {
   /** When `always` stages stop getting time after a run stopped (ms, `now()` clock). */
   private graceDeadline = 0;
   private readonly graceTimers = new Map<string, NodeJS.Timeout>();
+  private readonly locks: StageLocks;
 
   constructor(private readonly options: RunPlanOptions) {
     this.stages = options.plan.stages;
@@ -90,6 +94,7 @@ class PlanRun {
       this.states.set(stage.id, resumed?.state === 'finished' ? { phase: 'finished', result: resumed.result } : { phase: 'pending' });
     }
     this.now = options.now ?? Date.now;
+    this.locks = options.locks ?? new RunLocks(options.runId);
     this.events = new EventStream(options.sink, options.runId, this.now);
     this.concurrency = Math.max(1, options.plan.concurrency ?? options.concurrency ?? os.availableParallelism());
     const secrets = options.secrets ?? {};
@@ -358,11 +363,49 @@ class PlanRun {
       this.endGraceLater(stage.id, stop);
     }
     const withOutputs = envWithOutputs(stage, (id) => this.resultOf(id));
-    const execution =
-      stage.kind === 'stack'
-        ? executeStackStage(this.stageContext, stage, stop.signal, resumed, notice)
-        : executeStage(this.stageContext, withOutputs, artifactSources, stop.signal, resumed, notice);
-    this.track(execution.then((result) => this.finish(result)));
+    this.track(
+      this.withLock(stage, stop, resumed).then(async (held) => {
+        if (held === null) return;
+        try {
+          const execution =
+            stage.kind === 'stack'
+              ? executeStackStage(this.stageContext, stage, stop.signal, resumed, notice)
+              : executeStage(this.stageContext, withOutputs, artifactSources, stop.signal, resumed, notice);
+          await this.finish(await execution);
+        } finally {
+          // A release that fails is harmless: a finished stage holds nothing (ServerLocks counts unfinished ones).
+          await held?.release().catch(() => {});
+        }
+      }),
+    );
+  }
+
+  /**
+   * The stage's lock, taken before it starts (so no two holders' started..finished times overlap): the
+   * stage keeps its slot while it waits. Null when it must not run (the run stopped while it waited; it
+   * is finished here); undefined when it has no lock. A resumed stage that lost its lock while its
+   * worker was gone is stopped at once and fails, with the reason.
+   */
+  private async withLock(stage: PlannedStage, stop: AbortController, resumed?: ResumedRunningStage): Promise<HeldLock | undefined | null> {
+    if (stage.lock === undefined) return undefined;
+    const request = { stageId: stage.id, lock: stage.lock };
+    if (resumed) {
+      const held = this.locks.resume ? await this.locks.resume(request) : undefined;
+      if (held && 'lost' in held) {
+        stop.abort({ status: 'failed', reason: held.lost } satisfies StopRequest);
+        return undefined;
+      }
+      return held;
+    }
+    try {
+      return await this.locks.acquire(request, stop.signal, (holder) =>
+        this.events.emit({ type: 'stage.waiting_lock', stage: stage.id, lock: stage.lock!, holder }),
+      );
+    } catch (error) {
+      const reason = stop.signal.aborted ? stopReason(stop.signal.reason) : `could not take lock "${stage.lock}": ${messageOf(error)}`;
+      await this.finishUnstarted(stage, stop.signal.aborted ? 'cancelled' : 'failed', reason);
+      return null;
+    }
   }
 
   private track(task: Promise<void>): void {
@@ -431,6 +474,12 @@ class PlanRun {
 /** A need lets its dependents run when it succeeded, or failed but was allowed to (GitLab's rule). */
 function needSatisfied(result: StageResult): boolean {
   return result.status === 'succeeded' || (result.status === 'failed' && result.allowFailure);
+}
+
+/** A stage stopped while it waited for its lock was never started. */
+function stopReason(reason: unknown): string {
+  const request = reason as Partial<StopRequest> | undefined;
+  return `not started: ${typeof request?.reason === 'string' ? request.reason : 'cancelled'} (while waiting for its lock)`;
 }
 
 function needVerb(status: StageOutcome): string {

@@ -5,6 +5,7 @@
 import type { EventSink, RunOutcome, StageOutcome } from '../../events/types';
 import type { ExecutionPlan } from '../../pipeline/plan-types';
 import type { Executor, ExecutorHandle, StageJob } from '../executors/types';
+import type { StageLocks } from './locks';
 
 /** Moves artifacts between stages of one run (see lib/engine/workspace). */
 export interface ArtifactStore {
@@ -79,6 +80,8 @@ export interface RunPlanOptions {
   outputFiles?: OutputFileProvider;
   /** Secret values by name; only the names a stage declares are injected into it, all are masked. */
   secrets?: Record<string, string>;
+  /** Stage locks (`lock "NAME"`); default RunLocks: the stages of this run that share a name run one at a time. */
+  locks?: StageLocks;
   /** Absent = nobody can approve: approval stages are skipped. */
   approvals?: ApprovalPolicy;
   /** Absent (`buildit run`): `stack` stages fail with the reason. */
