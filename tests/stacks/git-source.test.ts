@@ -9,12 +9,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { after, test } from 'node:test';
-import type { JobRunner } from '../../lib/queue/runner';
-import { useApiWorld } from '../api/helpers';
+import { test } from 'node:test';
 import { commitFiles, createRepository } from '../checkout/support';
-import { startTestRouter, type TestRouter } from './router';
-import { api, startStackWorker, waitForRun } from './support';
+import { api, useStackWorld, waitForRun } from './support';
 import { terraformOrSkip } from './terraform';
 
 process.env.BUILDIT_SECRET_KEY = randomBytes(32).toString('base64');
@@ -35,18 +32,7 @@ output "label" {
 }
 `;
 
-let router: TestRouter;
-let worker: JobRunner;
-
-const world = useApiWorld(async ({ database }) => {
-  router = await startTestRouter();
-  worker = startStackWorker(database, router.url);
-  await worker.start();
-});
-after(async () => {
-  await worker?.stop({ graceMs: 1_000 });
-  await router?.stop();
-});
+const world = useStackWorld();
 
 const admin = () => world.world.adminA.token;
 

@@ -11,9 +11,11 @@ import { DRIFT_JOB } from '../../lib/stacks/drift';
 import { STACK_RUN_JOB } from '../../lib/stacks/runs';
 import { createStackDriftHandler } from '../../worker/jobs/stack-drift';
 import { createStackRunHandler } from '../../worker/jobs/stack-run';
-import { call, routeHandler, type CallResult } from '../api/helpers';
+import { after } from 'node:test';
+import { call, routeHandler, useApiWorld, type ApiTestContext, type CallResult } from '../api/helpers';
 import type { HttpMethod } from '../../lib/api/operation';
 import type { TestDatabase } from '../support/db';
+import { startTestRouter, type TestRouter } from './router';
 
 /** `tar -czf` of a directory, base64: the body of an upload (as `buildit stacks plan STACK DIR` sends it). */
 export function packConfiguration(dir: string): string {
@@ -44,6 +46,25 @@ export function startStackWorker(
     leaseMs: options.leaseMs ?? 15_000,
     heartbeatMs: Math.min(5_000, Math.floor((options.leaseMs ?? 15_000) / 3)),
   });
+}
+
+/**
+ * For a test file: the API world (useApiWorld) with a test router (the API over HTTP: terraform's state
+ * backend, the CLI's server) and a stack worker planning and applying through it, both stopped after the file.
+ */
+export function useStackWorld(): ApiTestContext & { router: TestRouter } {
+  let worker: JobRunner | undefined;
+  const context = useApiWorld(async (setup) => {
+    const router = await startTestRouter();
+    Object.assign(setup, { router });
+    worker = startStackWorker(setup.database, router.url);
+    await worker.start();
+  }) as ApiTestContext & { router: TestRouter };
+  after(async () => {
+    await worker?.stop({ graceMs: 1_000 });
+    await context.router?.stop();
+  });
+  return context;
 }
 
 /** Every API answer of a test, kept to check that no sensitive value is in any of them. */
