@@ -12,10 +12,16 @@ type Db = Prisma.TransactionClient | PrismaClient;
 
 /** The run's event and its stack's tenant; null when the run is gone. */
 export async function stackRunEvent(db: Db, runId: string): Promise<{ tenantId: string; event: StackRunEvent } | null> {
-  const run = await db.stackRun.findUnique({ where: { id: runId }, select: { status: true, stackId: true, stack: { select: { tenantId: true } } } });
+  const run = await db.stackRun.findUnique({
+    where: { id: runId },
+    select: { status: true, stackId: true, cancelRequestedAt: true, stack: { select: { tenantId: true } } },
+  });
   if (!run) return null;
   const last = await db.stackRunLogChunk.findFirst({ where: { runId }, orderBy: { seq: 'desc' }, select: { seq: true } });
-  return { tenantId: run.stack.tenantId, event: { stackRunId: runId, stackId: run.stackId, status: run.status, lastSeq: last?.seq ?? 0 } };
+  return {
+    tenantId: run.stack.tenantId,
+    event: { stackRunId: runId, stackId: run.stackId, status: run.status, lastSeq: last?.seq ?? 0, cancelRequested: run.cancelRequestedAt !== null },
+  };
 }
 
 /** Announces the run as `tx` sees it; PostgreSQL delivers the NOTIFY when `tx` commits (never when it rolls back). */

@@ -1,7 +1,8 @@
 /**
  * A decision on a stack run made through the API (approve, discard, cancel) is announced to the run's other
  * viewers as a `stack_run.event`, relayed to the web servers by a PostgreSQL NOTIFY sent in the decision's
- * transaction: each decision sends one event with the new status, a refused decision (409) sends none.
+ * transaction: each decision sends one event with the new status, a refused decision (409) sends none, and a
+ * cancel of a running run announces the request.
  * (tests/web/stacks.test.ts follows the event to a second browser.)
  */
 import assert from 'node:assert/strict';
@@ -27,7 +28,7 @@ const world = useApiWorld(async ({ database }) => {
 });
 const admin = () => world.world.adminA.token;
 
-async function plannedRun(status: 'planned' | 'queued' = 'planned'): Promise<{ stackId: string; runId: string }> {
+async function plannedRun(status: 'planned' | 'queued' | 'planning' = 'planned'): Promise<{ stackId: string; runId: string }> {
   const slug = `decided-${heard.length}-${Date.now()}`;
   const { prisma } = world.database;
   const stack = await prisma.stack.create({ data: { tenantId: world.world.tenantA, name: slug, slug, repository: 'https://git.example.test/infra.git' } });
@@ -57,7 +58,7 @@ for (const [decision, from, status] of [
     const { stackId, runId } = await plannedRun(from);
     const answer = await api('POST', `/api/v1/stack-runs/{stackRunId}/${decision}`, admin(), { stackRunId: runId });
     assert.equal(answer.status, 200, answer.text);
-    assert.deepEqual(await eventsOf(runId, 1), [{ stackRunId: runId, stackId, status, lastSeq: 0 }]);
+    assert.deepEqual(await eventsOf(runId, 1), [{ stackRunId: runId, stackId, status, lastSeq: 0, cancelRequested: decision === 'cancel' }]);
 
     const again = await api('POST', `/api/v1/stack-runs/{stackRunId}/${decision}`, admin(), { stackRunId: runId });
     assert.equal(again.status, 409, again.text);
@@ -68,3 +69,10 @@ for (const [decision, from, status] of [
     assert.equal(heard.filter(([, event]) => event.stackRunId === runId).length, 1, 'the refused decision announced nothing');
   });
 }
+
+test('a cancel of a planning run announces the request (the worker announces the end once terraform stopped)', async () => {
+  const { stackId, runId } = await plannedRun('planning');
+  const answer = await api('POST', '/api/v1/stack-runs/{stackRunId}/cancel', admin(), { stackRunId: runId });
+  assert.equal(answer.status, 200, answer.text);
+  assert.deepEqual(await eventsOf(runId, 1), [{ stackRunId: runId, stackId, status: 'planning', lastSeq: 0, cancelRequested: true }]);
+});
