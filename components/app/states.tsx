@@ -1,7 +1,9 @@
 // What every page shows around its data: a header, loading (a polite live region), an empty list that says how
 // to create the first item, and a "Load more" for keyset pages. The error state is components/forms.tsx's Alert.
+import Link from 'next/link';
 import type { ReactNode } from 'react';
-import { SECONDARY_BUTTON } from '../forms';
+import { ApiError, errorMessage } from './api-client';
+import { Alert, SECONDARY_BUTTON } from '../forms';
 
 export function PageHeader({ title, description, actions }: { title: string; description?: ReactNode; actions?: ReactNode }) {
   return (
@@ -53,6 +55,23 @@ export function LoadMore({ hasMore, loading, onClick }: { hasMore: boolean; load
       <button type="button" onClick={onClick} disabled={loading} className={`${SECONDARY_BUTTON} sm:w-auto`}>
         {loading ? 'Loading…' : 'Load more'}
       </button>
+    </div>
+  );
+}
+
+/**
+ * A page whose one resource could not be read: "not found" for a 404 (what an id of another tenant gets too),
+ * else the error; and a way back to its list.
+ */
+export function LoadFailed({ what, error, back }: { what: string; error: unknown; back: { href: string; label: string } }) {
+  const missing = error instanceof ApiError && error.status === 404;
+  return (
+    <div className="space-y-3">
+      <h1 className="text-xl font-semibold">{missing ? `${what[0]!.toUpperCase()}${what.slice(1)} not found` : `The ${what} could not be loaded`}</h1>
+      <Alert error={missing ? `No ${what} with this id exists, or you may not see it.` : errorMessage(error)} />
+      <Link href={back.href} className="text-blue-700 underline dark:text-blue-300">
+        {back.label}
+      </Link>
     </div>
   );
 }

@@ -4,9 +4,7 @@
 // attribute-level diff, and the output changes; the raw log beside them. The page follows the run live
 // (use-stack-run.ts).
 import Link from 'next/link';
-import { ApiError, errorMessage } from '../app/api-client';
-import { Loading } from '../app/states';
-import { Alert } from '../forms';
+import { Loading, LoadFailed } from '../app/states';
 import { stackHref } from '../stacks/api';
 import { ChangeCounts } from '../stacks/change-counts';
 import { StackRunStatusBadge } from '../stacks/status-badge';
@@ -20,18 +18,7 @@ import { useStackRun } from './use-stack-run';
 export function PlanReview({ runId }: { runId: string }) {
   const { run, log } = useStackRun(runId);
   if (run.isPending) return <Loading what="the run" />;
-  if (run.isError) {
-    const missing = run.error instanceof ApiError && run.error.status === 404;
-    return (
-      <div className="space-y-3">
-        <h1 className="text-xl font-semibold">{missing ? 'Run not found' : 'The run could not be loaded'}</h1>
-        <Alert error={missing ? 'No stack run with this id exists, or you may not see it.' : errorMessage(run.error)} />
-        <Link href="/stacks" className="text-blue-700 underline dark:text-blue-300">
-          All stacks
-        </Link>
-      </div>
-    );
-  }
+  if (run.isError) return <LoadFailed what="stack run" error={run.error} back={{ href: '/stacks', label: 'All stacks' }} />;
   const data = run.data;
   return (
     <div className="space-y-4">

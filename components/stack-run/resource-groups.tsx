@@ -79,7 +79,7 @@ function ResourceItem({ resource }: { resource: PlanResource }) {
       {open ? (
         <div id={panelId} className="space-y-2 px-4 pb-3">
           {resource.reason ? <p className="text-sm text-slate-700 dark:text-slate-300">Why: {reasonText(resource.reason)}.</p> : null}
-          <AttributeDiff changes={resource.changes} />
+          <AttributeDiff address={resource.address} changes={resource.changes} />
         </div>
       ) : null}
     </li>

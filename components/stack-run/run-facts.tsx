@@ -1,4 +1,5 @@
 // Who started a stack run and how, who approved it and when, when it ran, and why it ended badly.
+import { FactList } from '../app/facts';
 import { formatTime } from '../runs-list/format';
 import type { StackRun } from '../stacks/api';
 
@@ -14,14 +15,7 @@ export function RunFacts({ run }: { run: StackRun }) {
   if (run.planStateVersion !== null) facts.push(['Planned against', `state version ${run.planStateVersion}`]);
   return (
     <div className="space-y-2 rounded-lg border border-slate-200 bg-white p-4 text-sm dark:border-slate-800 dark:bg-slate-900">
-      <dl className="grid grid-cols-[auto_minmax(0,1fr)] gap-x-4 gap-y-1">
-        {facts.map(([term, value]) => (
-          <div key={term} className="contents">
-            <dt className="text-slate-600 dark:text-slate-400">{term}</dt>
-            <dd className="break-words">{value}</dd>
-          </div>
-        ))}
-      </dl>
+      <FactList facts={facts} />
       {run.reason ? <p className="text-red-800 dark:text-red-300">{run.reason}</p> : null}
       {run.stale ? (
         <p className="text-amber-800 dark:text-amber-300">The state changed since this plan was made: it cannot be applied. Start a new plan.</p>

@@ -1,6 +1,6 @@
 'use client';
-// A stack run and its log for the plan review, kept current by the worker's `stack_run.event`s
-// (../stacks/live.ts): a new status re-reads the run, a new log chunk reads the log after the last chunk
+// A stack run and its log for the plan review, kept current by `stack_run.event`s (../stacks/live.ts: the
+// worker's, and the API's for people's decisions): a new status or cancel request re-reads the run, a new log chunk reads the log after the last chunk
 // held (`?after=`) into the log viewer's LogStore.
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useRef } from 'react';
@@ -41,7 +41,9 @@ export function useStackRun(runId: string) {
     onEvent: (event) => {
       if (event.stackRunId !== runId) return;
       const cached = queryClient.getQueryData<StackRun>(stackKeys.run(runId));
-      if (cached?.status !== event.status) void queryClient.invalidateQueries({ queryKey: stackKeys.run(runId) });
+      // A new status, or a cancel asked for by someone else (the Cancel button goes away).
+      if (cached?.status !== event.status || (cached.cancelRequestedAt !== null) !== event.cancelRequested)
+        void queryClient.invalidateQueries({ queryKey: stackKeys.run(runId) });
       if (event.lastSeq > store.current.lastSeq) void queryClient.invalidateQueries({ queryKey: stackKeys.log(runId) });
     },
     onSubscribed: () => void queryClient.invalidateQueries({ queryKey: stackKeys.run(runId) }),

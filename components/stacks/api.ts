@@ -12,6 +12,7 @@ export type StackRun = z.output<typeof runSchemas.StackRun>;
 export type StackVariable = z.output<typeof schemas.StackVariable>;
 export type StackOutput = z.output<typeof schemas.StackOutput>;
 export type StateVersionSummary = z.output<typeof runSchemas.StateVersionSummary>;
+export type StateVersion = z.output<typeof runSchemas.StateVersion>;
 export type Environment = z.output<typeof schemas.Environment>;
 export type StackRunLogs = z.output<typeof runSchemas.StackRunLogs>;
 export type StackRunStatus = StackRunSummary['status'];
@@ -23,6 +24,7 @@ export const stackKeys = {
   runs: (stackId: string) => ['stack', stackId, 'runs'] as const,
   variables: (stackId: string) => ['stack', stackId, 'variables'] as const,
   versions: (stackId: string) => ['stack', stackId, 'state-versions'] as const,
+  version: (versionId: string) => ['state-version', versionId] as const,
   run: (runId: string) => ['stack-run', runId] as const,
   log: (runId: string) => ['stack-run', runId, 'log'] as const,
   environments: (tenantId: string) => ['environments', tenantId] as const,
@@ -40,6 +42,7 @@ export const stackPaths = {
   variables: (stackId: string) => `/api/v1/stacks/${id(stackId)}/variables`,
   variable: (stackId: string, name: string) => `/api/v1/stacks/${id(stackId)}/variables/${id(name)}`,
   versions: (stackId: string) => `/api/v1/stacks/${id(stackId)}/state-versions`,
+  version: (versionId: string) => `/api/v1/state-versions/${id(versionId)}`,
   rollback: (versionId: string) => `/api/v1/state-versions/${id(versionId)}/rollback`,
   lock: (stackId: string) => `/api/v1/stacks/${id(stackId)}/lock`,
   run: (runId: string) => `/api/v1/stack-runs/${id(runId)}`,
@@ -51,6 +54,8 @@ export const stackPaths = {
 /** The page of a stack run: the plan review. Every link to a run goes here. */
 export const stackRunHref = (runId: string) => `/stacks/runs/${id(runId)}`;
 export const stackHref = (stackId: string) => `/stacks/${id(stackId)}`;
+/** The page of one state version (app/(app)/stacks/state/[stateVersionId]). */
+export const stateVersionHref = (versionId: string) => `/stacks/state/${id(versionId)}`;
 
 export const fetchStack = (stackId: string) => apiFetch<Stack>(stackPaths.one(stackId));
 export const fetchStackRun = (runId: string) => apiFetch<StackRun>(stackPaths.run(runId));

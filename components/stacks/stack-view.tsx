@@ -5,10 +5,8 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import Link from 'next/link';
 import { useRef } from 'react';
-import { ApiError, errorMessage } from '../app/api-client';
-import { Loading, PageHeader, Section } from '../app/states';
+import { Loading, LoadFailed, PageHeader, Section } from '../app/states';
 import { useWorkspace } from '../app/workspace';
-import { Alert } from '../forms';
 import { fetchStack, stackKeys } from './api';
 import { useStackRunEvents } from './live';
 import { LockNotice } from './lock-holder';
@@ -35,18 +33,7 @@ export function StackView({ stackId }: { stackId: string }) {
   });
 
   if (stack.isPending) return <Loading what="the stack" />;
-  if (stack.isError) {
-    const missing = stack.error instanceof ApiError && stack.error.status === 404;
-    return (
-      <div className="space-y-3">
-        <h1 className="text-xl font-semibold">{missing ? 'Stack not found' : 'The stack could not be loaded'}</h1>
-        <Alert error={missing ? 'No stack with this id exists, or you may not see it.' : errorMessage(stack.error)} />
-        <Link href="/stacks" className="text-blue-700 underline dark:text-blue-300">
-          All stacks
-        </Link>
-      </div>
-    );
-  }
+  if (stack.isError) return <LoadFailed what="stack" error={stack.error} back={{ href: '/stacks', label: 'All stacks' }} />;
   const data = stack.data;
   return (
     <>

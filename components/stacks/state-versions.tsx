@@ -1,6 +1,7 @@
 'use client';
-// A stack's state versions, newest (the current state) first: which run or person wrote each, and
-// "Roll back" to an earlier one (written as a new version) for those who may apply, while nothing holds the lock.
+// A stack's state versions, newest (the current state) first: which run or person wrote each (each links to
+// its page, state-version.tsx), and "Roll back" to an earlier one (written as a new version) for those who may
+// apply, while nothing holds the lock.
 import { errorMessage } from '../app/api-client';
 import { apiFetch } from '../app/api-client';
 import { usePagedList } from '../app/paged-list';
@@ -10,14 +11,23 @@ import { BUTTON } from '../pipelines/styles';
 import { formatTime } from '../runs-list/format';
 import { confirmed, useApiMutation } from '../settings/mutation';
 import Link from 'next/link';
-import { stackKeys, stackPaths, stackRunHref, type StateVersionSummary } from './api';
+import { stackKeys, stackPaths, stackRunHref, stateVersionHref, type StateVersionSummary } from './api';
+
+/** Rolls back to a version (the answer is the new version); the stack and its versions are read again. */
+export function useRollback(stackId: string, onDone?: (written: StateVersionSummary) => void) {
+  return useApiMutation(
+    (version: Pick<StateVersionSummary, 'id'>) => apiFetch<StateVersionSummary>(stackPaths.rollback(version.id), { method: 'POST' }),
+    [stackKeys.versions(stackId), stackKeys.one(stackId)],
+    onDone,
+  );
+}
+
+/** Asks first: a rollback changes what the next plan compares against. */
+export const confirmRollback = (number: number) => confirmed(`Make version ${number} the current state again?`);
 
 export function StateVersions({ stackId, canRollback }: { stackId: string; canRollback: boolean }) {
   const versions = usePagedList<StateVersionSummary>(stackKeys.versions(stackId), stackPaths.versions(stackId));
-  const rollback = useApiMutation(
-    (version: StateVersionSummary) => apiFetch(stackPaths.rollback(version.id), { method: 'POST' }),
-    [stackKeys.versions(stackId), stackKeys.one(stackId)],
-  );
+  const rollback = useRollback(stackId);
   const current = versions.items[0]?.id;
   return (
     <Section title="State versions" description="Every write of the state is a version; rolling back writes the chosen one again as a new version.">
@@ -35,7 +45,9 @@ export function StateVersions({ stackId, canRollback }: { stackId: string; canRo
               <li key={version.id} className="flex flex-wrap items-center justify-between gap-3 py-3 text-sm">
                 <div className="min-w-0">
                   <p className="font-medium">
-                    Version {version.number}
+                    <Link href={stateVersionHref(version.id)} className="text-blue-700 underline dark:text-blue-300">
+                      Version {version.number}
+                    </Link>
                     {version.id === current ? <span className="ml-2 text-xs text-green-800 dark:text-green-300">current</span> : null}
                   </p>
                   <p className="text-slate-600 dark:text-slate-400">
@@ -47,7 +59,7 @@ export function StateVersions({ stackId, canRollback }: { stackId: string; canRo
                     type="button"
                     aria-label={`Roll back to version ${version.number}`}
                     disabled={rollback.isPending}
-                    onClick={() => confirmed(`Make version ${version.number} the current state again?`) && rollback.mutate(version)}
+                    onClick={() => confirmRollback(version.number) && rollback.mutate(version)}
                     className={BUTTON.secondary}
                   >
                     Roll back
@@ -63,7 +75,7 @@ export function StateVersions({ stackId, canRollback }: { stackId: string; canRo
   );
 }
 
-function WrittenBy({ version }: { version: StateVersionSummary }) {
+export function WrittenBy({ version }: { version: StateVersionSummary }) {
   if (version.rollbackOf !== null)
     return (
       <>

@@ -30,7 +30,7 @@ export const STACK_RUN_EVENT = 'stack_run.event';
 export const RELAY_STACK_RUN_EVENT = 'buildit:stack-run-event';
 
 /**
- * A stack run as the worker just stored it: its status and the last log chunk's seq. Readers re-read what
+ * A stack run as just stored: its status, whether a cancel was asked for, and the last log chunk's seq. Readers re-read what
  * changed from the REST API (`GET /api/v1/stack-runs/{id}`, `.../logs?after=`); repeats are harmless.
  */
 export interface StackRunEvent {
@@ -39,6 +39,8 @@ export interface StackRunEvent {
   status: string;
   /** Highest log chunk seq stored (0: none). */
   lastSeq: number;
+  /** Someone asked to cancel it (a planning or applying run stops once terraform did). */
+  cancelRequested: boolean;
 }
 
 /** Socket.IO room names; the server joins sockets to them after authorization and delivers run events to them. */

@@ -37,3 +37,18 @@ export function createStackRunEventPublisher(pool: pg.Pool): StackRunEventPublis
   const emitter = createPostgresEmitter(pool);
   return { publish: (tenantId, event) => emitter.serverSideEmit(RELAY_STACK_RUN_EVENT, tenantId, event) };
 }
+
+/**
+ * The same over a Prisma client or transaction (the API's): the emitter only runs `query(sql, values)`, a
+ * `SELECT pg_notify(...)` for a payload this small, so a NOTIFY sent in a transaction is delivered when it
+ * commits. Its attachments path (payloads over 8000 bytes, which need the returned row) is not for this.
+ */
+export function createStackRunEventPublisherOn(db: { $executeRawUnsafe(query: string, ...values: unknown[]): Promise<number> }): StackRunEventPublisher {
+  const queryable = {
+    async query(sql: string, values: unknown[] = []) {
+      await db.$executeRawUnsafe(sql, ...values);
+      return { rows: [] };
+    },
+  };
+  return createStackRunEventPublisher(queryable as unknown as pg.Pool);
+}

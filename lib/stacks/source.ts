@@ -4,10 +4,10 @@
  * Returns the directory terraform runs in (the stack's `path` inside the checkout).
  */
 import { spawn } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { PrismaClient } from '../generated/prisma/client';
-import { resolveRemoteRef } from '../source/git';
+import { displayUrl, GitError, resolveRemoteRef, type GitCredentials } from '../source/git';
 import { checkoutFromMirror, MirrorStore } from '../source/mirror';
 import { pipelineCredentials } from '../source/trigger';
 
@@ -50,6 +50,24 @@ function extractArchive(archive: Uint8Array, dir: string, signal: AbortSignal): 
   });
 }
 
+/** The branch's head; a missing branch is named as such (the ref is a branch name, not `refs/heads/...`). */
+async function resolveBranch(url: string, branch: string, credentials: GitCredentials, signal: AbortSignal): Promise<string> {
+  try {
+    return await resolveRemoteRef(url, `refs/heads/${branch}`, credentials, signal);
+  } catch (error) {
+    if (error instanceof GitError && error.hint?.startsWith('unknown ref'))
+      throw new SourceMissingError(`the branch "${branch}" does not exist in ${displayUrl(url)}: check the stack's ref (a branch name)`);
+    throw error;
+  }
+}
+
+async function isDirectory(dir: string): Promise<boolean> {
+  return stat(dir).then(
+    (found) => found.isDirectory(),
+    () => false,
+  );
+}
+
 /** Fills `dir`; returns the working directory and the commit checked out (null for an upload). */
 export async function materializeSource(options: MaterializeOptions): Promise<{ workdir: string; commitSha: string | null }> {
   const { stack, dir } = options;
@@ -64,7 +82,7 @@ export async function materializeSource(options: MaterializeOptions): Promise<{ 
   const credentials = await pipelineCredentials(options.prisma, stack, options.dataDir);
   try {
     const onLine = (_stream: string, line: string) => options.onLine(line);
-    const sha = options.commitSha ?? (await resolveRemoteRef(stack.repository, `refs/heads/${stack.ref}`, credentials, options.signal));
+    const sha = options.commitSha ?? (await resolveBranch(stack.repository, stack.ref, credentials, options.signal));
     const mirror = await MirrorStore.inDataDir(options.dataDir).ensureCommit(stack.repository, sha, { credentials, onLine, signal: options.signal });
     await checkoutFromMirror({
       workspace: dir,
@@ -79,6 +97,11 @@ export async function materializeSource(options: MaterializeOptions): Promise<{ 
     });
     const workdir = path.resolve(dir, stack.path);
     if (!workdir.startsWith(path.resolve(dir))) throw new SourceMissingError(`the stack's path "${stack.path}" leaves the repository`);
+    if (!(await isDirectory(workdir))) {
+      throw new SourceMissingError(
+        `the directory "${stack.path}" is not in commit ${mirror.sha.slice(0, 12)} of ${displayUrl(stack.repository)}: check the stack's path (or the commit)`,
+      );
+    }
     return { workdir, commitSha: mirror.sha };
   } finally {
     await credentials.cleanup();

@@ -9,12 +9,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { after, test } from 'node:test';
-import type { JobRunner } from '../../lib/queue/runner';
+import { test } from 'node:test';
 import { childEnv } from '../../lib/stacks/terraform/process';
-import { useApiWorld } from '../api/helpers';
-import { startTestRouter, type TestRouter } from '../support/api-router';
-import { startStackWorker } from './support';
+import { useStackWorld } from './support';
 import { stackConfig, terraformDir, terraformOrSkip } from './terraform';
 
 process.env.BUILDIT_SECRET_KEY = randomBytes(32).toString('base64');
@@ -22,18 +19,7 @@ process.env.BUILDIT_SECRET_KEY = randomBytes(32).toString('base64');
 const bin = path.resolve(import.meta.dirname, '../../node_modules/.bin/buildit');
 const home = mkdtempSync(path.join(tmpdir(), 'buildit-cli-stacks-'));
 
-let router: TestRouter;
-let worker: JobRunner;
-
-const world = useApiWorld(async ({ database }) => {
-  router = await startTestRouter();
-  worker = startStackWorker(database, router.url);
-  await worker.start();
-});
-after(async () => {
-  await worker?.stop({ graceMs: 1_000 });
-  await router?.stop();
-});
+const world = useStackWorld();
 
 function buildit(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -42,7 +28,7 @@ function buildit(args: string[]): Promise<{ code: number; stdout: string; stderr
       HOME: home,
       NO_COLOR: '1',
       BUILDIT_CONFIG: path.join(home, 'config.json'),
-      BUILDIT_URL: router.url,
+      BUILDIT_URL: world.router.url,
       BUILDIT_TOKEN: world.world.adminA.token,
     };
     execFile(bin, args, { cwd: home, env: childEnv(env), encoding: 'utf8', timeout: 120_000 }, (error, stdout, stderr) => {

@@ -4,27 +4,13 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { after, test } from 'node:test';
-import type { JobRunner } from '../../lib/queue/runner';
-import { useApiWorld } from '../api/helpers';
-import { startTestRouter, type TestRouter } from '../support/api-router';
-import { api, packConfiguration, startStackWorker, waitForRun } from './support';
+import { test } from 'node:test';
+import { api, packConfiguration, useStackWorld, waitForRun } from './support';
 import { stackConfig, terraformDir, terraformOrSkip } from './terraform';
 
 process.env.BUILDIT_SECRET_KEY = randomBytes(32).toString('base64');
 
-let router: TestRouter;
-let worker: JobRunner;
-
-const world = useApiWorld(async ({ database }) => {
-  router = await startTestRouter();
-  worker = startStackWorker(database, router.url);
-  await worker.start();
-});
-after(async () => {
-  await worker?.stop({ graceMs: 1_000 });
-  await router?.stop();
-});
+const world = useStackWorld();
 
 async function createStack(name: string): Promise<string> {
   const created = await api('POST', '/api/v1/tenants/{tenantId}/stacks', world.world.adminA.token, { tenantId: world.world.tenantA }, { name });

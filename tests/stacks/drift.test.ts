@@ -6,28 +6,14 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { after, test } from 'node:test';
-import type { JobRunner } from '../../lib/queue/runner';
+import { test } from 'node:test';
 import { Scheduler } from '../../lib/schedule/scheduler';
-import { useApiWorld } from '../api/helpers';
-import { startTestRouter, type TestRouter } from '../support/api-router';
-import { api, packConfiguration, startStackWorker, waitForRun } from './support';
+import { api, packConfiguration, useStackWorld, waitForRun } from './support';
 import { stackConfig, terraform, terraformDir, terraformOrSkip } from './terraform';
 
 process.env.BUILDIT_SECRET_KEY = randomBytes(32).toString('base64');
 
-let router: TestRouter;
-let worker: JobRunner;
-
-const world = useApiWorld(async ({ database }) => {
-  router = await startTestRouter();
-  worker = startStackWorker(database, router.url);
-  await worker.start();
-});
-after(async () => {
-  await worker?.stop({ graceMs: 1_000 });
-  await router?.stop();
-});
+const world = useStackWorld();
 
 async function driftRunAfterTick(stackId: string, minutesAhead: number) {
   const { prisma, pool } = world.database;
@@ -68,7 +54,7 @@ test('a change made outside BuildIt is found by the scheduled drift check: the s
 
   // Outside BuildIt: someone applies another label from a laptop.
   const { dir, env } = terraformDir({ 'main.tf': stackConfig() });
-  const url = `${router.url}/api/v1/stacks/${stackId}/state`;
+  const url = `${world.router.url}/api/v1/stacks/${stackId}/state`;
   const tfEnv = { ...env, TF_HTTP_ADDRESS: url, TF_HTTP_LOCK_ADDRESS: url, TF_HTTP_UNLOCK_ADDRESS: url, TF_HTTP_USERNAME: 'me', TF_HTTP_PASSWORD: token };
   assert.equal((await terraform(binary, dir, ['init', '-input=false'], tfEnv)).code, 0);
   assert.equal((await terraform(binary, dir, ['apply', '-auto-approve', '-input=false', '-var', 'label=by-hand'], tfEnv)).code, 0);

@@ -49,22 +49,22 @@ export function startStackWorker(
 }
 
 /**
- * The API world (useApiWorld) with the test router serving the state backend and a stack worker started on
- * its database, both stopped after the file's tests.
+ * For a test file: the API world (useApiWorld) with a test router (the API over HTTP: terraform's state
+ * backend, the CLI's server) and a stack worker planning and applying through it, both stopped after the file.
  */
-export function useStackWorld(options: Parameters<typeof startStackWorker>[2] = {}): ApiTestContext {
-  let router: TestRouter | undefined;
+export function useStackWorld(options: Parameters<typeof startStackWorker>[2] = {}): ApiTestContext & { router: TestRouter } {
   let worker: JobRunner | undefined;
-  const world = useApiWorld(async ({ database }) => {
-    router = await startTestRouter();
-    worker = startStackWorker(database, router.url, options);
+  const context = useApiWorld(async (setup) => {
+    const router = await startTestRouter();
+    Object.assign(setup, { router });
+    worker = startStackWorker(setup.database, router.url, options);
     await worker.start();
-  });
+  }) as ApiTestContext & { router: TestRouter };
   after(async () => {
     await worker?.stop({ graceMs: 1_000 });
-    await router?.stop();
+    await context.router?.stop();
   });
-  return world;
+  return context;
 }
 
 /** Every API answer of a test, kept to check that no sensitive value is in any of them. */

@@ -4,7 +4,9 @@
  * with the New stack form, its variables set on its page (one sensitive), a run planned by the worker and
  * reviewed on the plan review page (resources grouped by action, attribute diffs, the sensitive one masked),
  * approved in the browser and applied, its outputs then on the stack page and in the linked environment; the
- * lock holder shown and force-unlocked; a rollback. The sensitive variable and output are in no page's HTML.
+ * lock holder shown and force-unlocked; a rollback; a state version's page and a rollback from it. A second person's
+ * page follows an approval and a discard made in another browser without a reload. The sensitive variable and
+ * output are in no page's HTML.
  * Screenshots of each page in both themes at desktop and phone width; axe-core on each.
  */
 import assert from 'node:assert/strict';
@@ -12,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { chromiumOrSkip } from '../support/browser';
-import { artifactsDir, assertNoSeriousAxeViolations, screenshots, signedInPage, startWebApp } from '../support/web';
+import { addTenantUser, artifactsDir, assertNoSeriousAxeViolations, screenshots, signedInPage, startWebApp } from '../support/web';
 import { packConfiguration } from '../stacks/support';
 import { stackConfig, terraformDir, terraformOrSkip } from '../stacks/terraform';
 
@@ -26,6 +28,13 @@ async function checkPage(page: Page, dir: string, name: string, what: string): P
   await assertNoSeriousAxeViolations(page, what);
 }
 
+/** Counts the page's own loads (a reload or a navigation of the tab), to show that it changed without one. */
+function countLoads(page: Page): () => number {
+  let loads = 0;
+  page.on('load', () => loads++);
+  return () => loads;
+}
+
 /** The run's status badge in the plan review's header, once it is `status`. */
 const runStatus = (page: Page, status: string) => page.locator(`main header [data-status="${status}"]`).waitFor({ timeout: RUN_TIMEOUT_MS });
 
@@ -36,6 +45,8 @@ test('stacks: create, variables, plan review, approve in the browser, apply, out
   const dir = artifactsDir(t, 'stacks');
   const { page } = await signedInPage(t, browser, app);
   page.on('dialog', (dialog) => void dialog.accept());
+  // A second person on the same pages, in another browser context: sees decisions made by the first live.
+  const { page: viewer } = await signedInPage(t, browser, app, { as: await addTenantUser(app, 'viewer@example.test') });
   let stackId = '';
   let runId = '';
 
@@ -106,9 +117,16 @@ test('stacks: create, variables, plan review, approve in the browser, apply, out
     await checkPage(page, dir, 'plan-review', 'the plan review');
   });
 
-  await t.test('Approve in the browser: the apply is followed to applied, outputs on the run and the stack', async () => {
+  await t.test('Approve in the browser: the apply is followed to applied, outputs on the run and the stack, live on a viewer page', async () => {
+    await viewer.goto(`${app.base}/stacks/runs/${runId}`);
+    await runStatus(viewer, 'planned');
+    await viewer.getByText('This plan waits for a tenant admin to approve or discard it.').waitFor();
+    const viewerLoads = countLoads(viewer);
     await page.getByRole('button', { name: 'Approve', exact: true }).click();
     await runStatus(page, 'applied');
+    await runStatus(viewer, 'applied');
+    assert.match(await viewer.locator('main dl').innerText(), /Approved by\s+owner@example\.test/);
+    assert.equal(viewerLoads(), 0, 'the viewer page changed without a reload');
     assert.match(await page.locator('main dl').innerText(), /Approved by\s+owner@example\.test/);
     await page
       .getByRole('region', { name: 'Log' })
@@ -179,5 +197,48 @@ test('stacks: create, variables, plan review, approve in the browser, apply, out
     await page.getByRole('button', { name: 'Roll back to version 1' }).click();
     await page.getByRole('list', { name: 'State versions' }).getByText('rollback to version 1 by owner@example.test').waitFor();
     await label.getByText('one', { exact: true }).waitFor();
+  });
+  await t.test('a state version has its page: serial, lineage, writer, resources, outputs without the sensitive value; Roll back', async () => {
+    await page.getByRole('list', { name: 'State versions' }).getByRole('link', { name: 'Version 2' }).click();
+    await page.waitForURL((url) => url.pathname.startsWith('/stacks/state/'));
+    await page.getByRole('heading', { name: 'State version 2', level: 1 }).waitFor();
+    await page.getByText('the current state is version 3').waitFor();
+    const facts = await page.locator('main dl').innerText();
+    assert.match(facts, /Serial\s+\d+/);
+    assert.match(facts, /Lineage\s+[0-9a-f-]{36}/);
+    assert.match(facts, /written by a run/);
+    await page.getByRole('list', { name: 'Resources of version 2' }).locator('[data-resource="terraform_data.thing"]').waitFor();
+    const outputs = page.getByRole('table', { name: 'Outputs of version 2' });
+    assert.equal(await outputs.locator('[data-output="label"] td').innerText(), 'two');
+    assert.equal(await outputs.locator('[data-output="password"] td').innerText(), 'sensitive: hidden');
+    await checkPage(page, dir, 'state-version', 'the state version page');
+
+    // A viewer sees the version, not the rollback.
+    await viewer.goto(page.url());
+    await viewer.getByRole('heading', { name: 'State version 2', level: 1 }).waitFor();
+    assert.equal(await viewer.getByRole('button', { name: 'Roll back to this version' }).count(), 0);
+    assert.ok(!(await viewer.content()).includes(SECRET), 'the viewer page holds no sensitive value');
+
+    await page.getByRole('button', { name: 'Roll back to this version' }).click();
+    await page.getByRole('heading', { name: 'State version 4', level: 1 }).waitFor();
+    await page.getByText('rollback to version 2 by owner@example.test').waitFor();
+    await page.getByText(': the current state.').waitFor();
+    const stack = await app.api<{ outputs: Record<string, { value?: unknown }> }>('GET', `/api/v1/stacks/${stackId}`);
+    assert.equal(stack.outputs.label?.value, 'two');
+  });
+
+  await t.test("a discard shows at once on another viewer's page, without a reload", async () => {
+    await app.api('PUT', `/api/v1/stacks/${stackId}/variables/label`, { value: 'three' });
+    const { id } = await app.api<{ id: string }>('POST', `/api/v1/stacks/${stackId}/runs`, { kind: 'apply' });
+    await page.goto(`${app.base}/stacks/runs/${id}`);
+    await viewer.goto(`${app.base}/stacks/runs/${id}`);
+    await runStatus(page, 'planned');
+    await runStatus(viewer, 'planned');
+    const viewerLoads = countLoads(viewer);
+    // Only the API moves a run to discarded (no worker announces it): the viewer learns it from the API's event.
+    await page.getByRole('button', { name: 'Discard', exact: true }).click();
+    await runStatus(page, 'discarded');
+    await runStatus(viewer, 'discarded');
+    assert.equal(viewerLoads(), 0, 'the viewer page changed without a reload');
   });
 });

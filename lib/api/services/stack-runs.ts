@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import type { Actor } from '../../auth/authorize';
 import type { RequestOrigin } from '../../auth/request-origin';
 import type { StackRunStatus } from '../../generated/prisma/enums';
+import { announceOnCommit } from '../../stacks/announce';
 import { readStackRunLog } from '../../stacks/run-log';
 import {
   APPLYING_KINDS,
@@ -15,8 +16,7 @@ import {
 import { latestVersionNumber } from '../../stacks/state/versions';
 import { requireTenantAction } from '../access';
 import { recordAudit } from '../audit';
-import type { PrismaClient } from '../db';
-import type { Prisma } from '../../generated/prisma/client';
+import type { PrismaClient, Tx } from '../db';
 import { ApiError, notFound } from '../errors';
 import { keysetArgs, toPage, type PageRequest } from '../pagination';
 import type { CreateStackRunBody } from '../schemas/stack-runs';
@@ -24,7 +24,6 @@ import { RUN_INCLUDE, stackRunDto, stackRunSummaryDto } from './stack-dto';
 import { loadStackFor } from './stacks';
 
 type RunAction = 'stack.read' | 'stack.plan' | 'stack.apply';
-type Tx = Prisma.TransactionClient;
 
 async function loadRunFor(prisma: PrismaClient, actor: Actor, runId: string, action: RunAction) {
   const run = await prisma.stackRun.findUnique({
@@ -120,6 +119,37 @@ function wrongStatus(action: string, status: StackRunStatus, why = ''): ApiError
   return new ApiError('invalid_status', 409, `cannot ${action} a run that is ${status}${why}`);
 }
 
+type Decision = 'approve' | 'discard' | 'cancel';
+type LoadedRun = Awaited<ReturnType<typeof loadRunFor>>;
+
+/**
+ * A person's decision on a run, in one transaction: `transition` moves the run (false: it was no longer in
+ * a status the decision applies to: 409), then the audit row (`stack.<decision>`) and the `stack_run.event`
+ * that shows the decision to the run's other viewers, sent when the transaction commits.
+ */
+async function decide(
+  prisma: PrismaClient,
+  actor: Actor,
+  run: LoadedRun,
+  decision: Decision,
+  origin: RequestOrigin | null,
+  transition: (tx: Tx) => Promise<boolean>,
+) {
+  await prisma.$transaction(async (tx) => {
+    if (!(await transition(tx))) throw wrongStatus(decision, run.status);
+    await recordAudit(tx, actor, {
+      action: `stack.${decision}`,
+      tenantId: run.stack.tenantId,
+      targetType: 'stack_run',
+      targetId: run.id,
+      details: { stackId: run.stackId, number: run.number },
+      origin,
+    });
+    await announceOnCommit(tx, run.id);
+  });
+  return showRun(prisma, run.id);
+}
+
 export async function approveStackRun(prisma: PrismaClient, actor: Actor, runId: string, origin: RequestOrigin | null) {
   const run = await loadRunFor(prisma, actor, runId, 'stack.apply');
   if (!APPLYING_KINDS.includes(run.kind)) throw new ApiError('invalid_status', 409, `a ${run.kind} run is never applied: queue an apply run`);
@@ -127,36 +157,16 @@ export async function approveStackRun(prisma: PrismaClient, actor: Actor, runId:
   if (run.status === 'planned' && run.planStateVersion !== current) {
     throw new ApiError('stale_plan', 409, `the state changed since this plan (version ${run.planStateVersion ?? 0}, now ${current}): queue a new plan`);
   }
-  await prisma.$transaction(async (tx) => {
-    if (!(await transitionStackRun(tx, runId, ['planned'], 'approved', { approvedById: actor.userId, approvedAt: new Date() })))
-      throw wrongStatus('approve', run.status);
+  return decide(prisma, actor, run, 'approve', origin, async (tx) => {
+    if (!(await transitionStackRun(tx, runId, ['planned'], 'approved', { approvedById: actor.userId, approvedAt: new Date() }))) return false;
     await enqueueStackRunJob(tx, runId, 'apply');
-    await recordAudit(tx, actor, {
-      action: 'stack.approve',
-      tenantId: run.stack.tenantId,
-      targetType: 'stack_run',
-      targetId: runId,
-      details: { stackId: run.stackId, number: run.number },
-      origin,
-    });
+    return true;
   });
-  return showRun(prisma, runId);
 }
 
 export async function discardStackRun(prisma: PrismaClient, actor: Actor, runId: string, origin: RequestOrigin | null) {
   const run = await loadRunFor(prisma, actor, runId, 'stack.apply');
-  await prisma.$transaction(async (tx) => {
-    if (!(await transitionStackRun(tx, runId, ['planned'], 'discarded', { reason: 'discarded' }))) throw wrongStatus('discard', run.status);
-    await recordAudit(tx, actor, {
-      action: 'stack.discard',
-      tenantId: run.stack.tenantId,
-      targetType: 'stack_run',
-      targetId: runId,
-      details: { stackId: run.stackId, number: run.number },
-      origin,
-    });
-  });
-  return showRun(prisma, runId);
+  return decide(prisma, actor, run, 'discard', origin, (tx) => transitionStackRun(tx, runId, ['planned'], 'discarded', { reason: 'discarded' }));
 }
 
 /** Runs that no terraform is working on end at once; the worker stops a running one (SIGINT, then kill). */
@@ -165,7 +175,7 @@ const ENDS_AT_ONCE: readonly StackRunStatus[] = ['queued', 'planned', 'approved'
 export async function cancelStackRun(prisma: PrismaClient, actor: Actor, runId: string, origin: RequestOrigin | null) {
   const run = await loadRunFor(prisma, actor, runId, 'stack.plan');
   if (!CANCELLABLE_STATUSES.includes(run.status)) throw wrongStatus('cancel', run.status);
-  await prisma.$transaction(async (tx) => {
+  return decide(prisma, actor, run, 'cancel', origin, async (tx) => {
     const now = new Date();
     const ended = await transitionStackRun(tx, runId, ENDS_AT_ONCE, 'cancelled', { cancelRequestedAt: now, reason: 'cancelled' });
     if (!ended)
@@ -173,16 +183,9 @@ export async function cancelStackRun(prisma: PrismaClient, actor: Actor, runId: 
         where: { id: runId, status: { in: ['planning', 'applying'] }, cancelRequestedAt: null },
         data: { cancelRequestedAt: now },
       });
-    await recordAudit(tx, actor, {
-      action: 'stack.cancel',
-      tenantId: run.stack.tenantId,
-      targetType: 'stack_run',
-      targetId: runId,
-      details: { stackId: run.stackId, number: run.number },
-      origin,
-    });
+    // Asking twice is harmless: the first request stands.
+    return true;
   });
-  return showRun(prisma, runId);
 }
 
 export async function getStackRunLogs(prisma: PrismaClient, actor: Actor, runId: string, after: number, limit: number) {
