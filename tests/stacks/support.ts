@@ -10,6 +10,7 @@ import { JobRunner } from '../../lib/queue/runner';
 import { DRIFT_JOB } from '../../lib/stacks/drift';
 import { STACK_RUN_JOB } from '../../lib/stacks/runs';
 import { terraformBinaries } from '../../lib/stacks/terraform/binary';
+import type { Env } from '../../lib/config/parse';
 import { createStackDriftHandler } from '../../worker/jobs/stack-drift';
 import { createStackRunHandler } from '../../worker/jobs/stack-run';
 import { call, routeHandler, type CallResult } from '../api/helpers';
@@ -24,7 +25,7 @@ export function packConfiguration(dir: string): string {
 export function startStackWorker(
   database: TestDatabase,
   stateBaseUrl: string,
-  options: { cancelGraceMs?: number; leaseMs?: number; hostProcesses?: boolean; env?: NodeJS.ProcessEnv } = {},
+  options: { cancelGraceMs?: number; leaseMs?: number; hostProcesses?: boolean; env?: Env } = {},
 ): JobRunner {
   const deps = {
     prisma: database.prisma,

@@ -4,6 +4,8 @@
  * `tofu=/usr/local/bin/tofu,terraform-1.9=/opt/terraform-1.9/terraform`); a stack names one of them
  * (`terraformBinary`) or takes the default. Nothing is downloaded: the operator installs what stacks may use.
  */
+import type { Env } from '../../config/parse';
+
 export const BINARY_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 
 export interface TerraformBinaries {
@@ -13,13 +15,13 @@ export interface TerraformBinaries {
   named: ReadonlyMap<string, string>;
 }
 
-export function terraformBinary(env: NodeJS.ProcessEnv = process.env): string {
+export function terraformBinary(env: Env = process.env): string {
   const configured = env.BUILDIT_TERRAFORM_BIN?.trim();
   return configured ? configured : 'terraform';
 }
 
 /** The worker's binaries; a malformed BUILDIT_TERRAFORM_BINS throws (the worker stops before it claims a run). */
-export function terraformBinaries(env: NodeJS.ProcessEnv = process.env): TerraformBinaries {
+export function terraformBinaries(env: Env = process.env): TerraformBinaries {
   const named = new Map<string, string>();
   for (const item of (env.BUILDIT_TERRAFORM_BINS ?? '').split(',')) {
     if (item.trim() === '') continue;
