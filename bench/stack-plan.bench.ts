@@ -146,13 +146,13 @@ try {
       ],
       fresh,
     ),
-    { runs: 4, warmup: 1, goal: 1.3 },
+    { runs: 7, warmup: 1, goal: 1.3 },
   );
   await compare(
     `stack plan of ${RESOURCES} terraform_data through BuildIt vs bare terraform plan (initialized directory; the floor)`,
     throughBuildIt,
     bareSteps([['plan', '-input=false']], () => initialized),
-    { runs: 2, warmup: 0 },
+    { runs: 5, warmup: 0 },
   );
   await compare(
     `stack plan of ${RESOURCES} terraform_data through BuildIt vs bare terraform init + plan -out + show -json (fresh copy)`,
@@ -165,7 +165,7 @@ try {
       ],
       fresh,
     ),
-    { runs: 2, warmup: 0 },
+    { runs: 5, warmup: 0 },
   );
 
   const names = [...new Set(steps.flatMap((entry) => Object.keys(entry)))];
