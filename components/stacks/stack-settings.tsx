@@ -72,13 +72,9 @@ export function StackSettings({ stack, writable }: { stack: Stack; writable: boo
               name="terraformBinary"
               maxLength={63}
               defaultValue={stack.terraformBinary ?? ''}
-              placeholder="the worker's default"
-              aria-describedby="terraform-binary-help"
+              placeholder="the worker's default, or a name from BUILDIT_TERRAFORM_BINS"
               className={INPUT}
             />
-            <span id="terraform-binary-help" className="mt-1 block text-xs font-normal text-slate-600 dark:text-slate-400">
-              A name from the workers&apos; BUILDIT_TERRAFORM_BINS, e.g. tofu.
-            </span>
           </label>
           <label className="block text-sm font-medium">
             Drift check schedule (cron, UTC)
