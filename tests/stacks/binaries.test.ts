@@ -8,11 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { after, test } from 'node:test';
-import type { JobRunner } from '../../lib/queue/runner';
-import { useApiWorld } from '../api/helpers';
-import { startTestRouter, type TestRouter } from './router';
-import { api, packConfiguration, startStackWorker, waitForRun } from './support';
+import { test } from 'node:test';
+import { api, packConfiguration, useStackWorld, waitForRun } from './support';
 import { terraformBinary } from '../../lib/stacks/terraform/binary';
 import { terraformDir, terraformOrSkip } from './terraform';
 
@@ -23,18 +20,7 @@ const calls = path.join(scratch, 'calls');
 const wrapper = path.join(scratch, 'terraform-wrapped');
 writeFileSync(wrapper, `#!/bin/sh\nprintf '%s\\n' "$1" >> '${calls}'\nexec '${terraformBinary()}' "$@"\n`, { mode: 0o755 });
 
-let router: TestRouter;
-let worker: JobRunner;
-
-const world = useApiWorld(async ({ database }) => {
-  router = await startTestRouter();
-  worker = startStackWorker(database, router.url, { env: { ...process.env, BUILDIT_TERRAFORM_BINS: `wrapped=${wrapper}` } });
-  await worker.start();
-});
-after(async () => {
-  await worker?.stop({ graceMs: 1_000 });
-  await router?.stop();
-});
+const world = useStackWorld({ env: { ...process.env, BUILDIT_TERRAFORM_BINS: `wrapped=${wrapper}` } });
 
 const admin = () => world.world.adminA.token;
 const configuration = () => packConfiguration(terraformDir({ 'main.tf': 'resource "terraform_data" "a" {\n  input = "one"\n}\n' }).dir);

@@ -8,27 +8,13 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { after, test } from 'node:test';
-import type { JobRunner } from '../../lib/queue/runner';
-import { useApiWorld } from '../api/helpers';
-import { startTestRouter, type TestRouter } from './router';
-import { api, packConfiguration, runLogText, startStackWorker, waitForRun } from './support';
+import { test } from 'node:test';
+import { api, packConfiguration, runLogText, useStackWorld, waitForRun } from './support';
 import { terraformDir, terraformOrSkip } from './terraform';
 
 process.env.BUILDIT_SECRET_KEY = randomBytes(32).toString('base64');
 
-let router: TestRouter;
-let worker: JobRunner;
-
-const world = useApiWorld(async ({ database }) => {
-  router = await startTestRouter();
-  worker = startStackWorker(database, router.url);
-  await worker.start();
-});
-after(async () => {
-  await worker?.stop({ graceMs: 1_000 });
-  await router?.stop();
-});
+const world = useStackWorld();
 
 const admin = () => world.world.adminA.token;
 const INIT = '$ terraform init';

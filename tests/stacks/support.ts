@@ -13,7 +13,9 @@ import { terraformBinaries } from '../../lib/stacks/terraform/binary';
 import type { Env } from '../../lib/config/parse';
 import { createStackDriftHandler } from '../../worker/jobs/stack-drift';
 import { createStackRunHandler } from '../../worker/jobs/stack-run';
-import { call, routeHandler, type CallResult } from '../api/helpers';
+import { after } from 'node:test';
+import { call, routeHandler, useApiWorld, type ApiTestContext, type CallResult } from '../api/helpers';
+import { startTestRouter, type TestRouter } from './router';
 import type { HttpMethod } from '../../lib/api/operation';
 import type { TestDatabase } from '../support/db';
 
@@ -47,6 +49,22 @@ export function startStackWorker(
     leaseMs: options.leaseMs ?? 15_000,
     heartbeatMs: Math.min(5_000, Math.floor((options.leaseMs ?? 15_000) / 3)),
   });
+}
+
+/** For a test file: the API's world (useApiWorld), a test router and a stack worker on it, stopped after the file. */
+export function useStackWorld(options: Parameters<typeof startStackWorker>[2] = {}): ApiTestContext {
+  let router: TestRouter | undefined;
+  let worker: JobRunner | undefined;
+  const world = useApiWorld(async ({ database }) => {
+    router = await startTestRouter();
+    worker = startStackWorker(database, router.url, options);
+    await worker.start();
+  });
+  after(async () => {
+    await worker?.stop({ graceMs: 1_000 });
+    await router?.stop();
+  });
+  return world;
 }
 
 /** Every API answer of a test, kept to check that no sensitive value is in any of them. */
