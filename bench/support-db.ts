@@ -99,6 +99,8 @@ export async function startWorkerProcess(options: {
   dataDir: string;
   nodeArgs?: string[];
   env?: NodeJS.ProcessEnv;
+  /** Each line the worker writes (its JSON logs), as it comes. */
+  onLine?: (line: string) => void;
 }): Promise<WorkerProcess> {
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', 'worker/main.ts'], {
     cwd: root,
@@ -120,6 +122,7 @@ export async function startWorkerProcess(options: {
     createInterface({ input: stream }).on('line', (line) => {
       lines.push(line);
       if (lines.length > 200) lines.shift();
+      options.onLine?.(line);
       if (line.includes('"worker ready"')) ready();
     });
   }

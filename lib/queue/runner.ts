@@ -394,7 +394,8 @@ export class JobRunner extends EventEmitter<JobRunnerEvents> {
       log,
     };
     this.active.set(job.id, entry);
-    log.info({ takenOver: job.takenOver, reason }, 'job claimed');
+    // waitedMs: from when the job was due to its claim (queue latency; clocks of the database and the worker).
+    log.info({ takenOver: job.takenOver, reason, waitedMs: Date.now() - job.runAt.getTime() }, 'job claimed');
     this.emit('claimed', job, reason);
     entry.done = this.runJob(entry)
       .catch((err: unknown) => log.error({ err: messageOf(err) }, 'job bookkeeping failed'))

@@ -1,7 +1,7 @@
 /**
  * `buildit stacks ...` (the real CLI binary) against the real route handlers and a real stack worker:
  * create, plan with an uploaded directory (followed), apply then approve, show the outputs, list state
- * versions, unlock.
+ * versions, unlock; a stack that names a terraform binary.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -64,6 +64,7 @@ test('buildit stacks: create, plan DIR, apply DIR + approve, show, state list, u
   assert.equal(shown.code, 0, shown.stderr);
   assert.match(shown.stdout, /label = "one"/);
   assert.match(shown.stdout, /password = \(sensitive\)/);
+  assert.match(shown.stdout, /terraform: the worker's default/);
 
   const versions = await buildit(['stacks', 'state', 'list', 'app', '--json']);
   assert.equal(versions.code, 0, versions.stderr);
@@ -75,4 +76,16 @@ test('buildit stacks: create, plan DIR, apply DIR + approve, show, state list, u
   const unlocked = await buildit(['stacks', 'unlock', 'app']);
   assert.equal(unlocked.code, 0, unlocked.stderr);
   assert.match(unlocked.stdout, /not locked/);
+});
+
+test("buildit stacks create --terraform NAME: the stack names one of the workers' binaries", async () => {
+  const created = await buildit(['stacks', 'create', '--name', 'tofu-stack', '--tenant', 'a', '--terraform', 'tofu', '--json']);
+  assert.equal(created.code, 0, created.stderr);
+  assert.equal((JSON.parse(created.stdout) as { terraformBinary: string }).terraformBinary, 'tofu');
+  const shown = await buildit(['stacks', 'show', 'a/tofu-stack']);
+  assert.match(shown.stdout, /terraform: tofu/);
+
+  const refused = await buildit(['stacks', 'create', '--name', 'bad', '--tenant', 'a', '--terraform', '/bin/sh']);
+  assert.notEqual(refused.code, 0);
+  assert.match(refused.stderr, /terraformBinary/);
 });

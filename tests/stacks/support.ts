@@ -9,6 +9,8 @@ import path from 'node:path';
 import { JobRunner } from '../../lib/queue/runner';
 import { DRIFT_JOB } from '../../lib/stacks/drift';
 import { STACK_RUN_JOB } from '../../lib/stacks/runs';
+import { terraformBinaries } from '../../lib/stacks/terraform/binary';
+import type { Env } from '../../lib/config/parse';
 import { createStackDriftHandler } from '../../worker/jobs/stack-drift';
 import { createStackRunHandler } from '../../worker/jobs/stack-run';
 import { after } from 'node:test';
@@ -25,13 +27,14 @@ export function packConfiguration(dir: string): string {
 export function startStackWorker(
   database: TestDatabase,
   stateBaseUrl: string,
-  options: { cancelGraceMs?: number; leaseMs?: number; hostProcesses?: boolean } = {},
+  options: { cancelGraceMs?: number; leaseMs?: number; hostProcesses?: boolean; env?: Env } = {},
 ): JobRunner {
   const deps = {
     prisma: database.prisma,
     dataDir: mkdtempSync(path.join(tmpdir(), 'buildit-stack-worker-')),
     stateBaseUrl,
-    terraformBinary: process.env.BUILDIT_TERRAFORM_BIN ?? 'terraform',
+    // The worker's binaries as it reads them (BUILDIT_TERRAFORM_BIN, BUILDIT_TERRAFORM_BINS), from `env` when given.
+    terraform: terraformBinaries(options.env),
     hostProcesses: options.hostProcesses ?? true,
     cancelGraceMs: options.cancelGraceMs ?? 5_000,
     cancelPollMs: 200,
@@ -95,4 +98,10 @@ export async function waitForRun(token: string, runId: string, statuses: string[
     if (Date.now() > deadline) throw new Error(`run ${runId} is ${run.status} (${run.reason ?? ''}), not ${statuses.join('|')}, after ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+/** The run's whole log, as the API pages it. */
+export async function runLogText(token: string, runId: string): Promise<string> {
+  const logs = (await api('GET', '/api/v1/stack-runs/{stackRunId}/logs', token, { stackRunId: runId })).body as { items: Array<{ text: string }> };
+  return logs.items.map((chunk) => chunk.text).join('');
 }

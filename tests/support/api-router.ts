@@ -12,6 +12,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
+import { performance } from 'node:perf_hooks';
 import type { RouteHandler } from '../../lib/api/with-api';
 import { attachRealtime, type Realtime } from '../../lib/realtime/server';
 import { lockMethodRoute } from '../../lib/stacks/state/methods';
@@ -67,9 +68,18 @@ export interface TestRouter {
   stop(): Promise<void>;
 }
 
-export async function startTestRouter(options: { realtime?: TestDatabase } = {}): Promise<TestRouter> {
+/**
+ * `realtime`: the test database, to answer Socket.IO on the router's port. `onResponse`: told of each answered
+ * request and how long it took (the stack-plan benchmark times the state backend).
+ */
+export async function startTestRouter(
+  options: { realtime?: TestDatabase; onResponse?: (method: string, pathname: string, ms: number) => void } = {},
+): Promise<TestRouter> {
   const routes = await loadRoutes();
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const start = performance.now();
+    if (options.onResponse)
+      res.once('finish', () => options.onResponse!(req.method ?? 'GET', new URL(req.url ?? '/', 'http://x').pathname, performance.now() - start));
     const lockRoute = lockMethodRoute(req.method, req.url);
     const method = lockRoute !== null ? 'POST' : (req.method ?? 'GET');
     const url = new URL(lockRoute ?? req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`);

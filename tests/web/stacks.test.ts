@@ -1,12 +1,12 @@
 /**
  * The stack pages end to end (issue 15), in Chromium against a whole BuildIt (web + worker running the real
  * terraform on configurations of `terraform_data` resources only, so nothing is downloaded): a stack created
- * with the New stack form, its variables set on its page (one sensitive), a run planned by the worker and
- * reviewed on the plan review page (resources grouped by action, attribute diffs, the sensitive one masked),
- * approved in the browser and applied, its outputs then on the stack page and in the linked environment; the
- * lock holder shown and force-unlocked; a rollback; a state version's page and a rollback from it. A second person's
- * page follows an approval and a discard made in another browser without a reload. The sensitive variable and
- * output are in no page's HTML.
+ * with the New stack form, its variables set on its page (one sensitive), its terraform binary set and cleared
+ * in its settings, a run planned by the worker and reviewed on the plan review page (resources grouped by
+ * action, attribute diffs, the sensitive one masked), approved in the browser and applied, its outputs then
+ * on the stack page and in the linked environment; the lock holder shown and force-unlocked; a rollback; a
+ * state version's page and a rollback from it. A second person's page follows an approval and a discard made
+ * in another browser without a reload. The sensitive variable and output are in no page's HTML.
  * Screenshots of each page in both themes at desktop and phone width; axe-core on each.
  */
 import assert from 'node:assert/strict';
@@ -87,6 +87,21 @@ test('stacks: create, variables, plan review, approve in the browser, apply, out
     await setVariable('password', SECRET, true);
     assert.equal(await page.locator('[data-variable="label"] pre').innerText(), 'one');
     await page.locator('[data-variable="password"]').getByText('sensitive: write-only').waitFor();
+  });
+
+  await t.test('settings: the terraform binary is saved, shown after a reload, and cleared back to the default', async () => {
+    const saveBinary = async (value: string) => {
+      await page.getByLabel('Terraform binary').fill(value);
+      await page.getByRole('button', { name: 'Save settings' }).click();
+      await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+      await page.reload();
+      return page.getByLabel('Terraform binary').inputValue();
+    };
+    assert.equal(await saveBinary('tofu'), 'tofu');
+    assert.equal((await app.api<{ terraformBinary: string | null }>('GET', `/api/v1/stacks/${stackId}`)).terraformBinary, 'tofu');
+    // The plans below run the worker's default binary again.
+    assert.equal(await saveBinary(''), '');
+    assert.equal((await app.api<{ terraformBinary: string | null }>('GET', `/api/v1/stacks/${stackId}`)).terraformBinary, null);
   });
 
   await t.test('a plan is reviewed: resources grouped by action, attribute diffs, the sensitive one masked', async () => {

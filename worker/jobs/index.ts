@@ -20,7 +20,7 @@ import { createRunPipelineHandler } from './run-pipeline';
 import { createScheduleHandler } from './schedule';
 import { DRIFT_JOB } from '../../lib/stacks/drift';
 import { STACK_RUN_JOB } from '../../lib/stacks/runs';
-import { terraformBinary } from '../../lib/stacks/terraform/binary';
+import { terraformBinaries } from '../../lib/stacks/terraform/binary';
 import { createStackDriftHandler } from './stack-drift';
 import { createStackRunHandler } from './stack-run';
 
@@ -53,7 +53,7 @@ export function createJobHandlers(deps: { prisma: PrismaClient; pool: pg.Pool; c
       dataDir: dataDirFromEnv(),
       // terraform reaches the state backend where people reach BuildIt.
       stateBaseUrl: publicUrlFromEnv().href.replace(/\/$/, ''),
-      terraformBinary: terraformBinary(),
+      terraform: terraformBinaries(),
       hostProcesses: executorNames.includes('local'),
       cancelGraceMs: STACK_CANCEL_GRACE_MS,
       cancelPollMs: 1_000,

@@ -196,6 +196,7 @@ function registerStacks(program: Command): void {
     .option('--environment <name>', 'the environment its outputs go to')
     .option('--auto-apply', 'apply plans with changes without waiting for approval')
     .option('--drift-schedule <cron>', 'cron (UTC) of the drift check')
+    .option('--terraform <name>', "which of the workers' terraform binaries it runs (BUILDIT_TERRAFORM_BINS; default: the worker's default)")
     .option('--json', 'print the stack as JSON')
     .action(action(async (options: CreateStackOptions) => (await load()).create(options)));
   stacks

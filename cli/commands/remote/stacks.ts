@@ -24,6 +24,7 @@ export interface CreateStackOptions extends TenantOption {
   environment?: string;
   autoApply?: boolean;
   driftSchedule?: string;
+  terraform?: string;
 }
 
 /** A stack by id, or by slug (`SLUG` when unique among the visible tenants, or `TENANT/SLUG`). */
@@ -83,6 +84,7 @@ export async function create(options: CreateStackOptions): Promise<void> {
     ...(options.path !== undefined ? { path: options.path } : {}),
     ...(options.environment !== undefined ? { environment: options.environment } : {}),
     ...(options.driftSchedule !== undefined ? { driftSchedule: options.driftSchedule } : {}),
+    ...(options.terraform !== undefined ? { terraformBinary: options.terraform } : {}),
     autoApply: Boolean(options.autoApply),
   });
   if (options.json) return printJson(stack);
@@ -96,6 +98,7 @@ export async function show(ref: string, options: JsonOption): Promise<void> {
   const lines = [
     `${stack.name} (${stack.slug}, ${stack.id})`,
     `source: ${stack.repository ? `${stack.repository} ${stack.ref} ${stack.path}` : 'uploaded by the CLI'}`,
+    `terraform: ${stack.terraformBinary ?? "the worker's default"}`,
     `auto-apply: ${stack.autoApply ? 'yes' : 'no'}   drift: ${stack.drifted ? 'DRIFTED' : 'no'}${stack.driftSchedule ? ` (checked ${stack.driftSchedule})` : ''}`,
     `state version: ${stack.stateVersion}${stack.lock ? `   locked by ${stack.lock.heldBy.kind === 'run' ? `run ${stack.lock.heldBy.runId}` : (stack.lock.heldBy.email ?? stack.lock.who)} (${stack.lock.operation ?? '?'})` : ''}`,
     ...(stack.lastRun ? [`last run: #${stack.lastRun.number} ${stack.lastRun.kind} ${stack.lastRun.status} (${stack.lastRun.id})`] : []),

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { cronError } from '../../pipeline/cron';
+import { BINARY_NAME } from '../../stacks/terraform/binary';
 import { ENV_NAME } from '../../pipeline/script-env';
 import { defineOperation } from '../operation';
 import { Id, PageQuery, Slug, Timestamp, pageOf } from './common';
@@ -33,6 +34,10 @@ const StackPath = z
   .min(1)
   .max(500)
   .refine((path) => !path.startsWith('/') && !path.split('/').includes('..'), 'a path inside the repository (no leading `/`, no `..`)');
+const TerraformBinaryName = z.string().regex(BINARY_NAME, 'a binary name: letters, digits, ".", "_", "-" (at most 63)').meta({
+  description: "one of the workers' named terraform binaries (BUILDIT_TERRAFORM_BINS, docs/stacks.md); null: the worker's default",
+  example: 'tofu',
+});
 const EnvironmentName = z.string().trim().min(1).max(63).meta({ description: 'the environment this stack manages (created when missing)', example: 'staging' });
 
 const stackSettings = {
@@ -43,6 +48,7 @@ const stackSettings = {
   path: StackPath.meta({ description: 'directory of the configuration in the repository' }),
   credentialsSecret: CredentialsSecret.nullable(),
   autoApply: z.boolean().meta({ description: 'apply a plan with changes without waiting for approval' }),
+  terraformBinary: TerraformBinaryName.nullable(),
   driftSchedule: Cron.nullable(),
   environment: EnvironmentName.nullable(),
 };
@@ -56,6 +62,7 @@ export const CreateStackBody = z
     path: StackPath.default('.'),
     credentialsSecret: CredentialsSecret.nullable().default(null),
     autoApply: z.boolean().default(false),
+    terraformBinary: TerraformBinaryName.nullable().default(null),
     driftSchedule: Cron.nullable().default(null),
     environment: EnvironmentName.nullable().default(null),
   })
@@ -138,6 +145,7 @@ const stackFields = {
   path: z.string(),
   credentialsSecret: z.string().nullable(),
   autoApply: z.boolean(),
+  terraformBinary: z.string().nullable().meta({ description: "the named terraform binary the stack runs; null: the worker's default" }),
   driftSchedule: z.string().nullable(),
   drifted: z.boolean().meta({ description: 'the last drift check found changes' }),
   driftCheckedAt: Timestamp.nullable(),

@@ -45,6 +45,7 @@ async function stackSummaryDto(prisma: PrismaClient | Tx, stack: StackRow) {
     path: stack.path,
     credentialsSecret: stack.credentialsSecret,
     autoApply: stack.autoApply,
+    terraformBinary: stack.terraformBinary,
     driftSchedule: stack.driftSchedule,
     drifted: stack.drifted,
     driftCheckedAt: stack.driftCheckedAt?.toISOString() ?? null,

@@ -15,11 +15,11 @@ import { requireTenantAction } from '../../api/access';
 import { recordAudit } from '../../api/audit';
 import { ApiError, errorResponse, notFound, toErrorResponse } from '../../api/errors';
 import { readRawBody } from '../../api/with-api';
-import type { Action } from '../../auth/authorize';
+import type { Action, Actor } from '../../auth/authorize';
 import { AuthError } from '../../auth/errors';
 import { requestOrigin, type RequestOrigin } from '../../auth/request-origin';
 import type { PrismaClient } from '../../generated/prisma/client';
-import { authenticateBackendCaller, type BackendCaller } from './credentials';
+import { authenticateBackendCaller, type BackendCaller, type BackendStack } from './credentials';
 import { StateDocumentError } from './document';
 import { acquireLock, forceUnlock, LockInfo, releaseLock, type LockHolder } from './locks';
 import { readStateText, writeStateVersion } from './versions';
@@ -32,7 +32,7 @@ const BASIC_CHALLENGE = { 'WWW-Authenticate': 'Basic realm="buildit state"' };
 interface BackendRequest {
   prisma: PrismaClient;
   request: Request;
-  stack: { id: string; tenantId: string; organizationId: string };
+  stack: BackendStack;
   caller: BackendCaller;
   origin: RequestOrigin;
 }
@@ -48,20 +48,22 @@ export function stateBackendHandler(access: 'read' | 'write', handler: BackendHa
     const origin = requestOrigin(request);
     try {
       const caller = await authenticateBackendCaller(prisma, request, stackId, origin.ip);
-      const stack = await prisma.stack.findUnique({
-        where: { id: stackId },
-        select: { id: true, tenantId: true, tenant: { select: { organizationId: true } } },
-      });
-      if (!stack) throw notFound('stack');
-      const tenant = { id: stack.tenantId, organizationId: stack.tenant.organizationId };
-      if (caller.kind === 'person') requireTenantAction(caller.actor, PERSON_ACTION[access], tenant, 'stack');
-      return await handler({ prisma, request, stack: { id: stack.id, tenantId: stack.tenantId, organizationId: tenant.organizationId }, caller, origin });
+      const stack = caller.kind === 'run' ? caller.stack : await personStack(prisma, caller.actor, stackId, PERSON_ACTION[access]);
+      return await handler({ prisma, request, stack, caller, origin });
     } catch (error) {
       if (error instanceof AuthError) return errorResponse(401, error.code, error.message, null, BASIC_CHALLENGE);
       if (error instanceof StateDocumentError) return errorResponse(400, 'invalid_state', error.message);
       return toErrorResponse(error);
     }
   };
+}
+
+/** The stack for a person: 404 when they may not see it, 403 when they may not do `action`. */
+async function personStack(prisma: PrismaClient, actor: Actor, stackId: string, action: Action): Promise<BackendStack> {
+  const stack = await prisma.stack.findUnique({ where: { id: stackId }, select: { id: true, tenantId: true, tenant: { select: { organizationId: true } } } });
+  if (!stack) throw notFound('stack');
+  requireTenantAction(actor, action, { id: stack.tenantId, organizationId: stack.tenant.organizationId }, 'stack');
+  return { id: stack.id, tenantId: stack.tenantId, organizationId: stack.tenant.organizationId };
 }
 
 function holderOf(caller: BackendCaller): LockHolder {

@@ -15,7 +15,14 @@ import type { StackRunStatus } from '../../generated/prisma/enums';
 
 export const RUN_USER_PREFIX = 'run-';
 
-export type BackendCaller = { kind: 'run'; runId: string; status: StackRunStatus } | { kind: 'person'; actor: Actor };
+/** The stack a run's credential is for, found with the run (one query per request instead of two). */
+export interface BackendStack {
+  id: string;
+  tenantId: string;
+  organizationId: string;
+}
+
+export type BackendCaller = { kind: 'run'; runId: string; status: StackRunStatus; stack: BackendStack } | { kind: 'person'; actor: Actor };
 
 /** A new credential for a run: the password goes to its terraform, the hash to the run's row. */
 export function mintRunCredential(runId: string): { username: string; password: string; hash: string } {
@@ -48,9 +55,13 @@ export async function authenticateBackendCaller(prisma: PrismaClient, request: R
   const invalid = new AuthError('invalid_token', 'the state backend credential is not valid');
   if (!credentials.username.startsWith(RUN_USER_PREFIX)) throw invalid;
   const runId = credentials.username.slice(RUN_USER_PREFIX.length);
-  const run = await prisma.stackRun.findUnique({ where: { id: runId }, select: { stackId: true, status: true, backendTokenHash: true } });
+  const run = await prisma.stackRun.findUnique({
+    where: { id: runId },
+    select: { stackId: true, status: true, backendTokenHash: true, stack: { select: { tenantId: true, tenant: { select: { organizationId: true } } } } },
+  });
   const presented = hashToken(credentials.password);
   if (!run || run.backendTokenHash === null || !hashesEqual(presented, run.backendTokenHash) || run.stackId !== stackId) throw invalid;
   if (!ACTIVE_RUN.includes(run.status)) throw new AuthError('invalid_token', `the credential of stack run ${runId} ended with the run (${run.status})`);
-  return { kind: 'run', runId, status: run.status };
+  const stack = { id: run.stackId, tenantId: run.stack.tenantId, organizationId: run.stack.tenant.organizationId };
+  return { kind: 'run', runId, status: run.status, stack };
 }

@@ -65,7 +65,8 @@ export async function applyPhase(deps: StackRunDeps, runId: string, jobSignal: A
       keyId: run.planKeyId,
     });
     await writeFile(path.join(session.workdir, PLAN_FILE), Buffer.from(planFile, 'base64'), { mode: 0o600 });
-    requireSuccess(session, await session.terraform(['init', '-input=false', '-no-color']), 'terraform init');
+    // A fresh init (kept for the next plan): an apply does not start from a reused one it might have to retry.
+    await session.init({ reuse: false });
     requireSuccess(session, await session.terraform(['apply', '-input=false', '-json', PLAN_FILE]), 'terraform apply');
     session.log.line('apply complete');
     await session.log.flush();

@@ -7,6 +7,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { recordAudit } from '../../../lib/auth/audit';
 import { Prisma } from '../../../lib/generated/prisma/client';
 import type { Logger } from '../../../lib/log';
@@ -54,28 +55,32 @@ export async function planPhase(deps: StackRunDeps, runId: string, jobSignal: Ab
   let session: Session | null = null;
   try {
     session = await openSession(deps, run, 'plan', credential, jobSignal);
-    requireSuccess(session, await session.terraform(['init', '-input=false', '-no-color']), 'terraform init');
-
-    const planStateVersion = await latestVersionNumber(prisma, run.stackId);
+    const current = session;
     const destroy = run.kind === 'destroy' ? ['-destroy'] : [];
-    const plan = await session.terraform(['plan', '-input=false', '-json', '-detailed-exitcode', `-out=${PLAN_FILE}`, ...destroy]);
-    requireSuccess(session, plan, 'terraform plan', [0, 2]);
-    const shown = await session.capture(['show', '-json', '-no-color', PLAN_FILE]);
-    requireSuccess(session, shown.exit, 'terraform show of the plan');
+    const planArgs = ['plan', '-input=false', '-json', '-detailed-exitcode', `-out=${PLAN_FILE}`, ...destroy];
+    const { plan, planStateVersion, reusedInit } = await initAndPlan(current, prisma, run.stackId, planArgs);
+    requireSuccess(current, plan, 'terraform plan', [0, 2]);
+    // The plan file is read and sealed while terraform renders it as JSON.
+    const [shown, file] = await current.timed('show', () =>
+      Promise.all([
+        current.capture(['show', '-json', '-no-color', PLAN_FILE]),
+        readFile(path.join(current.workdir, PLAN_FILE)).then((bytes) => seal(planFileAddress(run.stack.tenantId, runId), bytes.toString('base64'))),
+      ]),
+    );
+    requireSuccess(current, shown.exit, 'terraform show of the plan');
+    const storeStart = performance.now();
     const view = planView(JSON.parse(shown.stdout) as unknown);
-    const planFile = await readFile(path.join(session.workdir, PLAN_FILE));
     const json = seal(planJsonAddress(run.stack.tenantId, runId), shown.stdout);
-    const file = seal(planFileAddress(run.stack.tenantId, runId), planFile.toString('base64'));
     const changed = plan.code === 2;
     const { summary } = view;
-    session.log.line(summaryLine(summary, changed));
-    await session.log.flush();
+    current.log.line(summaryLine(summary, changed));
+    await current.log.flush();
 
     const autoApply = changed && APPLYING_KINDS.includes(run.kind) && run.stack.autoApply;
-    await prisma.$transaction(async (tx) => {
-      await transitionStackRun(tx, runId, ['planning'], changed ? 'planned' : 'no_changes', {
+    const store = async (db: Prisma.TransactionClient | typeof prisma) => {
+      await transitionStackRun(db, runId, ['planning'], changed ? 'planned' : 'no_changes', {
         backendTokenHash: null,
-        commitSha: session!.commitSha,
+        commitSha: current.commitSha,
         changeSummary: { ...summary },
         planView: view as unknown as Prisma.InputJsonValue,
         planJsonCiphertext: json.ciphertext,
@@ -87,9 +92,14 @@ export async function planPhase(deps: StackRunDeps, runId: string, jobSignal: Ab
         planKeyId: json.keyId,
         planStateVersion,
       });
-      if (run.kind === 'drift') await recordDriftCheck(tx, run, changed, summary);
-      if (autoApply) await transitionStackRun(tx, runId, ['planned'], 'approved', { approvedAt: new Date() });
-    });
+      if (run.kind === 'drift') await recordDriftCheck(db, run, changed, summary);
+      if (autoApply) await transitionStackRun(db, runId, ['planned'], 'approved', { approvedAt: new Date() });
+    };
+    // A single statement needs no interactive transaction (its BEGIN and COMMIT are two more round trips).
+    if (run.kind === 'drift' || autoApply) await prisma.$transaction(store);
+    else await store(prisma);
+    current.timings.store = Math.round(performance.now() - storeStart);
+    log.info({ timings: current.timings, reusedInit }, 'stack run planned');
     return autoApply ? 'apply' : 'done';
   } catch (error) {
     if (session?.cancelRequested()) await endCancelled(prisma, runId, 'planning', session);
@@ -98,6 +108,21 @@ export async function planPhase(deps: StackRunDeps, runId: string, jobSignal: Ab
   } finally {
     await session?.close();
   }
+}
+
+/** init (from the stack's last one when kept), then plan; a reused init that no longer fits is made anew and the plan repeated. */
+async function initAndPlan(session: Session, prisma: StackRunDeps['prisma'], stackId: string, args: string[]) {
+  const reusedInit = await session.timed('init', () => session.init({ reuse: true }));
+  const attempt = async () => {
+    // Read before terraform reads the state: an apply after this makes the plan stale (apply.ts).
+    const planStateVersion = await latestVersionNumber(prisma, stackId);
+    return { planStateVersion, plan: await session.timed('plan', () => session.terraform(args)) };
+  };
+  const first = await attempt();
+  if (!reusedInit || first.plan.code !== 1 || !first.plan.asksForInit || session.cancelRequested()) return { ...first, reusedInit };
+  session.log.line('the reused init does not fit this configuration (terraform asks for init): running terraform init, then planning again');
+  await session.timed('init', () => session.init({ reuse: false }));
+  return { ...(await attempt()), reusedInit: false };
 }
 
 async function recordDriftCheck(
