@@ -4,7 +4,7 @@
  *
  * BuildIt's run is measured from `POST /api/v1/stacks/{id}/runs` (the configuration uploaded, as
  * `buildit stacks plan` sends it) until the run is `planned`, read from the database every 5 ms: the real
- * route handlers over HTTP (tests/stacks/router.ts), the real worker process (worker/main.ts) woken by the
+ * route handlers over HTTP (tests/support/api-router.ts), the real worker process (worker/main.ts) woken by the
  * queue's NOTIFY, the upload extracted into a fresh directory, BuildIt's backend override, `plan -out -json`
  * streamed into the run's log, `show -json`, the plan view, everything stored encrypted, state and lock
  * through the HTTP backend. The stack's first run (printed apart, as "cold") runs `terraform init`; later
