@@ -26,6 +26,15 @@ export function RunSummary({ run, now }: { run: Run; now: number }) {
           <StatusBadge status={run.status} />
           {run.cancelRequestedAt && run.status === 'running' && <span className="ml-2 text-xs">cancelling…</span>}
         </Row>
+        {run.status === 'queued' && run.waitingFor && (
+          <Row term="Waiting">
+            for{' '}
+            <Link href={`/runs/${run.waitingFor.runId}`} className="text-blue-700 underline dark:text-blue-300">
+              run #{run.waitingFor.runNumber}
+            </Link>{' '}
+            of group <code className="font-mono text-xs">{run.waitingFor.group}</code>
+          </Row>
+        )}
         <Row term="Trigger">{triggerText(run)}</Row>
         <Row term="Actor">{actorText(run)}</Row>
         <Row term="Branch">{run.tag ? `tag ${run.tag}` : (run.branch ?? '—')}</Row>

@@ -1,5 +1,7 @@
 // The stages of the run, in plan order: status, attempt, duration and why they ended so; selecting one opens
-// its log. A stage waiting for approval offers "Approve" and "Deny" to those allowed.
+// its log. A stage waiting for approval offers "Approve" and "Deny" to those allowed; one waiting for its
+// `lock` says which lock and which run holds it.
+import Link from 'next/link';
 import { elapsed } from './format';
 import type { StageRun } from './run-cache';
 import { ApprovalButtons } from './approval-buttons';
@@ -37,11 +39,31 @@ export function StageList({ runId, stages, selectedId, onSelect, canApprove, now
                   {stage.reason && ` · ${stage.reason}`}
                 </span>
               </button>
+              {stage.status === 'queued' && stage.waitingFor && <LockWait wait={stage.waitingFor} />}
               {stage.status === 'waiting_approval' && canApprove && <ApprovalButtons runId={runId} stage={stage} />}
             </li>
           );
         })}
       </ol>
     </section>
+  );
+}
+
+function LockWait({ wait }: { wait: NonNullable<StageRun['waitingFor']> }) {
+  return (
+    <p role="status" className="px-3 pb-2 text-xs text-slate-600 dark:text-slate-300">
+      Waiting for lock <code className="font-mono">{wait.lock}</code>
+      {wait.runId ? (
+        <>
+          {', held by '}
+          <Link href={`/runs/${wait.runId}`} className="text-blue-700 underline dark:text-blue-300">
+            run #{wait.runNumber}
+            {wait.stage && ` (${wait.stage})`}
+          </Link>
+        </>
+      ) : (
+        ', behind stages that asked earlier'
+      )}
+    </p>
   );
 }

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { chromiumOrSkip } from '../support/browser';
 import { dockerOrSkip } from '../support/engines';
 import { artifactsDir, assertNoSeriousAxeViolations, screenshots, signedInPage, startWebApp } from '../support/web';
+import type { Run } from '../../lib/api/schemas/runs';
 import { IMAGE, stageNode, startRun, waitForNodeStatus, waitForRun } from './run-page-support';
 
 const LIVE_KDL = `pipeline "live" { on "manual"; }
@@ -43,6 +44,22 @@ stage "ok" {
 stage "flaky" needs="ok" {
     image "${IMAGE}"
     run "echo broken; exit 3"
+}
+`;
+
+const HOLDER_KDL = `pipeline "holder" { on "manual"; group "release"; }
+stage "deploy" {
+    image "${IMAGE}"
+    lock "production"
+    run "echo holding; sleep 300"
+}
+`;
+
+const WAITER_KDL = `pipeline "waiter" { on "manual"; }
+stage "deploy" {
+    image "${IMAGE}"
+    lock "production"
+    run "echo deployed"
 }
 `;
 
@@ -108,6 +125,27 @@ test('the run page follows a run live, approves, cancels and re-runs failed stag
     await page.locator('section[aria-label="Summary"] [data-status="cancelled"]').waitFor();
     assert.equal((await waitForRun(app, run.id, (r) => r.status !== 'running')).status, 'cancelled');
     assert.equal(await page.getByRole('button', { name: 'Cancel run' }).count(), 0, 'a finished run offers no cancel');
+  });
+
+  await t.test('a stage waiting for its lock and a run waiting for its group say for what', async (t) => {
+    const { page } = await newPage(t);
+    const holder = await startRun(app, 'holder', HOLDER_KDL);
+    await waitForRun(app, holder.id, (run) => run.stages[0]!.status === 'running');
+    const waiter = await startRun(app, 'waiter', WAITER_KDL);
+    await page.goto(`${app.base}/runs/${waiter.id}`);
+    const stages = page.getByRole('region', { name: 'Stages' });
+    await stages.getByText(`Waiting for lock production, held by run #${holder.number} (deploy)`).waitFor({ timeout: 60_000 });
+
+    const second = await app.api<Run>('POST', `/api/v1/pipelines/${holder.pipelineId}/runs`, {});
+    await page.goto(`${app.base}/runs/${second.id}`);
+    const summary = page.getByRole('region', { name: 'Summary' });
+    await summary.getByText(`for run #${holder.number} of group release`).waitFor({ timeout: 60_000 });
+
+    // The holder cancelled: the waiting stage takes the lock and runs, its page following live.
+    await app.api('POST', `/api/v1/runs/${holder.id}/cancel`, {});
+    await page.goto(`${app.base}/runs/${waiter.id}`);
+    await waitForNodeStatus(page, 'deploy', 'succeeded');
+    await app.api('POST', `/api/v1/runs/${second.id}/cancel`, {});
   });
 
   await t.test('re-run failed: a new run reuses what succeeded and runs the failed stage again', async (t) => {
