@@ -128,5 +128,12 @@ function describeStage(stage: PlannedStage): string {
     .map((f) => ` [${f}]`)
     .join('');
   const skip = stage.skip ? ` — skipped: ${stage.skip.reason}` : '';
-  return `${stage.id}: ${what}${needs}${flags}${skip}`;
+  return `${stage.id}: ${what}${needs}${flags}${skip}${describeOutputWhen(stage)}`;
+}
+
+/** `— runs if needs.a.outputs.X="y" (or ...), tested when it starts` */
+function describeOutputWhen(stage: PlannedStage): string {
+  if (!stage.outputWhen) return '';
+  const alternatives = stage.outputWhen.map((all) => all.map((c) => `needs.${c.need}.outputs.${c.output}="${c.value}"`).join(' and '));
+  return ` — runs if ${alternatives.join(' or ')}, tested when it starts`;
 }

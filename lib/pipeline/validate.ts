@@ -41,6 +41,7 @@ export function validatePipeline(spec: PipelineSpec, diagnostics: DiagnosticColl
     checkArtifactPaths(stage, diagnostics);
     warnUnreachableWhen(spec, stage, diagnostics);
     checkWhenVariables(spec, stage, diagnostics);
+    checkWhenOutputs(spec, stage, diagnostics);
     warnUnsupportedKind(stage, diagnostics);
     checkScriptNames(stage.matrix, 'matrix key', 'BUILDIT_MATRIX_', diagnostics);
   }
@@ -231,6 +232,43 @@ function checkWhenVariables(spec: PipelineSpec, stage: StageSpec, diagnostics: D
   }
 }
 
+/** `when needs.STAGE.outputs.NAME="..."`: the same rules as `${needs.STAGE.outputs.NAME}`. */
+function checkWhenOutputs(spec: PipelineSpec, stage: StageSpec, diagnostics: DiagnosticCollector): void {
+  for (const when of stage.when) {
+    for (const condition of when.outputs) {
+      const written = `\`when needs.${condition.stage}.outputs.${condition.output}\``;
+      const problem = neededOutputProblem(spec, stage, condition, written, (name) => `\`needs.${condition.stage}.outputs.${name}\``);
+      if (problem) diagnostics.error(condition.span, 'when', problem.message, problem.hint);
+    }
+  }
+}
+
+/** An output of another stage read by `stage`: a need of it, without a matrix, that declares the output. */
+function neededOutputProblem(
+  spec: PipelineSpec,
+  stage: StageSpec,
+  output: { stage: string; output: string },
+  written: string,
+  format: (name: string) => string,
+): { message: string; hint?: string } | null {
+  if (!stage.needs.some((need) => need.name === output.stage)) {
+    return { message: `${written}: stage "${stage.name}" does not need "${output.stage}"`, hint: `add \`needs "${output.stage}"\`` };
+  }
+  const producer = spec.stages.find((s) => s.name === output.stage);
+  if (producer === undefined) return null; // reported as an unknown need
+  if (producer.matrix.length > 0) {
+    return { message: `${written}: stage "${output.stage}" has a matrix, so which combination's output is meant is unclear` };
+  }
+  if (!producer.outputs.some((o) => o.name === output.output)) {
+    const declared = producer.outputs.map((o) => o.name);
+    return {
+      message: `${written}: stage "${output.stage}" declares no output "${output.output}"`,
+      hint: didYouMean(output.output, declared, format) ?? `add \`outputs "${output.output}"\` to stage "${output.stage}"`,
+    };
+  }
+  return null;
+}
+
 function warnUnusedCaches(spec: PipelineSpec, diagnostics: DiagnosticCollector): void {
   const used = new Set<string>();
   for (const stage of spec.stages) for (const cache of stage.caches) used.add(cache.name);
@@ -409,24 +447,7 @@ class ReferenceChecker {
     if (stage === null || (!scope.inScript && !(scope.inEnv && !scope.onlyStageRefs))) {
       return { message: `${written} can only be used in a stage's \`env\` values and \`run\` scripts`, hint: 'it is known only when the stage starts' };
     }
-    if (!stage.needs.some((need) => need.name === output.stage)) {
-      return { message: `${written}: stage "${stage.name}" does not need "${output.stage}"`, hint: `add \`needs "${output.stage}"\`` };
-    }
-    const producer = this.spec.stages.find((s) => s.name === output.stage);
-    if (producer === undefined) return null; // reported as an unknown need
-    if (producer.matrix.length > 0) {
-      return { message: `${written}: stage "${output.stage}" has a matrix, so which combination's output is meant is unclear` };
-    }
-    if (!producer.outputs.some((o) => o.name === output.output)) {
-      const declared = producer.outputs.map((o) => o.name);
-      return {
-        message: `${written}: stage "${output.stage}" declares no output "${output.output}"`,
-        hint:
-          didYouMean(output.output, declared, (s) => `\`\${needs.${output.stage}.outputs.${s}}\``) ??
-          `add \`outputs "${output.output}"\` to stage "${output.stage}"`,
-      };
-    }
-    return null;
+    return neededOutputProblem(this.spec, stage, output, written, (name) => `\`\${needs.${output.stage}.outputs.${name}}\``);
   }
 
   private envProblem(ref: Reference, scope: Scope, written: string): { message: string; hint?: string } | null {
