@@ -287,7 +287,7 @@ function warnUnusedCaches(spec: PipelineSpec, diagnostics: DiagnosticCollector):
 interface Scope {
   stage: StageSpec | null;
   /** Env visible to `${env.X}`: the pipeline env merged with the stage's (stage wins). */
-  env: Map<string, EnvEntry>;
+  env: () => ReadonlyMap<string, EnvEntry>;
   inEnv: boolean;
   /** For pipeline-level text checked once: matrix and env depend on the stage and are checked per stage. */
   deferStageRefs: boolean;
@@ -314,7 +314,7 @@ class ReferenceChecker {
 
   checkAll(): void {
     const pipelineEnv = new Map(this.spec.env.map((entry) => [entry.name, entry]));
-    const top: Scope = { stage: null, env: pipelineEnv, inEnv: false, deferStageRefs: true, onlyStageRefs: false };
+    const top: Scope = { stage: null, env: () => pipelineEnv, inEnv: false, deferStageRefs: true, onlyStageRefs: false };
     for (const entry of this.spec.env) this.check(entry.value, { ...top, inEnv: true });
     for (const cache of this.spec.caches) [cache.key, ...cache.paths].forEach((text) => this.check(text, top));
     // The group name belongs to no stage: matrix and env references have nothing to name there.
@@ -339,8 +339,15 @@ class ReferenceChecker {
   }
 
   private checkStage(stage: StageSpec, pipelineEnv: Map<string, EnvEntry>): void {
-    const env = new Map(pipelineEnv);
-    for (const entry of stage.env) env.set(entry.name, entry);
+    // Made only when something asks: most stages have no `${env.X}` to look up.
+    let merged: Map<string, EnvEntry> | undefined;
+    const env = (): ReadonlyMap<string, EnvEntry> => {
+      if (merged === undefined) {
+        merged = new Map(pipelineEnv);
+        for (const entry of stage.env) merged.set(entry.name, entry);
+      }
+      return merged;
+    };
     const scope: Scope = { stage, env, inEnv: false, deferStageRefs: false, onlyStageRefs: false };
     const envScope: Scope = { ...scope, inEnv: true };
     for (const text of stageTexts(stage)) this.check(text, scope);
@@ -355,7 +362,7 @@ class ReferenceChecker {
       const cache = this.caches.get(name);
       if (cache) [cache.key, ...cache.paths].forEach((text) => this.check(text, cacheScope));
     }
-    this.checkEnvCycles(env);
+    this.checkEnvCycles(stage, env);
   }
 
   private check(text: Text, scope: Scope): void {
@@ -451,7 +458,7 @@ class ReferenceChecker {
   }
 
   private envProblem(ref: Reference, scope: Scope, written: string): { message: string; hint?: string } | null {
-    const entry = scope.env.get(ref.key);
+    const entry = scope.env().get(ref.key);
     if (entry === undefined) {
       if (scope.stage?.secrets.some((s) => s.name === ref.key)) {
         return {
@@ -461,7 +468,7 @@ class ReferenceChecker {
       }
       return {
         message: `unknown reference ${written}: no environment variable "${ref.key}" is set in the pipeline or stage \`env\``,
-        hint: didYouMean(ref.key, scope.env.keys(), (s) => `\`\${env.${s}}\``),
+        hint: didYouMean(ref.key, scope.env().keys(), (s) => `\`\${env.${s}}\``),
       };
     }
     const parts = parseTemplate(entry.value.value).parts;
@@ -478,14 +485,17 @@ class ReferenceChecker {
     const candidates = [
       ...Object.entries(FIXED_KEYS).flatMap(([namespace, keys]) => keys.map((key) => `${namespace}.${key}`)),
       ...(scope.stage?.matrix.map((axis) => `matrix.${axis.key}`) ?? []),
-      ...[...scope.env.keys()].map((name) => `env.${name}`),
+      ...[...scope.env().keys()].map((name) => `env.${name}`),
       ...[...this.variables].map((name) => `var.${name}`),
     ];
     return didYouMean(ref.expression, candidates, (s) => `\`\${${s}}\``);
   }
 
   /** `${env.A}` inside B and `${env.B}` inside A can never be resolved. */
-  private checkEnvCycles(env: Map<string, EnvEntry>): void {
+  private checkEnvCycles(stage: StageSpec, lazyEnv: () => ReadonlyMap<string, EnvEntry>): void {
+    const references = (entry: EnvEntry): boolean => entry.value.value.includes('env.');
+    if (!stage.env.some(references) && !this.spec.env.some(references)) return; // the common case
+    const env = lazyEnv();
     const names = [...env.keys()];
     const index = new Map(names.map((name, i) => [name, i]));
     let anyEdge = false;
@@ -497,7 +507,7 @@ class ReferenceChecker {
       anyEdge ||= needs.length > 0;
       return needs;
     });
-    if (!anyEdge) return; // the common case: no env value references another
+    if (!anyEdge) return;
     for (const cycle of findCycles(edges)) {
       const cycleNames = cycle.map((i) => names[i]!);
       const entry = env.get(cycleNames[0]!)!;
