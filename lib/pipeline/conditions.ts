@@ -17,22 +17,27 @@ export function globMatches(glob: string, text: string): boolean {
   return matcher(text);
 }
 
+export interface WhenDecision {
+  skip: string | null;
+  outputWhen: OutputAlternative[] | null;
+}
+
+/** Shared by every stage that runs outright (most have no `when`): never changed. */
+const RUNS: WhenDecision = { skip: null, outputWhen: null };
+
 /**
  * What a stage's `when` nodes decide when the run is planned: `skip` (why) when none can hold; else
  * `outputWhen`, the alternatives that hold so far but also test needs' outputs (known only when the
  * stage starts: the orchestrator tests them with `outputWhenSkipReason`), or null when one holds outright.
  */
-export function planWhen(
-  whens: WhenSpec[],
-  trigger: TriggerContext,
-  variables: ReadonlyMap<string, string>,
-): { skip: string | null; outputWhen: OutputAlternative[] | null } {
+export function planWhen(whens: WhenSpec[], trigger: TriggerContext, variables: ReadonlyMap<string, string>): WhenDecision {
+  if (whens.length === 0) return RUNS;
   const reasons: string[] = [];
   const deferred: OutputAlternative[] = [];
   for (const when of whens) {
     const reason = singleWhenSkipReason(when, trigger, variables);
     if (reason !== null) reasons.push(reason);
-    else if (when.outputs.length === 0) return { skip: null, outputWhen: null };
+    else if (when.outputs.length === 0) return RUNS;
     else deferred.push(when.outputs.map((c) => ({ need: c.stage, output: c.output, value: c.value })));
   }
   if (deferred.length > 0) return { skip: null, outputWhen: deferred };

@@ -3,7 +3,7 @@
  * evaluates `when`, interpolates, computes levels. Deterministic: no clock, no randomness; ids and
  * numbers come in through the trigger, so the same input gives byte-identical JSON.
  */
-import { changesMatch, describeChanges, globMatches, planWhen } from './conditions';
+import { changesMatch, describeChanges, globMatches, planWhen, type WhenDecision } from './conditions';
 import { matrixCombinations } from './matrix';
 import { didYouMean } from './diagnostics';
 import { pathProblem } from './paths';
@@ -343,7 +343,7 @@ function matrixLimits(stage: StageSpec): Pick<PlannedStage, 'matrixLimits'> {
   return { matrixLimits: { ...(failFast ? { failFast: true as const } : {}), ...(maxParallel === null ? {} : { maxParallel }) } };
 }
 
-function planStage(context: StageContext, id: string, level: number, caches: Map<string, CacheSpec>, when: ReturnType<typeof planWhen>): PlannedStage {
+function planStage(context: StageContext, id: string, level: number, caches: Map<string, CacheSpec>, when: WhenDecision): PlannedStage {
   const { stage } = context;
   if (stage.kind === null) throw new PlanError(`stage "${stage.name}" has nothing to do; validate the pipeline first`);
   // Entries, then Object.fromEntries: a variable named `__proto__` must stay a plain key.
