@@ -36,6 +36,12 @@ test('prints stages by level with needs and skips', () => {
   );
 });
 
+test('a `when` on an output is shown as tested when the stage starts', () => {
+  const result = buildit(['plan', 'examples/output-conditions.kdl', '--branch', 'main']);
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stdout, /\n {2}publish: run in alpine:3\.20 \(needs check\) — runs if needs\.check\.outputs\.RELEASE="yes", tested when it starts\n/);
+});
+
 test('a trigger that does not match prints the reason and exits 0', () => {
   const result = buildit(['plan', 'examples/node-app.kdl', '--branch', 'feature/x']);
   assert.equal(result.code, 0);

@@ -18,6 +18,8 @@ import {
 import { EXIT_FAILED, EXIT_SUCCEEDED, EXIT_USAGE } from '../exit-codes';
 import { readPipelineFile } from './validate';
 import { includeOptions } from '../includes';
+import { changedFiles, type ChangedFiles } from '../changed-files';
+import { UsageError } from '../errors';
 
 interface PlanOptions {
   event: TriggerEvent;
@@ -32,6 +34,7 @@ interface PlanOptions {
   format: string;
   defaultImage?: string;
   changed?: string[];
+  changedSince?: string;
 }
 
 export function register(program: Command): void {
@@ -50,7 +53,8 @@ export function register(program: Command): void {
     .option('--run-number <n>', 'run number for ${run.number}', parseRunNumber, 1)
     .option('--format <format>', 'output format: text or json', 'text')
     .option('--default-image <image>', 'image for container stages that name none')
-    .option('--changed <file...>', 'files the trigger changed (paths from the repository root), for `paths=` and `when changes=`')
+    .option('--changed <file...>', 'files the trigger changed (paths from the repository root), for `paths=` and `when changes=`; default: from git')
+    .option('--changed-since <ref>', 'compute the changed files from where HEAD left REF to the working tree (default: the upstream, else origin/HEAD)')
     .action((file: string, options: PlanOptions) => {
       process.exitCode = runPlan(file, options);
     });
@@ -83,9 +87,18 @@ function runPlan(file: string, options: PlanOptions): number {
   const { spec, diagnostics } = loadPipeline(bytes, file, { defaultImage: options.defaultImage, ...includeOptions(file) });
   for (const diagnostic of diagnostics) process.stderr.write(`${formatDiagnostic(diagnostic)}\n`);
   if (spec === null) return EXIT_FAILED;
+  let changed: ChangedFiles;
+  try {
+    changed = changedFiles(spec, file, options);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`buildit plan: ${error.message}\n`);
+    return EXIT_USAGE;
+  }
+  if (changed.note !== null) process.stderr.write(`buildit plan: ${changed.note}\n`);
   let result: ExecutionPlan;
   try {
-    result = plan(spec, triggerFrom(options));
+    result = plan(spec, triggerFrom(options, changed.files));
   } catch (error) {
     if (!(error instanceof PlanError)) throw error;
     process.stderr.write(`${file}: error: ${error.message}\n`);
@@ -95,14 +108,14 @@ function runPlan(file: string, options: PlanOptions): number {
   return EXIT_SUCCEEDED;
 }
 
-function triggerFrom(options: PlanOptions): TriggerContext {
+function triggerFrom(options: PlanOptions, changedFiles: string[] | undefined): TriggerContext {
   const trigger: TriggerContext = { event: options.event, variables: options.var, runId: options.runId, runNumber: options.runNumber };
   if (options.branch !== undefined) trigger.branch = options.branch;
   if (options.tag !== undefined) trigger.tag = options.tag;
   if (options.sha !== undefined) trigger.sha = options.sha;
   if (options.message !== undefined) trigger.message = options.message;
   if (options.author !== undefined) trigger.author = options.author;
-  if (options.changed !== undefined) trigger.changedFiles = options.changed;
+  if (changedFiles !== undefined) trigger.changedFiles = changedFiles;
   return trigger;
 }
 
@@ -128,5 +141,12 @@ function describeStage(stage: PlannedStage): string {
     .map((f) => ` [${f}]`)
     .join('');
   const skip = stage.skip ? ` — skipped: ${stage.skip.reason}` : '';
-  return `${stage.id}: ${what}${needs}${flags}${skip}`;
+  return `${stage.id}: ${what}${needs}${flags}${skip}${describeOutputWhen(stage)}`;
+}
+
+/** `— runs if needs.a.outputs.X="y" (or ...), tested when it starts` */
+function describeOutputWhen(stage: PlannedStage): string {
+  if (!stage.outputWhen) return '';
+  const alternatives = stage.outputWhen.map((all) => all.map((c) => `needs.${c.need}.outputs.${c.output}="${c.value}"`).join(' and '));
+  return ` — runs if ${alternatives.join(' or ')}, tested when it starts`;
 }

@@ -41,6 +41,7 @@ import type { RunCommandOptions } from './run';
 import { parsePairs, parseSecretArgs, parseSecretFile, readGit } from './run-inputs';
 import { cliCacheDirFromEnv, defaultImageFromEnv } from '../../lib/config/cli';
 import { includeOptions } from '../includes';
+import { changedFiles } from '../changed-files';
 
 /** The project's offline image; stages that pick `executor "docker"` in a local run use it when they name none. */
 const LOCAL_DEFAULT_IMAGE = 'local/busybox:latest';
@@ -80,6 +81,8 @@ async function prepareRun(file: string, options: RunCommandOptions, stderr: (tex
   for (const diagnostic of diagnostics) stderr(formatDiagnostic(diagnostic));
   if (!spec) throw new UsageError(`${file} is not a valid pipeline (${diagnostics.filter((d) => d.severity === 'error').length} error(s) above)`);
 
+  const changed = changedFiles(spec, file, options);
+  if (changed.note !== null) stderr(`buildit run: ${changed.note}`);
   const runId = newRunId();
   const git = readGit(process.cwd());
   const branch = options.branch ?? git.branch;
@@ -95,7 +98,7 @@ async function prepareRun(file: string, options: RunCommandOptions, stderr: (tex
     ...(git.message ? { message: git.message } : {}),
     ...(git.author ? { author: git.author } : {}),
     variables: parsePairs(options.var, '--var'),
-    ...(options.changed !== undefined ? { changedFiles: options.changed } : {}),
+    ...(changed.files !== undefined ? { changedFiles: changed.files } : {}),
     runId,
     runNumber: 1,
   };

@@ -91,15 +91,18 @@ export interface GitInfo {
   author?: string;
 }
 
+/** What `git ARGS` prints in `cwd` (untrimmed), or undefined when it fails (not a checkout, no git, a bad ref). */
+export function gitOutput(cwd: string, args: string[]): string | undefined {
+  try {
+    return execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000, maxBuffer: 64 * 1024 * 1024 });
+  } catch {
+    return undefined;
+  }
+}
+
 /** Branch, commit, message and author of HEAD in `cwd`; empty when it is not a git checkout (or git is missing). */
 export function readGit(cwd: string): GitInfo {
-  const git = (...args: string[]): string | undefined => {
-    try {
-      return execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 }).trim() || undefined;
-    } catch {
-      return undefined;
-    }
-  };
+  const git = (...args: string[]): string | undefined => gitOutput(cwd, args)?.trim() || undefined;
   const sha = git('rev-parse', 'HEAD');
   if (!sha) return {};
   const branch = git('symbolic-ref', '--short', '-q', 'HEAD');

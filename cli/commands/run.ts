@@ -24,6 +24,7 @@ export interface RunCommandOptions {
   workspace?: string;
   defaultImage?: string;
   changed?: string[];
+  changedSince?: string;
 }
 
 export function register(program: Command): void {
@@ -46,7 +47,8 @@ export function register(program: Command): void {
     .option('--fail-fast', 'cancel everything at the first failure')
     .option('--json', 'print only NDJSON events on stdout (docs/events.md)')
     .option('--workspace <dir>', 'run in this directory in place (default: a copy of the current directory)')
-    .option('--changed <file...>', 'files the trigger changed (paths from the repository root), for `paths=` and `when changes=`; default: unknown')
+    .option('--changed <file...>', 'files the trigger changed (paths from the repository root), for `paths=` and `when changes=`; default: from git')
+    .option('--changed-since <ref>', 'compute the changed files from where HEAD left REF to the working tree (default: the upstream, else origin/HEAD)')
     .option('--default-image <image>', 'image of container stages that name none (default: $BUILDIT_DEFAULT_IMAGE)')
     .action(async (file: string, options: RunCommandOptions) => {
       process.exitCode = await (await import('./run-command')).runCommand(file, options);

@@ -3,7 +3,7 @@
  * so the stage runs when any holds; when none does, the reason names each one's failing test.
  */
 import picomatch from 'picomatch';
-import type { TriggerContext } from './plan-types';
+import type { OutputAlternative, TriggerContext } from './plan-types';
 import type { WhenSpec } from './spec-types';
 
 const matchers = new Map<string, (text: string) => boolean>();
@@ -17,18 +17,50 @@ export function globMatches(glob: string, text: string): boolean {
   return matcher(text);
 }
 
-/** Null when the stage runs (no `when`, or one that holds), else why not. */
-export function whenSkipReason(whens: WhenSpec[], trigger: TriggerContext, variables: ReadonlyMap<string, string>): string | null {
-  if (whens.length === 0) return null;
+export interface WhenDecision {
+  skip: string | null;
+  outputWhen: OutputAlternative[] | null;
+}
+
+/** Shared by every stage that runs outright (most have no `when`): never changed. */
+const RUNS: WhenDecision = { skip: null, outputWhen: null };
+
+/**
+ * What a stage's `when` nodes decide when the run is planned: `skip` (why) when none can hold; else
+ * `outputWhen`, the alternatives that hold so far but also test needs' outputs (known only when the
+ * stage starts: the orchestrator tests them with `outputWhenSkipReason`), or null when one holds outright.
+ */
+export function planWhen(whens: WhenSpec[], trigger: TriggerContext, variables: ReadonlyMap<string, string>): WhenDecision {
+  if (whens.length === 0) return RUNS;
   const reasons: string[] = [];
+  const deferred: OutputAlternative[] = [];
   for (const when of whens) {
     const reason = singleWhenSkipReason(when, trigger, variables);
-    if (reason === null) return null;
-    reasons.push(reason);
+    if (reason !== null) reasons.push(reason);
+    else if (when.outputs.length === 0) return RUNS;
+    else deferred.push(when.outputs.map((c) => ({ need: c.stage, output: c.output, value: c.value })));
   }
+  if (deferred.length > 0) return { skip: null, outputWhen: deferred };
+  return { skip: reasons.length === 0 ? null : combinedReason(reasons), outputWhen: null };
+}
+
+/** When the stage starts: null when an alternative's outputs all have their values, else why not. */
+export function outputWhenSkipReason(alternatives: OutputAlternative[], valueOf: (need: string, output: string) => string): string | null {
+  const reasons: string[] = [];
+  for (const alternative of alternatives) {
+    const failing = alternative.find((c) => valueOf(c.need, c.output) !== c.value);
+    if (failing === undefined) return null;
+    const actual = valueOf(failing.need, failing.output);
+    reasons.push(`when needs.${failing.need}.outputs.${failing.output}="${failing.value}" does not match "${actual}"`);
+  }
+  return combinedReason(reasons);
+}
+
+function combinedReason(reasons: string[]): string {
   return reasons.length === 1 ? reasons[0]! : `no \`when\` holds: ${reasons.join('; ')}`;
 }
 
+/** Tests everything but outputs (see `planWhen`). */
 function singleWhenSkipReason(when: WhenSpec, trigger: TriggerContext, variables: ReadonlyMap<string, string>): string | null {
   if (when.event !== null && when.event !== trigger.event) return `when event="${when.event}" does not match event "${trigger.event}"`;
   const globReason = globSkipReason('branch', when.branch, trigger.branch) ?? globSkipReason('tag', when.tag, trigger.tag);

@@ -10,9 +10,18 @@ export type Edges = number[][];
 export function topologicalLevels(needs: Edges): Array<number | null> {
   const count = needs.length;
   const levels: Array<number | null> = new Array(count).fill(null);
-  const waitingOn = needs.map((list) => new Set(list).size);
+  const waitingOn = new Int32Array(count);
   const dependents: number[][] = Array.from({ length: count }, () => []);
-  needs.forEach((list, node) => new Set(list).forEach((need) => dependents[need]!.push(node)));
+  // A need listed twice counts once: `lastDependent[need]` is the node that last counted it.
+  const lastDependent = new Int32Array(count).fill(-1);
+  needs.forEach((list, node) => {
+    for (const need of list) {
+      if (lastDependent[need] === node) continue;
+      lastDependent[need] = node;
+      waitingOn[node]!++;
+      dependents[need]!.push(node);
+    }
+  });
   const ready: number[] = [];
   for (let node = 0; node < count; node++) if (waitingOn[node] === 0) ready.push(node);
   for (const node of ready) levels[node] = 0;

@@ -112,7 +112,11 @@ export function countOpenings(text: string): number {
 
 /** `${needs.STAGE.outputs.NAME}` split up, or null when the key has another shape. */
 export function outputReference(ref: Reference): { stage: string; output: string } | null {
-  if (ref.namespace !== 'needs') return null;
-  const match = /^(.+)\.outputs\.([^.]+)$/.exec(ref.key);
+  return ref.namespace === 'needs' ? outputKey(ref.key) : null;
+}
+
+/** `STAGE.outputs.NAME` (what follows `needs.`) split up, or null when it has another shape. */
+export function outputKey(key: string): { stage: string; output: string } | null {
+  const match = /^(.+)\.outputs\.([^.]+)$/.exec(key);
   return match ? { stage: match[1]!, output: match[2]! } : null;
 }

@@ -93,6 +93,9 @@ function cleanMessage(message: string): string {
   return message.replace(/ at \d+:\d+$/, '');
 }
 
+/** The `refSpans` of every string without `${`: one shared array (never changed), as most strings have none. */
+const NO_SPANS: Span[] = [];
+
 /** Where the parsed elements of one document are in the source. */
 export interface Locator {
   /** Start of a parsed element, 1-based; the start of the file when the parser stored nothing. */
@@ -116,7 +119,7 @@ export class StoredLocations implements Locator {
   /** Each `${` mapped back to its source position when the raw text allows it, else the value's own position. */
   refSpansOf(element: Value, value: string): Span[] {
     const count = countOpenings(value);
-    if (count === 0) return [];
+    if (count === 0) return NO_SPANS;
     const span = this.spanOf(element);
     const location = getLocation(element);
     const raw = location ? this.source.slice(location.start.offset, location.end.offset) : '';
@@ -159,8 +162,10 @@ export class LazyLocations implements Locator {
   }
 
   refSpansOf(element: Value, value: string): Span[] {
+    const count = countOpenings(value);
+    if (count === 0) return NO_SPANS;
     const spans: Span[] = [];
-    for (let i = 0, count = countOpenings(value); i < count; i++) spans.push(new LazySpan(this, element, i));
+    for (let i = 0; i < count; i++) spans.push(new LazySpan(this, element, i));
     return spans;
   }
 

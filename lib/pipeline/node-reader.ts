@@ -18,11 +18,15 @@ export interface StringValue {
   entry: Entry;
 }
 
+/**
+ * One per node read, so it allocates little (a pipeline has thousands of nodes, and allocation is most
+ * of what reading costs): its span is made when first used, and a node without properties has no map.
+ */
 export class NodeReader {
   readonly name: string;
-  readonly span: Span;
+  private nodeSpan: Span | undefined;
   private readonly argumentEntries: Entry[];
-  private readonly propertyEntries = new Map<string, Entry>();
+  private readonly propertyEntries: Map<string, Entry> | null;
 
   /** `misplaced`: hints for properties that belong to another node, by property name. */
   constructor(
@@ -32,9 +36,14 @@ export class NodeReader {
     misplaced: Readonly<Record<string, string>> = {},
   ) {
     this.name = node.getName();
-    this.span = ctx.locator.spanOf(node.name);
-    this.argumentEntries = node.entries.filter((entry) => entry.isArgument());
-    this.collectProperties(allowedProperties, misplaced);
+    const entries = node.entries;
+    const allArguments = entries.every((entry) => entry.isArgument());
+    this.argumentEntries = allArguments ? entries : entries.filter((entry) => entry.isArgument());
+    this.propertyEntries = allArguments ? null : this.collectProperties(allowedProperties, misplaced);
+  }
+
+  get span(): Span {
+    return (this.nodeSpan ??= this.ctx.locator.spanOf(this.node.name));
   }
 
   get diagnostics(): DiagnosticCollector {
@@ -52,14 +61,14 @@ export class NodeReader {
       this.ctx.diagnostics.error(this.span, 'missing-argument', `\`${this.name}\` needs ${what}`, `write \`${this.name} "..."\``);
       return null;
     }
-    return this.stringOf(entry, `\`${this.name}\` takes ${what} as a string`);
+    return this.stringOf(entry, () => `\`${this.name}\` takes ${what} as a string`);
   }
 
   /** All arguments from `from` on, each a string (wrong ones reported and left out). */
   stringArguments(from: number, what: string): StringValue[] {
     const out: StringValue[] = [];
-    for (const entry of this.argumentEntries.slice(from)) {
-      const value = this.stringOf(entry, `${what} of \`${this.name}\` must be strings`);
+    for (let i = from; i < this.argumentEntries.length; i++) {
+      const value = this.stringOf(this.argumentEntries[i]!, () => `${what} of \`${this.name}\` must be strings`);
       if (value) out.push(value);
     }
     return out;
@@ -67,7 +76,8 @@ export class NodeReader {
 
   /** Reports arguments past `max` (for nodes whose arguments are fixed). */
   noArgumentsAfter(max: number): void {
-    for (const entry of this.argumentEntries.slice(max)) {
+    for (let i = max; i < this.argumentEntries.length; i++) {
+      const entry = this.argumentEntries[i]!;
       const message =
         max === 0
           ? `\`${this.name}\` takes no arguments`
@@ -77,17 +87,17 @@ export class NodeReader {
   }
 
   property(name: string): Entry | undefined {
-    return this.propertyEntries.get(name);
+    return this.propertyEntries?.get(name);
   }
 
   stringProperty(name: string): StringValue | null {
-    const entry = this.propertyEntries.get(name);
-    return entry ? this.stringOf(entry, `\`${name}\` must be a string`) : null;
+    const entry = this.propertyEntries?.get(name);
+    return entry ? this.stringOf(entry, () => `\`${name}\` must be a string`) : null;
   }
 
   /** A `#true`/`#false` property; null when it is absent or (after reporting) not a boolean. */
   booleanProperty(name: string): boolean | null {
-    const entry = this.propertyEntries.get(name);
+    const entry = this.propertyEntries?.get(name);
     if (entry === undefined) return null;
     const value = entry.getValue();
     if (typeof value === 'boolean') return value;
@@ -101,12 +111,12 @@ export class NodeReader {
   }
 
   requireStringProperty(name: string, example: string): StringValue | null {
-    const entry = this.propertyEntries.get(name);
+    const entry = this.propertyEntries?.get(name);
     if (entry === undefined) {
       this.ctx.diagnostics.error(this.span, 'missing-property', `\`${this.name}\` needs a \`${name}\` property`, `write \`${name}=${example}\``);
       return null;
     }
-    return this.stringOf(entry, `\`${name}\` must be a string`);
+    return this.stringOf(entry, () => `\`${name}\` must be a string`);
   }
 
   /** A whole-number argument within [min, max], or null after reporting. */
@@ -140,11 +150,12 @@ export class NodeReader {
     return false;
   }
 
-  /** The child nodes; reports a missing block when `required`. */
-  children(required: boolean, example: string): Node[] {
+  /** The child nodes; reports a missing block when `required` (`example` shows one). */
+  children(required: boolean, example: string | (() => string)): Node[] {
     const children = this.node.children?.nodes ?? [];
     if (required && this.node.children === null) {
-      this.ctx.diagnostics.error(this.span, 'missing-block', `\`${this.name}\` needs a block`, `write \`${example}\``);
+      const shown = typeof example === 'string' ? example : example();
+      this.ctx.diagnostics.error(this.span, 'missing-block', `\`${this.name}\` needs a block`, `write \`${shown}\``);
     }
     return children;
   }
@@ -157,27 +168,27 @@ export class NodeReader {
   }
 
   text(value: StringValue): Text {
-    const { locator } = this.ctx;
-    return { value: value.value, span: locator.spanOf(value.entry.value), refSpans: locator.refSpansOf(value.entry.value, value.value) };
+    return { value: value.value, span: value.span, refSpans: this.ctx.locator.refSpansOf(value.entry.value, value.value) };
   }
 
   spanOf(element: Locatable): Span {
     return this.ctx.locator.spanOf(element);
   }
 
-  /** `expectation` is the message up to ", got ...". */
-  private stringOf(entry: Entry, expectation: string): StringValue | null {
+  /** `expectation` makes the message up to ", got ..." (only when it is needed). */
+  private stringOf(entry: Entry, expectation: () => string): StringValue | null {
     const value = entry.getValue();
     const span = this.spanOf(entry.value);
     if (typeof value !== 'string') {
       const hint = typeof value === 'number' ? `quote it: "${entry.value.representation ?? String(value)}"` : undefined;
-      this.ctx.diagnostics.error(span, 'type', `${expectation}, got ${describe(entry.value)}`, hint);
+      this.ctx.diagnostics.error(span, 'type', `${expectation()}, got ${describe(entry.value)}`, hint);
       return null;
     }
     return { value, span, entry };
   }
 
-  private collectProperties(allowed: readonly string[], misplaced: Readonly<Record<string, string>>): void {
+  private collectProperties(allowed: readonly string[], misplaced: Readonly<Record<string, string>>): Map<string, Entry> {
+    const properties = new Map<string, Entry>();
     for (const entry of this.node.entries) {
       const name = entry.getName();
       if (name === null) continue;
@@ -191,12 +202,13 @@ export class NodeReader {
         );
         continue;
       }
-      if (this.propertyEntries.has(name)) {
+      if (properties.has(name)) {
         this.ctx.diagnostics.error(this.spanOf(entry), 'duplicate-property', `duplicate property \`${name}\` on \`${this.name}\``);
         continue;
       }
-      this.propertyEntries.set(name, entry);
+      properties.set(name, entry);
     }
+    return properties;
   }
 }
 

@@ -4,18 +4,20 @@
  * so it may be given once per stage, alone or next to trigger tests.
  */
 import { didYouMean } from './diagnostics';
-import type { NodeReader } from './node-reader';
+import { outputKey } from './interpolate';
+import type { NodeReader, StringValue } from './node-reader';
 import { TRIGGER_EVENTS, type TriggerEvent } from './plan-types';
-import type { StageSpec, StageStatusCondition, VariableCondition, WhenSpec } from './spec-types';
+import type { OutputCondition, StageSpec, StageStatusCondition, VariableCondition, WhenSpec } from './spec-types';
 
 export const WHEN_PROPERTIES = ['branch', 'tag', 'event', 'status', 'changes'] as const;
 export const STATUS_CONDITIONS: readonly StageStatusCondition[] = ['success', 'failure', 'always'];
 const VARIABLE_PREFIX = 'var.';
+const OUTPUT_PREFIX = 'needs.';
 
-/** The properties a `when` node may carry: the fixed ones plus every `var.NAME` it names. */
+/** The properties a `when` node may carry: the fixed ones plus every `var.NAME` and `needs.STAGE.outputs.NAME` it names. */
 export function whenProperties(entryNames: Array<string | null>): string[] {
-  const variables = entryNames.filter((name): name is string => name !== null && name.startsWith(VARIABLE_PREFIX));
-  return [...WHEN_PROPERTIES, ...variables];
+  const open = entryNames.filter((name): name is string => name !== null && (name.startsWith(VARIABLE_PREFIX) || name.startsWith(OUTPUT_PREFIX)));
+  return [...WHEN_PROPERTIES, ...open];
 }
 
 export function readWhen(reader: NodeReader, stage: StageSpec, eventHint: (value: string) => string): void {
@@ -28,12 +30,13 @@ export function readWhen(reader: NodeReader, stage: StageSpec, eventHint: (value
   const event = reader.stringProperty('event');
   const status = reader.stringProperty('status');
   const variables = readVariableConditions(reader);
+  const outputs = readOutputConditions(reader);
   const given = whenProperties(reader.node.entries.map((entry) => entry.getName())).filter((name) => reader.property(name) !== undefined);
   if (given.length === 0) {
     reader.diagnostics.error(
       reader.span,
       'when',
-      '`when` needs a `branch`, `tag`, `event`, `status`, `changes` or `var.NAME` property',
+      '`when` needs a `branch`, `tag`, `event`, `status`, `changes`, `var.NAME` or `needs.STAGE.outputs.NAME` property',
       'write e.g. `when branch="main" event="push"`, `when tag="v*"` or `when status="failure"`',
     );
     return;
@@ -50,6 +53,7 @@ export function readWhen(reader: NodeReader, stage: StageSpec, eventHint: (value
     tag: tag?.value ?? null,
     event: (event?.value as TriggerEvent | undefined) ?? null,
     variables,
+    outputs,
     changes: changes === null ? [] : [changes.value, ...moreChanges.map((glob) => glob.value)],
     span: reader.span,
   };
@@ -76,13 +80,36 @@ function readStatus(reader: NodeReader, stage: StageSpec, value: string, span: W
   stage.statusSpan = span;
 }
 
-function readVariableConditions(reader: NodeReader): VariableCondition[] {
-  const out: VariableCondition[] = [];
+/** The string properties whose name starts with `prefix`, with the rest of the name. */
+function prefixedProperties(reader: NodeReader, prefix: string): Array<{ key: string; value: StringValue }> {
+  const out: Array<{ key: string; value: StringValue }> = [];
   for (const entry of reader.node.entries) {
     const name = entry.getName();
-    if (name === null || !name.startsWith(VARIABLE_PREFIX)) continue;
+    if (name === null || !name.startsWith(prefix)) continue;
     const value = reader.stringProperty(name);
-    if (value) out.push({ name: name.slice(VARIABLE_PREFIX.length), value: value.value, span: value.span });
+    if (value) out.push({ key: name.slice(prefix.length), value });
+  }
+  return out;
+}
+
+function readVariableConditions(reader: NodeReader): VariableCondition[] {
+  return prefixedProperties(reader, VARIABLE_PREFIX).map(({ key, value }) => ({ name: key, value: value.value, span: value.span }));
+}
+
+/** `needs.STAGE.outputs.NAME="value"`; whether STAGE is a need that declares NAME is checked by validate.ts. */
+function readOutputConditions(reader: NodeReader): OutputCondition[] {
+  const out: OutputCondition[] = [];
+  for (const { key, value } of prefixedProperties(reader, OUTPUT_PREFIX)) {
+    const output = outputKey(key);
+    if (output) out.push({ ...output, value: value.value, span: value.span });
+    else {
+      reader.diagnostics.error(
+        value.span,
+        'when',
+        `\`when ${OUTPUT_PREFIX}${key}\`: outputs of needed stages are \`needs.STAGE.outputs.NAME\``,
+        'write e.g. `when needs.build.outputs.CHANGED="yes"`',
+      );
+    }
   }
   return out;
 }

@@ -441,7 +441,8 @@ function readBlock(node: Node, ctx: ReadContext, state: PipelineState, kind: 'st
   const kindNodes: NodeReader[] = [];
   const seen = new Map<string, Span>();
   const declared = new Map<string, Span>();
-  const example = kind === 'stage' ? `stage "${name?.value ?? 'name'}" { run "..." }` : `${kind}${name ? ` "${name.value}"` : ''} { timeout "20m"; }`;
+  const example = (): string =>
+    kind === 'stage' ? `stage "${name?.value ?? 'name'}" { run "..." }` : `${kind}${name ? ` "${name.value}"` : ''} { timeout "20m"; }`;
   for (const child of reader.children(true, example)) {
     if (kind === 'defaults' && !(DEFAULTS_NODES as readonly string[]).includes(child.getName())) {
       reportUnknownNode(child, ctx, DEFAULTS_NODES, 'in `defaults` (it holds what applies to every stage of the file)');

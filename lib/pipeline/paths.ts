@@ -4,10 +4,13 @@
  * and after interpolation (planning).
  */
 
+/** A `..` path segment (separated by `/` or a backslash). */
+const PARENT_SEGMENT = /(?:^|[\\/])\.\.(?:[\\/]|$)/;
+
 /** Why `value` is not an acceptable path, or null. `relative`: it must also not be absolute. */
 export function pathProblem(value: string, options: { relative: boolean }): string | null {
   if (value.trim() === '') return 'is empty';
   if (options.relative && (value.startsWith('/') || /^[A-Za-z]:[\\/]/.test(value))) return 'must be relative to the workspace';
-  if (value.split(/[\\/]/).includes('..')) return "must not contain '..'";
+  if (PARENT_SEGMENT.test(value)) return "must not contain '..'";
   return null;
 }

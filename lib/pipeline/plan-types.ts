@@ -43,6 +43,9 @@ export type SecretTemplate = Array<{ text: string } | { secret: string }>;
  */
 export type OutputTemplate = Array<{ text: string } | { need: string; output: string }>;
 
+/** One `when` alternative that tests needs' outputs: each named output must have exactly its value. */
+export type OutputAlternative = Array<{ need: string; output: string; value: string }>;
+
 export interface PlannedCache {
   /** The `cache "name"` declared at top level. */
   name: string;
@@ -92,6 +95,11 @@ export interface PlannedStage {
   runOn?: 'failure' | 'always';
   /** Set when the stage will not run in this plan (its `when` is false); the orchestrator marks it skipped. */
   skip: { reason: string } | null;
+  /**
+   * `when needs.STAGE.outputs.NAME="..."`: the alternatives still open after planning (any may hold), tested
+   * when the stage starts; the stage is skipped when none holds. Absent when the stage's `when` needs no output.
+   */
+  outputWhen?: OutputAlternative[];
   /** Container image (interpolated); null for `local` stages without an image. */
   image: string | null;
   /** Shell scripts, one per `run`, interpolated; each runs with `sh -e`. */

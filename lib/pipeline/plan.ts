@@ -3,7 +3,7 @@
  * evaluates `when`, interpolates, computes levels. Deterministic: no clock, no randomness; ids and
  * numbers come in through the trigger, so the same input gives byte-identical JSON.
  */
-import { changesMatch, describeChanges, globMatches, whenSkipReason } from './conditions';
+import { changesMatch, describeChanges, globMatches, planWhen, type WhenDecision } from './conditions';
 import { matrixCombinations } from './matrix';
 import { didYouMean } from './diagnostics';
 import { pathProblem } from './paths';
@@ -33,7 +33,8 @@ export function plan(spec: PipelineSpec, trigger: TriggerContext): ExecutionPlan
     : {};
   const caches = new Map<string, CacheSpec>();
   for (const cache of spec.caches) if (!caches.has(cache.name)) caches.set(cache.name, cache);
-  const skipReasons = spec.stages.map((stage) => whenSkipReason(stage.when, trigger, variables));
+  const whens = spec.stages.map((stage) => planWhen(stage.when, trigger, variables));
+  const skipReasons = whens.map((when) => when.skip);
   const needs = effectiveNeeds(spec.stages, skipReasons);
   const stageLevels = levelsOf(spec.stages, needs);
   const idsByStage = new Map<string, string[]>();
@@ -47,7 +48,7 @@ export function plan(spec: PipelineSpec, trigger: TriggerContext): ExecutionPlan
     const optional = stageNeeds.filter((need) => need.optional).map((need) => need.name);
     combinations.forEach((matrix, i) => {
       const context = new StageContext(spec, stage, env, matrix, trigger, variables);
-      const plannedStage = planStage(context, ids[i]!, stageLevels.get(stage.name)!, caches, skipReasons[declaration]!);
+      const plannedStage = planStage(context, ids[i]!, stageLevels.get(stage.name)!, caches, whens[declaration]!);
       plannedStage.needs = stageNeeds.map((need) => need.name);
       planned.push({ stage: plannedStage, order: declaration, optional });
     });
@@ -351,7 +352,7 @@ function matrixLimits(stage: StageSpec): Pick<PlannedStage, 'matrixLimits'> {
   return { matrixLimits: { ...(failFast ? { failFast: true as const } : {}), ...(maxParallel === null ? {} : { maxParallel }) } };
 }
 
-function planStage(context: StageContext, id: string, level: number, caches: Map<string, CacheSpec>, skipReason: string | null): PlannedStage {
+function planStage(context: StageContext, id: string, level: number, caches: Map<string, CacheSpec>, when: WhenDecision): PlannedStage {
   const { stage } = context;
   if (stage.kind === null) throw new PlanError(`stage "${stage.name}" has nothing to do; validate the pipeline first`);
   // Entries, then Object.fromEntries: a variable named `__proto__` must stay a plain key.
@@ -385,7 +386,8 @@ function planStage(context: StageContext, id: string, level: number, caches: Map
     kind: stage.kind,
     ...(stage.status === 'success' ? {} : { runOn: stage.status }),
     ...matrixLimits(stage),
-    skip: skipReason === null ? null : { reason: skipReason },
+    skip: when.skip === null ? null : { reason: when.skip },
+    ...(when.outputWhen ? { outputWhen: when.outputWhen } : {}),
     image: stage.image ? context.render(stage.image) : null,
     commands,
     env: Object.fromEntries(env),

@@ -82,12 +82,24 @@ export interface VariableCondition {
   span: Span;
 }
 
+/**
+ * `when needs.STAGE.outputs.NAME="value"`: the output of a needed stage must have exactly this value.
+ * Known only when the stage starts, so it is tested then (by the orchestrator), not by the planner.
+ */
+export interface OutputCondition {
+  stage: string;
+  output: string;
+  value: string;
+  span: Span;
+}
+
 /** One `when` node: every property given must hold. A stage's `when` nodes are alternatives (OR). */
 export interface WhenSpec {
   branch: string | null;
   tag: string | null;
   event: TriggerEvent | null;
   variables: VariableCondition[];
+  outputs: OutputCondition[];
   /** `changes="GLOB" ...`: globs of changed files, `!` excludes; empty = not tested. */
   changes: string[];
   span: Span;

@@ -43,6 +43,7 @@ export function validatePipeline(spec: PipelineSpec, diagnostics: DiagnosticColl
     checkArtifactPaths(stage, diagnostics);
     warnUnreachableWhen(spec, stage, diagnostics);
     checkWhenVariables(spec, stage, diagnostics);
+    checkWhenOutputs(spec, stage, diagnostics);
     warnUnsupportedKind(stage, diagnostics);
     checkStackName(stage, diagnostics, options.stacks);
     checkScriptNames(stage.matrix, 'matrix key', 'BUILDIT_MATRIX_', diagnostics);
@@ -249,6 +250,43 @@ function checkWhenVariables(spec: PipelineSpec, stage: StageSpec, diagnostics: D
   }
 }
 
+/** `when needs.STAGE.outputs.NAME="..."`: the same rules as `${needs.STAGE.outputs.NAME}`. */
+function checkWhenOutputs(spec: PipelineSpec, stage: StageSpec, diagnostics: DiagnosticCollector): void {
+  for (const when of stage.when) {
+    for (const condition of when.outputs) {
+      const written = `\`when needs.${condition.stage}.outputs.${condition.output}\``;
+      const problem = neededOutputProblem(spec, stage, condition, written, (name) => `\`needs.${condition.stage}.outputs.${name}\``);
+      if (problem) diagnostics.error(condition.span, 'when', problem.message, problem.hint);
+    }
+  }
+}
+
+/** An output of another stage read by `stage`: a need of it, without a matrix, that declares the output. */
+function neededOutputProblem(
+  spec: PipelineSpec,
+  stage: StageSpec,
+  output: { stage: string; output: string },
+  written: string,
+  format: (name: string) => string,
+): { message: string; hint?: string } | null {
+  if (!stage.needs.some((need) => need.name === output.stage)) {
+    return { message: `${written}: stage "${stage.name}" does not need "${output.stage}"`, hint: `add \`needs "${output.stage}"\`` };
+  }
+  const producer = spec.stages.find((s) => s.name === output.stage);
+  if (producer === undefined) return null; // reported as an unknown need
+  if (producer.matrix.length > 0) {
+    return { message: `${written}: stage "${output.stage}" has a matrix, so which combination's output is meant is unclear` };
+  }
+  if (!producer.outputs.some((o) => o.name === output.output)) {
+    const declared = producer.outputs.map((o) => o.name);
+    return {
+      message: `${written}: stage "${output.stage}" declares no output "${output.output}"`,
+      hint: didYouMean(output.output, declared, format) ?? `add \`outputs "${output.output}"\` to stage "${output.stage}"`,
+    };
+  }
+  return null;
+}
+
 function warnUnusedCaches(spec: PipelineSpec, diagnostics: DiagnosticCollector): void {
   const used = new Set<string>();
   for (const stage of spec.stages) for (const cache of stage.caches) used.add(cache.name);
@@ -267,7 +305,7 @@ function warnUnusedCaches(spec: PipelineSpec, diagnostics: DiagnosticCollector):
 interface Scope {
   stage: StageSpec | null;
   /** Env visible to `${env.X}`: the pipeline env merged with the stage's (stage wins). */
-  env: Map<string, EnvEntry>;
+  env: () => ReadonlyMap<string, EnvEntry>;
   inEnv: boolean;
   /** For pipeline-level text checked once: matrix and env depend on the stage and are checked per stage. */
   deferStageRefs: boolean;
@@ -294,7 +332,7 @@ class ReferenceChecker {
 
   checkAll(): void {
     const pipelineEnv = new Map(this.spec.env.map((entry) => [entry.name, entry]));
-    const top: Scope = { stage: null, env: pipelineEnv, inEnv: false, deferStageRefs: true, onlyStageRefs: false };
+    const top: Scope = { stage: null, env: () => pipelineEnv, inEnv: false, deferStageRefs: true, onlyStageRefs: false };
     for (const entry of this.spec.env) this.check(entry.value, { ...top, inEnv: true });
     for (const cache of this.spec.caches) [cache.key, ...cache.paths].forEach((text) => this.check(text, top));
     // The group name belongs to no stage: matrix and env references have nothing to name there.
@@ -319,8 +357,15 @@ class ReferenceChecker {
   }
 
   private checkStage(stage: StageSpec, pipelineEnv: Map<string, EnvEntry>): void {
-    const env = new Map(pipelineEnv);
-    for (const entry of stage.env) env.set(entry.name, entry);
+    // Made only when something asks: most stages have no `${env.X}` to look up.
+    let merged: Map<string, EnvEntry> | undefined;
+    const env = (): ReadonlyMap<string, EnvEntry> => {
+      if (merged === undefined) {
+        merged = new Map(pipelineEnv);
+        for (const entry of stage.env) merged.set(entry.name, entry);
+      }
+      return merged;
+    };
     const scope: Scope = { stage, env, inEnv: false, deferStageRefs: false, onlyStageRefs: false };
     const envScope: Scope = { ...scope, inEnv: true };
     for (const text of stageTexts(stage)) this.check(text, scope);
@@ -335,7 +380,7 @@ class ReferenceChecker {
       const cache = this.caches.get(name);
       if (cache) [cache.key, ...cache.paths].forEach((text) => this.check(text, cacheScope));
     }
-    this.checkEnvCycles(env);
+    this.checkEnvCycles(stage, env);
   }
 
   private check(text: Text, scope: Scope): void {
@@ -427,28 +472,11 @@ class ReferenceChecker {
     if (stage === null || (!scope.inScript && !(scope.inEnv && !scope.onlyStageRefs))) {
       return { message: `${written} can only be used in a stage's \`env\` values and \`run\` scripts`, hint: 'it is known only when the stage starts' };
     }
-    if (!stage.needs.some((need) => need.name === output.stage)) {
-      return { message: `${written}: stage "${stage.name}" does not need "${output.stage}"`, hint: `add \`needs "${output.stage}"\`` };
-    }
-    const producer = this.spec.stages.find((s) => s.name === output.stage);
-    if (producer === undefined) return null; // reported as an unknown need
-    if (producer.matrix.length > 0) {
-      return { message: `${written}: stage "${output.stage}" has a matrix, so which combination's output is meant is unclear` };
-    }
-    if (!producer.outputs.some((o) => o.name === output.output)) {
-      const declared = producer.outputs.map((o) => o.name);
-      return {
-        message: `${written}: stage "${output.stage}" declares no output "${output.output}"`,
-        hint:
-          didYouMean(output.output, declared, (s) => `\`\${needs.${output.stage}.outputs.${s}}\``) ??
-          `add \`outputs "${output.output}"\` to stage "${output.stage}"`,
-      };
-    }
-    return null;
+    return neededOutputProblem(this.spec, stage, output, written, (name) => `\`\${needs.${output.stage}.outputs.${name}}\``);
   }
 
   private envProblem(ref: Reference, scope: Scope, written: string): { message: string; hint?: string } | null {
-    const entry = scope.env.get(ref.key);
+    const entry = scope.env().get(ref.key);
     if (entry === undefined) {
       if (scope.stage?.secrets.some((s) => s.name === ref.key)) {
         return {
@@ -458,7 +486,7 @@ class ReferenceChecker {
       }
       return {
         message: `unknown reference ${written}: no environment variable "${ref.key}" is set in the pipeline or stage \`env\``,
-        hint: didYouMean(ref.key, scope.env.keys(), (s) => `\`\${env.${s}}\``),
+        hint: didYouMean(ref.key, scope.env().keys(), (s) => `\`\${env.${s}}\``),
       };
     }
     const parts = parseTemplate(entry.value.value).parts;
@@ -475,14 +503,17 @@ class ReferenceChecker {
     const candidates = [
       ...Object.entries(FIXED_KEYS).flatMap(([namespace, keys]) => keys.map((key) => `${namespace}.${key}`)),
       ...(scope.stage?.matrix.map((axis) => `matrix.${axis.key}`) ?? []),
-      ...[...scope.env.keys()].map((name) => `env.${name}`),
+      ...[...scope.env().keys()].map((name) => `env.${name}`),
       ...[...this.variables].map((name) => `var.${name}`),
     ];
     return didYouMean(ref.expression, candidates, (s) => `\`\${${s}}\``);
   }
 
   /** `${env.A}` inside B and `${env.B}` inside A can never be resolved. */
-  private checkEnvCycles(env: Map<string, EnvEntry>): void {
+  private checkEnvCycles(stage: StageSpec, lazyEnv: () => ReadonlyMap<string, EnvEntry>): void {
+    const references = (entry: EnvEntry): boolean => entry.value.value.includes('env.');
+    if (!stage.env.some(references) && !this.spec.env.some(references)) return; // the common case
+    const env = lazyEnv();
     const names = [...env.keys()];
     const index = new Map(names.map((name, i) => [name, i]));
     let anyEdge = false;
@@ -494,7 +525,7 @@ class ReferenceChecker {
       anyEdge ||= needs.length > 0;
       return needs;
     });
-    if (!anyEdge) return; // the common case: no env value references another
+    if (!anyEdge) return;
     for (const cycle of findCycles(edges)) {
       const cycleNames = cycle.map((i) => names[i]!);
       const entry = env.get(cycleNames[0]!)!;

@@ -20,6 +20,7 @@ const PlannedStageSchema = z.object({
   kind: z.enum(['run', 'build', 'deploy', 'stack']),
   runOn: z.enum(['failure', 'always']).optional(),
   skip: z.object({ reason: text }).nullable(),
+  outputWhen: z.array(z.array(z.object({ need: text, output: text, value: z.string() }))).optional(),
   image: text.nullable(),
   commands: z.array(text),
   env: stringMap,

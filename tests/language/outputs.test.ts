@@ -58,3 +58,19 @@ stage "consume" needs="produce" {
   const finished = events.find((e) => e.type === 'stage.finished' && e.stage === 'produce');
   assert.match(finished?.type === 'stage.finished' ? (finished.reason ?? '') : '', /line that is not NAME=value: "no equals sign"/);
 });
+
+test('`when` on an output: the consumer runs or is skipped depending on what the producer wrote', async (t) => {
+  if (!(await dockerOrSkip(t))) return;
+  const dir = await scratchDir(t, { 'buildit.kdl': await exampleText('output-conditions') });
+  const release = await builditRun(['--event', 'push'], dir);
+  assert.equal(release.code, 0, release.stderr);
+  assert.deepEqual(stageStatuses(release.events), { check: 'succeeded', publish: 'succeeded', 'up-to-date': 'skipped' });
+  assert.deepEqual(stageLines(release.events, 'publish'), ['publishing 1.5.0']);
+  const skipped = release.events.find((e) => e.type === 'stage.finished' && e.stage === 'up-to-date');
+  assert.equal(skipped?.type === 'stage.finished' ? skipped.reason : null, 'when needs.check.outputs.RELEASE="no" does not match "yes"');
+
+  const published = await builditRun(['--event', 'push', '--var', 'version=1.4.0'], dir);
+  assert.equal(published.code, 0, published.stderr);
+  assert.deepEqual(stageStatuses(published.events), { check: 'succeeded', publish: 'skipped', 'up-to-date': 'succeeded' });
+  assert.deepEqual(stageLines(published.events, 'up-to-date'), ['1.4.0 is already published']);
+});

@@ -16,7 +16,7 @@ import { dockerOrSkip } from '../support/engines';
 import { exampleText } from '../support/language-runs';
 import { RecordingPublisher, runJob, storedLog } from '../runs/helpers';
 import { githubExample } from '../webhooks/helpers';
-import { commitFiles, createRepository } from '../checkout/support';
+import { commitFiles, createRepository, git } from '../checkout/support';
 
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'buildit-path-filters-'));
 process.env.BUILDIT_DATA_DIR = dataDir; // the trigger's mirror and the worker share it
@@ -28,9 +28,9 @@ const api = useApiWorld();
 after(() => rmSync(dataDir, { recursive: true, force: true }));
 
 let deliveries = 0;
-async function deliverPush(pipelineId: string, secret: string, before: string, afterSha: string) {
+async function deliverPush(pipelineId: string, secret: string, before: string, afterSha: string, branch = 'main') {
   const example = githubExample('push', (p) => p.ref === 'refs/heads/master');
-  const payload = { ...example, ref: 'refs/heads/main', before, after: afterSha, head_commit: { ...(example.head_commit as object), id: afterSha } };
+  const payload = { ...example, ref: `refs/heads/${branch}`, before, after: afterSha, head_commit: { ...(example.head_commit as object), id: afterSha } };
   const body = JSON.stringify(payload);
   const hex = createHmac('sha256', secret).update(body).digest('hex');
   return call(await routeHandler('POST', '/api/v1/webhooks/{forge}/{pipelineId}'), 'POST', `/api/v1/webhooks/github/${pipelineId}`, {
@@ -45,6 +45,18 @@ async function deliverPush(pipelineId: string, secret: string, before: string, a
   });
 }
 
+/** A pipeline of the repository at `repo`, and the secret of its webhook. */
+async function pipelineWithWebhook(name: string, repo: string) {
+  const pipeline = await api.database.prisma.pipeline.create({
+    data: { tenantId: api.world.tenantA, name, slug: name, repository: `file://${repo}` },
+  });
+  const created = await call(await routeHandler('POST', '/api/v1/pipelines/{pipelineId}/webhook-secret'), 'POST', '/', {
+    token: api.world.adminA.token,
+    params: { pipelineId: pipeline.id },
+  });
+  return { pipeline, secret: (created.body as { secret: string }).secret };
+}
+
 test('a push that changes nothing the pipeline watches makes no run and says why; a related push runs the matching stage only', async (t) => {
   if (!(await dockerOrSkip(t))) return;
   const { prisma } = api.database;
@@ -52,12 +64,7 @@ test('a push that changes nothing the pipeline watches makes no run and says why
   const first = createRepository(repo, { 'buildit.kdl': await exampleText('path-filters'), 'src/app.txt': 'v1\n', 'README.md': 'hello\n' });
   const readme = commitFiles(repo, { 'README.md': 'hello again\n' }, 'only the readme');
   const source = commitFiles(repo, { 'src/app.txt': 'v2\n' }, 'the source');
-  const pipeline = await prisma.pipeline.create({ data: { tenantId: api.world.tenantA, name: 'paths', slug: 'paths', repository: `file://${repo}` } });
-  const created = await call(await routeHandler('POST', '/api/v1/pipelines/{pipelineId}/webhook-secret'), 'POST', '/', {
-    token: api.world.adminA.token,
-    params: { pipelineId: pipeline.id },
-  });
-  const { secret } = created.body as { secret: string };
+  const { pipeline, secret } = await pipelineWithWebhook('paths', repo);
 
   const unrelated = await deliverPush(pipeline.id, secret, first, readme);
   assert.equal(unrelated.status, 202, unrelated.text);
@@ -86,6 +93,25 @@ test('a push that changes nothing the pipeline watches makes no run and says why
   assert.deepEqual(status.test, ['succeeded', null]);
   assert.deepEqual(status.docs, ['skipped', 'when changes="docs/**": no changed file matches (1 file changed: src/app.txt)']);
   assert.deepEqual((await storedLog(prisma, stages.find((s) => s.stageId === 'test')!.id)).lines, ['testing the source']);
+});
+
+test("the first push of a branch is compared with the default branch: all the branch's commits count", async () => {
+  const { prisma } = api.database;
+  const repo = path.join(dataDir, 'repos', 'branch');
+  createRepository(repo, { 'buildit.kdl': await exampleText('path-filters'), 'src/app.txt': 'v1\n', 'README.md': 'hello\n' });
+  git(repo, 'checkout', '--quiet', '-b', 'feature');
+  commitFiles(repo, { 'README.md': 'hello again\n' }, 'the readme');
+  const head = commitFiles(repo, { 'docs/guide.md': 'how to\n' }, 'a guide');
+  const { pipeline, secret } = await pipelineWithWebhook('branch', repo);
+
+  const pushed = await deliverPush(pipeline.id, secret, '0'.repeat(40), head, 'feature');
+  assert.equal(pushed.status, 201, pushed.text);
+  const runId = (pushed.body as { run: { id: string } }).run.id;
+  const stages = await prisma.stageRun.findMany({ where: { runId, stageId: { in: ['test', 'docs'] } } });
+  assert.deepEqual(Object.fromEntries(stages.map((s) => [s.stageId, [s.status, s.reason]])), {
+    test: ['skipped', 'when changes="src/**": no changed file matches (2 files changed: README.md, docs/guide.md)'],
+    docs: ['pending', null],
+  });
 });
 
 test('the trigger API takes the changed files, and refuses changedSince without a repository', async () => {

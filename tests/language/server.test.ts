@@ -103,3 +103,18 @@ test('an output flows from producer to consumer, is stored with the stage run, a
   assert.equal(notesAgain.status, 'failed', 'the re-run keeps the variable, so the stage fails again');
   assert.deepEqual((await storedLog(db.prisma, notesAgain.id)).lines, ['Release 1.4.1 ships registry.example.com/app:0123456']);
 });
+
+test('`when` on an output is tested when the worker reaches the stage: the consumer the output rules out is skipped with the reason', async (t) => {
+  if (!(await dockerOrSkip(t))) return;
+  const pipelineId = await newPipeline('output-conditions', await exampleText('output-conditions'));
+  const run = await triggerRun(db.prisma, seeded.actor, pipelineId, { event: 'push', branch: 'main', variables: { version: '1.4.0' } }, null);
+  await execute(run.id);
+  const stages = await stagesOf(run.id);
+  assert.deepEqual(Object.fromEntries(stages.map((s) => [s.stageId, [s.status, s.reason]])), {
+    check: ['succeeded', null],
+    publish: ['skipped', 'when needs.check.outputs.RELEASE="yes" does not match "no"'],
+    'up-to-date': ['succeeded', null],
+  });
+  const upToDate = stages.find((s) => s.stageId === 'up-to-date')!;
+  assert.deepEqual((await storedLog(db.prisma, upToDate.id)).lines, ['1.4.0 is already published']);
+});

@@ -16,6 +16,8 @@
  *   executor, so it does not count against `concurrency`.
  * - A need that failed, was skipped or cancelled skips the stage, with the reason; independent
  *   branches go on. With failFast, the first failure stops the whole run instead.
+ * - `when needs.STAGE.outputs.NAME="..."` is tested once the needs are done (and judged): when no such
+ *   alternative holds, the stage is skipped with the reason, as a `when` skip at planning would be.
  * - `when status="always"` stages wait for all their needs to finish, whatever the outcome;
  *   `when status="failure"` ones too, and run only when a need failed (or was skipped or cancelled
  *   because something further up failed), as GitHub's `failure()` does.
@@ -35,6 +37,7 @@ import type { StageOutcome } from '../../events/types';
 import type { PlannedStage } from '../../pipeline/plan-types';
 import type { Executor } from '../executors/types';
 import { UNSUPPORTED_KINDS, unsupportedKindReason } from '../../pipeline/validate';
+import { outputWhenSkipReason } from '../../pipeline/conditions';
 import { createMasker } from '../../secrets/mask';
 import { messageOf } from '../../errors';
 import type { StopRequest } from './attempt';
@@ -309,6 +312,10 @@ class PlanRun {
     if (waiting) return { kind: 'waiting' };
     if (stage.runOn === 'failure' && !stage.needs.some((need) => this.failedUpstream(need))) {
       return { kind: 'blocked', reason: 'when status="failure": nothing it needs failed' };
+    }
+    if (stage.outputWhen) {
+      const reason = outputWhenSkipReason(stage.outputWhen, (need, output) => this.resultOf(need)?.outputs?.[output] ?? '');
+      if (reason !== null) return { kind: 'blocked', reason };
     }
     return { kind: 'ready' };
   }
