@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { sleep } from '../../lib/async';
@@ -20,7 +21,8 @@ export interface StartedBuildIt {
 }
 
 /** `npm start` of this repository, or with `cwd` of another checkout (a copy of it). */
-export function startBuildIt(env: NodeJS.ProcessEnv, port: number, options: { cwd?: string } = {}): StartedBuildIt {
+/** `niceness`: BuildIt's CPU priority (web and worker inherit it: they start after it is set). */
+export function startBuildIt(env: NodeJS.ProcessEnv, port: number, options: { cwd?: string; niceness?: number } = {}): StartedBuildIt {
   const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
     cwd: options.cwd ?? root,
     env: { ...env, PORT: String(port), HOST: '127.0.0.1' },
@@ -28,6 +30,7 @@ export function startBuildIt(env: NodeJS.ProcessEnv, port: number, options: { cw
     // A process group of its own, like a command started from a shell: stopWith(..., { group: true }) signals all of it.
     detached: true,
   });
+  if (options.niceness !== undefined && child.pid !== undefined) setPriority(child.pid, options.niceness);
   const output: string[] = [];
   for (const stream of [child.stdout!, child.stderr!]) createInterface({ input: stream }).on('line', (line) => output.push(line));
   return { process: child, port, output };

@@ -70,8 +70,8 @@ export function startWebApp(t: TestContext, settings: Record<string, string> = {
   return launchWebApp(deferrer(t), settings);
 }
 
-/** startWebApp, stopped (and its database dropped) by `defer`. */
-export async function launchWebApp(defer: Defer, settings: Record<string, string> = {}): Promise<WebApp> {
+/** startWebApp, stopped (and its database dropped) by `defer`; `niceness` as in startBuildIt. */
+export async function launchWebApp(defer: Defer, settings: Record<string, string> = {}, options: { niceness?: number } = {}): Promise<WebApp> {
   const db = await createTestDatabase();
   defer(() => db.drop());
   const email = 'owner@example.test';
@@ -85,6 +85,7 @@ export async function launchWebApp(defer: Defer, settings: Record<string, string
   const started = startBuildIt(
     { ...process.env, DATABASE_URL: db.url, BUILDIT_DATA_DIR: dataDir, BUILDIT_PUBLIC_URL: base, BUILDIT_LOG_LEVEL: 'warn', ...settings },
     port,
+    options,
   );
   defer(async () => {
     if (started.process.exitCode === null) await stopWith(started, 'SIGTERM');
