@@ -2,6 +2,7 @@
 // and the outputs a plan changes (output-changes.tsx). Sensitive values are masked, unknown ones said to be.
 import type { ReactNode } from 'react';
 import { PlanValue } from './value';
+import { ColumnHeaders } from '../table';
 
 export interface BeforeAfterRow {
   name: string;
@@ -28,19 +29,7 @@ export function BeforeAfterTable({
     <div className="overflow-x-auto">
       <table className="w-full text-left text-sm">
         <caption className="sr-only">{caption}</caption>
-        <thead className="text-slate-600 dark:text-slate-400">
-          <tr>
-            <th scope="col" className="py-1 pr-3 font-medium">
-              {nameHeader}
-            </th>
-            <th scope="col" className="py-1 pr-3 font-medium">
-              Before
-            </th>
-            <th scope="col" className="py-1 font-medium">
-              After
-            </th>
-          </tr>
-        </thead>
+        <ColumnHeaders columns={[nameHeader, 'Before', 'After']} className="text-slate-600 dark:text-slate-400" cellClassName="py-1 pr-3 font-medium" />
         <tbody className="divide-y divide-slate-200 align-top dark:divide-slate-800">
           {rows.map((row) => (
             <tr key={row.name} {...{ [`data-${rowData}`]: row.name }}>

@@ -1,5 +1,6 @@
 // Outputs of a stack or an environment: names and values, a sensitive one only said to be there (the API
 // never sends its value).
+import { ColumnHeaders } from '../table';
 import type { StackOutput } from './api';
 
 const format = (value: unknown) => (typeof value === 'string' ? value : JSON.stringify(value, null, 2));
@@ -10,16 +11,11 @@ export function OutputsTable({ outputs, caption }: { outputs: Record<string, Sta
   return (
     <table className="w-full table-fixed text-left text-sm">
       <caption className="sr-only">{caption}</caption>
-      <thead className="text-slate-600 dark:text-slate-400">
-        <tr>
-          <th scope="col" className="w-1/3 py-1 pr-3 font-medium">
-            Name
-          </th>
-          <th scope="col" className="py-1 font-medium">
-            Value
-          </th>
-        </tr>
-      </thead>
+      <ColumnHeaders
+        columns={[{ key: 'name', label: 'Name', className: 'w-1/3' }, 'Value']}
+        className="text-slate-600 dark:text-slate-400"
+        cellClassName="py-1 pr-3 font-medium"
+      />
       <tbody className="divide-y divide-slate-200 dark:divide-slate-800">
         {entries.map(([name, output]) => (
           <tr key={name} data-output={name}>
