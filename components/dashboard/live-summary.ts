@@ -1,5 +1,5 @@
 // The dashboard's figures kept current from run events, with no request: the summary lists the tenant's active
-// runs, so each event says which count moves (a run the summary does not list is one started since it was read).
+// runs, so each event says which count moves (a run the summary does not list is one created since it was read).
 import type { TenantSummary } from '../../lib/api/schemas/summary';
 import type { ServerRunEvent } from '../../lib/events/server-events';
 import { median } from '../../lib/runs/median';
@@ -7,6 +7,12 @@ import { median } from '../../lib/runs/median';
 type Counted = keyof Omit<TenantSummary['runs'], 'total'>;
 
 export function applyToSummary(summary: TenantSummary, event: ServerRunEvent): TenantSummary {
+  if (event.type === 'run.queued') {
+    // Created after the summary was read (a run it lists is already counted).
+    if (summary.active.some((run) => run.id === event.runId)) return summary;
+    const runs = { ...summary.runs, total: summary.runs.total + 1, queued: summary.runs.queued + 1 };
+    return { ...summary, runs, active: [{ id: event.runId, status: 'queued', createdAt: event.time }, ...summary.active] };
+  }
   if (event.type !== 'run.started' && event.type !== 'run.finished') return summary;
   const known = summary.active.find((run) => run.id === event.runId);
   if (known && event.type === 'run.started' && known.status === 'running') return summary;

@@ -21,11 +21,12 @@ export type ApplyChange<T> = (item: T, change: StatusChange) => T;
 
 /** Events may repeat or arrive late: a finished run stays finished, a running one never goes back to queued. */
 export function isLater(current: RunStatus, next: RunStatus): boolean {
-  if (isFinishedRunStatus(current)) return false;
+  if (isFinishedRunStatus(current) || next === 'queued') return false;
   return !(current === 'running' && next === 'running');
 }
 
 function statusChange(event: ServerRunEvent): StatusChange | null {
+  if (event.type === 'run.queued') return { runId: event.runId, status: 'queued', time: event.time };
   if (event.type === 'run.started') return { runId: event.runId, status: 'running', time: event.time };
   if (event.type === 'run.finished') return { runId: event.runId, status: event.status, time: event.time };
   return null;

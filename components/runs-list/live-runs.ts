@@ -48,7 +48,7 @@ function patchCachedRuns(queryClient: QueryClient, tenantId: string, event: Serv
 
 /**
  * Follows the tenant's run events while mounted. `onEvent` sees every event; `onNewRun` is called once per run
- * that no cached list holds (a run started since the lists were read). The tenant room has no catch-up, so each
+ * that no cached list holds (a run created since the lists were read). The tenant room has no catch-up, so each
  * acknowledged subscription (the first, and again after a reconnect) reads the lists again and calls
  * `onSubscribed` for the page's other queries: an event sent before it is not lost. Returns whether events are
  * arriving now (subscribed, and connected since).

@@ -59,7 +59,7 @@ function FilteredRuns({ tenantId, filters }: { tenantId: string; filters: RunFil
       <div aria-live="polite">
         {newRuns > 0 ? (
           <p className="mb-4 flex flex-wrap items-center gap-3 rounded-md bg-blue-50 px-4 py-3 text-sm text-blue-900 dark:bg-blue-950 dark:text-blue-100">
-            {newRuns === 1 ? 'A run has started' : `${newRuns} runs have started`} since this list was loaded.
+            {newRuns === 1 ? 'A new run was queued' : `${newRuns} new runs were queued`} since this list was loaded.
             <button type="button" onClick={showNew} className={`${SECONDARY_BUTTON} sm:w-auto`}>
               Show new runs
             </button>

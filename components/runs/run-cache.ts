@@ -32,6 +32,9 @@ function updateStage(run: Run, stageId: string, update: (stage: StageRun) => Sta
 /** The run after a status event (log chunks go to the log stores, not here). */
 export function applyRunEvent(run: Run, event: ServerRunEvent): Run {
   switch (event.type) {
+    case 'run.queued':
+      // The run as it was created: what the page read is as new or newer.
+      return run;
     case 'run.started':
       return isFinishedRun(run) ? run : { ...run, status: 'running', startedAt: run.startedAt ?? event.time };
     case 'run.finished':

@@ -20,7 +20,19 @@ export interface StageLogChunkEvent {
   lines: Array<{ stream: LogStream; line: string }>;
 }
 
-export type ServerRunEvent = Exclude<RunEvent, StageLogEvent> | StageLogChunkEvent;
+/**
+ * A run was created (queued). Sent by whatever creates runs (the API, webhooks, the scheduler), in the
+ * transaction that creates it, so lists show a run before a worker takes it; never stored.
+ */
+export interface RunQueuedEvent {
+  type: 'run.queued';
+  time: string;
+  runId: string;
+  pipelineId: string;
+  number: number;
+}
+
+export type ServerRunEvent = Exclude<RunEvent, StageLogEvent> | StageLogChunkEvent | RunQueuedEvent;
 
 /** Where the worker sends a run's events after storing them (Socket.IO rooms `run:{runId}` and `tenant:{tenantId}`). */
 export interface RunEventPublisher {

@@ -5,7 +5,7 @@
  * (./server.ts). `publish` resolves once the NOTIFY was sent and rejects when it could not be.
  */
 import type pg from 'pg';
-import type { RunEventPublisher, ServerRunEvent } from '../events/server-events';
+import type { RunEventPublisher, RunQueuedEvent, ServerRunEvent } from '../events/server-events';
 import { ensureAttachmentsTable } from './attachments';
 import { createPostgresEmitter } from './emitter';
 import { RELAY_RUN_EVENT, RELAY_STACK_RUN_EVENT, type StackRunEvent } from './protocol';
@@ -38,17 +38,29 @@ export function createStackRunEventPublisher(pool: pg.Pool): StackRunEventPublis
   return { publish: (tenantId, event) => emitter.serverSideEmit(RELAY_STACK_RUN_EVENT, tenantId, event) };
 }
 
+type RawDb = { $executeRawUnsafe(query: string, ...values: unknown[]): Promise<number> };
+
 /**
- * The same over a Prisma client or transaction (the API's): the emitter only runs `query(sql, values)`, a
- * `SELECT pg_notify(...)` for a payload this small, so a NOTIFY sent in a transaction is delivered when it
+ * A pool-like over a Prisma client or transaction (the API's): the emitter only runs `query(sql, values)`, a
+ * `SELECT pg_notify(...)` for a small payload, so a NOTIFY sent in a transaction is delivered when it
  * commits. Its attachments path (payloads over 8000 bytes, which need the returned row) is not for this.
  */
-export function createStackRunEventPublisherOn(db: { $executeRawUnsafe(query: string, ...values: unknown[]): Promise<number> }): StackRunEventPublisher {
+function notifyingOn(db: RawDb): pg.Pool {
   const queryable = {
     async query(sql: string, values: unknown[] = []) {
       await db.$executeRawUnsafe(sql, ...values);
       return { rows: [] };
     },
   };
-  return createStackRunEventPublisher(queryable as unknown as pg.Pool);
+  return queryable as unknown as pg.Pool;
+}
+
+/** The stack-run publisher over a Prisma client or transaction (see notifyingOn). */
+export function createStackRunEventPublisherOn(db: RawDb): StackRunEventPublisher {
+  return createStackRunEventPublisher(notifyingOn(db));
+}
+
+/** Announces a new run to its tenant's room and its own (see notifyingOn: delivered when `tx` commits). */
+export async function announceRunQueued(tx: RawDb, tenantId: string, event: RunQueuedEvent): Promise<void> {
+  await createPostgresEmitter(notifyingOn(tx)).serverSideEmit(RELAY_RUN_EVENT, tenantId, event);
 }

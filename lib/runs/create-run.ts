@@ -13,6 +13,7 @@ import { enqueueJob } from '../queue/enqueue';
 import { insertLogChunk } from './log-chunks';
 import { STREAM_CODES } from './log-lines';
 import { cancelSupersededRuns } from './groups';
+import { announceRunQueued } from '../realtime/publisher';
 
 /**
  * Stage runs that are not stages of the plan (their ids start with `@`, which no stage name can): `@checkout`
@@ -149,8 +150,8 @@ export async function createRun(tx: Tx, input: NewRun) {
     where: { id: created.id },
     data: { plan: executionPlan as unknown as Prisma.InputJsonValue, concurrencyGroup: executionPlan.group?.name ?? null },
   });
+  const { tenantId } = await tx.pipeline.findUniqueOrThrow({ where: { id: pipeline.id }, select: { tenantId: true } });
   if (executionPlan.group?.cancelInProgress) {
-    const { tenantId } = await tx.pipeline.findUniqueOrThrow({ where: { id: pipeline.id }, select: { tenantId: true } });
     await cancelSupersededRuns(tx, { id: run.id, tenantId, group: executionPlan.group.name, createdAt: run.createdAt });
   }
   const reused = applicableReuse(executionPlan, input.reuse ?? []);
@@ -175,6 +176,7 @@ export async function createRun(tx: Tx, input: NewRun) {
     await tx.stageRun.create({ data: { runId: run.id, stageId: CHECKOUT_STAGE_ID, name: 'checkout', needs: [], status: 'pending', executor: 'git' } });
   }
   await enqueueJob(tx, { kind: 'run', payload: { runId: run.id }, dedupeKey: `run:${run.id}` });
+  await announceRunQueued(tx, tenantId, { type: 'run.queued', time: run.createdAt.toISOString(), runId: run.id, pipelineId: pipeline.id, number });
   const stages = await tx.stageRun.findMany({ where: { runId: run.id } });
   return { run, stages, number, reused: [...reused.keys()] };
 }

@@ -13,6 +13,7 @@ import { followRun } from '../../lib/realtime/client';
 import { RUN_EVENT, RUN_SNAPSHOT, SUBSCRIBE, SUBSCRIBE_TENANT, type RunSnapshot, type SubscribeAck, type SimpleAck } from '../../lib/realtime/protocol';
 import { createRunEventPublisher } from '../../lib/realtime/publisher';
 import { createUserWithToken, seedWorld, type World } from '../api/helpers';
+import { seedTenant, triggerPipeline } from '../runs/helpers';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { connect, connected, insertChunk, seedRun, startRealtimeServer, waitFor, type ClientSocket, type RunningServer, type SeededRun } from './support';
 
@@ -163,6 +164,19 @@ describe('authorization of room joins', () => {
       ['stage.queued'],
     );
   });
+});
+
+test('a new run is announced as `run.queued` to its tenant room by the transaction that creates it, with no worker', async () => {
+  const seeded = await seedTenant(database.prisma);
+  const watcher = await createUserWithToken(database.prisma, { organizationId: seeded.actor.organizationId, tenantRoles: { [seeded.tenantId]: 'viewer' } });
+  const socket = client(watcher.token);
+  await connected(socket);
+  const got = record(socket);
+  assert.deepEqual(await socket.emitWithAck(SUBSCRIBE_TENANT, { tenantId: seeded.tenantId }), { ok: true });
+  const { runId } = await triggerPipeline(database.prisma, seeded, `pipeline "p" { on "manual"; }\nstage "a" { image "busybox"; run "true"; }\n`);
+  await waitFor(() => got.events.some((event) => event.type === 'run.queued'), 'run.queued');
+  const run = await database.prisma.pipelineRun.findUniqueOrThrow({ where: { id: runId } });
+  assert.deepEqual(got.events, [{ type: 'run.queued', time: run.createdAt.toISOString(), runId, pipelineId: run.pipelineId, number: 1 }]);
 });
 
 describe('catch-up and live events', () => {

@@ -67,7 +67,7 @@ export class RecordingPublisher implements RunEventPublisher {
 
   async publish(_target: { tenantId: string; runId: string }, event: ServerRunEvent): Promise<void> {
     const db: Published['db'] = {};
-    if (event.type === 'run.started' || event.type === 'run.finished') {
+    if (event.type === 'run.queued' || event.type === 'run.started' || event.type === 'run.finished') {
       db.runStatus = (await this.prisma.pipelineRun.findUniqueOrThrow({ where: { id: event.runId } })).status;
     } else if (event.type === 'stage.log_chunk') {
       const chunk = await this.prisma.logChunk.findUnique({ where: { stageRunId_seq: { stageRunId: event.stageRunId, seq: event.seq } } });

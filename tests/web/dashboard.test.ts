@@ -131,7 +131,7 @@ test('the run history: filters in the URL, new runs announced, statuses live', a
 
   const before = requests.length;
   const second = await app.api<Run>('POST', `/api/v1/pipelines/${pipeline.id}/runs`, {});
-  await page.getByText('A run has started since this list was loaded.').waitFor({ timeout: RUN_TIMEOUT_MS });
+  await page.getByText('A new run was queued since this list was loaded.').waitFor({ timeout: RUN_TIMEOUT_MS });
   assert.deepEqual(requests.slice(before), [], 'announced from the event alone');
   await page.getByRole('button', { name: 'Show new runs' }).click();
   await page.locator(`[data-run-id="${second.id}"]`).waitFor();
