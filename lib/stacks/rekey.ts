@@ -5,7 +5,7 @@
 import type { Prisma } from '../generated/prisma/client';
 import { decryptValue, encryptValue, type EncryptedValue } from '../secrets/cipher';
 import type { Keyring } from '../secrets/keys';
-import { planFileAddress, planJsonAddress, stateAddress, variableAddress } from './sealed';
+import { planFileAddress, planJsonAddress, sealedPlanColumns, stateAddress, variableAddress } from './sealed';
 
 type Address = { tenantId: string; name: string };
 
@@ -41,18 +41,7 @@ export async function reencryptStackValues(tx: Prisma.TransactionClient, keyring
       { ciphertext: run.planFileCiphertext, iv: run.planFileIv, authTag: run.planFileAuthTag, keyId: run.planKeyId },
       planFileAddress(run.stack.tenantId, run.id),
     );
-    await tx.stackRun.update({
-      where: { id: run.id },
-      data: {
-        planJsonCiphertext: json.ciphertext,
-        planIv: json.iv,
-        planAuthTag: json.authTag,
-        planFileCiphertext: file.ciphertext,
-        planFileIv: file.iv,
-        planFileAuthTag: file.authTag,
-        planKeyId: keyring.current.id,
-      },
-    });
+    await tx.stackRun.update({ where: { id: run.id }, data: sealedPlanColumns(json, file) });
     count += 2;
   }
   return count;

@@ -20,3 +20,16 @@ export function seal(address: { tenantId: string; name: string }, value: string,
 export function unseal(address: { tenantId: string; name: string }, encrypted: EncryptedValue, keyring: Keyring = loadKeyring()): string {
   return decryptValue(keyring, encrypted, address);
 }
+
+/** A run's sealed plan, its JSON and its file (sealed under one key), as stack_runs columns. */
+export function sealedPlanColumns(json: EncryptedValue, file: EncryptedValue) {
+  return {
+    planJsonCiphertext: json.ciphertext,
+    planIv: json.iv,
+    planAuthTag: json.authTag,
+    planFileCiphertext: file.ciphertext,
+    planFileIv: file.iv,
+    planFileAuthTag: file.authTag,
+    planKeyId: json.keyId,
+  };
+}

@@ -13,7 +13,7 @@ import { Prisma } from '../../../lib/generated/prisma/client';
 import type { Logger } from '../../../lib/log';
 import { planView, summaryLine } from '../../../lib/stacks/plan-view';
 import { APPLYING_KINDS, enqueueStackRunJob, transitionStackRun } from '../../../lib/stacks/runs';
-import { planFileAddress, planJsonAddress, seal } from '../../../lib/stacks/sealed';
+import { planFileAddress, planJsonAddress, seal, sealedPlanColumns } from '../../../lib/stacks/sealed';
 import { mintRunCredential } from '../../../lib/stacks/state/credentials';
 import { releaseRunLocks } from '../../../lib/stacks/state/locks';
 import { latestVersionNumber } from '../../../lib/stacks/state/versions';
@@ -83,13 +83,7 @@ export async function planPhase(deps: StackRunDeps, runId: string, jobSignal: Ab
         commitSha: current.commitSha,
         changeSummary: { ...summary },
         planView: view as unknown as Prisma.InputJsonValue,
-        planJsonCiphertext: json.ciphertext,
-        planIv: json.iv,
-        planAuthTag: json.authTag,
-        planFileCiphertext: file.ciphertext,
-        planFileIv: file.iv,
-        planFileAuthTag: file.authTag,
-        planKeyId: json.keyId,
+        ...sealedPlanColumns(json, file),
         planStateVersion,
       });
       if (run.kind === 'drift') await recordDriftCheck(db, run, changed, summary);
