@@ -4,6 +4,9 @@ import path from 'node:path';
 import type { RunEvent } from '../../lib/events/types';
 import { formatDiagnostic, loadPipeline, plan } from '../../lib/pipeline';
 import type { ExecutionPlan, PlannedStage, TriggerContext } from '../../lib/pipeline/plan-types';
+import { runPlan } from '../../lib/engine/orchestrator/run-plan';
+import type { RunPlanOptions } from '../../lib/engine/orchestrator/types';
+import { FakeExecutor } from './fake-executor';
 
 export function stage(id: string, fields: Partial<PlannedStage> = {}): PlannedStage {
   return {
@@ -93,4 +96,11 @@ export async function loadTestPlan(name: string, trigger: Partial<TriggerContext
   const { spec, diagnostics } = loadPipeline(await readFile(file, 'utf8'), file);
   if (!spec) throw new Error(`invalid test pipeline ${name}:\n${diagnostics.map(formatDiagnostic).join('\n')}`);
   return plan(spec, { event: 'push', branch: 'main', sha: 'a'.repeat(40), runId: 'run-test', runNumber: 1, ...trigger });
+}
+
+/** runPlan of `plan` as run `run-1` on the FakeExecutor, 4 stages at a time unless `extra` says otherwise; its events recorded. */
+export function runOnFake(plan: ExecutionPlan, extra: Partial<RunPlanOptions> = {}) {
+  const sink = new RecordingSink();
+  const result = runPlan({ plan, runId: 'run-1', executors: { fake: new FakeExecutor() }, defaultExecutor: 'fake', sink, concurrency: 4, ...extra });
+  return { sink, result };
 }

@@ -2,24 +2,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeExecutor } from '../../../tests/support/fake-executor';
+import { planOf, RecordingSink, runOnFake, stage } from '../../../tests/support/plans';
 import { runPlan } from './run-plan';
-import { planOf, RecordingSink, stage } from '../../../tests/support/plans';
 
 const slow = { FAKE_SLEEP_MS: '150' };
 
-function run(stages: Parameters<typeof planOf>[0], signal?: AbortSignal) {
-  const sink = new RecordingSink();
-  const result = runPlan({
-    plan: planOf(stages),
-    runId: 'run-1',
-    executors: { fake: new FakeExecutor() },
-    defaultExecutor: 'fake',
-    sink,
-    concurrency: 4,
-    ...(signal ? { signal } : {}),
-  });
-  return { sink, result };
-}
+const run = (stages: Parameters<typeof planOf>[0], signal?: AbortSignal) => runOnFake(planOf(stages), signal ? { signal } : {});
 
 /** [started, finished] event times of a stage, in ms. */
 function span(sink: RecordingSink, id: string): [number, number] {

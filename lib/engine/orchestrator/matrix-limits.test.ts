@@ -1,20 +1,14 @@
 /** A matrix's `max-parallel` and `fail-fast`: orchestrator policy on the FakeExecutor (end to end: tests/language/matrix.test.ts). */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FakeExecutor } from '../../../tests/support/fake-executor';
-import { runPlan } from './run-plan';
-import { planOf, RecordingSink, stage } from '../../../tests/support/plans';
+import { planOf, runOnFake, stage } from '../../../tests/support/plans';
 import type { PlannedStage } from '../../pipeline/plan-types';
 
 function combination(node: string, fields: Partial<PlannedStage>): PlannedStage {
   return stage(`test[node=${node}]`, { name: 'test', matrix: { node }, ...fields });
 }
 
-function run(stages: PlannedStage[]) {
-  const sink = new RecordingSink();
-  const result = runPlan({ plan: planOf(stages), runId: 'run-1', executors: { fake: new FakeExecutor() }, defaultExecutor: 'fake', sink, concurrency: 8 });
-  return { sink, result };
-}
+const run = (stages: PlannedStage[]) => runOnFake(planOf(stages), { concurrency: 8 });
 
 test('max-parallel caps the combinations running at once, not other stages', async () => {
   const limits = { maxParallel: 2 };

@@ -4,29 +4,15 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { FakeExecutor } from '../../../tests/support/fake-executor';
-import { planOf, RecordingSink, stage } from '../../../tests/support/plans';
-import { runPlan } from './run-plan';
+import { planOf, runOnFake, stage } from '../../../tests/support/plans';
 import { noStackRunnerReason } from './stack-stage';
 import type { StackStageRequest, StackStageRunner } from './types';
 
 const network = { name: 'network', action: 'apply' };
 const stackStage = (id: string, fields: Parameters<typeof stage>[1] = {}) => stage(id, { kind: 'stack', commands: [], stack: network, ...fields });
 
-function run(stages: ReturnType<typeof stage>[], stacks?: StackStageRunner, signal?: AbortSignal) {
-  const sink = new RecordingSink();
-  const result = runPlan({
-    plan: planOf(stages),
-    runId: 'run-1',
-    executors: { fake: new FakeExecutor() },
-    defaultExecutor: 'fake',
-    sink,
-    concurrency: 1,
-    ...(stacks ? { stacks } : {}),
-    ...(signal ? { signal } : {}),
-  });
-  return { sink, result };
-}
+const run = (stages: ReturnType<typeof stage>[], stacks?: StackStageRunner, signal?: AbortSignal) =>
+  runOnFake(planOf(stages), { concurrency: 1, ...(stacks ? { stacks } : {}), ...(signal ? { signal } : {}) });
 
 /** Waits until the stage is stopped and reports the reason it was given. */
 function waitForStop(seen: StackStageRequest[]): StackStageRunner {

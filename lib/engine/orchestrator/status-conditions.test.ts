@@ -1,17 +1,9 @@
 /** `when status="failure"|"always"`: orchestrator policy on the FakeExecutor (end-to-end runs are in cli/run-language.test.ts). */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FakeExecutor } from '../../../tests/support/fake-executor';
-import { runPlan } from './run-plan';
-import { planOf, RecordingSink, stage } from '../../../tests/support/plans';
-import type { RunPlanOptions } from './types';
-import type { ExecutionPlan } from '../../pipeline/plan-types';
+import { planOf, runOnFake, stage } from '../../../tests/support/plans';
 
-function run(plan: ExecutionPlan, extra: Partial<RunPlanOptions> = {}) {
-  const sink = new RecordingSink();
-  const result = runPlan({ plan, runId: 'run-1', executors: { fake: new FakeExecutor() }, defaultExecutor: 'fake', sink, concurrency: 4, ...extra });
-  return { sink, result };
-}
+const run = runOnFake;
 
 const fails = { FAKE_EXIT_CODE: '1' };
 
