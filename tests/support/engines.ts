@@ -4,6 +4,9 @@
  * it when BUILDIT_REQUIRE_ENGINES=1 (CI sets it so a missing engine cannot pass silently).
  */
 import Docker from 'dockerode';
+import { readdirSync, readFileSync } from 'node:fs';
+import { setPriority } from 'node:os';
+import path from 'node:path';
 import type { TestContext } from 'node:test';
 
 export const NO_DOCKER_MESSAGE = 'no Docker engine: run scripts/docker-engine.sh up';
@@ -33,4 +36,26 @@ export async function dockerOrSkip(t: TestContext): Promise<Docker | null> {
   if (process.env.BUILDIT_REQUIRE_ENGINES === '1') throw new Error(hint);
   t.skip(hint);
   return null;
+}
+
+/**
+ * Sets the CPU priority of the private engine that scripts/docker-engine.sh started (every thread of dockerd
+ * and of the processes it runs now, containerd among them: Linux keeps a niceness per thread). False, and
+ * nothing changed, when DOCKER_HOST is not that engine: a developer's own engine is left alone.
+ */
+export function reniceScriptEngine(niceness: number): boolean {
+  const dir = process.env.BUILDIT_DOCKER_DIR || '/tmp/buildit-docker';
+  if (process.env.DOCKER_HOST !== `unix://${dir}/docker.sock`) return false;
+  const dockerd = Number(readFileSync(path.join(dir, 'dockerd.pid'), 'utf8').trim());
+  const children = (pid: number) => readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean).map(Number);
+  for (const pid of [dockerd, ...children(dockerd)]) {
+    for (const thread of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        setPriority(Number(thread), niceness);
+      } catch {
+        // A thread that ended meanwhile.
+      }
+    }
+  }
+  return true;
 }
