@@ -1,5 +1,5 @@
 'use client';
-// A stack's settings: name, source, terraform binary, auto-apply, drift schedule, environment (saved with PATCH), and deleting
+// A stack's settings: name, source, terraform binary and version constraint, auto-apply, drift schedule, environment (saved with PATCH), and deleting
 // the stack. Those who may not apply the stack see them without the means to change them.
 import { useRouter } from 'next/navigation';
 import type { FormEvent } from 'react';
@@ -34,6 +34,7 @@ export function StackSettings({ stack, writable }: { stack: Stack; writable: boo
         : { repository: String(form.get('repository')).trim(), ref: String(form.get('ref')).trim(), path: String(form.get('path')).trim() }),
       autoApply: form.get('autoApply') === 'on',
       terraformBinary: orNull(form.get('terraformBinary')),
+      terraformVersion: orNull(form.get('terraformVersion')),
       driftSchedule: orNull(form.get('driftSchedule')),
       environment: orNull(form.get('environment')),
     });
@@ -73,6 +74,16 @@ export function StackSettings({ stack, writable }: { stack: Stack; writable: boo
               maxLength={63}
               defaultValue={stack.terraformBinary ?? ''}
               placeholder="the worker's default, or a name from BUILDIT_TERRAFORM_BINS"
+              className={INPUT}
+            />
+          </label>
+          <label className="block text-sm font-medium">
+            Terraform version
+            <input
+              name="terraformVersion"
+              maxLength={200}
+              defaultValue={stack.terraformVersion ?? ''}
+              placeholder="any; or a constraint such as ~> 1.11 or >= 1.9, < 2.0"
               className={INPUT}
             />
           </label>

@@ -1,7 +1,7 @@
 /**
  * `buildit stacks ...` (the real CLI binary) against the real route handlers and a real stack worker:
  * create, plan with an uploaded directory (followed), apply then approve, show the outputs, list state
- * versions, unlock; a stack that names a terraform binary.
+ * versions, unlock; a stack that names a terraform binary and a version constraint.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -78,14 +78,22 @@ test('buildit stacks: create, plan DIR, apply DIR + approve, show, state list, u
   assert.match(unlocked.stdout, /not locked/);
 });
 
-test("buildit stacks create --terraform NAME: the stack names one of the workers' binaries", async () => {
+test("buildit stacks create --terraform NAME --terraform-version CONSTRAINT: one of the workers' binaries, and its version", async () => {
   const created = await buildit(['stacks', 'create', '--name', 'tofu-stack', '--tenant', 'a', '--terraform', 'tofu', '--json']);
   assert.equal(created.code, 0, created.stderr);
   assert.equal((JSON.parse(created.stdout) as { terraformBinary: string }).terraformBinary, 'tofu');
   const shown = await buildit(['stacks', 'show', 'a/tofu-stack']);
-  assert.match(shown.stdout, /terraform: tofu/);
+  assert.match(shown.stdout, /terraform: tofu\n/);
 
   const refused = await buildit(['stacks', 'create', '--name', 'bad', '--tenant', 'a', '--terraform', '/bin/sh']);
   assert.notEqual(refused.code, 0);
   assert.match(refused.stderr, /terraformBinary/);
+
+  const versioned = await buildit(['stacks', 'create', '--name', 'versioned', '--tenant', 'a', '--terraform-version', '~> 1.11', '--json']);
+  assert.equal(versioned.code, 0, versioned.stderr);
+  assert.equal((JSON.parse(versioned.stdout) as { terraformVersion: string }).terraformVersion, '~> 1.11');
+  assert.match((await buildit(['stacks', 'show', 'a/versioned'])).stdout, /terraform: any of the worker's binaries, version ~> 1\.11\n/);
+  const unreadable = await buildit(['stacks', 'create', '--name', 'bad', '--tenant', 'a', '--terraform-version', 'latest']);
+  assert.notEqual(unreadable.code, 0);
+  assert.match(unreadable.stderr, /terraformVersion.*"latest" is not a terraform version constraint/);
 });

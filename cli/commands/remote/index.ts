@@ -197,6 +197,7 @@ function registerStacks(program: Command): void {
     .option('--auto-apply', 'apply plans with changes without waiting for approval')
     .option('--drift-schedule <cron>', 'cron (UTC) of the drift check')
     .option('--terraform <name>', "which of the workers' terraform binaries it runs (BUILDIT_TERRAFORM_BINS; default: the worker's default)")
+    .option('--terraform-version <constraint>', "terraform version constraint, e.g. '~> 1.11' or '>= 1.9, < 2.0' (met from the workers' binaries)")
     .option('--json', 'print the stack as JSON')
     .action(action(async (options: CreateStackOptions) => (await load()).create(options)));
   stacks

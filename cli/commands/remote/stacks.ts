@@ -25,6 +25,7 @@ export interface CreateStackOptions extends TenantOption {
   autoApply?: boolean;
   driftSchedule?: string;
   terraform?: string;
+  terraformVersion?: string;
 }
 
 /** A stack by id, or by slug (`SLUG` when unique among the visible tenants, or `TENANT/SLUG`). */
@@ -85,10 +86,16 @@ export async function create(options: CreateStackOptions): Promise<void> {
     ...(options.environment !== undefined ? { environment: options.environment } : {}),
     ...(options.driftSchedule !== undefined ? { driftSchedule: options.driftSchedule } : {}),
     ...(options.terraform !== undefined ? { terraformBinary: options.terraform } : {}),
+    ...(options.terraformVersion !== undefined ? { terraformVersion: options.terraformVersion } : {}),
     autoApply: Boolean(options.autoApply),
   });
   if (options.json) return printJson(stack);
   process.stdout.write(`Created stack ${stack.slug} (${stack.id}) in tenant ${tenant.slug}.\n`);
+}
+
+function terraformSetting(stack: { terraformBinary: string | null; terraformVersion: string | null }): string {
+  if (stack.terraformVersion === null) return stack.terraformBinary ?? "the worker's default";
+  return `${stack.terraformBinary ?? "any of the worker's binaries"}, version ${stack.terraformVersion}`;
 }
 
 export async function show(ref: string, options: JsonOption): Promise<void> {
@@ -98,7 +105,7 @@ export async function show(ref: string, options: JsonOption): Promise<void> {
   const lines = [
     `${stack.name} (${stack.slug}, ${stack.id})`,
     `source: ${stack.repository ? `${stack.repository} ${stack.ref} ${stack.path}` : 'uploaded by the CLI'}`,
-    `terraform: ${stack.terraformBinary ?? "the worker's default"}`,
+    `terraform: ${terraformSetting(stack)}`,
     `auto-apply: ${stack.autoApply ? 'yes' : 'no'}   drift: ${stack.drifted ? 'DRIFTED' : 'no'}${stack.driftSchedule ? ` (checked ${stack.driftSchedule})` : ''}`,
     `state version: ${stack.stateVersion}${stack.lock ? `   locked by ${stack.lock.heldBy.kind === 'run' ? `run ${stack.lock.heldBy.runId}` : (stack.lock.heldBy.email ?? stack.lock.who)} (${stack.lock.operation ?? '?'})` : ''}`,
     ...(stack.lastRun ? [`last run: #${stack.lastRun.number} ${stack.lastRun.kind} ${stack.lastRun.status} (${stack.lastRun.id})`] : []),

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { cronError } from '../../pipeline/cron';
 import { BINARY_NAME } from '../../stacks/terraform/binary';
+import { versionConstraintError } from '../../stacks/terraform/constraint';
 import { ENV_NAME } from '../../pipeline/script-env';
 import { defineOperation } from '../operation';
 import { Id, PageQuery, Slug, Timestamp, pageOf } from './common';
@@ -38,6 +39,19 @@ const TerraformBinaryName = z.string().regex(BINARY_NAME, 'a binary name: letter
   description: "one of the workers' named terraform binaries (BUILDIT_TERRAFORM_BINS, docs/stacks.md); null: the worker's default",
   example: 'tofu',
 });
+const TerraformVersion = z
+  .string()
+  .trim()
+  .min(1)
+  .max(200)
+  .superRefine((value, ctx) => {
+    const problem = versionConstraintError(value);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  })
+  .meta({
+    description: "terraform version constraint in Terraform's syntax, met by one of the worker's binaries (docs/stacks.md); null: none",
+    example: '~> 1.11',
+  });
 const EnvironmentName = z.string().trim().min(1).max(63).meta({ description: 'the environment this stack manages (created when missing)', example: 'staging' });
 
 const stackSettings = {
@@ -49,6 +63,7 @@ const stackSettings = {
   credentialsSecret: CredentialsSecret.nullable(),
   autoApply: z.boolean().meta({ description: 'apply a plan with changes without waiting for approval' }),
   terraformBinary: TerraformBinaryName.nullable(),
+  terraformVersion: TerraformVersion.nullable(),
   driftSchedule: Cron.nullable(),
   environment: EnvironmentName.nullable(),
 };
@@ -63,6 +78,7 @@ export const CreateStackBody = z
     credentialsSecret: CredentialsSecret.nullable().default(null),
     autoApply: z.boolean().default(false),
     terraformBinary: TerraformBinaryName.nullable().default(null),
+    terraformVersion: TerraformVersion.nullable().default(null),
     driftSchedule: Cron.nullable().default(null),
     environment: EnvironmentName.nullable().default(null),
   })
@@ -146,6 +162,7 @@ const stackFields = {
   credentialsSecret: z.string().nullable(),
   autoApply: z.boolean(),
   terraformBinary: z.string().nullable().meta({ description: "the named terraform binary the stack runs; null: the worker's default" }),
+  terraformVersion: z.string().nullable().meta({ description: 'the terraform version constraint the binary must satisfy; null: none' }),
   driftSchedule: z.string().nullable(),
   drifted: z.boolean().meta({ description: 'the last drift check found changes' }),
   driftCheckedAt: Timestamp.nullable(),

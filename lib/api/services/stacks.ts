@@ -46,6 +46,7 @@ async function stackSummaryDto(prisma: PrismaClient | Tx, stack: StackRow) {
     credentialsSecret: stack.credentialsSecret,
     autoApply: stack.autoApply,
     terraformBinary: stack.terraformBinary,
+    terraformVersion: stack.terraformVersion,
     driftSchedule: stack.driftSchedule,
     drifted: stack.drifted,
     driftCheckedAt: stack.driftCheckedAt?.toISOString() ?? null,

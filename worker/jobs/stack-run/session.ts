@@ -13,10 +13,11 @@ import type { StackRunEventPublisher } from '../../../lib/realtime/publisher';
 import { createMasker } from '../../../lib/secrets/mask';
 import { StackRunLog } from '../../../lib/stacks/run-log';
 import { materializeSource } from '../../../lib/stacks/source';
-import { binaryFor, type TerraformBinaries } from '../../../lib/stacks/terraform/binary';
+import type { TerraformBinaries } from '../../../lib/stacks/terraform/binary';
 import { asksForInit, initCacheEntry, restoreInit, saveInit } from '../../../lib/stacks/terraform/init-cache';
 import { readableLines } from '../../../lib/stacks/terraform/json-lines';
 import { runTerraform, type TerraformExit } from '../../../lib/stacks/terraform/process';
+import { chooseBinary } from '../../../lib/stacks/terraform/version';
 import { backendOverride, prepareWorkdir } from '../../../lib/stacks/terraform/workdir';
 import { resolveRunVariables } from '../../../lib/stacks/variables';
 import { requireSuccess } from './finish';
@@ -116,7 +117,7 @@ export async function openSession(
     await rm(dir, { recursive: true, force: true, maxRetries: 3 });
   };
   try {
-    const binary = binaryFor(deps.terraform, run.stack.terraformBinary);
+    const binary = await chooseBinary(deps.terraform, run.stack, (line) => log.line(line));
     await rm(dir, { recursive: true, force: true, maxRetries: 3 });
     const checkoutStart = performance.now();
     const source = await materializeSource({
