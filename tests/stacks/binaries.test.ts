@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { api, packConfiguration, useStackWorld, waitForRun } from './support';
+import { api, createStack as createStackIn, packConfiguration, planUpload, useStackWorld } from './support';
 import { terraformBinary } from '../../lib/stacks/terraform/binary';
 import { terraformDir, terraformOrSkip } from './terraform';
 
@@ -26,17 +26,8 @@ const admin = () => world.world.adminA.token;
 const configuration = () => packConfiguration(terraformDir({ 'main.tf': 'resource "terraform_data" "a" {\n  input = "one"\n}\n' }).dir);
 const recorded = () => (existsSync(calls) ? readFileSync(calls, 'utf8').trim().split('\n') : []);
 
-async function createStack(body: Record<string, unknown>) {
-  const created = await api('POST', '/api/v1/tenants/{tenantId}/stacks', admin(), { tenantId: world.world.tenantA }, body);
-  assert.equal(created.status, 201, created.text);
-  return created.body as { id: string; terraformBinary: string | null };
-}
-
-async function plan(stackId: string) {
-  const created = await api('POST', '/api/v1/stacks/{stackId}/runs', admin(), { stackId }, { kind: 'plan', configuration: configuration() });
-  assert.equal(created.status, 201, created.text);
-  return (await waitForRun(admin(), (created.body as { id: string }).id, ['planned', 'no_changes', 'errored'])) as { status: string; reason: string | null };
-}
+const createStack = (body: Record<string, unknown>) => createStackIn<{ id: string; terraformBinary: string | null }>(admin(), world.world.tenantA, body);
+const plan = (stackId: string) => planUpload(admin(), stackId, configuration());
 
 test('a stack that names a binary runs that one; a stack that names none runs the default', async (t) => {
   if (!terraformOrSkip(t)) return;

@@ -10,7 +10,7 @@ import type { StackRun } from '../../lib/generated/prisma/client';
 import { secretKey, type Keyring } from '../../lib/secrets/keys';
 import { rotateSecretKey } from '../../lib/secrets/rotate';
 import { planFileAddress, planJsonAddress, unseal } from '../../lib/stacks/sealed';
-import { api, packConfiguration, useStackWorld, waitForRun } from './support';
+import { api, createStack, packConfiguration, useStackWorld, waitForRun } from './support';
 import { terraformDir, terraformOrSkip } from './terraform';
 
 const oldKey = randomBytes(32);
@@ -40,9 +40,7 @@ test("a rotation re-encrypts a planned run's plan: with the old key gone it is s
   if (!terraformOrSkip(t)) return;
   const tenantId = world.world.tenantA;
   const prisma = world.database.prisma;
-  const created = await api('POST', '/api/v1/tenants/{tenantId}/stacks', admin(), { tenantId }, { name: 'Rotated' });
-  assert.equal(created.status, 201, created.text);
-  const stackId = (created.body as { id: string }).id;
+  const { id: stackId } = await createStack(admin(), tenantId, { name: 'Rotated' });
   const configuration = packConfiguration(terraformDir({ 'main.tf': 'resource "terraform_data" "a" {\n  input = "one"\n}\n' }).dir);
   const queued = await api('POST', '/api/v1/stacks/{stackId}/runs', admin(), { stackId }, { kind: 'apply', configuration });
   assert.equal(queued.status, 201, queued.text);

@@ -2,6 +2,7 @@
  * Test support for stack runs: a real JobRunner with the worker's stack handlers on the test database, the
  * stack API called through its route files, and a configuration packed as the CLI uploads it.
  */
+import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -86,6 +87,22 @@ export async function api(
   const result = await call(handler, method, concrete, { token, params, ...(body !== undefined ? { body } : {}), ...(query ? { query } : {}) });
   answers.push(result.text);
   return result;
+}
+
+/** Creates a stack in the tenant through the API (asserting 201); the stack as answered. */
+export async function createStack<T extends { id: string } = { id: string }>(token: string, tenantId: string, body: Record<string, unknown>): Promise<T> {
+  const created = await api('POST', '/api/v1/tenants/{tenantId}/stacks', token, { tenantId }, body);
+  assert.equal(created.status, 201, created.text);
+  return created.body as T;
+}
+
+/** Queues a plan of an uploaded configuration and waits for its end (planned, no_changes or errored). */
+export async function planUpload(token: string, stackId: string, configuration: string): Promise<{ id: string; status: string; reason: string | null }> {
+  const created = await api('POST', '/api/v1/stacks/{stackId}/runs', token, { stackId }, { kind: 'plan', configuration });
+  assert.equal(created.status, 201, created.text);
+  const id = (created.body as { id: string }).id;
+  const run = (await waitForRun(token, id, ['planned', 'no_changes', 'errored'])) as { status: string; reason: string | null };
+  return { id, status: run.status, reason: run.reason };
 }
 
 /** Polls the run through the API until its status is one of `statuses`. */

@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { api, packConfiguration, runLogText, useStackWorld, waitForRun } from './support';
+import { api, createStack as createStackIn, packConfiguration, planUpload, runLogText, useStackWorld } from './support';
 import { terraformBinary } from '../../lib/stacks/terraform/binary';
 import { terraformDir, terraformOrSkip } from './terraform';
 
@@ -42,18 +42,8 @@ const recorded = () => (existsSync(calls) ? readFileSync(calls, 'utf8').trim().s
 
 type StackBody = { id: string; terraformBinary: string | null; terraformVersion: string | null };
 
-async function createStack(body: Record<string, unknown>) {
-  const created = await api('POST', '/api/v1/tenants/{tenantId}/stacks', admin(), { tenantId: world.world.tenantA }, body);
-  assert.equal(created.status, 201, created.text);
-  return created.body as StackBody;
-}
-
-async function plan(stackId: string) {
-  const created = await api('POST', '/api/v1/stacks/{stackId}/runs', admin(), { stackId }, { kind: 'plan', configuration: configuration() });
-  assert.equal(created.status, 201, created.text);
-  const id = (created.body as { id: string }).id;
-  return { id, ...((await waitForRun(admin(), id, ['planned', 'no_changes', 'errored'])) as { status: string; reason: string | null }) };
-}
+const createStack = (body: Record<string, unknown>) => createStackIn<StackBody>(admin(), world.world.tenantA, body);
+const plan = (stackId: string) => planUpload(admin(), stackId, configuration());
 
 test('a constraint the default satisfies runs the default, and the log says which terraform it is', async (t) => {
   if (!terraformOrSkip(t)) return;

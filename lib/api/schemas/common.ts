@@ -16,6 +16,14 @@ export const Slug = z
   .max(63)
   .regex(/^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/, 'lowercase letters, digits and dashes, not starting or ending with a dash');
 
+/** For `.superRefine`: the value is refused with `problemOf`'s message, when it has one (null: valid). */
+export const refusedWith =
+  (problemOf: (value: string) => string | null) =>
+  (value: string, ctx: z.RefinementCtx): void => {
+    const problem = problemOf(value);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  };
+
 export const Timestamp = z.iso.datetime({ offset: true }).meta({ description: 'ISO 8601 timestamp' });
 
 export const DEFAULT_PAGE_SIZE = 20;

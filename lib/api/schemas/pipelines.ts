@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { defineOperation } from '../operation';
 import { RUN_STATUSES } from '../../events/types';
-import { Id, PageQuery, Slug, Timestamp, pageOf } from './common';
+import { Id, PageQuery, Slug, Timestamp, pageOf, refusedWith } from './common';
 import { TenantParams } from './tenants';
 import { SecretName } from './secrets';
 import { repositoryUrlProblem } from '../../source/git';
@@ -33,10 +33,7 @@ export const Repository = z
   .trim()
   .min(1)
   .max(2000)
-  .superRefine((url, ctx) => {
-    const problem = repositoryUrlProblem(url);
-    if (problem) ctx.addIssue({ code: 'custom', message: problem });
-  })
+  .superRefine(refusedWith(repositoryUrlProblem))
   .meta({ description: 'clone URL of the repository: https://, ssh://, git://, file:// or scp-style user@host:path (no credentials in it)' });
 const CloneDepth = z.number().int().min(0).max(1_000_000).meta({ description: 'commits a run fetches (git clone --depth); 0 = the whole history' });
 const Submodules = z.boolean().meta({ description: 'whether a run also checks out the submodules, recursively' });

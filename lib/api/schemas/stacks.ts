@@ -9,21 +9,14 @@ import { BINARY_NAME } from '../../stacks/terraform/binary';
 import { versionConstraintError } from '../../stacks/terraform/constraint';
 import { ENV_NAME } from '../../pipeline/script-env';
 import { defineOperation } from '../operation';
-import { Id, PageQuery, Slug, Timestamp, pageOf } from './common';
+import { Id, PageQuery, Slug, Timestamp, pageOf, refusedWith } from './common';
 import { CredentialsSecret, Repository } from './pipelines';
 import { StackParams } from './stack-state';
 import { TenantParams } from './tenants';
 
 export { StackParams } from './stack-state';
 
-const Cron = z
-  .string()
-  .max(200)
-  .superRefine((value, ctx) => {
-    const problem = cronError(value);
-    if (problem) ctx.addIssue({ code: 'custom', message: problem });
-  })
-  .meta({ description: 'cron (UTC, 5 fields) of the drift check', example: '0 * * * *' });
+const Cron = z.string().max(200).superRefine(refusedWith(cronError)).meta({ description: 'cron (UTC, 5 fields) of the drift check', example: '0 * * * *' });
 
 const RefName = z
   .string()
@@ -39,19 +32,10 @@ const TerraformBinaryName = z.string().regex(BINARY_NAME, 'a binary name: letter
   description: "one of the workers' named terraform binaries (BUILDIT_TERRAFORM_BINS, docs/stacks.md); null: the worker's default",
   example: 'tofu',
 });
-const TerraformVersion = z
-  .string()
-  .trim()
-  .min(1)
-  .max(200)
-  .superRefine((value, ctx) => {
-    const problem = versionConstraintError(value);
-    if (problem) ctx.addIssue({ code: 'custom', message: problem });
-  })
-  .meta({
-    description: "terraform version constraint in Terraform's syntax, met by one of the worker's binaries (docs/stacks.md); null: none",
-    example: '~> 1.11',
-  });
+const TerraformVersion = z.string().trim().min(1).max(200).superRefine(refusedWith(versionConstraintError)).meta({
+  description: "terraform version constraint in Terraform's syntax, met by one of the worker's binaries (docs/stacks.md); null: none",
+  example: '~> 1.11',
+});
 const EnvironmentName = z.string().trim().min(1).max(63).meta({ description: 'the environment this stack manages (created when missing)', example: 'staging' });
 
 const stackSettings = {

@@ -44,6 +44,8 @@ test('what is not a constraint says what one looks like', () => {
     assert.match(problem, new RegExp(`^"${text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}" is not a terraform version constraint: `));
     assert.match(problem, /e\.g\. "1\.11\.4", ">= 1\.9, < 2\.0" or "~> 1\.11"/);
   }
-  assert.match(versionConstraintError('>= 1.9,')!, /an empty term is not/);
+  assert.match(versionConstraintError('latest')!, /constraint: write an operator/);
+  assert.match(versionConstraintError('>= 1.9,')!, /constraint: it has an empty term; write an operator/);
+  assert.match(versionConstraintError('>= 1.9, 1.x')!, /constraint: "1\.x" is not a term; write an operator/);
   assert.equal(versionConstraintError('>= 1.9, < 2.0'), null);
 });

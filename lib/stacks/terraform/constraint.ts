@@ -7,7 +7,7 @@
  * allows any 1.x from 1.11). As in both, a pre-release satisfies only a range that names a pre-release of
  * the same version (`>= 1.12.0-beta1`), never `>= 1.9`.
  */
-import { eq, satisfies, valid } from 'semver';
+import { eq, satisfies, valid } from './semver';
 
 const TERM = /^(=|!=|>=|<=|>|<|~>)?\s*(\d+(?:\.\d+){0,2})(-[0-9A-Za-z.-]+)?$/;
 const SYNTAX = 'an operator (=, !=, >, >=, <, <=, ~>) and a version, terms separated by commas, e.g. "1.11.4", ">= 1.9, < 2.0" or "~> 1.11"';
@@ -43,8 +43,8 @@ export function parseVersionConstraint(text: string): VersionConstraint {
     const match = TERM.exec(term);
     const version = match ? `${padded(match[2]!).join('.')}${match[3] ?? ''}` : null;
     if (!match || version === null || valid(version) === null) {
-      const where = term === '' ? 'an empty term' : `"${term}"`;
-      throw new VersionConstraintError(`"${text}" is not a terraform version constraint: ${where} is not ${SYNTAX}`);
+      const where = term === text.trim() ? '' : term === '' ? 'it has an empty term; ' : `"${term}" is not a term; `;
+      throw new VersionConstraintError(`"${text}" is not a terraform version constraint: ${where}write ${SYNTAX}`);
     }
     const operator = match[1] ?? '=';
     if (operator === '!=') excluded.push(version);

@@ -5,7 +5,7 @@
  * with the highest version that does. Each binary tells its version (`version -json`) once per worker.
  */
 import { tmpdir } from 'node:os';
-import { rcompare } from 'semver';
+import { rcompare } from './semver';
 import { messageOf } from '../../errors';
 import { binaryFor, type TerraformBinaries } from './binary';
 import { parseVersionConstraint, satisfiesConstraint, type VersionConstraint } from './constraint';
