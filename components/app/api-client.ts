@@ -43,7 +43,15 @@ export async function apiFetch<T>(path: string, init: Omit<RequestInit, 'body'> 
   return payload as T;
 }
 
-/** The message to show for anything a query or mutation threw. */
+/**
+ * The message to show for anything a query or mutation threw. A request the API refused as invalid
+ * (`validation_failed`, whose message only says "see details") shows each field's problem instead.
+ */
 export function errorMessage(error: unknown): string {
+  if (error instanceof ApiError && error.code === 'validation_failed' && Array.isArray(error.details) && error.details.length > 0) {
+    return (error.details as Array<{ path?: string; message?: string }>)
+      .map((issue) => (issue.path ? `${issue.path}: ${issue.message}` : `${issue.message}`))
+      .join('; ');
+  }
   return error instanceof Error ? error.message : String(error);
 }

@@ -1,9 +1,10 @@
 /**
  * The stack pages end to end (issue 15), in Chromium against a whole BuildIt (web + worker running the real
  * terraform on configurations of `terraform_data` resources only, so nothing is downloaded): a stack created
- * with the New stack form, its variables set on its page (one sensitive), its terraform binary set and cleared
- * in its settings, a run planned by the worker and reviewed on the plan review page (resources grouped by
- * action, attribute diffs, the sensitive one masked), approved in the browser and applied, its outputs then
+ * with the New stack form, its variables set on its page (one sensitive), its terraform binary and version
+ * constraint set and cleared in its settings (an unreadable constraint refused with why), a run planned by the
+ * worker and reviewed on the plan review page (resources grouped by action, attribute diffs, the sensitive one
+ * masked), approved in the browser and applied, its outputs then
  * on the stack page and in the linked environment; the lock holder shown and force-unlocked; a rollback; a
  * state version's page and a rollback from it. A second person's page follows an approval and a discard made
  * in another browser without a reload. The sensitive variable and output are in no page's HTML.
@@ -102,6 +103,24 @@ test('stacks: create, variables, plan review, approve in the browser, apply, out
     // The plans below run the worker's default binary again.
     assert.equal(await saveBinary(''), '');
     assert.equal((await app.api<{ terraformBinary: string | null }>('GET', `/api/v1/stacks/${stackId}`)).terraformBinary, null);
+  });
+
+  await t.test('settings: a terraform version constraint is saved and cleared; one the API cannot read is refused, saying why', async () => {
+    const version = page.getByLabel('Terraform version');
+    const saveVersion = async (value: string) => {
+      await version.fill(value);
+      await page.getByRole('button', { name: 'Save settings' }).click();
+      await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+      await page.reload();
+      return version.inputValue();
+    };
+    assert.equal(await saveVersion('~> 1.11'), '~> 1.11');
+    assert.equal((await app.api<{ terraformVersion: string | null }>('GET', `/api/v1/stacks/${stackId}`)).terraformVersion, '~> 1.11');
+    await version.fill('latest');
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await page.getByRole('alert').filter({ hasText: 'terraformVersion: "latest" is not a terraform version constraint: write an operator' }).waitFor();
+    assert.equal(await saveVersion(''), '');
+    assert.equal((await app.api<{ terraformVersion: string | null }>('GET', `/api/v1/stacks/${stackId}`)).terraformVersion, null);
   });
 
   await t.test('a plan is reviewed: resources grouped by action, attribute diffs, the sensitive one masked', async () => {
