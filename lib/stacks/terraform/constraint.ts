@@ -4,8 +4,9 @@
  * numbers, optionally a pre-release (`1.12.0-beta1`). Every term must hold. The comparisons are semver's
  * (the npm library): the terms become one semver range, except `!=` (semver has no such operator: checked on
  * its own) and `~>`, translated here because semver's `~` differs (`~1` allows 1.x; Terraform's `~> 1.11`
- * allows any 1.x from 1.11). As in both, a pre-release satisfies only a range that names a pre-release of
- * the same version (`>= 1.12.0-beta1`), never `>= 1.9`.
+ * allows any 1.x from 1.11). A pre-release satisfies only a range that names a pre-release of the same
+ * version (`>= 1.12.0-beta1`), never `>= 1.9`: semver's rule, a little looser than Terraform's (which takes
+ * a pre-release only for an exact `= 1.12.0-beta1`), so a binary Terraform would accept is never refused.
  */
 import { eq, satisfies, valid } from './semver';
 
