@@ -10,7 +10,7 @@ import { ChangeCounts } from '../stacks/change-counts';
 import { StackRunStatusBadge } from '../stacks/status-badge';
 import { DecisionButtons } from './decision-buttons';
 import { OutputChanges } from './output-changes';
-import { ResourceGroups } from './resource-groups';
+import { ResourceGroups, type AttributesState } from './resource-groups';
 import { RunFacts } from './run-facts';
 import { StackRunLog } from './stack-run-log';
 import { useStackRun } from './use-stack-run';
@@ -20,6 +20,8 @@ export function PlanReview({ runId }: { runId: string }) {
   if (run.isPending) return <Loading what="the run" />;
   if (run.isError) return <LoadFailed what="stack run" error={run.error} back={{ href: '/stacks', label: 'All stacks' }} />;
   const data = run.data;
+  const attributes: AttributesState =
+    data.plan?.attributes !== 'pending' ? 'stored' : data.status === 'planned' || data.status === 'no_changes' ? 'storing' : 'missing';
   return (
     <div className="space-y-4">
       <header className="flex flex-wrap items-center gap-x-3 gap-y-2">
@@ -38,7 +40,12 @@ export function PlanReview({ runId }: { runId: string }) {
           <DecisionButtons run={data} />
           {data.plan ? (
             <>
-              <ResourceGroups resources={data.plan.resources} />
+              {attributes === 'storing' ? (
+                <p role="status" className="text-sm text-slate-700 dark:text-slate-300">
+                  Storing the plan&apos;s attribute changes and output changes…
+                </p>
+              ) : null}
+              <ResourceGroups resources={data.plan.resources} attributes={attributes} />
               <OutputChanges outputs={data.plan.outputs} />
             </>
           ) : (

@@ -32,7 +32,13 @@ const REASONS: Record<string, string> = {
 
 export const reasonText = (reason: string) => REASONS[reason] ?? reason.replaceAll('_', ' ');
 
-export function ResourceGroups({ resources }: { resources: PlanResource[] }) {
+/**
+ * `attributes`: `storing` when the run was just planned (they follow in a moment; the page re-reads), `missing`
+ * when the run ended before they were stored.
+ */
+export type AttributesState = 'stored' | 'storing' | 'missing';
+
+export function ResourceGroups({ resources, attributes }: { resources: PlanResource[]; attributes: AttributesState }) {
   if (resources.length === 0)
     return <p className="text-sm text-slate-700 dark:text-slate-300">No resource changes: the infrastructure matches the configuration.</p>;
   return (
@@ -51,7 +57,7 @@ export function ResourceGroups({ resources }: { resources: PlanResource[] }) {
             </h3>
             <ul className="divide-y divide-slate-200 dark:divide-slate-800">
               {members.map((resource) => (
-                <ResourceItem key={resource.address} resource={resource} />
+                <ResourceItem key={resource.address} resource={resource} attributes={attributes} />
               ))}
             </ul>
           </div>
@@ -61,7 +67,7 @@ export function ResourceGroups({ resources }: { resources: PlanResource[] }) {
   );
 }
 
-function ResourceItem({ resource }: { resource: PlanResource }) {
+function ResourceItem({ resource, attributes }: { resource: PlanResource; attributes: AttributesState }) {
   const [open, setOpen] = useState(false);
   const panelId = `resource-${resource.address.replace(/[^A-Za-z0-9_-]/g, '-')}`;
   return (
@@ -79,7 +85,13 @@ function ResourceItem({ resource }: { resource: PlanResource }) {
       {open ? (
         <div id={panelId} className="space-y-2 px-4 pb-3">
           {resource.reason ? <p className="text-sm text-slate-700 dark:text-slate-300">Why: {reasonText(resource.reason)}.</p> : null}
-          <AttributeDiff address={resource.address} changes={resource.changes} />
+          {attributes === 'stored' ? (
+            <AttributeDiff address={resource.address} changes={resource.changes} />
+          ) : (
+            <p className="text-sm text-slate-700 dark:text-slate-300">
+              {attributes === 'storing' ? 'Its attribute changes are being stored…' : 'Its attribute changes were not stored: the run ended first.'}
+            </p>
+          )}
         </div>
       ) : null}
     </li>

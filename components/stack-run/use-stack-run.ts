@@ -41,8 +41,12 @@ export function useStackRun(runId: string) {
     onEvent: (event) => {
       if (event.stackRunId !== runId) return;
       const cached = queryClient.getQueryData<StackRun>(stackKeys.run(runId));
-      // A new status, or a cancel asked for by someone else (the Cancel button goes away).
-      if (cached?.status !== event.status || (cached.cancelRequestedAt !== null) !== event.cancelRequested)
+      // A new status, a cancel asked for by someone else (the Cancel button goes away), or the plan's attribute changes stored.
+      if (
+        cached?.status !== event.status ||
+        (cached.cancelRequestedAt !== null) !== event.cancelRequested ||
+        (cached.plan?.attributes === 'pending' && event.planStored)
+      )
         void queryClient.invalidateQueries({ queryKey: stackKeys.run(runId) });
       if (event.lastSeq > store.current.lastSeq) void queryClient.invalidateQueries({ queryKey: stackKeys.log(runId) });
     },

@@ -41,6 +41,8 @@ export interface StackRunEvent {
   lastSeq: number;
   /** Someone asked to cancel it (a planning or applying run stops once terraform did). */
   cancelRequested: boolean;
+  /** Its plan file and attribute-level plan are stored (a moment after `planned`); false before and without a plan. */
+  planStored: boolean;
 }
 
 /** Socket.IO room names; the server joins sockets to them after authorization and delivers run events to them. */

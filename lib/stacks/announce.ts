@@ -14,13 +14,20 @@ type Db = Prisma.TransactionClient | PrismaClient;
 export async function stackRunEvent(db: Db, runId: string): Promise<{ tenantId: string; event: StackRunEvent } | null> {
   const run = await db.stackRun.findUnique({
     where: { id: runId },
-    select: { status: true, stackId: true, cancelRequestedAt: true, stack: { select: { tenantId: true } } },
+    select: { status: true, stackId: true, cancelRequestedAt: true, planKeyId: true, stack: { select: { tenantId: true } } },
   });
   if (!run) return null;
   const last = await db.stackRunLogChunk.findFirst({ where: { runId }, orderBy: { seq: 'desc' }, select: { seq: true } });
   return {
     tenantId: run.stack.tenantId,
-    event: { stackRunId: runId, stackId: run.stackId, status: run.status, lastSeq: last?.seq ?? 0, cancelRequested: run.cancelRequestedAt !== null },
+    event: {
+      stackRunId: runId,
+      stackId: run.stackId,
+      status: run.status,
+      lastSeq: last?.seq ?? 0,
+      cancelRequested: run.cancelRequestedAt !== null,
+      planStored: run.planKeyId !== null,
+    },
   };
 }
 

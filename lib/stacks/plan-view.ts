@@ -49,6 +49,11 @@ export interface OutputChangeView {
 }
 
 export interface PlanView {
+  /**
+   * `pending`: made from terraform's plan stream (plan-stream.ts) when the run became `planned`: the summary and
+   * the changed resources, no attribute changes and no outputs yet. `stored`: from `show -json`, a moment later.
+   */
+  attributes: 'pending' | 'stored';
   summary: ChangeSummary;
   /** Changed resources, grouped by action in this order: replace, delete, create, update, read. No-ops left out. */
   resources: ResourceChangeView[];
@@ -125,6 +130,13 @@ function attributeChanges(change: z.output<typeof Change>): AttributeChange[] {
 
 const GROUP_ORDER: readonly ResourceAction[] = ['replace', 'delete', 'create', 'update', 'read'];
 
+/** The changed resources (no-ops left out) in review order: grouped by action, by address within a group. */
+export function inReviewOrder<T extends { action: ResourceAction; address: string }>(resources: T[]): T[] {
+  return resources
+    .filter((resource) => resource.action !== 'no-op')
+    .sort((a, b) => GROUP_ORDER.indexOf(a.action) - GROUP_ORDER.indexOf(b.action) || a.address.localeCompare(b.address));
+}
+
 export function summarize(actions: readonly ResourceAction[]): ChangeSummary {
   const count = (action: ResourceAction) => actions.filter((a) => a === action).length;
   return { add: count('create'), change: count('update'), destroy: count('delete'), replace: count('replace') };
@@ -132,17 +144,16 @@ export function summarize(actions: readonly ResourceAction[]): ChangeSummary {
 
 export function planView(planJson: unknown): PlanView {
   const plan = PlanJson.parse(planJson);
-  const resources = plan.resource_changes
-    .map((resource) => ({
+  const resources = inReviewOrder(
+    plan.resource_changes.map((resource) => ({
       address: resource.address,
       type: resource.type,
       name: resource.name,
       action: actionOf(resource.change.actions),
       reason: resource.action_reason ?? null,
       changes: attributeChanges(resource.change),
-    }))
-    .filter((resource) => resource.action !== 'no-op')
-    .sort((a, b) => GROUP_ORDER.indexOf(a.action) - GROUP_ORDER.indexOf(b.action) || a.address.localeCompare(b.address));
+    })),
+  );
   const outputs = Object.entries(plan.output_changes)
     .map(([name, change]) => {
       const sensitive = anyTrue(change.before_sensitive) || anyTrue(change.after_sensitive);
@@ -157,5 +168,5 @@ export function planView(planJson: unknown): PlanView {
       };
     })
     .filter((output) => output.action !== 'no-op');
-  return { summary: summarize(resources.map((r) => r.action)), resources, outputs };
+  return { attributes: 'stored', summary: summarize(resources.map((r) => r.action)), resources, outputs };
 }

@@ -73,9 +73,9 @@ async function stack(prisma: PrismaClient, world: World): Promise<string> {
 /** A run of a new stack in `status` (approving and discarding need a planned apply run, cancelling a queued one). */
 async function stackRun(prisma: PrismaClient, world: World, status: 'queued' | 'planned'): Promise<string> {
   const stackId = await stack(prisma, world);
-  return (
-    await prisma.stackRun.create({ data: { stackId, number: 1, kind: 'apply', event: 'api', status, planStateVersion: status === 'planned' ? 0 : null } })
-  ).id;
+  // A planned run as if the worker had stored its plan (an approval waits for that).
+  const planned = status === 'planned' ? { planStateVersion: 0, planKeyId: 'stored' } : {};
+  return (await prisma.stackRun.create({ data: { stackId, number: 1, kind: 'apply', event: 'api', status, ...planned } })).id;
 }
 
 /** A running run whose stage waits for approval: the path parameters of approving or denying it. */

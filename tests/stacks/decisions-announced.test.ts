@@ -32,7 +32,9 @@ async function plannedRun(status: 'planned' | 'queued' | 'planning' = 'planned')
   const slug = `decided-${heard.length}-${Date.now()}`;
   const { prisma } = world.database;
   const stack = await prisma.stack.create({ data: { tenantId: world.world.tenantA, name: slug, slug, repository: 'https://git.example.test/infra.git' } });
-  const run = await prisma.stackRun.create({ data: { stackId: stack.id, number: 1, kind: 'apply', event: 'api', status, planStateVersion: 0 } });
+  // A planned run as if the worker had stored its plan (an approval waits for that).
+  const planKeyId = status === 'planned' ? 'stored' : null;
+  const run = await prisma.stackRun.create({ data: { stackId: stack.id, number: 1, kind: 'apply', event: 'api', status, planStateVersion: 0, planKeyId } });
   return { stackId: stack.id, runId: run.id };
 }
 
@@ -58,7 +60,9 @@ for (const [decision, from, status] of [
     const { stackId, runId } = await plannedRun(from);
     const answer = await api('POST', `/api/v1/stack-runs/{stackRunId}/${decision}`, admin(), { stackRunId: runId });
     assert.equal(answer.status, 200, answer.text);
-    assert.deepEqual(await eventsOf(runId, 1), [{ stackRunId: runId, stackId, status, lastSeq: 0, cancelRequested: decision === 'cancel' }]);
+    assert.deepEqual(await eventsOf(runId, 1), [
+      { stackRunId: runId, stackId, status, lastSeq: 0, cancelRequested: decision === 'cancel', planStored: from === 'planned' },
+    ]);
 
     const again = await api('POST', `/api/v1/stack-runs/{stackRunId}/${decision}`, admin(), { stackRunId: runId });
     assert.equal(again.status, 409, again.text);
@@ -74,5 +78,5 @@ test('a cancel of a planning run announces the request (the worker announces the
   const { stackId, runId } = await plannedRun('planning');
   const answer = await api('POST', '/api/v1/stack-runs/{stackRunId}/cancel', admin(), { stackRunId: runId });
   assert.equal(answer.status, 200, answer.text);
-  assert.deepEqual(await eventsOf(runId, 1), [{ stackRunId: runId, stackId, status: 'planning', lastSeq: 0, cancelRequested: true }]);
+  assert.deepEqual(await eventsOf(runId, 1), [{ stackRunId: runId, stackId, status: 'planning', lastSeq: 0, cancelRequested: true, planStored: false }]);
 });

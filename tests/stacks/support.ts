@@ -105,13 +105,17 @@ export async function planUpload(token: string, stackId: string, configuration: 
   return { id, status: run.status, reason: run.reason };
 }
 
-/** Polls the run through the API until its status is one of `statuses`. */
+/**
+ * Polls the run through the API until its status is one of `statuses`; a planned run, once its plan is stored
+ * too (the moment between, `plan.attributes` `pending`, is tested in plan-stream.test.ts).
+ */
 export async function waitForRun(token: string, runId: string, statuses: string[], timeoutMs = 60_000): Promise<{ status: string; [key: string]: unknown }> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const result = await api('GET', '/api/v1/stack-runs/{stackRunId}', token, { stackRunId: runId });
-    const run = result.body as { status: string; reason: string | null };
-    if (statuses.includes(run.status)) return run;
+    const run = result.body as { status: string; reason: string | null; plan: { attributes: string } | null };
+    const storing = run.plan?.attributes === 'pending' && ['planned', 'no_changes'].includes(run.status);
+    if (statuses.includes(run.status) && !storing) return run;
     if (Date.now() > deadline) throw new Error(`run ${runId} is ${run.status} (${run.reason ?? ''}), not ${statuses.join('|')}, after ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }

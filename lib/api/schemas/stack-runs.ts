@@ -37,6 +37,10 @@ const RESOURCE_ACTIONS = ['create', 'update', 'delete', 'replace', 'read', 'no-o
 
 export const PlanView = z
   .object({
+    attributes: z.enum(['pending', 'stored']).meta({
+      description:
+        '`pending`: the run was just planned and lists its changed resources; their attribute changes and the output changes follow a moment later (`stored`). An approval waits for them',
+    }),
     summary: z.object({ add: z.number().int(), change: z.number().int(), destroy: z.number().int(), replace: z.number().int() }),
     resources: z.array(
       z.object({

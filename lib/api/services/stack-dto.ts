@@ -44,9 +44,11 @@ export function stackRunSummaryDto(run: RunRow) {
 
 export function stackRunDto(run: RunRow, currentStateVersion: number) {
   const planned = run.planStateVersion !== null && (run.status === 'planned' || run.status === 'approved');
+  const view = run.planView as unknown as (Omit<PlanView, 'attributes'> & Partial<Pick<PlanView, 'attributes'>>) | null;
   return {
     ...stackRunSummaryDto(run),
-    plan: (run.planView as PlanView | null) ?? null,
+    // Views stored before `attributes` existed were all made from `show -json`.
+    plan: view === null ? null : { ...view, attributes: view.attributes ?? 'stored' },
     planStateVersion: run.planStateVersion,
     stale: planned && run.planStateVersion !== currentStateVersion,
   };

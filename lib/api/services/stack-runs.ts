@@ -1,4 +1,5 @@
 /** Stack runs (queue, show, approve, discard, cancel, logs): what the API does, independent of HTTP. */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { z } from 'zod';
 import type { Actor } from '../../auth/authorize';
 import type { RequestOrigin } from '../../auth/request-origin';
@@ -150,9 +151,28 @@ async function decide(
   return showRun(prisma, run.id);
 }
 
+/** How long an approval waits for the plan to be stored: the worker stores it a moment after the run is `planned`. */
+const PLAN_STORED_WAIT_MS = 10_000;
+const PLAN_STORED_POLL_MS = 25;
+
+/** True once the run's plan file and attribute-level changes are stored, or the run is no longer `planned`. */
+async function planStored(prisma: PrismaClient, runId: string): Promise<boolean> {
+  const deadline = Date.now() + PLAN_STORED_WAIT_MS;
+  for (;;) {
+    const row = await prisma.stackRun.findUnique({ where: { id: runId }, select: { status: true, planKeyId: true } });
+    if (row === null || row.status !== 'planned' || row.planKeyId !== null) return true;
+    if (Date.now() >= deadline) return false;
+    await sleep(PLAN_STORED_POLL_MS);
+  }
+}
+
 export async function approveStackRun(prisma: PrismaClient, actor: Actor, runId: string, origin: RequestOrigin | null) {
   const run = await loadRunFor(prisma, actor, runId, 'stack.apply');
   if (!APPLYING_KINDS.includes(run.kind)) throw new ApiError('invalid_status', 409, `a ${run.kind} run is never applied: queue an apply run`);
+  // Nobody approves what they could not review: an approval in the moment between `planned` and the stored plan waits.
+  if (run.status === 'planned' && run.planKeyId === null && !(await planStored(prisma, runId))) {
+    throw new ApiError('plan_not_stored', 409, 'the plan is still being stored (its file and attribute-level changes): approve again in a moment');
+  }
   const current = await latestVersionNumber(prisma, run.stackId);
   if (run.status === 'planned' && run.planStateVersion !== current) {
     throw new ApiError('stale_plan', 409, `the state changed since this plan (version ${run.planStateVersion ?? 0}, now ${current}): queue a new plan`);

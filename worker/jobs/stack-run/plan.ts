@@ -1,22 +1,28 @@
 /**
  * The plan phase of a stack run: queued → planning → planned | no_changes | errored | cancelled.
  * `terraform init`, then `plan -out` with `-json` (the log) and `-detailed-exitcode` (0: nothing to do,
- * 2: changes), then `show -json` of the saved plan: stored encrypted with the plan file, and turned into
- * the masked plan view and change summary the API shows. A drift check marks the stack drifted when its
- * plan finds changes. An apply run of an auto-apply stack is approved at once; the caller applies it.
+ * 2: changes). The run is `planned` (or `no_changes`) as soon as terraform has written the plan, with the
+ * summary and changed resources its stream listed (lib/stacks/plan-stream.ts). Then `show -json` of the
+ * saved plan (a second terraform process, ~130 ms of it start-up): stored encrypted with the plan file,
+ * and turned into the masked attribute-level view the API shows; approvals wait for it. A drift check
+ * marks the stack drifted when its plan finds changes. An apply run of an auto-apply stack is approved
+ * once its plan is stored; the caller applies it.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { recordAudit } from '../../../lib/auth/audit';
 import { Prisma } from '../../../lib/generated/prisma/client';
+import type { StackRunStatus } from '../../../lib/generated/prisma/enums';
 import type { Logger } from '../../../lib/log';
+import { PlanStream } from '../../../lib/stacks/plan-stream';
 import { planView, summaryLine } from '../../../lib/stacks/plan-view';
 import { APPLYING_KINDS, enqueueStackRunJob, transitionStackRun } from '../../../lib/stacks/runs';
 import { planFileAddress, planJsonAddress, seal, sealedPlanColumns } from '../../../lib/stacks/sealed';
 import { mintRunCredential } from '../../../lib/stacks/state/credentials';
 import { releaseRunLocks } from '../../../lib/stacks/state/locks';
 import { latestVersionNumber } from '../../../lib/stacks/state/versions';
+import { announceStackRun } from './announce';
 import { endCancelled, endErrored, requireSuccess } from './finish';
 import { openSession, type Session, type StackRunDeps } from './session';
 
@@ -24,6 +30,9 @@ import { openSession, type Session, type StackRunDeps } from './session';
 export const BUSY_RETRY_MS = 2_000;
 
 const PLAN_FILE = 'buildit.tfplan';
+
+/** Where a run is once terraform has listed its changes. */
+const LISTED_STATUSES: readonly StackRunStatus[] = ['planned', 'no_changes'];
 
 export type PlanOutcome = 'apply' | 'done';
 
@@ -33,7 +42,13 @@ export async function planPhase(deps: StackRunDeps, runId: string, jobSignal: Ab
   if (!run) return 'done';
   // An attempt that died while planning left nothing but maybe its lock: plan again.
   if (run.status === 'planning') await releaseRunLocks(prisma, runId);
-  else if (run.status !== 'queued') return 'done';
+  else if (LISTED_STATUSES.includes(run.status) && run.planKeyId === null) {
+    // One that died after listing the changes, before it stored the plan file, left nothing to apply.
+    await transitionStackRun(prisma, runId, [run.status], 'errored', {
+      reason: 'the worker stopped before it stored the plan (its file and attribute-level changes): queue a new plan',
+    });
+    return 'done';
+  } else if (run.status !== 'queued') return 'done';
 
   const credential = mintRunCredential(runId);
   try {
@@ -53,13 +68,41 @@ export async function planPhase(deps: StackRunDeps, runId: string, jobSignal: Ab
   }
 
   let session: Session | null = null;
+  // Where the run stands, for ending it when something fails: `planning`, then `planned` or `no_changes`.
+  let status: StackRunStatus = 'planning';
   try {
     session = await openSession(deps, run, 'plan', credential, jobSignal);
     const current = session;
     const destroy = run.kind === 'destroy' ? ['-destroy'] : [];
     const planArgs = ['plan', '-input=false', '-json', '-detailed-exitcode', `-out=${PLAN_FILE}`, ...destroy];
-    const { plan, planStateVersion, reusedInit } = await initAndPlan(current, prisma, run.stackId, planArgs);
+    const { plan, stream, planStateVersion, reusedInit } = await initAndPlan(current, prisma, run.stackId, planArgs);
     requireSuccess(current, plan, 'terraform plan', [0, 2]);
+    const changed = plan.code === 2;
+
+    // Planned: the summary and the changed resources, as terraform's own stream listed them.
+    const listed = stream.view();
+    current.log.line(summaryLine(listed.summary, changed));
+    await current.log.flush();
+    status = changed ? 'planned' : 'no_changes';
+    await current.timed('mark', async () => {
+      const mark = async (db: Prisma.TransactionClient | typeof prisma) => {
+        await transitionStackRun(db, runId, ['planning'], status, {
+          backendTokenHash: null,
+          commitSha: current.commitSha,
+          changeSummary: { ...listed.summary },
+          planView: listed as unknown as Prisma.InputJsonValue,
+          planStateVersion,
+        });
+        if (run.kind === 'drift') await recordDriftCheck(db, run, changed, listed.summary);
+      };
+      // A single statement needs no interactive transaction (its BEGIN and COMMIT are two more round trips).
+      if (run.kind === 'drift') await prisma.$transaction(mark);
+      else await mark(prisma);
+    });
+    await announceStackRun(deps, runId, log);
+    log.info({ timings: { ...current.timings }, reusedInit }, 'stack run planned');
+
+    // Then the attribute-level review and the plan file, stored together: an approval waits for both.
     // The plan file is read and sealed while terraform renders it as JSON.
     const [shown, file] = await current.timed('show', () =>
       Promise.all([
@@ -71,33 +114,23 @@ export async function planPhase(deps: StackRunDeps, runId: string, jobSignal: Ab
     const storeStart = performance.now();
     const view = planView(JSON.parse(shown.stdout) as unknown);
     const json = seal(planJsonAddress(run.stack.tenantId, runId), shown.stdout);
-    const changed = plan.code === 2;
-    const { summary } = view;
-    current.log.line(summaryLine(summary, changed));
-    await current.log.flush();
-
     const autoApply = changed && APPLYING_KINDS.includes(run.kind) && run.stack.autoApply;
     const store = async (db: Prisma.TransactionClient | typeof prisma) => {
-      await transitionStackRun(db, runId, ['planning'], changed ? 'planned' : 'no_changes', {
-        backendTokenHash: null,
-        commitSha: current.commitSha,
-        changeSummary: { ...summary },
-        planView: view as unknown as Prisma.InputJsonValue,
-        ...sealedPlanColumns(json, file),
-        planStateVersion,
+      // A run discarded or cancelled meanwhile keeps what it has: nobody will apply it.
+      const { count } = await db.stackRun.updateMany({
+        where: { id: runId, status },
+        data: { changeSummary: { ...view.summary }, planView: view as unknown as Prisma.InputJsonValue, ...sealedPlanColumns(json, file) },
       });
-      if (run.kind === 'drift') await recordDriftCheck(db, run, changed, summary);
-      if (autoApply) await transitionStackRun(db, runId, ['planned'], 'approved', { approvedAt: new Date() });
+      if (count === 1 && autoApply) await transitionStackRun(db, runId, ['planned'], 'approved', { approvedAt: new Date() });
     };
-    // A single statement needs no interactive transaction (its BEGIN and COMMIT are two more round trips).
-    if (run.kind === 'drift' || autoApply) await prisma.$transaction(store);
+    if (autoApply) await prisma.$transaction(store);
     else await store(prisma);
     current.timings.store = Math.round(performance.now() - storeStart);
-    log.info({ timings: current.timings, reusedInit }, 'stack run planned');
+    log.info({ timings: current.timings }, 'stack run plan stored');
     return autoApply ? 'apply' : 'done';
   } catch (error) {
-    if (session?.cancelRequested()) await endCancelled(prisma, runId, 'planning', session);
-    else await endErrored(prisma, runId, 'planning', error, session);
+    if (session?.cancelRequested()) await endCancelled(prisma, runId, status, session);
+    else await endErrored(prisma, runId, status, error, session);
     return 'done';
   } finally {
     await session?.close();
@@ -110,7 +143,8 @@ async function initAndPlan(session: Session, prisma: StackRunDeps['prisma'], sta
   const attempt = async () => {
     // Read before terraform reads the state: an apply after this makes the plan stale (apply.ts).
     const planStateVersion = await latestVersionNumber(prisma, stackId);
-    return { planStateVersion, plan: await session.timed('plan', () => session.terraform(args)) };
+    const stream = new PlanStream();
+    return { planStateVersion, stream, plan: await session.timed('plan', () => session.terraform(args, stream.take)) };
   };
   const first = await attempt();
   if (!reusedInit || first.plan.code !== 1 || !first.plan.asksForInit || session.cancelRequested()) return { ...first, reusedInit };

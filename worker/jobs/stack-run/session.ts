@@ -60,8 +60,8 @@ export interface Session {
    * returns true; else runs `terraform init` (throwing when it fails), keeps what it made, returns false.
    */
   init(options: { reuse: boolean }): Promise<boolean>;
-  /** Runs terraform with its output in the log (`-json` messages as readable lines). */
-  terraform(args: string[]): Promise<TerraformRun>;
+  /** Runs terraform with its output in the log (`-json` messages as readable lines); `watch` sees each stdout line too. */
+  terraform(args: string[], watch?: (line: string) => void): Promise<TerraformRun>;
   /** Runs terraform and returns its stdout, logging only stderr (`show -json`: the plan in clear). */
   capture(args: string[]): Promise<{ exit: TerraformExit; stdout: string }>;
   /** Milliseconds spent per step (checkout, init, plan, ...), for the worker's log. */
@@ -175,7 +175,11 @@ export async function openSession(
         if (keptInit !== null) keeping = keeping.then(() => saveInit(keptInit, source.workdir)).catch(() => {});
         return false;
       },
-      terraform: (args) => terraform(args, (line) => readableLines(line).forEach((text) => log.line(text))),
+      terraform: (args, watch) =>
+        terraform(args, (line) => {
+          watch?.(line);
+          readableLines(line).forEach((text) => log.line(text));
+        }),
       async capture(args) {
         const lines: string[] = [];
         const exit = await terraform(args, (line) => lines.push(line));
