@@ -9,25 +9,19 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { PlanStream } from '../../lib/stacks/plan-stream';
 import { planView, type PlanView } from '../../lib/stacks/plan-view';
 import { enqueueStackRunJob } from '../../lib/stacks/runs';
-import { terraformBinary } from '../../lib/stacks/terraform/binary';
 import { api, createStack, packConfiguration, useStackWorld, waitForRun } from './support';
-import { terraform, terraformDir, terraformOrSkip } from './terraform';
+import { slowShowTerraform, terraform, terraformDir, terraformOrSkip } from './terraform';
 
 process.env.BUILDIT_SECRET_KEY = randomBytes(32).toString('base64');
 
 // `show` waits before it runs: the moment between `planned` and the stored plan, long enough to act in.
-const scratch = mkdtempSync(path.join(tmpdir(), 'buildit-tf-slow-show-'));
-const slowShow = path.join(scratch, 'terraform-slow-show');
-writeFileSync(slowShow, `#!/bin/sh\nif [ "$1" = show ]; then sleep 3; fi\nexec '${terraformBinary()}' "$@"\n`, { mode: 0o755 });
-
-const world = useStackWorld({ env: { ...process.env, BUILDIT_TERRAFORM_BINS: `slow-show=${slowShow}` } });
+const world = useStackWorld({ env: { ...process.env, BUILDIT_TERRAFORM_BINS: `slow-show=${slowShowTerraform(3)}` } });
 const admin = () => world.world.adminA.token;
 
 const listed = (view: PlanView) => ({

@@ -30,6 +30,16 @@ export function terraformDir(files: Record<string, string>): { dir: string; env:
   return { dir, env: { TF_CLI_CONFIG_FILE: cliConfig, CHECKPOINT_DISABLE: '1', TF_IN_AUTOMATION: '1' } };
 }
 
+/**
+ * The real terraform behind a wrapper whose `show` first sleeps `seconds`: a run then stays `planned` with its
+ * plan not yet stored (plan.attributes `pending`) long enough for a test to look at that moment.
+ */
+export function slowShowTerraform(seconds: number): string {
+  const wrapper = path.join(mkdtempSync(path.join(tmpdir(), 'buildit-tf-slow-show-')), 'terraform-slow-show');
+  writeFileSync(wrapper, `#!/bin/sh\nif [ "$1" = show ]; then sleep ${seconds}; fi\nexec '${terraformBinary()}' "$@"\n`, { mode: 0o755 });
+  return wrapper;
+}
+
 export interface TerraformResult {
   code: number;
   stdout: string;

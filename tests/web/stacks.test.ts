@@ -3,8 +3,8 @@
  * terraform on configurations of `terraform_data` resources only, so nothing is downloaded): a stack created
  * with the New stack form, its variables set on its page (one sensitive), its terraform binary and version
  * constraint set and cleared in its settings (an unreadable constraint refused with why), a run planned by the
- * worker and reviewed on the plan review page (resources grouped by action, attribute diffs, the sensitive one
- * masked), approved in the browser and applied, its outputs then
+ * worker and reviewed on the plan review page (first listed while its plan is stored, then resources grouped by
+ * action, attribute diffs, the sensitive one masked), approved in the browser and applied, its outputs then
  * on the stack page and in the linked environment; the lock holder shown and force-unlocked; a rollback; a
  * state version's page and a rollback from it. A second person's page follows an approval and a discard made
  * in another browser without a reload. The sensitive variable and output are in no page's HTML.
@@ -17,7 +17,7 @@ import type { Page } from 'playwright-core';
 import { chromiumOrSkip } from '../support/browser';
 import { addTenantUser, artifactsDir, assertNoSeriousAxeViolations, screenshots, signedInPage, startWebApp } from '../support/web';
 import { packConfiguration } from '../stacks/support';
-import { stackConfig, terraformDir, terraformOrSkip } from '../stacks/terraform';
+import { slowShowTerraform, stackConfig, terraformDir, terraformOrSkip } from '../stacks/terraform';
 
 const SECRET = `s3cret-${randomBytes(8).toString('hex')}`;
 const RUN_TIMEOUT_MS = 120_000;
@@ -42,7 +42,8 @@ const runStatus = (page: Page, status: string) => page.locator(`main header [dat
 test('stacks: create, variables, plan review, approve in the browser, apply, outputs in the stack and its environment', async (t) => {
   const browser = await chromiumOrSkip(t);
   if (!browser || !terraformOrSkip(t)) return;
-  const app = await startWebApp(t, { BUILDIT_WORKER_EXECUTORS: 'docker,local' });
+  // The review's first plan runs a terraform whose `show` is slow: the page shows the moment before the plan is stored.
+  const app = await startWebApp(t, { BUILDIT_WORKER_EXECUTORS: 'docker,local', BUILDIT_TERRAFORM_BINS: `slow-show=${slowShowTerraform(5)}` });
   const dir = artifactsDir(t, 'stacks');
   const { page } = await signedInPage(t, browser, app);
   page.on('dialog', (dialog) => void dialog.accept());
@@ -124,13 +125,23 @@ test('stacks: create, variables, plan review, approve in the browser, apply, out
   });
 
   await t.test('a plan is reviewed: resources grouped by action, attribute diffs, the sensitive one masked', async () => {
+    await app.api('PATCH', `/api/v1/stacks/${stackId}`, { terraformBinary: 'slow-show' });
     // The CLI uploads the configuration (buildit stacks plan); the stack's page links the run.
     const configuration = packConfiguration(terraformDir({ 'main.tf': stackConfig({ backend: false }) }).dir);
     ({ id: runId } = await app.api<{ id: string }>('POST', `/api/v1/stacks/${stackId}/runs`, { kind: 'apply', configuration }));
     await page.reload();
     await page.getByRole('link', { name: 'Run #1 · apply' }).click();
     await page.waitForURL((url) => url.pathname === `/stacks/runs/${runId}`);
+    const loads = countLoads(page);
     await runStatus(page, 'planned');
+    // Planned from terraform's stream: the resources are listed while show -json's attribute changes are stored.
+    const storing = page.getByRole('status').filter({ hasText: "Storing the plan's attribute changes and output changes…" });
+    await storing.waitFor();
+    await page.locator('[data-action="create"]').getByRole('heading', { name: 'Create (2)' }).waitFor();
+    await checkPage(page, dir, 'plan-review-storing', 'the plan review while the plan is stored');
+    await storing.waitFor({ state: 'detached', timeout: RUN_TIMEOUT_MS });
+    assert.equal(loads(), 0, 'the stored plan came in without a reload');
+    await app.api('PATCH', `/api/v1/stacks/${stackId}`, { terraformBinary: null });
 
     const creates = page.locator('[data-action="create"]');
     await creates.getByRole('heading', { name: 'Create (2)' }).waitFor();
