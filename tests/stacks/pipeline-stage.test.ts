@@ -14,13 +14,14 @@ import pino from 'pino';
 import { runPipelineJob, type RunPipelineDeps } from '../../worker/jobs/run-pipeline';
 import { RecordingPublisher, runJob, storedLog } from '../runs/helpers';
 import { api, packConfiguration, useStackWorld, waitForRun } from './support';
-import { stackConfig, terraformDir, terraformOrSkip } from './terraform';
+import { slowShowTerraform, stackConfig, terraformDir, terraformOrSkip } from './terraform';
 
 process.env.BUILDIT_SECRET_KEY = randomBytes(32).toString('base64');
 
 const PUBLIC_URL = 'https://buildit.example.test';
 
-const world = useStackWorld({ cancelGraceMs: 3_000 });
+// The auto-apply stack's terraform has a slow `show`: its runs are planned for a second before their plan is stored.
+const world = useStackWorld({ cancelGraceMs: 3_000, env: { ...process.env, BUILDIT_TERRAFORM_BINS: `slow-show=${slowShowTerraform(1)}` } });
 
 const admin = () => world.world.adminA.token;
 const tenantId = () => world.world.tenantA;
@@ -121,7 +122,7 @@ test('an apply stage on an auto-apply stack applies at once; the outputs land in
     '/api/v1/tenants/{tenantId}/stacks',
     admin(),
     { tenantId: tenantId() },
-    { name: 'Web', autoApply: true, environment: 'web-prod' },
+    { name: 'Web', autoApply: true, environment: 'web-prod', terraformBinary: 'slow-show' },
   );
   assert.equal(created.status, 201, created.text);
   const stack = created.body as { id: string; slug: string };
@@ -144,6 +145,7 @@ test('an apply stage on an auto-apply stack applies at once; the outputs land in
   assert.deepEqual(environment.outputs, outputs);
   const log = await stageLog(stage.id);
   assert.match(log, /^approved \(the stack applies automatically\)$/m);
+  assert.ok(!log.includes('waiting for approval'), 'a run of an auto-apply stack, planned until its plan is stored, never asks for approval');
   assert.match(log, /^applied; outputs: label, password \(sensitive\)$/m);
   assert.ok(!log.includes('default-password'), 'no sensitive value in the stage log');
 

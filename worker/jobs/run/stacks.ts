@@ -53,6 +53,7 @@ interface StackRunRow {
   outputs: unknown;
   approvedBy: { name: string | null; email: string } | null;
   stack: { slug: string };
+  planKeyId: string | null;
 }
 
 export function serverStacks(options: ServerStacksOptions): StackStageRunner {
@@ -140,12 +141,13 @@ async function follow(
   let approvalShown = false;
   for (;;) {
     if (request.signal.aborted) return stop(options, actor, request, found.runId);
-    const row = await readStackRun(options.prisma, found.runId).catch((error: unknown) => {
+    const read = await readStackRun(options.prisma, found.runId).catch((error: unknown) => {
       options.log?.warn({ err: error, stackRunId: found.runId }, 'could not read the stack run; trying again');
       return undefined;
     });
-    if (row === null) return failed(request, `stack run ${found.runId} no longer exists (was its stack deleted?)`);
-    if (row !== undefined) {
+    if (read === null) return failed(request, `stack run ${found.runId} no longer exists (was its stack deleted?)`);
+    if (read !== undefined) {
+      const row = settled(read);
       const name = `stack run #${row.number} of "${row.stack.slug}"`;
       if (seen === null)
         await request.log(found.queued ? `queued ${name} (${action}): ${link}` : `waiting again for ${name} (${action}), now ${row.status}: ${link}`);
@@ -186,9 +188,16 @@ async function readStackRun(prisma: PrismaClient, id: string): Promise<StackRunR
       outputs: true,
       approvedBy: { select: { name: true, email: true } },
       stack: { select: { slug: true } },
+      planKeyId: true,
     },
   });
 }
+
+/**
+ * A planned run counts as planning until its plan is stored, a moment later (lib/stacks/plan-stream.ts): only
+ * then can it be approved, and a run of an auto-apply stack is approved then, never waiting for a person.
+ */
+const settled = (row: StackRunRow): StackRunRow => (row.status === 'planned' && row.planKeyId === null ? { ...row, status: 'planning' } : row);
 
 /** Statuses of a run that was approved (by a person, or at once on an auto-apply stack). */
 const APPROVED_STATUSES: readonly StackRunStatus[] = ['approved', 'applying', 'applied'];
