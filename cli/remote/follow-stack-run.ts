@@ -8,6 +8,9 @@ import type { ApiClient } from './client';
 /** Statuses where the run waits for nobody but a person (or is over). */
 const RESTING = new Set(['planned', 'no_changes', 'applied', 'discarded', 'errored', 'cancelled']);
 
+/** A planned (or no_changes) run moves on until its plan is stored, a moment later: then it can be approved, or is (auto-apply). */
+const resting = (run: StackRun) => RESTING.has(run.status) && !(['planned', 'no_changes'].includes(run.status) && run.plan?.attributes === 'pending');
+
 export async function followStackRun(api: ApiClient, run: StackRun, options: { pollMs?: number; out?: NodeJS.WritableStream } = {}): Promise<StackRun> {
   const out = options.out ?? process.stdout;
   let after = 0;
@@ -20,7 +23,7 @@ export async function followStackRun(api: ApiClient, run: StackRun, options: { p
     }
     current = await api.getStackRun(current.id);
     // An approved auto-apply run keeps going: only a resting status ends the follow, once its log is read.
-    if (RESTING.has(current.status) && logs.items.length === 0) return current;
+    if (resting(current) && logs.items.length === 0) return current;
     if (logs.items.length === 0) await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 1_000));
   }
 }

@@ -1,7 +1,8 @@
 /**
  * `buildit stacks ...` (the real CLI binary) against the real route handlers and a real stack worker:
  * create, plan with an uploaded directory (followed), apply then approve, show the outputs, list state
- * versions, unlock; a stack that names a terraform binary and a version constraint.
+ * versions, unlock; a stack that names a terraform binary and a version constraint; `apply` on an auto-apply
+ * stack follows the run past the moment it is planned but not yet stored, to applied.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -12,14 +13,15 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { childEnv } from '../../lib/stacks/terraform/process';
 import { useStackWorld } from './support';
-import { stackConfig, terraformDir, terraformOrSkip } from './terraform';
+import { slowShowTerraform, stackConfig, terraformDir, terraformOrSkip } from './terraform';
 
 process.env.BUILDIT_SECRET_KEY = randomBytes(32).toString('base64');
 
 const bin = path.resolve(import.meta.dirname, '../../node_modules/.bin/buildit');
 const home = mkdtempSync(path.join(tmpdir(), 'buildit-cli-stacks-'));
 
-const world = useStackWorld();
+// `slow-show`: a terraform whose `show` takes a second, so a run is planned for that long before its plan is stored.
+const world = useStackWorld({ env: { ...process.env, BUILDIT_TERRAFORM_BINS: `slow-show=${slowShowTerraform(1)}` } });
 
 function buildit(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -96,4 +98,16 @@ test("buildit stacks create --terraform NAME --terraform-version CONSTRAINT: one
   const unreadable = await buildit(['stacks', 'create', '--name', 'bad', '--tenant', 'a', '--terraform-version', 'latest']);
   assert.notEqual(unreadable.code, 0);
   assert.match(unreadable.stderr, /terraformVersion.*"latest" is not a terraform version constraint/);
+});
+
+test('buildit stacks apply on an auto-apply stack follows the run to applied, past the moment it is planned before its plan is stored', async (t) => {
+  if (!terraformOrSkip(t)) return;
+  const { dir } = terraformDir({ 'main.tf': stackConfig({ backend: false }) });
+  const created = await buildit(['stacks', 'create', '--name', 'auto', '--tenant', 'a', '--auto-apply', '--terraform', 'slow-show']);
+  assert.equal(created.code, 0, created.stderr);
+  const apply = await buildit(['stacks', 'apply', 'a/auto', dir]);
+  assert.equal(apply.code, 0, apply.stderr);
+  assert.match(apply.stdout, /\$ terraform show -json/, 'the log is followed through show');
+  assert.match(apply.stdout, /Apply complete! Resources: 2 added/);
+  assert.doesNotMatch(apply.stderr, /buildit stacks approve/);
 });

@@ -211,6 +211,8 @@ export async function cancelStackRun(prisma: PrismaClient, actor: Actor, runId: 
 export async function getStackRunLogs(prisma: PrismaClient, actor: Actor, runId: string, after: number, limit: number) {
   const run = await loadRunFor(prisma, actor, runId, 'stack.read');
   const chunks = await readStackRunLog(prisma, runId, after, limit);
-  const finished = FINISHED_STATUSES.includes(run.status) || run.status === 'planned';
+  // A planned (or no_changes) run's log goes on until its plan is stored: `show -json` logs in the moment between.
+  const storing = (run.status === 'planned' || run.status === 'no_changes') && run.planKeyId === null;
+  const finished = (FINISHED_STATUSES.includes(run.status) || run.status === 'planned') && !storing;
   return { items: chunks.map((c) => ({ seq: c.seq, text: c.text, createdAt: c.createdAt.toISOString() })), finished: finished && chunks.length < limit };
 }
