@@ -137,7 +137,11 @@ async function decide(
   transition: (tx: Tx) => Promise<boolean>,
 ) {
   await prisma.$transaction(async (tx) => {
-    if (!(await transition(tx))) throw wrongStatus(decision, run.status);
+    if (!(await transition(tx))) {
+      // Say where the run is now: it moved since it was read (an approval that waited for the stored plan, say).
+      const current = await tx.stackRun.findUnique({ where: { id: run.id }, select: { status: true } });
+      throw wrongStatus(decision, current?.status ?? run.status);
+    }
     await recordAudit(tx, actor, {
       action: `stack.${decision}`,
       tenantId: run.stack.tenantId,
