@@ -10,6 +10,7 @@
  * (BUILDIT_CHROMIUM or /usr/bin/chromium), and a production build in BUILDIT_NEXT_DIST_DIR (built if stale).
  */
 import { launchChromium } from '../tests/support/browser';
+import { SERVER_CPU } from '../tests/support/cpu';
 import { reniceServer } from '../tests/support/db';
 import { launchWebApp, openSignedInPage } from '../tests/support/web';
 import { downloadRawLog, MILLION, measureMillionLines } from '../tests/web/run-page-million';
@@ -20,8 +21,8 @@ const downloads = Number(process.env.BENCH_LOG_DOWNLOADS ?? 5);
 
 async function main(): Promise<void> {
   if (!process.env.DOCKER_HOST) throw new Error('DOCKER_HOST is not set: run scripts/docker-engine.sh up and export DOCKER_HOST');
-  const app = await launchWebApp(onCleanup, { BUILDIT_WORKER_GRACE_MS: '2000' }, { niceness: 10 });
-  await reniceServer(app.db, 10);
+  const app = await launchWebApp(onCleanup, { BUILDIT_WORKER_GRACE_MS: '2000' }, { niceness: 10, cpu: SERVER_CPU });
+  await reniceServer(app.db, 10, SERVER_CPU);
   const browser = await launchChromium();
   onCleanup(() => browser.close());
 

@@ -22,7 +22,8 @@ export function DecisionButtons({ run }: { run: StackRun }) {
       void queryClient.invalidateQueries({ queryKey: stackKeys.one(run.stackId) });
     },
   });
-  const planned = run.status === 'planned';
+  // A plan is decided on once it is stored (its attribute changes in): an auto-apply stack's run is approved then.
+  const planned = run.status === 'planned' && run.plan?.attributes !== 'pending';
   const canDecide = can('stack.apply') && planned;
   const canApprove = canDecide && APPLYING_KINDS.includes(run.kind) && !run.stale;
   // A planned run is discarded by those who may decide; others may still cancel it.

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { setPriority } from 'node:os';
+import { pinToCpu } from './cpu';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { sleep } from '../../lib/async';
@@ -21,8 +22,12 @@ export interface StartedBuildIt {
 }
 
 /** `npm start` of this repository, or with `cwd` of another checkout (a copy of it). */
-/** `niceness`: BuildIt's CPU priority (web and worker inherit it: they start after it is set). */
-export function startBuildIt(env: NodeJS.ProcessEnv, port: number, options: { cwd?: string; niceness?: number } = {}): StartedBuildIt {
+/** `niceness`: BuildIt's CPU priority, `cpu`: the one CPU it runs on (web and worker inherit both: they start after). */
+export function startBuildIt(
+  env: NodeJS.ProcessEnv,
+  port: number,
+  options: { cwd?: string; niceness?: number; cpu?: number | undefined } = {},
+): StartedBuildIt {
   const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
     cwd: options.cwd ?? root,
     env: { ...env, PORT: String(port), HOST: '127.0.0.1' },
@@ -31,6 +36,7 @@ export function startBuildIt(env: NodeJS.ProcessEnv, port: number, options: { cw
     detached: true,
   });
   if (options.niceness !== undefined && child.pid !== undefined) setPriority(child.pid, options.niceness);
+  if (options.cpu !== undefined && child.pid !== undefined) pinToCpu(child.pid, options.cpu);
   const output: string[] = [];
   for (const stream of [child.stdout!, child.stderr!]) createInterface({ input: stream }).on('line', (line) => output.push(line));
   return { process: child, port, output };

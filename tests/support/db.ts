@@ -11,6 +11,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { setPriority } from 'node:os';
+import { pinToCpu } from './cpu';
 import path from 'node:path';
 import pg from 'pg';
 import { createPool, createPrismaClient, type PrismaClient } from '../../lib/db/client';
@@ -178,11 +179,11 @@ export async function createTestDatabase(options: CreateTestDatabaseOptions = {}
 }
 
 /**
- * Sets the CPU priority (nice) of the PostgreSQL server on this machine that holds `database`: its
- * postmaster (backends started later inherit it) and every process it runs now. It is the whole server,
- * shared by the test run: only for a test that runs alone. Throws when the server is not a local process.
+ * Sets the CPU priority (nice), and with `cpu` the one CPU, of the PostgreSQL server on this machine that holds
+ * `database`: its postmaster (backends started later inherit both) and every process it runs now. It is the
+ * whole server, shared by the test run: only for a test that runs alone. Throws when the server is not a local process.
  */
-export async function reniceServer(database: TestDatabase, niceness: number): Promise<void> {
+export async function reniceServer(database: TestDatabase, niceness: number, cpu?: number): Promise<void> {
   const { rows } = await database.pool.query<{ pid: number }>('SELECT pid FROM pg_stat_activity');
   const parentOf = (pid: number) => Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
   const postmaster = parentOf(rows[0]!.pid);
@@ -191,6 +192,8 @@ export async function reniceServer(database: TestDatabase, niceness: number): Pr
       setPriority(pid, niceness);
     } catch {
       // A backend that ended since the query.
+      continue;
     }
+    if (cpu !== undefined) pinToCpu(pid, cpu);
   }
 }

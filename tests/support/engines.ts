@@ -6,6 +6,7 @@
 import Docker from 'dockerode';
 import { readdirSync, readFileSync } from 'node:fs';
 import { setPriority } from 'node:os';
+import { pinToCpu } from './cpu';
 import path from 'node:path';
 import type { TestContext } from 'node:test';
 
@@ -39,16 +40,18 @@ export async function dockerOrSkip(t: TestContext): Promise<Docker | null> {
 }
 
 /**
- * Sets the CPU priority of the private engine that scripts/docker-engine.sh started (every thread of dockerd
- * and of the processes it runs now, containerd among them: Linux keeps a niceness per thread). False, and
- * nothing changed, when DOCKER_HOST is not that engine: a developer's own engine is left alone.
+ * Sets the CPU priority, and with `cpu` the one CPU, of the private engine that scripts/docker-engine.sh started
+ * (every thread of dockerd and of the processes it runs now, containerd among them: Linux keeps a niceness per
+ * thread; containers started later inherit both). False, and nothing changed, when DOCKER_HOST is not that
+ * engine: a developer's own engine is left alone.
  */
-export function reniceScriptEngine(niceness: number): boolean {
+export function reniceScriptEngine(niceness: number, cpu?: number): boolean {
   const dir = process.env.BUILDIT_DOCKER_DIR || '/tmp/buildit-docker';
   if (process.env.DOCKER_HOST !== `unix://${dir}/docker.sock`) return false;
   const dockerd = Number(readFileSync(path.join(dir, 'dockerd.pid'), 'utf8').trim());
   const children = (pid: number) => readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean).map(Number);
   for (const pid of [dockerd, ...children(dockerd)]) {
+    if (cpu !== undefined) pinToCpu(pid, cpu);
     for (const thread of readdirSync(`/proc/${pid}/task`)) {
       try {
         setPriority(Number(thread), niceness);

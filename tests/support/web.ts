@@ -70,8 +70,12 @@ export function startWebApp(t: TestContext, settings: Record<string, string> = {
   return launchWebApp(deferrer(t), settings);
 }
 
-/** startWebApp, stopped (and its database dropped) by `defer`; `niceness` as in startBuildIt. */
-export async function launchWebApp(defer: Defer, settings: Record<string, string> = {}, options: { niceness?: number } = {}): Promise<WebApp> {
+/** startWebApp, stopped (and its database dropped) by `defer`; `niceness` and `cpu` as in startBuildIt. */
+export async function launchWebApp(
+  defer: Defer,
+  settings: Record<string, string> = {},
+  options: { niceness?: number; cpu?: number | undefined } = {},
+): Promise<WebApp> {
   const db = await createTestDatabase();
   defer(() => db.drop());
   const email = 'owner@example.test';

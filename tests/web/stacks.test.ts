@@ -43,7 +43,7 @@ test('stacks: create, variables, plan review, approve in the browser, apply, out
   const browser = await chromiumOrSkip(t);
   if (!browser || !terraformOrSkip(t)) return;
   // The review's first plan runs a terraform whose `show` is slow: the page shows the moment before the plan is stored.
-  const app = await startWebApp(t, { BUILDIT_WORKER_EXECUTORS: 'docker,local', BUILDIT_TERRAFORM_BINS: `slow-show=${slowShowTerraform(5)}` });
+  const app = await startWebApp(t, { BUILDIT_WORKER_EXECUTORS: 'docker,local', BUILDIT_TERRAFORM_BINS: `slow-show=${slowShowTerraform(8)}` });
   const dir = artifactsDir(t, 'stacks');
   const { page } = await signedInPage(t, browser, app);
   page.on('dialog', (dialog) => void dialog.accept());
@@ -138,8 +138,11 @@ test('stacks: create, variables, plan review, approve in the browser, apply, out
     const storing = page.getByRole('status').filter({ hasText: "Storing the plan's attribute changes and output changes…" });
     await storing.waitFor();
     await page.locator('[data-action="create"]').getByRole('heading', { name: 'Create (2)' }).waitFor();
+    const approve = page.getByRole('button', { name: 'Approve', exact: true });
+    assert.equal(await approve.count(), 0, 'no Approve before the plan can be reviewed');
     await checkPage(page, dir, 'plan-review-storing', 'the plan review while the plan is stored');
     await storing.waitFor({ state: 'detached', timeout: RUN_TIMEOUT_MS });
+    await approve.waitFor();
     assert.equal(loads(), 0, 'the stored plan came in without a reload');
     await app.api('PATCH', `/api/v1/stacks/${stackId}`, { terraformBinary: null });
 

@@ -15,7 +15,7 @@ export const CreateTokenBody = z
     kind: z.enum(TOKEN_KINDS).default('personal').meta({ description: '`service`: an organization token with no user (organization admins)' }),
     scopes: z
       .array(z.enum(SCOPES))
-      .min(1)
+      .min(1, 'choose at least one scope')
       .refine((scopes) => new Set(scopes).size === scopes.length, { message: 'each scope once' })
       .meta({ description: 'what the token may do; never more than its creator may (403 otherwise)' }),
     tenantId: Id.nullable().optional().meta({ description: 'restrict the token to this tenant' }),

@@ -16,7 +16,7 @@ import { Prisma } from '../../../lib/generated/prisma/client';
 import type { StackRunStatus } from '../../../lib/generated/prisma/enums';
 import type { Logger } from '../../../lib/log';
 import { PlanStream } from '../../../lib/stacks/plan-stream';
-import { planView, summaryLine } from '../../../lib/stacks/plan-view';
+import { planView, summaryLine, type PlanView } from '../../../lib/stacks/plan-view';
 import { APPLYING_KINDS, enqueueStackRunJob, transitionStackRun } from '../../../lib/stacks/runs';
 import { planFileAddress, planJsonAddress, seal, sealedPlanColumns } from '../../../lib/stacks/sealed';
 import { mintRunCredential } from '../../../lib/stacks/state/credentials';
@@ -38,7 +38,7 @@ export type PlanOutcome = 'apply' | 'done';
 
 export async function planPhase(deps: StackRunDeps, runId: string, jobSignal: AbortSignal, log: Logger): Promise<PlanOutcome> {
   const { prisma } = deps;
-  const run = await prisma.stackRun.findUnique({ where: { id: runId }, include: { stack: { include: { tenant: { select: { organizationId: true } } } } } });
+  const run = await loadRun(prisma, runId);
   if (!run) return 'done';
   // An attempt that died while planning left nothing but maybe its lock: plan again.
   if (run.status === 'planning') await releaseRunLocks(prisma, runId);
@@ -83,51 +83,16 @@ export async function planPhase(deps: StackRunDeps, runId: string, jobSignal: Ab
     const listed = stream.view();
     current.log.line(summaryLine(listed.summary, changed));
     await current.log.flush();
-    status = changed ? 'planned' : 'no_changes';
-    await current.timed('mark', async () => {
-      const mark = async (db: Prisma.TransactionClient | typeof prisma) => {
-        await transitionStackRun(db, runId, ['planning'], status, {
-          backendTokenHash: null,
-          commitSha: current.commitSha,
-          changeSummary: { ...listed.summary },
-          planView: listed as unknown as Prisma.InputJsonValue,
-          planStateVersion,
-        });
-        if (run.kind === 'drift') await recordDriftCheck(db, run, changed, listed.summary);
-      };
-      // A single statement needs no interactive transaction (its BEGIN and COMMIT are two more round trips).
-      if (run.kind === 'drift') await prisma.$transaction(mark);
-      else await mark(prisma);
-    });
+    const listedStatus = changed ? 'planned' : 'no_changes';
+    status = listedStatus;
+    await current.timed('mark', () => markListed(prisma, run, listedStatus, listed, { changed, commitSha: current.commitSha, planStateVersion }));
     await announceStackRun(deps, runId, log);
     log.info({ timings: { ...current.timings }, reusedInit }, 'stack run planned');
 
-    // Then the attribute-level review and the plan file, stored together: an approval waits for both.
-    // The plan file is read and sealed while terraform renders it as JSON.
-    const [shown, file] = await current.timed('show', () =>
-      Promise.all([
-        current.capture(['show', '-json', '-no-color', PLAN_FILE]),
-        readFile(path.join(current.workdir, PLAN_FILE)).then((bytes) => seal(planFileAddress(run.stack.tenantId, runId), bytes.toString('base64'))),
-      ]),
-    );
-    requireSuccess(current, shown.exit, 'terraform show of the plan');
-    const storeStart = performance.now();
-    const view = planView(JSON.parse(shown.stdout) as unknown);
-    const json = seal(planJsonAddress(run.stack.tenantId, runId), shown.stdout);
     const autoApply = changed && APPLYING_KINDS.includes(run.kind) && run.stack.autoApply;
-    const store = async (db: Prisma.TransactionClient | typeof prisma) => {
-      // A run discarded or cancelled meanwhile keeps what it has: nobody will apply it.
-      const { count } = await db.stackRun.updateMany({
-        where: { id: runId, status },
-        data: { changeSummary: { ...view.summary }, planView: view as unknown as Prisma.InputJsonValue, ...sealedPlanColumns(json, file) },
-      });
-      if (count === 1 && autoApply) await transitionStackRun(db, runId, ['planned'], 'approved', { approvedAt: new Date() });
-    };
-    if (autoApply) await prisma.$transaction(store);
-    else await store(prisma);
-    current.timings.store = Math.round(performance.now() - storeStart);
+    const approved = await storePlan(prisma, current, run, listedStatus, autoApply);
     log.info({ timings: current.timings }, 'stack run plan stored');
-    return autoApply ? 'apply' : 'done';
+    return approved ? 'apply' : 'done';
   } catch (error) {
     if (session?.cancelRequested()) await endCancelled(prisma, runId, status, session);
     else await endErrored(prisma, runId, status, error, session);
@@ -135,6 +100,64 @@ export async function planPhase(deps: StackRunDeps, runId: string, jobSignal: Ab
   } finally {
     await session?.close();
   }
+}
+
+type PlannedRun = NonNullable<Awaited<ReturnType<typeof loadRun>>>;
+
+const loadRun = (prisma: StackRunDeps['prisma'], runId: string) =>
+  prisma.stackRun.findUnique({ where: { id: runId }, include: { stack: { include: { tenant: { select: { organizationId: true } } } } } });
+
+/** planning → `status` with what terraform's stream listed (and a drift check's verdict, in the same transaction). */
+async function markListed(
+  prisma: StackRunDeps['prisma'],
+  run: PlannedRun,
+  status: StackRunStatus,
+  listed: PlanView,
+  plan: { changed: boolean; commitSha: string | null; planStateVersion: number },
+): Promise<void> {
+  const mark = async (db: Prisma.TransactionClient | typeof prisma) => {
+    await transitionStackRun(db, run.id, ['planning'], status, {
+      backendTokenHash: null,
+      commitSha: plan.commitSha,
+      changeSummary: { ...listed.summary },
+      planView: listed as unknown as Prisma.InputJsonValue,
+      planStateVersion: plan.planStateVersion,
+    });
+    if (run.kind === 'drift') await recordDriftCheck(db, run, plan.changed, listed.summary);
+  };
+  // A single statement needs no interactive transaction (its BEGIN and COMMIT are two more round trips).
+  if (run.kind === 'drift') await prisma.$transaction(mark);
+  else await mark(prisma);
+}
+
+/**
+ * `show -json` of the saved plan, then its attribute-level view and the plan file and JSON, sealed, stored
+ * together (an approval waits for them); an auto-apply run is approved in the same transaction. Returns
+ * whether it was. A run discarded or cancelled meanwhile keeps what it has: nobody will apply it.
+ */
+async function storePlan(prisma: StackRunDeps['prisma'], session: Session, run: PlannedRun, status: StackRunStatus, autoApply: boolean): Promise<boolean> {
+  const tenantId = run.stack.tenantId;
+  // The plan file is read and sealed while terraform renders it as JSON.
+  const [shown, file] = await session.timed('show', () =>
+    Promise.all([
+      session.capture(['show', '-json', '-no-color', PLAN_FILE]),
+      readFile(path.join(session.workdir, PLAN_FILE)).then((bytes) => seal(planFileAddress(tenantId, run.id), bytes.toString('base64'))),
+    ]),
+  );
+  requireSuccess(session, shown.exit, 'terraform show of the plan');
+  const storeStart = performance.now();
+  const view = planView(JSON.parse(shown.stdout) as unknown);
+  const json = seal(planJsonAddress(tenantId, run.id), shown.stdout);
+  const store = async (db: Prisma.TransactionClient | typeof prisma) => {
+    const { count } = await db.stackRun.updateMany({
+      where: { id: run.id, status },
+      data: { changeSummary: { ...view.summary }, planView: view as unknown as Prisma.InputJsonValue, ...sealedPlanColumns(json, file) },
+    });
+    return count === 1 && autoApply && (await transitionStackRun(db, run.id, ['planned'], 'approved', { approvedAt: new Date() }));
+  };
+  const approved = autoApply ? await prisma.$transaction(store) : await store(prisma);
+  session.timings.store = Math.round(performance.now() - storeStart);
+  return approved;
 }
 
 /** init (from the stack's last one when kept), then plan; a reused init that no longer fits is made anew and the plan repeated. */
