@@ -13,6 +13,23 @@ import { stackKeys, stackPaths, type Stack } from './api';
 
 const orNull = (value: FormDataEntryValue | null) => (typeof value === 'string' && value.trim() !== '' ? value.trim() : null);
 
+/**
+ * The stored settings, as the React key of the form's fields: they are uncontrolled, so a change made elsewhere
+ * (another person, the API) remounts them to show it; a new run or a refetch of the same settings does not.
+ */
+const settingsKey = (stack: Stack) =>
+  JSON.stringify([
+    stack.name,
+    stack.repository,
+    stack.ref,
+    stack.path,
+    stack.autoApply,
+    stack.terraformBinary,
+    stack.terraformVersion,
+    stack.driftSchedule,
+    stack.environment?.name ?? null,
+  ]);
+
 export function StackSettings({ stack, writable }: { stack: Stack; writable: boolean }) {
   const router = useRouter();
   const save = useApiMutation(
@@ -42,7 +59,7 @@ export function StackSettings({ stack, writable }: { stack: Stack; writable: boo
   return (
     <Section title="Settings" description={writable ? undefined : 'Tenant admins change these.'}>
       <form onSubmit={submit} aria-label="Stack settings" className="space-y-4">
-        <fieldset disabled={!writable} className="grid gap-4 sm:grid-cols-2">
+        <fieldset key={settingsKey(stack)} disabled={!writable} className="grid gap-4 sm:grid-cols-2">
           <label className="block text-sm font-medium">
             Name
             <input name="name" required maxLength={100} defaultValue={stack.name} className={INPUT} />

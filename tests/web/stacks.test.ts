@@ -184,6 +184,8 @@ test('stacks: create, variables, plan review, approve in the browser, apply, out
 
     await page.getByRole('link', { name: 'Stack', exact: true }).click();
     await page.getByRole('heading', { name: 'Network', level: 1 }).waitFor();
+    // The binary was set back through the API while this page had the stack cached: its settings show what is stored.
+    await page.waitForFunction(() => document.querySelector<HTMLInputElement>('form[aria-label="Stack settings"] input[name="terraformBinary"]')?.value === '');
     const outputs = page.getByRole('table', { name: 'Outputs of Network' });
     assert.equal(await outputs.locator('[data-output="label"] td').innerText(), 'one');
     assert.equal(await outputs.locator('[data-output="password"] td').innerText(), 'sensitive: hidden');
