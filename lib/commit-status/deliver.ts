@@ -41,6 +41,11 @@ interface TargetRow extends Record<string, unknown> {
   status_token_secret: string | null;
 }
 
+/** Taken first, on its own: the statement after it reads the run as it is once the lock is held. */
+const LOCK_SQL = 'SELECT 1 FROM run_status_targets WHERE run_id = $1 FOR UPDATE';
+
+// A statement of its own after the lock: one statement that waited for the lock would still see the run as it
+// was when that statement began (PostgreSQL re-reads only the locked row), maybe older than a newer job's.
 const TARGET_SQL = `
 SELECT t.forge, t.api_url, t.repository, t.sha, t.context, t.delivered_state, r.status::text AS status, r.number,
        p.tenant_id, w.status_token_secret
@@ -48,8 +53,7 @@ FROM run_status_targets t
 JOIN pipeline_runs r ON r.id = t.run_id
 JOIN pipelines p ON p.id = r.pipeline_id
 LEFT JOIN pipeline_webhooks w ON w.pipeline_id = p.id
-WHERE t.run_id = $1
-FOR UPDATE OF t`;
+WHERE t.run_id = $1`;
 
 /** The run's page, where a forge's status links to. */
 export function runPageUrl(runId: string): string {
@@ -62,6 +66,7 @@ export async function deliverCommitStatus(deps: { pool: pg.Pool; prisma: PrismaC
   try {
     await client.query('BEGIN');
     open = true;
+    await client.query(LOCK_SQL, [runId]);
     const { rows } = await client.query<TargetRow>(TARGET_SQL, [runId]);
     const row = rows[0];
     const finish = async <T>(outcome: T): Promise<T> => {
